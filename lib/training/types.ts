@@ -1,0 +1,133 @@
+/**
+ * The training-backend contract. Names mirror Tinker's verbs so that the embedded engine and a
+ * Tinker(-protocol) service are interchangeable: nothing above this interface knows which one it
+ * talks to. Shapes follow Tinker's wire semantics (tinker-api.md §4–§7), in camelCase.
+ */
+
+/** Loss functions. The first two are Tinker's own; the KL losses exist only on the embedded backend. */
+export type LossFnName =
+  | "cross_entropy"
+  | "importance_sampling"
+  | "ppo"
+  | "cispo"
+  | "reverse_kl"
+  | "topk_reverse_kl";
+
+/**
+ * One training example, already shifted: `modelInput` is S[0..n-2] and every per-position input
+ * has the same length N = n-1, position i predicting S[i+1].
+ */
+export interface Datum {
+  modelInput: number[];
+  lossFnInputs: LossFnInputs;
+}
+
+export interface LossFnInputs {
+  /** S[1..n-1]: the token each position predicts. */
+  targetTokens: number[];
+  /** cross_entropy: per-position weight (0 on prompt positions). */
+  weights?: number[];
+  /** importance_sampling / ppo / cispo: the sampler's log-prob of each target token. */
+  logprobs?: number[];
+  /** importance_sampling / ppo / cispo: per-position advantage (0 on prompt positions). */
+  advantages?: number[];
+  /**
+   * reverse_kl: teacher log-probabilities over the whole vocabulary, row-major (N, V); rows whose
+   * `weights` entry is 0 are ignored and may be zero-filled.
+   */
+  teacherLogprobs?: Float32Array;
+  /** topk_reverse_kl: the teacher's top-k token ids and log-probs per position, row-major (N, k). */
+  teacherTopkIds?: Int32Array;
+  teacherTopkLogprobs?: Float32Array;
+}
+
+/**
+ * Loss options. importance_sampling: `clipRatio` caps the ratio exp(lp − q) from above (the
+ * original product's `is_clip`); ppo/cispo: `clipLowThreshold`/`clipHighThreshold`.
+ */
+export type LossFnConfig = Record<string, number>;
+
+export interface ForwardBackwardResult {
+  /** One record per datum, in order; each has the learner's log-prob of every target token. */
+  lossFnOutputs: Array<{ logprobs: number[] } & Record<string, number[]>>;
+  /** Tinker-style `name:reduction` keys, at least `loss:sum`. */
+  metrics: Record<string, number>;
+}
+
+export interface AdamParams {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Decoupled (AdamW) weight decay; 0 = off. */
+  weightDecay?: number;
+  /** Global gradient-norm clip; 0 or absent = off. */
+  gradClipNorm?: number;
+}
+
+export type StopReason = "stop" | "length";
+
+export interface SamplingParams {
+  maxTokens: number;
+  /** 0 = greedy. */
+  temperature: number;
+  topP?: number;
+  /** -1 or absent = off. */
+  topK?: number;
+  /** Stop token ids; the stop token is included at the end of `tokens` when it fires. */
+  stop?: number[];
+  seed?: number;
+  numSamples?: number;
+}
+
+export interface SampledSequence {
+  tokens: number[];
+  /** The sampler's log-prob of each returned token under the sampling distribution's model. */
+  logprobs: number[];
+  stopReason: StopReason;
+}
+
+export interface SampleResult {
+  sequences: SampledSequence[];
+}
+
+export interface SamplingClient {
+  /** The checkpoint path these weights came from, if they were saved under a name. */
+  readonly modelPath: string | null;
+  sample(promptTokens: number[], params: SamplingParams): Promise<SampleResult>;
+  /** log p(token i | tokens < i) for every position; entry 0 is null. */
+  computeLogprobs(tokens: number[]): Promise<(number | null)[]>;
+}
+
+export interface TrainingClient {
+  readonly baseModel: string;
+  readonly rank: number;
+  forwardBackward(datums: Datum[], lossFn: LossFnName, lossFnConfig?: LossFnConfig): Promise<ForwardBackwardResult>;
+  optimStep(params: AdamParams): Promise<{ metrics: Record<string, number> }>;
+  /** Fresh sampling weights reflecting every optimizer step so far. */
+  saveWeightsForSampler(name?: string): Promise<SamplingClient>;
+  /** Saves LoRA weights and optimizer state; returns a path `loadState` accepts. */
+  saveState(name: string): Promise<string>;
+  /** Restores LoRA weights and, unless `weightsOnly`, the optimizer state and step count. */
+  loadState(path: string, options?: { weightsOnly?: boolean }): Promise<void>;
+}
+
+export interface CreateTrainingClientOptions {
+  baseModel: string;
+  rank: number;
+  /** LoRA initialisation seed. */
+  seed?: number;
+  /** A saved state to start from (weights and optimizer). */
+  fromState?: string;
+}
+
+export interface TrainingBackend {
+  readonly kind: "embedded" | "tinker";
+  createTrainingClient(options: CreateTrainingClientOptions): Promise<TrainingClient>;
+  /** A sampler over the base model (no LoRA) or over a saved sampler checkpoint. */
+  createSamplingClient(options: { baseModel?: string; modelPath?: string }): Promise<SamplingClient>;
+  /** Models this backend can serve. */
+  listModels(): Promise<Array<{ modelName: string; maxContextLength?: number }>>;
+  /** Releases sessions, heartbeats, workers. */
+  close(): Promise<void>;
+}
