@@ -1,0 +1,360 @@
+/**
+ * The database schema: one drizzle table per entity, each followed by its inferred row type.
+ * The first four tables are the ones better-auth's drizzle adapter expects (user, session,
+ * account, verification), with our `role` on user. Every other row carries `ownerId`, so an
+ * ownership check is one `where` away and never a join.
+ *
+ * Nothing a user did lives only in memory: conversations, every message (with the exact tokens
+ * that were sampled and trained on), tool calls and their decisions, corrections, training steps
+ * and checkpoints are rows, written before their effect happens.
+ */
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const id = () =>
+  text("id")
+    .primaryKey()
+    .$defaultFn(() => crypto.randomUUID());
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () =>
+  timestamp("updated_at", { withTimezone: true })
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => new Date());
+const ownerId = () =>
+  text("owner_id")
+    .notNull()
+    .references(() => user.id, { onDelete: "cascade" });
+
+// ---------------------------------------------------------------------------------------------
+// Accounts (better-auth)
+
+export const user = pgTable("user", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  email: text("email").notNull().unique(),
+  emailVerified: boolean("email_verified").notNull().default(false),
+  image: text("image"),
+  /** "admin" | "user". The first account becomes admin. */
+  role: text("role").notNull().default("user"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+export type User = typeof user.$inferSelect;
+
+export const session = pgTable(
+  "session",
+  {
+    id: text("id").primaryKey(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    token: text("token").notNull().unique(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    ipAddress: text("ip_address"),
+    userAgent: text("user_agent"),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+  },
+  (t) => [index("session_user_id_idx").on(t.userId)],
+);
+export type Session = typeof session.$inferSelect;
+
+export const account = pgTable(
+  "account",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    accessToken: text("access_token"),
+    refreshToken: text("refresh_token"),
+    idToken: text("id_token"),
+    accessTokenExpiresAt: timestamp("access_token_expires_at", { withTimezone: true }),
+    refreshTokenExpiresAt: timestamp("refresh_token_expires_at", { withTimezone: true }),
+    scope: text("scope"),
+    password: text("password"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("account_user_id_idx").on(t.userId)],
+);
+export type Account = typeof account.$inferSelect;
+
+export const verification = pgTable("verification", {
+  id: text("id").primaryKey(),
+  identifier: text("identifier").notNull(),
+  value: text("value").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+export type Verification = typeof verification.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/** Instance-wide settings as key → JSON value (e.g. "signup_open" → true). */
+export const instanceSetting = pgTable("instance_setting", {
+  key: text("key").primaryKey(),
+  value: jsonb("value").notNull(),
+  updatedAt: updatedAt(),
+});
+export type InstanceSetting = typeof instanceSetting.$inferSelect;
+
+/** A user's overrides of the configuration (a partial object of lib/config's schema). */
+export const userSetting = pgTable("user_setting", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => user.id, { onDelete: "cascade" }),
+  settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+  updatedAt: updatedAt(),
+});
+export type UserSetting = typeof userSetting.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Workspaces and conversations
+
+export const workspace = pgTable(
+  "workspace",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    name: text("name").notNull(),
+    /** Absolute directory the agent may touch, and nothing else. */
+    path: text("path").notNull(),
+    /** True when the directory was created under the data directory (deleting removes it). */
+    managed: boolean("managed").notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("workspace_owner_name_idx").on(t.ownerId, t.name)],
+);
+export type Workspace = typeof workspace.$inferSelect;
+
+export const conversation = pgTable(
+  "conversation",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspace.id, { onDelete: "cascade" }),
+    title: text("title").notNull().default("New conversation"),
+    /** The agent loop's state: idle | sampling | proposed | executing | training | failed. */
+    state: text("state").notNull().default("idle"),
+    /** The original task of the current episode, kept for the SDPO teacher context. */
+    task: text("task"),
+    policyId: text("policy_id").references(() => policy.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("conversation_owner_idx").on(t.ownerId), index("conversation_workspace_idx").on(t.workspaceId)],
+);
+export type Conversation = typeof conversation.$inferSelect;
+
+export const message = pgTable(
+  "message",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversation.id, { onDelete: "cascade" }),
+    /** Position in the conversation, from 0; unique per conversation. */
+    seq: integer("seq").notNull(),
+    /** system | user | assistant | tool */
+    role: text("role").notNull(),
+    content: text("content").notNull(),
+    /** Assistant tool calls as parsed: [{ id, name, arguments }]. */
+    toolCalls: jsonb("tool_calls").$type<Array<{ id: string; name: string; arguments: Record<string, unknown> }>>(),
+    /** For role "tool": the call this result answers. */
+    toolCallId: text("tool_call_id"),
+    /** Assistant messages: the exact prompt tokens sampled from, the completion and its log-probs. */
+    promptTokens: jsonb("prompt_tokens").$type<number[]>(),
+    completionTokens: jsonb("completion_tokens").$type<number[]>(),
+    completionLogprobs: jsonb("completion_logprobs").$type<number[]>(),
+    /** Free-form details (stop reason, parse error, elided marker, sampling params). */
+    meta: jsonb("meta").$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("message_conversation_seq_idx").on(t.conversationId, t.seq)],
+);
+export type Message = typeof message.$inferSelect;
+
+export const toolCall = pgTable(
+  "tool_call",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversation.id, { onDelete: "cascade" }),
+    /** The assistant message that proposed the call. */
+    messageId: text("message_id")
+      .notNull()
+      .references(() => message.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    args: jsonb("args").$type<Record<string, unknown>>().notNull(),
+    /**
+     * proposed | approved | auto_approved | denied | edited | executing | succeeded | failed |
+     * interrupted
+     */
+    status: text("status").notNull().default("proposed"),
+    /** Arguments as the user edited them (what actually ran), when edited. */
+    editedArgs: jsonb("edited_args").$type<Record<string, unknown>>(),
+    /** Why it was auto-approved: "readonly" | "rule:<id>". */
+    autoReason: text("auto_reason"),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+    result: jsonb("result").$type<{ output: string; success: boolean; feedback?: string }>(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("tool_call_conversation_idx").on(t.conversationId)],
+);
+export type ToolCall = typeof toolCall.$inferSelect;
+
+export const correction = pgTable(
+  "correction",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversation.id, { onDelete: "cascade" }),
+    toolCallId: text("tool_call_id").references(() => toolCall.id, { onDelete: "set null" }),
+    /** denial | edit | tool_failure */
+    kind: text("kind").notNull(),
+    text: text("text").notNull(),
+    /** The demonstration (the edited call) when the user edited. */
+    solution: text("solution"),
+    /** The tool's error output when the correction followed a failure. */
+    environmentFeedback: text("environment_feedback"),
+    trainingStepId: text("training_step_id").references(() => trainingStep.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("correction_conversation_idx").on(t.conversationId)],
+);
+export type Correction = typeof correction.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Training
+
+/** A user's adapter: base model, backend and where its weights are now. */
+export const policy = pgTable(
+  "policy",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    name: text("name").notNull().default("default"),
+    baseModel: text("base_model").notNull(),
+    /** embedded | tinker */
+    backend: text("backend").notNull(),
+    loraRank: integer("lora_rank").notNull(),
+    /** Optimizer steps taken so far. */
+    step: integer("step").notNull().default(0),
+    currentCheckpointId: text("current_checkpoint_id"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("policy_owner_name_idx").on(t.ownerId, t.name)],
+);
+export type Policy = typeof policy.$inferSelect;
+
+export const trainingStep = pgTable(
+  "training_step",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    policyId: text("policy_id")
+      .notNull()
+      .references(() => policy.id, { onDelete: "cascade" }),
+    conversationId: text("conversation_id").references(() => conversation.id, { onDelete: "set null" }),
+    /** The policy's optimizer step this produced (set when done). */
+    step: integer("step"),
+    /** queued | running | done | failed */
+    status: text("status").notNull().default("queued"),
+    lossFn: text("loss_fn").notNull(),
+    /** One flat record with slash keys (sdpo_kl, loss, credit/adv_mean, time/forward_backward…). */
+    metrics: jsonb("metrics").$type<Record<string, number>>(),
+    error: text("error"),
+    queuedAt: timestamp("queued_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("training_step_policy_idx").on(t.policyId),
+    index("training_step_owner_idx").on(t.ownerId),
+    index("training_step_status_idx").on(t.status),
+  ],
+);
+export type TrainingStep = typeof trainingStep.$inferSelect;
+
+export const checkpoint = pgTable(
+  "checkpoint",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    policyId: text("policy_id")
+      .notNull()
+      .references(() => policy.id, { onDelete: "cascade" }),
+    step: integer("step").notNull(),
+    name: text("name").notNull(),
+    /** Where the backend put it: a directory (embedded) or a tinker:// path. */
+    path: text("path").notNull(),
+    /** state (weights + optimizer) | sampler | peft */
+    kind: text("kind").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("checkpoint_policy_idx").on(t.policyId)],
+);
+export type Checkpoint = typeof checkpoint.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Approval rules and the event log
+
+/** A user's "always allow" rule: a whole tool, a path pattern, or a bash command prefix. */
+export const allowRule = pgTable(
+  "allow_rule",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    tool: text("tool").notNull(),
+    /** tool | path | bash_prefix */
+    kind: text("kind").notNull(),
+    /** Glob for path rules; space-separated words for bash prefixes; null for whole-tool rules. */
+    pattern: text("pattern"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("allow_rule_owner_idx").on(t.ownerId)],
+);
+export type AllowRule = typeof allowRule.$inferSelect;
+
+/** Everything the UI is told about a conversation, in order: replayed after a reconnect. */
+export const conversationEvent = pgTable(
+  "conversation_event",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    ownerId: ownerId(),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversation.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("conversation_event_conversation_idx").on(t.conversationId, t.id)],
+);
+export type ConversationEvent = typeof conversationEvent.$inferSelect;
