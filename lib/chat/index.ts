@@ -1,0 +1,62 @@
+/**
+ * Picks the chat renderer for a model name: the Qwen3 JSON tool-call format for Qwen3 instruct,
+ * thinking and hybrid models and for the embedded model, the Qwen3.5 XML format for Qwen3.5.
+ * An unknown name is an error that lists the known ones, rather than a silently wrong prompt.
+ */
+import { access } from "node:fs/promises";
+import path from "node:path";
+import { projectPath } from "@/lib/paths";
+import { createQwen3Renderer } from "./qwen3";
+import { createQwen3_5Renderer } from "./qwen3_5";
+import { loadQwen3Tokenizer, loadTokenizerFromDir, type Tokenizer } from "./tokenizer";
+import type { Renderer } from "./types";
+import { rendererNameFor } from "./models";
+
+export type * from "./types";
+export type { Tokenizer } from "./tokenizer";
+export { loadQwen3Tokenizer } from "./tokenizer";
+export { KNOWN_MODELS, UnknownModelError, rendererNameFor } from "./models";
+
+/**
+ * Where the Qwen3.5 tokenizer files are read from. Qwen3.5 has its own, larger vocabulary
+ * (`<|im_end|>` is 248046 there, 151645 in Qwen3), and no npm package bundles it.
+ */
+export function qwen3_5TokenizerDir(): string {
+  return process.env.QWEN3_5_TOKENIZER_DIR ?? projectPath("models", "qwen3.5-tokenizer");
+}
+
+const qwen3_5Tokenizers = new Map<string, Promise<Tokenizer>>();
+
+async function loadQwen3_5Tokenizer(): Promise<Tokenizer> {
+  const dir = qwen3_5TokenizerDir();
+  try {
+    await access(path.join(dir, "tokenizer.json"));
+  } catch {
+    throw new Error(
+      `Qwen3.5 models need the Qwen3.5 tokenizer: put tokenizer.json and tokenizer_config.json ` +
+        `from a Qwen/Qwen3.5-* checkpoint in ${dir} (or set QWEN3_5_TOKENIZER_DIR)`,
+    );
+  }
+  let loading = qwen3_5Tokenizers.get(dir);
+  if (!loading) {
+    loading = loadTokenizerFromDir("qwen3_5", dir);
+    qwen3_5Tokenizers.set(dir, loading);
+    loading.catch(() => qwen3_5Tokenizers.delete(dir));
+  }
+  return loading;
+}
+
+/** The renderer for a model, with its tokenizer loaded (once per process or worker thread). */
+export async function getRenderer(modelName: string): Promise<Renderer> {
+  const name = rendererNameFor(modelName);
+  switch (name) {
+    case "qwen3":
+      return createQwen3Renderer(await loadQwen3Tokenizer());
+    case "qwen3_5":
+      return createQwen3_5Renderer(await loadQwen3_5Tokenizer());
+    default: {
+      const never: never = name;
+      throw new Error(`unknown renderer ${String(never)}`);
+    }
+  }
+}
