@@ -1,0 +1,377 @@
+/**
+ * A Tinker-protocol HTTP server over any TrainingBackend, so a Tinker client (ours or the Python
+ * SDK on its JSON surface) can train on our engine: session → create_model → forward_backward /
+ * optim_step / save & load weights (futures, in seq_id order per model) → sampling sessions and
+ * asample (futures, backpressure via 429). Futures live in memory and answer `try_again` while
+ * running; checkpoints get `tinker://<model_id>/<weights|sampler_weights>/<name>` paths.
+ */
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import { z } from "zod";
+import type { SamplingClient, TrainingBackend, TrainingClient } from "../types";
+import { ServerAuth, type ServerAuthOptions } from "./server-auth";
+import * as schema from "./server-schemas";
+import { FutureStore, HttpError, SeqQueue, UserError } from "./server-state";
+import {
+  adamFromWire,
+  datumFromWire,
+  forwardBackwardToWire,
+  lossConfigFromWire,
+  sampleToWire,
+  samplingParamsFromWire,
+  type WireSampleResponse,
+} from "./wire";
+
+export interface TinkerProtocolServerOptions extends ServerAuthOptions {
+  /** How long one retrieve_future call waits for a running operation before `try_again`. */
+  longPollMs?: number;
+  /** Samples running at once; a submit beyond it that asks for backpressure gets 429. */
+  maxConcurrentSamples?: number;
+  /** Finished futures kept for polling; older ones answer 410. */
+  maxFutures?: number;
+  /** Request bodies past this size get 413 (default 256 MiB; forward_backward batches are large). */
+  maxBodyBytes?: number;
+  /** Called for every authenticated request, before it is handled (logging, tests). */
+  onRequest?: (path: string, body: unknown) => void;
+}
+
+interface ModelRecord {
+  sessionId: string;
+  baseModel: string;
+  rank: number;
+  client: Promise<TrainingClient>;
+  queue: SeqQueue;
+}
+
+interface SamplerRecord {
+  baseModel: string;
+  modelPath: string | null;
+  client: Promise<SamplingClient>;
+  requestsBySeqId: Map<number, string>;
+}
+
+interface CheckpointRecord {
+  kind: "weights" | "sampler_weights";
+  backendPath: string | null;
+  sampler: SamplingClient | null;
+  baseModel: string;
+  rank: number;
+}
+
+export function createTinkerProtocolServer(backend: TrainingBackend, options: TinkerProtocolServerOptions = {}): http.Server {
+  const auth = new ServerAuth(options);
+  const futures = new FutureStore(options.maxFutures ?? 1024);
+  const longPollMs = options.longPollMs ?? 5_000;
+  const maxConcurrentSamples = options.maxConcurrentSamples ?? 64;
+  const sessions = new Set<string>();
+  const models = new Map<string, ModelRecord>();
+  const samplers = new Map<string, SamplerRecord>();
+  const checkpoints = new Map<string, CheckpointRecord>();
+  let samplesRunning = 0;
+
+  const requireSession = (id: string) => {
+    if (!sessions.has(id)) throw new HttpError(404, `unknown session ${id}`);
+  };
+  const requireModel = (id: string) => {
+    const model = models.get(id);
+    if (!model) throw new HttpError(404, `unknown model ${id}`);
+    return model;
+  };
+  const requireServed = async (baseModel: string) => {
+    const served = await backend.listModels();
+    if (!served.some((m) => m.modelName === baseModel)) {
+      throw new UserError(`base model ${baseModel} is not served; served: ${served.map((m) => m.modelName).join(", ")}`);
+    }
+  };
+  /** Checkpoint names in the backend's store must not collide between models. */
+  const backendName = (modelId: string, name: string) => `${modelId.replace(/[^A-Za-z0-9_-]/g, "_")}-${name}`;
+
+  /** Queue `work` at the model's seq_id and hand back a future for it. */
+  const ordered = (model: ModelRecord, seqId: number, work: (client: TrainingClient) => Promise<unknown>) => {
+    if (seqId < 1) throw new HttpError(400, `seq_id starts at 1 (create_model is 0); got ${seqId}`);
+    const outcome = model.queue.submit(seqId, async () => work(await model.client));
+    return { request_id: futures.create(outcome) };
+  };
+
+  const registerSampler = (id: string, record: Omit<SamplerRecord, "requestsBySeqId">) => {
+    samplers.set(id, { ...record, requestsBySeqId: new Map() });
+    record.client.catch(() => samplers.delete(id));
+  };
+
+  const routes: Record<string, (body: unknown, backpressure: boolean) => Promise<unknown> | unknown> = {
+    "/api/v1/get_server_capabilities": async () => ({
+      supported_models: (await backend.listModels()).map((m) => ({
+        model_name: m.modelName,
+        ...(m.maxContextLength ? { max_context_length: m.maxContextLength } : {}),
+      })),
+    }),
+
+    "/api/v1/create_session": (body) => {
+      schema.createSessionBody.parse(body);
+      const sessionId = `session-${randomBytes(6).toString("hex")}`;
+      sessions.add(sessionId);
+      return { type: "create_session", session_id: sessionId };
+    },
+
+    "/api/v1/session_heartbeat": (body) => {
+      // Sessions do not expire here; a heartbeat only has to name a live one.
+      requireSession(schema.heartbeatBody.parse(body).session_id);
+      return { type: "session_heartbeat" };
+    },
+
+    "/api/v1/create_model": (body) => {
+      const req = schema.createModelBody.parse(body);
+      requireSession(req.session_id);
+      const modelId = `${req.session_id}:train:${req.model_seq_id}`;
+      const created = async (client: Promise<TrainingClient>) => (await client, { type: "create_model", model_id: modelId });
+      // A retried submit (its answer was lost) names the same model: hand back the same work.
+      const existing = models.get(modelId);
+      if (existing) return { request_id: futures.create(created(existing.client)), model_id: modelId };
+      const queue = new SeqQueue(0);
+      const client = queue.submit(0, async () => {
+        await requireServed(req.base_model);
+        return backend.createTrainingClient({ baseModel: req.base_model, rank: req.lora_config.rank, seed: req.lora_config.seed });
+      });
+      client.catch(() => models.delete(modelId));
+      models.set(modelId, { sessionId: req.session_id, baseModel: req.base_model, rank: req.lora_config.rank, client, queue });
+      return { request_id: futures.create(created(client)), model_id: modelId };
+    },
+
+    "/api/v1/get_info": async (body) => {
+      const { model_id } = schema.modelIdBody.parse(body);
+      const model = requireModel(model_id);
+      await model.client;
+      return {
+        type: "get_info",
+        model_id,
+        model_data: { model_name: model.baseModel, tokenizer_id: model.baseModel },
+        is_lora: true,
+        lora_rank: model.rank,
+        model_name: model.baseModel,
+      };
+    },
+
+    "/api/v1/unload_model": (body) => {
+      const { model_id } = schema.modelIdBody.parse(body);
+      requireModel(model_id);
+      models.delete(model_id);
+      return { request_id: futures.create(Promise.resolve({ type: "unload_model", model_id })), model_id };
+    },
+
+    "/api/v1/forward_backward": (body) => {
+      const req = schema.forwardBackwardBody.parse(body);
+      const { data, loss_fn, loss_fn_config } = req.forward_backward_input;
+      const datums = data.map((d, i) => badRequestOnThrow(() => datumFromWire(d), `datum ${i}: `));
+      return ordered(requireModel(req.model_id), req.seq_id, async (client) =>
+        forwardBackwardToWire(
+          await client.forwardBackward(datums, loss_fn as Parameters<TrainingClient["forwardBackward"]>[1], lossConfigFromWire(loss_fn_config)),
+        ),
+      );
+    },
+
+    "/api/v1/optim_step": (body) => {
+      const req = schema.optimStepBody.parse(body);
+      return ordered(requireModel(req.model_id), req.seq_id, async (client) => ({
+        type: "optim_step",
+        metrics: (await client.optimStep(adamFromWire(req.adam_params))).metrics,
+      }));
+    },
+
+    "/api/v1/save_weights": (body) => {
+      const req = schema.saveWeightsBody.parse(body);
+      const model = requireModel(req.model_id);
+      const path = `tinker://${req.model_id}/weights/${req.path}`;
+      return ordered(model, req.seq_id, async (client) => {
+        if (checkpoints.has(path) && !req.overwrite) throw new UserError(`ResourceAlreadyExists: ${path}`);
+        const backendPath = await client.saveState(backendName(req.model_id, req.path));
+        checkpoints.set(path, { kind: "weights", backendPath, sampler: null, baseModel: model.baseModel, rank: model.rank });
+        return { type: "save_weights", path };
+      });
+    },
+
+    "/api/v1/load_weights": (body) => {
+      const req = schema.loadWeightsBody.parse(body);
+      const stored = checkpoints.get(req.path);
+      if (stored && stored.kind !== "weights") throw new HttpError(400, `${req.path} is a sampler checkpoint; load_weights needs a weights one`);
+      // Paths this server did not issue go to the backend as they are (its own checkpoint paths).
+      const backendPath = stored?.backendPath ?? req.path;
+      return ordered(requireModel(req.model_id), req.seq_id, async (client) => {
+        await client.loadState(backendPath, { weightsOnly: !(req.optimizer ?? false) });
+        return { type: "load_weights", path: req.path, model_id: req.model_id };
+      });
+    },
+
+    "/api/v1/save_weights_for_sampler": (body) => {
+      const req = schema.saveWeightsForSamplerBody.parse(body);
+      const model = requireModel(req.model_id);
+      if (req.path) {
+        const path = `tinker://${req.model_id}/sampler_weights/${req.path}`;
+        const name = backendName(req.model_id, req.path);
+        return ordered(model, req.seq_id, async (client) => {
+          const sampler = await client.saveWeightsForSampler(name);
+          checkpoints.set(path, { kind: "sampler_weights", backendPath: sampler.modelPath, sampler, baseModel: model.baseModel, rank: model.rank });
+          return { type: "save_weights_for_sampler", path };
+        });
+      }
+      if (req.sampling_session_seq_id === undefined || req.sampling_session_seq_id === null) {
+        throw new HttpError(400, "save_weights_for_sampler needs a path or a sampling_session_seq_id");
+      }
+      const samplerId = `${model.sessionId}:sample:${req.sampling_session_seq_id}`;
+      return ordered(model, req.seq_id, async (client) => {
+        if (samplers.has(samplerId)) throw new UserError(`sampling session ${samplerId} already exists`);
+        const sampler = client.saveWeightsForSampler();
+        registerSampler(samplerId, { baseModel: model.baseModel, modelPath: null, client: sampler });
+        await sampler;
+        return { type: "save_weights_for_sampler", path: null, sampling_session_id: samplerId };
+      });
+    },
+
+    "/api/v1/weights_info": (body) => {
+      const { tinker_path } = schema.weightsInfoBody.parse(body);
+      const stored = checkpoints.get(tinker_path);
+      if (!stored) throw new HttpError(404, `unknown checkpoint ${tinker_path}`);
+      return { base_model: stored.baseModel, is_lora: true, lora_rank: stored.rank, train_unembed: true, train_mlp: true, train_attn: true };
+    },
+
+    "/api/v1/create_sampling_session": async (body) => {
+      const req = schema.createSamplingSessionBody.parse(body);
+      requireSession(req.session_id);
+      const id = `${req.session_id}:sample:${req.sampling_session_seq_id}`;
+      // A retried create (its answer was lost) gets the session it already made.
+      if (samplers.has(id)) return { type: "create_sampling_session", sampling_session_id: id };
+      if (req.model_path !== undefined) {
+        if (!req.model_path.startsWith("tinker://")) throw new HttpError(400, "model_path must start with tinker://");
+        const stored = checkpoints.get(req.model_path);
+        if (stored?.kind === "weights") throw new HttpError(400, `${req.model_path} is a training checkpoint; sample from sampler_weights`);
+        const client = stored?.sampler
+          ? Promise.resolve(stored.sampler)
+          : backend.createSamplingClient({ modelPath: stored?.backendPath ?? req.model_path });
+        await client.catch((error: unknown) => {
+          throw new HttpError(404, `cannot open sampler weights ${req.model_path}: ${error instanceof Error ? error.message : String(error)}`);
+        });
+        registerSampler(id, { baseModel: stored?.baseModel ?? req.base_model ?? "", modelPath: req.model_path, client });
+      } else if (req.base_model !== undefined) {
+        await requireServed(req.base_model).catch((error: Error) => {
+          throw new HttpError(400, error.message);
+        });
+        registerSampler(id, { baseModel: req.base_model, modelPath: null, client: backend.createSamplingClient({ baseModel: req.base_model }) });
+      } else {
+        throw new HttpError(400, "create_sampling_session needs model_path or base_model");
+      }
+      return { type: "create_sampling_session", sampling_session_id: id };
+    },
+
+    "/api/v1/asample": (body, backpressure) => {
+      const req = schema.sampleBody.parse(body);
+      const sampler = samplers.get(req.sampling_session_id);
+      if (!sampler) throw new HttpError(404, `unknown sampling session ${req.sampling_session_id}`);
+      // The (session, seq_id) pair names the request: a resubmit gets the same future.
+      const known = sampler.requestsBySeqId.get(req.seq_id);
+      if (known) return { request_id: known };
+      if (backpressure && samplesRunning >= maxConcurrentSamples) throw new HttpError(429, "sampling capacity reached; back off and resubmit");
+      const prompt = req.prompt.chunks.flatMap((c) => c.tokens);
+      const params = badRequestOnThrow(() => samplingParamsFromWire(req.sampling_params, req.num_samples ?? 1));
+      samplesRunning += 1;
+      const work = (async (): Promise<WireSampleResponse> => {
+        const client = await sampler.client;
+        const result = await client.sample(prompt, params);
+        return sampleToWire(result, req.prompt_logprobs ? await client.computeLogprobs(prompt) : undefined);
+      })().finally(() => (samplesRunning -= 1));
+      const requestId = futures.create(work);
+      sampler.requestsBySeqId.set(req.seq_id, requestId);
+      return { request_id: requestId };
+    },
+
+    "/api/v1/retrieve_future": async (body) => {
+      const { request_id } = schema.retrieveFutureBody.parse(body);
+      const answer = await futures.answer(request_id, longPollMs);
+      switch (answer.state) {
+        case "pending":
+          return { type: "try_again", request_id, queue_state: "active" };
+        case "expired":
+          throw new HttpError(410, `promise for ${request_id} expired; resubmit the request`);
+        case "unknown":
+          throw new HttpError(404, `unknown request ${request_id}`);
+        case "done":
+          return answer.value;
+        case "failed":
+          return { error: answer.error, category: answer.category };
+        default: {
+          const unreachable: never = answer;
+          throw new Error(`unhandled future state ${JSON.stringify(unreachable)}`);
+        }
+      }
+    },
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const key = headerValue(req.headers["x-api-key"]);
+    if (path === "/api/v1/healthz") return send(res, 200, { status: "ok" });
+    const body = req.method === "POST" ? await readJson(req, options.maxBodyBytes ?? 256 * 1024 * 1024) : undefined;
+
+    if (path === "/api/v1/client/config" || path === "/api/v1/auth/token") {
+      if (!auth.acceptsKey(key)) return send(res, 401, { detail: "Invalid API key" });
+      options.onRequest?.(path, body);
+      if (path === "/api/v1/client/config") return send(res, 200, { pjwt_auth_enabled: auth.jwtEnabled });
+      if (!auth.jwtEnabled) return send(res, 404, { detail: "JWT auth is not enabled on this server" });
+      return send(res, 200, { jwt: auth.issue() });
+    }
+    if (!auth.accepts(key)) return send(res, 401, { detail: auth.jwtEnabled ? "Invalid JWT" : "Invalid API key" });
+    options.onRequest?.(path, body);
+
+    const samplerInfo = /^\/api\/v1\/samplers\/(.+)$/.exec(path);
+    if (samplerInfo && req.method === "GET") {
+      const id = decodeURIComponent(samplerInfo[1]);
+      const sampler = samplers.get(id);
+      if (!sampler) return send(res, 404, { detail: `unknown sampler ${id}` });
+      return send(res, 200, { sampler_id: id, base_model: sampler.baseModel, ...(sampler.modelPath ? { model_path: sampler.modelPath } : {}) });
+    }
+    const route = routes[path];
+    if (!route) return send(res, 404, { detail: `no endpoint ${req.method} ${path}` });
+    const backpressure = headerValue(req.headers["x-tinker-sampling-backpressure"]) === "1";
+    return send(res, 200, await route(body, backpressure));
+  };
+
+  return http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (error instanceof HttpError) return send(res, error.status, { detail: error.message });
+      if (error instanceof z.ZodError) return send(res, 400, { detail: `invalid request: ${z.prettifyError(error)}` });
+      if (error instanceof SyntaxError) return send(res, 400, { detail: `invalid JSON: ${error.message}` });
+      if (error instanceof UserError) return send(res, 400, { detail: error.message });
+      send(res, 500, { detail: error instanceof Error ? error.message : String(error) });
+    });
+  });
+}
+
+/** Malformed-but-parseable input found while converting a body is the caller's 400, not our 500. */
+function badRequestOnThrow<T>(convert: () => T, prefix = ""): T {
+  try {
+    return convert();
+  } catch (error) {
+    throw new HttpError(400, `${prefix}${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req) {
+    size += (part as Buffer).length;
+    if (size > maxBytes) throw new HttpError(413, `request body over ${maxBytes} bytes`);
+    parts.push(part as Buffer);
+  }
+  const text = Buffer.concat(parts).toString("utf8");
+  return text.length === 0 ? {} : JSON.parse(text);
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
