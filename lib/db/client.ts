@@ -1,0 +1,123 @@
+/**
+ * One drizzle database for the process, on either driver: PostgreSQL through postgres-js when
+ * DATABASE_URL is set (a team, several app instances), else PGlite in the data directory (one
+ * machine, no setup). Same schema and same queries on both. The migrations in drizzle/ are applied
+ * at first use; on PostgreSQL under an advisory lock, so instances starting together migrate once.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { projectPath } from "@/lib/paths";
+import * as schema from "./schema";
+
+/** A database on either driver, or a transaction on one: every query accepts any of them. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type DbHandle = { db: Db; close: () => Promise<void> };
+
+export type CreateDbOptions = {
+  /** A PostgreSQL URL; when given, `dataDir` is ignored. */
+  url?: string;
+  /** PGlite's data directory's parent (the database lives in `<dataDir>/db`), or "memory". */
+  dataDir?: string | "memory";
+};
+
+// Any number works as long as it is fixed: it names the lock every instance waits on.
+const MIGRATION_LOCK_KEY = 7_303_421_117;
+
+function migrationsFolder(): string {
+  return projectPath("drizzle");
+}
+
+/** Opens a database on the driver the options name and brings its schema up to date. */
+export async function createDb(options: CreateDbOptions = {}): Promise<DbHandle> {
+  if (options.url) return openPostgres(options.url);
+  return openPglite(options.dataDir ?? defaultDataDir());
+}
+
+async function openPostgres(url: string): Promise<DbHandle> {
+  await migratePostgresOnce(url);
+  const client = postgres(url, { onnotice: () => {} });
+  const db = drizzlePostgres(client, { schema });
+  return { db, close: () => client.end({ timeout: 5 }) };
+}
+
+/** A one-connection client holds the session-level advisory lock for the whole migration. */
+async function migratePostgresOnce(url: string): Promise<void> {
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migratePostgres(drizzlePostgres(client), { migrationsFolder: migrationsFolder() });
+    await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+async function openPglite(dataDir: string): Promise<DbHandle> {
+  let client: PGlite;
+  if (dataDir === "memory") {
+    client = new PGlite();
+  } else {
+    // The hint keeps the bundler from tracing a run-time directory into the build.
+    const dir = path.resolve(/*turbopackIgnore: true*/ dataDir, "db");
+    fs.mkdirSync(dir, { recursive: true });
+    client = new PGlite(dir);
+  }
+  try {
+    const db = drizzlePglite(client, { schema });
+    await migratePglite(db, { migrationsFolder: migrationsFolder() });
+    return { db, close: () => client.close() };
+  } catch (err) {
+    await client.close().catch(() => {});
+    throw err;
+  }
+}
+
+function defaultDataDir(): string {
+  return process.env.CONTINUALCODE_DATA_DIR || "./.data";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The process-wide instance
+
+type DbGlobal = typeof globalThis & { __continualcodeDb?: Promise<DbHandle> };
+
+/**
+ * The process's database, opened (and migrated) on first call. The promise lives on globalThis
+ * because `next dev` re-evaluates modules, and PGlite allows one opener per data directory; a
+ * failed open is forgotten so the next request tries again instead of failing until restart.
+ */
+export function getDb(): Promise<Db> {
+  const g = globalThis as DbGlobal;
+  if (!g.__continualcodeDb) {
+    const opening = createDb({ url: process.env.DATABASE_URL || undefined });
+    g.__continualcodeDb = opening;
+    opening.catch(() => {
+      if (g.__continualcodeDb === opening) g.__continualcodeDb = undefined;
+    });
+  }
+  return g.__continualcodeDb.then((h) => h.db);
+}
+
+/** Closes the process's database (graceful shutdown, scripts); the next getDb() reopens it. */
+export async function closeDb(): Promise<void> {
+  const g = globalThis as DbGlobal;
+  const opening = g.__continualcodeDb;
+  g.__continualcodeDb = undefined;
+  const handle = await opening?.catch(() => undefined);
+  await handle?.close();
+}
+
+/** The given database or transaction, else the process's: lets every query join a transaction. */
+export function resolveDb(db: Db | undefined): Promise<Db> {
+  return db ? Promise.resolve(db) : getDb();
+}
+
+export { schema };

@@ -1,0 +1,55 @@
+// Server code: the per-conversation event log the UI is streamed from. Ids increase, so a client
+// that reconnects with the last id it saw (SSE's Last-Event-ID) gets exactly what it missed.
+import { and, asc, eq, gt } from "drizzle-orm";
+import { type Db, resolveDb } from "../client";
+import { type ConversationEvent, conversationEvent } from "../schema";
+
+export async function appendEvent({
+  db,
+  ownerId,
+  conversationId,
+  type,
+  payload,
+}: {
+  db?: Db;
+  ownerId: string;
+  conversationId: string;
+  type: string;
+  payload: Record<string, unknown>;
+}): Promise<ConversationEvent> {
+  const d = await resolveDb(db);
+  const [row] = await d
+    .insert(conversationEvent)
+    .values({ ownerId, conversationId, type, payload })
+    .returning();
+  return row!;
+}
+
+/** The owner's events of the conversation with id > afterId (0 = from the start), in order. */
+export async function listEventsAfter({
+  db,
+  ownerId,
+  conversationId,
+  afterId = 0,
+  limit = 1000,
+}: {
+  db?: Db;
+  ownerId: string;
+  conversationId: string;
+  afterId?: number;
+  limit?: number;
+}): Promise<ConversationEvent[]> {
+  const d = await resolveDb(db);
+  return d
+    .select()
+    .from(conversationEvent)
+    .where(
+      and(
+        eq(conversationEvent.conversationId, conversationId),
+        eq(conversationEvent.ownerId, ownerId),
+        gt(conversationEvent.id, afterId),
+      ),
+    )
+    .orderBy(asc(conversationEvent.id))
+    .limit(limit);
+}

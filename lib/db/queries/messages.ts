@@ -1,0 +1,90 @@
+// Server code: a conversation's messages, numbered 0, 1, 2… by `seq`. Appending locks the
+// conversation row, so concurrent appends (two app instances, a retry racing a decision) queue up
+// and each gets the next number instead of colliding on the unique (conversation, seq) index.
+import { and, asc, eq, sql } from "drizzle-orm";
+import { AppError } from "@/lib/errors";
+import { type Db, resolveDb } from "../client";
+import { conversation, type Message, message } from "../schema";
+
+export type MessageRole = "system" | "user" | "assistant" | "tool";
+
+export type NewMessage = {
+  role: MessageRole;
+  content: string;
+  toolCalls?: Message["toolCalls"];
+  toolCallId?: string | null;
+  promptTokens?: number[] | null;
+  completionTokens?: number[] | null;
+  completionLogprobs?: number[] | null;
+  meta?: Record<string, unknown> | null;
+};
+
+export async function appendMessage({
+  db,
+  ownerId,
+  conversationId,
+  message: m,
+}: {
+  db?: Db;
+  ownerId: string;
+  conversationId: string;
+  message: NewMessage;
+}): Promise<Message> {
+  const d = await resolveDb(db);
+  return d.transaction(async (tx) => {
+    // 1. Lock the conversation (and check it is the owner's).
+    const [conv] = await tx
+      .select({ id: conversation.id })
+      .from(conversation)
+      .where(and(eq(conversation.id, conversationId), eq(conversation.ownerId, ownerId)))
+      .for("update");
+    if (!conv) throw new AppError("not_found:conversation");
+    // 2. The next number, then the row.
+    const [last] = await tx
+      .select({ seq: sql<number>`coalesce(max(${message.seq}), -1)::int` })
+      .from(message)
+      .where(eq(message.conversationId, conversationId));
+    const [row] = await tx
+      .insert(message)
+      .values({ ...m, ownerId, conversationId, seq: (last?.seq ?? -1) + 1 })
+      .returning();
+    // 3. The conversation moves to the top of its list.
+    await tx.update(conversation).set({ updatedAt: new Date() }).where(eq(conversation.id, conversationId));
+    return row!;
+  });
+}
+
+/** The conversation's messages in order; empty when it is not the owner's. */
+export async function listMessagesByConversation({
+  db,
+  ownerId,
+  conversationId,
+}: {
+  db?: Db;
+  ownerId: string;
+  conversationId: string;
+}): Promise<Message[]> {
+  const d = await resolveDb(db);
+  return d
+    .select()
+    .from(message)
+    .where(and(eq(message.conversationId, conversationId), eq(message.ownerId, ownerId)))
+    .orderBy(asc(message.seq));
+}
+
+export async function getMessageForOwner({
+  db,
+  id,
+  ownerId,
+}: {
+  db?: Db;
+  id: string;
+  ownerId: string;
+}): Promise<Message | null> {
+  const d = await resolveDb(db);
+  const [row] = await d
+    .select()
+    .from(message)
+    .where(and(eq(message.id, id), eq(message.ownerId, ownerId)));
+  return row ?? null;
+}

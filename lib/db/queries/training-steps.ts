@@ -1,0 +1,192 @@
+// Server code: the training-step queue. enqueue → claimNextQueued (queued → running) →
+// markTrainingStepDone | markTrainingStepFailed. Claiming is one UPDATE … RETURNING over a row
+// locked with SKIP LOCKED, so with several app instances on one PostgreSQL each step runs exactly
+// once; and a policy's steps run one at a time, oldest first, because its optimizer state is serial.
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { type Db, resolveDb } from "../client";
+import { correction, policy, type TrainingStep, trainingStep, user } from "../schema";
+
+export type TrainingStepStatus = "queued" | "running" | "done" | "failed";
+
+/** Queues a step and links the corrections it learns from, in one transaction. */
+export async function enqueueTrainingStep({
+  db,
+  ownerId,
+  policyId,
+  conversationId,
+  lossFn,
+  correctionIds = [],
+}: {
+  db?: Db;
+  ownerId: string;
+  policyId: string;
+  conversationId?: string | null;
+  lossFn: string;
+  correctionIds?: string[];
+}): Promise<TrainingStep> {
+  const d = await resolveDb(db);
+  return d.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(trainingStep)
+      .values({ ownerId, policyId, conversationId, lossFn })
+      .returning();
+    if (correctionIds.length > 0) {
+      await tx
+        .update(correction)
+        .set({ trainingStepId: row!.id })
+        .where(and(inArray(correction.id, correctionIds), eq(correction.ownerId, ownerId)));
+    }
+    return row!;
+  });
+}
+
+/**
+ * Takes the oldest queued step whose policy has nothing running and no older step queued, marks
+ * it running and returns it; null when there is none. `policyId` narrows it to one policy.
+ */
+export async function claimNextQueued({
+  db,
+  policyId,
+}: { db?: Db; policyId?: string } = {}): Promise<TrainingStep | null> {
+  const onlyPolicy = policyId ? sql`and t.policy_id = ${policyId}` : sql``;
+  const oldestReady = sql`(
+    select t.id from ${trainingStep} t
+    where t.status = 'queued' ${onlyPolicy}
+      and not exists (
+        select 1 from ${trainingStep} e
+        where e.policy_id = t.policy_id and e.id <> t.id
+          and (e.status = 'running'
+            or (e.status = 'queued' and (e.queued_at, e.id) < (t.queued_at, t.id))))
+    order by t.queued_at, t.id
+    limit 1
+    for update skip locked)`;
+  const d = await resolveDb(db);
+  const [row] = await d
+    .update(trainingStep)
+    .set({ status: "running", startedAt: sql`now()` })
+    .where(and(sql`${trainingStep.id} = ${oldestReady}`, eq(trainingStep.status, "queued")))
+    .returning();
+  return row ?? null;
+}
+
+/** Records the result and advances the policy to `step`, together. Null unless it was running. */
+export async function markTrainingStepDone({
+  db,
+  id,
+  step,
+  metrics,
+}: {
+  db?: Db;
+  id: string;
+  step: number;
+  metrics: Record<string, number>;
+}): Promise<TrainingStep | null> {
+  const d = await resolveDb(db);
+  return d.transaction(async (tx) => {
+    const [row] = await tx
+      .update(trainingStep)
+      .set({ status: "done", step, metrics, finishedAt: new Date() })
+      .where(and(eq(trainingStep.id, id), eq(trainingStep.status, "running")))
+      .returning();
+    if (!row) return null;
+    await tx.update(policy).set({ step }).where(eq(policy.id, row.policyId));
+    return row;
+  });
+}
+
+export async function markTrainingStepFailed({
+  db,
+  id,
+  error,
+}: {
+  db?: Db;
+  id: string;
+  error: string;
+}): Promise<TrainingStep | null> {
+  const d = await resolveDb(db);
+  const [row] = await d
+    .update(trainingStep)
+    .set({ status: "failed", error, finishedAt: new Date() })
+    .where(and(eq(trainingStep.id, id), inArray(trainingStep.status, ["queued", "running"])))
+    .returning();
+  return row ?? null;
+}
+
+/**
+ * Fails every step left running since before `startedBefore`: a process that died mid-step
+ * never finishes it, and a running step holds back its policy's queue. The trainer calls this at
+ * start-up (with one instance, everything running then is orphaned) or with a generous cut-off.
+ */
+export async function failStaleTrainingSteps({
+  db,
+  startedBefore,
+  error = "interrupted: the process running this step stopped",
+}: {
+  db?: Db;
+  startedBefore: Date;
+  error?: string;
+}): Promise<TrainingStep[]> {
+  const d = await resolveDb(db);
+  return d
+    .update(trainingStep)
+    .set({ status: "failed", error, finishedAt: new Date() })
+    .where(and(eq(trainingStep.status, "running"), lt(trainingStep.startedAt, startedBefore)))
+    .returning();
+}
+
+export async function getTrainingStepForOwner({
+  db,
+  id,
+  ownerId,
+}: {
+  db?: Db;
+  id: string;
+  ownerId: string;
+}): Promise<TrainingStep | null> {
+  const d = await resolveDb(db);
+  const [row] = await d
+    .select()
+    .from(trainingStep)
+    .where(and(eq(trainingStep.id, id), eq(trainingStep.ownerId, ownerId)));
+  return row ?? null;
+}
+
+/** The owner's steps in the order they were queued (a training curve reads left to right). */
+export async function listTrainingStepsByOwner({
+  db,
+  ownerId,
+  policyId,
+  limit = 10_000,
+}: {
+  db?: Db;
+  ownerId: string;
+  policyId?: string;
+  limit?: number;
+}): Promise<TrainingStep[]> {
+  const where = policyId
+    ? and(eq(trainingStep.ownerId, ownerId), eq(trainingStep.policyId, policyId))
+    : eq(trainingStep.ownerId, ownerId);
+  const d = await resolveDb(db);
+  return d
+    .select()
+    .from(trainingStep)
+    .where(where)
+    .orderBy(asc(trainingStep.queuedAt), asc(trainingStep.id))
+    .limit(limit);
+}
+
+export type TrainingStepWithUser = TrainingStep & { userEmail: string };
+
+/** Every user's steps, newest first, with the owner's email (the admin's view). */
+export async function listAllTrainingSteps({ db, limit = 10_000 }: { db?: Db; limit?: number } = {}): Promise<
+  TrainingStepWithUser[]
+> {
+  const d = await resolveDb(db);
+  const rows = await d
+    .select({ step: trainingStep, userEmail: user.email })
+    .from(trainingStep)
+    .innerJoin(user, eq(user.id, trainingStep.ownerId))
+    .orderBy(desc(trainingStep.queuedAt), desc(trainingStep.id))
+    .limit(limit);
+  return rows.map((r) => ({ ...r.step, userEmail: r.userEmail }));
+}
