@@ -134,6 +134,7 @@ CREATE TABLE "tool_call" (
 --> statement-breakpoint
 CREATE TABLE "training_step" (
 	"id" text PRIMARY KEY NOT NULL,
+	"queue_seq" bigserial NOT NULL,
 	"owner_id" text NOT NULL,
 	"policy_id" text NOT NULL,
 	"conversation_id" text,

@@ -277,6 +277,8 @@ export const trainingStep = pgTable(
   "training_step",
   {
     id: id(),
+    /** Arrival order: timestamps can tie, this cannot. Steps of one policy run in this order. */
+    queueSeq: bigserial("queue_seq", { mode: "number" }).notNull(),
     ownerId: ownerId(),
     policyId: text("policy_id")
       .notNull()

@@ -56,8 +56,8 @@ export async function claimNextQueued({
         select 1 from ${trainingStep} e
         where e.policy_id = t.policy_id and e.id <> t.id
           and (e.status = 'running'
-            or (e.status = 'queued' and (e.queued_at, e.id) < (t.queued_at, t.id))))
-    order by t.queued_at, t.id
+            or (e.status = 'queued' and e.queue_seq < t.queue_seq)))
+    order by t.queue_seq
     limit 1
     for update skip locked)`;
   const d = await resolveDb(db);
@@ -171,7 +171,7 @@ export async function listTrainingStepsByOwner({
     .select()
     .from(trainingStep)
     .where(where)
-    .orderBy(asc(trainingStep.queuedAt), asc(trainingStep.id))
+    .orderBy(asc(trainingStep.queueSeq))
     .limit(limit);
 }
 
@@ -186,7 +186,7 @@ export async function listAllTrainingSteps({ db, limit = 10_000 }: { db?: Db; li
     .select({ step: trainingStep, userEmail: user.email })
     .from(trainingStep)
     .innerJoin(user, eq(user.id, trainingStep.ownerId))
-    .orderBy(desc(trainingStep.queuedAt), desc(trainingStep.id))
+    .orderBy(desc(trainingStep.queueSeq))
     .limit(limit);
   return rows.map((r) => ({ ...r.step, userEmail: r.userEmail }));
 }
