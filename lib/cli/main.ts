@@ -12,6 +12,7 @@ type Subcommand = {
 
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   serve: { summary: "serve the app (the same as no command)", load: () => import("./serve") },
+  trainer: { summary: "trainer serve: the Tinker API over the embedded engine", load: () => import("./trainer-serve") },
 };
 
 function commandList() {

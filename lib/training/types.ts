@@ -121,8 +121,59 @@ export interface CreateTrainingClientOptions {
   fromState?: string;
 }
 
+/** Where an SDPO teacher's log-probs come from: the current student, its EMA, or frozen weights. */
+export type TeacherMode = "student" | "ema" | "frozen";
+
+/**
+ * What a backend can train with, for callers that choose a loss, its options or a teacher by
+ * backend. Tinker computes only its own losses, has no importance-sampling ratio clip, and cannot
+ * average weights (no EMA teacher); the embedded engine can do all of it.
+ */
+export interface BackendCapabilities {
+  readonly losses: readonly LossFnName[];
+  /** importance_sampling accepts `lossFnConfig.clipRatio`. */
+  readonly importanceSamplingClipRatio: boolean;
+  readonly teacherModes: readonly TeacherMode[];
+}
+
+/**
+ * A sampler that also gives whole next-token distributions (embedded only), as full-vocabulary
+ * distillation needs from its teacher. Positions follow Engine.logSoftmaxRows: row i is the
+ * distribution over the token after tokens[positions[i]].
+ */
+export interface DistributionSamplingClient extends SamplingClient {
+  /** Log-softmax rows, row-major (positions.length, V). */
+  logSoftmaxRows(tokens: number[], positions: number[]): Promise<Float32Array>;
+  /** The k most likely next tokens per position, best first, row-major (positions.length, k). */
+  topkLogprobs(tokens: number[], positions: number[], k: number): Promise<{ ids: Int32Array; logprobs: Float32Array }>;
+}
+
+/** Teachers a training client can make besides its own sampler (embedded only). */
+export interface TeacherOperations {
+  /**
+   * Moves the client's EMA teacher toward the current weights, teacher ← teacher + rate·(student −
+   * teacher), creating it from the current weights on first use, and returns it. The returned
+   * client reads the EMA weights as they are at each call.
+   */
+  emaTeacher(rate: number): Promise<DistributionSamplingClient>;
+  /** A frozen copy of the current weights that later steps do not change. */
+  snapshotTeacher(): Promise<DistributionSamplingClient>;
+}
+
+export function canScoreDistributions(client: SamplingClient): client is DistributionSamplingClient {
+  const c = client as Partial<DistributionSamplingClient>;
+  return typeof c.logSoftmaxRows === "function" && typeof c.topkLogprobs === "function";
+}
+
+export function hasTeacherOperations(client: TrainingClient): client is TrainingClient & TeacherOperations {
+  const c = client as Partial<TeacherOperations>;
+  return typeof c.emaTeacher === "function" && typeof c.snapshotTeacher === "function";
+}
+
 export interface TrainingBackend {
   readonly kind: "embedded" | "tinker";
+  /** Absent: assume only what Tinker offers. */
+  readonly capabilities?: BackendCapabilities;
   createTrainingClient(options: CreateTrainingClientOptions): Promise<TrainingClient>;
   /** A sampler over the base model (no LoRA) or over a saved sampler checkpoint. */
   createSamplingClient(options: { baseModel?: string; modelPath?: string }): Promise<SamplingClient>;

@@ -66,6 +66,8 @@ export const TINKER_LOSS_SUPPORT = {
   losses: ["cross_entropy", "importance_sampling", "ppo", "cispo"] as const,
   /** Tinker's importance_sampling has no ratio clip; `clipRatio` is refused, not silently dropped. */
   importanceSamplingClipRatio: false,
+  /** Teachers need weight arithmetic for EMA, which the service does not offer. */
+  teacherModes: ["student", "frozen"] as const,
 } as const;
 
 type NumericInputKey = "targetTokens" | "weights" | "logprobs" | "advantages";

@@ -1,0 +1,30 @@
+/**
+ * `continualcode trainer serve` flags: defaults, repeated models, and bad values named by flag.
+ * (The running server is exercised end to end in lib/training/tinker-contract.test.ts.)
+ */
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { FIXTURE_DIR } from "@/lib/training/contract-suite";
+import { EMBEDDED_MODEL } from "@/lib/training/models";
+import { parseTrainerServe } from "./trainer-serve";
+
+describe("trainer serve flags", () => {
+  it("default to the bundled model on 127.0.0.1:8100 with no key and states under the data directory", () => {
+    const options = parseTrainerServe([], { CONTINUALCODE_DATA_DIR: "/srv/cc" });
+    expect(options).toMatchObject({ port: 8100, host: "127.0.0.1", apiKey: undefined, kernels: "fast", statesDir: "/srv/cc/states" });
+    expect(Object.keys(options.models)).toEqual([EMBEDDED_MODEL]);
+  });
+
+  it("serve each --model given, a directory under its own name", () => {
+    const options = parseTrainerServe(["--port", "0", "--api-key", "k", "--model", FIXTURE_DIR, "--model", EMBEDDED_MODEL, "--data-dir", "/d"], {});
+    expect(options.models).toEqual({ [FIXTURE_DIR]: { dir: path.resolve(FIXTURE_DIR) }, [EMBEDDED_MODEL]: expect.any(Object) });
+    expect(options).toMatchObject({ port: 0, apiKey: "k", statesDir: "/d/states" });
+  });
+
+  it("name the flag that is wrong", () => {
+    expect(() => parseTrainerServe(["--port", "http"], {})).toThrow(/--port/);
+    expect(() => parseTrainerServe(["--kernels", "gpu"], {})).toThrow(/--kernels/);
+    expect(() => parseTrainerServe(["--model", "/no/such/dir"], {})).toThrow(/--model: \/no\/such\/dir/);
+    expect(() => parseTrainerServe(["--bogus"], {})).toThrow(/bogus/);
+  });
+});

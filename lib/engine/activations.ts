@@ -1,0 +1,126 @@
+/**
+ * Buffers for one forward (and backward) pass, allocated from the kernel set once per call.
+ * Training keeps every layer's activations (the backward reads them); inference shares one set
+ * of layer buffers across layers and one residual stream, so decoding allocates nothing per token.
+ */
+import type { Kernels } from "./kernels/types";
+import type { ModelConfig } from "./config";
+import { ALL_TARGETS, type TargetModule } from "./lora";
+
+export interface RopeTables {
+  cos: Float32Array; // (maxPos, HD/2)
+  sin: Float32Array; // (maxPos, HD/2)
+}
+
+export interface LayerActivations {
+  xn1: Float32Array; // (T, C) input_layernorm output
+  rstd1: Float32Array; // (T)
+  qRaw: Float32Array; // (T, NH*HD) q_proj output
+  kRaw: Float32Array; // (T, NKV*HD) k_proj output
+  v: Float32Array; // (T, NKV*HD)
+  q: Float32Array; // (T, NH*HD) after q_norm and rotary
+  k: Float32Array; // (T, NKV*HD) after k_norm and rotary
+  qRstd: Float32Array; // (T*NH)
+  kRstd: Float32Array; // (T*NKV)
+  probs: Float32Array; // (NH, T, TK)
+  att: Float32Array; // (T, NH*HD) attention output, o_proj input
+  o: Float32Array; // (T, C) o_proj / down_proj output
+  xMid: Float32Array; // (T, C) residual after attention
+  xn2: Float32Array; // (T, C) post_attention_layernorm output
+  rstd2: Float32Array; // (T)
+  gate: Float32Array; // (T, I)
+  up: Float32Array; // (T, I)
+  h: Float32Array; // (T, I) silu(gate) · up, down_proj input
+  xa: Partial<Record<TargetModule, Float32Array>>; // (T, r) x Aᵀ per LoRA target
+}
+
+export interface GradScratch {
+  dxn: Float32Array; // (T, C)
+  dResA: Float32Array; // (T, C)
+  dResB: Float32Array; // (T, C)
+  dxMid: Float32Array; // (T, C)
+  dh: Float32Array; // (T, I)
+  dgate: Float32Array; // (T, I)
+  dup: Float32Array; // (T, I)
+  datt: Float32Array; // (T, NH*HD)
+  dq: Float32Array; // (T, NH*HD)
+  dk: Float32Array; // (T, NKV*HD)
+  dv: Float32Array; // (T, NKV*HD)
+  dqRaw: Float32Array; // (T, NH*HD)
+  dkRaw: Float32Array; // (T, NKV*HD)
+  dP: Float32Array; // (T, T)
+  dxa: Float32Array; // (T, r)
+  owned: Float32Array[];
+}
+
+export interface Activations {
+  T: number;
+  TK: number;
+  resid: Float32Array[]; // numLayers + 1 entries of (T, C); one shared array when not training
+  layers: LayerActivations[];
+  xnF: Float32Array; // (T, C) final norm output
+  rstdF: Float32Array; // (T)
+  gather: Float32Array; // (T, C) rows gathered for lm_head
+  rope: RopeTables;
+  grads: GradScratch | null;
+  owned: Float32Array[];
+}
+
+/**
+ * @param T new tokens per forward, @param TK key positions visible to them,
+ * @param rank LoRA rank (0 without an adapter), @param training keep per-layer activations.
+ */
+export function allocActivations(k: Kernels, c: ModelConfig, T: number, TK: number, rank: number, training: boolean, rope: RopeTables): Activations {
+  const owned: Float32Array[] = [];
+  const alloc = (n: number): Float32Array => {
+    const a = k.alloc(Math.max(1, n));
+    owned.push(a);
+    return a;
+  };
+  const C = c.hiddenSize, I = c.intermediateSize, QD = c.numHeads * c.headDim, KVD = c.numKvHeads * c.headDim;
+  const layer = (): LayerActivations => {
+    const xa: Partial<Record<TargetModule, Float32Array>> = {};
+    if (rank > 0) for (const t of ALL_TARGETS) xa[t] = alloc(T * rank);
+    return {
+      xn1: alloc(T * C), rstd1: alloc(T), qRaw: alloc(T * QD), kRaw: alloc(T * KVD), v: alloc(T * KVD),
+      q: alloc(T * QD), k: alloc(T * KVD), qRstd: alloc(T * c.numHeads), kRstd: alloc(T * c.numKvHeads),
+      probs: alloc(c.numHeads * T * TK), att: alloc(T * QD), o: alloc(T * C), xMid: alloc(T * C),
+      xn2: alloc(T * C), rstd2: alloc(T), gate: alloc(T * I), up: alloc(T * I), h: alloc(T * I), xa,
+    };
+  };
+  let layers: LayerActivations[];
+  let resid: Float32Array[];
+  if (training) {
+    layers = Array.from({ length: c.numLayers }, layer);
+    resid = Array.from({ length: c.numLayers + 1 }, () => alloc(T * C));
+  } else {
+    const shared = layer();
+    layers = Array.from({ length: c.numLayers }, () => shared);
+    const stream = alloc(T * C);
+    resid = Array.from({ length: c.numLayers + 1 }, () => stream);
+  }
+  return { T, TK, resid, layers, xnF: alloc(T * C), rstdF: alloc(T), gather: alloc(T * C), rope, grads: null, owned };
+}
+
+export function allocGradScratch(k: Kernels, c: ModelConfig, T: number, rank: number): GradScratch {
+  const owned: Float32Array[] = [];
+  const alloc = (n: number): Float32Array => {
+    const a = k.alloc(Math.max(1, n));
+    owned.push(a);
+    return a;
+  };
+  const C = c.hiddenSize, I = c.intermediateSize, QD = c.numHeads * c.headDim, KVD = c.numKvHeads * c.headDim;
+  return {
+    dxn: alloc(T * C), dResA: alloc(T * C), dResB: alloc(T * C), dxMid: alloc(T * C),
+    dh: alloc(T * I), dgate: alloc(T * I), dup: alloc(T * I), datt: alloc(T * QD), dq: alloc(T * QD),
+    dk: alloc(T * KVD), dv: alloc(T * KVD), dqRaw: alloc(T * QD), dkRaw: alloc(T * KVD), dP: alloc(T * T),
+    dxa: alloc(T * rank), owned,
+  };
+}
+
+export function freeActivations(k: Kernels, acts: Activations): void {
+  for (const a of acts.owned) k.free(a);
+  if (acts.grads) for (const a of acts.grads.owned) k.free(a);
+  acts.owned = [];
+  acts.grads = null;
+}

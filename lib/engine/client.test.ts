@@ -1,0 +1,91 @@
+/**
+ * The engine behind its worker thread: a training round trip (forwardBackward, optimStep, sample)
+ * matches the same calls made in-thread, two adapters do not interfere, dropping an adapter
+ * returns its memory, and errors come back as rejected promises.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EngineClient } from "./client";
+import { createJsKernels } from "./kernels/js-kernels";
+import { Engine } from "./engine";
+import { randomBaseModel } from "./weights";
+import { randomTokens, tinyConfig } from "./testing";
+import type { AdamParams, Datum } from "../training/types";
+
+const config = tinyConfig();
+const seq = randomTokens(20, config.vocabSize, 9);
+const adam: AdamParams = { learningRate: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8 };
+const V = config.vocabSize;
+
+function klDatum(): Datum {
+  const N = seq.length - 1;
+  const teacher = new Float32Array(N * V).fill(Math.log(1 / V));
+  return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map((_, t) => (t < 5 ? 0 : 1)), teacherLogprobs: teacher } };
+}
+
+let client: EngineClient;
+
+beforeAll(async () => {
+  client = await EngineClient.start({ model: { random: config, seed: 4 }, kernels: "js" });
+});
+
+afterAll(async () => {
+  await client.close();
+});
+
+describe("EngineClient (worker thread)", () => {
+  it("forwardBackward + optimStep + sample through the worker equal the same calls in-thread", async () => {
+    const local = new Engine(randomBaseModel(config, 4, createJsKernels()), createJsKernels());
+    local.createAdapter("a", { rank: 4, seed: 2 });
+    await client.createAdapter("a", { rank: 4, seed: 2 });
+    // The first step only moves B (A's gradient is zero while B = 0); two steps train both.
+    let remote, here;
+    for (let i = 0; i < 2; i++) {
+      remote = await client.forwardBackward("a", [klDatum()], "reverse_kl");
+      here = local.forwardBackward("a", [klDatum()], "reverse_kl");
+      expect((await client.optimStep("a", adam)).metrics).toEqual(local.optimStep("a", adam).metrics);
+    }
+    expect(remote).toEqual(here);
+    const params = { maxTokens: 6, temperature: 1, seed: 3, numSamples: 2 };
+    expect(await client.sample("a", seq.slice(0, 6), params)).toEqual(local.sample("a", seq.slice(0, 6), params));
+    const rows = await client.logSoftmaxRows("a", seq, [3, 7]);
+    expect(rows).toBeInstanceOf(Float32Array);
+    expect(rows).toEqual(local.logSoftmaxRows("a", seq, [3, 7]));
+    await client.dropAdapter("a");
+  });
+
+  it("training one adapter leaves another adapter's outputs unchanged", async () => {
+    await client.createAdapter("x", { rank: 4, seed: 1 });
+    await client.createAdapter("y", { rank: 4, seed: 1 });
+    const before = await client.computeLogprobs("y", seq);
+    const pending = [];
+    for (let i = 0; i < 3; i++) {
+      pending.push(client.forwardBackward("x", [klDatum()], "reverse_kl"), client.optimStep("x", adam));
+    }
+    await Promise.all(pending);
+    expect(await client.computeLogprobs("y", seq)).toEqual(before);
+    expect(await client.computeLogprobs("x", seq)).not.toEqual(before);
+    expect((await client.adapterInfo("x")).step).toBe(3);
+    expect((await client.adapterInfo("y")).step).toBe(0);
+    await client.dropAdapter("x");
+    await client.dropAdapter("y");
+  });
+
+  it("dropping an adapter returns the worker's kernel memory to where it was", async () => {
+    const baseline = (await client.memoryStats())!.liveBytes;
+    await client.createAdapter("m", { rank: 16 });
+    await client.forwardBackward("m", [klDatum()], "reverse_kl");
+    await client.optimStep("m", adam);
+    expect((await client.memoryStats())!.liveBytes).toBeGreaterThan(baseline);
+    await client.dropAdapter("m");
+    expect((await client.memoryStats())!.liveBytes).toBe(baseline);
+  });
+
+  it("a model directory that cannot be loaded fails start() with the reason", async () => {
+    await expect(EngineClient.start({ model: { dir: "/nonexistent/model" }, kernels: "js" })).rejects.toThrow(/config\.json|no such file/i);
+  });
+
+  it("an error in the worker rejects that call only", async () => {
+    await expect(client.optimStep("missing", adam)).rejects.toThrow(/no adapter named "missing"/);
+    expect(await client.hasAdapter("missing")).toBe(false);
+  });
+});

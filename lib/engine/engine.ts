@@ -1,0 +1,342 @@
+/**
+ * The in-thread engine: one frozen base model shared by any number of named LoRA adapters (one per
+ * policy, plus frozen or EMA teacher copies). Verbs mirror Tinker's: forwardBackward accumulates
+ * LoRA gradients, optimStep applies Adam and zeroes them, sample / computeLogprobs / log-softmax
+ * rows score text. A null adapter id means the base model alone. Calls are synchronous; the
+ * worker (worker.ts) runs them off the caller's thread.
+ */
+import type { Kernels } from "./kernels/types";
+import type { AdamParams, Datum, ForwardBackwardResult, LossFnConfig, LossFnName, SampleResult, SampledSequence, SamplingParams } from "../training/types";
+import type { ModelConfig } from "./config";
+import { loadBaseModel, freeBaseModel, type BaseModel } from "./weights";
+import { ALL_TARGETS, cloneLoraWeights, createLora, emaLoraWeights, ensureGrads, freeLora, zeroGrads, type LoraAdapter, type TargetModule } from "./lora";
+import { allocActivations, backward, forward, freeActivations, logits, type Activations, type RopeTables } from "./model";
+import { createKvCache, freeKvCache, type KvCache } from "./kv-cache";
+import { logSoftmaxRows, ropeTables } from "./ops";
+import { datumLoss } from "./losses";
+import { adamStep } from "./adam";
+import { Rng, TokenChooser } from "./sampling";
+import { exportPeft, importPeft, loadLoraState, readLoraStateConfig, saveLoraState } from "./state";
+import { countingKernels, type KernelStats } from "./accounting";
+
+export interface CreateAdapterOptions {
+  rank: number;
+  /** Default: 2 · rank. */
+  alpha?: number;
+  /** Default: all seven projections. */
+  targetModules?: TargetModule[];
+  seed?: number;
+}
+
+/** Rows of the lm_head computed at once when scoring long sequences (bounds the (rows, V) buffer). */
+const SCORE_CHUNK = 128;
+
+export class Engine {
+  readonly config: ModelConfig;
+  private readonly adapters = new Map<string, LoraAdapter>();
+  private readonly rope: RopeTables;
+
+  constructor(readonly model: BaseModel, readonly kernels: Kernels) {
+    this.config = model.config;
+    this.rope = ropeTables(Math.min(this.config.maxPositionEmbeddings, 1 << 16), this.config.headDim, this.config.ropeTheta);
+  }
+
+  /** Loads a Hugging Face directory; memory and FLOPs are counted (see memoryStats). */
+  static fromDirectory(dir: string, kernels: Kernels): Engine {
+    const counted = countingKernels(kernels);
+    return new Engine(loadBaseModel(dir, counted), counted);
+  }
+
+  /** Live kernel memory and sgemm FLOPs, when the kernel set counts them (fromDirectory's does). */
+  memoryStats(): KernelStats | null {
+    const k = this.kernels as Partial<{ stats: () => KernelStats }>;
+    return typeof k.stats === "function" ? k.stats() : null;
+  }
+
+  // ---- adapters -------------------------------------------------------------------------------
+
+  createAdapter(id: string, options: CreateAdapterOptions): void {
+    this.assertFree(id);
+    const config = { rank: options.rank, alpha: options.alpha ?? 2 * options.rank, targetModules: options.targetModules ?? [...ALL_TARGETS] };
+    this.adapters.set(id, createLora(this.config, config, options.seed ?? 0, this.kernels));
+  }
+
+  /** A frozen snapshot of `sourceId`'s weights under `id` (no gradients or optimizer state). */
+  snapshotAdapter(sourceId: string, id: string): void {
+    this.assertFree(id);
+    this.adapters.set(id, cloneLoraWeights(this.adapter(sourceId), this.kernels));
+  }
+
+  /** target ← target + rate · (source − target): an EMA teacher following its student. */
+  emaUpdate(targetId: string, sourceId: string, rate: number): void {
+    emaLoraWeights(this.adapter(targetId), this.adapter(sourceId), rate);
+  }
+
+  dropAdapter(id: string): void {
+    const a = this.adapters.get(id);
+    if (!a) return;
+    freeLora(a, this.kernels);
+    this.adapters.delete(id);
+  }
+
+  hasAdapter(id: string): boolean {
+    return this.adapters.has(id);
+  }
+
+  adapterInfo(id: string): { rank: number; alpha: number; targetModules: TargetModule[]; step: number } {
+    const a = this.adapter(id);
+    return { rank: a.config.rank, alpha: a.config.alpha, targetModules: [...a.config.targetModules], step: a.step };
+  }
+
+  /** Copies of the LoRA weights (or gradients) under PEFT's on-disk keys. */
+  adapterTensors(id: string, what: "value" | "grad" = "value"): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const t of this.adapter(id).tensors) out[t.name] = Float32Array.from(what === "value" ? t.value : (t.grad ?? new Float32Array(t.value.length)));
+    return out;
+  }
+
+  setAdapterTensors(id: string, tensors: Record<string, ArrayLike<number>>): void {
+    for (const t of this.adapter(id).tensors) {
+      const src = tensors[t.name];
+      if (!src) continue;
+      if (src.length !== t.value.length) throw new Error(`tensor ${t.name} has ${src.length} values, expected ${t.value.length}`);
+      t.value.set(src);
+    }
+  }
+
+  // ---- training -------------------------------------------------------------------------------
+
+  forwardBackward(id: string, datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig = {}): ForwardBackwardResult {
+    const lora = this.adapter(id);
+    ensureGrads(lora, this.kernels);
+    return this.runLoss(lora, datums, lossFn, lossFnConfig, true);
+  }
+
+  /** The same losses and log-probs without touching gradients. */
+  forward(id: string | null, datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig = {}): ForwardBackwardResult {
+    return this.runLoss(this.adapterOrNull(id), datums, lossFn, lossFnConfig, false);
+  }
+
+  optimStep(id: string, params: AdamParams): { metrics: Record<string, number> } {
+    const { gradNorm } = adamStep(this.adapter(id), params, this.kernels);
+    return { metrics: { "optim/grad_norm": gradNorm, "optim/lr": params.learningRate, "optim/step": this.adapter(id).step } };
+  }
+
+  zeroGrad(id: string): void {
+    zeroGrads(this.adapter(id));
+  }
+
+  private runLoss(lora: LoraAdapter | null, datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig, withGrad: boolean): ForwardBackwardResult {
+    const V = this.config.vocabSize;
+    const outputs: ForwardBackwardResult["lossFnOutputs"] = [];
+    let lossSum = 0;
+    for (const datum of datums) {
+      const N = datum.modelInput.length;
+      if (N === 0) throw new Error("a datum has an empty model input");
+      const { acts, cache } = this.run(lora, datum.modelInput, withGrad, N);
+      const logp = this.kernels.alloc(N * V); // (N, V)
+      const probs = this.kernels.alloc(N * V); // (N, V), then dL/dlogits (rows, V)
+      try {
+        logits(this.kernels, this.model, acts, N, null, logp);
+        logSoftmaxRows(logp, N, V, probs);
+        const d = datumLoss(lossFn, lossFnConfig, datum.lossFnInputs, logp, probs, N, V, withGrad);
+        if (withGrad && lora && d.rows.length > 0) backward(this.kernels, this.model, lora, acts, cache, N, d.rows, probs);
+        lossSum += d.loss;
+        outputs.push({ logprobs: d.logprobs });
+      } finally {
+        this.kernels.free(logp);
+        this.kernels.free(probs);
+        freeActivations(this.kernels, acts);
+        freeKvCache(cache, this.kernels);
+      }
+    }
+    return { lossFnOutputs: outputs, metrics: { "loss:sum": lossSum } };
+  }
+
+  /** One forward pass over a whole sequence from position 0. The caller frees acts and cache. */
+  private run(lora: LoraAdapter | null, tokens: ArrayLike<number>, training: boolean, capacity: number): { acts: Activations; cache: KvCache } {
+    this.checkLength(capacity);
+    const cache = createKvCache(this.config, capacity, this.kernels);
+    const acts = allocActivations(this.kernels, this.config, tokens.length, tokens.length, lora?.config.rank ?? 0, training, this.rope);
+    try {
+      forward(this.kernels, this.model, lora, tokens, cache, acts, this.rope);
+    } catch (e) {
+      freeActivations(this.kernels, acts);
+      freeKvCache(cache, this.kernels);
+      throw e;
+    }
+    return { acts, cache };
+  }
+
+  // ---- scoring --------------------------------------------------------------------------------
+
+  /** log p(tokens[i] | tokens[<i]) for every i; entry 0 is null. */
+  computeLogprobs(id: string | null, tokens: number[]): (number | null)[] {
+    const positions = tokens.slice(0, -1).map((_, i) => i);
+    const out: (number | null)[] = [null];
+    this.scoreRows(id, tokens, positions, (_row, pos, buf, off) => out.push(buf[off + tokens[pos + 1]]));
+    return out;
+  }
+
+  /**
+   * Full log-softmax rows (P, V): row i is the distribution at `positions[i]`, i.e. over the token
+   * that follows tokens[positions[i]].
+   */
+  logSoftmaxRows(id: string | null, tokens: number[], positions: number[]): Float32Array {
+    const V = this.config.vocabSize;
+    const out = new Float32Array(positions.length * V);
+    this.scoreRows(id, tokens, positions, (row, _pos, buf, off) => out.set(buf.subarray(off, off + V), row * V));
+    return out;
+  }
+
+  /** The k most likely next tokens at each position: ids and log-probs (P, k), best first. */
+  topkLogprobs(id: string | null, tokens: number[], positions: number[], k: number): { ids: Int32Array; logprobs: Float32Array } {
+    const V = this.config.vocabSize;
+    const kk = Math.min(k, V);
+    const ids = new Int32Array(positions.length * kk);
+    const lps = new Float32Array(positions.length * kk);
+    const order = new Int32Array(V);
+    this.scoreRows(id, tokens, positions, (row, _pos, buf, off) => {
+      for (let i = 0; i < V; i++) order[i] = i;
+      const sorted = order.sort((a, b) => buf[off + b] - buf[off + a] || a - b);
+      for (let j = 0; j < kk; j++) {
+        ids[row * kk + j] = sorted[j];
+        lps[row * kk + j] = buf[off + sorted[j]];
+      }
+    });
+    return { ids, logprobs: lps };
+  }
+
+  private scoreRows(id: string | null, tokens: number[], positions: number[], visit: (row: number, pos: number, buf: Float32Array, off: number) => void): void {
+    const V = this.config.vocabSize;
+    for (const p of positions) if (!(p >= 0 && p < tokens.length)) throw new Error(`position ${p} is outside a sequence of ${tokens.length} tokens`);
+    if (tokens.length === 0) return;
+    const { acts, cache } = this.run(this.adapterOrNull(id), tokens, false, tokens.length);
+    // At most T rows per chunk: the gather buffer holds (T, C).
+    const chunk = Math.min(SCORE_CHUNK, tokens.length, Math.max(1, positions.length));
+    const buf = this.kernels.alloc(chunk * V); // (chunk, V)
+    try {
+      for (let start = 0; start < positions.length; start += chunk) {
+        const rows = positions.slice(start, start + chunk);
+        logits(this.kernels, this.model, acts, tokens.length, rows, buf);
+        logSoftmaxRows(buf, rows.length, V);
+        rows.forEach((pos, i) => visit(start + i, pos, buf, i * V));
+      }
+    } finally {
+      this.kernels.free(buf);
+      freeActivations(this.kernels, acts);
+      freeKvCache(cache, this.kernels);
+    }
+  }
+
+  // ---- sampling -------------------------------------------------------------------------------
+
+  sample(id: string | null, prompt: number[], params: SamplingParams): SampleResult {
+    const lora = this.adapterOrNull(id);
+    const V = this.config.vocabSize;
+    if (prompt.length === 0) throw new Error("sampling needs a non-empty prompt");
+    const maxTokens = Math.max(0, Math.floor(params.maxTokens));
+    const capacity = prompt.length + maxTokens;
+    this.checkLength(capacity);
+    const rank = lora?.config.rank ?? 0;
+    const cache = createKvCache(this.config, capacity, this.kernels);
+    const prefill = allocActivations(this.kernels, this.config, prompt.length, prompt.length, rank, false, this.rope);
+    const step = allocActivations(this.kernels, this.config, 1, capacity, rank, false, this.rope);
+    const promptLogits = this.kernels.alloc(V); // (V)
+    const row = this.kernels.alloc(V); // (V)
+    const stop = new Set(params.stop ?? []);
+    const rng = new Rng(params.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const chooser = new TokenChooser(V);
+    const choice = { temperature: params.temperature, topK: params.topK, topP: params.topP };
+    const sequences: SampledSequence[] = [];
+    const token = new Int32Array(1);
+    try {
+      // 1. Prefill once; every sample restarts from the prompt's cached keys/values.
+      forward(this.kernels, this.model, lora, prompt, cache, prefill, this.rope);
+      logits(this.kernels, this.model, prefill, prompt.length, [prompt.length - 1], promptLogits);
+      for (let s = 0; s < (params.numSamples ?? 1); s++) {
+        cache.length = prompt.length;
+        row.set(promptLogits);
+        const tokens: number[] = [];
+        const logprobs: number[] = [];
+        let stopReason: SampledSequence["stopReason"] = "length";
+        // 2. Decode: choose, append, stop on a stop token or at maxTokens, else run one position.
+        while (tokens.length < maxTokens) {
+          const c = chooser.choose(row, 0, choice, rng);
+          tokens.push(c.token);
+          logprobs.push(c.logprob);
+          if (stop.has(c.token)) {
+            stopReason = "stop";
+            break;
+          }
+          if (tokens.length === maxTokens) break;
+          token[0] = c.token;
+          forward(this.kernels, this.model, lora, token, cache, step, this.rope);
+          logits(this.kernels, this.model, step, 1, null, row);
+        }
+        sequences.push({ tokens, logprobs, stopReason });
+      }
+    } finally {
+      this.kernels.free(promptLogits);
+      this.kernels.free(row);
+      freeActivations(this.kernels, prefill);
+      freeActivations(this.kernels, step);
+      freeKvCache(cache, this.kernels);
+    }
+    return { sequences };
+  }
+
+  // ---- persistence ----------------------------------------------------------------------------
+
+  saveState(id: string, dir: string): void {
+    saveLoraState(this.adapter(id), dir);
+  }
+
+  /** Restores a saved state into `id`, creating the adapter when it does not exist yet. */
+  loadState(id: string, dir: string, options: { weightsOnly?: boolean } = {}): void {
+    if (!this.adapters.has(id)) this.adapters.set(id, createLora(this.config, readLoraStateConfig(dir), 0, this.kernels));
+    loadLoraState(this.adapter(id), dir, options.weightsOnly ?? false, this.kernels);
+  }
+
+  exportPeft(id: string, dir: string, baseModelName: string | null = null): void {
+    exportPeft(this.adapter(id), dir, baseModelName);
+  }
+
+  importPeft(id: string, dir: string): void {
+    this.assertFree(id);
+    this.adapters.set(id, importPeft(this.config, dir, this.kernels));
+  }
+
+  /** Frees every adapter and the base weights; the engine is unusable afterwards. */
+  dispose(): void {
+    for (const id of [...this.adapters.keys()]) this.dropAdapter(id);
+    freeBaseModel(this.model, this.kernels);
+  }
+
+  /** The adapter's tensors themselves, for code that drives model.ts directly (benchmarks). */
+  loraAdapter(id: string): LoraAdapter {
+    return this.adapter(id);
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private adapter(id: string): LoraAdapter {
+    const a = this.adapters.get(id);
+    if (!a) throw new Error(`no adapter named "${id}"`);
+    return a;
+  }
+
+  private adapterOrNull(id: string | null): LoraAdapter | null {
+    return id === null ? null : this.adapter(id);
+  }
+
+  private assertFree(id: string): void {
+    if (this.adapters.has(id)) throw new Error(`an adapter named "${id}" already exists`);
+  }
+
+  private checkLength(n: number): void {
+    if (n > this.rope.cos.length / (this.config.headDim / 2)) {
+      throw new Error(`${n} positions exceed the model's context of ${this.config.maxPositionEmbeddings}`);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The Qwen3 decoder stack, forward and backward, for one sequence at a time:
+ * embed → per layer [RMSNorm → q/k/v (+LoRA) → q/k head-RMSNorm → RoPE → causal GQA attention →
+ * o (+LoRA) → residual → RMSNorm → SwiGLU MLP (+LoRA) → residual] → final RMSNorm → lm_head.
+ * The forward caches exactly what the backward reads (llm.c style). The backward produces
+ * gradients for LoRA tensors only; base weights are frozen. lm_head runs only at requested rows.
+ */
+import type { Kernels } from "./kernels/types";
+import type { BaseModel } from "./weights";
+import type { LoraAdapter } from "./lora";
+import { linearBackward, linearForward } from "./lora";
+import type { KvCache } from "./kv-cache";
+import { attentionBackward, attentionForward } from "./attention";
+import { rmsnormBackward, rmsnormForward, rope, swigluBackward, swigluForward } from "./ops";
+import { allocActivations, allocGradScratch, type Activations, type RopeTables } from "./activations";
+
+export { allocActivations, freeActivations, type Activations, type RopeTables } from "./activations";
+
+/**
+ * Runs tokens at positions cache.length .. cache.length+T-1 through every layer, appending their
+ * keys/values to `cache`, and leaves the final normed hidden states in acts.xnF (T, C).
+ * `acts` must have been allocated for (T, TK = cache.length + T) (see allocActivations).
+ */
+export function forward(k: Kernels, model: BaseModel, lora: LoraAdapter | null, tokens: ArrayLike<number>, cache: KvCache, acts: Activations, rt: RopeTables): void {
+  const c = model.config;
+  const T = tokens.length;
+  const C = c.hiddenSize, NH = c.numHeads, NKV = c.numKvHeads, HD = c.headDim, I = c.intermediateSize;
+  const QD = NH * HD, KVD = NKV * HD;
+  const pos0 = cache.length;
+  const TK = pos0 + T;
+  if (TK > cache.capacity) throw new Error(`sequence of ${TK} positions exceeds the cache capacity ${cache.capacity}`);
+  if (T > acts.T || TK > acts.TK) throw new Error("activations were allocated for a shorter sequence");
+  const eps = c.rmsNormEps;
+  const scaling = lora?.scaling ?? 0;
+
+  // 1. Token embeddings into the residual stream.
+  const x0 = acts.resid[0]; // (T, C)
+  for (let t = 0; t < T; t++) {
+    const id = tokens[t];
+    if (!(id >= 0 && id < c.vocabSize)) throw new Error(`token id ${id} at position ${pos0 + t} is outside the vocabulary of ${c.vocabSize}`);
+    x0.set(model.embed_tokens.subarray(id * C, id * C + C), t * C);
+  }
+
+  for (let l = 0; l < c.numLayers; l++) {
+    const w = model.layers[l];
+    const a = acts.layers[l];
+    const pairs = lora?.layers[l] ?? {};
+    const xIn = acts.resid[l], xOut = acts.resid[l + 1];
+    // 2. Attention block: pre-norm, projections, per-head q/k norm, rotary, attention, output projection.
+    rmsnormForward(a.xn1, a.rstd1, xIn, w.input_layernorm, T, C, eps); // (T, C)
+    linearForward(k, a.qRaw, a.xn1, T, w.q_proj, C, QD, pairs.q_proj, scaling, a.xa.q_proj ?? null); // (T, QD)
+    linearForward(k, a.kRaw, a.xn1, T, w.k_proj, C, KVD, pairs.k_proj, scaling, a.xa.k_proj ?? null); // (T, KVD)
+    linearForward(k, a.v, a.xn1, T, w.v_proj, C, KVD, pairs.v_proj, scaling, a.xa.v_proj ?? null); // (T, KVD)
+    rmsnormForward(a.q, a.qRstd, a.qRaw, w.q_norm, T * NH, HD, eps); // (T, NH, HD)
+    rmsnormForward(a.k, a.kRstd, a.kRaw, w.k_norm, T * NKV, HD, eps); // (T, NKV, HD)
+    rope(a.q, T, NH, HD, pos0, rt.cos, rt.sin, false);
+    rope(a.k, T, NKV, HD, pos0, rt.cos, rt.sin, false);
+    cache.k[l].set(a.k.subarray(0, T * KVD), pos0 * KVD); // (TK, KVD)
+    cache.v[l].set(a.v.subarray(0, T * KVD), pos0 * KVD); // (TK, KVD)
+    attentionForward(k, a.att, a.probs, a.q, cache.k[l], cache.v[l], { T, TK, pos0, NH, NKV, HD }); // (T, QD)
+    linearForward(k, a.o, a.att, T, w.o_proj, QD, C, pairs.o_proj, scaling, a.xa.o_proj ?? null); // (T, C)
+    for (let i = 0; i < T * C; i++) a.xMid[i] = xIn[i] + a.o[i]; // (T, C)
+    // 3. MLP block: pre-norm, down(silu(gate(x)) · up(x)), residual.
+    rmsnormForward(a.xn2, a.rstd2, a.xMid, w.post_attention_layernorm, T, C, eps); // (T, C)
+    linearForward(k, a.gate, a.xn2, T, w.gate_proj, C, I, pairs.gate_proj, scaling, a.xa.gate_proj ?? null); // (T, I)
+    linearForward(k, a.up, a.xn2, T, w.up_proj, C, I, pairs.up_proj, scaling, a.xa.up_proj ?? null); // (T, I)
+    swigluForward(a.h, a.gate, a.up, T * I); // (T, I)
+    linearForward(k, a.o, a.h, T, w.down_proj, I, C, pairs.down_proj, scaling, a.xa.down_proj ?? null); // (T, C)
+    for (let i = 0; i < T * C; i++) xOut[i] = a.xMid[i] + a.o[i]; // (T, C)
+  }
+  // 4. Final norm; lm_head is applied by `logits` at the rows that need it.
+  rmsnormForward(acts.xnF, acts.rstdF, acts.resid[c.numLayers], model.norm, T, C, eps); // (T, C)
+  cache.length = TK;
+}
+
+/**
+ * Logits (P, V) at the given rows of the last forward (all T rows when `rows` is null), written
+ * into `out`. Rows are gathered first so the product only covers what is needed.
+ */
+export function logits(k: Kernels, model: BaseModel, acts: Activations, T: number, rows: ArrayLike<number> | null, out: Float32Array): number {
+  const C = model.config.hiddenSize, V = model.config.vocabSize;
+  let src = acts.xnF;
+  let P = T;
+  if (rows) {
+    P = rows.length;
+    for (let i = 0; i < P; i++) acts.gather.set(acts.xnF.subarray(rows[i] * C, rows[i] * C + C), i * C); // (P, C)
+    src = acts.gather;
+  }
+  k.sgemm({ transA: false, transB: true, M: P, N: V, K: C, alpha: 1, A: src, lda: C, B: model.lm_head, ldb: C, beta: 0, C: out, ldc: V }); // (P, V)
+  return P;
+}
+
+/**
+ * Backward of forward + logits for a full sequence (pos0 = 0), given dL/dlogits (P, V) at `rows`.
+ * Adds into the LoRA gradients (which must be allocated); base weights get none.
+ */
+export function backward(k: Kernels, model: BaseModel, lora: LoraAdapter, acts: Activations, cache: KvCache, T: number, rows: ArrayLike<number>, dLogits: Float32Array): void {
+  const c = model.config;
+  const C = c.hiddenSize, NH = c.numHeads, NKV = c.numKvHeads, HD = c.headDim, I = c.intermediateSize, V = c.vocabSize;
+  const QD = NH * HD, KVD = NKV * HD;
+  const scaling = lora.scaling;
+  const g = acts.grads ?? (acts.grads = allocGradScratch(k, c, acts.T, lora.config.rank));
+  const P = rows.length;
+
+  // 1. lm_head: dxnF rows = dLogits W (P, C), scattered into (T, C); then the final norm.
+  k.sgemm({ transA: false, transB: false, M: P, N: C, K: V, alpha: 1, A: dLogits, lda: V, B: model.lm_head, ldb: C, beta: 0, C: acts.gather, ldc: C }); // (P, C)
+  g.dxn.fill(0, 0, T * C);
+  for (let i = 0; i < P; i++) {
+    const r = rows[i];
+    for (let j = 0; j < C; j++) g.dxn[r * C + j] += acts.gather[i * C + j];
+  }
+  let dRes = g.dResA; // (T, C): gradient w.r.t. the residual stream
+  let dResNext = g.dResB;
+  rmsnormBackward(dRes, g.dxn, acts.resid[c.numLayers], model.norm, acts.rstdF, T, C, false);
+
+  for (let l = c.numLayers - 1; l >= 0; l--) {
+    const w = model.layers[l];
+    const a = acts.layers[l];
+    const pairs = lora.layers[l];
+    // 2. MLP block backward; dxMid starts as the residual branch's gradient.
+    linearBackward(k, g.dh, false, dRes, a.h, T, w.down_proj, I, C, pairs.down_proj, scaling, a.xa.down_proj ?? null, g.dxa); // (T, I)
+    swigluBackward(g.dgate, g.dup, g.dh, a.gate, a.up, T * I); // (T, I)
+    linearBackward(k, g.dxn, false, g.dgate, a.xn2, T, w.gate_proj, C, I, pairs.gate_proj, scaling, a.xa.gate_proj ?? null, g.dxa); // (T, C)
+    linearBackward(k, g.dxn, true, g.dup, a.xn2, T, w.up_proj, C, I, pairs.up_proj, scaling, a.xa.up_proj ?? null, g.dxa); // (T, C)
+    const dxMid = g.dxMid; // (T, C)
+    dxMid.set(dRes.subarray(0, T * C));
+    rmsnormBackward(dxMid, g.dxn, a.xMid, w.post_attention_layernorm, a.rstd2, T, C, true);
+    // 3. Attention block backward: o_proj, attention, rotary (inverse rotation), q/k norm, projections.
+    linearBackward(k, g.datt, false, dxMid, a.att, T, w.o_proj, QD, C, pairs.o_proj, scaling, a.xa.o_proj ?? null, g.dxa); // (T, QD)
+    attentionBackward(k, g.dq, g.dk, g.dv, g.dP, g.datt, a.probs, a.q, cache.k[l], cache.v[l], { T, TK: T, pos0: 0, NH, NKV, HD });
+    rope(g.dq, T, NH, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, QD)
+    rope(g.dk, T, NKV, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, KVD)
+    rmsnormBackward(g.dqRaw, g.dq, a.qRaw, w.q_norm, a.qRstd, T * NH, HD, false); // (T, QD)
+    rmsnormBackward(g.dkRaw, g.dk, a.kRaw, w.k_norm, a.kRstd, T * NKV, HD, false); // (T, KVD)
+    // Layer 0's input comes straight from the frozen embeddings: no input gradient is needed there.
+    const needInput = l > 0;
+    const dxn1 = needInput ? g.dxn : null;
+    linearBackward(k, dxn1, false, g.dqRaw, a.xn1, T, w.q_proj, C, QD, pairs.q_proj, scaling, a.xa.q_proj ?? null, g.dxa);
+    linearBackward(k, dxn1, true, g.dkRaw, a.xn1, T, w.k_proj, C, KVD, pairs.k_proj, scaling, a.xa.k_proj ?? null, g.dxa);
+    linearBackward(k, dxn1, true, g.dv, a.xn1, T, w.v_proj, C, KVD, pairs.v_proj, scaling, a.xa.v_proj ?? null, g.dxa);
+    if (!needInput) break;
+    dResNext.set(dxMid.subarray(0, T * C));
+    rmsnormBackward(dResNext, g.dxn, acts.resid[l], w.input_layernorm, a.rstd1, T, C, true); // (T, C)
+    [dRes, dResNext] = [dResNext, dRes];
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Messages between EngineClient (any thread) and the engine's worker thread. A request names an
+ * Engine method and its arguments; the reply carries the result or an error message. Typed arrays
+ * that own their whole buffer are transferred, not copied.
+ */
+import type { Engine } from "./engine";
+import type { ModelConfig } from "./config";
+
+/** Engine methods callable through the worker. */
+export type EngineMethod =
+  | "createAdapter"
+  | "snapshotAdapter"
+  | "emaUpdate"
+  | "dropAdapter"
+  | "hasAdapter"
+  | "adapterInfo"
+  | "adapterTensors"
+  | "setAdapterTensors"
+  | "forwardBackward"
+  | "forward"
+  | "optimStep"
+  | "zeroGrad"
+  | "computeLogprobs"
+  | "logSoftmaxRows"
+  | "topkLogprobs"
+  | "sample"
+  | "saveState"
+  | "loadState"
+  | "exportPeft"
+  | "importPeft"
+  | "memoryStats";
+
+export type MethodArgs<M extends EngineMethod> = M extends keyof Engine ? (Engine[M] extends (...args: infer A) => unknown ? A : never) : [];
+export type MethodResult<M extends EngineMethod> = M extends keyof Engine ? (Engine[M] extends (...args: never[]) => infer R ? R : never) : never;
+
+export interface EngineWorkerData {
+  /** A Hugging Face Qwen3 directory, or a random model (tests, benchmarks). */
+  model: { dir: string } | { random: ModelConfig; seed: number };
+  /** "fast" uses the WebAssembly kernels where available; "js" the reference kernels. */
+  kernels?: "fast" | "js";
+}
+
+export interface EngineRequest {
+  seq: number;
+  method: EngineMethod;
+  args: unknown[];
+}
+
+export type EngineReply =
+  | { type: "ready"; config: ModelConfig; kernels: string }
+  | { type: "init-error"; error: string }
+  | { type: "result"; seq: number; value: unknown }
+  | { type: "error"; seq: number; error: string };
+
+/** Buffers of the typed arrays inside `value` that can be moved to the other thread. */
+export function transferables(value: unknown, out: ArrayBuffer[] = [], depth = 0): ArrayBuffer[] {
+  if (value === null || typeof value !== "object" || depth > 4) return out;
+  if (ArrayBuffer.isView(value)) {
+    const buf = value.buffer;
+    if (buf instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === buf.byteLength && !out.includes(buf)) out.push(buf);
+    return out;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) if (v !== null && typeof v === "object") transferables(v, out, depth + 1);
+    return out;
+  }
+  for (const v of Object.values(value as Record<string, unknown>)) transferables(v, out, depth + 1);
+  return out;
+}

@@ -1,0 +1,128 @@
+/**
+ * Training behaviour of the in-thread engine on a small random model: a fresh adapter is the base
+ * model, Adam drives a loss down, gradients accumulate until optimStep, saved state resumes
+ * exactly, snapshots stay frozen while EMA copies follow, and dropped adapters free their memory.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { createJsKernels } from "./kernels/js-kernels";
+import { countingKernels } from "./accounting";
+import { randomEngine, randomizeAdapter, randomTokens, tinyConfig } from "./testing";
+import type { AdamParams, Datum } from "../training/types";
+
+const config = tinyConfig({ tieWordEmbeddings: true });
+const adam: AdamParams = { learningRate: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8 };
+const seq = randomTokens(24, config.vocabSize, 5);
+const sft: Datum = { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map((_, t) => (t < 4 ? 0 : 1)) } };
+
+describe("training the LoRA adapter", () => {
+  it("a freshly initialised adapter (B = 0) gives exactly the base model's log-probs", () => {
+    const engine = randomEngine(createJsKernels(), config);
+    engine.createAdapter("a", { rank: 4, seed: 3 });
+    expect(engine.computeLogprobs("a", seq)).toEqual(engine.computeLogprobs(null, seq));
+  });
+
+  it("cross-entropy on one sequence falls steadily over 20 Adam steps", () => {
+    const engine = randomEngine(createJsKernels(), config);
+    engine.createAdapter("a", { rank: 4, seed: 3 });
+    const losses: number[] = [];
+    for (let step = 0; step < 20; step++) {
+      losses.push(engine.forwardBackward("a", [sft], "cross_entropy").metrics["loss:sum"]);
+      engine.optimStep("a", adam);
+    }
+    expect(losses[19]).toBeLessThan(losses[0] * 0.5);
+    expect(losses[5]).toBeLessThan(losses[0]);
+    expect(engine.adapterInfo("a").step).toBe(20);
+  });
+
+  it("gradients accumulate across forwardBackward calls and optimStep zeroes them", () => {
+    const engine = randomEngine(createJsKernels(), config);
+    engine.createAdapter("a", { rank: 4, seed: 3 });
+    randomizeAdapter(engine, "a", 9);
+    engine.forwardBackward("a", [sft], "cross_entropy");
+    const once = engine.adapterTensors("a", "grad");
+    engine.forwardBackward("a", [sft], "cross_entropy");
+    const twice = engine.adapterTensors("a", "grad");
+    for (const n of Object.keys(once)) for (let i = 0; i < once[n].length; i++) expect(twice[n][i]).toBeCloseTo(2 * once[n][i], 5);
+    engine.optimStep("a", adam);
+    for (const g of Object.values(engine.adapterTensors("a", "grad"))) expect(g.every((x) => x === 0)).toBe(true);
+  });
+
+  it("AdamW weight decay and gradient clipping change the step as torch's do", () => {
+    const engine = randomEngine(createJsKernels(), config);
+    engine.createAdapter("a", { rank: 2, seed: 3 });
+    randomizeAdapter(engine, "a", 9);
+    const before = engine.adapterTensors("a");
+    engine.forwardBackward("a", [sft], "cross_entropy");
+    const grads = engine.adapterTensors("a", "grad");
+    const { metrics } = engine.optimStep("a", { ...adam, weightDecay: 0.1, gradClipNorm: 1e-3 });
+    const after = engine.adapterTensors("a");
+    const coef = Math.min(1, 1e-3 / (metrics["optim/grad_norm"] + 1e-6));
+    // First step: m̂ = g, v̂ = g², so p' = p·(1 − lr·wd) − lr · g / (|g| + eps) with g clipped.
+    for (const n of Object.keys(before)) {
+      for (let i = 0; i < before[n].length; i++) {
+        const g = grads[n][i] * coef;
+        const expected = before[n][i] * (1 - adam.learningRate * 0.1) - (adam.learningRate * g) / (Math.abs(g) + adam.eps);
+        expect(after[n][i]).toBeCloseTo(expected, 5);
+      }
+    }
+  });
+
+  it("a saved state resumes training exactly; weightsOnly restores weights but resets the optimizer", () => {
+    const engine = randomEngine(createJsKernels(), config);
+    engine.createAdapter("a", { rank: 4, seed: 3 });
+    for (let i = 0; i < 3; i++) {
+      engine.forwardBackward("a", [sft], "cross_entropy");
+      engine.optimStep("a", adam);
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lora-state-"));
+    engine.saveState("a", dir);
+    engine.loadState("b", dir);
+    expect(engine.adapterInfo("b")).toEqual(engine.adapterInfo("a"));
+    for (const id of ["a", "b"]) {
+      engine.forwardBackward(id, [sft], "cross_entropy");
+      engine.optimStep(id, adam);
+    }
+    expect(engine.adapterTensors("b")).toEqual(engine.adapterTensors("a"));
+    engine.loadState("c", dir, { weightsOnly: true });
+    expect(engine.adapterInfo("c").step).toBe(0);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("a snapshot stays frozen while its source trains; an EMA copy moves toward the source", () => {
+    const engine = randomEngine(createJsKernels(), config);
+    engine.createAdapter("student", { rank: 4, seed: 3 });
+    randomizeAdapter(engine, "student", 4);
+    engine.snapshotAdapter("student", "frozen");
+    engine.snapshotAdapter("student", "ema");
+    const frozenBefore = engine.computeLogprobs("frozen", seq);
+    engine.forwardBackward("student", [sft], "cross_entropy");
+    engine.optimStep("student", adam);
+    expect(engine.computeLogprobs("frozen", seq)).toEqual(frozenBefore);
+    engine.emaUpdate("ema", "student", 1);
+    expect(engine.adapterTensors("ema")).toEqual(engine.adapterTensors("student"));
+    engine.emaUpdate("ema", "frozen", 0.25);
+    const s = engine.adapterTensors("student"), f = engine.adapterTensors("frozen"), e = engine.adapterTensors("ema");
+    for (const n of Object.keys(s)) for (let i = 0; i < s[n].length; i++) expect(e[n][i]).toBeCloseTo(0.75 * s[n][i] + 0.25 * f[n][i], 6);
+  });
+
+  it("dropping an adapter returns all of its memory; calls free their activations", () => {
+    const kernels = countingKernels(createJsKernels());
+    const engine = randomEngine(kernels, config);
+    const baseline = kernels.stats().liveBytes;
+    engine.createAdapter("a", { rank: 8 });
+    const withAdapter = kernels.stats().liveBytes;
+    expect(withAdapter).toBeGreaterThan(baseline);
+    engine.forwardBackward("a", [sft], "cross_entropy");
+    engine.optimStep("a", adam);
+    engine.sample("a", seq.slice(0, 5), { maxTokens: 4, temperature: 1, seed: 1 });
+    engine.snapshotAdapter("a", "snap");
+    expect(kernels.stats().peakBytes).toBeGreaterThan(kernels.stats().liveBytes);
+    engine.dropAdapter("snap");
+    engine.dropAdapter("a");
+    expect(kernels.stats().liveBytes).toBe(baseline);
+    expect(engine.hasAdapter("a")).toBe(false);
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * The engine's worker-thread entry (started by EngineClient through startTsWorker). It builds the
+ * kernels and the Engine once, reports "ready", then runs requests one at a time in arrival order,
+ * so every adapter sees its calls in the order they were sent. Results' typed arrays are transferred.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { Kernels } from "./kernels/types";
+import { createJsKernels } from "./kernels/js-kernels";
+import { countingKernels } from "./accounting";
+import { Engine } from "./engine";
+import { randomBaseModel } from "./weights";
+import { transferables, type EngineReply, type EngineRequest, type EngineWorkerData } from "./protocol";
+
+async function makeKernels(kind: EngineWorkerData["kernels"]): Promise<Kernels> {
+  if (kind === "js") return createJsKernels();
+  const { createKernels } = await import("./kernels/index");
+  return createKernels();
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error("lib/engine/worker.ts must run in a worker thread");
+  const data = (workerData as { data: EngineWorkerData }).data;
+  let engine: Engine;
+  try {
+    const kernels = countingKernels(await makeKernels(data.kernels ?? "fast"));
+    engine = "dir" in data.model ? Engine.fromDirectory(data.model.dir, kernels) : new Engine(randomBaseModel(data.model.random, data.model.seed, kernels), kernels);
+  } catch (e) {
+    port.postMessage({ type: "init-error", error: e instanceof Error ? e.message : String(e) } satisfies EngineReply);
+    return;
+  }
+  port.on("message", (req: EngineRequest) => {
+    let reply: EngineReply;
+    try {
+      const fn = (engine as unknown as Record<string, (...args: unknown[]) => unknown>)[req.method];
+      if (typeof fn !== "function") throw new Error(`unknown engine method ${req.method}`);
+      reply = { type: "result", seq: req.seq, value: fn.apply(engine, req.args) };
+    } catch (e) {
+      reply = { type: "error", seq: req.seq, error: e instanceof Error ? e.message : String(e) };
+    }
+    port.postMessage(reply, reply.type === "result" ? transferables(reply.value) : []);
+  });
+  port.postMessage({ type: "ready", config: engine.config, kernels: engine.kernels.name } satisfies EngineReply);
+}
+
+void main();
