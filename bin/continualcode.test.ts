@@ -61,6 +61,6 @@ describe("bin/continualcode", () => {
   it("an unknown subcommand exits non-zero and lists the commands", () => {
     const { code, stderr } = run(["frobnicate"]);
     expect(code).toBe(2);
-    expect(stderr).toBe("continualcode: unknown command 'frobnicate' (commands: serve, trainer; see --help)\n");
+    expect(stderr).toBe("continualcode: unknown command 'frobnicate' (commands: serve, trainer, tool; see --help)\n");
   });
 });

@@ -1,0 +1,135 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bwrapArgs, canWrite, clampTimeout, DEFAULT_POLICY, networkAllowed, sandboxPolicySchema, writableRoots, type HostFacts, type SandboxPolicy } from "./policy";
+import { realpathLongestPrefix, resolveToolPath } from "./resolve";
+import { OutputCapture, capChars } from "./output";
+
+const readOnly: SandboxPolicy = { ...DEFAULT_POLICY, type: "read-only" };
+
+describe("canWrite", () => {
+  const rows: Array<[SandboxPolicy, string, string[], boolean]> = [
+    [DEFAULT_POLICY, "src/a.ts", [], true],
+    [DEFAULT_POLICY, ".gitignore", [], true],
+    [DEFAULT_POLICY, ".github/workflows/ci.yml", [], true],
+    [DEFAULT_POLICY, ".git", [], false],
+    [DEFAULT_POLICY, ".git/hooks/pre-commit", [], false],
+    [DEFAULT_POLICY, ".git/config", [], false],
+    [DEFAULT_POLICY, "", [], false],
+    [DEFAULT_POLICY, "real-git/hooks/x", ["real-git"], false],
+    [DEFAULT_POLICY, "real-gitx/hooks/x", ["real-git"], true],
+    [{ ...DEFAULT_POLICY, readOnlySubpaths: [] }, ".git/config", [], true],
+    [{ ...DEFAULT_POLICY, readOnlySubpaths: [".git", ".env"] }, ".env", [], false],
+    [readOnly, "src/a.ts", [], false],
+  ];
+  it.each(rows)("policy %#: %s (extra %j) → writable %s", (policy, rel, extra, expected) => {
+    expect(canWrite(policy, rel, extra).ok).toBe(expected);
+  });
+});
+
+describe("the policy as data", () => {
+  it("the default policy parses and protects .git", () => {
+    expect(sandboxPolicySchema.parse(DEFAULT_POLICY)).toEqual(DEFAULT_POLICY);
+    expect(writableRoots(DEFAULT_POLICY, "/w")).toEqual([{ root: "/w", readOnlySubpaths: [".git"] }]);
+    expect(writableRoots(readOnly, "/w")).toEqual([]);
+  });
+
+  it("never exposes /etc/shadow and allows no network", () => {
+    expect(DEFAULT_POLICY.etcFiles.some((p) => p.includes("shadow"))).toBe(false);
+    expect(networkAllowed(DEFAULT_POLICY, "example.com")).toBe(false);
+  });
+
+  it("clamps timeouts to the default and the maximum", () => {
+    expect([clampTimeout(DEFAULT_POLICY, undefined), clampTimeout(DEFAULT_POLICY, 5), clampTimeout(DEFAULT_POLICY, 9999), clampTimeout(DEFAULT_POLICY, -1)]).toEqual([30, 5, 600, 30]);
+  });
+
+  it("bwrapArgs builds the whole sandbox from the policy and the host facts", () => {
+    const host: HostFacts = {
+      systemEntries: [{ path: "/usr" }, { path: "/bin", symlinkTarget: "usr/bin" }],
+      etcEntries: ["/etc/passwd"],
+      protectedRealSubpaths: [".git"],
+    };
+    const args = bwrapArgs(DEFAULT_POLICY, "/data/ws/1", host);
+    expect(args.slice(0, 6)).toEqual(["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--die-with-parent"]);
+    expect(args).toContain("--new-session");
+    expect(args).toContain("--clearenv");
+    expect(args).not.toContain("--share-net");
+    const tail = args.slice(args.indexOf("--setenv"));
+    expect(tail.join(" ")).toContain("--ro-bind /usr /usr --symlink usr/bin /bin --ro-bind /etc/passwd /etc/passwd --proc /proc --dev /dev --size 536870912 --tmpfs /tmp");
+    expect(tail.join(" ")).toContain("--bind /data/ws/1 /workspace --ro-bind /data/ws/1/.git /workspace/.git --chdir /workspace");
+    expect(bwrapArgs(readOnly, "/data/ws/1", host).join(" ")).toContain("--ro-bind /data/ws/1 /workspace --chdir");
+  });
+});
+
+describe("path resolution for the file tools", () => {
+  let base: string;
+  let ws: string;
+  beforeAll(() => {
+    base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "cc-resolve-")));
+    ws = path.join(base, "ws");
+    fs.mkdirSync(path.join(ws, ".git"), { recursive: true });
+    fs.mkdirSync(path.join(ws, "src"));
+    fs.writeFileSync(path.join(ws, "src/a.ts"), "a");
+    fs.symlinkSync(path.join(base, "missing/deeper"), path.join(ws, "dangling"));
+    fs.symlinkSync("src", path.join(ws, "inner"));
+  });
+  afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it("follows dangling symlinks instead of joining past them", async () => {
+    expect(await realpathLongestPrefix(path.join(ws, "dangling/x.txt"))).toBe(path.join(base, "missing/deeper/x.txt"));
+    expect(await realpathLongestPrefix(path.join(ws, "inner/new/x.txt"))).toBe(path.join(ws, "src/new/x.txt"));
+  });
+
+  const cases: Array<[string, "read" | "write" | "list", string | null]> = [
+    ["src/a.ts", "read", "src/a.ts"],
+    ["./src/../src/a.ts", "read", "src/a.ts"],
+    ["inner/a.ts", "write", "src/a.ts"],
+    ["new/dir/file.txt", "write", "new/dir/file.txt"],
+    ["/workspace/src/a.ts", "read", "src/a.ts"],
+    [".", "list", ""],
+    ["", "list", ""],
+    ["..", "list", null],
+    ["../ws/src/a.ts", "read", "src/a.ts"],
+    ["../src/a.ts", "read", null],
+    ["dangling/x.txt", "write", null],
+    [".git/HEAD", "write", null],
+    [".git/HEAD", "read", ".git/HEAD"],
+    ["/etc/passwd", "read", null],
+    ["/proc/self/root/etc/passwd", "read", null],
+    ["a\0b", "read", null],
+  ];
+  it.each(cases)("%j for %s → %j", async (input, intent, expected) => {
+    const resolved = await resolveToolPath(DEFAULT_POLICY, ws, input, intent);
+    expect(resolved.ok ? resolved.rel : null).toBe(expected);
+  });
+
+  it("accepts the workspace's own absolute host path", async () => {
+    const resolved = await resolveToolPath(DEFAULT_POLICY, ws, path.join(ws, "src/a.ts"), "read");
+    expect(resolved.ok && resolved.rel).toBe("src/a.ts");
+  });
+});
+
+describe("output capping", () => {
+  it("keeps short output whole", () => {
+    const capture = new OutputCapture(100);
+    capture.push(Buffer.from("hello\n"));
+    expect(capture.text()).toBe("hello\n");
+  });
+
+  it("keeps the head and the tail of long output with a marker, in bounded memory", () => {
+    const capture = new OutputCapture(1000);
+    capture.push(Buffer.from("HEAD"));
+    for (let i = 0; i < 1000; i++) capture.push(Buffer.alloc(10_000, "m"));
+    capture.push(Buffer.from("TAIL"));
+    const text = capture.text();
+    expect(text.startsWith("HEAD")).toBe(true);
+    expect(text.endsWith("TAIL")).toBe(true);
+    expect(text).toContain("[... output truncated: 10000008 bytes in all; the first and last 500 characters are shown ...]");
+    expect(text.length).toBeLessThan(1200);
+  });
+
+  it("capChars cuts text longer than the limit in the middle", () => {
+    expect(capChars("abcdefghij", 4)).toBe("ab\n\n[... output truncated: 10 characters in all; the first and last 2 characters are shown ...]\n\nij");
+  });
+});
