@@ -12,5 +12,5 @@ export function projectRoot(): string {
 
 /** An absolute path to a file of the project, given relative to its root. */
 export function projectPath(...segments: string[]): string {
-  return path.join(projectRoot(), ...segments);
+  return path.join(/*turbopackIgnore: true*/ projectRoot(), ...segments);
 }

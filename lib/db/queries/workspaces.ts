@@ -15,12 +15,15 @@ function rethrowNameClash(err: unknown, name: string): never {
 
 export async function createWorkspace({
   db,
+  id,
   ownerId,
   name,
   path,
   managed = true,
 }: {
   db?: Db;
+  /** Chosen by the caller when the directory is named after the row. */
+  id?: string;
   ownerId: string;
   name: string;
   path: string;
@@ -28,7 +31,7 @@ export async function createWorkspace({
 }): Promise<Workspace> {
   try {
     const d = await resolveDb(db);
-    const [row] = await d.insert(workspace).values({ ownerId, name, path, managed }).returning();
+    const [row] = await d.insert(workspace).values({ id, ownerId, name, path, managed }).returning();
     return row!;
   } catch (err) {
     rethrowNameClash(err, name);

@@ -1,0 +1,57 @@
+/**
+ * The file tree of a workspace as a flat, sorted list of entries (directories before files at
+ * each level), for the explorer. Dependency and VCS folders are skipped, symlinks are listed but
+ * never followed, and the walk stops at a cap so a huge directory cannot stall a page.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+
+export type TreeEntry = {
+  /** "/"-separated path relative to the workspace root. */
+  path: string;
+  name: string;
+  type: "file" | "dir" | "symlink";
+  depth: number;
+};
+
+export type Tree = { entries: TreeEntry[]; truncated: boolean };
+
+/** Folders never shown: version control internals and installed dependencies. */
+export const SKIPPED_DIRS = new Set([".git", "node_modules", "__pycache__", ".venv"]);
+/** Enough for any project a person browses by hand; larger trees show a "truncated" notice. */
+export const DEFAULT_MAX_ENTRIES = 2000;
+
+export async function listTree(root: string, options: { maxEntries?: number } = {}): Promise<Tree> {
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const entries: TreeEntry[] = [];
+  let truncated = false;
+
+  async function walk(dir: string, relDir: string, depth: number): Promise<void> {
+    let dirents;
+    try {
+      dirents = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return; // unreadable folder: show it, but not its contents
+    }
+    dirents.sort((a, b) => {
+      const ad = a.isDirectory() ? 0 : 1;
+      const bd = b.isDirectory() ? 0 : 1;
+      return ad - bd || a.name.localeCompare(b.name);
+    });
+    for (const d of dirents) {
+      if (entries.length >= maxEntries) {
+        truncated = true;
+        return;
+      }
+      if (d.isDirectory() && SKIPPED_DIRS.has(d.name)) continue;
+      const rel = relDir ? `${relDir}/${d.name}` : d.name;
+      const type = d.isSymbolicLink() ? "symlink" : d.isDirectory() ? "dir" : "file";
+      entries.push({ path: rel, name: d.name, type, depth });
+      if (type === "dir") await walk(path.join(dir, d.name), rel, depth + 1);
+      if (truncated) return;
+    }
+  }
+
+  await walk(root, "", 0);
+  return { entries, truncated };
+}
