@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { EngineClient } from "../engine/client";
 import type {
+  GradientControl,
   AdamParams,
   Datum,
   DistributionSamplingClient,
@@ -175,7 +176,7 @@ export interface EmbeddedTrainingClientOptions {
   samplersInMemory: number;
 }
 
-export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations {
+export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations, GradientControl {
   readonly baseModel: string;
   readonly rank: number;
   readonly clientId: string;
@@ -206,6 +207,17 @@ export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations
 
   optimStep(params: AdamParams): Promise<{ metrics: Record<string, number> }> {
     return this.engine.optimStep(this.clientId, params);
+  }
+
+  discardGradients(): Promise<void> {
+    return this.engine.zeroGrad(this.clientId);
+  }
+
+  async gradientNorm(): Promise<number> {
+    const grads = await this.engine.adapterTensors(this.clientId, "grad");
+    let sq = 0;
+    for (const g of Object.values(grads)) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+    return Math.sqrt(sq);
   }
 
   async saveWeightsForSampler(name?: string): Promise<EmbeddedSamplingClient> {

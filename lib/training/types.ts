@@ -112,6 +112,17 @@ export interface TrainingClient {
   loadState(path: string, options?: { weightsOnly?: boolean }): Promise<void>;
 }
 
+/**
+ * Optional training-client operations, used by the SDPO step's non-finite guard where a backend
+ * offers them (the embedded one does; Tinker has no way to drop accumulated gradients).
+ */
+export interface GradientControl {
+  /** Zeroes the gradients accumulated since the last optimizer step. */
+  discardGradients(): Promise<void>;
+  /** Global L2 norm of the accumulated gradients (non-finite if any entry is). */
+  gradientNorm(): Promise<number>;
+}
+
 export interface CreateTrainingClientOptions {
   baseModel: string;
   rank: number;

@@ -1,0 +1,91 @@
+/**
+ * SDPO's settings in one record, with the original product's defaults (seed-behaviour §3, §6) and
+ * the switches it lacked or ignored (is_clip, teacher and loss modes, RL with a baseline). The
+ * config layer (lib/config) maps the user's flags onto this; everything in lib/sdpo reads only it.
+ */
+import type { TeacherMode } from "@/lib/training/types";
+
+export type { TeacherMode };
+export type LossMode = "token" | "full_kl" | "topk_kl";
+
+/**
+ * The teacher's extra user message. Placeholders are `{task}`, `{solution}`, `{feedback}` and
+ * `{environment}`; each is filled in one pass, so braces inside a correction survive as written.
+ */
+export interface TeacherTemplates {
+  /** The whole message: the task slot, then the optional sections, then the closing instruction. */
+  reprompt: string;
+  /** Wraps the demonstration (the user's edited call) when there is one. */
+  solution: string;
+  /** Wraps the correction. */
+  feedback: string;
+  /** Wraps the tool's error output when the correction followed a tool failure. */
+  environment: string;
+}
+
+export const DEFAULT_TEMPLATES: TeacherTemplates = {
+  reprompt: "{task}{solution}{feedback}{environment}\n\nCorrectly solve the original question.",
+  solution: "\n\nCorrect solution:\n\n{solution}",
+  feedback: "\n\nThe following is feedback from your unsuccessful earlier attempt:\n\n{feedback}",
+  environment: "\n\nEnvironment output:\n\n{environment}",
+};
+
+export interface SDPOConfig {
+  /** Scales every per-token advantage (and, in the KL losses, each position's weight). */
+  klCoef: number;
+  /** Importance-sampling ratio cap: exp(current − sampling) above this is clipped. */
+  isClip: number;
+  learningRate: number;
+  /** Boost small advantages toward `targetAdvAbsMean` by a gain in [1, adaptiveKlMaxGain]. */
+  adaptiveKl: boolean;
+  targetAdvAbsMean: number;
+  adaptiveKlMaxGain: number;
+  lossMode: LossMode;
+  /** Teacher tokens per position for topk_kl. */
+  topK: number;
+  teacherMode: TeacherMode;
+  /** EMA teacher update rate per step (teacherMode "ema"). */
+  emaTau: number;
+  /** Steps between refreshes of the frozen teacher (teacherMode "frozen"). */
+  teacherRefreshEvery: number;
+  templates: TeacherTemplates;
+  /** Characters (not tokens) of the teacher's extra message; the task slot is trimmed first. */
+  maxRepromptChars: number;
+  /** Drop `<think>…</think>` from the demonstration before it goes into the solution slot. */
+  removeThinkingFromDemonstration: boolean;
+  /** Put a failed tool's output into the teacher context (the original left this off). */
+  includeEnvironmentFeedback: boolean;
+  /** `--no-sdpo`: denials train nothing (RL, when on, still does). */
+  enableSdpo: boolean;
+  /** `--enable-rl`: approved +1, denied −1, minus a running-mean baseline, over the completion. */
+  enableRl: boolean;
+}
+
+export const DEFAULT_SDPO_CONFIG: SDPOConfig = {
+  klCoef: 1.0,
+  isClip: 2.0,
+  learningRate: 1e-5,
+  adaptiveKl: true,
+  targetAdvAbsMean: 0.03,
+  adaptiveKlMaxGain: 4.0,
+  lossMode: "token",
+  topK: 20,
+  teacherMode: "student",
+  emaTau: 0.05,
+  teacherRefreshEvery: 10,
+  templates: DEFAULT_TEMPLATES,
+  maxRepromptChars: 10_240,
+  removeThinkingFromDemonstration: false,
+  includeEnvironmentFeedback: true,
+  enableSdpo: true,
+  enableRl: false,
+};
+
+/** Adam as the original ran it: β1 0.9, β2 0.95, ε 1e-8, no weight decay or clipping. */
+export function adamFor(config: Pick<SDPOConfig, "learningRate">) {
+  return { learningRate: config.learningRate, beta1: 0.9, beta2: 0.95, eps: 1e-8 };
+}
+
+export function sdpoConfig(overrides: Partial<SDPOConfig> = {}): SDPOConfig {
+  return { ...DEFAULT_SDPO_CONFIG, ...overrides, templates: { ...DEFAULT_TEMPLATES, ...overrides.templates } };
+}
