@@ -8,7 +8,7 @@ import { fail, ok, type Tool } from "./types";
 import { eolOf, readTextFile, splitLines, writeTextFile } from "./text-file";
 
 const inputSchema = z.strictObject({
-  path: z.string().describe("file path, relative to the workspace"),
+  path: z.string(),
   start_line: z.number().int().describe("first line to replace (1-based, as read shows)"),
   end_line: z.number().int().describe("last line to replace (inclusive); start=end=last+1 appends"),
   content: z.string().describe("new lines ('' deletes the range)"),

@@ -9,7 +9,7 @@ import { fail, ok, type Tool } from "./types";
 import { readTextFile, splitLines, writeTextFile } from "./text-file";
 
 const inputSchema = z.strictObject({
-  path: z.string().describe("file path, relative to the workspace"),
+  path: z.string(),
   old: z.string().describe("exact text to replace"),
   new: z.string().describe("replacement text"),
   all: z.boolean().optional().describe("replace every occurrence (default: old must be unique)"),

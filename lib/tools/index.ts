@@ -40,15 +40,19 @@ for (const name of TOOL_NAMES) {
 
 export type ToolSpec = { name: string; description: string; parameters: Record<string, unknown> };
 
-/** JSON Schema without the noise zod adds ($schema, integer bounds): every token is in every prompt. */
+/**
+ * JSON Schema without what the model does not need to see (zod still enforces all of it):
+ * every token here is in every prompt, and a small model pays for each one.
+ */
 function compactSchema(schema: z.ZodType): Record<string, unknown> {
   const json = z.toJSONSchema(schema) as Record<string, unknown>;
   delete json.$schema;
   delete json.additionalProperties; // zod enforces it; the model needs no reminder in every prompt
   const props = json.properties as Record<string, Record<string, unknown>>;
   for (const prop of Object.values(props)) {
-    if (prop.type === "integer" && prop.minimum === Number.MIN_SAFE_INTEGER) delete prop.minimum;
-    if (prop.type === "integer" && prop.maximum === Number.MAX_SAFE_INTEGER) delete prop.maximum;
+    delete prop.minimum;
+    delete prop.maximum;
+    delete prop.exclusiveMinimum;
   }
   return json;
 }

@@ -12,7 +12,7 @@ const MAX_LINE_CHARS = 2000;
 const MAX_OUTPUT_CHARS = 30_000;
 
 const inputSchema = z.strictObject({
-  path: z.string().describe("file path, relative to the workspace"),
+  path: z.string(),
   offset: z.number().int().min(1).optional().describe("first line to show (1-based, default 1)"),
   limit: z.number().int().min(1).optional().describe("number of lines (default: to the end)"),
 });

@@ -302,9 +302,9 @@ describe("the registry", () => {
     expect(read.parameters).toEqual({
       type: "object",
       properties: {
-        path: { type: "string", description: "file path, relative to the workspace" },
-        offset: { type: "integer", minimum: 1, description: "first line to show (1-based, default 1)" },
-        limit: { type: "integer", minimum: 1, description: "number of lines (default: to the end)" },
+        path: { type: "string" },
+        offset: { type: "integer", description: "first line to show (1-based, default 1)" },
+        limit: { type: "integer", description: "number of lines (default: to the end)" },
       },
       required: ["path"],
     });

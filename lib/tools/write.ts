@@ -7,7 +7,7 @@ import { fail, ok, type Tool } from "./types";
 import { MAX_TEXT_BYTES, writeTextFile } from "./text-file";
 
 const inputSchema = z.strictObject({
-  path: z.string().describe("file path, relative to the workspace"),
+  path: z.string(),
   content: z.string().describe("the whole new content"),
 });
 

@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCall, writeWorkspace } from "./runner";
+import { generateWorkspace, type Workspace } from "./workspace";
+
+/** The first seeds giving each combination of language and bug. */
+function sampleWorkspaces(): Workspace[] {
+  const wanted = new Map<string, Workspace>();
+  for (let seed = 0; wanted.size < 4; seed++) {
+    const ws = generateWorkspace(seed);
+    const key = `${ws.language}/${ws.bug ? "bug" : "clean"}`;
+    if (!wanted.has(key)) wanted.set(key, ws);
+  }
+  return [...wanted.values()];
+}
+
+describe("generated workspaces", () => {
+  it("are a pure function of the seed", () => {
+    expect(JSON.stringify(generateWorkspace(77))).toBe(JSON.stringify(generateWorkspace(77)));
+    expect(generateWorkspace(77).files).not.toEqual(generateWorkspace(78).files);
+  });
+
+  it("record where each function's lines are", () => {
+    for (const ws of sampleWorkspaces()) {
+      for (const mod of ws.modules) {
+        const lines = ws.files[mod.path]!.split("\n");
+        expect(lines[mod.constLine - 1]).toContain(`${mod.constName} = ${mod.constValue}`);
+        for (const fn of mod.functions) {
+          expect(lines[fn.defLine - 1]).toContain(fn.name);
+          expect(lines[fn.returnLine - 1]).toBe(fn.returnText);
+        }
+      }
+    }
+  });
+
+  it("pass their own test command unless they carry a bug, which fails exactly its function's test", async () => {
+    for (const ws of sampleWorkspaces()) {
+      const dir = await mkdtemp(path.join(os.tmpdir(), "curriculum-ws-"));
+      try {
+        await writeWorkspace(ws, dir);
+        const ctx = { workspace: dir, sandbox: { mode: "bwrap" as const } };
+        const result = await runCall({ name: "bash", arguments: { cmd: ws.testCommand } }, ctx);
+        expect(result.success).toBe(ws.bug === null);
+        if (ws.bug) {
+          const failing = ws.language === "python" ? `FAIL: test_${ws.bug.fn.name} ` : `not ok 1 - ${ws.bug.fn.name}`;
+          expect(result.output.replace(/not ok \d+/, "not ok 1")).toContain(failing);
+        }
+        const wrong = await runCall({ name: "bash", arguments: { cmd: ws.wrongTestCommand } }, ctx);
+        expect(wrong.success).toBe(false);
+        expect(wrong.output).toContain("command not found");
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  }, 60_000);
+});

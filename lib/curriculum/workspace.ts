@@ -1,0 +1,188 @@
+/**
+ * Generates a small project from a seed: a Python package tested with `python3 -m unittest` or
+ * a JavaScript one tested with `node --test`, two modules of template functions (one maybe in a
+ * nested folder), a test file per module (JavaScript: for the first only), a README naming the test command, a .gitignore and
+ * sometimes a notes folder. Sometimes one function carries its template's bug, so a test fails.
+ * The returned model records every file's text and where each function lies, so task families
+ * can plan exact tool calls without reading the disk.
+ */
+import { FN_TEMPLATES, type FnTemplate, type Language } from "./functions";
+import { Rng } from "./prng";
+import { DOC_DIRS, MODULE_WORDS, NOUNS, PACKAGE_DIRS, PROJECT_WORDS, camelCase, capitalise } from "./words";
+
+export type { Language } from "./functions";
+
+export interface FnInfo {
+  template: FnTemplate;
+  noun: string;
+  /** The name in the module's language (snake_case or camelCase). */
+  name: string;
+  params: string[];
+  /** 1-based lines of the definition, its return line and its last line. */
+  defLine: number;
+  returnLine: number;
+  endLine: number;
+  /** The return line's text as written, and as it should be. */
+  returnText: string;
+  fixedReturnText: string;
+  buggy: boolean;
+}
+
+export interface ModuleInfo {
+  word: string;
+  path: string;
+  /** Its test file; null for an untested module. */
+  testPath: string | null;
+  constName: string;
+  constValue: number;
+  constLine: number;
+  /** JavaScript only: the `module.exports` line. */
+  exportsLine: number | null;
+  functions: FnInfo[];
+}
+
+export interface Workspace {
+  seed: number;
+  language: Language;
+  project: string;
+  /** Every file, path → text, in a fixed order. */
+  files: Record<string, string>;
+  modules: ModuleInfo[];
+  testCommand: string;
+  /** A plausible command the project does not use. */
+  wrongTestCommand: string;
+  testCount: number;
+  bug: { module: ModuleInfo; fn: FnInfo } | null;
+}
+
+export const TEST_COMMANDS: Record<Language, string> = { python: "python3 -m unittest", javascript: "node --test" };
+export const WRONG_TEST_COMMANDS: Record<Language, string> = { python: "pytest", javascript: "jest" };
+
+export function fnName(snake: string, lang: Language): string {
+  return lang === "python" ? snake : camelCase(snake);
+}
+
+function constNameFor(noun: string): string {
+  return `DEFAULT_${noun.toUpperCase()}`;
+}
+
+/** Lines of one module; function positions are filled into `fns` as they are laid out. */
+function moduleLines(lang: Language, project: string, mod: ModuleInfo): string[] {
+  const lines: string[] = [];
+  const push = (...ls: string[]) => lines.push(...ls);
+  if (lang === "python") {
+    push(`"""${capitalise(project)} ${mod.word} helpers."""`, "", `${mod.constName} = ${mod.constValue}`);
+    mod.constLine = 3;
+    for (const fn of mod.functions) {
+      push("", "", `def ${fn.name}(${fn.params.join(", ")}):`);
+      fn.defLine = lines.length;
+      push(fn.returnText);
+      fn.returnLine = fn.endLine = lines.length;
+    }
+  } else {
+    push(`// ${capitalise(project)} ${mod.word} helpers.`, "", `const ${mod.constName} = ${mod.constValue};`);
+    mod.constLine = 3;
+    for (const fn of mod.functions) {
+      push("", `function ${fn.name}(${fn.params.join(", ")}) {`);
+      fn.defLine = lines.length;
+      push(fn.returnText);
+      fn.returnLine = lines.length;
+      push("}");
+      fn.endLine = lines.length;
+    }
+    push("", `module.exports = { ${[mod.constName, ...mod.functions.map((f) => f.name)].join(", ")} };`);
+    mod.exportsLine = lines.length;
+  }
+  return lines;
+}
+
+export function returnLine(lang: Language, expr: string): string {
+  return lang === "python" ? `    return ${expr}` : `  return ${expr};`;
+}
+
+function testLines(lang: Language, importFrom: string, mod: ModuleInfo): string[] {
+  const names = mod.functions.map((f) => f.name);
+  if (lang === "python") {
+    const lines = ["import unittest", "", `from ${importFrom} import ${names.join(", ")}`, "", "", `class Test${capitalise(mod.word)}(unittest.TestCase):`];
+    mod.functions.forEach((fn, i) => {
+      if (i > 0) lines.push("");
+      lines.push(`    def test_${fn.name}(self):`);
+      for (const c of fn.template.cases(fn.noun)) lines.push(`        self.assertEqual(${fn.name}(${c.args}), ${c.expected})`);
+    });
+    lines.push("", "", 'if __name__ == "__main__":', "    unittest.main()");
+    return lines;
+  }
+  const lines = ['const test = require("node:test");', 'const assert = require("node:assert");', `const { ${names.join(", ")} } = require("${importFrom}");`];
+  for (const fn of mod.functions) {
+    lines.push("", `test("${fn.name}", () => {`);
+    for (const c of fn.template.cases(fn.noun)) lines.push(`  assert.deepStrictEqual(${fn.name}(${c.args}), ${c.expected});`);
+    lines.push("});");
+  }
+  return lines;
+}
+
+const join = (lines: string[]) => `${lines.join("\n")}\n`;
+
+export function generateWorkspace(seed: number): Workspace {
+  const rng = new Rng(seed);
+  const language: Language = rng.chance(0.5) ? "python" : "javascript";
+  const project = rng.pick(PROJECT_WORDS);
+  const [w1, w2] = rng.sample(MODULE_WORDS, 2) as [string, string];
+  const nested = rng.chance(0.5) ? rng.pick(PACKAGE_DIRS) : null;
+  const templates = rng.shuffle(FN_TEMPLATES);
+  const nouns = rng.shuffle(NOUNS);
+  let t = 0;
+  const makeModule = (word: string, count: number, dir: string, tested: boolean): ModuleInfo => {
+    const noun = nouns[t]!;
+    const functions: FnInfo[] = [];
+    for (let i = 0; i < count; i++, t++) {
+      const template = templates[t % templates.length]!;
+      const fnNoun = nouns[(t + 1) % nouns.length]!;
+      const expr = template.expr(fnNoun, language);
+      const text = returnLine(language, expr);
+      functions.push({
+        template, noun: fnNoun, name: fnName(template.name(fnNoun), language), params: template.params,
+        defLine: 0, returnLine: 0, endLine: 0, returnText: text, fixedReturnText: text, buggy: false,
+      });
+    }
+    const ext = language === "python" ? "py" : "js";
+    const testPath = !tested ? null : language === "python" ? `test_${word}.py` : `test/${word}.test.js`;
+    return {
+      word, path: `${dir}/${word}.${ext}`, testPath, constName: constNameFor(noun), constValue: rng.int(2, 9),
+      constLine: 0, exportsLine: null, functions,
+    };
+  };
+  const base = language === "python" ? project : "src";
+  // JavaScript projects test only their first module: node's TAP report is long, and every
+  // test it lists costs tokens in each transcript that runs the tests.
+  const modules = [makeModule(w1, 2, base, true), makeModule(w2, 2, nested ? `${base}/${nested}` : base, language === "python")];
+
+  let bug: Workspace["bug"] = null;
+  if (rng.chance(0.5)) {
+    const module = rng.pick(modules.filter((m) => m.testPath !== null));
+    const fn = rng.pick(module.functions);
+    fn.buggy = true;
+    fn.returnText = returnLine(language, fn.template.buggy(fn.noun, language));
+    bug = { module, fn };
+  }
+
+  const files: Record<string, string> = {};
+  const testCommand = TEST_COMMANDS[language];
+  files["README.md"] = join([`# ${project}`, "", `${capitalise(language)} helpers for ${w1} and ${w2}.`, "", `Run the tests with \`${testCommand}\`.`]);
+  files[".gitignore"] = language === "python" ? "__pycache__/\n" : "node_modules/\n";
+  if (language === "python") {
+    files[`${project}/__init__.py`] = "";
+    if (nested) files[`${project}/${nested}/__init__.py`] = "";
+  }
+  for (const mod of modules) {
+    files[mod.path] = join(moduleLines(language, project, mod));
+    const importFrom = language === "python" ? mod.path.replace(/\.py$/, "").replace(/\//g, ".") : `../${mod.path}`;
+    if (mod.testPath) files[mod.testPath] = join(testLines(language, importFrom, mod));
+  }
+  if (rng.chance(0.4)) {
+    const fn = rng.pick(modules[0]!.functions);
+    files[`${rng.pick(DOC_DIRS)}/notes.md`] = join(["# Notes", "", `- \`${fn.name}\` ${fn.template.summary}.`]);
+  }
+  const testCount = modules.reduce((n, m) => n + (m.testPath ? m.functions.length : 0), 0);
+  return { seed, language, project, files, modules, testCommand, wrongTestCommand: WRONG_TEST_COMMANDS[language], testCount, bug };
+}
