@@ -6,14 +6,17 @@
  * queries by the keys it can see, so the masked upper triangle is mostly skipped and not counted;
  * element-wise work is excluded). Every rate is the median of --runs runs, except the peak, which
  * is the fastest run of several product shapes, measured before and after the model runs.
+ * full_training times one full-parameter step (cross_entropy forward_backward over every base
+ * weight, then AdamW) on a small pretraining model (4 layers, hidden 128, 4 heads of 32, 2 KV heads,
+ * intermediate 384, vocab 4096, tied embeddings) with --full-tokens tokens; --full-tokens 0 skips it.
  *
- *   npm run bench:engine -- --runs 5 --kernels fast --context 1024 --train-tokens 512
+ *   npm run bench:engine -- --runs 5 --kernels fast --context 1024 --train-tokens 512 --full-tokens 1024
  */
 import { parseArgs } from "node:util";
 import { createKernels } from "../lib/engine/kernels/index";
 import { createJsKernels } from "../lib/engine/kernels/js-kernels";
 import type { Kernels } from "../lib/engine/kernels/types";
-import { countingKernels } from "../lib/engine/accounting";
+import { countingKernels, type CountingKernels } from "../lib/engine/accounting";
 import { Engine } from "../lib/engine/engine";
 import { randomBaseModel } from "../lib/engine/weights";
 import { embeddedDefaultConfig, randomTokens } from "../lib/engine/testing";
@@ -37,6 +40,7 @@ const { values: flags } = parseArgs({
     "train-tokens": { type: "string", default: "512" },
     runs: { type: "string", default: "5" },
     kernels: { type: "string", default: "fast" },
+    "full-tokens": { type: "string", default: "1024" },
   },
 });
 const int = (k: keyof typeof flags): number => Number(flags[k]);
@@ -151,6 +155,8 @@ async function main(): Promise<void> {
   const peakAfter = peakGflops(kernels, runs, T, config.hiddenSize, config.intermediateSize);
   if (peakAfter.gflops > peak.gflops) peak = peakAfter;
   const achieved = flops / fbTime / 1e9;
+  engine.dispose();
+  const full = int("full-tokens") > 0 ? timeFullTraining(kernels, int("full-tokens"), runs) : null;
 
   console.log(JSON.stringify({
     kernels: kernels.name,
@@ -161,9 +167,43 @@ async function main(): Promise<void> {
     sampling: { context_tokens: prompt.length, new_tokens: n, prefill_seconds: round(prefill), tokens_per_second: round(decodeTokensPerSecond) },
     forward_backward: { tokens: T, seconds: round(fbTime), tokens_per_second: round(T / fbTime), sgemm_gflop: round(flops / 1e9), gflops: round(achieved) },
     ratio_achieved_to_peak: round(achieved / peak.gflops),
+    full_training: full,
     flops_counted_as: "2*M*N*K per sgemm call issued; attention only over the keys each 64-query block can see; norms, rotary, softmax and loss not counted",
   }));
   inner.dispose();
+}
+
+/** One full-parameter training step (forward_backward on every base weight, then AdamW) on the pretraining model. */
+function timeFullTraining(kernels: CountingKernels, T: number, runs: number): Record<string, unknown> {
+  const config = embeddedDefaultConfig({ numLayers: 4, hiddenSize: 128, numHeads: 4, numKvHeads: 2, headDim: 32, intermediateSize: 384, vocabSize: 4096, tieWordEmbeddings: true, maxPositionEmbeddings: Math.max(4096, T) });
+  const engine = Engine.fromConfig(config, kernels, { seed: 1 });
+  engine.createFullTraining();
+  const seq = randomTokens(T + 1, config.vocabSize, 6);
+  const datum = { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map(() => 1) } };
+  const adam = { learningRate: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClipNorm: 1 };
+  engine.fullForwardBackward([datum], "cross_entropy");
+  engine.fullOptimStep(adam);
+  const fb: number[] = [];
+  const step: number[] = [];
+  let flops = 0;
+  for (let r = 0; r < runs; r++) {
+    kernels.resetFlops();
+    const t = timeIt(() => engine.fullForwardBackward([datum], "cross_entropy"));
+    flops = kernels.stats().sgemmFlops;
+    fb.push(t);
+    step.push(t + timeIt(() => engine.fullOptimStep(adam)));
+  }
+  engine.dispose();
+  const fbTime = median(fb), stepTime = median(step);
+  return {
+    model: { layers: config.numLayers, hidden: config.hiddenSize, heads: config.numHeads, kvHeads: config.numKvHeads, headDim: config.headDim, intermediate: config.intermediateSize, vocab: config.vocabSize, tied: true },
+    tokens: T,
+    forward_backward_seconds: round(fbTime),
+    step_seconds: round(stepTime),
+    tokens_per_second: round(T / stepTime),
+    sgemm_gflop: round(flops / 1e9),
+    gflops: round(flops / fbTime / 1e9),
+  };
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;

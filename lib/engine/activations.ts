@@ -1,11 +1,13 @@
 /**
- * Buffers for one forward (and backward) pass, allocated from the kernel set once per call.
+ * Buffers for forward (and backward) passes, allocated from the kernel set for up to T tokens and
+ * LoRA rank r; any shorter sequence or smaller rank fits (the engine reuses one training set).
  * Training keeps every layer's activations (the backward reads them); inference shares one set
  * of layer buffers across layers and one residual stream, so decoding allocates nothing per token.
  */
 import type { Kernels } from "./kernels/types";
 import type { ModelConfig } from "./config";
 import { ALL_TARGETS, type TargetModule } from "./lora";
+import { attentionGradRows, attentionProbsSize, attentionScratchSize } from "./attention";
 
 export interface RopeTables {
   cos: Float32Array; // (maxPos, HD/2)
@@ -22,7 +24,7 @@ export interface LayerActivations {
   k: Float32Array; // (T, NKV*HD) after k_norm and rotary
   qRstd: Float32Array; // (T*NH)
   kRstd: Float32Array; // (T*NKV)
-  probs: Float32Array; // (NH, T, TK)
+  probs: Float32Array; // attention weights, attentionProbsSize(NH, T, TK)
   att: Float32Array; // (T, NH*HD) attention output, o_proj input
   o: Float32Array; // (T, C) o_proj / down_proj output
   xMid: Float32Array; // (T, C) residual after attention
@@ -48,7 +50,7 @@ export interface GradScratch {
   dv: Float32Array; // (T, NKV*HD)
   dqRaw: Float32Array; // (T, NH*HD)
   dkRaw: Float32Array; // (T, NKV*HD)
-  dP: Float32Array; // (T, T)
+  dP: Float32Array; // (attentionGradRows, T)
   dxa: Float32Array; // (T, r)
   owned: Float32Array[];
 }
@@ -56,11 +58,14 @@ export interface GradScratch {
 export interface Activations {
   T: number;
   TK: number;
+  /** LoRA rank the xa buffers (and the gradient scratch's dxa) hold. */
+  rank: number;
   resid: Float32Array[]; // numLayers + 1 entries of (T, C); one shared array when not training
   layers: LayerActivations[];
   xnF: Float32Array; // (T, C) final norm output
   rstdF: Float32Array; // (T)
   gather: Float32Array; // (T, C) rows gathered for lm_head
+  attnScratch: Float32Array; // attentionScratchSize: a KV group's stacked queries and gradients
   rope: RopeTables;
   grads: GradScratch | null;
   owned: Float32Array[];
@@ -84,7 +89,7 @@ export function allocActivations(k: Kernels, c: ModelConfig, T: number, TK: numb
     return {
       xn1: alloc(T * C), rstd1: alloc(T), qRaw: alloc(T * QD), kRaw: alloc(T * KVD), v: alloc(T * KVD),
       q: alloc(T * QD), k: alloc(T * KVD), qRstd: alloc(T * c.numHeads), kRstd: alloc(T * c.numKvHeads),
-      probs: alloc(c.numHeads * T * TK), att: alloc(T * QD), o: alloc(T * C), xMid: alloc(T * C),
+      probs: alloc(attentionProbsSize(c.numHeads, T, TK)), att: alloc(T * QD), o: alloc(T * C), xMid: alloc(T * C),
       xn2: alloc(T * C), rstd2: alloc(T), gate: alloc(T * I), up: alloc(T * I), h: alloc(T * I), xa,
     };
   };
@@ -99,7 +104,7 @@ export function allocActivations(k: Kernels, c: ModelConfig, T: number, TK: numb
     const stream = alloc(T * C);
     resid = Array.from({ length: c.numLayers + 1 }, () => stream);
   }
-  return { T, TK, resid, layers, xnF: alloc(T * C), rstdF: alloc(T), gather: alloc(T * C), rope, grads: null, owned };
+  return { T, TK, rank, resid, layers, xnF: alloc(T * C), rstdF: alloc(T), gather: alloc(T * C), attnScratch: alloc(attentionScratchSize(c.numHeads, c.numKvHeads, c.headDim)), rope, grads: null, owned };
 }
 
 export function allocGradScratch(k: Kernels, c: ModelConfig, T: number, rank: number): GradScratch {
@@ -113,7 +118,7 @@ export function allocGradScratch(k: Kernels, c: ModelConfig, T: number, rank: nu
   return {
     dxn: alloc(T * C), dResA: alloc(T * C), dResB: alloc(T * C), dxMid: alloc(T * C),
     dh: alloc(T * I), dgate: alloc(T * I), dup: alloc(T * I), datt: alloc(T * QD), dq: alloc(T * QD),
-    dk: alloc(T * KVD), dv: alloc(T * KVD), dqRaw: alloc(T * QD), dkRaw: alloc(T * KVD), dP: alloc(T * T),
+    dk: alloc(T * KVD), dv: alloc(T * KVD), dqRaw: alloc(T * QD), dkRaw: alloc(T * KVD), dP: alloc(attentionGradRows(c.numHeads, c.numKvHeads, T) * T),
     dxa: alloc(T * rank), owned,
   };
 }

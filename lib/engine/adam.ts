@@ -1,14 +1,28 @@
 /**
- * Adam / AdamW on the LoRA tensors, step for step as torch.optim.Adam(W) computes it: optional
+ * Adam / AdamW on a set of trainable tensors (a LoRA adapter's, or every base weight in
+ * full-parameter training), step for step as torch.optim.Adam(W) computes it: optional
  * global gradient-norm clip (torch.nn.utils.clip_grad_norm_), decoupled weight decay, moments
  * m ← m + (1−β1)(g − m), v ← β2 v + (1−β2) g², p ← p − lr/(1−β1ᵗ) · m / (sqrt(v)/sqrt(1−β2ᵗ) + ε).
  * Gradients are zeroed after the step, as Tinker's optim_step does.
  */
 import type { Kernels } from "./kernels/types";
 import type { AdamParams } from "../training/types";
-import type { LoraAdapter } from "./lora";
 
-export function adamStep(adapter: LoraAdapter, params: AdamParams, kernels: Kernels): { gradNorm: number } {
+/** A tensor with its gradient and Adam moments (moments allocated at the first step). */
+export interface TrainableTensor {
+  value: Float32Array;
+  grad: Float32Array | null;
+  m: Float32Array | null;
+  v: Float32Array | null;
+}
+
+/** What one optimizer acts on: distinct tensors (no array listed twice) and the steps taken. */
+export interface AdamTarget {
+  tensors: TrainableTensor[];
+  step: number;
+}
+
+export function adamStep(adapter: AdamTarget, params: AdamParams, kernels: Kernels): { gradNorm: number } {
   const { learningRate: lr, beta1, beta2, eps } = params;
   const wd = params.weightDecay ?? 0;
   // 1. Global gradient norm, and the clip coefficient (torch adds 1e-6 to the norm).

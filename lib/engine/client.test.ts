@@ -1,8 +1,12 @@
 /**
  * The engine behind its worker thread: a training round trip (forwardBackward, optimStep, sample)
  * matches the same calls made in-thread, two adapters do not interfere, dropping an adapter
- * returns its memory, and errors come back as rejected promises.
+ * returns its memory, full-parameter training works through it, and errors come back as rejected
+ * promises.
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngineClient } from "./client";
 import { createJsKernels } from "./kernels/js-kernels";
@@ -78,6 +82,27 @@ describe("EngineClient (worker thread)", () => {
     expect((await client.memoryStats())!.liveBytes).toBeGreaterThan(baseline);
     await client.dropAdapter("m");
     expect((await client.memoryStats())!.liveBytes).toBe(baseline);
+  });
+
+  it("full-parameter training through a worker matches the same calls in-thread, and its saved model loads", async () => {
+    const own = await EngineClient.start({ model: { random: config, seed: 5 }, kernels: "js" });
+    try {
+      const local = new Engine(randomBaseModel(config, 5, createJsKernels()), createJsKernels());
+      const sft: Datum = { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map(() => 1) } };
+      local.createFullTraining();
+      await own.createFullTraining();
+      for (let i = 0; i < 2; i++) {
+        const [remote, here] = [await own.fullForwardBackward([sft], "cross_entropy"), local.fullForwardBackward([sft], "cross_entropy")];
+        expect(remote.metrics["loss:sum"]).toBe(here.metrics["loss:sum"]);
+        expect((await own.fullOptimStep(adam)).metrics["optim/step"]).toBe(local.fullOptimStep(adam).metrics["optim/step"]);
+      }
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "full-client-"));
+      await own.saveBaseModel(dir);
+      expect(Engine.fromDirectory(dir, createJsKernels()).computeLogprobs(null, seq)).toEqual(local.computeLogprobs(null, seq));
+      fs.rmSync(dir, { recursive: true });
+    } finally {
+      await own.close();
+    }
   });
 
   it("a model directory that cannot be loaded fails start() with the reason", async () => {

@@ -88,6 +88,10 @@ export class EngineClient {
   exportPeft = (...a: MethodArgs<"exportPeft">) => this.call("exportPeft", ...a);
   importPeft = (...a: MethodArgs<"importPeft">) => this.call("importPeft", ...a);
   memoryStats = (...a: MethodArgs<"memoryStats">) => this.call("memoryStats", ...a);
+  createFullTraining = (...a: MethodArgs<"createFullTraining">) => this.call("createFullTraining", ...a);
+  fullForwardBackward = (...a: MethodArgs<"fullForwardBackward">) => this.call("fullForwardBackward", ...a);
+  fullOptimStep = (...a: MethodArgs<"fullOptimStep">) => this.call("fullOptimStep", ...a);
+  saveBaseModel = (...a: MethodArgs<"saveBaseModel">) => this.call("saveBaseModel", ...a);
 
   /** Stops the worker; pending calls fail. */
   async close(): Promise<void> {

@@ -64,8 +64,11 @@ export function validateConfig(c: ModelConfig): void {
   if (c.headDim % 2 !== 0) throw new Error(`config: head_dim ${c.headDim} must be even for rotary embeddings`);
 }
 
-/** Writes the config back as Hugging Face fields (for random models saved in tests and benches). */
-export function toHfConfig(c: ModelConfig): Record<string, unknown> {
+/**
+ * Writes the config back as Hugging Face Qwen3 fields, which both our loader and transformers read
+ * (saved models, random models in tests and benches). `dtype` names the stored tensors' type.
+ */
+export function toHfConfig(c: ModelConfig, dtype: "float32" | "bfloat16" = "float32", initializerRange = 0.02): Record<string, unknown> {
   return {
     architectures: ["Qwen3ForCausalLM"],
     model_type: "qwen3",
@@ -80,8 +83,21 @@ export function toHfConfig(c: ModelConfig): Record<string, unknown> {
     rope_theta: c.ropeTheta,
     max_position_embeddings: c.maxPositionEmbeddings,
     tie_word_embeddings: c.tieWordEmbeddings,
+    rope_parameters: { rope_theta: c.ropeTheta, rope_type: "default" },
+    layer_types: Array.from({ length: c.numLayers }, () => "full_attention"),
     attention_bias: false,
+    attention_dropout: 0,
     hidden_act: "silu",
-    torch_dtype: "float32",
+    initializer_range: initializerRange,
+    use_cache: true,
+    use_sliding_window: false,
+    sliding_window: null,
+    max_window_layers: c.numLayers,
+    bos_token_id: null,
+    eos_token_id: null,
+    pad_token_id: null,
+    // transformers 4 reads torch_dtype, 5 reads dtype.
+    torch_dtype: dtype,
+    dtype,
   };
 }

@@ -2,18 +2,22 @@
  * The in-thread engine: one frozen base model shared by any number of named LoRA adapters (one per
  * policy, plus frozen or EMA teacher copies). Verbs mirror Tinker's: forwardBackward accumulates
  * LoRA gradients, optimStep applies Adam and zeroes them, sample / computeLogprobs / log-softmax
- * rows score text. A null adapter id means the base model alone. Calls are synchronous; the
- * worker (worker.ts) runs them off the caller's thread.
+ * rows score text. A null adapter id means the base model alone. Full-parameter training
+ * (createFullTraining, fullForwardBackward, fullOptimStep, saveBaseModel) trains the base weights
+ * themselves, for pretraining. Calls are synchronous; the worker (worker.ts) runs them off the
+ * caller's thread.
  */
 import type { Kernels } from "./kernels/types";
 import type { AdamParams, Datum, ForwardBackwardResult, LossFnConfig, LossFnName, SampleResult, SampledSequence, SamplingParams } from "../training/types";
-import type { ModelConfig } from "./config";
-import { loadBaseModel, freeBaseModel, type BaseModel } from "./weights";
+import { validateConfig, type ModelConfig } from "./config";
+import { loadBaseModel, freeBaseModel, namedBaseTensors, randomBaseModel, type BaseModel } from "./weights";
+import { FullTraining, saveHfModel, type SavedDtype } from "./full-training";
 import { ALL_TARGETS, cloneLoraWeights, createLora, emaLoraWeights, ensureGrads, freeLora, zeroGrads, type LoraAdapter, type TargetModule } from "./lora";
-import { allocActivations, backward, forward, freeActivations, logits, type Activations, type RopeTables } from "./model";
+import { allocActivations, forward, freeActivations, logits, type Activations, type RopeTables } from "./model";
 import { createKvCache, freeKvCache, type KvCache } from "./kv-cache";
 import { logSoftmaxRows, ropeTables } from "./ops";
-import { datumLoss } from "./losses";
+import { Workspace } from "./workspace";
+import { datumPass } from "./loss-pass";
 import { adamStep } from "./adam";
 import { Rng, TokenChooser } from "./sampling";
 import { exportPeft, importPeft, loadLoraState, readLoraStateConfig, saveLoraState } from "./state";
@@ -34,11 +38,24 @@ const SCORE_CHUNK = 128;
 export class Engine {
   readonly config: ModelConfig;
   private readonly adapters = new Map<string, LoraAdapter>();
-  private readonly rope: RopeTables;
+  readonly rope: RopeTables;
+  /** forward_backward's buffers, kept between calls (freed when an adapter is dropped). */
+  readonly workspace: Workspace;
+  private full: FullTraining | null = null;
 
   constructor(readonly model: BaseModel, readonly kernels: Kernels) {
     this.config = model.config;
     this.rope = ropeTables(Math.min(this.config.maxPositionEmbeddings, 1 << 16), this.config.headDim, this.config.ropeTheta);
+    this.workspace = new Workspace(kernels, this.config, this.rope);
+  }
+
+  /**
+   * A freshly initialised model as transformers initialises Qwen3: normal(0, initializerRange) for
+   * every linear and embedding, ones for every norm; deterministic in `seed`.
+   */
+  static fromConfig(config: ModelConfig, kernels: Kernels, options: { seed?: number; initializerRange?: number } = {}): Engine {
+    validateConfig(config);
+    return new Engine(randomBaseModel(config, options.seed ?? 0, kernels, options.initializerRange ?? 0.02), kernels);
   }
 
   /** Loads a Hugging Face directory; memory and FLOPs are counted (see memoryStats). */
@@ -77,6 +94,7 @@ export class Engine {
     if (!a) return;
     freeLora(a, this.kernels);
     this.adapters.delete(id);
+    this.workspace.free();
   }
 
   hasAdapter(id: string): boolean {
@@ -127,28 +145,12 @@ export class Engine {
   }
 
   private runLoss(lora: LoraAdapter | null, datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig, withGrad: boolean): ForwardBackwardResult {
-    const V = this.config.vocabSize;
     const outputs: ForwardBackwardResult["lossFnOutputs"] = [];
     let lossSum = 0;
     for (const datum of datums) {
-      const N = datum.modelInput.length;
-      if (N === 0) throw new Error("a datum has an empty model input");
-      const { acts, cache } = this.run(lora, datum.modelInput, withGrad, N);
-      const logp = this.kernels.alloc(N * V); // (N, V)
-      const probs = this.kernels.alloc(N * V); // (N, V), then dL/dlogits (rows, V)
-      try {
-        logits(this.kernels, this.model, acts, N, null, logp);
-        logSoftmaxRows(logp, N, V, probs);
-        const d = datumLoss(lossFn, lossFnConfig, datum.lossFnInputs, logp, probs, N, V, withGrad);
-        if (withGrad && lora && d.rows.length > 0) backward(this.kernels, this.model, lora, acts, cache, N, d.rows, probs);
-        lossSum += d.loss;
-        outputs.push({ logprobs: d.logprobs });
-      } finally {
-        this.kernels.free(logp);
-        this.kernels.free(probs);
-        freeActivations(this.kernels, acts);
-        freeKvCache(cache, this.kernels);
-      }
+      const d = datumPass(this, lora, datum, lossFn, lossFnConfig, withGrad && lora ? { kind: "lora" } : { kind: "none" });
+      lossSum += d.loss;
+      outputs.push({ logprobs: d.logprobs });
     }
     return { lossFnOutputs: outputs, metrics: { "loss:sum": lossSum } };
   }
@@ -286,6 +288,55 @@ export class Engine {
     return { sequences };
   }
 
+  // ---- full-parameter training ------------------------------------------------------------------
+
+  /** Starts training every base weight: gradients for all of them, AdamW state at step 0. */
+  createFullTraining(): void {
+    if (this.full) throw new Error("full-parameter training has already been created");
+    this.full = new FullTraining(this);
+  }
+
+  /** Like forwardBackward, without an adapter: adds gradients for every base weight. */
+  fullForwardBackward(datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig = {}): ForwardBackwardResult {
+    return this.fullTraining().forwardBackward(datums, lossFn, lossFnConfig);
+  }
+
+  /** One AdamW step over every base weight; zeroes their gradients. */
+  fullOptimStep(params: AdamParams): { metrics: Record<string, number> } {
+    return this.fullTraining().optimStep(params);
+  }
+
+  fullZeroGrad(): void {
+    this.fullTraining().zeroGrad();
+  }
+
+  /** Copies of the base weights (or, in full-parameter training, their gradients) under checkpoint names. */
+  baseTensors(what: "value" | "grad" = "value"): Record<string, Float32Array> {
+    if (what === "grad") return this.fullTraining().gradTensors();
+    return Object.fromEntries(Object.entries(namedBaseTensors(this.model)).map(([name, t]) => [name, Float32Array.from(t.data)]));
+  }
+
+  setBaseTensors(tensors: Record<string, ArrayLike<number>>): void {
+    for (const [name, t] of Object.entries(namedBaseTensors(this.model))) {
+      const src = tensors[name];
+      if (!src) continue;
+      if (src.length !== t.data.length) throw new Error(`tensor ${name} has ${src.length} values, expected ${t.data.length}`);
+      t.data.set(src);
+    }
+  }
+
+  /** Saves the base model (as trained so far) as a Hugging Face Qwen3 directory that fromDirectory and transformers load. */
+  saveBaseModel(dir: string, dtype: SavedDtype = "float32"): void {
+    saveHfModel(this.model, dir, dtype);
+  }
+
+  /** Frees the base weights' gradients and optimizer state (the weights keep their trained values). */
+  dropFullTraining(): void {
+    this.full?.free();
+    this.full = null;
+    this.workspace.free();
+  }
+
   // ---- persistence ----------------------------------------------------------------------------
 
   saveState(id: string, dir: string): void {
@@ -310,6 +361,7 @@ export class Engine {
   /** Frees every adapter and the base weights; the engine is unusable afterwards. */
   dispose(): void {
     for (const id of [...this.adapters.keys()]) this.dropAdapter(id);
+    this.dropFullTraining();
     freeBaseModel(this.model, this.kernels);
   }
 
@@ -324,6 +376,11 @@ export class Engine {
     const a = this.adapters.get(id);
     if (!a) throw new Error(`no adapter named "${id}"`);
     return a;
+  }
+
+  private fullTraining(): FullTraining {
+    if (!this.full) throw new Error("full-parameter training has not been created (createFullTraining)");
+    return this.full;
   }
 
   private adapterOrNull(id: string | null): LoraAdapter | null {

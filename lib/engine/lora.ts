@@ -2,7 +2,8 @@
  * LoRA adapters on the seven Qwen3 projections: y = x Wᵀ + scaling · (x Aᵀ) Bᵀ, A (r, in), B (out, r),
  * scaling = alpha / r (alpha / sqrt(r) with rsLoRA). Initialised as PEFT does: A kaiming-uniform
  * (U(±1/sqrt(in)), from a seed), B zero, so a fresh adapter leaves the base model unchanged.
- * linearForward/linearBackward pair the base product with the adapter's; only A and B get gradients.
+ * linearForward/linearBackward pair the base product with the adapter's; A and B get gradients, and
+ * the base weight too only in full-parameter training.
  */
 import type { Kernels } from "./kernels/types";
 import type { ModelConfig } from "./config";
@@ -176,7 +177,8 @@ export function linearForward(
 
 /**
  * Backward of linearForward: dx (+)= dy W (+ the adapter's path), gB += scaling · dyᵀ (x Aᵀ),
- * gA += (scaling · dy B)ᵀ x. The base weight W gets no gradient. dx null skips the input gradient.
+ * gA += (scaling · dy B)ᵀ x. The base weight W gets a gradient only when `dW` is given
+ * (full-parameter training): dW += dyᵀ x. dx null skips the input gradient.
  */
 export function linearBackward(
   k: Kernels,
@@ -192,7 +194,9 @@ export function linearBackward(
   scaling: number,
   xa: Float32Array | null, // (T, r) from the forward
   dxa: Float32Array | null, // (T, r) scratch
+  dW: Float32Array | null = null, // (out, in)
 ): void {
+  if (dW) k.sgemm({ transA: true, transB: false, M: outF, N: inF, K: T, alpha: 1, A: dy, lda: outF, B: x, ldb: inF, beta: 1, C: dW, ldc: inF });
   if (dx) k.sgemm({ transA: false, transB: false, M: T, N: inF, K: outF, alpha: 1, A: dy, lda: outF, B: W, ldb: inF, beta: accumulate ? 1 : 0, C: dx, ldc: inF });
   if (!lora || !xa || !dxa) return;
   const r = lora.A.shape[0];

@@ -29,15 +29,27 @@ function cfg(config: LossFnConfig, camel: string, snake: string, fallback: numbe
   return config[camel] ?? config[snake] ?? fallback;
 }
 
-/**
- * Computes one datum's loss and gradient. `logp` holds log-softmax rows (N, V), `probs` their
- * exponentials; with `withGrad`, probs is overwritten: its first rows.length rows become
- * dL/dlogits (rows.length, V). Rows are processed in increasing order, so row i (≤ rows[i]) is
- * only written after every row it could overwrite has been read.
- */
-export function datumLoss(name: LossFnName, config: LossFnConfig, inputs: LossFnInputs, logp: Float32Array, probs: Float32Array, N: number, V: number, withGrad: boolean): DatumLoss {
-  const targets = inputs.targetTokens;
-  if (targets.length !== N) throw new Error(`targetTokens has ${targets.length} entries for ${N} input positions`);
+/** Whether a loss reads whole log-softmax rows (the KL losses) rather than only the target log-probs. */
+export function needsFullRows(name: LossFnName): boolean {
+  switch (name) {
+    case "cross_entropy":
+    case "importance_sampling":
+    case "ppo":
+    case "cispo":
+      return false;
+    case "reverse_kl":
+    case "topk_reverse_kl":
+      return true;
+    default: {
+      const never: never = name;
+      throw new Error(`unknown loss ${String(never)}`);
+    }
+  }
+}
+
+/** Checks that every per-position input has N entries (N·V for teacher rows). */
+export function checkLossInputs(inputs: LossFnInputs, N: number, V: number): void {
+  if (inputs.targetTokens.length !== N) throw new Error(`targetTokens has ${inputs.targetTokens.length} entries for ${N} input positions`);
   const check = (arr: ArrayLike<number> | undefined, label: string, per = 1): void => {
     if (arr && arr.length !== N * per) throw new Error(`${label} has ${arr.length} entries, expected ${N * per}`);
   };
@@ -45,12 +57,32 @@ export function datumLoss(name: LossFnName, config: LossFnConfig, inputs: LossFn
   check(inputs.advantages, "advantages");
   check(inputs.logprobs, "logprobs");
   check(inputs.teacherLogprobs, "teacherLogprobs", V);
-  const lp: number[] = new Array(N);
-  for (let t = 0; t < N; t++) {
-    const y = targets[t];
-    if (!(y >= 0 && y < V)) throw new Error(`target token ${y} at position ${t} is outside the vocabulary`);
-    lp[t] = logp[t * V + y];
+}
+
+/**
+ * Computes one datum's loss and gradient. `logp` holds log-softmax rows (N, V), `probs` their
+ * exponentials; with `withGrad`, probs is overwritten: its first rows.length rows become
+ * dL/dlogits (rows.length, V). Rows are processed in increasing order, so row i (≤ rows[i]) is
+ * only written after every row it could overwrite has been read. Losses on target log-probs only
+ * (see needsFullRows) may pass `logp` null with the target log-probs already in `targetLogprobs`.
+ */
+export function datumLoss(name: LossFnName, config: LossFnConfig, inputs: LossFnInputs, logp: Float32Array | null, probs: Float32Array, N: number, V: number, withGrad: boolean, targetLogprobs?: number[]): DatumLoss {
+  const targets = inputs.targetTokens;
+  checkLossInputs(inputs, N, V);
+  let lp: number[];
+  if (targetLogprobs) {
+    if (targetLogprobs.length !== N) throw new Error(`${targetLogprobs.length} target log-probs for ${N} positions`);
+    lp = targetLogprobs;
+  } else {
+    if (!logp) throw new Error("datumLoss needs log-softmax rows or the target log-probs");
+    lp = new Array(N);
+    for (let t = 0; t < N; t++) {
+      const y = targets[t];
+      if (!(y >= 0 && y < V)) throw new Error(`target token ${y} at position ${t} is outside the vocabulary`);
+      lp[t] = logp[t * V + y];
+    }
   }
+  if (needsFullRows(name) && !logp) throw new Error(`loss ${name} needs the full log-softmax rows`);
   switch (name) {
     case "cross_entropy":
     case "importance_sampling":
@@ -58,9 +90,9 @@ export function datumLoss(name: LossFnName, config: LossFnConfig, inputs: LossFn
     case "cispo":
       return tokenLoss(name, config, inputs, lp, probs, N, V, withGrad);
     case "reverse_kl":
-      return fullKl(inputs, lp, logp, probs, N, V, withGrad);
+      return fullKl(inputs, lp, logp!, probs, N, V, withGrad);
     case "topk_reverse_kl":
-      return topkKl(inputs, lp, logp, probs, N, V, withGrad);
+      return topkKl(inputs, lp, logp!, probs, N, V, withGrad);
     default: {
       const never: never = name;
       throw new Error(`unknown loss ${String(never)}`);

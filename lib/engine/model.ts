@@ -3,10 +3,11 @@
  * embed → per layer [RMSNorm → q/k/v (+LoRA) → q/k head-RMSNorm → RoPE → causal GQA attention →
  * o (+LoRA) → residual → RMSNorm → SwiGLU MLP (+LoRA) → residual] → final RMSNorm → lm_head.
  * The forward caches exactly what the backward reads (llm.c style). The backward produces
- * gradients for LoRA tensors only; base weights are frozen. lm_head runs only at requested rows.
+ * gradients for the LoRA tensors and, in full-parameter training only, for every base weight
+ * (dW = dYᵀ·X per linear, norm weights, embedding rows). lm_head runs only at requested rows.
  */
 import type { Kernels } from "./kernels/types";
-import type { BaseModel } from "./weights";
+import type { BaseModel, BaseWeights } from "./weights";
 import type { LoraAdapter } from "./lora";
 import { linearBackward, linearForward } from "./lora";
 import type { KvCache } from "./kv-cache";
@@ -30,6 +31,7 @@ export function forward(k: Kernels, model: BaseModel, lora: LoraAdapter | null, 
   const TK = pos0 + T;
   if (TK > cache.capacity) throw new Error(`sequence of ${TK} positions exceeds the cache capacity ${cache.capacity}`);
   if (T > acts.T || TK > acts.TK) throw new Error("activations were allocated for a shorter sequence");
+  if (lora && lora.config.rank > acts.rank) throw new Error(`activations were allocated for LoRA rank ${acts.rank}, not ${lora.config.rank}`);
   const eps = c.rmsNormEps;
   const scaling = lora?.scaling ?? 0;
 
@@ -57,7 +59,7 @@ export function forward(k: Kernels, model: BaseModel, lora: LoraAdapter | null, 
     rope(a.k, T, NKV, HD, pos0, rt.cos, rt.sin, false);
     cache.k[l].set(a.k.subarray(0, T * KVD), pos0 * KVD); // (TK, KVD)
     cache.v[l].set(a.v.subarray(0, T * KVD), pos0 * KVD); // (TK, KVD)
-    attentionForward(k, a.att, a.probs, a.q, cache.k[l], cache.v[l], { T, TK, pos0, NH, NKV, HD }); // (T, QD)
+    attentionForward(k, a.att, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, { T, TK, pos0, NH, NKV, HD }); // (T, QD)
     linearForward(k, a.o, a.att, T, w.o_proj, QD, C, pairs.o_proj, scaling, a.xa.o_proj ?? null); // (T, C)
     for (let i = 0; i < T * C; i++) a.xMid[i] = xIn[i] + a.o[i]; // (T, C)
     // 3. MLP block: pre-norm, down(silu(gate(x)) · up(x)), residual.
@@ -90,19 +92,33 @@ export function logits(k: Kernels, model: BaseModel, acts: Activations, T: numbe
   return P;
 }
 
+/** Where full-parameter training collects base-weight gradients, and the tokens the embedding rows came from. */
+export interface BaseGradTarget {
+  /** Same layout as the model; lm_head is the same array as embed_tokens when they are tied. */
+  grads: BaseWeights;
+  tokens: ArrayLike<number>;
+}
+
 /**
  * Backward of forward + logits for a full sequence (pos0 = 0), given dL/dlogits (P, V) at `rows`.
- * Adds into the LoRA gradients (which must be allocated); base weights get none.
+ * Adds into the LoRA gradients (which must be allocated) when there is an adapter, and into the
+ * base weights' gradients when `base` is given; otherwise base weights get none.
  */
-export function backward(k: Kernels, model: BaseModel, lora: LoraAdapter, acts: Activations, cache: KvCache, T: number, rows: ArrayLike<number>, dLogits: Float32Array): void {
+export function backward(k: Kernels, model: BaseModel, lora: LoraAdapter | null, acts: Activations, cache: KvCache, T: number, rows: ArrayLike<number>, dLogits: Float32Array, base: BaseGradTarget | null = null): void {
   const c = model.config;
   const C = c.hiddenSize, NH = c.numHeads, NKV = c.numKvHeads, HD = c.headDim, I = c.intermediateSize, V = c.vocabSize;
   const QD = NH * HD, KVD = NKV * HD;
-  const scaling = lora.scaling;
-  const g = acts.grads ?? (acts.grads = allocGradScratch(k, c, acts.T, lora.config.rank));
+  const scaling = lora?.scaling ?? 0;
+  const g = acts.grads ?? (acts.grads = allocGradScratch(k, c, acts.T, acts.rank));
+  const gw = base?.grads ?? null;
   const P = rows.length;
 
-  // 1. lm_head: dxnF rows = dLogits W (P, C), scattered into (T, C); then the final norm.
+  // 1. lm_head: its weight's gradient dLogitsᵀ·xnF[rows] (V, C) when training the base; then
+  //    dxnF rows = dLogits W (P, C), scattered into (T, C); then the final norm.
+  if (gw) {
+    for (let i = 0; i < P; i++) acts.gather.set(acts.xnF.subarray(rows[i] * C, rows[i] * C + C), i * C); // (P, C)
+    k.sgemm({ transA: true, transB: false, M: V, N: C, K: P, alpha: 1, A: dLogits, lda: V, B: acts.gather, ldb: C, beta: 1, C: gw.lm_head, ldc: C }); // (V, C)
+  }
   k.sgemm({ transA: false, transB: false, M: P, N: C, K: V, alpha: 1, A: dLogits, lda: V, B: model.lm_head, ldb: C, beta: 0, C: acts.gather, ldc: C }); // (P, C)
   g.dxn.fill(0, 0, T * C);
   for (let i = 0; i < P; i++) {
@@ -111,36 +127,44 @@ export function backward(k: Kernels, model: BaseModel, lora: LoraAdapter, acts: 
   }
   let dRes = g.dResA; // (T, C): gradient w.r.t. the residual stream
   let dResNext = g.dResB;
-  rmsnormBackward(dRes, g.dxn, acts.resid[c.numLayers], model.norm, acts.rstdF, T, C, false);
+  rmsnormBackward(dRes, g.dxn, acts.resid[c.numLayers], model.norm, acts.rstdF, T, C, false, gw?.norm ?? null);
 
   for (let l = c.numLayers - 1; l >= 0; l--) {
     const w = model.layers[l];
     const a = acts.layers[l];
-    const pairs = lora.layers[l];
+    const pairs = lora?.layers[l] ?? {};
+    const lg = gw?.layers[l] ?? null;
     // 2. MLP block backward; dxMid starts as the residual branch's gradient.
-    linearBackward(k, g.dh, false, dRes, a.h, T, w.down_proj, I, C, pairs.down_proj, scaling, a.xa.down_proj ?? null, g.dxa); // (T, I)
+    linearBackward(k, g.dh, false, dRes, a.h, T, w.down_proj, I, C, pairs.down_proj, scaling, a.xa.down_proj ?? null, g.dxa, lg?.down_proj ?? null); // (T, I)
     swigluBackward(g.dgate, g.dup, g.dh, a.gate, a.up, T * I); // (T, I)
-    linearBackward(k, g.dxn, false, g.dgate, a.xn2, T, w.gate_proj, C, I, pairs.gate_proj, scaling, a.xa.gate_proj ?? null, g.dxa); // (T, C)
-    linearBackward(k, g.dxn, true, g.dup, a.xn2, T, w.up_proj, C, I, pairs.up_proj, scaling, a.xa.up_proj ?? null, g.dxa); // (T, C)
+    linearBackward(k, g.dxn, false, g.dgate, a.xn2, T, w.gate_proj, C, I, pairs.gate_proj, scaling, a.xa.gate_proj ?? null, g.dxa, lg?.gate_proj ?? null); // (T, C)
+    linearBackward(k, g.dxn, true, g.dup, a.xn2, T, w.up_proj, C, I, pairs.up_proj, scaling, a.xa.up_proj ?? null, g.dxa, lg?.up_proj ?? null); // (T, C)
     const dxMid = g.dxMid; // (T, C)
     dxMid.set(dRes.subarray(0, T * C));
-    rmsnormBackward(dxMid, g.dxn, a.xMid, w.post_attention_layernorm, a.rstd2, T, C, true);
+    rmsnormBackward(dxMid, g.dxn, a.xMid, w.post_attention_layernorm, a.rstd2, T, C, true, lg?.post_attention_layernorm ?? null);
     // 3. Attention block backward: o_proj, attention, rotary (inverse rotation), q/k norm, projections.
-    linearBackward(k, g.datt, false, dxMid, a.att, T, w.o_proj, QD, C, pairs.o_proj, scaling, a.xa.o_proj ?? null, g.dxa); // (T, QD)
-    attentionBackward(k, g.dq, g.dk, g.dv, g.dP, g.datt, a.probs, a.q, cache.k[l], cache.v[l], { T, TK: T, pos0: 0, NH, NKV, HD });
+    linearBackward(k, g.datt, false, dxMid, a.att, T, w.o_proj, QD, C, pairs.o_proj, scaling, a.xa.o_proj ?? null, g.dxa, lg?.o_proj ?? null); // (T, QD)
+    attentionBackward(k, g.dq, g.dk, g.dv, g.dP, g.datt, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, { T, TK: T, pos0: 0, NH, NKV, HD });
     rope(g.dq, T, NH, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, QD)
     rope(g.dk, T, NKV, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, KVD)
-    rmsnormBackward(g.dqRaw, g.dq, a.qRaw, w.q_norm, a.qRstd, T * NH, HD, false); // (T, QD)
-    rmsnormBackward(g.dkRaw, g.dk, a.kRaw, w.k_norm, a.kRstd, T * NKV, HD, false); // (T, KVD)
-    // Layer 0's input comes straight from the frozen embeddings: no input gradient is needed there.
-    const needInput = l > 0;
+    rmsnormBackward(g.dqRaw, g.dq, a.qRaw, w.q_norm, a.qRstd, T * NH, HD, false, lg?.q_norm ?? null); // (T, QD)
+    rmsnormBackward(g.dkRaw, g.dk, a.kRaw, w.k_norm, a.kRstd, T * NKV, HD, false, lg?.k_norm ?? null); // (T, KVD)
+    // Layer 0's input comes straight from the embeddings: its gradient is needed only to train them.
+    const needInput = l > 0 || gw !== null;
     const dxn1 = needInput ? g.dxn : null;
-    linearBackward(k, dxn1, false, g.dqRaw, a.xn1, T, w.q_proj, C, QD, pairs.q_proj, scaling, a.xa.q_proj ?? null, g.dxa);
-    linearBackward(k, dxn1, true, g.dkRaw, a.xn1, T, w.k_proj, C, KVD, pairs.k_proj, scaling, a.xa.k_proj ?? null, g.dxa);
-    linearBackward(k, dxn1, true, g.dv, a.xn1, T, w.v_proj, C, KVD, pairs.v_proj, scaling, a.xa.v_proj ?? null, g.dxa);
+    linearBackward(k, dxn1, false, g.dqRaw, a.xn1, T, w.q_proj, C, QD, pairs.q_proj, scaling, a.xa.q_proj ?? null, g.dxa, lg?.q_proj ?? null);
+    linearBackward(k, dxn1, true, g.dkRaw, a.xn1, T, w.k_proj, C, KVD, pairs.k_proj, scaling, a.xa.k_proj ?? null, g.dxa, lg?.k_proj ?? null);
+    linearBackward(k, dxn1, true, g.dv, a.xn1, T, w.v_proj, C, KVD, pairs.v_proj, scaling, a.xa.v_proj ?? null, g.dxa, lg?.v_proj ?? null);
     if (!needInput) break;
     dResNext.set(dxMid.subarray(0, T * C));
-    rmsnormBackward(dResNext, g.dxn, acts.resid[l], w.input_layernorm, a.rstd1, T, C, true); // (T, C)
+    rmsnormBackward(dResNext, g.dxn, acts.resid[l], w.input_layernorm, a.rstd1, T, C, true, lg?.input_layernorm ?? null); // (T, C)
     [dRes, dResNext] = [dResNext, dRes];
+  }
+  // 4. Embeddings: each position's residual-stream gradient is added to its token's row.
+  if (gw && base) {
+    for (let t = 0; t < T; t++) {
+      const e = base.tokens[t] * C, o = t * C;
+      for (let j = 0; j < C; j++) gw.embed_tokens[e + j] += dRes[o + j];
+    }
   }
 }

@@ -28,7 +28,11 @@ export type EngineMethod =
   | "loadState"
   | "exportPeft"
   | "importPeft"
-  | "memoryStats";
+  | "memoryStats"
+  | "createFullTraining"
+  | "fullForwardBackward"
+  | "fullOptimStep"
+  | "saveBaseModel";
 
 export type MethodArgs<M extends EngineMethod> = M extends keyof Engine ? (Engine[M] extends (...args: infer A) => unknown ? A : never) : [];
 export type MethodResult<M extends EngineMethod> = M extends keyof Engine ? (Engine[M] extends (...args: never[]) => infer R ? R : never) : never;

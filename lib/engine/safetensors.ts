@@ -2,7 +2,8 @@
  * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
  * mapping tensor names to { dtype, shape, data_offsets }, then the raw little-endian bytes.
  * Floating tensors are widened to Float32Array on read (F32, BF16, F16, F64); integer tensors
- * become Int32Array/number-valued arrays. Only what the engine needs: no memory mapping.
+ * become Int32Array/number-valued arrays; float32 or bfloat16 is written. Only what the engine
+ * needs: no memory mapping.
  */
 import fs from "node:fs";
 
@@ -108,17 +109,35 @@ function halfToFloat(h: number): number {
 export interface TensorToWrite {
   shape: number[];
   data: Float32Array;
+  /** Stored dtype: F32 (default) or BF16 (rounded to nearest, ties to even). */
+  dtype?: "F32" | "BF16";
 }
 
-/** Writes float32 tensors, in the order given, with an optional string metadata map. */
+/** float32 → bfloat16 bits, round to nearest even (NaN stays a quiet NaN), as torch converts. */
+export function toBfloat16Bits(src: Float32Array): Uint16Array {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const b = bits[i];
+    if ((b & 0x7f800000) === 0x7f800000 && (b & 0x007fffff) !== 0) out[i] = (b >>> 16) | 0x0040;
+    else out[i] = ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+  }
+  return out;
+}
+
+/** Writes float tensors (float32, or bfloat16 where asked), in the order given, with an optional string metadata map. */
 export function writeSafetensors(path: string, tensors: Record<string, TensorToWrite>, metadata: Record<string, string> = { format: "pt" }): void {
   const header: Record<string, unknown> = { __metadata__: metadata };
+  const payloads: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) throw new Error(`safetensors: tensor ${name} has ${t.data.length} values for shape [${t.shape}]`);
-    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + count * 4] };
-    offset += count * 4;
+    const dtype = t.dtype ?? "F32";
+    const bytes = dtype === "BF16" ? new Uint8Array(toBfloat16Bits(t.data).buffer) : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
+    payloads.push(bytes);
+    offset += bytes.byteLength;
   }
   let json = JSON.stringify(header);
   // Pad with spaces so that the data starts 8-byte aligned, as the reference writer does.
@@ -128,9 +147,9 @@ export function writeSafetensors(path: string, tensors: Record<string, TensorToW
   out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
   headerBytes.copy(out, 8);
   let pos = 8 + headerBytes.length;
-  for (const t of Object.values(tensors)) {
-    Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(out, pos);
-    pos += t.data.byteLength;
+  for (const bytes of payloads) {
+    out.set(bytes, pos);
+    pos += bytes.byteLength;
   }
   fs.writeFileSync(path, out);
 }

@@ -24,13 +24,17 @@ export interface LayerWeights {
   down_proj: Float32Array; // (C, I)
 }
 
-export interface BaseModel {
-  config: ModelConfig;
+/** The model's tensors without its config (also the layout of their gradients and Adam moments). */
+export interface BaseWeights {
   embed_tokens: Float32Array; // (V, C)
   layers: LayerWeights[];
   norm: Float32Array; // (C)
   /** Same array as embed_tokens when the embeddings are tied. */
   lm_head: Float32Array; // (V, C)
+}
+
+export interface BaseModel extends BaseWeights {
+  config: ModelConfig;
 }
 
 /** Expected [checkpoint key suffix, shape] of every tensor of one decoder layer. */
