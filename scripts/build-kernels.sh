@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds lib/engine/kernels/wasm/kernels.wasm from sgemm.c. The .wasm is committed and read at run
 # time, so this runs only when the C changes (needs clang and lld: apt-get install -y clang lld).
-# The module imports one shared memory so a helper thread can run a second instance on it; the
+# The module imports one shared memory so a worker thread can run a second instance on it; the
 # check at the end refuses a build that uses a shadow stack, which instances could not share.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,13 +1,13 @@
 /**
- * Entry of the helper thread behind the two-thread wasm kernels: instantiates the kernels module
+ * Entry of the worker thread behind the two-thread wasm kernels: instantiates the kernels module
  * on the caller's shared memory, then sleeps in Atomics.wait until the caller posts a product,
  * computes chunks of it in its own workspace alongside the caller and signals completion.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { Mailbox, OP_SGEMM, OP_STOP, runClaimedChunks, type HelperData } from "./helper-protocol";
+import { Mailbox, OP_SGEMM, OP_STOP, runClaimedChunks, type SgemmWorkerData } from "./sgemm-protocol";
 import { instantiateKernels, kernelsModule } from "./wasm-module";
 
-const data = (workerData as { data: HelperData }).data;
+const data = (workerData as { data: SgemmWorkerData }).data;
 const kernels = instantiateKernels(kernelsModule(data.wasmPath), data.memory);
 const mailbox = new Mailbox(data.memory.buffer, data.mailbox);
 parentPort?.postMessage("ready");

@@ -1,8 +1,8 @@
 /**
  * The fast `Kernels`: WebAssembly SIMD sgemm (wasm/sgemm.c) over one shared memory, optionally
- * with a helper thread that shares every large product. `sgemm` stays synchronous: the caller
+ * with a worker thread that shares every large product. `sgemm` stays synchronous: the caller
  * posts the product through a mailbox in shared memory, both threads claim chunks of C until none
- * are left, and the caller waits for the helper's last chunk with Atomics.wait, so it works on the
+ * are left, and the caller waits for the worker's last chunk with Atomics.wait, so it works on the
  * main thread and in worker threads.
  * Arrays from `alloc` are passed by address; other arrays are copied in and out.
  */
@@ -10,28 +10,28 @@ import type { Worker } from "node:worker_threads";
 import { projectPath } from "../../paths";
 import { startTsWorker } from "../../worker-threads";
 import { WasmHeap } from "./heap";
-import { MAILBOX_BYTES, Mailbox, OP_SGEMM, OP_STOP, partition, runClaimedChunks, runSgemmJob, type HelperData, type SgemmJob } from "./helper-protocol";
+import { MAILBOX_BYTES, Mailbox, OP_SGEMM, OP_STOP, partition, runClaimedChunks, runSgemmJob, type SgemmWorkerData, type SgemmJob } from "./sgemm-protocol";
 import type { Kernels, SgemmArgs } from "./types";
 import { KERNELS_WASM_PATH, createSharedMemory, instantiateKernels, kernelsModule } from "./wasm-module";
 
 export interface WasmKernels extends Kernels {
-  /** Threads a large product runs on now: 2 while the helper thread is running, else 1. */
+  /** Threads a large product runs on now: 2 while the worker thread is running, else 1. */
   readonly threads: 1 | 2;
   /** Bytes the shared memory currently holds (for tests and diagnostics). */
   readonly memoryBytes: number;
-  /** Stops the helper thread; later products run on the calling thread alone. */
+  /** Stops the worker thread; later products run on the calling thread alone. */
   dispose(): void;
 }
 
 export interface WasmKernelsOptions {
   threads?: 1 | 2;
-  /** Products with fewer multiply-adds than this stay on one thread (waking the helper costs more). */
+  /** Products with fewer multiply-adds than this stay on one thread (waking the worker costs more). */
   parallelMinMacs?: number;
 }
 
-/** Below about this many multiply-adds, waking the helper costs more than it saves (measured). */
-const DEFAULT_PARALLEL_MIN_MACS = 1 << 18;
-const HELPER_ENTRY = "lib/engine/kernels/sgemm-worker.ts";
+/** Below about this many multiply-adds, waking the worker costs more than it saves (measured). */
+const DEFAULT_PARALLEL_MIN_MACS = 1 << 20;
+const WORKER_ENTRY = "lib/engine/kernels/sgemm-worker.ts";
 
 export async function createWasmKernels(options: WasmKernelsOptions = {}): Promise<WasmKernels> {
   const wasmPath = projectPath(KERNELS_WASM_PATH);
@@ -42,34 +42,34 @@ export async function createWasmKernels(options: WasmKernelsOptions = {}): Promi
   const work = heap.allocBytes(workBytes);
   const parallelMinMacs = options.parallelMinMacs ?? DEFAULT_PARALLEL_MIN_MACS;
 
-  let helper: { worker: Worker; mailbox: Mailbox } | undefined;
+  let partner: { worker: Worker; mailbox: Mailbox } | undefined;
   if ((options.threads ?? 2) === 2) {
     const mailboxAddr = heap.allocBytes(MAILBOX_BYTES);
     new Int32Array(memory.buffer, mailboxAddr, MAILBOX_BYTES / 4).fill(0);
-    const data: HelperData = { memory, wasmPath, mailbox: mailboxAddr, work: heap.allocBytes(workBytes) };
-    helper = { worker: await startHelper(data), mailbox: new Mailbox(memory.buffer, mailboxAddr) };
+    const data: SgemmWorkerData = { memory, wasmPath, mailbox: mailboxAddr, work: heap.allocBytes(workBytes) };
+    partner = { worker: await startWorker(data), mailbox: new Mailbox(memory.buffer, mailboxAddr) };
   }
 
   function run(job: SgemmJob): void {
-    const part = helper && job.M * job.N * job.K >= parallelMinMacs ? partition(job) : null;
-    if (!helper || !part) {
+    const part = partner && job.M * job.N * job.K >= parallelMinMacs ? partition(job) : null;
+    if (!partner || !part) {
       runSgemmJob(exports, job, work);
       return;
     }
-    const seq = helper.mailbox.post(OP_SGEMM, job, part);
+    const seq = partner.mailbox.post(OP_SGEMM, job, part);
     let ok = false;
     try {
-      runClaimedChunks(exports, job, part, helper.mailbox, work);
+      runClaimedChunks(exports, job, part, partner.mailbox, work);
     } finally {
-      ok = helper.mailbox.settle(seq);
+      ok = partner.mailbox.settle(seq);
     }
-    if (!ok) throw new Error("sgemm failed in the helper thread");
+    if (!ok) throw new Error("sgemm failed in the worker thread");
   }
 
   return {
-    name: helper ? "wasm-simd x2" : "wasm-simd x1",
+    name: partner ? "wasm-simd x2" : "wasm-simd x1",
     get threads() {
-      return helper ? 2 : 1;
+      return partner ? 2 : 1;
     },
     get memoryBytes() {
       return heap.capacity;
@@ -94,29 +94,29 @@ export async function createWasmKernels(options: WasmKernelsOptions = {}): Promi
       }
     },
     dispose() {
-      if (!helper) return;
-      const { worker, mailbox } = helper;
-      helper = undefined;
+      if (!partner) return;
+      const { worker, mailbox } = partner;
+      partner = undefined;
       mailbox.post(OP_STOP);
       void worker.terminate().catch(() => {});
     },
   };
 }
 
-async function startHelper(data: HelperData): Promise<Worker> {
-  const worker = startTsWorker(HELPER_ENTRY, data);
+async function startWorker(data: SgemmWorkerData): Promise<Worker> {
+  const worker = startTsWorker(WORKER_ENTRY, data);
   try {
     await new Promise<void>((resolvePromise, reject) => {
       worker.once("message", () => resolvePromise());
       worker.once("error", reject);
-      worker.once("exit", (code) => reject(new Error(`sgemm helper thread exited with code ${code} while starting`)));
+      worker.once("exit", (code) => reject(new Error(`sgemm worker thread exited with code ${code} while starting`)));
     });
   } catch (error) {
     void worker.terminate().catch(() => {});
     throw error;
   }
   worker.removeAllListeners("exit");
-  // The helper never keeps the process alive: a program that forgets dispose() still exits.
+  // The worker never keeps the process alive: a program that forgets dispose() still exits.
   worker.unref();
   return worker;
 }

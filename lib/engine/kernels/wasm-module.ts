@@ -1,6 +1,6 @@
 /**
  * Loads the committed kernels.wasm (built from wasm/sgemm.c by scripts/build-kernels.sh) and
- * instantiates it on a shared memory. The calling thread and its helper thread each hold one
+ * instantiates it on a shared memory. The calling thread and its worker thread each hold one
  * instance of the same module over the same memory; the module keeps no state of its own.
  */
 import fs from "node:fs";

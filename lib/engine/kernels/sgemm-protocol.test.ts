@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAILBOX_BYTES, Mailbox, OP_SGEMM, chunkOf, partition, type SgemmJob } from "./helper-protocol";
+import { MAILBOX_BYTES, Mailbox, OP_SGEMM, chunkOf, partition, type SgemmJob } from "./sgemm-protocol";
 
 const job = (M: number, N: number, K = 64): SgemmJob => ({
   transA: false,
@@ -52,7 +52,7 @@ describe("partition", () => {
 describe("mailbox", () => {
   const mailbox = () => new Mailbox(new SharedArrayBuffer(MAILBOX_BYTES), 0);
 
-  it("lets the caller close a job the helper never joined, so a late helper cannot take it", () => {
+  it("lets the caller close a job the worker never joined, so a late worker cannot take it", () => {
     const box = mailbox();
     const seq = box.post(OP_SGEMM, job(64, 64), partition(job(256, 64))!);
     expect(box.settle(seq)).toBe(true);
@@ -62,7 +62,7 @@ describe("mailbox", () => {
     expect(box.join(next)).toBe(true);
   });
 
-  it("hands a joined job's arguments and chunks over intact and reports the helper's failure", () => {
+  it("hands a joined job's arguments and chunks over intact and reports the worker's failure", () => {
     const box = mailbox();
     const sent = { ...job(300, 17, 129), transB: true, alpha: 0.5, beta: -2, c: 0xfff00000 };
     const part = partition(sent)!;

@@ -1,13 +1,13 @@
 /**
- * How a calling thread shares one sgemm with its helper thread. The product is cut into chunks of
+ * How a calling thread shares one sgemm with its worker thread. The product is cut into chunks of
  * whole tiles (row blocks or column blocks of C) and both threads claim chunks from a shared
- * counter until none are left, so a helper that wakes late or shares its core with other work
+ * counter until none are left, so a worker that wakes late or shares its core with other work
  * simply takes fewer chunks instead of holding the caller up. The job travels through a mailbox
  * of 32-bit slots in the shared memory, read and written with Atomics (no message passing, no
- * event loop turn): a sequence number the helper waits on, and a state word that the helper must
+ * event loop turn): a sequence number the worker waits on, and a state word that the worker must
  * move from open to joined before touching the job. A caller that finishes every chunk while the
- * job is still open closes it and returns at once, so a helper that is asleep or descheduled
- * never delays a product; only a helper that joined is waited for.
+ * job is still open closes it and returns at once, so a worker that is asleep or descheduled
+ * never delays a product; only a worker that joined is waited for.
  */
 export const MAILBOX_BYTES = 96;
 
@@ -62,7 +62,7 @@ const COLUMN_TILE = 16;
  * Each chunk repacks the operand it shares with the other chunks (B for row chunks, A for column
  * chunks), which costs about as much as 128 columns' or rows' worth of arithmetic costs 7 % of
  * (measured). Chunks of at least that size, up to 8 of them, keep the repacking small while still
- * letting a slowed helper hand most of the work back to the caller.
+ * letting a slowed worker hand most of the work back to the caller.
  */
 const CHUNK_LENGTH = 128;
 const MAX_CHUNKS = 8;
@@ -89,7 +89,7 @@ export function chunkOf(job: SgemmJob, part: Partition, index: number): SgemmJob
   return { ...job, N: columns, b: job.b + (job.transB ? start * job.ldb : start) * 4, c: job.c + start * 4 };
 }
 
-export interface HelperData {
+export interface SgemmWorkerData {
   memory: WebAssembly.Memory;
   wasmPath: string;
   mailbox: number;
@@ -106,8 +106,8 @@ export class Mailbox {
   }
 
   /**
-   * Caller: publishes a job (or OP_STOP) and wakes the helper; returns the job's sequence number.
-   * Only call once the previous job is settled (see `settle`), so the helper never reads a
+   * Caller: publishes a job (or OP_STOP) and wakes the worker; returns the job's sequence number.
+   * Only call once the previous job is settled (see `settle`), so the worker never reads a
    * half-written job.
    */
   post(op: number, job?: SgemmJob, part?: Partition): number {
@@ -123,8 +123,8 @@ export class Mailbox {
   }
 
   /**
-   * Caller, after its own chunks: closes the job if the helper never joined it, else blocks until
-   * the helper is done. Returns false when the helper reported a failure.
+   * Caller, after its own chunks: closes the job if the worker never joined it, else blocks until
+   * the worker is done. Returns false when the worker reported a failure.
    */
   settle(seq: number): boolean {
     const open = stateOf(seq, OPEN);
@@ -137,7 +137,7 @@ export class Mailbox {
     }
   }
 
-  /** Helper: blocks until a job newer than `seen` is posted, returns its sequence number. */
+  /** Worker: blocks until a job newer than `seen` is posted, returns its sequence number. */
   awaitJob(seen: number): number {
     for (;;) {
       const seq = Atomics.load(this.ints, SEQ);
@@ -146,13 +146,13 @@ export class Mailbox {
     }
   }
 
-  /** Helper: claims job `seq` before reading it; false when the caller already closed it. */
+  /** Worker: claims job `seq` before reading it; false when the caller already closed it. */
   join(seq: number): boolean {
     const open = stateOf(seq, OPEN);
     return Atomics.compareExchange(this.ints, STATE, open, stateOf(seq, JOINED)) === open;
   }
 
-  /** Helper: reports a joined job finished (ok = false when it threw) and wakes the caller. */
+  /** Worker: reports a joined job finished (ok = false when it threw) and wakes the caller. */
   finish(seq: number, ok: boolean): void {
     this.ints[STATUS] = ok ? 0 : 1;
     Atomics.store(this.ints, STATE, stateOf(seq, DONE));
