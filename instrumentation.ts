@@ -7,4 +7,6 @@ export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { getDb } = await import("@/lib/db/client");
   await getDb();
+  const { recoverAll } = await import("@/lib/agent");
+  await recoverAll();
 }

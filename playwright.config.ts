@@ -51,7 +51,7 @@ export default defineConfig({
   },
   projects: [
     { name: "accounts", testMatch: /accounts\.spec\.ts/ },
-    { name: "ide", testMatch: /(workspaces|settings)\.spec\.ts/, dependencies: ["accounts"] },
+    { name: "ide", testMatch: /(workspaces|settings|dashboard|session)\.spec\.ts/, dependencies: ["accounts"] },
     { name: "authorisation", testMatch: /authorisation\.spec\.ts/, dependencies: ["accounts"] },
   ],
   webServer: {

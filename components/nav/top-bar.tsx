@@ -11,12 +11,20 @@ export function TopBar({ email, isAdmin }: { email: string; isAdmin: boolean }) 
         <Link href="/workspaces" className="hover:text-fg" data-testid="nav-workspaces">
           Workspaces
         </Link>
+        <Link href="/dashboard" className="hover:text-fg" data-testid="nav-dashboard">
+          Dashboard
+        </Link>
         <Link href="/settings" className="hover:text-fg" data-testid="nav-settings">
           Settings
         </Link>
         {isAdmin && (
           <Link href="/admin" className="hover:text-fg" data-testid="nav-admin">
             Admin
+          </Link>
+        )}
+        {isAdmin && (
+          <Link href="/admin/team" className="hover:text-fg" data-testid="nav-team">
+            Team
           </Link>
         )}
       </nav>

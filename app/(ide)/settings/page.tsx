@@ -1,3 +1,4 @@
+import { CheckpointsSection } from "@/components/checkpoints/checkpoints-section";
 import { SettingsTable, type SettingRow } from "@/components/settings/settings-table";
 import { requireUser } from "@/lib/auth/server";
 import { fieldInfo, publicConfig } from "@/lib/config";
@@ -37,6 +38,7 @@ export default async function SettingsPage() {
         server.
       </p>
       <SettingsTable rows={rows} />
+      <CheckpointsSection />
     </main>
   );
 }

@@ -4,7 +4,8 @@ import { and, asc, eq } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
 import { type Correction, correction } from "../schema";
 
-export type CorrectionKind = "denial" | "edit" | "tool_failure";
+/** "approval" records the RL signal of an approved call (no text to learn from beyond the reward). */
+export type CorrectionKind = "denial" | "edit" | "tool_failure" | "approval";
 
 export async function createCorrection({
   db,

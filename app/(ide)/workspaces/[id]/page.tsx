@@ -1,7 +1,9 @@
 import fs from "node:fs/promises";
 import { notFound } from "next/navigation";
+import { ConversationList } from "@/components/session/conversation-list";
 import { FileExplorer } from "@/components/workspaces/file-explorer";
 import { requireUser } from "@/lib/auth/server";
+import { listConversationsByWorkspace } from "@/lib/db/queries/conversations";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
 import { listTree } from "@/lib/workspaces/tree";
 import { workspaceIdSchema } from "@/lib/workspaces/schema";
@@ -17,6 +19,12 @@ export default async function WorkspacePage({ params }: { params: Promise<{ id: 
   if (!ws) notFound();
   const present = await fs.stat(ws.path).then((s) => s.isDirectory(), () => false);
   const tree = present ? await listTree(ws.path) : { entries: [], truncated: false };
+  const conversations = (await listConversationsByWorkspace({ ownerId: user.id, workspaceId: ws.id })).map((c) => ({
+    id: c.id,
+    title: c.title,
+    state: c.state,
+    updatedAt: c.updatedAt.toISOString(),
+  }));
   return (
     <div className="flex h-full flex-col">
       <div className="flex h-8 shrink-0 items-center gap-3 border-b border-border px-3">
@@ -25,8 +33,11 @@ export default async function WorkspacePage({ params }: { params: Promise<{ id: 
         </h1>
         <span className="truncate font-mono text-xs text-muted">{ws.managed ? "managed workspace" : ws.path}</span>
       </div>
+      {present && <ConversationList workspaceId={ws.id} conversations={conversations} />}
       {present ? (
-        <FileExplorer workspaceId={ws.id} entries={tree.entries} truncated={tree.truncated} />
+        <div className="min-h-0 flex-1">
+          <FileExplorer workspaceId={ws.id} entries={tree.entries} truncated={tree.truncated} />
+        </div>
       ) : (
         <p className="p-4 text-danger" data-testid="workspace-missing">
           The workspace directory no longer exists on the server.

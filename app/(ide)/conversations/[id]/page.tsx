@@ -1,0 +1,30 @@
+import fs from "node:fs/promises";
+import { notFound } from "next/navigation";
+import { SessionClient } from "@/components/session/session-client";
+import { requireUser } from "@/lib/auth/server";
+import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
+import { getAgent } from "@/lib/agent";
+import { loadSessionData, type SessionData } from "@/lib/session/session-data";
+import { listTree } from "@/lib/workspaces/tree";
+
+export const dynamic = "force-dynamic";
+
+/** The session page: someone else's conversation is "not found", exactly like a missing one. */
+export default async function ConversationPage({ params }: { params: Promise<{ id: string }> }) {
+  const user = await requireUser();
+  const { id } = await params;
+  let data: SessionData;
+  try {
+    data = await loadSessionData(await getAgent(), user.id, id);
+  } catch (err) {
+    // Matched by shape: the agent may throw another bundle's AppError class.
+    if (err && typeof err === "object" && ((err as { type?: string }).type === "not_found" || (err as { type?: string }).type === "bad_request")) notFound();
+    throw err;
+  }
+  const ws = await getWorkspaceForOwner({ id: data.workspace.id, ownerId: user.id });
+  const present = ws ? await fs.stat(ws.path).then((s) => s.isDirectory(), () => false) : false;
+  const tree = present && ws ? await listTree(ws.path) : { entries: [], truncated: false };
+  // Through JSON, so the first render has the same shape as every later read of the API route.
+  return <SessionClient initial={JSON.parse(JSON.stringify(data)) as SessionData} tree={tree.entries} />;
+}
+

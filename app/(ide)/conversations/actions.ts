@@ -1,0 +1,192 @@
+"use server";
+/**
+ * The session page's mutations: start a conversation, send a message (or /c, /metrics), decide on
+ * a proposed call, correct a failed one, delete an "always allow" rule and switch read-only
+ * auto-approval. Each parses its input with zod, re-reads the signed-in user and lets the agent's
+ * owner-scoped entry points decide: someone else's id is "not_found", exactly like a missing one.
+ * An edited diff is turned into the same tool's arguments here, from the file as it is now, and
+ * refused when the tool could not write exactly the edited bytes.
+ */
+import { revalidatePath } from "next/cache";
+import type { SendResult } from "@/lib/agent/agent";
+import type { Decision } from "@/lib/agent/schemas";
+import { getSessionUser } from "@/lib/auth/server";
+import { validateUserSettings } from "@/lib/config";
+import { deleteAllowRule } from "@/lib/db/queries/allow-rules";
+import { getToolCallForOwner } from "@/lib/db/queries/tool-calls";
+import { getConversationForOwner } from "@/lib/db/queries/conversations";
+import { getUserSettings, saveUserSettings } from "@/lib/db/queries/user-settings";
+import { log } from "@/lib/log";
+import {
+  decideInputSchema,
+  deleteRuleInputSchema,
+  failureCorrectionInputSchema,
+  resumeInputSchema,
+  type SessionDecision,
+  sendMessageInputSchema,
+  setAutoApproveInputSchema,
+  startConversationInputSchema,
+} from "@/lib/session/action-schemas";
+import { getAgent } from "@/lib/agent";
+import { toolWhere } from "@/lib/session/session-data";
+import { argsForEditedText } from "@/lib/session/tool-preview";
+import type { z } from "zod";
+
+export type SessionActionResult<T = object> =
+  | ({ status: "ok" } & T)
+  | { status: "not_found" }
+  | { status: "unauthorized" }
+  | { status: "invalid_data"; error: string }
+  | { status: "conflict"; error: string };
+
+type Failure = Exclude<SessionActionResult, { status: "ok" }>;
+
+function invalid(error: z.ZodError): Failure {
+  return { status: "invalid_data", error: error.issues.map((i) => i.message).join("; ") };
+}
+
+/**
+ * The agent's AppErrors as a status; anything else propagates. Matched by shape, not class: the
+ * agent may have been built by another bundle (instrumentation.ts) with its own copy of the class.
+ */
+function failureOf(err: unknown): Failure {
+  if (err && typeof err === "object" && "type" in err && "surface" in err && "status" in err) {
+    const message = err instanceof Error ? err.message : String(err);
+    switch ((err as { type: string }).type) {
+      case "not_found":
+        return { status: "not_found" };
+      case "bad_request":
+        return { status: "invalid_data", error: message };
+      case "conflict":
+        return { status: "conflict", error: message };
+      case "unauthorized":
+        return { status: "unauthorized" };
+    }
+  }
+  throw err;
+}
+
+async function guarded<T>(fn: () => Promise<SessionActionResult<T>>): Promise<SessionActionResult<T>> {
+  try {
+    return await fn();
+  } catch (err) {
+    return failureOf(err);
+  }
+}
+
+export async function startConversation(input: unknown): Promise<SessionActionResult<{ id: string }>> {
+  const parsed = startConversationInputSchema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  return guarded(async () => {
+    const conv = await (await getAgent()).startConversation({ ownerId: user.id, workspaceId: parsed.data.workspaceId });
+    log.info("conversation.started", { userId: user.id, conversationId: conv.id, workspaceId: conv.workspaceId });
+    revalidatePath(`/workspaces/${conv.workspaceId}`);
+    return { status: "ok", id: conv.id };
+  });
+}
+
+export async function sendMessage(input: unknown): Promise<SessionActionResult<{ result: SendResult }>> {
+  const parsed = sendMessageInputSchema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  return guarded(async () => {
+    const result = await (await getAgent()).sendUserMessage({ ownerId: user.id, conversationId: parsed.data.conversationId, text: parsed.data.text });
+    return { status: "ok", result };
+  });
+}
+
+export async function decide(input: unknown): Promise<SessionActionResult<{ trainingStepId: string | null }>> {
+  const parsed = decideInputSchema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  return guarded(async () => {
+    const agent = await getAgent();
+    const translated = await agentDecision(agent, user.id, parsed.data.toolCallId, parsed.data.decision);
+    if (!translated.ok) return translated.failure;
+    const out = await agent.decide({ ownerId: user.id, toolCallId: parsed.data.toolCallId, decision: translated.decision });
+    log.info("tool_call.decided", { userId: user.id, toolCallId: out.toolCall.id, status: out.toolCall.status });
+    return { status: "ok", trainingStepId: out.trainingStepId };
+  });
+}
+
+/** The agent's decision for the page's: an edited diff becomes the same tool's exact arguments. */
+async function agentDecision(
+  agent: Awaited<ReturnType<typeof getAgent>>,
+  ownerId: string,
+  toolCallId: string,
+  d: SessionDecision,
+): Promise<{ ok: true; decision: Decision } | { ok: false; failure: Failure }> {
+  switch (d.kind) {
+    case "approve":
+      return { ok: true, decision: d.remember ? { kind: "approve", remember: d.remember } : { kind: "approve" } };
+    case "deny":
+      return { ok: true, decision: { kind: "deny", correction: d.correction } };
+    case "edit_args":
+      return { ok: true, decision: { kind: "edit", args: d.args, ...(d.correction ? { correction: d.correction } : {}) } };
+    case "edit_text": {
+      const call = await getToolCallForOwner({ db: agent.core.db, id: toolCallId, ownerId });
+      const conv = call && (await getConversationForOwner({ db: agent.core.db, id: call.conversationId, ownerId }));
+      if (!call || !conv) return { ok: false, failure: { status: "not_found" } };
+      const { where } = await toolWhere(agent, ownerId, conv.workspaceId);
+      const args = await argsForEditedText(where, call.name, call.args, d.text);
+      if (!args.ok) return { ok: false, failure: { status: "invalid_data", error: args.error } };
+      return { ok: true, decision: { kind: "edit", args: args.args, ...(d.correction ? { correction: d.correction } : {}) } };
+    }
+    default: {
+      const never: never = d;
+      throw new Error(`unknown decision ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export async function submitFailureCorrection(input: unknown): Promise<SessionActionResult<{ trainingStepId: string | null }>> {
+  const parsed = failureCorrectionInputSchema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  return guarded(async () => {
+    const out = await (await getAgent()).submitFailureCorrection({ ownerId: user.id, toolCallId: parsed.data.toolCallId, ...(parsed.data.correction ? { correction: parsed.data.correction } : {}) });
+    return { status: "ok", trainingStepId: out.trainingStepId };
+  });
+}
+
+export async function deleteRule(input: unknown): Promise<SessionActionResult> {
+  const parsed = deleteRuleInputSchema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  const row = await deleteAllowRule({ id: parsed.data.ruleId, ownerId: user.id });
+  if (!row) return { status: "not_found" };
+  log.info("allow_rule.deleted", { userId: user.id, ruleId: row.id });
+  return { status: "ok" };
+}
+
+/** Read-only auto-approval is the per-user setting autoApproveReadonly, stored with the others. */
+export async function setAutoApprove(input: unknown): Promise<SessionActionResult<{ enabled: boolean }>> {
+  const parsed = setAutoApproveInputSchema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  const current = await getUserSettings({ userId: user.id });
+  const checked = validateUserSettings({ ...current, autoApproveReadonly: parsed.data.enabled });
+  if (!checked.ok) return { status: "invalid_data", error: Object.values(checked.errors).join("; ") };
+  await saveUserSettings({ userId: user.id, settings: checked.settings });
+  revalidatePath("/settings");
+  return { status: "ok", enabled: parsed.data.enabled };
+}
+
+/** Samples again where the conversation stopped (after a parse error, an interrupted tool …). */
+export async function resumeConversation(input: unknown): Promise<SessionActionResult> {
+  const parsed = resumeInputSchema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  return guarded(async () => {
+    await (await getAgent()).resumeConversation({ ownerId: user.id, conversationId: parsed.data.conversationId });
+    return { status: "ok" };
+  });
+}

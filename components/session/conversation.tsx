@@ -1,0 +1,122 @@
+"use client";
+/**
+ * The conversation column: messages in order (episode dividers, the person's tasks and
+ * corrections, the agent's text), each proposed call as a card under the message that proposed
+ * it, the text being sampled, and a banner when the agent stopped and needs the person.
+ */
+import { useEffect, useRef } from "react";
+import type { SessionDecision } from "@/lib/session/action-schemas";
+import type { SessionData } from "@/lib/session/session-data";
+import { type Pending, ToolCard } from "./tool-card";
+
+export function Conversation({
+  data,
+  streaming,
+  busy,
+  error,
+  onDecide,
+  onFailureCorrection,
+  onRetry,
+}: {
+  data: SessionData;
+  streaming: string | null;
+  busy: boolean;
+  error: string | null;
+  onDecide: (toolCallId: string, d: SessionDecision) => void;
+  onFailureCorrection: (toolCallId: string, text: string) => void;
+  onRetry: () => void;
+}) {
+  const { messages, toolCalls, corrections, awaiting, conversation } = data.view;
+  const end = useRef<HTMLDivElement>(null);
+  const callIds = new Set(toolCalls.map((c) => c.id));
+
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: "end" });
+  }, [messages.length, toolCalls.length, streaming, awaiting?.kind]);
+
+  function pendingFor(id: string): Pending {
+    if (awaiting?.kind === "decision" && awaiting.toolCall.id === id) return { kind: "decision", preview: data.preview?.toolCallId === id ? data.preview.preview : null };
+    if (awaiting?.kind === "failure_correction" && awaiting.toolCall.id === id) return { kind: "failure", suggestion: awaiting.suggestion };
+    return null;
+  }
+
+  let episodes = 0;
+  return (
+    <div className="min-h-0 flex-1 overflow-auto px-3 py-2 text-[13px]" data-testid="message-list">
+      {messages.map((m) => {
+        switch (m.role) {
+          case "system":
+            episodes += 1;
+            return episodes === 1 ? null : (
+              <div key={m.id} className="my-3 flex items-center gap-2 text-[11px] text-muted" data-testid="episode-divider">
+                <span className="h-px flex-1 bg-border" /> new episode (cleared) <span className="h-px flex-1 bg-border" />
+              </div>
+            );
+          case "user": {
+            const kind = (m.meta?.kind as string | undefined) ?? "task";
+            return (
+              <div key={m.id} className={`my-2 whitespace-pre-wrap rounded px-2 py-1 ${kind === "correction" ? "border-l-2 border-danger bg-danger/10" : kind === "nudge" ? "text-muted" : "bg-panel-2"}`} data-testid="user-message" data-kind={kind}>
+                <span className="mr-1 text-accent">❯</span>
+                {m.content}
+              </div>
+            );
+          }
+          case "assistant": {
+            const calls = toolCalls.filter((c) => c.messageId === m.id);
+            return (
+              <div key={m.id} className="my-2" data-testid="assistant-message">
+                {m.content.trim() !== "" && <div className="whitespace-pre-wrap border-l-2 border-border pl-2 text-fg/80">{m.content}</div>}
+                {calls.map((c) => (
+                  <ToolCard
+                    key={`${c.id}:${c.status}`}
+                    call={c}
+                    corrections={corrections.filter((x) => x.toolCallId === c.id)}
+                    pending={pendingFor(c.id)}
+                    busy={busy}
+                    error={pendingFor(c.id) ? error : null}
+                    onDecide={(d) => onDecide(c.id, d)}
+                    onFailureCorrection={(text) => onFailureCorrection(c.id, text)}
+                  />
+                ))}
+              </div>
+            );
+          }
+          case "tool":
+            // A call's result is shown on its card; only an orphan tool message is shown alone.
+            return m.toolCallId && callIds.has(m.toolCallId) ? null : (
+              <pre key={m.id} className="my-1 whitespace-pre-wrap font-mono text-[11px] text-muted">
+                {m.content}
+              </pre>
+            );
+          default:
+            return null;
+        }
+      })}
+      {streaming !== null && (
+        <div className="my-2 whitespace-pre-wrap border-l-2 border-accent pl-2 text-fg/80" data-testid="streaming-message">
+          {streaming}
+          <span className="animate-pulse">▍</span>
+        </div>
+      )}
+      {(conversation.state === "sampling" || conversation.state === "training") && streaming === null && (
+        <p className="my-2 text-[12px] text-muted" data-testid="agent-working">
+          {conversation.state === "training" ? "training on your correction…" : "thinking…"}
+        </p>
+      )}
+      {awaiting?.kind === "attention" && (
+        <div className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]" data-testid="attention">
+          {awaiting.reason}
+          <button type="button" className="ml-2 rounded border border-border px-2 py-0.5 text-xs" data-testid="retry-button" onClick={onRetry}>
+            Retry
+          </button>
+        </div>
+      )}
+      {messages.every((m) => m.role === "system") && streaming === null && (
+        <p className="my-4 text-center text-muted" data-testid="empty-conversation">
+          Describe a task below. Each tool call the agent proposes waits for you: y approve · n deny with a correction · e edit.
+        </p>
+      )}
+      <div ref={end} />
+    </div>
+  );
+}

@@ -1,0 +1,259 @@
+"use client";
+/**
+ * The session page: files | conversation | training, dense and keyboard-first. It renders what
+ * the server read, then follows the conversation's SSE stream: sampled tokens appear as they
+ * come, training_step events move the step status at once, tool results refresh the file tree
+ * and the open file, and every event that changes rows reads the page's data again (coalesced),
+ * so what is shown is always what is stored.
+ */
+import { useRouter } from "next/navigation";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { decide, resumeConversation, sendMessage, submitFailureCorrection } from "@/app/(ide)/conversations/actions";
+import type { StepView } from "@/lib/charts/series";
+import type { SessionDecision } from "@/lib/session/action-schemas";
+import type { SessionData } from "@/lib/session/session-data";
+import type { TreeEntry } from "@/lib/workspaces/tree";
+import { ClearDialog, type Command, Composer } from "./composer";
+import { Conversation } from "./conversation";
+import { RulesPanel } from "./rules-panel";
+import { SessionFiles } from "./session-files";
+import { MetricsTable, type StepState, TrainingPanel } from "./training-panel";
+import { type LiveEvent, useConversationEvents } from "./use-conversation-events";
+
+type Failure = { status: "not_found" | "unauthorized" } | { status: "invalid_data" | "conflict"; error: string };
+
+function messageOf(res: Failure): string {
+  switch (res.status) {
+    case "not_found":
+      return "Not found: it may have been removed.";
+    case "unauthorized":
+      return "Your session has ended: sign in again.";
+    case "invalid_data":
+    case "conflict":
+      return res.error;
+    default: {
+      const never: never = res;
+      throw new Error(`unexpected result ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export function SessionClient({ initial, tree }: { initial: SessionData; tree: TreeEntry[] }) {
+  const router = useRouter();
+  const conversationId = initial.view.conversation.id;
+  const [data, setData] = useState(initial);
+  const [streaming, setStreaming] = useState<string | null>(null);
+  const [liveSteps, setLiveSteps] = useState<Record<string, Partial<StepState>>>({});
+  const [filesVersion, setFilesVersion] = useState(0);
+  const [openFile, setOpenFile] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [decisionError, setDecisionError] = useState<string | null>(null);
+  const [composerError, setComposerError] = useState<string | null>(null);
+  const [clearing, setClearing] = useState(false);
+  const [metrics, setMetrics] = useState<{ metrics: Record<string, number> | null } | null>(null);
+
+  // Reads coalesce: a burst of events (decision, message, state …) costs one request.
+  const refetching = useRef<{ timer: ReturnType<typeof setTimeout> | null; again: boolean; running: boolean }>({ timer: null, again: false, running: false });
+  const refetch = useCallback(() => {
+    const r = refetching.current;
+    if (r.timer) return;
+    r.timer = setTimeout(async () => {
+      r.timer = null;
+      if (r.running) {
+        r.again = true;
+        return;
+      }
+      r.running = true;
+      try {
+        const res = await fetch(`/api/conversations/${conversationId}`, { cache: "no-store" });
+        if (res.ok) setData((await res.json()) as SessionData);
+      } finally {
+        r.running = false;
+        if (r.again) {
+          r.again = false;
+          refetch();
+        }
+      }
+    }, 80);
+  }, [conversationId]);
+
+  useConversationEvents(conversationId, initial.view.lastEventId, (e: LiveEvent) => {
+    switch (e.type) {
+      case "tokens": {
+        const text = typeof e.payload.text === "string" ? e.payload.text : "";
+        setStreaming((prev) => (e.payload.final ? text : (prev ?? "") + text));
+        return;
+      }
+      case "training_step": {
+        const id = String(e.payload.trainingStepId ?? "");
+        if (id) setLiveSteps((prev) => ({ ...prev, [id]: { ...prev[id], id, status: String(e.payload.status), step: (e.payload.step as number | null) ?? null, lossFn: String(e.payload.lossFn ?? ""), error: (e.payload.error as string | null) ?? null } }));
+        refetch();
+        return;
+      }
+      case "result":
+        setFilesVersion((v) => v + 1);
+        refetch();
+        return;
+      case "message":
+        if (e.payload.role === "assistant") setStreaming(null);
+        refetch();
+        return;
+      case "proposal":
+      case "decision":
+      case "tool_started":
+      case "state":
+      case "context":
+      case "error":
+        refetch();
+        return;
+      default: {
+        const never: never = e.type;
+        throw new Error(`unknown event ${String(never)}`);
+      }
+    }
+  });
+
+  // Rows from the server, with the stream's newer statuses on top (the server catches up next read).
+  const steps: StepState[] = data.view.trainingSteps.map((s) => ({ ...s, ...liveSteps[s.id], metrics: s.metrics }));
+  for (const [id, s] of Object.entries(liveSteps)) {
+    if (!steps.some((x) => x.id === id)) steps.push({ id, status: s.status ?? "queued", step: s.step ?? null, lossFn: s.lossFn ?? "", error: s.error ?? null, metrics: null });
+  }
+
+  async function onDecide(toolCallId: string, decision: SessionDecision) {
+    setBusy(true);
+    try {
+      const res = await decide({ toolCallId, decision });
+      if (res.status === "ok") setDecisionError(null);
+      else setDecisionError(messageOf(res));
+    } finally {
+      setBusy(false);
+      refetch();
+    }
+  }
+
+  async function onFailureCorrection(toolCallId: string, correction: string) {
+    setBusy(true);
+    try {
+      const res = await submitFailureCorrection({ toolCallId, correction });
+      setDecisionError(res.status === "ok" ? null : messageOf(res));
+    } finally {
+      setBusy(false);
+      refetch();
+    }
+  }
+
+  async function onSend(text: string): Promise<boolean> {
+    setBusy(true);
+    try {
+      const res = await sendMessage({ conversationId, text });
+      if (res.status !== "ok") {
+        setComposerError(messageOf(res));
+        return false;
+      }
+      setComposerError(null);
+      if (res.result.kind === "metrics") setMetrics({ metrics: res.result.metrics });
+      return true;
+    } finally {
+      setBusy(false);
+      refetch();
+    }
+  }
+
+  function onCommand(command: Command) {
+    switch (command) {
+      case "clear":
+        setClearing(true);
+        return;
+      case "metrics":
+        void onSend("/metrics");
+        return;
+      case "quit":
+        router.push(`/workspaces/${data.workspace.id}`);
+        return;
+      default: {
+        const never: never = command;
+        throw new Error(`unknown command ${String(never)}`);
+      }
+    }
+  }
+
+  const conv = data.view.conversation;
+  // The page's data went through JSON: its timestamps are ISO strings, as StepView wants them.
+  const iso = (d: unknown) => (d == null ? null : String(d));
+  const initialSteps: StepView[] = data.view.trainingSteps.map((s) => ({
+    id: s.id,
+    policyId: s.policyId,
+    step: s.step,
+    status: s.status as StepView["status"],
+    error: s.error,
+    queuedAt: String(s.queuedAt),
+    startedAt: iso(s.startedAt),
+    finishedAt: iso(s.finishedAt),
+    metrics: s.metrics,
+  }));
+  return (
+    <div className="flex h-full min-h-0 flex-col" data-testid="session-page" data-state={conv.state}>
+      <div className="flex h-8 shrink-0 items-center gap-3 border-b border-border px-3">
+        <a href={`/workspaces/${data.workspace.id}`} className="text-xs text-muted hover:text-fg" data-testid="session-workspace-link">
+          {data.workspace.name}
+        </a>
+        <span className="text-muted">/</span>
+        <h1 className="truncate font-medium" data-testid="conversation-title">
+          {conv.title}
+        </h1>
+        <span className="flex-1" />
+        <span className="font-mono text-[11px] text-muted" data-testid="conversation-state">
+          {conv.state}
+        </span>
+      </div>
+      <div className="flex min-h-0 flex-1">
+        <aside className="w-64 shrink-0 border-r border-border bg-panel" data-testid="session-files">
+          <SessionFiles workspaceId={data.workspace.id} initialEntries={tree} version={filesVersion} open={openFile} onOpen={setOpenFile} />
+        </aside>
+        <main className="flex min-w-0 flex-1 flex-col" data-testid="conversation">
+          <Conversation
+            data={data}
+            streaming={streaming}
+            busy={busy}
+            error={decisionError}
+            onDecide={onDecide}
+            onFailureCorrection={onFailureCorrection}
+            onRetry={async () => {
+              const res = await resumeConversation({ conversationId });
+              setDecisionError(res.status === "ok" ? null : messageOf(res));
+              refetch();
+            }}
+          />
+          <Composer busy={busy} error={composerError} onSend={onSend} onCommand={onCommand} />
+        </main>
+        <aside className="flex w-80 shrink-0 flex-col border-l border-border bg-panel">
+          <div className="min-h-0 flex-1">
+            <TrainingPanel steps={steps} policyId={conv.policyId} initial={initialSteps} />
+          </div>
+          <RulesPanel rules={data.rules} autoApproveReadonly={data.autoApproveReadonly} onChanged={refetch} />
+        </aside>
+      </div>
+      {clearing && (
+        <ClearDialog
+          busy={busy}
+          onCancel={() => setClearing(false)}
+          onConfirm={async () => {
+            if (await onSend("/c")) setClearing(false);
+          }}
+        />
+      )}
+      {metrics && (
+        <div className="fixed right-84 top-12 z-40 max-h-[70vh] w-96 overflow-auto rounded border border-border bg-panel p-3 shadow-lg" role="dialog" data-testid="metrics-panel">
+          <div className="mb-2 flex items-center">
+            <h2 className="font-medium">Last training step&apos;s metrics</h2>
+            <span className="flex-1" />
+            <button type="button" className="text-xs text-muted hover:text-fg" data-testid="metrics-close" onClick={() => setMetrics(null)} autoFocus>
+              Close
+            </button>
+          </div>
+          {metrics.metrics ? <MetricsTable metrics={metrics.metrics} /> : <p className="text-[13px] text-muted">No training metrics yet.</p>}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,31 @@
+import { type APIResponse, type Page } from "@playwright/test";
+
+/** The training dashboard, its export route, and the admin's team view. */
+export class DashboardPage {
+  constructor(private readonly page: Page) {}
+
+  goto() {
+    return this.page.goto("/dashboard");
+  }
+
+  gotoTeam() {
+    return this.page.goto("/admin/team");
+  }
+
+  root() {
+    return this.page.getByTestId("dashboard-page");
+  }
+
+  emptyState() {
+    return this.page.getByTestId("dashboard-empty");
+  }
+
+  streamStatus() {
+    return this.page.getByTestId("stream-status");
+  }
+
+  /** GET /api/training-steps/export with this persona's cookies. */
+  export(format: "csv" | "json"): Promise<APIResponse> {
+    return this.page.request.get(`/api/training-steps/export?format=${format}`);
+  }
+}

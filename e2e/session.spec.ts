@@ -1,0 +1,138 @@
+/**
+ * The session page without a model that answers sensibly: a conversation starts from its
+ * workspace page, the page lays out files | conversation | training, "/c" asks before clearing,
+ * "/metrics" and "/q" work, the decision keys never act while typing, and Bob cannot reach
+ * Alice's conversation by URL, SSE route, data route or server action (each refusal next to a
+ * positive control, so a broken feature cannot pass as a refusal).
+ */
+import { expect, PASSWORD, test, type Persona } from "./fixtures";
+import { SessionPage } from "./pages/session-page";
+
+async function signedUpWithConversation(persona: (name: string) => Promise<Persona>, name: string) {
+  const p = await persona(name);
+  await p.auth.signUp({ name, email: p.email, password: PASSWORD });
+  const workspaceId = await p.workspaces.create(`${name.toLowerCase()} project`);
+  const session = new SessionPage(p.page);
+  const conversationId = await session.startFromWorkspace();
+  return { p, session, workspaceId, conversationId };
+}
+
+test("a conversation starts from the workspace page and the session page shows files, composer and training", async ({ persona }) => {
+  const { p, session, workspaceId, conversationId } = await signedUpWithConversation(persona, "Alice");
+  await expect(session.treeEntry("calculator.py")).toBeVisible();
+  await expect(session.composer).toBeVisible();
+  await expect(p.page.getByTestId("training-panel")).toBeVisible();
+  await expect(p.page.getByTestId("training-status")).toHaveAttribute("data-status", "none");
+  await expect(p.page.getByTestId("kl-chart")).toBeVisible();
+  await expect(p.page.getByTestId("conversation-state")).toHaveText("idle");
+
+  // The viewer shows a file picked in the tree.
+  await session.treeEntry("calculator.py").click();
+  await expect(p.page.getByTestId("viewer-path")).toHaveText("calculator.py");
+  await expect(p.page.locator('[data-testid="monaco-viewer"] .view-lines')).toContainText("def divide");
+
+  await p.workspace.goto(workspaceId);
+  await expect(p.page.locator(`[data-testid="conversation-row"][data-conversation-id="${conversationId}"]`)).toBeVisible();
+});
+
+test("/c asks for confirmation: cancel keeps the conversation, confirm starts a new episode", async ({ persona }) => {
+  const { p, session } = await signedUpWithConversation(persona, "Carol");
+  await session.send("/c");
+  await expect(p.page.getByTestId("clear-dialog")).toBeVisible();
+  await p.page.getByTestId("clear-cancel").click();
+  await expect(p.page.getByTestId("clear-dialog")).toHaveCount(0);
+  await expect(p.page.getByTestId("episode-divider")).toHaveCount(0);
+
+  await session.send("/c");
+  await p.page.getByTestId("clear-confirm").click();
+  await expect(p.page.getByTestId("clear-dialog")).toHaveCount(0);
+  await expect(p.page.getByTestId("episode-divider")).toHaveCount(1);
+});
+
+test("a page follows the conversation live: /c confirmed in another tab shows up over the stream", async ({ persona }) => {
+  const { p, session, conversationId } = await signedUpWithConversation(persona, "Erin");
+  await expect(p.page.getByTestId("episode-divider")).toHaveCount(0);
+  // A second tab of the same user clears the conversation; the first tab does nothing itself.
+  const other = await p.context.newPage();
+  const otherSession = new SessionPage(other);
+  await otherSession.goto(conversationId);
+  await otherSession.send("/c");
+  await other.getByTestId("clear-confirm").click();
+  await expect(other.getByTestId("episode-divider")).toHaveCount(1);
+  await expect(p.page.getByTestId("episode-divider")).toHaveCount(1);
+  await expect(session.composer).toBeVisible();
+});
+
+test("keys never fire while typing; /metrics opens the metrics panel and /q returns to the workspace", async ({ persona }) => {
+  const { p, session, workspaceId } = await signedUpWithConversation(persona, "Dave");
+  await session.composer.click();
+  await session.composer.pressSequentially("yes, no, edit");
+  await expect(session.composer).toHaveValue("yes, no, edit");
+  await expect(p.page.getByTestId("correction-box")).toHaveCount(0);
+  await expect(p.page.getByTestId("args-editor")).toHaveCount(0);
+
+  await session.send("/metrics");
+  await expect(p.page.getByTestId("metrics-panel")).toContainText("No training metrics yet.");
+  await p.page.getByTestId("metrics-close").click();
+  await expect(p.page.getByTestId("metrics-panel")).toHaveCount(0);
+
+  await session.send("/q");
+  await p.page.waitForURL(new RegExp(`/workspaces/${workspaceId}$`));
+});
+
+test("Bob gets 404 for Alice's conversation page, its SSE and data routes and his actions on her ids; signed out is 401", async ({ persona, playwright, baseURL }) => {
+  const alice = await signedUpWithConversation(persona, "Alice");
+  const bob = await signedUpWithConversation(persona, "Bob");
+  const id = alice.conversationId;
+
+  expect((await bob.session.goto(id))?.status()).toBe(404);
+  await expect(bob.p.page.getByTestId("session-page")).toHaveCount(0);
+  expect((await alice.session.goto(id))?.status()).toBe(200);
+
+  // The SSE route: Alice's own stream opens (and replays her conversation's first events).
+  const own = await alice.p.page.evaluate(async (url) => {
+    const controller = new AbortController();
+    const res = await fetch(url, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    return { status: res.status, type: res.headers.get("content-type"), first };
+  }, `/api/conversations/${id}/events?after=0`);
+  expect(own.status).toBe(200);
+  expect(own.type).toContain("text/event-stream");
+  expect(own.first).toContain("retry:");
+  for (const url of [`/api/conversations/${id}/events`, `/api/conversations/${id}`]) {
+    const res = await bob.p.page.request.get(url);
+    expect(res.status()).toBe(404);
+    expect(await res.json()).toEqual({ code: "not_found:conversation", message: "Conversation not found." });
+  }
+  expect((await alice.p.page.request.get(`/api/conversations/${id}`)).status()).toBe(200);
+  const anonymous = await playwright.request.newContext({ baseURL });
+  try {
+    for (const url of [`/api/conversations/${id}/events`, `/api/conversations/${id}`]) expect((await anonymous.get(url)).status()).toBe(401);
+  } finally {
+    await anonymous.dispose();
+  }
+
+  // Actions: Bob's own requests with Alice's ids put in (what replaying an action would send).
+  await bob.p.page.route("**/*", async (route) => {
+    const req = route.request();
+    const body = req.postData();
+    if (req.method() === "POST" && req.headers()["next-action"] && body) {
+      await route.continue({ postData: body.replaceAll(bob.conversationId, id).replaceAll(bob.workspaceId, alice.workspaceId) });
+    } else await route.continue();
+  });
+  await bob.session.goto(bob.conversationId);
+  await bob.session.send("take over");
+  await expect(bob.p.page.getByTestId("composer-error")).toHaveText("Not found: it may have been removed.");
+  await bob.p.workspace.goto(bob.workspaceId);
+  await bob.p.page.getByTestId("new-conversation").click();
+  await expect(bob.p.page.getByTestId("conversation-error")).toHaveText("Workspace not found.");
+  await bob.p.page.unroute("**/*");
+
+  // Nothing reached Alice's conversation or workspace.
+  await alice.session.goto(id);
+  await expect(alice.p.page.getByTestId("user-message")).toHaveCount(0);
+  await alice.p.workspace.goto(alice.workspaceId);
+  await expect(alice.p.page.getByTestId("conversation-row")).toHaveCount(1);
+});

@@ -1,0 +1,154 @@
+/**
+ * The agent's public API, for the web layer's server actions and SSE route: start a conversation,
+ * send a message (or the commands /c and /metrics), decide on a proposed call, correct a failed
+ * one, resume after an error, read a conversation, and recover everything at start-up. Each entry
+ * point parses its input with zod (the parameter types are a convenience; the parse is the
+ * check), acts only on the caller's own rows (owner-scoped queries: another user's ids are
+ * not_found), stores what it did, and leaves the rest to the driver and the trainer, which run
+ * in the background and report through events.
+ */
+import { buildSystemPrompt } from "@/lib/agent/system-prompt";
+import { createConversation, getConversationForOwner, updateConversation } from "@/lib/db/queries/conversations";
+import { appendMessage } from "@/lib/db/queries/messages";
+import { getOrCreatePolicy, type PolicyBackend } from "@/lib/db/queries/policies";
+import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
+import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
+import type { Conversation } from "@/lib/db/schema";
+import { AppError } from "@/lib/errors";
+import { TOOL_SPECS } from "@/lib/tools";
+import { AgentCore, type AgentDeps } from "./core";
+import { decide, type DecisionResult, submitFailureCorrection } from "./decisions";
+import { recoverAll, type RecoveryReport } from "./recovery";
+import {
+  type ConversationRef,
+  conversationRefSchema,
+  type DecideInput,
+  decideSchema,
+  type FailureCorrectionInput,
+  failureCorrectionSchema,
+  parseInput,
+  type SendUserMessageInput,
+  sendUserMessageSchema,
+  type StartConversationInput,
+  startConversationSchema,
+} from "./schemas";
+import { trainPolicy } from "./training";
+import { drive, policyFor } from "./turn";
+import { type ConversationView, getConversationView } from "./view";
+
+export const CLEAR_COMMAND = "/c";
+export const METRICS_COMMAND = "/metrics";
+
+export type SendResult =
+  | { kind: "message"; messageId: string }
+  | { kind: "cleared"; messageId: string }
+  | { kind: "metrics"; metrics: Record<string, number> | null; trainingStepId: string | null };
+
+export type AgentOptions = Pick<AgentDeps, "db" | "backend"> & Partial<Omit<AgentDeps, "db" | "backend">>;
+
+export class Agent {
+  readonly core: AgentCore;
+
+  constructor(options: AgentOptions) {
+    const deps: AgentDeps = { tools: TOOL_SPECS, systemPrompt: buildSystemPrompt, ...options };
+    this.core = new AgentCore(deps, { drive, train: trainPolicy });
+  }
+
+  /** A new conversation in the owner's workspace, bound to the owner's policy, opening an episode. */
+  async startConversation(input: StartConversationInput): Promise<Conversation> {
+    const { ownerId, workspaceId } = parseInput(startConversationSchema, input);
+    const core = this.core;
+    const workspace = await getWorkspaceForOwner({ db: core.db, id: workspaceId, ownerId });
+    if (!workspace) throw new AppError("not_found:workspace");
+    const config = await core.config(ownerId);
+    const policy = await getOrCreatePolicy({ db: core.db, ownerId, baseModel: config.model, backend: core.deps.backend.kind as PolicyBackend, loraRank: config.loraRank });
+    return core.db.transaction(async (tx) => {
+      const conv = await createConversation({ db: tx, ownerId, workspaceId, policyId: policy.id });
+      await appendMessage({ db: tx, ownerId, conversationId: conv.id, message: { role: "system", content: core.deps.systemPrompt({ cwd: core.promptCwd(config, workspace.path) }), meta: { kind: "episode" } } });
+      return conv;
+    });
+  }
+
+  /** A user message starts a turn; "/c" starts a new episode; "/metrics" returns the last step's metrics. */
+  async sendUserMessage(input: SendUserMessageInput): Promise<SendResult> {
+    const { ownerId, conversationId, text } = parseInput(sendUserMessageSchema, input);
+    const core = this.core;
+    const conv = await this.conversation(ownerId, conversationId);
+    if (text === METRICS_COMMAND) return this.lastMetrics(conv);
+    if (text === CLEAR_COMMAND) return this.clear(conv);
+    const msg = await core.db.transaction(async (tx) => {
+      const m = await appendMessage({ db: tx, ownerId, conversationId, message: { role: "user", content: text, meta: { kind: "task" } } });
+      const isFirst = m.seq <= 1 && conv.title === "New conversation";
+      await updateConversation({ db: tx, id: conversationId, ownerId, patch: { task: text, ...(isFirst ? { title: text.slice(0, 80) } : {}) } });
+      await core.setState(conv, "sampling", ["idle", "failed"], tx);
+      return m;
+    });
+    await core.publish(conv, "message", { messageId: msg.id, role: "user", seq: msg.seq, kind: "task" });
+    await core.publish(conv, "state", { state: "sampling" });
+    core.kick(conversationId, ownerId);
+    return { kind: "message", messageId: msg.id };
+  }
+
+  /** Samples again from where the conversation stopped (after a parse error, an interruption …). */
+  async resumeConversation(input: ConversationRef): Promise<void> {
+    const { ownerId, conversationId } = parseInput(conversationRefSchema, input);
+    const conv = await this.conversation(ownerId, conversationId);
+    await this.core.setState(conv, "sampling", ["idle", "failed"]);
+    await this.core.publish(conv, "state", { state: "sampling", resumed: true });
+    this.core.kick(conversationId, ownerId);
+  }
+
+  async decide(input: DecideInput): Promise<DecisionResult> {
+    const { ownerId, toolCallId, decision } = parseInput(decideSchema, input);
+    return decide(this.core, ownerId, toolCallId, decision);
+  }
+
+  async submitFailureCorrection(input: FailureCorrectionInput): Promise<DecisionResult> {
+    const { ownerId, toolCallId, correction } = parseInput(failureCorrectionSchema, input);
+    return submitFailureCorrection(this.core, ownerId, toolCallId, correction);
+  }
+
+  async getConversationView(input: ConversationRef): Promise<ConversationView> {
+    const { ownerId, conversationId } = parseInput(conversationRefSchema, input);
+    return getConversationView(this.core, ownerId, conversationId);
+  }
+
+  recoverAll(options: { staleBefore?: Date } = {}): Promise<RecoveryReport> {
+    return recoverAll(this.core, options);
+  }
+
+  /** Resolves when no conversation or training queue of this process has work left. */
+  idle(): Promise<void> {
+    return this.core.idle();
+  }
+
+  private async conversation(ownerId: string, conversationId: string): Promise<Conversation> {
+    const conv = await getConversationForOwner({ db: this.core.db, id: conversationId, ownerId });
+    if (!conv) throw new AppError("not_found:conversation");
+    return conv;
+  }
+
+  /** "/c": a fresh system message opens a new episode; weights, rules and steps stay. */
+  private async clear(conv: Conversation): Promise<SendResult> {
+    const core = this.core;
+    const config = await core.config(conv.ownerId);
+    const workspace = await getWorkspaceForOwner({ db: core.db, id: conv.workspaceId, ownerId: conv.ownerId });
+    if (!workspace) throw new AppError("not_found:workspace");
+    const msg = await core.db.transaction(async (tx) => {
+      await core.setState(conv, "idle", ["idle", "failed"], tx);
+      await updateConversation({ db: tx, id: conv.id, ownerId: conv.ownerId, patch: { task: null } });
+      return appendMessage({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, message: { role: "system", content: core.deps.systemPrompt({ cwd: core.promptCwd(config, workspace.path) }), meta: { kind: "episode" } } });
+    });
+    await core.publish(conv, "message", { messageId: msg.id, role: "system", seq: msg.seq, kind: "episode" });
+    await core.publish(conv, "state", { state: "idle", cleared: true });
+    return { kind: "cleared", messageId: msg.id };
+  }
+
+  private async lastMetrics(conv: Conversation): Promise<SendResult> {
+    const config = await this.core.config(conv.ownerId);
+    const policy = await policyFor(this.core, conv, config);
+    const steps = await listTrainingStepsByOwner({ db: this.core.db, ownerId: conv.ownerId, policyId: policy.id });
+    const last = steps.filter((s) => s.status === "done").at(-1);
+    return { kind: "metrics", metrics: last?.metrics ?? null, trainingStepId: last?.id ?? null };
+  }
+}

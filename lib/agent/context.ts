@@ -1,0 +1,134 @@
+/**
+ * The prompt the model samples from, built from stored message rows: the current episode (from
+ * its system message on), without replies that never entered the conversation (parse errors,
+ * several tool calls at once). When it would not fit the model's context window, the oldest turns
+ * after the original task are elided whole (an assistant call with its result, never half of it)
+ * and a visible marker says how many. Which rows went in is recorded on the sampled message, so a
+ * training step rebuilds exactly the prompt that was sampled.
+ */
+import type { Message as ChatMessage, Renderer, ToolSpec } from "@/lib/chat/types";
+import type { Message as MessageRow } from "@/lib/db/schema";
+import { capChars } from "@/lib/sandbox/output";
+
+/** Which rows a sampled prompt held, stored as the assistant message's `meta.context`. */
+export type PromptLayout = {
+  /** Seqs of the rows in the prompt, in order. */
+  seqs: number[];
+  /** How many rows were elided, and the seq the marker follows (the task); 0 / null when none. */
+  elided: number;
+  markerAfter: number | null;
+};
+
+export type BuiltPrompt = { messages: ChatMessage[]; tokens: number[]; layout: PromptLayout };
+
+export function elisionMarker(count: number): string {
+  return `[${count} earlier message${count === 1 ? " was" : "s were"} left out here to fit the context window.]`;
+}
+
+/** Output longer than `maxChars` keeps its head and tail with a marker between (the sandbox's format). */
+export function clipToolOutput(text: string, maxChars: number): string {
+  return capChars(text, maxChars);
+}
+
+/** Tool output limit for a context window: about a quarter of it (4 characters a token), 2k–16k characters. */
+export function toolOutputLimit(contextWindow: number): number {
+  return Math.max(2_000, Math.min(16_000, Math.floor(contextWindow)));
+}
+
+type RowMeta = { excluded?: boolean; callId?: string; toolName?: string };
+
+function metaOf(row: MessageRow): RowMeta {
+  return (row.meta ?? {}) as RowMeta;
+}
+
+/** Rows of the current episode: from the last system row on (a "/c" starts a new one). */
+export function currentEpisode(rows: MessageRow[]): MessageRow[] {
+  let start = 0;
+  rows.forEach((row, i) => {
+    if (row.role === "system") start = i;
+  });
+  return rows.slice(start);
+}
+
+/** Does this row enter prompts? Parse errors and multi-call replies are shown, never sampled from. */
+export function inContext(row: MessageRow): boolean {
+  return !metaOf(row).excluded;
+}
+
+export function toChatMessage(row: MessageRow): ChatMessage {
+  switch (row.role) {
+    case "system":
+      return { role: "system", content: row.content };
+    case "user":
+      return { role: "user", content: row.content };
+    case "assistant":
+      return row.toolCalls && row.toolCalls.length > 0
+        ? { role: "assistant", content: row.content, toolCalls: row.toolCalls }
+        : { role: "assistant", content: row.content };
+    case "tool": {
+      const meta = metaOf(row);
+      return { role: "tool", toolCallId: meta.callId ?? row.toolCallId ?? "", name: meta.toolName ?? "", content: row.content };
+    }
+    default:
+      throw new Error(`message ${row.id} has an unknown role ${row.role}`);
+  }
+}
+
+/** The chat messages of a stored layout (what a training step scores against). */
+export function messagesForLayout(rows: MessageRow[], layout: PromptLayout): ChatMessage[] {
+  const bySeq = new Map(rows.map((r) => [r.seq, r]));
+  const out: ChatMessage[] = [];
+  for (const seq of layout.seqs) {
+    const row = bySeq.get(seq);
+    if (!row) throw new Error(`the prompt's message #${seq} is missing`);
+    out.push(toChatMessage(row));
+    if (layout.elided > 0 && seq === layout.markerAfter) out.push({ role: "user", content: elisionMarker(layout.elided) });
+  }
+  return out;
+}
+
+/** Groups rows into units that are elided together: an assistant reply with the results after it. */
+function units(rows: MessageRow[]): MessageRow[][] {
+  const out: MessageRow[][] = [];
+  for (const row of rows) {
+    if (row.role === "tool" && out.length > 0) out[out.length - 1]!.push(row);
+    else out.push([row]);
+  }
+  return out;
+}
+
+/**
+ * The prompt for the next sample: `rows` are the conversation's messages in seq order; `budget` is
+ * the most prompt tokens allowed. Throws when even the system prompt and task alone do not fit.
+ */
+export function buildPrompt({ rows, renderer, tools, budget }: { rows: MessageRow[]; renderer: Renderer; tools: ToolSpec[]; budget: number }): BuiltPrompt {
+  const episode = currentEpisode(rows).filter(inContext);
+  const render = (layout: PromptLayout) => {
+    const messages = messagesForLayout(episode, layout);
+    return { messages, tokens: renderer.renderPrompt(messages, tools, { addGenerationPrompt: true }).tokens, layout };
+  };
+  const full = render({ seqs: episode.map((r) => r.seq), elided: 0, markerAfter: null });
+  if (full.tokens.length <= budget) return full;
+
+  // 1. Keep the system prompt and the task; the rest is elided oldest unit first.
+  const taskIndex = episode.findIndex((r) => r.role === "user");
+  const keepCount = taskIndex === -1 ? Math.min(1, episode.length) : taskIndex + 1;
+  const kept = episode.slice(0, keepCount);
+  const rest = units(episode.slice(keepCount));
+  const markerAfter = kept.at(-1)?.seq ?? null;
+  // 2. Estimate each unit's size once, drop enough of them, then drop more while still too long.
+  const sizes = rest.map((u) => renderer.renderPrompt(u.map(toChatMessage), [], { addGenerationPrompt: false }).tokens.length);
+  let excess = full.tokens.length - budget;
+  let dropped = 0;
+  while (dropped < rest.length && excess > 0) excess -= sizes[dropped++]!;
+  for (;;) {
+    const remaining = rest.slice(dropped).flat();
+    const elided = rest.slice(0, dropped).reduce((n, u) => n + u.length, 0);
+    const candidate = render({ seqs: [...kept, ...remaining].map((r) => r.seq), elided, markerAfter: elided > 0 ? markerAfter : null });
+    if (candidate.tokens.length <= budget) return candidate;
+    if (dropped >= rest.length) {
+      throw new Error(`the prompt needs ${candidate.tokens.length} tokens even with every earlier turn left out; the model's budget is ${budget}`);
+    }
+    dropped++;
+  }
+}

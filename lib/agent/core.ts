@@ -1,0 +1,143 @@
+/**
+ * What every part of the agent shares: the database, the training backend and the policies in
+ * memory, the user's configuration, renderers and context windows per model, event publishing,
+ * and the in-process schedulers. A conversation has at most one driver running in this process
+ * (a kick while it runs makes it look again), and a policy's training runs one step at a time;
+ * `idle()` waits until both have nothing left to do (tests, graceful shutdown).
+ */
+import { getRenderer } from "@/lib/chat";
+import type { Renderer, ToolSpec } from "@/lib/chat/types";
+import type { Config, Env } from "@/lib/config";
+import { configForUser } from "@/lib/config/server";
+import type { Db } from "@/lib/db/client";
+import { type ConversationState, updateConversationState } from "@/lib/db/queries/conversations";
+import type { Conversation } from "@/lib/db/schema";
+import { AppError } from "@/lib/errors";
+import { DEFAULT_POLICY } from "@/lib/sandbox/policy";
+import type { SandboxMode } from "@/lib/sandbox/run";
+import type { TrainingBackend } from "@/lib/training/types";
+import { type AgentEventType, publishEvent } from "./events";
+import { PolicyRuntime } from "./policy-runtime";
+
+/** Context window used when the backend does not say (Qwen3's native 32k). */
+export const DEFAULT_CONTEXT_WINDOW = 32_768;
+
+export type AgentDeps = {
+  db: Db;
+  backend: TrainingBackend;
+  /** Tool specs shown to the model (default: all seven). */
+  tools: ToolSpec[];
+  systemPrompt: (input: { cwd: string }) => string;
+  /** Environment the user's configuration is resolved against (default process.env). */
+  env?: Env;
+};
+
+type Driver = { again: boolean };
+
+export class AgentCore {
+  readonly runtime: PolicyRuntime;
+  private readonly renderers = new Map<string, Promise<Renderer>>();
+  private readonly windows = new Map<string, Promise<number>>();
+  private readonly drivers = new Map<string, Driver>();
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly deps: AgentDeps,
+    private readonly hooks: {
+      drive: (core: AgentCore, conversationId: string, ownerId: string) => Promise<void>;
+      train: (core: AgentCore, policyId: string, ownerId: string) => Promise<void>;
+    },
+  ) {
+    this.runtime = new PolicyRuntime({ db: deps.db, backend: deps.backend });
+  }
+
+  get db(): Db {
+    return this.deps.db;
+  }
+
+  config(ownerId: string): Promise<Config> {
+    return configForUser({ db: this.db, userId: ownerId, env: this.deps.env }).then((r) => r.config);
+  }
+
+  renderer(model: string): Promise<Renderer> {
+    let r = this.renderers.get(model);
+    if (!r) {
+      r = getRenderer(model);
+      this.renderers.set(model, r);
+      r.catch(() => this.renderers.delete(model));
+    }
+    return r;
+  }
+
+  /** The model's context window in tokens (backend listModels, else the default). */
+  contextWindow(model: string): Promise<number> {
+    let w = this.windows.get(model);
+    if (!w) {
+      w = this.deps.backend.listModels().then((models) => models.find((m) => m.modelName === model)?.maxContextLength ?? DEFAULT_CONTEXT_WINDOW);
+      this.windows.set(model, w);
+      w.catch(() => this.windows.delete(model));
+    }
+    return w;
+  }
+
+  sandboxMode(config: Config): SandboxMode {
+    return config.unsandboxedBash ? "unsandboxed" : "bwrap";
+  }
+
+  /** The working directory the model is told about: where its tools see the workspace. */
+  promptCwd(config: Config, workspacePath: string): string {
+    return this.sandboxMode(config) === "bwrap" ? DEFAULT_POLICY.sandboxWorkspace : workspacePath;
+  }
+
+  publish(conv: Pick<Conversation, "id" | "ownerId">, type: AgentEventType, payload: Record<string, unknown>) {
+    return publishEvent({ db: this.db, ownerId: conv.ownerId, conversationId: conv.id, type, payload });
+  }
+
+  /** Compare-and-set of the conversation's state; a conflict when it was not in `from`. */
+  async setState(conv: Pick<Conversation, "id" | "ownerId">, state: ConversationState, from: readonly ConversationState[], db: Db = this.db): Promise<Conversation> {
+    const row = await updateConversationState({ db, id: conv.id, ownerId: conv.ownerId, state, from });
+    if (!row) throw new AppError("conflict:conversation", `The conversation is busy (it is not ${from.join(" or ")}).`);
+    return row;
+  }
+
+  /** Keeps track of background work so `idle()` can wait for it. */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    const done = () => this.inflight.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  /** Makes the conversation's driver act on its current state (starting it if none runs). */
+  kick(conversationId: string, ownerId: string): void {
+    const running = this.drivers.get(conversationId);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const driver: Driver = { again: false };
+    this.drivers.set(conversationId, driver);
+    void this.track(
+      (async () => {
+        try {
+          do {
+            driver.again = false;
+            await this.hooks.drive(this, conversationId, ownerId);
+          } while (driver.again);
+        } finally {
+          this.drivers.delete(conversationId);
+        }
+      })(),
+    );
+  }
+
+  /** Runs the policy's queued training steps, one at a time, after any run already going. */
+  kickTraining(policyId: string, ownerId: string): void {
+    void this.track(this.runtime.serialise(policyId, () => this.hooks.train(this, policyId, ownerId)));
+  }
+
+  /** Resolves once no driver or training run of this process has work left. */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * A user's policy in memory: its training client, the sampler holding its current weights and the
+ * SDPO teacher, opened on first use and restored from the policy's latest checkpoint row after a
+ * restart. Training is serial per policy: a step is claimed from the queue (claimNextQueued lets
+ * one step of a policy run at a time, across instances too), trained, its state saved, and the
+ * checkpoint row and "done" written in one transaction, so a crash never loses an applied step and
+ * never applies one twice.
+ */
+import type { Config } from "@/lib/config";
+import type { Db } from "@/lib/db/client";
+import { createCheckpoint } from "@/lib/db/queries/checkpoints";
+import { claimNextQueued, markTrainingStepDone, markTrainingStepFailed } from "@/lib/db/queries/training-steps";
+import type { Policy, TrainingStep } from "@/lib/db/schema";
+import { capabilitiesOf, createTeacher, dbCheckpointStore, fixedTeacher, openPolicy, sdpoConfigFromSettings, trainStep, type StepBatch, type TeacherSource } from "@/lib/sdpo";
+import type { RewardBaseline } from "@/lib/sdpo/advantages";
+import { canScoreDistributions, type SamplingClient, type TrainingBackend, type TrainingClient } from "@/lib/training/types";
+
+export type OpenedPolicy = {
+  policy: Policy;
+  trainer: TrainingClient | null;
+  sampler: SamplingClient;
+  teacher: TeacherSource | null;
+  step: number;
+  baseline: RewardBaseline;
+  vocabSize?: number;
+};
+
+/** What one claimed step came to. */
+export type StepResult =
+  | { status: "done"; row: TrainingStep; metrics: Record<string, number> }
+  | { status: "failed"; row: TrainingStep; error: string };
+
+export class PolicyRuntime {
+  private readonly opened = new Map<string, { training: boolean; opening: Promise<OpenedPolicy> }>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: { db: Db; backend: TrainingBackend }) {}
+
+  /** The policy's clients, opened on first use (resuming its latest checkpoint). */
+  get(policy: Policy, config: Config): Promise<OpenedPolicy> {
+    const cached = this.opened.get(policy.id);
+    // Turning training on or off changes what is opened (a trainer, or a sampler alone).
+    if (cached && cached.training === config.training) return cached.opening;
+    const opening = this.open(policy, config);
+    const entry = { training: config.training, opening };
+    this.opened.set(policy.id, entry);
+    opening.catch(() => {
+      if (this.opened.get(policy.id) === entry) this.opened.delete(policy.id);
+    });
+    return opening;
+  }
+
+  /** Drops the in-memory clients; the next use reopens from the latest checkpoint. */
+  forget(policyId: string): void {
+    this.opened.delete(policyId);
+  }
+
+  private async open(policy: Policy, config: Config): Promise<OpenedPolicy> {
+    const { db, backend } = this.deps;
+    const store = dbCheckpointStore({ db, ownerId: policy.ownerId, policyId: policy.id });
+    // The configured --checkpoint is where the policy started; once it has saved states of its
+    // own, the newest of those is where it is now.
+    const latest = config.training ? await store.latest() : null;
+    const opened = await openPolicy({
+      backend,
+      model: policy.baseModel,
+      rank: policy.loraRank,
+      checkpoint: latest ? undefined : config.checkpoint,
+      store,
+      enableTraining: config.training,
+    });
+    let vocabSize: number | undefined;
+    if (canScoreDistributions(opened.sampler)) vocabSize = (await opened.sampler.logSoftmaxRows([0], [0])).length;
+    let teacher: TeacherSource | null = null;
+    if (opened.trainer) {
+      if (config.teacherCheckpoint !== undefined) {
+        teacher = fixedTeacher(await backend.createSamplingClient({ baseModel: config.teacherModel ?? policy.baseModel, modelPath: config.teacherCheckpoint }));
+      } else if (config.teacherModel !== undefined && config.teacherModel !== policy.baseModel) {
+        teacher = fixedTeacher(await backend.createSamplingClient({ baseModel: config.teacherModel }));
+      } else {
+        teacher = await createTeacher({ mode: config.teacherMode, trainer: opened.trainer, student: opened.sampler, step: opened.step, emaTau: config.emaTau, refreshEvery: config.teacherRefreshEvery });
+      }
+    }
+    return { policy, trainer: opened.trainer, sampler: opened.sampler, teacher, step: opened.step, baseline: { count: 0, mean: 0 }, vocabSize };
+  }
+
+  /** Runs `fn` after every earlier queue run of this policy in this process has finished. */
+  serialise<T>(policyId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(policyId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.queues.set(policyId, settled);
+    void settled.then(() => {
+      if (this.queues.get(policyId) === settled) this.queues.delete(policyId);
+    });
+    return next;
+  }
+
+  /**
+   * Claims the policy's next queued step and trains it on the batch `build` makes from its
+   * corrections. Null when nothing could be claimed (nothing queued, or a step is running).
+   */
+  async runNext({
+    policy,
+    config,
+    build,
+    onClaimed,
+  }: {
+    policy: Policy;
+    config: Config;
+    build: (row: TrainingStep, opened: OpenedPolicy) => Promise<StepBatch>;
+    onClaimed?: (row: TrainingStep) => Promise<void>;
+  }): Promise<StepResult | null> {
+    const { db } = this.deps;
+    const row = await claimNextQueued({ db, policyId: policy.id });
+    if (!row) return null;
+    await onClaimed?.(row);
+    try {
+      const opened = await this.get(policy, config);
+      if (!opened.trainer || !opened.teacher) return await this.fail(row, "training is off (--no-training)");
+      const batch = await build(row, opened);
+      const ctx = { trainer: opened.trainer, student: opened.sampler, teacher: opened.teacher, capabilities: capabilitiesOf(this.deps.backend), step: opened.step, baseline: opened.baseline, vocabSize: opened.vocabSize };
+      const outcome = await trainStep(ctx, batch, sdpoConfigFromSettings(config));
+      switch (outcome.status) {
+        case "trained": {
+          // Weights first, then the checkpoint row and "done" together: a crash in between
+          // leaves the step running (re-queued at start-up) and the old checkpoint current.
+          const name = `step-${String(outcome.step).padStart(6, "0")}`;
+          const statePath = await opened.trainer.saveState(name);
+          const done = await db.transaction(async (tx) => {
+            await createCheckpoint({ db: tx, ownerId: policy.ownerId, policyId: policy.id, step: outcome.step, name, path: statePath, kind: "state" });
+            const marked = await markTrainingStepDone({ db: tx, id: row.id, step: outcome.step, metrics: outcome.metrics });
+            if (!marked) throw new Error(`training step ${row.id} was no longer running when it finished`);
+            return marked;
+          });
+          opened.sampler = outcome.student;
+          opened.step = outcome.step;
+          opened.baseline = outcome.baseline;
+          return { status: "done", row: done, metrics: outcome.metrics };
+        }
+        case "skipped":
+        case "rejected":
+          return await this.fail(row, `${outcome.status}: ${outcome.reason}`);
+        default: {
+          const never: never = outcome;
+          throw new Error(`unknown step outcome ${String(never)}`);
+        }
+      }
+    } catch (error) {
+      // The in-memory weights may hold half a step: reopen from the last checkpoint next time.
+      this.forget(policy.id);
+      return this.fail(row, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private async fail(row: TrainingStep, error: string): Promise<StepResult> {
+    const failed = await markTrainingStepFailed({ db: this.deps.db, id: row.id, error });
+    return { status: "failed", row: failed ?? { ...row, status: "failed", error }, error };
+  }
+}

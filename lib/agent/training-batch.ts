@@ -1,0 +1,88 @@
+/**
+ * Turns a queued training step back into an SDPO batch, from the database alone: its corrections →
+ * the tool calls they judge → the assistant messages that proposed them, whose stored prompt
+ * tokens, completion tokens and sampling log-probs are exactly what was sampled. The student's
+ * prompt messages are rebuilt from the stored layout (and checked against the stored tokens); the
+ * teacher's prompt is those messages plus the correction (lib/sdpo's teacher context).
+ */
+import type { Renderer, ToolSpec } from "@/lib/chat/types";
+import type { Db } from "@/lib/db/client";
+import { listCorrectionsByTrainingStep } from "@/lib/db/queries/corrections";
+import { listMessagesByConversation } from "@/lib/db/queries/messages";
+import { getToolCallForOwner } from "@/lib/db/queries/tool-calls";
+import type { Message as MessageRow, TrainingStep } from "@/lib/db/schema";
+import { buildTeacherMessages, type DenialExample, type RewardExample, type SDPOConfig, type StepBatch } from "@/lib/sdpo";
+import { messagesForLayout, type PromptLayout } from "./context";
+
+/** Correction kinds: the three of the correction table, plus an approval (RL reward +1). */
+export type TrainingSignalKind = "denial" | "edit" | "tool_failure" | "approval";
+
+/** What an assistant row stores besides its tokens (message.meta). */
+export type SampledMeta = { context?: PromptLayout; task?: string };
+
+function sameTokens(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
+}
+
+export async function buildStepBatch({
+  db,
+  row,
+  renderer,
+  tools,
+  sdpo,
+}: {
+  db: Db;
+  row: TrainingStep;
+  renderer: Renderer;
+  tools: ToolSpec[];
+  sdpo: SDPOConfig;
+}): Promise<StepBatch> {
+  const corrections = await listCorrectionsByTrainingStep({ db, trainingStepId: row.id });
+  const rowsByConversation = new Map<string, MessageRow[]>();
+  const denials: DenialExample[] = [];
+  const rewards: RewardExample[] = [];
+  const rewarded = new Set<string>();
+  for (const correction of corrections) {
+    if (!correction.toolCallId) continue;
+    const call = await getToolCallForOwner({ db, id: correction.toolCallId, ownerId: row.ownerId });
+    if (!call) continue;
+    let rows = rowsByConversation.get(call.conversationId);
+    if (!rows) {
+      rows = await listMessagesByConversation({ db, ownerId: row.ownerId, conversationId: call.conversationId });
+      rowsByConversation.set(call.conversationId, rows);
+    }
+    const sampled = rows.find((m) => m.id === call.messageId);
+    if (!sampled?.promptTokens || !sampled.completionTokens || !sampled.completionLogprobs) continue;
+    const meta = (sampled.meta ?? {}) as SampledMeta;
+    const completion = { promptTokens: sampled.promptTokens, completionTokens: sampled.completionTokens, samplingLogprobs: sampled.completionLogprobs };
+    const kind = correction.kind as TrainingSignalKind;
+    if (kind === "approval") {
+      rewards.push({ ...completion, reward: 1 });
+      continue;
+    }
+    if (!meta.context) throw new Error(`message ${sampled.id} has no stored prompt layout`);
+    // 1. The student's prompt, rebuilt and checked token for token.
+    const promptMessages = messagesForLayout(rows, meta.context);
+    const rebuilt = renderer.renderPrompt(promptMessages, tools, { addGenerationPrompt: true }).tokens;
+    if (!sameTokens(rebuilt, sampled.promptTokens)) {
+      throw new Error(`the prompt of message ${sampled.id} no longer renders to the tokens it was sampled from`);
+    }
+    // 2. The teacher's: the same messages plus the correction (and demonstration, tool output).
+    const teacherMessages = buildTeacherMessages(
+      {
+        promptMessages,
+        task: meta.task ?? "",
+        feedback: correction.text,
+        solution: correction.solution ?? undefined,
+        environmentFeedback: correction.environmentFeedback ?? undefined,
+      },
+      sdpo,
+    );
+    const teacherPromptTokens = renderer.renderPrompt(teacherMessages, tools, { addGenerationPrompt: true }).tokens;
+    // With RL, a completion earns −1 once however many corrections it drew.
+    const reward = sdpo.enableRl && !rewarded.has(sampled.id) ? -1 : undefined;
+    if (reward !== undefined) rewarded.add(sampled.id);
+    denials.push({ ...completion, teacherPromptTokens, hasSolution: Boolean(correction.solution?.trim()), reward });
+  }
+  return { denials, rewards };
+}

@@ -1,0 +1,82 @@
+/**
+ * Everything the conversation page shows, read from the database in one call: messages (without
+ * their token arrays, which only training reads), tool calls with their decisions and results,
+ * corrections, this conversation's training steps, what the conversation is waiting for, and the
+ * last event id, so the page can subscribe to live events right after what it rendered.
+ */
+import { getConversationForOwner } from "@/lib/db/queries/conversations";
+import { listCorrectionsByConversation } from "@/lib/db/queries/corrections";
+import { listEventsAfter } from "@/lib/db/queries/events";
+import { listMessagesByConversation } from "@/lib/db/queries/messages";
+import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
+import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
+import type { Conversation, Correction, Message, ToolCall, TrainingStep } from "@/lib/db/schema";
+import { AppError } from "@/lib/errors";
+import type { AgentCore } from "./core";
+
+export type MessageView = Omit<Message, "promptTokens" | "completionTokens" | "completionLogprobs"> & {
+  promptTokenCount: number | null;
+  completionTokenCount: number | null;
+};
+
+/** What the conversation waits for from the user, if anything. */
+export type Awaiting =
+  | { kind: "decision"; toolCall: ToolCall }
+  | { kind: "failure_correction"; toolCall: ToolCall; suggestion: string }
+  | { kind: "attention"; reason: string }
+  | null;
+
+export type ConversationView = {
+  conversation: Conversation;
+  messages: MessageView[];
+  toolCalls: ToolCall[];
+  corrections: Correction[];
+  trainingSteps: TrainingStep[];
+  awaiting: Awaiting;
+  lastEventId: number;
+};
+
+function awaitingOf(conv: Conversation, calls: ToolCall[], corrections: Correction[], lastError: string | null): Awaiting {
+  const proposed = calls.find((c) => c.status === "proposed");
+  if (conv.state === "proposed" && proposed) return { kind: "decision", toolCall: proposed };
+  if (conv.state !== "failed") return null;
+  const last = calls.at(-1);
+  if (last?.status === "failed" && !corrections.some((c) => c.toolCallId === last.id && c.kind === "tool_failure")) {
+    return { kind: "failure_correction", toolCall: last, suggestion: last.result?.feedback ?? "" };
+  }
+  return { kind: "attention", reason: lastError ?? "The agent stopped; retry or send a message." };
+}
+
+export async function getConversationView(core: AgentCore, ownerId: string, conversationId: string): Promise<ConversationView> {
+  const db = core.db;
+  const conversation = await getConversationForOwner({ db, id: conversationId, ownerId });
+  if (!conversation) throw new AppError("not_found:conversation");
+  const [rows, toolCalls, corrections, steps] = await Promise.all([
+    listMessagesByConversation({ db, ownerId, conversationId }),
+    listToolCallsByConversation({ db, ownerId, conversationId }),
+    listCorrectionsByConversation({ db, ownerId, conversationId }),
+    conversation.policyId ? listTrainingStepsByOwner({ db, ownerId, policyId: conversation.policyId }) : Promise.resolve([]),
+  ]);
+  let lastEventId = 0;
+  let lastError: string | null = null;
+  for (;;) {
+    const page = await listEventsAfter({ db, ownerId, conversationId, afterId: lastEventId, limit: 1000 });
+    for (const e of page) if (e.type === "error") lastError = String(e.payload.message ?? "");
+    lastEventId = page.at(-1)?.id ?? lastEventId;
+    if (page.length < 1000) break;
+  }
+  const messages = rows.map(({ promptTokens, completionTokens, completionLogprobs: _lp, ...rest }) => ({
+    ...rest,
+    promptTokenCount: promptTokens?.length ?? null,
+    completionTokenCount: completionTokens?.length ?? null,
+  }));
+  return {
+    conversation,
+    messages,
+    toolCalls,
+    corrections,
+    trainingSteps: steps.filter((s) => s.conversationId === conversationId),
+    awaiting: awaitingOf(conversation, toolCalls, corrections, lastError),
+    lastEventId,
+  };
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { AppError, errorResponse, isUniqueViolation } from "./errors";
+
+describe("AppError", () => {
+  it.each([
+    ["bad_request:api", 400],
+    ["unauthorized:auth", 401],
+    ["forbidden:workspace", 403],
+    ["not_found:workspace", 404],
+    ["conflict:workspace", 409],
+    ["rate_limit:api", 429],
+    ["internal:database", 500],
+    ["offline:training", 503],
+  ] as const)("%s answers HTTP %i", (code, status) => {
+    const err = new AppError(code);
+    expect([err.code, err.status]).toEqual([code, status]);
+  });
+
+  it("toResponse is the JSON body { code, message } with the status", async () => {
+    const res = new AppError("not_found:conversation", "No such conversation.").toResponse();
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(await res.json()).toEqual({ code: "not_found:conversation", message: "No such conversation." });
+  });
+
+  it("an unknown error becomes a bare 500 that does not leak its message", async () => {
+    const res = errorResponse(new Error("password=hunter2 in /etc/secret"));
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ code: "internal:api", message: "Something went wrong." });
+  });
+
+  it("recognises a unique violation through drizzle's wrapping", () => {
+    const driverError = Object.assign(new Error("duplicate key"), { code: "23505" });
+    expect(isUniqueViolation(new Error("Failed query", { cause: driverError }))).toBe(true);
+    expect(isUniqueViolation(new Error("other"))).toBe(false);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * What a proposed write / edit / edit_lines would leave in the file, computed from the file's
+ * current text with the tools' own rules (line-number prefix stripping and CRLF matching for edit;
+ * line terminators, appending and the missing final newline for edit_lines), so the diff a person
+ * approves is exactly what the tool writes. Also the reverse: the arguments that make the same
+ * tool write an edited text, checked by previewing them, so approving an edit applies exactly the
+ * bytes shown. Pure: the caller reads the file (through the sandbox's path rules).
+ */
+import { stripLinePrefixes } from "@/lib/tools/edit";
+import { splitLines } from "@/lib/tools/limits";
+
+export type Preview = { ok: true; after: string; note?: string } | { ok: false; error: string };
+
+export type DiffToolName = "write" | "edit" | "edit_lines";
+export const DIFF_TOOLS: ReadonlySet<string> = new Set<DiffToolName>(["write", "edit", "edit_lines"]);
+
+export function isDiffTool(name: string): name is DiffToolName {
+  return DIFF_TOOLS.has(name);
+}
+
+const countOf = (text: string, needle: string) => text.split(needle).length - 1;
+const eolOf = (lines: string[]) => (lines[0]?.endsWith("\r\n") ? "\r\n" : "\n");
+const str = (v: unknown) => (typeof v === "string" ? v : null);
+const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) ? v : null);
+
+/** write: the content, whatever was there (`before` is null for a new file). */
+export function previewWrite(args: Record<string, unknown>): Preview {
+  const content = str(args.content);
+  if (content === null) return { ok: false, error: "content must be a string" };
+  return { ok: true, after: content };
+}
+
+/** edit: `old` replaced by `new` as the edit tool replaces it (once, or everywhere with all). */
+export function previewEdit(text: string, args: Record<string, unknown>): Preview {
+  let oldText = str(args.old);
+  let newText = str(args.new);
+  if (oldText === null || newText === null) return { ok: false, error: "old and new must be strings" };
+  if (oldText === "") return { ok: false, error: "old must not be empty" };
+  let count = countOf(text, oldText);
+  let note: string | undefined;
+  if (count === 0) {
+    const stripped = stripLinePrefixes(oldText);
+    if (stripped !== null && countOf(text, stripped) > 0) {
+      oldText = stripped;
+      newText = stripLinePrefixes(newText) ?? newText;
+      count = countOf(text, oldText);
+      note = "line-number prefixes were stripped from old/new";
+    }
+  }
+  if (count === 0 && text.includes("\r\n") && !oldText.includes("\r")) {
+    const crlf = oldText.replace(/\n/g, "\r\n");
+    if (countOf(text, crlf) > 0) {
+      oldText = crlf;
+      newText = newText.replace(/\r?\n/g, "\r\n");
+      count = countOf(text, oldText);
+    }
+  }
+  if (count === 0) return { ok: false, error: "old is not in the file: the tool will fail" };
+  if (count > 1 && args.all !== true) return { ok: false, error: `old matches ${count} times and all is not set: the tool will fail` };
+  if (oldText === newText) return { ok: false, error: "old and new are the same: the tool will fail" };
+  const after = args.all === true ? text.split(oldText).join(newText) : text.replace(oldText, () => newText);
+  return note ? { ok: true, after, note } : { ok: true, after };
+}
+
+/** edit_lines: lines start..end (1-based, inclusive) replaced by content, as the tool does it. */
+export function previewEditLines(text: string, args: Record<string, unknown>): Preview {
+  const start = int(args.start_line);
+  const end = int(args.end_line);
+  const content = str(args.content);
+  if (start === null || end === null || content === null) return { ok: false, error: "start_line, end_line must be integers and content a string" };
+  const lines = splitLines(text);
+  const n = lines.length;
+  if (start < 1 || end < start) return { ok: false, error: `bad range ${start}-${end}: the tool will fail` };
+  if (start > n + 1) return { ok: false, error: `start_line ${start} is past the end (${n} lines): the tool will fail` };
+  const appending = start === n + 1;
+  if (appending && end !== start) return { ok: false, error: `end_line ${end} is past the end (${n} lines): the tool will fail` };
+  if (!appending && end > n) return { ok: false, error: `end_line ${end} is past the end (${n} lines): the tool will fail` };
+  const eol = eolOf(lines);
+  const replacement = content === "" ? [] : splitLines(content.replace(/\r?\n/g, eol));
+  const last = replacement.length - 1;
+  if (last >= 0 && !replacement[last]!.endsWith("\n")) replacement[last] += eol;
+  const before = lines.slice(0, start - 1);
+  if (appending && n > 0 && !before[n - 1]!.endsWith("\n")) before[n - 1] += eol;
+  const after = appending ? [] : lines.slice(end);
+  const hadFinalNewline = n === 0 || lines[n - 1]!.endsWith("\n");
+  if (!appending && after.length === 0 && !hadFinalNewline && replacement.length > 0) {
+    replacement[last] = replacement[last]!.replace(/\r?\n$/, "");
+  }
+  return { ok: true, after: [...before, ...replacement, ...after].join("") };
+}
+
+/** The file after the call; `before` is the file's text ("" for a file that does not exist yet). */
+export function previewAfter(name: DiffToolName, before: string, args: Record<string, unknown>): Preview {
+  switch (name) {
+    case "write":
+      return previewWrite(args);
+    case "edit":
+      return previewEdit(before, args);
+    case "edit_lines":
+      return previewEditLines(before, args);
+    default: {
+      const never: never = name;
+      throw new Error(`not a diff tool: ${String(never)}`);
+    }
+  }
+}
+
+export type EditedArgs = { ok: true; args: Record<string, unknown> } | { ok: false; error: string };
+
+/**
+ * Arguments for the same tool that turn `before` into exactly `edited`: write gets the text as its
+ * content; edit replaces the whole file (old = before); edit_lines replaces every line. Each is
+ * checked by previewing it, and refused when the tool could not write those bytes exactly.
+ */
+export function editedArgsFor(name: DiffToolName, original: Record<string, unknown>, before: string, edited: string): EditedArgs {
+  const path = str(original.path);
+  if (path === null) return { ok: false, error: "the call has no path" };
+  let args: Record<string, unknown>;
+  switch (name) {
+    case "write":
+      args = { path, content: edited };
+      break;
+    case "edit":
+      if (before === "") return { ok: false, error: "edit cannot change an empty file; deny and ask for a write instead" };
+      args = { path, old: before, new: edited };
+      break;
+    case "edit_lines": {
+      const n = splitLines(before).length;
+      args = n === 0 ? { path, start_line: 1, end_line: 1, content: edited } : { path, start_line: 1, end_line: n, content: edited };
+      break;
+    }
+    default: {
+      const never: never = name;
+      throw new Error(`not a diff tool: ${String(never)}`);
+    }
+  }
+  const check = previewAfter(name, before, args);
+  if (!check.ok) return { ok: false, error: `the edited text cannot be applied with ${name}: ${check.error}` };
+  if (check.after !== edited) return { ok: false, error: `${name} cannot write exactly this text (line endings or the final newline differ); adjust it or deny with a correction` };
+  return { ok: true, args };
+}

@@ -1,0 +1,53 @@
+/**
+ * Everything the session page renders, in one owner-scoped read: the agent's conversation view,
+ * the workspace it works in, the preview of the call awaiting a decision, the user's "always
+ * allow" rules and read-only auto-approval, and the last finished training step's metrics. The
+ * page renders it first; the client reads it again (GET /api/conversations/:id) after events.
+ */
+import type { Agent } from "@/lib/agent/agent";
+import type { ConversationView } from "@/lib/agent/view";
+import { listAllowRulesByOwner } from "@/lib/db/queries/allow-rules";
+import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
+import type { AllowRule } from "@/lib/db/schema";
+import { AppError } from "@/lib/errors";
+import { type CallPreview, previewToolCall } from "./tool-preview";
+
+export type SessionData = {
+  view: ConversationView;
+  workspace: { id: string; name: string };
+  /** The card preview of the call awaiting a decision (or a failure correction). */
+  preview: { toolCallId: string; preview: CallPreview } | null;
+  rules: AllowRule[];
+  autoApproveReadonly: boolean;
+  /** The sandbox's working directory for bash (what the model is told). */
+  cwd: string;
+};
+
+export type Where = Parameters<typeof previewToolCall>[0];
+
+/** Where the owner's tools run for this conversation: workspace path, sandbox mode, cwd. */
+export async function toolWhere(agent: Agent, ownerId: string, workspaceId: string): Promise<{ where: Where; workspace: { id: string; name: string }; autoApproveReadonly: boolean }> {
+  const core = agent.core;
+  const ws = await getWorkspaceForOwner({ db: core.db, id: workspaceId, ownerId });
+  if (!ws) throw new AppError("not_found:workspace");
+  const config = await core.config(ownerId);
+  return {
+    where: { workspacePath: ws.path, sandbox: { mode: core.sandboxMode(config) }, cwd: core.promptCwd(config, ws.path) },
+    workspace: { id: ws.id, name: ws.name },
+    autoApproveReadonly: config.autoApproveReadonly,
+  };
+}
+
+export async function loadSessionData(agent: Agent, ownerId: string, conversationId: string): Promise<SessionData> {
+  const view = await agent.getConversationView({ ownerId, conversationId });
+  const { where, workspace, autoApproveReadonly } = await toolWhere(agent, ownerId, view.conversation.workspaceId);
+  const rules = await listAllowRulesByOwner({ db: agent.core.db, ownerId });
+  const awaiting = view.awaiting;
+  let preview: SessionData["preview"] = null;
+  if (awaiting && (awaiting.kind === "decision" || awaiting.kind === "failure_correction")) {
+    const call = awaiting.toolCall;
+    // A failed call already ran: its preview is the arguments, never a diff of the file as it is now.
+    preview = { toolCallId: call.id, preview: awaiting.kind === "decision" ? await previewToolCall(where, call.name, call.args) : { kind: "args" } };
+  }
+  return { view, workspace, preview, rules, autoApproveReadonly, cwd: where.cwd };
+}

@@ -1,0 +1,242 @@
+/**
+ * What the settings page does with a user's checkpoints: list them, save the policy's state now,
+ * export one as a PEFT adapter, and restore one. Every function takes the owner's id and reads
+ * rows through owner-scoped queries, so another user's checkpoint is simply not found.
+ *
+ * The policy's weights live either in a training client held in memory by this process (the
+ * agent's PolicyRuntime, reached through the LiveTrainers it registers) or, after every trained
+ * step, in the state directory the runtime saved. So:
+ *   save     live trainer → saveState(name); if none can be opened, a copy of the current
+ *            state directory (the runtime saves one after every step, so it is the latest)
+ *   export   a state directory → adapter_config.json + adapter_model.safetensors, the exact
+ *            files Engine.exportPeft writes (the Adam moments are left out)
+ *   restore  point policy.current_checkpoint_id (and step) at it, then forget the in-memory
+ *            clients: the runtime reopens from the current checkpoint, which calls loadState.
+ * Tinker checkpoints (tinker:// paths) can be listed and restored but not copied or exported.
+ */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { and, eq, inArray } from "drizzle-orm";
+import type { Db } from "@/lib/db/client";
+import { createCheckpoint, getCheckpointForOwner, listCheckpointsByPolicy } from "@/lib/db/queries/checkpoints";
+import { getPolicyForOwner, listPoliciesByOwner } from "@/lib/db/queries/policies";
+import { type Checkpoint, type Policy, policy as policyTable, trainingStep } from "@/lib/db/schema";
+import { exportPeft, readLoraStateConfig } from "@/lib/engine/state";
+import { readSafetensors } from "@/lib/engine/safetensors";
+import type { LoraAdapter, LoraTensor } from "@/lib/engine/lora";
+import type { PolicyRuntime } from "@/lib/agent/policy-runtime";
+import type { Config } from "@/lib/config";
+import { log } from "@/lib/log";
+
+/** The policies' training clients a process holds; registered by whoever runs the trainer. */
+export interface LiveTrainers {
+  /**
+   * Saves the policy's in-memory state under `name` (after any step in progress here) and
+   * returns the path loadState accepts, with the step it holds; null when no client is open.
+   */
+  saveState(policy: Policy, name: string): Promise<{ path: string; step: number } | null>;
+  /** Drops the policy's in-memory clients so the next use reopens from its current checkpoint. */
+  forget(policyId: string): void;
+}
+
+type TrainersGlobal = typeof globalThis & { __continualcodeLiveTrainers?: LiveTrainers };
+
+/** Called once by the process that trains (the agent host), so settings actions reach its clients. */
+export function registerLiveTrainers(live: LiveTrainers | undefined): void {
+  (globalThis as TrainersGlobal).__continualcodeLiveTrainers = live;
+}
+
+export function liveTrainers(): LiveTrainers | undefined {
+  return (globalThis as TrainersGlobal).__continualcodeLiveTrainers;
+}
+
+/**
+ * LiveTrainers over the agent's PolicyRuntime: a save waits behind the policy's training queue in
+ * this process (runtime.serialise), so it never captures half a step.
+ */
+export function liveTrainersFromRuntime(runtime: PolicyRuntime, configFor: (ownerId: string) => Promise<Config>): LiveTrainers {
+  return {
+    saveState(policy, name) {
+      return runtime.serialise(policy.id, async () => {
+        const opened = await runtime.get(policy, await configFor(policy.ownerId));
+        if (!opened.trainer) return null;
+        return { path: await opened.trainer.saveState(name), step: opened.step };
+      });
+    },
+    forget: (policyId) => runtime.forget(policyId),
+  };
+}
+
+export type CheckpointListing = {
+  id: string;
+  policyId: string;
+  policyName: string;
+  step: number;
+  name: string;
+  kind: string;
+  createdAt: string;
+  current: boolean;
+  exportable: boolean;
+};
+
+export type PolicyListing = { id: string; name: string; step: number; baseModel: string; backend: string };
+
+/** A state directory on this machine (not a tinker:// path). */
+function isLocalPath(p: string): boolean {
+  return path.isAbsolute(p) && !p.includes("://");
+}
+
+export async function listCheckpointsForOwner({ db, ownerId }: { db: Db; ownerId: string }): Promise<{ policies: PolicyListing[]; checkpoints: CheckpointListing[] }> {
+  const policies = await listPoliciesByOwner({ db, ownerId });
+  const checkpoints: CheckpointListing[] = [];
+  for (const p of policies) {
+    for (const c of await listCheckpointsByPolicy({ db, ownerId, policyId: p.id })) {
+      checkpoints.push({
+        id: c.id,
+        policyId: p.id,
+        policyName: p.name,
+        step: c.step,
+        name: c.name,
+        kind: c.kind,
+        createdAt: c.createdAt.toISOString(),
+        current: p.currentCheckpointId === c.id,
+        exportable: c.kind !== "sampler" && isLocalPath(c.path),
+      });
+    }
+  }
+  return { policies: policies.map((p) => ({ id: p.id, name: p.name, step: p.step, baseModel: p.baseModel, backend: p.backend })), checkpoints };
+}
+
+export type SaveResult =
+  | { status: "saved"; checkpoint: Checkpoint }
+  | { status: "not_found" }
+  | { status: "nothing_to_save" }
+  | { status: "unsupported"; reason: string };
+
+/** A checkpoint name that sorts by time and passes every backend's name check. */
+export function manualCheckpointName(now = new Date()): string {
+  return `manual-${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}`;
+}
+
+export async function saveCheckpointNow({
+  db,
+  ownerId,
+  policyId,
+  live = liveTrainers(),
+  now = new Date(),
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+  live?: LiveTrainers;
+  now?: Date;
+}): Promise<SaveResult> {
+  const policy = await getPolicyForOwner({ db, id: policyId, ownerId });
+  if (!policy) return { status: "not_found" };
+  const name = manualCheckpointName(now);
+  let saved: { path: string; step: number } | null = null;
+  let liveError: unknown = null;
+  try {
+    saved = (await live?.saveState(policy, name)) ?? null;
+  } catch (error) {
+    // The client could not be opened here (say the base model is not installed on this server):
+    // the state directory on disk still holds the latest weights, so copying it is as good.
+    liveError = error;
+    log.warn("checkpoint.live_save_failed", { policyId, error });
+  }
+  if (saved) {
+    const checkpoint = await createCheckpoint({ db, ownerId, policyId, step: saved.step, name, path: saved.path, kind: "state" });
+    return { status: "saved", checkpoint };
+  }
+  // No client open here: the newest weights are the current state directory (saved after every step).
+  const current = policy.currentCheckpointId ? await getCheckpointForOwner({ db, id: policy.currentCheckpointId, ownerId }) : null;
+  if (!current) {
+    if (liveError) throw liveError;
+    return { status: "nothing_to_save" };
+  }
+  if (!isLocalPath(current.path)) return { status: "unsupported", reason: "this backend's checkpoints can only be saved while its training client is open" };
+  const target = path.join(path.dirname(current.path), name);
+  await fs.cp(current.path, target, { recursive: true, errorOnExist: true, force: false });
+  const checkpoint = await createCheckpoint({ db, ownerId, policyId, step: current.step, name, path: target, kind: "state" });
+  return { status: "saved", checkpoint };
+}
+
+/**
+ * Writes the PEFT adapter of a saved training state (lora_state.safetensors + lora_state.json)
+ * into `outDir` through the engine's own exportPeft, so the files are those a live export makes.
+ */
+export function peftFromState(stateDir: string, outDir: string, baseModel: string | null): void {
+  const config = readLoraStateConfig(stateDir);
+  const tensors: LoraTensor[] = [];
+  for (const [name, t] of readSafetensors(path.join(stateDir, "lora_state.safetensors"))) {
+    if (name.endsWith(".exp_avg") || name.endsWith(".exp_avg_sq")) continue;
+    if (t.shape.length !== 2) throw new Error(`${stateDir}: LoRA tensor ${name} is not a matrix`);
+    tensors.push({ name, shape: [t.shape[0]!, t.shape[1]!], value: Float32Array.from(t.data as ArrayLike<number>), grad: null, m: null, v: null });
+  }
+  const adapter: LoraAdapter = { config, scaling: config.alpha / config.rank, layers: [], tensors, step: 0 };
+  exportPeft(adapter, outDir, baseModel);
+}
+
+export type ExportResult =
+  | { status: "ok"; archiveName: string; files: { name: string; data: Uint8Array; mtime: Date }[] }
+  | { status: "not_found" }
+  | { status: "unsupported"; reason: string };
+
+/** The checkpoint as PEFT adapter files, named `<archive>/<file>`, read back from a temporary directory. */
+export async function exportCheckpointPeft({ db, ownerId, checkpointId }: { db: Db; ownerId: string; checkpointId: string }): Promise<ExportResult> {
+  const checkpoint = await getCheckpointForOwner({ db, id: checkpointId, ownerId });
+  if (!checkpoint) return { status: "not_found" };
+  if (!isLocalPath(checkpoint.path)) return { status: "unsupported", reason: "only checkpoints stored on this server can be exported" };
+  const policy = await getPolicyForOwner({ db, id: checkpoint.policyId, ownerId });
+  const archiveName = `${policy?.name ?? "policy"}-${checkpoint.name}-peft`.replace(/[^A-Za-z0-9._-]/g, "_");
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "peft-export-"));
+  try {
+    if (checkpoint.kind === "peft") await fs.cp(checkpoint.path, tmp, { recursive: true });
+    else peftFromState(checkpoint.path, tmp, policy?.baseModel ?? null);
+    const names = (await fs.readdir(tmp)).sort();
+    const files = await Promise.all(names.map(async (n) => ({ name: `${archiveName}/${n}`, data: new Uint8Array(await fs.readFile(path.join(tmp, n))), mtime: checkpoint.createdAt })));
+    return { status: "ok", archiveName, files };
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+export type RestoreResult = { status: "restored"; checkpoint: Checkpoint } | { status: "not_found" } | { status: "busy" } | { status: "not_a_state" };
+
+/**
+ * Makes the checkpoint the policy's current one (and its step the policy's step), unless a
+ * step of that policy is queued or running: restoring under it would be overwritten when it
+ * finishes. The in-memory clients are dropped so the next use loads the restored state.
+ */
+export async function restoreCheckpoint({
+  db,
+  ownerId,
+  checkpointId,
+  live = liveTrainers(),
+}: {
+  db: Db;
+  ownerId: string;
+  checkpointId: string;
+  live?: LiveTrainers;
+}): Promise<RestoreResult> {
+  const checkpoint = await getCheckpointForOwner({ db, id: checkpointId, ownerId });
+  if (!checkpoint) return { status: "not_found" };
+  if (checkpoint.kind !== "state") return { status: "not_a_state" };
+  const restored = await db.transaction(async (tx) => {
+    const [pending] = await tx
+      .select({ id: trainingStep.id })
+      .from(trainingStep)
+      .where(and(eq(trainingStep.policyId, checkpoint.policyId), inArray(trainingStep.status, ["queued", "running"])))
+      .limit(1);
+    if (pending) return false;
+    await tx
+      .update(policyTable)
+      .set({ currentCheckpointId: checkpoint.id, step: checkpoint.step })
+      .where(and(eq(policyTable.id, checkpoint.policyId), eq(policyTable.ownerId, ownerId)));
+    return true;
+  });
+  if (!restored) return { status: "busy" };
+  live?.forget(checkpoint.policyId);
+  return { status: "restored", checkpoint };
+}
