@@ -2,6 +2,8 @@
  * Picks the chat renderer for a model name: the Qwen3 JSON tool-call format for Qwen3 instruct,
  * thinking and hybrid models and for the embedded model, the Qwen3.5 XML format for Qwen3.5.
  * An unknown name is an error that lists the known ones, rather than a silently wrong prompt.
+ * The embedded model knows only a trimmed Qwen3 vocabulary: its renderer spells text outside it
+ * in byte tokens (withTrimmedVocab), so its prompts are Qwen3 prompts it can read.
  */
 import { access } from "node:fs/promises";
 import path from "node:path";
@@ -9,6 +11,7 @@ import { projectPath } from "@/lib/paths";
 import { createQwen3Renderer } from "./qwen3";
 import { createQwen3_5Renderer } from "./qwen3_5";
 import { loadQwen3Tokenizer, loadTokenizerFromDir, type Tokenizer } from "./tokenizer";
+import { TrimmedVocab, withTrimmedVocab } from "./trimmed-vocab";
 import type { Renderer } from "./types";
 import { rendererNameFor } from "./models";
 
@@ -46,12 +49,42 @@ async function loadQwen3_5Tokenizer(): Promise<Tokenizer> {
   return loading;
 }
 
+/** Models trained over a trimmed Qwen3 vocabulary, and where that vocabulary is kept. */
+export function trimmedVocabFile(modelName: string): string | null {
+  return modelName === "continualcode/qwen3-tiny-coder" ? projectPath("models", "qwen3-tiny-coder", "vocab.json") : null;
+}
+
+const trimmedVocabs = new Map<string, Promise<TrimmedVocab | null>>();
+
+/** The model's trimmed vocabulary, or null when it has none (or its weights are not installed). */
+function loadTrimmedVocab(modelName: string): Promise<TrimmedVocab | null> {
+  const file = trimmedVocabFile(modelName);
+  if (file === null) return Promise.resolve(null);
+  let loading = trimmedVocabs.get(file);
+  if (!loading) {
+    // A missing file is not remembered: the model may be installed later.
+    loading = access(file).then(
+      () => TrimmedVocab.load(file),
+      () => {
+        trimmedVocabs.delete(file);
+        return null;
+      },
+    );
+    trimmedVocabs.set(file, loading);
+    loading.catch(() => trimmedVocabs.delete(file));
+  }
+  return loading;
+}
+
 /** The renderer for a model, with its tokenizer loaded (once per process or worker thread). */
 export async function getRenderer(modelName: string): Promise<Renderer> {
   const name = rendererNameFor(modelName);
   switch (name) {
-    case "qwen3":
-      return createQwen3Renderer(await loadQwen3Tokenizer());
+    case "qwen3": {
+      const renderer = createQwen3Renderer(await loadQwen3Tokenizer());
+      const vocab = await loadTrimmedVocab(modelName);
+      return vocab ? withTrimmedVocab(renderer, vocab) : renderer;
+    }
     case "qwen3_5":
       return createQwen3_5Renderer(await loadQwen3_5Tokenizer());
     default: {

@@ -3,11 +3,13 @@
  * sampling client reads the base model, a frozen snapshot, or a teacher adapter. Samplers handed out
  * by saveWeightsForSampler are snapshots, so later steps never change them (Tinker's semantics);
  * only the newest few per training client stay in memory, and an older one that was saved under a
- * name reloads from disk, while an unnamed one says it was released.
+ * name reloads from disk, while an unnamed one says it was released. Token ids cross through the
+ * model's TokenSpace, so a model over a trimmed vocabulary still takes and gives Qwen3 ids.
  */
 import fs from "node:fs";
 import path from "node:path";
 import type { EngineClient } from "../engine/client";
+import { SAME_IDS, type TokenSpace } from "./vocab-map";
 import type {
   GradientControl,
   AdamParams,
@@ -62,22 +64,28 @@ export class EmbeddedSamplingClient implements DistributionSamplingClient {
     private readonly engine: EngineClient,
     private readonly adapter: AdapterRef,
     readonly modelPath: string | null,
+    private readonly ids: TokenSpace = SAME_IDS,
   ) {}
 
-  sample(promptTokens: number[], params: SamplingParams): Promise<SampleResult> {
-    return this.adapter.run((id) => this.engine.sample(id, promptTokens, params));
+  async sample(promptTokens: number[], params: SamplingParams): Promise<SampleResult> {
+    const prompt = this.ids.toModel(promptTokens);
+    const modelParams = this.ids.samplingToModel(params);
+    return this.ids.sampleFromModel(await this.adapter.run((id) => this.engine.sample(id, prompt, modelParams)));
   }
 
-  computeLogprobs(tokens: number[]): Promise<(number | null)[]> {
-    return this.adapter.run((id) => this.engine.computeLogprobs(id, tokens));
+  async computeLogprobs(tokens: number[]): Promise<(number | null)[]> {
+    const modelTokens = this.ids.toModel(tokens);
+    return this.adapter.run((id) => this.engine.computeLogprobs(id, modelTokens));
   }
 
-  logSoftmaxRows(tokens: number[], positions: number[]): Promise<Float32Array> {
-    return this.adapter.run((id) => this.engine.logSoftmaxRows(id, tokens, positions));
+  async logSoftmaxRows(tokens: number[], positions: number[]): Promise<Float32Array> {
+    const modelTokens = this.ids.toModel(tokens);
+    return this.ids.rowsFromModel(await this.adapter.run((id) => this.engine.logSoftmaxRows(id, modelTokens, positions)), positions.length);
   }
 
-  topkLogprobs(tokens: number[], positions: number[], k: number): Promise<{ ids: Int32Array; logprobs: Float32Array }> {
-    return this.adapter.run((id) => this.engine.topkLogprobs(id, tokens, positions, k));
+  async topkLogprobs(tokens: number[], positions: number[], k: number): Promise<{ ids: Int32Array; logprobs: Float32Array }> {
+    const modelTokens = this.ids.toModel(tokens);
+    return this.ids.topkFromModel(await this.adapter.run((id) => this.engine.topkLogprobs(id, modelTokens, positions, k)));
   }
 }
 
@@ -174,6 +182,8 @@ export interface EmbeddedTrainingClientOptions {
   statesDir: string;
   /** Sampler snapshots kept in memory (at least 2, so the previous sampler outlives one refresh). */
   samplersInMemory: number;
+  /** How token ids map to the model's (default: the same ids). */
+  ids?: TokenSpace;
 }
 
 export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations, GradientControl {
@@ -183,6 +193,7 @@ export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations
   private readonly engine: EngineClient;
   private readonly ring: SnapshotRing;
   private readonly dir: string;
+  private readonly ids: TokenSpace;
   private snapshots = 0;
   private emaCreated = false;
   /** Teacher adapters this client made, freed by release(). */
@@ -195,6 +206,7 @@ export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations
     this.rank = options.rank;
     this.dir = path.join(options.statesDir, options.clientId);
     this.ring = new SnapshotRing(options.engine, Math.max(2, options.samplersInMemory));
+    this.ids = options.ids ?? SAME_IDS;
   }
 
   /**
@@ -202,7 +214,13 @@ export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations
    * rows) move to the engine's thread: the caller's copies are unusable afterwards.
    */
   forwardBackward(datums: Datum[], lossFn: LossFnName, lossFnConfig?: LossFnConfig): Promise<ForwardBackwardResult> {
-    return this.engine.forwardBackward(this.clientId, datums, lossFn, lossFnConfig);
+    let modelDatums: Datum[];
+    try {
+      modelDatums = datums.map((d) => this.ids.datumToModel(d));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.engine.forwardBackward(this.clientId, modelDatums, lossFn, lossFnConfig);
   }
 
   optimStep(params: AdamParams): Promise<{ metrics: Record<string, number> }> {
@@ -232,7 +250,7 @@ export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations
       await this.engine.saveState(id, savedAt);
       writeMeta(savedAt, { kind: "sampler_weights", baseModel: this.baseModel });
     }
-    return new EmbeddedSamplingClient(this.engine, this.ring.add(id, savedAt), savedAt);
+    return new EmbeddedSamplingClient(this.engine, this.ring.add(id, savedAt), savedAt, this.ids);
   }
 
   async saveState(name: string): Promise<string> {
@@ -264,14 +282,14 @@ export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations
         throw error;
       });
     }
-    return new EmbeddedSamplingClient(this.engine, fixedAdapter(id), null);
+    return new EmbeddedSamplingClient(this.engine, fixedAdapter(id), null, this.ids);
   }
 
   async snapshotTeacher(): Promise<EmbeddedSamplingClient> {
     const id = `${this.clientId}/teacher-${++this.snapshots}`;
     await this.engine.snapshotAdapter(this.clientId, id);
     this.teachers.push(id);
-    return new EmbeddedSamplingClient(this.engine, fixedAdapter(id), null);
+    return new EmbeddedSamplingClient(this.engine, fixedAdapter(id), null, this.ids);
   }
 
   /**

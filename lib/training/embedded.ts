@@ -3,6 +3,8 @@
  * thread. One engine per base model starts on first use and is shared by every training client of
  * that model, so many users' adapters live in one engine and one copy of the base weights. States
  * are written under a states directory; samplers are frozen snapshots (see embedded-clients.ts).
+ * A model directory with a vocab.json (a trimmed vocabulary) gets a VocabMap, so callers keep
+ * using Qwen3 ids.
  */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -10,6 +12,7 @@ import { EngineClient, type EngineWorkerData } from "../engine/client";
 import { EmbeddedSamplingClient, EmbeddedTrainingClient, fixedAdapter, readMeta } from "./embedded-clients";
 import { availableModels, defaultCatalogue, type ModelCatalogue, type ModelSource, resolveModel } from "./models";
 import type { BackendCapabilities, CreateTrainingClientOptions, TrainingBackend } from "./types";
+import { SAME_IDS, VocabMap, type TokenSpace } from "./vocab-map";
 
 export const EMBEDDED_CAPABILITIES: BackendCapabilities = {
   losses: ["cross_entropy", "importance_sampling", "ppo", "cispo", "reverse_kl", "topk_reverse_kl"],
@@ -46,6 +49,23 @@ export function defaultStatesDir(env: Record<string, string | undefined> = proce
 interface RunningEngine {
   engine: EngineClient;
   source: ModelSource;
+  ids: TokenSpace;
+}
+
+/** The token space of a started engine: its directory's vocab.json, which must match its vocabulary. */
+async function tokenSpace(source: ModelSource, engine: EngineClient): Promise<TokenSpace> {
+  if (!("dir" in source)) return SAME_IDS;
+  try {
+    const map = VocabMap.read(source.dir);
+    if (!map) return SAME_IDS;
+    if (map.modelSize !== engine.config.vocabSize) {
+      throw new Error(`${source.dir}: vocab.json keeps ${map.modelSize} tokens but the model has ${engine.config.vocabSize}`);
+    }
+    return map;
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
 }
 
 export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): EmbeddedBackend {
@@ -70,7 +90,7 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
       } catch (error) {
         return Promise.reject(error);
       }
-      running = start({ model: source, kernels: options.kernels ?? "fast" }).then((engine) => ({ engine, source }));
+      running = start({ model: source, kernels: options.kernels ?? "fast" }).then(async (engine) => ({ engine, source, ids: await tokenSpace(source, engine) }));
       // A failed start is not remembered: the next call tries again (weights may have appeared).
       running.catch(() => engines.delete(model));
       engines.set(model, running);
@@ -83,7 +103,7 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
     capabilities: EMBEDDED_CAPABILITIES,
 
     async createTrainingClient(create) {
-      const { engine } = await engineFor(create.baseModel);
+      const { engine, ids } = await engineFor(create.baseModel);
       const clientId = `${tag}-${++clients}`;
       let rank = create.rank;
       if (create.fromState !== undefined) {
@@ -98,21 +118,21 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
         if (!(Number.isInteger(rank) && rank > 0)) throw new Error(`LoRA rank must be a positive integer; got ${rank}`);
         await engine.createAdapter(clientId, { rank, seed: create.seed });
       }
-      return new EmbeddedTrainingClient({ engine, clientId, baseModel: create.baseModel, rank, statesDir, samplersInMemory });
+      return new EmbeddedTrainingClient({ engine, clientId, baseModel: create.baseModel, rank, statesDir, samplersInMemory, ids });
     },
 
     async createSamplingClient(open) {
       if (open.modelPath === undefined) {
         if (open.baseModel === undefined) throw new Error("createSamplingClient needs a baseModel or a modelPath");
-        const { engine } = await engineFor(open.baseModel);
-        return new EmbeddedSamplingClient(engine, fixedAdapter(null), null);
+        const { engine, ids } = await engineFor(open.baseModel);
+        return new EmbeddedSamplingClient(engine, fixedAdapter(null), null, ids);
       }
       const baseModel = open.baseModel ?? readMeta(open.modelPath)?.baseModel;
       if (baseModel === undefined) throw new Error(`${open.modelPath} is not a checkpoint saved here; name its baseModel`);
-      const { engine } = await engineFor(baseModel);
+      const { engine, ids } = await engineFor(baseModel);
       const id = `${tag}-path-${++loaded}`;
       await engine.loadState(id, open.modelPath, { weightsOnly: true });
-      return new EmbeddedSamplingClient(engine, fixedAdapter(id), open.modelPath);
+      return new EmbeddedSamplingClient(engine, fixedAdapter(id), open.modelPath, ids);
     },
 
     async listModels() {

@@ -1,0 +1,141 @@
+/**
+ * A model over a trimmed vocabulary still speaks Qwen3 ids through the embedded backend: ids are
+ * translated on the way in and out, an id the model lacks is a clear error, and a model directory
+ * with a vocab.json gets the translation without the caller asking for it.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Engine } from "../engine/engine";
+import { createJsKernels } from "../engine/kernels/js-kernels";
+import { tinyConfig } from "../engine/testing";
+import { createEmbeddedBackend } from "./embedded";
+import type { Datum } from "./types";
+import { QWEN3_ROWS, SAME_IDS, VocabMap } from "./vocab-map";
+
+/** Twelve kept Qwen3 ids, ascending: compact id i is KEPT[i]. */
+const KEPT = [0, 5, 17, 42, 99, 198, 1000, 77091, 151643, 151644, 151645, 151668];
+const IM_END = 151645;
+const map = VocabMap.fromIds(KEPT);
+
+describe("VocabMap", () => {
+  it("maps kept Qwen3 ids to their positions and back", () => {
+    expect(map.modelSize).toBe(12);
+    expect(map.toModel([151644, 77091, 198, 42])).toEqual([9, 7, 5, 3]);
+    expect(map.fromModel([9, 7, 5, 3])).toEqual([151644, 77091, 198, 42]);
+  });
+
+  it("refuses an id outside the vocabulary with a message that says how to avoid it", () => {
+    expect(() => map.toModel([5, 6])).toThrow(/token 6 is outside the model's vocabulary of 12 tokens; .*withTrimmedVocab/);
+    expect(() => map.fromModel([12])).toThrow(/model token 12 is outside its vocabulary of 12/);
+  });
+
+  it("maps a datum's inputs, targets and teacher top-k ids, and gathers whole teacher rows", () => {
+    const rows = new Float32Array(2 * QWEN3_ROWS).fill(-Infinity);
+    KEPT.forEach((id, c) => {
+      rows[id] = -1 - c;
+      rows[QWEN3_ROWS + id] = -2 - 2 * c;
+    });
+    const datum: Datum = {
+      modelInput: [151644, 42],
+      lossFnInputs: { targetTokens: [42, IM_END], weights: [0, 1], teacherTopkIds: Int32Array.from([42, 99, IM_END, 0]), teacherLogprobs: rows },
+    };
+    const inner = map.datumToModel(datum);
+    expect(inner.modelInput).toEqual([9, 3]);
+    expect(inner.lossFnInputs.targetTokens).toEqual([3, 10]);
+    expect(inner.lossFnInputs.weights).toEqual([0, 1]);
+    expect([...inner.lossFnInputs.teacherTopkIds!]).toEqual([3, 4, 10, 0]);
+    expect([...inner.lossFnInputs.teacherLogprobs!]).toEqual([...KEPT.map((_, c) => -1 - c), ...KEPT.map((_, c) => -2 - 2 * c)]);
+    expect(datum.modelInput).toEqual([151644, 42]);
+  });
+
+  it("hands rows out over Qwen3's width, with −∞ where the model has no token", () => {
+    const inner = Float32Array.from(KEPT.map((_, c) => -1 - c));
+    const out = map.rowsFromModel(inner, 1);
+    expect(out.length).toBe(QWEN3_ROWS);
+    expect(out[IM_END]).toBe(-11);
+    expect(out[6]).toBe(-Infinity);
+    expect(() => map.rowsFromModel(inner, 2)).toThrow(/expected 2 rows of 12/);
+  });
+
+  it("drops stop tokens the model lacks, maps the rest, and maps sampled tokens back", () => {
+    expect(map.samplingToModel({ maxTokens: 4, temperature: 0, stop: [IM_END, 151657] }).stop).toEqual([10]);
+    const out = map.sampleFromModel({ sequences: [{ tokens: [3, 10], logprobs: [-1, -2], stopReason: "stop" }] });
+    expect(out.sequences[0]!.tokens).toEqual([42, IM_END]);
+    expect(map.topkFromModel({ ids: Int32Array.from([10, 0]), logprobs: Float32Array.from([-0.1, -3]) }).ids).toEqual(Int32Array.from([IM_END, 0]));
+  });
+
+  it("reads vocab.json from a model directory, and finds none where there is none", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-vocab-"));
+    try {
+      expect(VocabMap.read(dir)).toBeNull();
+      fs.writeFileSync(path.join(dir, "vocab.json"), JSON.stringify({ tokenizer: "qwen3", ids: KEPT }));
+      expect(VocabMap.read(dir)!.toModel([IM_END])).toEqual([10]);
+      fs.writeFileSync(path.join(dir, "vocab.json"), JSON.stringify({ tokenizer: "qwen3", ids: [5, 5] }));
+      expect(() => VocabMap.read(dir)).toThrow(/strictly ascending/);
+      fs.writeFileSync(path.join(dir, "vocab.json"), JSON.stringify({ tokenizer: "llama", ids: KEPT }));
+      expect(() => VocabMap.read(dir)).toThrow(/not qwen3/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("SAME_IDS leaves ids as they are", () => {
+    expect(SAME_IDS.toModel([151644, 7])).toEqual([151644, 7]);
+    expect(SAME_IDS.modelSize).toBeNull();
+  });
+});
+
+describe("the embedded backend over a trimmed-vocabulary model", () => {
+  const config = tinyConfig({ vocabSize: KEPT.length, maxPositionEmbeddings: 64 });
+  let dir: string;
+  let direct: Engine;
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-trimmed-model-"));
+    direct = Engine.fromConfig(config, createJsKernels(), { seed: 3, initializerRange: 0.5 });
+    direct.saveBaseModel(dir);
+    fs.writeFileSync(path.join(dir, "vocab.json"), JSON.stringify({ tokenizer: "qwen3", ids: KEPT }));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("samples, scores and trains in Qwen3 ids, matching the engine run on compact ids", async () => {
+    const backend = createEmbeddedBackend({ models: {}, kernels: "js", statesDir: path.join(dir, "states") });
+    try {
+      const prompt = [151644, 77091, 198, 42];
+      const sampler = await backend.createSamplingClient({ baseModel: dir });
+      const params = { maxTokens: 6, temperature: 0, seed: 1, stop: [IM_END] };
+      const sampled = (await sampler.sample(prompt, params)).sequences[0]!;
+      const inner = direct.sample(null, map.toModel(prompt), { ...params, stop: [10] }).sequences[0]!;
+      expect(sampled.tokens).toEqual(map.fromModel(inner.tokens));
+      expect(sampled.tokens.every((id) => KEPT.includes(id))).toBe(true);
+
+      const logprobs = await sampler.computeLogprobs([...prompt, IM_END]);
+      expect(logprobs).toEqual(direct.computeLogprobs(null, map.toModel([...prompt, IM_END])));
+      await expect(sampler.sample([151644, 6], params)).rejects.toThrow(/token 6 is outside the model's vocabulary/);
+
+      const trainer = await backend.createTrainingClient({ baseModel: dir, rank: 2, seed: 0 });
+      const datum: Datum = { modelInput: prompt, lossFnInputs: { targetTokens: [77091, 198, 42, IM_END], weights: [0, 0, 1, 1] } };
+      const result = await trainer.forwardBackward([datum], "cross_entropy");
+      const expected = direct.forward(null, [map.datumToModel(datum)], "cross_entropy");
+      expect(result.metrics["loss:sum"]).toBeCloseTo(expected.metrics["loss:sum"]!, 5);
+      await expect(trainer.forwardBackward([{ ...datum, modelInput: [151644, 77091, 198, 7] }], "cross_entropy")).rejects.toThrow(/token 7 is outside/);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("refuses a vocab.json whose size differs from the model's vocabulary", async () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), "cc-trimmed-bad-"));
+    direct.saveBaseModel(other);
+    fs.writeFileSync(path.join(other, "vocab.json"), JSON.stringify({ tokenizer: "qwen3", ids: KEPT.slice(1) }));
+    const backend = createEmbeddedBackend({ models: {}, kernels: "js", statesDir: path.join(other, "states") });
+    try {
+      await expect(backend.createSamplingClient({ baseModel: other })).rejects.toThrow(/vocab.json keeps 11 tokens but the model has 12/);
+    } finally {
+      await backend.close();
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * `npm run model:pretrain -- [--data DIR] [--out DIR] [--seed N] [--lr X] [--steps N] [--max-minutes N] ...`
+ * pretrains the embedded model from scratch with the engine's full-parameter training: a fresh
+ * Qwen3 over the curriculum's trimmed vocabulary, cross-entropy on the assistant tokens, AdamW
+ * with warmup and cosine decay, a few episodes per optimizer step. Every run with the same flags
+ * starts from the same weights and sees the episodes in the same order (the seed fixes both); the
+ * schedule ends at whichever budget runs out first, --steps or --max-minutes. One JSON line per
+ * step goes to stdout and to training-log.jsonl beside the weights; the model directory
+ * (config.json, model.safetensors, vocab.json) is rewritten every few minutes and at the end, so
+ * an interrupted run still leaves a usable model.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Engine, type ModelConfig, type SavedDtype } from "@/lib/engine";
+import { createKernels } from "@/lib/engine/kernels";
+import { Rng } from "@/lib/curriculum/prng";
+import { TrimmedVocab } from "@/lib/chat/trimmed-vocab";
+import { firstPrompt, learningRate, shuffle, toDatums, type Episode } from "./pretrain-schedule";
+import { projectPath } from "@/lib/paths";
+
+const { values } = parseArgs({
+  options: {
+    data: { type: "string", default: projectPath(".data", "curriculum") },
+    out: { type: "string", default: projectPath("models", "qwen3-tiny-coder") },
+    seed: { type: "string", default: "1" },
+    lr: { type: "string", default: "5e-3" },
+    "min-lr-ratio": { type: "string", default: "0.1" },
+    warmup: { type: "string", default: "30" },
+    batch: { type: "string", default: "4" },
+    steps: { type: "string", default: "100000" },
+    "max-minutes": { type: "string", default: "60" },
+    "checkpoint-minutes": { type: "string", default: "5" },
+    "weight-decay": { type: "string", default: "0.01" },
+    "grad-clip": { type: "string", default: "1" },
+    "val-fraction": { type: "string", default: "0.02" },
+    "val-episodes": { type: "string", default: "6" },
+    "val-every": { type: "string", default: "25" },
+    "max-len": { type: "string", default: "4096" },
+    hidden: { type: "string", default: "128" },
+    layers: { type: "string", default: "4" },
+    heads: { type: "string", default: "4" },
+    "head-dim": { type: "string", default: "32" },
+    "kv-heads": { type: "string", default: "2" },
+    intermediate: { type: "string", default: "384" },
+    "rope-theta": { type: "string", default: "10000" },
+    "max-positions": { type: "string", default: "4096" },
+    "final-dtype": { type: "string", default: "auto" },
+    threads: { type: "string", default: "2" },
+  },
+});
+const num = (key: keyof typeof values): number => {
+  const v = Number(values[key]);
+  if (!Number.isFinite(v)) throw new Error(`--${key} must be a number, got ${String(values[key])}`);
+  return v;
+};
+
+/** Compact-id episodes, shuffled with the seed, split into training and held-out episodes. */
+function loadEpisodes(dataDir: string, vocab: TrimmedVocab, seed: number, maxLen: number): { train: Episode[]; val: Episode[] } {
+  const lines = fs.readFileSync(path.join(dataDir, "train.jsonl"), "utf8").split("\n").filter((l) => l.length > 0);
+  const all: Episode[] = [];
+  for (const line of lines) {
+    const r = JSON.parse(line) as Episode;
+    if (r.tokens.length > maxLen || r.tokens.length < 2) continue;
+    all.push({ tokens: vocab.toCompact(r.tokens), weights: r.weights });
+  }
+  shuffle(all, new Rng(seed));
+  const nVal = Math.max(1, Math.round(all.length * num("val-fraction")));
+  return { val: all.slice(0, nVal), train: all.slice(nVal) };
+}
+
+/** Writes the model directory through a temporary one, so a reader never sees half a checkpoint. */
+function saveCheckpoint(engine: Engine, outDir: string, dtype: SavedDtype, vocabFile: string): void {
+  const tmp = `${outDir}.saving`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  engine.saveBaseModel(tmp, dtype);
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const f of ["model.safetensors", "config.json"]) fs.renameSync(path.join(tmp, f), path.join(outDir, f));
+  fs.copyFileSync(vocabFile, path.join(outDir, "vocab.json"));
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+/** True when a bfloat16 copy decodes the held-out prompts greedily to the same tokens as float32. */
+function bfloat16KeepsGreedy(engine: Engine, kernels: Parameters<typeof Engine.fromDirectory>[1], val: Episode[], outDir: string): { same: boolean; checked: number } {
+  const dir = `${outDir}.bf16-check`;
+  fs.rmSync(dir, { recursive: true, force: true });
+  engine.saveBaseModel(dir, "bfloat16");
+  const bf16 = Engine.fromDirectory(dir, kernels);
+  let checked = 0;
+  try {
+    for (const e of val.slice(0, 3)) {
+      const { prompt, answer } = firstPrompt(e);
+      if (prompt.length === 0) continue;
+      const params = { maxTokens: Math.min(48, answer.length), temperature: 0, seed: 0 };
+      const a = engine.sample(null, prompt, params).sequences[0]!.tokens;
+      const b = bf16.sample(null, prompt, params).sequences[0]!.tokens;
+      checked++;
+      if (a.join(",") !== b.join(",")) return { same: false, checked };
+    }
+    return { same: true, checked };
+  } finally {
+    bf16.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const seed = num("seed");
+const outDir = path.resolve(values.out!);
+const vocabFile = path.join(path.resolve(values.data!), "vocab.json");
+const vocab = await TrimmedVocab.load(vocabFile);
+const { train, val } = loadEpisodes(path.resolve(values.data!), vocab, seed, num("max-len"));
+if (train.length === 0) throw new Error(`no training episodes of at most --max-len ${num("max-len")} tokens`);
+const config: ModelConfig = {
+  vocabSize: vocab.size,
+  hiddenSize: num("hidden"),
+  intermediateSize: num("intermediate"),
+  numLayers: num("layers"),
+  numHeads: num("heads"),
+  numKvHeads: num("kv-heads"),
+  headDim: num("head-dim"),
+  rmsNormEps: 1e-6,
+  ropeTheta: num("rope-theta"),
+  maxPositionEmbeddings: num("max-positions"),
+  tieWordEmbeddings: true,
+};
+const kernels = await createKernels({ threads: num("threads") === 1 ? 1 : 2 });
+const engine = Engine.fromConfig(config, kernels, { seed, initializerRange: 0.02 });
+engine.createFullTraining();
+const params = Object.values(engine.baseTensors()).reduce((s, t) => s + t.length, 0);
+
+fs.mkdirSync(outDir, { recursive: true });
+const logFile = path.join(outDir, "training-log.jsonl");
+fs.writeFileSync(logFile, "");
+const log = (record: Record<string, unknown>): void => {
+  const line = JSON.stringify(record);
+  process.stdout.write(`${line}\n`);
+  fs.appendFileSync(logFile, `${line}\n`);
+};
+log({
+  event: "start", seed, parameters: params, config, trainEpisodes: train.length, valEpisodes: val.length,
+  lr: num("lr"), minLrRatio: num("min-lr-ratio"), warmup: num("warmup"), batch: num("batch"), weightDecay: num("weight-decay"),
+  gradClip: num("grad-clip"), steps: num("steps"), maxMinutes: num("max-minutes"), startedAt: new Date().toISOString(),
+});
+
+const valSet = toDatums(val.slice(0, num("val-episodes")));
+const valLoss = (): number => engine.forward(null, valSet.datums, "cross_entropy").metrics["loss:sum"]!;
+
+const started = Date.now();
+const minutes = (): number => (Date.now() - started) / 60_000;
+const batchSize = num("batch");
+const maxSteps = num("steps");
+const maxMinutes = num("max-minutes");
+let lastCheckpoint = Date.now();
+let seen = 0;
+let cursor = 0;
+let epoch = 0;
+let step = 0;
+let lastLoss = Number.NaN;
+let lastVal: number | undefined;
+while (step < maxSteps && minutes() < maxMinutes) {
+  const batch: Episode[] = [];
+  while (batch.length < batchSize) {
+    if (cursor === train.length) {
+      cursor = 0;
+      epoch++;
+      shuffle(train, new Rng(seed + epoch));
+    }
+    batch.push(train[cursor++]!);
+  }
+  const { datums, tokens } = toDatums(batch);
+  const progress = Math.max(step / maxSteps, minutes() / maxMinutes);
+  const lr = learningRate(step, progress, num("lr"), num("warmup"), num("min-lr-ratio"));
+  const loss = engine.fullForwardBackward(datums, "cross_entropy").metrics["loss:sum"]!;
+  const optim = engine.fullOptimStep({ learningRate: lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: num("weight-decay"), gradClipNorm: num("grad-clip") });
+  step++;
+  seen += tokens;
+  lastLoss = loss;
+  const record: Record<string, unknown> = { step, tokens: seen, loss: round(loss), lr: Number(lr.toPrecision(4)), grad_norm: round(optim.metrics["optim/grad_norm"]!), epoch };
+  if (step % num("val-every") === 0) record.val_loss = lastVal = round(valLoss());
+  record.seconds = Math.round((Date.now() - started) / 1000);
+  log(record);
+  if (Date.now() - lastCheckpoint > num("checkpoint-minutes") * 60_000) {
+    saveCheckpoint(engine, outDir, "float32", vocabFile);
+    lastCheckpoint = Date.now();
+  }
+}
+
+// Final: a last validation loss, then bfloat16 where it decodes exactly as float32 does.
+const finalVal = round(valLoss());
+let dtype: SavedDtype = "float32";
+let greedy = { same: false, checked: 0 };
+if (values["final-dtype"] === "bfloat16" || values["final-dtype"] === "float32") dtype = values["final-dtype"];
+else {
+  greedy = bfloat16KeepsGreedy(engine, kernels, val, outDir);
+  dtype = greedy.same && greedy.checked > 0 ? "bfloat16" : "float32";
+}
+saveCheckpoint(engine, outDir, dtype, vocabFile);
+log({ event: "end", step, tokens: seen, loss: round(lastLoss), val_loss: finalVal, last_logged_val_loss: lastVal, dtype, bf16GreedyChecked: greedy.checked, seconds: Math.round((Date.now() - started) / 1000) });
+engine.dispose();
+kernels.dispose();
+
+function round(x: number): number {
+  return Number(x.toFixed(4));
+}
