@@ -52,6 +52,7 @@ export default defineConfig({
   projects: [
     { name: "accounts", testMatch: /accounts\.spec\.ts/ },
     { name: "ide", testMatch: /(workspaces|settings|dashboard|session)\.spec\.ts/, dependencies: ["accounts"] },
+    { name: "loop", testMatch: /loop\.spec\.ts/, dependencies: ["accounts"] },
     { name: "authorisation", testMatch: /authorisation\.spec\.ts/, dependencies: ["accounts"] },
   ],
   webServer: {

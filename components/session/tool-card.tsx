@@ -4,11 +4,12 @@
  * of the real file for write/edit/edit_lines, the command and working directory for bash, the
  * arguments otherwise) with Approve (y, optionally "always allow"), Deny (n, a required
  * correction) and Edit (e: the diff's right side, or the arguments as JSON, become editable).
- * Keys are handled here, for the one active card, and never while the person is typing.
+ * Keys are handled here, for the one active card, and never while the person is typing; Esc in
+ * the editor moves to "Approve edited".
  * A failed call asks for its correction with the tool's hint prefilled. Decided calls show their
  * outcome, the correction and the result.
  */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { DiffEditor, JsonEditor } from "@/components/diff/diff-editor";
 import type { RememberRule } from "@/lib/agent/schemas";
 import type { Correction, ToolCall } from "@/lib/db/schema";
@@ -61,6 +62,7 @@ export function ToolCard({
   const [editedJson, setEditedJson] = useState(() => JSON.stringify(call.args, null, 2));
   const [localError, setLocalError] = useState<string | null>(null);
   const deciding = pending?.kind === "decision";
+  const approveButton = useRef<HTMLButtonElement>(null);
 
   function approve() {
     if (busy) return;
@@ -116,6 +118,10 @@ export function ToolCard({
       data-tool={call.name}
       data-status={call.status}
       data-tool-call-id={call.id}
+      onKeyDown={(event) => {
+        // Esc leaves the editor for "Approve edited", so y (or Enter) decides without the mouse.
+        if (mode === "edit" && event.key === "Escape") approveButton.current?.focus();
+      }}
     >
       <div className="flex items-center gap-2 border-b border-border px-2 py-1">
         <span className="text-accent">●</span>
@@ -155,7 +161,7 @@ export function ToolCard({
 
       {deciding && mode !== "deny" && (
         <div className="flex flex-wrap items-center gap-2 border-t border-border px-2 py-1">
-          <button type="button" className="rounded bg-ok px-2 py-0.5 text-xs text-black disabled:opacity-50" data-testid="approve-button" disabled={busy} onClick={approve}>
+          <button ref={approveButton} type="button" className="rounded bg-ok px-2 py-0.5 text-xs text-black disabled:opacity-50" data-testid="approve-button" disabled={busy} onClick={approve}>
             {mode === "edit" ? "Approve edited" : "Approve"} <kbd className="opacity-70">y</kbd>
           </button>
           <button type="button" className="rounded bg-danger px-2 py-0.5 text-xs text-white disabled:opacity-50" data-testid="deny-button" disabled={busy} onClick={() => setMode("deny")}>

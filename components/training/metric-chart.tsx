@@ -40,8 +40,10 @@ export function MetricChart({
   );
   const heading = title ?? keys.join(", ");
   const slug = keys.join("-").replaceAll("/", "_");
+  // How many measured points are drawn: an SVG line gives no count a test or a reader can check.
+  const points = lines.reduce((n, l) => n + l.raw.length, 0);
   return (
-    <section className="panel flex flex-col gap-1 p-2" data-testid={`metric-chart-${slug}`}>
+    <section className="panel flex flex-col gap-1 p-2" data-testid={`metric-chart-${slug}`} data-points={points}>
       <h3 className="label px-1">{heading}</h3>
       {lines.length === 0 ? (
         <p className="flex items-center justify-center text-muted" style={{ height }} data-testid="metric-chart-empty">

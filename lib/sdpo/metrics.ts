@@ -101,3 +101,15 @@ export function allFinite(values: ArrayLike<number>): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
   return true;
 }
+
+/**
+ * Log-probability rows over a vocabulary may hold −∞ (log 0: a token the model cannot emit, e.g.
+ * outside a trimmed vocabulary); only NaN and +∞ make them unusable.
+ */
+export function validLogprobRow(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v) || v === Infinity) return false;
+  }
+  return true;
+}

@@ -11,7 +11,7 @@ import { sliceCompletionLogprobs } from "./align";
 import { assertLossModeSupported, hasGradientControl, lossFnFor } from "./capabilities";
 import { adamFor, type SDPOConfig } from "./config";
 import { buildDatum } from "./datum";
-import { allFinite, creditMetrics, nllMetrics, prefixed } from "./metrics";
+import { allFinite, creditMetrics, nllMetrics, prefixed, validLogprobRow } from "./metrics";
 import { scoreCompletion, type Scored } from "./scoring";
 import type { TeacherSource } from "./teachers";
 
@@ -101,11 +101,14 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
   const finiteInputs = [
     ...denials.map((d) => d.samplingLogprobs),
     ...rewards.map((r) => r.samplingLogprobs),
-    ...teacherScores.flatMap((s) => [s.logprobs, ...(s.rows ? [s.rows.logprobs] : []), ...(s.topk ? [s.topk.logprobs] : [])]),
+    ...teacherScores.map((s) => s.logprobs),
     ...sdpoAdvantages,
     rlOnly,
   ];
-  if (!finiteInputs.every(allFinite)) return rejected("non-finite log-probs or advantages; the step was not run");
+  const distributionRows = teacherScores.flatMap((s) => [...(s.rows ? [s.rows.logprobs] : []), ...(s.topk ? [s.topk.logprobs] : [])]);
+  if (!finiteInputs.every(allFinite) || !distributionRows.every(validLogprobRow)) {
+    return rejected("non-finite log-probs or advantages; the step was not run");
+  }
 
   // Metrics that read teacher rows come first: the embedded backend takes the rows' buffers.
   const metrics: Record<string, number> = {};
