@@ -1,0 +1,81 @@
+/**
+ * The learning benchmark's flags and its JSON: configuration lists parsed from the command line
+ * (`token:student,full_kl:student,token:ema`), and the printed report, one entry per scenario with
+ * every run's before/after points, the goal's verdict, and a per-scenario best configuration, so
+ * the output is one stable shape whatever the scenario file holds.
+ */
+import type { LossMode, TeacherMode } from "@/lib/sdpo";
+import type { RunResult, ScenarioData } from "./learning";
+import { round } from "./stats";
+
+const LOSS_MODES: LossMode[] = ["token", "full_kl", "topk_kl"];
+const TEACHER_MODES: TeacherMode[] = ["student", "ema", "frozen"];
+
+export function parseNumberList(text: string): number[] {
+  const xs = text.split(",").map((s) => Number(s.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x))) throw new Error(`expected a comma-separated list of numbers, got "${text}"`);
+  return xs;
+}
+
+/** `loss:teacher` pairs; "self" is accepted for the student teacher. */
+export function parseConfigs(text: string): Array<{ lossMode: LossMode; teacherMode: TeacherMode }> {
+  return text.split(",").map((pair) => {
+    const [loss, teacher = "student"] = pair.trim().split(":");
+    const teacherMode = (teacher === "self" ? "student" : teacher) as TeacherMode;
+    if (!LOSS_MODES.includes(loss as LossMode)) throw new Error(`unknown loss mode "${loss}" (one of ${LOSS_MODES.join(", ")})`);
+    if (!TEACHER_MODES.includes(teacherMode)) throw new Error(`unknown teacher mode "${teacher}" (one of self, ${TEACHER_MODES.join(", ")})`);
+    return { lossMode: loss as LossMode, teacherMode };
+  });
+}
+
+export interface LearningReportInput {
+  model: Record<string, unknown>;
+  options: Record<string, unknown>;
+  results: Array<{ data: ScenarioData; runs: RunResult[] }>;
+  seconds: number;
+  loadavg: number[];
+}
+
+/** The run that best reaches the goal: the highest corrected rate at k = 3 among those within the unrelated budget, else overall. */
+export function bestRun(runs: RunResult[]): RunResult | null {
+  const at3 = (r: RunResult) => r.goal.correctedAfter ?? -1;
+  const withinBudget = runs.filter((r) => r.goal.unrelatedDropPoints !== null && r.goal.unrelatedDropPoints <= 5);
+  const pool = withinBudget.length > 0 ? withinBudget : runs;
+  return pool.reduce<RunResult | null>((best, r) => (best === null || at3(r) > at3(best) ? r : best), null);
+}
+
+export function learningReport(input: LearningReportInput) {
+  return {
+    benchmark: "learning",
+    model: input.model,
+    options: input.options,
+    goal: "after 3 corrections the corrected behaviour appears in >= 80% of fresh conversations (from <= 30%), unrelated success drops by <= 5 points",
+    scenarios: input.results.map(({ data, runs }) => {
+      const best = bestRun(runs);
+      return {
+        id: data.scenario.id,
+        description: data.scenario.description,
+        conversations: data.evaluation.length,
+        evaluationTasks: new Set(data.evaluation.map((p) => p.seed)).size,
+        trainingTasks: data.training.map((t) => ({ seed: t.point.seed, family: t.point.family })),
+        unrelatedTasks: data.unrelated.length,
+        unrelatedFamilies: [...new Set(data.unrelated.map((p) => p.family))],
+        runs: runs.map((r) => ({
+          lossMode: r.lossMode,
+          teacherMode: r.teacherMode,
+          learningRate: r.learningRate,
+          rank: r.rank,
+          points: r.points,
+          goal: r.goal,
+          /** Corrections whose SDPO step ran; a skipped one (see its reason) changed nothing. */
+          trainedSteps: r.corrections.filter((c) => c.skipped === undefined).length,
+          corrections: r.corrections,
+          seconds: r.seconds,
+        })),
+        best: best ? { lossMode: best.lossMode, teacherMode: best.teacherMode, learningRate: best.learningRate, goal: best.goal } : null,
+      };
+    }),
+    seconds: round(input.seconds, 1),
+    loadavg: input.loadavg.map((x) => round(x, 2)),
+  };
+}

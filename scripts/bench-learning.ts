@@ -1,0 +1,111 @@
+/**
+ * `npm run bench:learning [-- --n 16 --ks 1,3,5 --configs token:student,full_kl:student,token:ema
+ * --lr 1e-5,1e-3 --rank 32 --scenarios bench/scenarios/default.json --seed 1 --quick]` measures
+ * how fast corrections change the embedded model: per habit scenario and SDPO configuration, the
+ * rate of the corrected behaviour in N fresh held-out conversations before and after k SDPO
+ * updates, and what it costs on unrelated task families. Prints one JSON object; progress on stderr.
+ */
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { getRenderer } from "@/lib/chat";
+import { FAMILY_IDS, type FamilyId } from "@/lib/curriculum/plan";
+import { HELD_OUT_SEED_BASE } from "@/lib/curriculum/episodes";
+import { loadScenarios } from "@/lib/curriculum/scenarios";
+import { familyDecisionPoints, scenarioDecisionPoint, type DecisionPoint } from "@/lib/bench/decision-points";
+import { runConfig, type LearningSetup, type Measured, type RunConfig, type RunResult, type ScenarioData } from "@/lib/bench/learning";
+import { parseConfigs, parseNumberList, learningReport } from "@/lib/bench/learning-report";
+import { snapshotModel } from "@/lib/bench/model-snapshot";
+import { projectPath } from "@/lib/paths";
+import { TOOL_SPECS } from "@/lib/tools";
+import { createEmbeddedBackend } from "@/lib/training/embedded";
+import { EMBEDDED_MODEL } from "@/lib/training/models";
+
+const { values } = parseArgs({
+  options: {
+    n: { type: "string" },
+    ks: { type: "string" },
+    configs: { type: "string" },
+    scenarios: { type: "string", default: projectPath("bench", "scenarios", "default.json") },
+    lr: { type: "string", default: "1e-5,1e-3" },
+    rank: { type: "string", default: "32" },
+    seed: { type: "string", default: "1" },
+    unrelated: { type: "string" },
+    temperature: { type: "string", default: "0.7" },
+    "max-tokens": { type: "string", default: "128" },
+    "model-dir": { type: "string", default: projectPath("models", "qwen3-tiny-coder") },
+    only: { type: "string" },
+    quick: { type: "boolean", default: false },
+  },
+});
+
+const quick = values.quick;
+const n = Number(values.n ?? (quick ? 6 : 16));
+const ks = parseNumberList(values.ks ?? (quick ? "1,3" : "1,3,5"));
+const lrs = parseNumberList(values.lr);
+const configs = parseConfigs(values.configs ?? (quick ? "token:student" : "token:student,full_kl:student,token:ema"));
+const unrelatedN = Number(values.unrelated ?? (quick ? 6 : 12));
+const log = (line: string) => process.stderr.write(`[bench:learning ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const started = performance.now();
+
+const file = await loadScenarios(values.scenarios);
+const scenarios = values.only ? file.scenarios.filter((s) => values.only!.split(",").includes(s.id)) : file.scenarios;
+const snapshot = snapshotModel(values["model-dir"]);
+log(`model ${snapshot.source} (log step ${snapshot.step}${snapshot.final ? ", final" : ""}, weights ${snapshot.weightsModified}) copied to ${snapshot.dir}`);
+const embedded = createEmbeddedBackend({ models: { [EMBEDDED_MODEL]: { dir: snapshot.dir } } });
+const backend = embedded;
+const setup: LearningSetup = {
+  backend,
+  model: EMBEDDED_MODEL,
+  renderer: await getRenderer(EMBEDDED_MODEL),
+  tools: TOOL_SPECS,
+  rank: Number(values.rank),
+  temperature: Number(values.temperature),
+  maxTokens: Number(values["max-tokens"]),
+  seed: Number(values.seed),
+  habitTries: 3,
+  log,
+};
+
+const maxK = Math.max(...ks);
+const results: Array<{ data: ScenarioData; runs: RunResult[] }> = [];
+try {
+  for (const [si, scenario] of scenarios.entries()) {
+    // The last max(ks) tasks train; the rest are for evaluation only.
+    const trainTasks = scenario.tasks.slice(-maxK);
+    const evalTasks = scenario.tasks.length > maxK ? scenario.tasks.slice(0, -maxK) : scenario.tasks;
+    const evalPoints: DecisionPoint[] = [];
+    for (const t of evalTasks.slice(0, n)) evalPoints.push(await scenarioDecisionPoint(scenario, t));
+    const evaluation = Array.from({ length: n }, (_, i) => evalPoints[i % evalPoints.length]!);
+    const training = [];
+    for (const t of trainTasks) training.push({ point: await scenarioDecisionPoint(scenario, t), values: t.values });
+    const own = new Set(scenario.tasks.map((t) => t.family));
+    const others = FAMILY_IDS.filter((f): f is FamilyId => !own.has(f));
+    const unrelated = await familyDecisionPoints(others, unrelatedN, HELD_OUT_SEED_BASE + 900_000 + 10_000 * si);
+    const data: ScenarioData = { scenario, evaluation, training, unrelated };
+    log(`${scenario.id}: ${evaluation.length} conversations on ${evalPoints.length} tasks, ${training.length} training tasks, ${unrelated.length} unrelated (${others.join(", ")})`);
+    const runs: RunResult[] = [];
+    // A fresh adapter is the base model, so one measurement at k = 0 serves every configuration.
+    let before: Measured | undefined;
+    for (const learningRate of lrs) {
+      for (const c of configs) {
+        const config: RunConfig = { ...c, learningRate };
+        const { before: at0, ...run } = await runConfig(setup, data, config, ks, before);
+        before = at0;
+        runs.push(run);
+      }
+    }
+    results.push({ data, runs });
+  }
+} finally {
+  await backend.close();
+  snapshot.remove();
+}
+
+const report = learningReport({
+  model: { name: EMBEDDED_MODEL, dir: snapshot.source, logStep: snapshot.step, final: snapshot.final, weightsModified: snapshot.weightsModified },
+  options: { n, ks, lrs, configs, rank: setup.rank, temperature: setup.temperature, maxTokens: setup.maxTokens, seed: setup.seed, unrelated: unrelatedN, scenarios: values.scenarios, quick },
+  results,
+  seconds: (performance.now() - started) / 1000,
+  loadavg: os.loadavg(),
+});
+process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
