@@ -16,6 +16,11 @@ const SPECIAL_IDS: Record<string, number> = {
 };
 
 describe("the Qwen3 tokenizer", () => {
+  it("decodes an empty list to an empty string (a reply of only <|im_end|>)", async () => {
+    const tok = await loadQwen3Tokenizer();
+    expect(tok.decode([])).toBe("");
+  });
+
   it("maps each special token to its single id and decodes it back", async () => {
     const tok = await loadQwen3Tokenizer();
     for (const [special, id] of Object.entries(SPECIAL_IDS)) {

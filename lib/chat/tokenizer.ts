@@ -56,7 +56,8 @@ export function wrapTokenizer(name: string, inner: LenmlTokenizer): Tokenizer {
       }
       return ids;
     },
-    decode: (ids) => inner.decode(ids, { skip_special_tokens: false }),
+    // The underlying tokenizer refuses an empty list; a reply of only <|im_end|> decodes to "".
+    decode: (ids) => (ids.length === 0 ? "" : inner.decode(ids, { skip_special_tokens: false })),
     idOf,
   };
 }
