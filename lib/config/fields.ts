@@ -132,7 +132,7 @@ export const FIELDS = {
     kind: "boolean",
     schema: z.boolean(),
     default: false,
-    description: "Enable RL training (reward from tool outcomes)",
+    description: "Add an RL signal: approved calls +1, denied −1, against a running baseline",
     perUser: true,
   }),
   loraRank: field({
