@@ -51,8 +51,7 @@ const file = await loadScenarios(values.scenarios);
 const scenarios = values.only ? file.scenarios.filter((s) => values.only!.split(",").includes(s.id)) : file.scenarios;
 const snapshot = snapshotModel(values["model-dir"]);
 log(`model ${snapshot.source} (log step ${snapshot.step}${snapshot.final ? ", final" : ""}, weights ${snapshot.weightsModified}) copied to ${snapshot.dir}`);
-const embedded = createEmbeddedBackend({ models: { [EMBEDDED_MODEL]: { dir: snapshot.dir } } });
-const backend = embedded;
+const backend = createEmbeddedBackend({ models: { [EMBEDDED_MODEL]: { dir: snapshot.dir } } });
 const setup: LearningSetup = {
   backend,
   model: EMBEDDED_MODEL,

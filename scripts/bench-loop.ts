@@ -46,8 +46,7 @@ const snapshot = snapshotModel(values["model-dir"]);
 log(`model ${snapshot.source} (log step ${snapshot.step}${snapshot.final ? ", final" : ""}, weights ${snapshot.weightsModified})`);
 const statesDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-loop-states-"));
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-loop-ws-"));
-const embedded = createEmbeddedBackend({ models: { [EMBEDDED_MODEL]: { dir: snapshot.dir } }, statesDir });
-const backend = embedded;
+const backend = createEmbeddedBackend({ models: { [EMBEDDED_MODEL]: { dir: snapshot.dir } }, statesDir });
 const handle = await createDb({ dataDir: "memory" });
 const db = handle.db;
 const agent = new Agent({ db, backend });
@@ -91,7 +90,7 @@ try {
 
 const timed = measured.slice(warmup);
 // Prefill alone: one greedy token on each timed retry's prompt (same engine, base weights); decode is the rest.
-const sampler = await embedded.createSamplingClient({ baseModel: EMBEDDED_MODEL });
+const sampler = await backend.createSamplingClient({ baseModel: EMBEDDED_MODEL });
 const prefill: number[] = [];
 for (const r of timed) {
   if (r.prompt.length === 0) continue;
