@@ -18,7 +18,7 @@ export type SettingRow = {
   secret: boolean;
   value: string | null;
   defaultValue: string | null;
-  source: "user" | "flag" | "env" | "default";
+  source: "user" | "flag" | "env" | "model" | "default";
   override: string | null;
 };
 
@@ -26,6 +26,7 @@ const SOURCE_LABEL: Record<SettingRow["source"], string> = {
   user: "your setting",
   flag: "flag",
   env: "environment",
+  model: "the model's recommendation",
   default: "default",
 };
 

@@ -166,3 +166,28 @@ describe("publicConfig", () => {
     expect(publicConfig(resolveConfig({}).config).tinkerApiKey).toBeUndefined();
   });
 });
+
+describe("resolveConfig with a model's recommendations", () => {
+  const tiny = (model: string) => (model === "tiny" ? { learningRate: 3e-3, teacherMode: "ema" } : {});
+
+  it("fills in what nobody set for the model in use and says the value came from the model", () => {
+    const { config, sources } = resolveConfig({ env: { CONTINUALCODE_MODEL: "tiny" }, modelDefaults: tiny });
+    expect(config.learningRate).toBe(3e-3);
+    expect(config.teacherMode).toBe("ema");
+    expect(sources.learningRate).toBe("model");
+    expect(sources.klCoef).toBe("default");
+  });
+
+  it("yields to the user, a flag and the environment", () => {
+    expect(resolveConfig({ env: { CONTINUALCODE_MODEL: "tiny", CONTINUALCODE_LEARNING_RATE: "2e-4" }, modelDefaults: tiny }).config.learningRate).toBe(2e-4);
+    expect(resolveConfig({ flags: { model: "tiny", learningRate: 5e-4 }, modelDefaults: tiny }).config.learningRate).toBe(5e-4);
+    const byUser = resolveConfig({ env: { CONTINUALCODE_MODEL: "tiny" }, user: { learningRate: 1e-4 }, modelDefaults: tiny });
+    expect([byUser.config.learningRate, byUser.sources.learningRate]).toEqual([1e-4, "user"]);
+  });
+
+  it("follows the model the user chose, not the server's", () => {
+    const { config, sources } = resolveConfig({ env: { CONTINUALCODE_MODEL: "tiny" }, user: { model: "Qwen/Qwen3-8B" }, modelDefaults: tiny });
+    expect(config.learningRate).toBe(1e-5);
+    expect(sources.learningRate).toBe("default");
+  });
+});

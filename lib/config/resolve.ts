@@ -1,15 +1,22 @@
 /**
  * The effective configuration and where each value came from. Precedence, highest first: the
- * user's own setting > a command-line flag > an environment variable > the default. Flags and
- * the environment are the operator's and must be valid (a ConfigError otherwise); stored user
- * settings that no longer validate are skipped, so an old setting can never break a session.
+ * user's own setting > a command-line flag > an environment variable > what the chosen base model
+ * recommends for itself > the default. Flags and the environment are the operator's and must be
+ * valid (a ConfigError otherwise); stored user settings that no longer validate are skipped, so an
+ * old setting can never break a session.
  */
 import { CONFIG_KEYS, type ConfigKey, fieldOf, flagName } from "./fields";
 import { type Env, flagKeysFromEnv, readEnv } from "./env";
 import { type Config, configSchema, DEFAULTS, type UserSettings } from "./schema";
 import { checkText, checkValue, ConfigError } from "./text";
 
-export type ValueSource = "user" | "flag" | "env" | "default";
+export type ValueSource = "user" | "flag" | "env" | "model" | "default";
+
+/**
+ * Settings a base model was tuned with (a tiny model learns at a far higher rate than a 30B one),
+ * already validated. Consulted only for values nobody set.
+ */
+export type ModelDefaults = (model: string) => Partial<Record<ConfigKey, unknown>>;
 
 export type ResolvedConfig = {
   config: Config;
@@ -20,17 +27,21 @@ export function resolveConfig({
   flags = {},
   env = {},
   user = {},
+  modelDefaults,
 }: {
   flags?: Partial<Config>;
   env?: Env;
   user?: Record<string, unknown>;
+  modelDefaults?: ModelDefaults;
 }): ResolvedConfig {
   const fromEnv = readEnv(env);
   const flagKeysInEnv = flagKeysFromEnv(env);
   const fromUser = usableUserSettings(user);
   const config: Partial<Record<ConfigKey, unknown>> = {};
   const sources = {} as Record<ConfigKey, ValueSource>;
-  for (const key of CONFIG_KEYS) {
+  let fromModel: Partial<Record<ConfigKey, unknown>> = {};
+  // The model is resolved first: which model it is decides what it recommends for the rest.
+  for (const key of ["model" as const, ...CONFIG_KEYS.filter((k) => k !== "model")]) {
     if (fromUser[key] !== undefined) {
       config[key] = fromUser[key];
       sources[key] = "user";
@@ -42,10 +53,14 @@ export function resolveConfig({
     } else if (fromEnv[key] !== undefined) {
       config[key] = fromEnv[key];
       sources[key] = flagKeysInEnv.has(key) ? "flag" : "env";
+    } else if (fromModel[key] !== undefined) {
+      config[key] = fromModel[key];
+      sources[key] = "model";
     } else {
       config[key] = DEFAULTS[key];
       sources[key] = "default";
     }
+    if (key === "model" && modelDefaults) fromModel = modelDefaults(config.model as string);
   }
   return { config: configSchema.parse(config), sources };
 }

@@ -15,6 +15,13 @@ it("the server's configuration is read from the environment the command prepared
   ]);
 });
 
+it("the bundled model's recommended learning rate applies until someone sets one", () => {
+  const recommended = serverConfig({});
+  expect(recommended.sources.learningRate).toBe("model");
+  expect(recommended.config.learningRate).toBeGreaterThan(1e-4);
+  expect(serverConfig({ CONTINUALCODE_LEARNING_RATE: "2e-5" }).config.learningRate).toBe(2e-5);
+});
+
 forEachDriver("configForUser", (db) => {
   it("a user's stored settings win over the server's, and other users keep the server's", async () => {
     const a = await makeUser(db());

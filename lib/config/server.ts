@@ -5,14 +5,18 @@
  */
 import type { Db } from "@/lib/db/client";
 import { getUserSettings } from "@/lib/db/queries/user-settings";
+import { modelDefaults } from "@/lib/training/model-defaults";
 import type { Env } from "./env";
 import { type ResolvedConfig, resolveConfig } from "./resolve";
 
+// One reader for the process: it caches each model's recommendations until their file changes.
+const recommendedFor = modelDefaults();
+
 let cached: { env: Env; resolved: ResolvedConfig } | undefined;
 
-/** Flags + environment + defaults, without any user's settings. */
+/** Flags + environment + the model's recommendations + defaults, without any user's settings. */
 export function serverConfig(env: Env = process.env): ResolvedConfig {
-  if (cached?.env !== env) cached = { env, resolved: resolveConfig({ env }) };
+  if (cached?.env !== env) cached = { env, resolved: resolveConfig({ env, modelDefaults: recommendedFor }) };
   return cached.resolved;
 }
 
@@ -27,5 +31,5 @@ export async function configForUser({
   env?: Env;
 }): Promise<ResolvedConfig> {
   const user = await getUserSettings({ db, userId });
-  return resolveConfig({ env, user });
+  return resolveConfig({ env, user, modelDefaults: recommendedFor });
 }

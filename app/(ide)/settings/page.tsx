@@ -33,7 +33,7 @@ export default async function SettingsPage() {
   return (
     <main className="mx-auto flex max-w-6xl flex-col gap-3 p-4" data-testid="settings-page">
       <p className="text-muted">
-        Values in effect for your sessions. Precedence: your setting › command-line flag › environment variable › default.
+        Values in effect for your sessions. Precedence: your setting › command-line flag › environment variable › the model's recommendation › default.
         Settings marked <span className="text-fg">per user</span> can be changed here; the others belong to whoever runs the
         server.
       </p>
