@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { KNOWN_MODELS, UnknownModelError, getRenderer, rendererNameFor } from "./index";
+import { KNOWN_MODELS, UnknownModelError, getRenderer, rendererNameFor, rendererNameForDirectory } from "./index";
 
 describe("choosing a renderer by model name", () => {
   it("Qwen3 instruct, thinking and hybrid models and the embedded model use the Qwen3 format", () => {
@@ -75,5 +75,40 @@ describe("the Qwen3.5 tokenizer", () => {
     expect(renderer.tokenizer.name).toBe("qwen3_5");
     expect(renderer.tokenizer.idOf("<|im_end|>")).toBe(151645);
     expect(renderer.tokenizer.encode("hello")).toEqual([14990]);
+  });
+});
+
+describe("a model given as a directory", () => {
+  const made: string[] = [];
+  afterEach(async () => {
+    for (const d of made.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+  async function dirWith(files: Record<string, unknown>): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "renderer-dir-"));
+    made.push(dir);
+    for (const [name, json] of Object.entries(files)) await writeFile(path.join(dir, name), JSON.stringify(json));
+    return dir;
+  }
+
+  it("gets its chat format from config.json's model_type", async () => {
+    expect(await rendererNameForDirectory(await dirWith({ "config.json": { model_type: "qwen3" } }))).toBe("qwen3");
+    expect(await rendererNameForDirectory(await dirWith({ "config.json": { model_type: "qwen3_moe" } }))).toBe("qwen3");
+    expect(await rendererNameForDirectory(path.join(os.tmpdir(), "no-such-model-dir"))).toBeNull();
+    await expect(rendererNameForDirectory(await dirWith({ "config.json": { model_type: "llama" } }))).rejects.toThrow(/model_type "llama" has no chat format/);
+  });
+
+  it("renders as Qwen3 and, when it was trained over a trimmed vocabulary, spells prompts in that vocabulary", async () => {
+    const plain = await getRenderer(await dirWith({ "config.json": { model_type: "qwen3" }, "vocab.json": { "<|im_end|>": 151645 } }));
+    const bundled = await getRenderer("continualcode/qwen3-tiny-coder");
+    const copy = await dirWith({ "config.json": { model_type: "qwen3" } });
+    await copyFile(path.resolve("models/qwen3-tiny-coder/vocab.json"), path.join(copy, "vocab.json"));
+    const copied = await getRenderer(copy);
+    const tokens = (r: typeof plain) => r.renderPrompt([{ role: "user", content: "naïve Ωmega" }], [], { addGenerationPrompt: true }).tokens;
+    expect(tokens(copied)).toEqual(tokens(bundled));
+    expect(tokens(plain)).not.toEqual(tokens(bundled));
+  });
+
+  it("an unknown name that is no directory still fails with the list of known models", async () => {
+    await expect(getRenderer("meta-llama/Llama-3.1-8B")).rejects.toThrow(UnknownModelError);
   });
 });

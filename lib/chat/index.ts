@@ -5,15 +5,15 @@
  * The embedded model knows only a trimmed Qwen3 vocabulary: its renderer spells text outside it
  * in byte tokens (withTrimmedVocab), so its prompts are Qwen3 prompts it can read.
  */
-import { access } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { projectPath } from "@/lib/paths";
 import { createQwen3Renderer } from "./qwen3";
 import { createQwen3_5Renderer } from "./qwen3_5";
 import { loadQwen3Tokenizer, loadTokenizerFromDir, type Tokenizer } from "./tokenizer";
 import { TrimmedVocab, withTrimmedVocab } from "./trimmed-vocab";
-import type { Renderer } from "./types";
-import { rendererNameFor } from "./models";
+import type { Renderer, RendererName } from "./types";
+import { rendererNameFor, UnknownModelError } from "./models";
 
 export type * from "./types";
 export type { Tokenizer } from "./tokenizer";
@@ -49,9 +49,36 @@ async function loadQwen3_5Tokenizer(): Promise<Tokenizer> {
   return loading;
 }
 
-/** Models trained over a trimmed Qwen3 vocabulary, and where that vocabulary is kept. */
+/**
+ * Models trained over a trimmed Qwen3 vocabulary, and where that vocabulary is kept: the bundled
+ * model's, or a model directory's own vocab.json when it is one (a copy of the bundled model, a
+ * model pretrained with `npm run model:pretrain`). A Hugging Face vocab.json maps token → id and
+ * is not one; loadTrimmedVocab tells them apart.
+ */
 export function trimmedVocabFile(modelName: string): string | null {
-  return modelName === "continualcode/qwen3-tiny-coder" ? projectPath("models", "qwen3-tiny-coder", "vocab.json") : null;
+  if (modelName === "continualcode/qwen3-tiny-coder") return projectPath("models", "qwen3-tiny-coder", "vocab.json");
+  // Any other name may be a directory; a name that is none has no such file and gets null.
+  return path.join(modelName, "vocab.json");
+}
+
+/** Qwen3-family `model_type`s in a Hugging Face config.json, by the chat format they use. */
+const MODEL_TYPES: Record<string, RendererName> = { qwen3: "qwen3", qwen3_moe: "qwen3", qwen3_5: "qwen3_5", qwen3_5_moe: "qwen3_5", qwen3_next: "qwen3" };
+
+/**
+ * The renderer of a model given as a directory (`--model /models/Qwen3-8B`), from its config.json's
+ * model_type; null when the name is no such directory, so the caller reports the unknown name.
+ */
+export async function rendererNameForDirectory(dir: string): Promise<RendererName | null> {
+  let config: { model_type?: unknown };
+  try {
+    config = JSON.parse(await readFile(path.join(dir, "config.json"), "utf8")) as { model_type?: unknown };
+  } catch {
+    return null;
+  }
+  const type = typeof config.model_type === "string" ? config.model_type : "";
+  const name = MODEL_TYPES[type];
+  if (!name) throw new Error(`${dir}: model_type "${type}" has no chat format here (known: ${Object.keys(MODEL_TYPES).join(", ")})`);
+  return name;
 }
 
 const trimmedVocabs = new Map<string, Promise<TrimmedVocab | null>>();
@@ -63,8 +90,8 @@ function loadTrimmedVocab(modelName: string): Promise<TrimmedVocab | null> {
   let loading = trimmedVocabs.get(file);
   if (!loading) {
     // A missing file is not remembered: the model may be installed later.
-    loading = access(file).then(
-      () => TrimmedVocab.load(file),
+    loading = readFile(file, "utf8").then(
+      (text) => (isTrimmedVocab(text) ? TrimmedVocab.load(file) : null),
       () => {
         trimmedVocabs.delete(file);
         return null;
@@ -76,9 +103,18 @@ function loadTrimmedVocab(modelName: string): Promise<TrimmedVocab | null> {
   return loading;
 }
 
-/** The renderer for a model, with its tokenizer loaded (once per process or worker thread). */
+/** Our vocabulary files list the kept Qwen3 ids; a Hugging Face vocab.json is a token → id map. */
+function isTrimmedVocab(text: string): boolean {
+  try {
+    return Array.isArray((JSON.parse(text) as { ids?: unknown }).ids);
+  } catch {
+    return false;
+  }
+}
+
+/** The renderer for a model (a known name or a model directory), with its tokenizer loaded once per process or worker thread. */
 export async function getRenderer(modelName: string): Promise<Renderer> {
-  const name = rendererNameFor(modelName);
+  const name = await rendererName(modelName);
   switch (name) {
     case "qwen3": {
       const renderer = createQwen3Renderer(await loadQwen3Tokenizer());
@@ -91,5 +127,16 @@ export async function getRenderer(modelName: string): Promise<Renderer> {
       const never: never = name;
       throw new Error(`unknown renderer ${String(never)}`);
     }
+  }
+}
+
+async function rendererName(modelName: string): Promise<RendererName> {
+  try {
+    return rendererNameFor(modelName);
+  } catch (error) {
+    if (!(error instanceof UnknownModelError)) throw error;
+    const fromDir = await rendererNameForDirectory(modelName);
+    if (fromDir === null) throw error;
+    return fromDir;
   }
 }
