@@ -1,9 +1,12 @@
 /**
  * `npm run bench:learning [-- --n 16 --ks 1,3,5 --configs token:student,full_kl:student,token:ema
- * --lr 1e-5,1e-3 --rank 32 --scenarios bench/scenarios/default.json --seed 1 --quick]` measures
+ * --lr 3e-3 --rank 32 --scenarios bench/scenarios/default.json --seed 1 --quick]` measures
  * how fast corrections change the embedded model: per habit scenario and SDPO configuration, the
  * rate of the corrected behaviour in N fresh held-out conversations before and after k SDPO
- * updates, and what it costs on unrelated task families. Prints one JSON object; progress on stderr.
+ * updates, and what it costs on unrelated task families. Without --configs and --lr it runs the
+ * app's default configuration for this model (its continualcode.json recommendations over the
+ * settings' defaults) first, then the other loss and teacher modes at the same rate for
+ * comparison. Prints one JSON object; progress on stderr.
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -17,7 +20,9 @@ import { parseConfigs, parseNumberList, learningReport } from "@/lib/bench/learn
 import { snapshotModel } from "@/lib/bench/model-snapshot";
 import { projectPath } from "@/lib/paths";
 import { TOOL_SPECS } from "@/lib/tools";
+import { DEFAULTS } from "@/lib/config";
 import { createEmbeddedBackend } from "@/lib/training/embedded";
+import { readModelDefaults } from "@/lib/training/model-defaults";
 import { EMBEDDED_MODEL } from "@/lib/training/models";
 
 const { values } = parseArgs({
@@ -26,7 +31,7 @@ const { values } = parseArgs({
     ks: { type: "string" },
     configs: { type: "string" },
     scenarios: { type: "string", default: projectPath("bench", "scenarios", "default.json") },
-    lr: { type: "string", default: "1e-5,1e-3" },
+    lr: { type: "string" },
     rank: { type: "string", default: "32" },
     seed: { type: "string", default: "1" },
     unrelated: { type: "string" },
@@ -41,8 +46,17 @@ const { values } = parseArgs({
 const quick = values.quick;
 const n = Number(values.n ?? (quick ? 6 : 16));
 const ks = parseNumberList(values.ks ?? (quick ? "1,3" : "1,3,5"));
-const lrs = parseNumberList(values.lr);
-const configs = parseConfigs(values.configs ?? (quick ? "token:student" : "token:student,full_kl:student,token:ema"));
+// What a user of this model trains with unless they change it.
+const recommended = readModelDefaults(values["model-dir"]);
+const appDefault = {
+  lossMode: (recommended.lossMode ?? DEFAULTS.lossMode) as RunConfig["lossMode"],
+  teacherMode: (recommended.teacherMode ?? DEFAULTS.teacherMode) as RunConfig["teacherMode"],
+  learningRate: (recommended.learningRate ?? DEFAULTS.learningRate) as number,
+};
+const lrs = values.lr ? parseNumberList(values.lr) : [appDefault.learningRate];
+const comparisons = quick ? [] : ["token:student", "full_kl:student", "token:ema"];
+const defaultPair = `${appDefault.lossMode}:${appDefault.teacherMode}`;
+const configs = parseConfigs(values.configs ?? [defaultPair, ...comparisons.filter((c) => c !== defaultPair)].join(","));
 const unrelatedN = Number(values.unrelated ?? (quick ? 6 : 12));
 const log = (line: string) => process.stderr.write(`[bench:learning ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const started = performance.now();
@@ -102,6 +116,7 @@ try {
 
 const report = learningReport({
   model: { name: EMBEDDED_MODEL, dir: snapshot.source, logStep: snapshot.step, final: snapshot.final, weightsModified: snapshot.weightsModified },
+  appDefault,
   options: { n, ks, lrs, configs, rank: setup.rank, temperature: setup.temperature, maxTokens: setup.maxTokens, seed: setup.seed, unrelated: unrelatedN, scenarios: values.scenarios, quick },
   results,
   seconds: (performance.now() - started) / 1000,

@@ -1,8 +1,9 @@
 /**
- * `npm run model:pretrain -- [--data DIR] [--out DIR] [--seed N] [--lr X] [--steps N] [--max-minutes N] ...`
- * pretrains the embedded model from scratch with the engine's full-parameter training: a fresh
- * Qwen3 over the curriculum's trimmed vocabulary, cross-entropy on the assistant tokens, AdamW
- * with warmup and cosine decay, a few episodes per optimizer step. Every run with the same flags
+ * `npm run model:pretrain -- [--data DIR] [--out DIR] [--seed N] [--lr X] [--steps N] [--max-minutes N] [--init DIR] ...`
+ * pretrains the embedded model with the engine's full-parameter training: a fresh Qwen3 over the
+ * curriculum's trimmed vocabulary (or, with --init, the weights of an earlier run, whose log this
+ * run continues), cross-entropy on the assistant tokens, AdamW with warmup and cosine decay, a
+ * few episodes per optimizer step. Every run with the same flags
  * starts from the same weights and sees the episodes in the same order (the seed fixes both); the
  * schedule ends at whichever budget runs out first, --steps or --max-minutes. One JSON line per
  * step goes to stdout and to training-log.jsonl beside the weights; the model directory
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     "max-positions": { type: "string", default: "4096" },
     "final-dtype": { type: "string", default: "auto" },
     threads: { type: "string", default: "2" },
+    init: { type: "string" },
   },
 });
 const num = (key: keyof typeof values): number => {
@@ -76,7 +78,7 @@ function saveCheckpoint(engine: Engine, outDir: string, dtype: SavedDtype, vocab
   engine.saveBaseModel(tmp, dtype);
   fs.mkdirSync(outDir, { recursive: true });
   for (const f of ["model.safetensors", "config.json"]) fs.renameSync(path.join(tmp, f), path.join(outDir, f));
-  fs.copyFileSync(vocabFile, path.join(outDir, "vocab.json"));
+  if (path.resolve(vocabFile) !== path.join(outDir, "vocab.json")) fs.copyFileSync(vocabFile, path.join(outDir, "vocab.json"));
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -106,7 +108,9 @@ function bfloat16KeepsGreedy(engine: Engine, kernels: Parameters<typeof Engine.f
 
 const seed = num("seed");
 const outDir = path.resolve(values.out!);
-const vocabFile = path.join(path.resolve(values.data!), "vocab.json");
+const initDir = values.init === undefined ? undefined : path.resolve(values.init);
+// A continued run keeps its model's vocabulary: the curriculum's tokens must all be in it (toCompact checks).
+const vocabFile = path.join(initDir ?? path.resolve(values.data!), "vocab.json");
 const vocab = await TrimmedVocab.load(vocabFile);
 const { train, val } = loadEpisodes(path.resolve(values.data!), vocab, seed, num("max-len"));
 if (train.length === 0) throw new Error(`no training episodes of at most --max-len ${num("max-len")} tokens`);
@@ -124,13 +128,33 @@ const config: ModelConfig = {
   tieWordEmbeddings: true,
 };
 const kernels = await createKernels({ threads: num("threads") === 1 ? 1 : 2 });
-const engine = Engine.fromConfig(config, kernels, { seed, initializerRange: 0.02 });
+const engine = initDir === undefined ? Engine.fromConfig(config, kernels, { seed, initializerRange: 0.02 }) : continuedEngine(initDir);
 engine.createFullTraining();
 const params = Object.values(engine.baseTensors()).reduce((s, t) => s + t.length, 0);
 
+/** An earlier run's weights, whose shape the flags must describe. */
+function continuedEngine(dir: string): Engine {
+  const loaded = Engine.fromDirectory(dir, kernels);
+  for (const key of ["vocabSize", "hiddenSize", "intermediateSize", "numLayers", "numHeads", "numKvHeads", "headDim"] as const) {
+    if (loaded.config[key] !== config[key]) throw new Error(`--init ${dir}: ${key} is ${loaded.config[key]}, the flags say ${config[key]}`);
+  }
+  return loaded;
+}
+
 fs.mkdirSync(outDir, { recursive: true });
 const logFile = path.join(outDir, "training-log.jsonl");
-fs.writeFileSync(logFile, "");
+// A continued run extends its predecessor's curve: same file, steps and tokens counted on from its end.
+const previous = initDir === undefined ? undefined : lastEnd(path.join(initDir, "training-log.jsonl"));
+const stepOffset = previous?.step ?? 0;
+const tokenOffset = previous?.tokens ?? 0;
+if (initDir === undefined) fs.writeFileSync(logFile, "");
+else if (path.join(initDir, "training-log.jsonl") !== logFile) fs.copyFileSync(path.join(initDir, "training-log.jsonl"), logFile);
+
+function lastEnd(file: string): { step: number; tokens: number } | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  const ends = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.includes('"event":"end"'));
+  return ends.length === 0 ? undefined : (JSON.parse(ends.at(-1)!) as { step: number; tokens: number });
+}
 const log = (record: Record<string, unknown>): void => {
   const line = JSON.stringify(record);
   process.stdout.write(`${line}\n`);
@@ -140,6 +164,7 @@ log({
   event: "start", seed, parameters: params, config, trainEpisodes: train.length, valEpisodes: val.length,
   lr: num("lr"), minLrRatio: num("min-lr-ratio"), warmup: num("warmup"), batch: num("batch"), weightDecay: num("weight-decay"),
   gradClip: num("grad-clip"), steps: num("steps"), maxMinutes: num("max-minutes"), startedAt: new Date().toISOString(),
+  ...(initDir === undefined ? {} : { init: path.relative(process.cwd(), initDir) || ".", fromStep: stepOffset, fromTokens: tokenOffset }),
 });
 
 const valSet = toDatums(val.slice(0, num("val-episodes")));
@@ -175,7 +200,7 @@ while (step < maxSteps && minutes() < maxMinutes) {
   step++;
   seen += tokens;
   lastLoss = loss;
-  const record: Record<string, unknown> = { step, tokens: seen, loss: round(loss), lr: Number(lr.toPrecision(4)), grad_norm: round(optim.metrics["optim/grad_norm"]!), epoch };
+  const record: Record<string, unknown> = { step: stepOffset + step, tokens: tokenOffset + seen, loss: round(loss), lr: Number(lr.toPrecision(4)), grad_norm: round(optim.metrics["optim/grad_norm"]!), epoch };
   if (step % num("val-every") === 0) record.val_loss = lastVal = round(valLoss());
   record.seconds = Math.round((Date.now() - started) / 1000);
   log(record);
@@ -195,7 +220,7 @@ else {
   dtype = greedy.same && greedy.checked > 0 ? "bfloat16" : "float32";
 }
 saveCheckpoint(engine, outDir, dtype, vocabFile);
-log({ event: "end", step, tokens: seen, loss: round(lastLoss), val_loss: finalVal, last_logged_val_loss: lastVal, dtype, bf16GreedyChecked: greedy.checked, seconds: Math.round((Date.now() - started) / 1000) });
+log({ event: "end", step: stepOffset + step, tokens: tokenOffset + seen, loss: round(lastLoss), val_loss: finalVal, last_logged_val_loss: lastVal, dtype, bf16GreedyChecked: greedy.checked, seconds: Math.round((Date.now() - started) / 1000) });
 engine.dispose();
 kernels.dispose();
 

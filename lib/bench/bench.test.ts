@@ -7,7 +7,7 @@ import { decisionIndex, scenarioDecisionPoint } from "./decision-points";
 import type { RunResult, ScenarioData } from "./learning";
 import { bestRun, learningReport, parseConfigs, parseNumberList } from "./learning-report";
 import { lastLogStep } from "./model-snapshot";
-import { matchesIdeal, partialCall } from "./proposals";
+import { matchesIdeal, matchesIdealMove, partialCall } from "./proposals";
 import { goalVerdict, percentile, rate, summarise, type LearningPoint } from "./stats";
 
 const scenariosFile = projectPath(path.join("bench", "scenarios", "default.json"));
@@ -29,10 +29,25 @@ describe("benchmark arithmetic", () => {
 
   it("the goal is reached at k = 3 only with >= 80 % corrected and an unrelated drop of at most 5 points", () => {
     const at = (k: number, correctedRate: number, unrelatedSuccess: number): LearningPoint => ({ k, correctedRate, habitRate: 1 - correctedRate, unrelatedSuccess });
-    expect(goalVerdict([at(0, 0.2, 0.5), at(1, 0.5, 0.5), at(3, 0.85, 0.46)])).toEqual({ correctedBefore: 0.2, correctedAfter: 0.85, unrelatedDropPoints: 4, startsLow: true, reached: true });
+    expect(goalVerdict([at(0, 0.2, 0.5), at(1, 0.5, 0.5), at(3, 0.85, 0.46)])).toEqual({
+      correctedBefore: 0.2,
+      correctedAfter: 0.85,
+      unrelatedDropPoints: 4,
+      startsLow: true,
+      reached: true,
+      correctedMoveBefore: null,
+      correctedMoveAfter: null,
+      reachedIgnoringPaths: null,
+    });
     expect(goalVerdict([at(0, 0.2, 0.5), at(3, 0.85, 0.4)]).reached).toBe(false);
     expect(goalVerdict([at(0, 0.2, 0.5), at(3, 0.75, 0.5)]).reached).toBe(false);
     expect(goalVerdict([at(0, 0.2, 0.5), at(1, 0.9, 0.5)])).toMatchObject({ correctedAfter: null, reached: false });
+  });
+
+  it("the goal judged on the move alone is reported beside the strict one, under the same unrelated budget", () => {
+    const at = (k: number, correctedRate: number, correctedMoveRate: number, unrelatedSuccess: number): LearningPoint => ({ k, correctedRate, correctedMoveRate, habitRate: 0, unrelatedSuccess });
+    expect(goalVerdict([at(0, 0, 0.3, 0.5), at(3, 0.1, 0.9, 0.5)])).toMatchObject({ reached: false, correctedMoveBefore: 0.3, correctedMoveAfter: 0.9, reachedIgnoringPaths: true });
+    expect(goalVerdict([at(0, 0, 0.3, 0.5), at(3, 0.1, 0.9, 0.4)]).reachedIgnoringPaths).toBe(false);
   });
 });
 
@@ -100,6 +115,15 @@ describe("judging proposals", () => {
     expect(matchesIdeal({ name: "bash", arguments: { cmd: "node --test " } }, { name: "bash", arguments: { cmd: "node --test" } })).toBe(true);
   });
 
+  it("the ideal move ignores which path a call names but not its tool, command or pattern", () => {
+    const ideal = { name: "edit" as const, arguments: { path: "src/a.js", old: "x = 1", new: "x = 2" } };
+    expect(matchesIdealMove({ name: "edit", arguments: { path: "src/b.js", old: "y", new: "z" } }, ideal)).toBe(true);
+    expect(matchesIdealMove({ name: "write", arguments: { path: "src/a.js", content: "" } }, ideal)).toBe(false);
+    expect(matchesIdealMove({ name: "bash", arguments: { cmd: "jest" } }, { name: "bash", arguments: { cmd: "python3 -m unittest" } })).toBe(false);
+    expect(matchesIdealMove({ name: "grep", arguments: { pat: "foo", path: "x" } }, { name: "grep", arguments: { pat: "foo", path: "y" } })).toBe(true);
+    expect(matchesIdealMove(null, null)).toBe(true);
+  });
+
   it("a reply cut off inside a write still names its tool and path", () => {
     expect(partialCall('<tool_call>\n{"name": "write", "arguments": {"path": "a/b.py", "content": "def f():\\n    ret')).toEqual({ name: "write", arguments: { path: "a/b.py" } });
     expect(partialCall("no call here")).toBeNull();
@@ -137,5 +161,9 @@ describe("the learning report", () => {
     expect(s.runs.map((r) => r.trainedSteps)).toEqual([0, 0]);
     expect(s.best).toMatchObject({ learningRate: 1e-3, goal: { reached: true } });
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+    expect(s.appDefault).toBeNull();
+    const withDefault = learningReport({ model: { name: "m" }, appDefault: { lossMode: "token", teacherMode: "student", learningRate: 1e-5 }, options: {}, results: [{ data, runs }], seconds: 1, loadavg: [] });
+    expect(withDefault.appDefault).toEqual({ lossMode: "token", teacherMode: "student", learningRate: 1e-5 });
+    expect(withDefault.scenarios[0]!.appDefault).toMatchObject({ goal: { correctedAfter: 0.1, reached: false } });
   });
 });

@@ -30,6 +30,8 @@ export function parseConfigs(text: string): Array<{ lossMode: LossMode; teacherM
 
 export interface LearningReportInput {
   model: Record<string, unknown>;
+  /** The configuration the app trains this model with by default; its runs are the headline. */
+  appDefault?: { lossMode: LossMode; teacherMode: TeacherMode; learningRate: number };
   options: Record<string, unknown>;
   results: Array<{ data: ScenarioData; runs: RunResult[] }>;
   seconds: number;
@@ -50,8 +52,11 @@ export function learningReport(input: LearningReportInput) {
     model: input.model,
     options: input.options,
     goal: "after 3 corrections the corrected behaviour appears in >= 80% of fresh conversations (from <= 30%), unrelated success drops by <= 5 points",
+    appDefault: input.appDefault ?? null,
     scenarios: input.results.map(({ data, runs }) => {
       const best = bestRun(runs);
+      const d = input.appDefault;
+      const asDefault = d ? runs.find((r) => r.lossMode === d.lossMode && r.teacherMode === d.teacherMode && r.learningRate === d.learningRate) : undefined;
       return {
         id: data.scenario.id,
         description: data.scenario.description,
@@ -72,6 +77,7 @@ export function learningReport(input: LearningReportInput) {
           corrections: r.corrections,
           seconds: r.seconds,
         })),
+        appDefault: asDefault ? { goal: asDefault.goal } : null,
         best: best ? { lossMode: best.lossMode, teacherMode: best.teacherMode, learningRate: best.learningRate, goal: best.goal } : null,
       };
     }),

@@ -13,7 +13,7 @@ import { detectHabit, type Scenario } from "@/lib/curriculum/scenarios";
 import { SDPOSession, type Completion, type LossMode, type TeacherMode } from "@/lib/sdpo";
 import type { SamplingClient, TrainingBackend } from "@/lib/training/types";
 import type { DecisionPoint } from "./decision-points";
-import { firstProposal, matchesIdeal, type ProposedCall } from "./proposals";
+import { firstProposal, matchesIdeal, matchesIdealMove, type ProposedCall } from "./proposals";
 import { goalVerdict, rate, round, type GoalVerdict, type LearningPoint } from "./stats";
 
 export interface RunConfig {
@@ -70,6 +70,8 @@ export interface Measured {
   unrelatedSuccess: number;
   /** Replies that did not parse as a message (judged from their text). */
   parseErrors: number;
+  /** Scenario conversations whose first call is the ideal move on any path (see matchesIdealMove). */
+  correctedMoveRate: number;
   /** Scenario conversations whose first call uses the right tool (arguments aside: a tiny model may miscopy a path). */
   rightToolRate: number;
   /** The scenario conversations' first calls by tool ("none": no call). */
@@ -88,6 +90,7 @@ export async function measure(setup: LearningSetup, sampler: SamplingClient, sce
     return p;
   };
   const corrected: boolean[] = [];
+  const correctedMove: boolean[] = [];
   const habit: boolean[] = [];
   const firstTools: Record<string, number> = {};
   const rightTool: boolean[] = [];
@@ -97,11 +100,12 @@ export async function measure(setup: LearningSetup, sampler: SamplingClient, sce
     firstTools[tool] = (firstTools[tool] ?? 0) + 1;
     habit.push(p.call !== null && detectHabit(scenario.detector, p.call, point.detection));
     corrected.push(matchesRight(p.call, point));
+    correctedMove.push(matchesIdealMove(p.call, point.ideal));
     rightTool.push((p.call?.name ?? null) === (point.ideal?.name ?? null));
   }
   const unrelated: boolean[] = [];
   for (const [i, point] of data.unrelated.entries()) unrelated.push(matchesRight((await propose(point, 10_000 + i)).call, point));
-  return { correctedRate: rate(corrected), habitRate: rate(habit), unrelatedSuccess: rate(unrelated), parseErrors, rightToolRate: rate(rightTool), firstTools };
+  return { correctedRate: rate(corrected), correctedMoveRate: rate(correctedMove), habitRate: rate(habit), unrelatedSuccess: rate(unrelated), parseErrors, rightToolRate: rate(rightTool), firstTools };
 }
 
 const matchesRight = (call: ProposedCall | null, point: DecisionPoint) => matchesIdeal(call, point.ideal);
@@ -175,7 +179,7 @@ export async function runConfig(setup: LearningSetup, data: ScenarioData, config
   const label = `${data.scenario.id} ${config.lossMode}:${config.teacherMode} lr=${config.learningRate}`;
   const at0 = before ?? (await measure(setup, session.samplingClient!, data.scenario, data));
   const points: Array<LearningPoint & Omit<Measured, keyof LearningPoint>> = [{ k: 0, ...at0 }];
-  setup.log(`${label} k=0 corrected=${at0.correctedRate} habit=${at0.habitRate} unrelated=${at0.unrelatedSuccess}`);
+  setup.log(`${label} k=0 corrected=${at0.correctedRate} move=${at0.correctedMoveRate} habit=${at0.habitRate} unrelated=${at0.unrelatedSuccess}`);
   const corrections: CorrectionRecord[] = [];
   let k = 0;
   for (const target of [...ks].sort((a, b) => a - b)) {
@@ -186,7 +190,7 @@ export async function runConfig(setup: LearningSetup, data: ScenarioData, config
     }
     const m = await measure(setup, session.samplingClient!, data.scenario, data);
     points.push({ k, ...m });
-    setup.log(`${label} k=${k} corrected=${m.correctedRate} habit=${m.habitRate} unrelated=${m.unrelatedSuccess}`);
+    setup.log(`${label} k=${k} corrected=${m.correctedRate} move=${m.correctedMoveRate} habit=${m.habitRate} unrelated=${m.unrelatedSuccess}`);
   }
   return { ...config, rank: setup.rank, points, goal: goalVerdict(points), corrections, seconds: round((performance.now() - t0) / 1000, 1), before: at0 };
 }

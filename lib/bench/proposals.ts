@@ -24,10 +24,19 @@ export const KEY_ARGS: Record<string, string[]> = {
 const norm = (v: unknown) => (typeof v === "string" ? v.trim().replace(/^\.\//, "") : JSON.stringify(v));
 
 /** Same tool and same key arguments; `ideal` null means a plain answer (no call) is right. */
-export function matchesIdeal(call: ProposedCall | null, ideal: Call | null): boolean {
+export function matchesIdeal(call: ProposedCall | null, ideal: Call | null, keys: (tool: string) => string[] = (tool) => KEY_ARGS[tool] ?? []): boolean {
   if (ideal === null) return call === null;
   if (call === null || call.name !== ideal.name) return false;
-  return (KEY_ARGS[ideal.name] ?? []).every((k) => norm(call.arguments[k]) === norm(ideal.arguments[k]));
+  return keys(ideal.name).every((k) => norm(call.arguments[k]) === norm(ideal.arguments[k]));
+}
+
+/**
+ * The ideal move whichever file it names: same tool, same command or pattern, any path. A habit
+ * is about the move (edit rather than write, read before edit, this test command), while copying
+ * the task's path is a separate skill; the benchmark reports both rates so neither hides the other.
+ */
+export function matchesIdealMove(call: ProposedCall | null, ideal: Call | null): boolean {
+  return matchesIdeal(call, ideal, (tool) => (KEY_ARGS[tool] ?? []).filter((k) => k !== "path"));
 }
 
 /**

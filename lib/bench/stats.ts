@@ -41,8 +41,10 @@ export function summarise(xs: readonly number[], digits = 3): { p50: number; p95
 
 export interface LearningPoint {
   k: number;
-  /** Fresh conversations whose first call is the corrected (right) behaviour. */
+  /** Fresh conversations whose first call is the corrected (right) behaviour on the task's own path. */
   correctedRate: number;
+  /** The same, on any path (the move without the copying); absent in older reports. */
+  correctedMoveRate?: number;
   /** Fresh conversations whose first call shows the habit (the detector fires). */
   habitRate: number;
   /** Unrelated families' held-out tasks whose first call is the ideal one. */
@@ -58,6 +60,10 @@ export interface GoalVerdict {
   /** The starting point is as bad as the goal assumes (≤ 30 %). */
   startsLow: boolean;
   reached: boolean;
+  /** The same goal judged on the move alone (any path); null when the points lack it. */
+  correctedMoveBefore: number | null;
+  correctedMoveAfter: number | null;
+  reachedIgnoringPaths: boolean | null;
 }
 
 /** The goal at k = 3 (or the largest k below it that was measured is not enough: null when k = 3 is missing). */
@@ -66,6 +72,17 @@ export function goalVerdict(points: readonly LearningPoint[]): GoalVerdict {
   const after = points.find((p) => p.k === LEARNING_GOAL.atK);
   const correctedBefore = before?.correctedRate ?? Number.NaN;
   const drop = before && after ? round((before.unrelatedSuccess - after.unrelatedSuccess) * 100, 1) : null;
-  const reached = after !== undefined && drop !== null && after.correctedRate >= LEARNING_GOAL.correctedAfter && drop <= LEARNING_GOAL.maxUnrelatedDropPoints;
-  return { correctedBefore, correctedAfter: after?.correctedRate ?? null, unrelatedDropPoints: drop, startsLow: correctedBefore <= LEARNING_GOAL.correctedBefore, reached };
+  const within = drop !== null && drop <= LEARNING_GOAL.maxUnrelatedDropPoints;
+  const reached = after !== undefined && within && after.correctedRate >= LEARNING_GOAL.correctedAfter;
+  const moveAfter = after?.correctedMoveRate ?? null;
+  return {
+    correctedBefore,
+    correctedAfter: after?.correctedRate ?? null,
+    unrelatedDropPoints: drop,
+    startsLow: correctedBefore <= LEARNING_GOAL.correctedBefore,
+    reached,
+    correctedMoveBefore: before?.correctedMoveRate ?? null,
+    correctedMoveAfter: moveAfter,
+    reachedIgnoringPaths: moveAfter === null ? null : within && moveAfter >= LEARNING_GOAL.correctedAfter,
+  };
 }
