@@ -17,11 +17,11 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "@/lib/db/client";
 import { createCheckpoint, getCheckpointForOwner, listCheckpointsByPolicy } from "@/lib/db/queries/checkpoints";
-import { getPolicyForOwner, listPoliciesByOwner } from "@/lib/db/queries/policies";
-import { type Checkpoint, type Policy, policy as policyTable, trainingStep } from "@/lib/db/schema";
+import { getPolicyForOwner, listPoliciesByOwner, setPolicyCheckpoint } from "@/lib/db/queries/policies";
+import { hasPendingTrainingStep } from "@/lib/db/queries/training-steps";
+import type { Checkpoint, Policy } from "@/lib/db/schema";
 import { exportPeft, readLoraStateConfig } from "@/lib/engine/state";
 import { readSafetensors } from "@/lib/engine/safetensors";
 import type { LoraAdapter, LoraTensor } from "@/lib/engine/lora";
@@ -224,16 +224,8 @@ export async function restoreCheckpoint({
   if (!checkpoint) return { status: "not_found" };
   if (checkpoint.kind !== "state") return { status: "not_a_state" };
   const restored = await db.transaction(async (tx) => {
-    const [pending] = await tx
-      .select({ id: trainingStep.id })
-      .from(trainingStep)
-      .where(and(eq(trainingStep.policyId, checkpoint.policyId), inArray(trainingStep.status, ["queued", "running"])))
-      .limit(1);
-    if (pending) return false;
-    await tx
-      .update(policyTable)
-      .set({ currentCheckpointId: checkpoint.id, step: checkpoint.step })
-      .where(and(eq(policyTable.id, checkpoint.policyId), eq(policyTable.ownerId, ownerId)));
+    if (await hasPendingTrainingStep({ db: tx, policyId: checkpoint.policyId })) return false;
+    await setPolicyCheckpoint({ db: tx, ownerId, policyId: checkpoint.policyId, checkpointId: checkpoint.id, step: checkpoint.step });
     return true;
   });
   if (!restored) return { status: "busy" };

@@ -66,3 +66,12 @@ export async function listPoliciesByOwner({ db, ownerId }: { db?: Db; ownerId: s
     .where(eq(policy.ownerId, ownerId))
     .orderBy(asc(policy.createdAt), asc(policy.id));
 }
+
+/** Points the owner's policy at a saved state and the step it was saved at. */
+export async function setPolicyCheckpoint({ db, ownerId, policyId, checkpointId, step }: { db?: Db; ownerId: string; policyId: string; checkpointId: string; step: number }): Promise<void> {
+  const d = await resolveDb(db);
+  await d
+    .update(policy)
+    .set({ currentCheckpointId: checkpointId, step })
+    .where(and(eq(policy.id, policyId), eq(policy.ownerId, ownerId)));
+}

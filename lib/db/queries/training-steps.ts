@@ -2,7 +2,7 @@
 // markTrainingStepDone | markTrainingStepFailed. Claiming is one UPDATE … RETURNING over a row
 // locked with SKIP LOCKED, so with several app instances on one PostgreSQL each step runs exactly
 // once; and a policy's steps run one at a time, oldest first, because its optimizer state is serial.
-import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
 import { correction, policy, type TrainingStep, trainingStep, user } from "../schema";
 
@@ -189,4 +189,43 @@ export async function listAllTrainingSteps({ db, limit = 10_000 }: { db?: Db; li
     .orderBy(desc(trainingStep.queueSeq))
     .limit(limit);
   return rows.map((r) => ({ ...r.step, userEmail: r.userEmail }));
+}
+
+/** The owner's newest `limit` steps, returned oldest first (the dashboard's first page). */
+export async function listLatestStepsForOwner({ db, ownerId, limit }: { db?: Db; ownerId: string; limit: number }): Promise<TrainingStep[]> {
+  const d = await resolveDb(db);
+  const rows = await d.select().from(trainingStep).where(eq(trainingStep.ownerId, ownerId)).orderBy(desc(trainingStep.queueSeq)).limit(limit);
+  return rows.reverse();
+}
+
+/** The owner's steps with queue position ≥ `fromSeq`, oldest first: keyset paging for the export, change detection for the stream. */
+export async function listStepsForOwnerFromSeq({ db, ownerId, fromSeq, limit }: { db?: Db; ownerId: string; fromSeq: number; limit: number }): Promise<TrainingStep[]> {
+  const d = await resolveDb(db);
+  return d
+    .select()
+    .from(trainingStep)
+    .where(and(eq(trainingStep.ownerId, ownerId), gte(trainingStep.queueSeq, fromSeq)))
+    .orderBy(asc(trainingStep.queueSeq))
+    .limit(limit);
+}
+
+/** Every metric key any of the owner's steps logged, sorted (the export's columns). */
+export async function listMetricKeysForOwner({ db, ownerId }: { db?: Db; ownerId: string }): Promise<string[]> {
+  const d = await resolveDb(db);
+  const rows = await d
+    .selectDistinct({ key: sql<string>`jsonb_object_keys(${trainingStep.metrics})` })
+    .from(trainingStep)
+    .where(and(eq(trainingStep.ownerId, ownerId), sql`jsonb_typeof(${trainingStep.metrics}) = 'object'`));
+  return rows.map((r) => r.key).sort();
+}
+
+/** Whether the policy has a step queued or running (its weights are about to change). */
+export async function hasPendingTrainingStep({ db, policyId }: { db?: Db; policyId: string }): Promise<boolean> {
+  const d = await resolveDb(db);
+  const [pending] = await d
+    .select({ id: trainingStep.id })
+    .from(trainingStep)
+    .where(and(eq(trainingStep.policyId, policyId), inArray(trainingStep.status, ["queued", "running"])))
+    .limit(1);
+  return pending !== undefined;
 }

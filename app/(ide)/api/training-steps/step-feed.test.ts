@@ -7,7 +7,7 @@ import { getOrCreatePolicy } from "@/lib/db/queries/policies";
 import { claimNextQueued, enqueueTrainingStep, markTrainingStepDone } from "@/lib/db/queries/training-steps";
 import { createWorkspace } from "@/lib/db/queries/workspaces";
 import { forEachDriver, makeUser } from "@/lib/db/test-db";
-import { listLatestStepsForOwner, listMetricKeysForOwner } from "./queries";
+import { listLatestStepsForOwner, listMetricKeysForOwner } from "@/lib/db/queries/training-steps";
 import { watchOwnerSteps } from "./step-feed";
 
 forEachDriver("training-step feed", (db) => {

@@ -11,7 +11,8 @@ import { type EventListener, subscribeAll } from "@/lib/agent/events";
 import type { StepView } from "@/lib/charts/series";
 import type { Db } from "@/lib/db/client";
 import type { TrainingStep } from "@/lib/db/schema";
-import { listLatestStepsForOwner, listStepsForOwnerFromSeq, toStepView } from "./queries";
+import { listLatestStepsForOwner, listStepsForOwnerFromSeq } from "@/lib/db/queries/training-steps";
+import { toStepView } from "./step-view";
 
 /** Fallback re-check period: slow enough to cost nothing, fast enough for a human watching. */
 export const RECHECK_INTERVAL_MS = 5_000;

@@ -6,7 +6,7 @@
  */
 import { stepCsvHeader, stepCsvRow, stepJsonRecord } from "@/lib/charts/csv";
 import type { Db } from "@/lib/db/client";
-import { listMetricKeysForOwner, listStepsForOwnerFromSeq } from "../queries";
+import { listMetricKeysForOwner, listStepsForOwnerFromSeq } from "@/lib/db/queries/training-steps";
 
 export type ExportFormat = "csv" | "json";
 
