@@ -110,6 +110,11 @@ export interface TrainingClient {
   saveState(name: string): Promise<string>;
   /** Restores LoRA weights and, unless `weightsOnly`, the optimizer state and step count. */
   loadState(path: string, options?: { weightsOnly?: boolean }): Promise<void>;
+  /**
+   * Frees what the client holds in memory (adapter, optimizer state, sampler snapshots); later
+   * calls on it and on its samplers fail. Backends whose memory lives elsewhere may omit it.
+   */
+  release?(): Promise<void>;
 }
 
 /**

@@ -231,4 +231,22 @@ describe("a Tinker client against the protocol server", () => {
     expect(sleeps.every((ms) => ms === 1000)).toBe(true);
     expect(bodies("/api/v1/asample").slice(1).every((body) => body.seq_id === 1)).toBe(true);
   });
+
+  it("unload_model waits for the model's running work, refuses what waits behind a gap, and frees the client", async () => {
+    const backend = new BigramBackend();
+    const released: string[] = [];
+    const create = backend.createTrainingClient.bind(backend);
+    backend.createTrainingClient = async (options) => Object.assign(await create(options), { release: async () => void released.push("released") });
+    const { url } = await serve({}, backend);
+    const post = async (path: string, body: object) =>
+      (await fetch(`${url}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
+    const { session_id } = await post("/api/v1/create_session", { tags: [], user_metadata: {}, sdk_version: "t", type: "create_session" });
+    const created = await post("/api/v1/create_model", { session_id, model_seq_id: 0, base_model: BIGRAM_MODEL, lora_config: { rank: 2 } });
+    await post("/api/v1/retrieve_future", { request_id: created.request_id });
+    const waiting = await post("/api/v1/optim_step", { model_id: created.model_id, seq_id: 2, adam_params: { learning_rate: 0.05 } });
+    const unload = await post("/api/v1/unload_model", { model_id: created.model_id });
+    expect(await post("/api/v1/retrieve_future", { request_id: unload.request_id })).toEqual({ type: "unload_model", model_id: created.model_id });
+    expect(released).toEqual(["released"]);
+    expect(JSON.stringify(await post("/api/v1/retrieve_future", { request_id: waiting.request_id }))).toMatch(/unloaded/);
+  });
 });

@@ -45,4 +45,21 @@ describe("server futures and seq_id queues", () => {
     await expect(failed).rejects.toThrow("boom");
     expect(await next).toBe("ok");
   });
+
+  it("a closed queue lets running work finish, fails what waits for a missing id, and refuses new work", async () => {
+    const queue = new SeqQueue(1);
+    let finish: (v: string) => void = () => {};
+    const running = queue.submit(1, () => new Promise<string>((r) => (finish = r)));
+    const stranded = queue.submit(3, async () => "never").catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 5));
+    let closed = false;
+    const closing = queue.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(closed).toBe(false);
+    finish("done");
+    await closing;
+    expect(await running).toBe("done");
+    expect(String(await stranded)).toMatch(/unloaded/);
+    expect(() => queue.submit(2, async () => "late")).toThrow(/unloaded/);
+  });
 });

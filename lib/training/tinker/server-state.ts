@@ -81,7 +81,8 @@ const REMEMBERED_SEQ_IDS = 64;
 export class SeqQueue {
   private next: number;
   private running = false;
-  private readonly waiting = new Map<number, () => void>();
+  private readonly waiting = new Map<number, { start: () => void; cancel: (error: Error) => void }>();
+  private closed = false;
   private readonly outcomes = new Map<number, Promise<unknown>>();
 
   constructor(firstSeqId: number) {
@@ -100,11 +101,12 @@ export class SeqQueue {
   submit<T>(seqId: number, work: () => Promise<T>): Promise<T> {
     const seen = this.outcomes.get(seqId);
     if (seen) return seen as Promise<T>;
+    if (this.closed) throw new HttpError(404, "the model was unloaded");
     if (!Number.isInteger(seqId) || seqId < this.next) {
       throw new HttpError(409, `seq_id ${seqId} already ran and is no longer remembered (next expected: ${this.next})`);
     }
     const outcome = new Promise<T>((resolve, reject) => {
-      this.waiting.set(seqId, () => void Promise.resolve().then(work).then(resolve, reject));
+      this.waiting.set(seqId, { start: () => void Promise.resolve().then(work).then(resolve, reject), cancel: reject });
     });
     this.outcomes.set(seqId, outcome);
     this.pump();
@@ -113,16 +115,28 @@ export class SeqQueue {
 
   private pump(): void {
     if (this.running) return;
-    const start = this.waiting.get(this.next);
-    if (!start) return;
+    const entry = this.waiting.get(this.next);
+    if (!entry) return;
     this.waiting.delete(this.next);
     this.running = true;
     const seqId = this.next;
-    start();
+    entry.start();
     void this.outcomes.get(seqId)!.then(
       () => this.advance(),
       () => this.advance(),
     );
+  }
+
+  /**
+   * Stops the queue: work still waiting for an earlier seq_id fails, new work is refused, and the
+   * promise resolves once the work already running has finished (so the model can be freed).
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const { cancel } of this.waiting.values()) cancel(new HttpError(404, "the model was unloaded"));
+    this.waiting.clear();
+    const current = this.running ? this.outcomes.get(this.next) : undefined;
+    await current?.catch(() => undefined);
   }
 
   private advance(): void {

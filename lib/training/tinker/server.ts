@@ -153,9 +153,15 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
 
     "/api/v1/unload_model": (body) => {
       const { model_id } = schema.modelIdBody.parse(body);
-      requireModel(model_id);
+      const model = requireModel(model_id);
       models.delete(model_id);
-      return { request_id: futures.create(Promise.resolve({ type: "unload_model", model_id })), model_id };
+      // The future resolves once the model's running work has finished and its memory is freed.
+      const unloaded = model.queue.close().then(async () => {
+        const client = await model.client.catch(() => null);
+        await client?.release?.();
+        return { type: "unload_model", model_id };
+      });
+      return { request_id: futures.create(unloaded), model_id };
     },
 
     "/api/v1/forward_backward": (body) => {
