@@ -9,7 +9,7 @@ import { HABITS, HABIT_IDS, HabitSchedule, type HabitConfig } from "./habits";
 import type { FamilyId, HabitId } from "./plan";
 import { Rng } from "./prng";
 import type { Matcher, ScenarioFile } from "./scenarios";
-import { generateWorkspace } from "./workspace";
+import { generateWorkspace, type Workspace } from "./workspace";
 
 export const DETECTORS: Record<HabitId, Matcher> = {
   write_instead_of_edit: { tool: ["write"], args: { path: { existingFile: true } } },
@@ -22,6 +22,16 @@ export const HABIT_FAMILIES: Record<HabitId, FamilyId[]> = {
   write_instead_of_edit: ["read_edit", "edit_lines", "fix_failing_test"],
   edit_without_read: ["read_edit", "edit_lines", "rename_symbol"],
   wrong_test_command: ["run_tests", "fix_failing_test"],
+};
+
+/**
+ * Workspaces a habit's scenario draws from. A test command is a project's convention that nothing
+ * in a fresh conversation reveals before the first call, so its scenario stays within one
+ * convention, as one user's project does: Python projects that run `python3 -m unittest`, like
+ * the example workspace. Corrections about it are then about the projects it is measured on.
+ */
+export const HABIT_WORKSPACES: Partial<Record<HabitId, { accepts: (ws: Workspace) => boolean; note: string }>> = {
+  wrong_test_command: { accepts: (ws) => ws.language === "python", note: "in Python projects that run python3 -m unittest" },
 };
 
 const RIGHT_PATH: HabitConfig = {
@@ -41,7 +51,7 @@ export function buildDefaultScenarios(tasksPerHabit = 24): ScenarioFile {
         const seed = HELD_OUT_SEED_BASE + 1000 * (h + 1) + i;
         const family = HABIT_FAMILIES[id][tasks.length % HABIT_FAMILIES[id].length]!;
         const ws = generateWorkspace(seed);
-        if (!FAMILIES[family].applicable(ws)) continue;
+        if (!FAMILIES[family].applicable(ws) || HABIT_WORKSPACES[id]?.accepts(ws) === false) continue;
         // Planned along the right path, so every decision point of the task is reached and recorded.
         const ctx = { rng: rng.fork(String(seed)), schedule: new HabitSchedule(rng, RIGHT_PATH), config: RIGHT_PATH, mistakeRate: 0 };
         const { plan } = planEpisode(ctx, family, ws);
@@ -49,7 +59,8 @@ export function buildDefaultScenarios(tasksPerHabit = 24): ScenarioFile {
         if (!decision) throw new Error(`held-out task ${seed} (${family}) has no decision point for ${id}`);
         tasks.push({ seed, family, task: plan.task, values: decision.values });
       }
-      return { id, description: HABITS[id].description, detector: DETECTORS[id], corrections: HABITS[id].corrections, tasks };
+      const note = HABIT_WORKSPACES[id]?.note;
+      return { id, description: note ? `${HABITS[id].description}, ${note}` : HABITS[id].description, detector: DETECTORS[id], corrections: HABITS[id].corrections, tasks };
     }),
   };
 }

@@ -16,6 +16,12 @@ describe("benchmark scenarios", () => {
     expect(loaded.scenarios.map((s) => s.id)).toEqual(HABIT_IDS);
   });
 
+  it("measures the test-command habit within one convention, as one user's project has: Python projects running python3 -m unittest", async () => {
+    const scenario = (await loadScenarios(file)).scenarios.find((s) => s.id === "wrong_test_command")!;
+    expect(scenario.tasks.length).toBeGreaterThan(10);
+    for (const t of scenario.tasks) expect(t.values.command).toBe("python3 -m unittest");
+  });
+
   it("uses only held-out workspace seeds, disjoint from every training episode's", async () => {
     const loaded = await loadScenarios(file);
     const heldOut = new Set(loaded.scenarios.flatMap((s) => s.tasks.map((t) => t.seed)));
