@@ -139,6 +139,41 @@ describe("LoRA gradients agree with finite differences of the loss", () => {
     for (const n of names) for (let i = 0; i < a[n].length; i++) expect(Math.abs(a[n][i] - b[n][i])).toBeLessThan(1e-5);
   });
 
+  it("teacher rows from the first weighted position on give the loss and gradients of the full layout", () => {
+    const run = (loss: LossFnName, ds: Datum[]) => {
+      engine.zeroGrad("p");
+      const out = engine.forwardBackward("p", ds, loss, {});
+      const grads = engine.adapterTensors("p", "grad");
+      engine.zeroGrad("p");
+      return { out, grads };
+    };
+    const start = 2; // every datum weighs positions 0 and 1 at zero
+    const windowed = data.map((d) => {
+      const n = d.modelInput.length;
+      const K = d.lossFnInputs.teacherTopkIds!.length / n;
+      return {
+        modelInput: d.modelInput,
+        lossFnInputs: {
+          ...d.lossFnInputs,
+          teacherRowsStart: start,
+          teacherLogprobs: d.lossFnInputs.teacherLogprobs!.slice(start * V),
+          teacherTopkIds: d.lossFnInputs.teacherTopkIds!.slice(start * K),
+          teacherTopkLogprobs: d.lossFnInputs.teacherTopkLogprobs!.slice(start * K),
+        },
+      };
+    });
+    for (const loss of ["reverse_kl", "topk_reverse_kl"] as const) {
+      const full = run(loss, data);
+      const win = run(loss, windowed);
+      expect(win.out).toEqual(full.out);
+      expect(win.grads).toEqual(full.grads);
+      expect(full.grads[names[0]].some((g) => g !== 0)).toBe(true);
+    }
+    const outside = windowed.map((d) => ({ ...d, lossFnInputs: { ...d.lossFnInputs, teacherRowsStart: start + 1, teacherLogprobs: d.lossFnInputs.teacherLogprobs.slice(V) } }));
+    expect(() => engine.forwardBackward("p", outside, "reverse_kl", {})).toThrow("position 2 has weight 1.5 but teacherLogprobs covers only positions [3, 11)");
+    engine.zeroGrad("p");
+  });
+
   it("gradients are not all zero for any loss (the checks above are not vacuous)", () => {
     for (const [loss, cfg] of [...cases, ["cispo", {}] as [LossFnName, LossFnConfig]]) {
       const { analytic } = directional(loss, cfg, names, 9);

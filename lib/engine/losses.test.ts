@@ -77,6 +77,67 @@ describe("loss definitions", () => {
     expect(out.loss).toBeCloseTo(ps[0] * Math.log(ps[0] / 0.75) + ps[1] * Math.log(ps[1] / 0.25), 5);
   });
 
+  it("teacher rows over a window of positions give the loss and gradients of the full layout with zero rows outside it", () => {
+    const { logp, probs } = rows(7);
+    const teacher = rows(8).logp;
+    const weights = [0, 0, 0.5, 1]; // weighted positions 2..3; the window starts at 1
+    const start = 1;
+    const K = 3;
+    const ids = new Int32Array(N * K);
+    const topLp = new Float32Array(N * K);
+    for (let t = start; t < N; t++) for (let s = 0; s < K; s++) {
+      ids[t * K + s] = (s * 2 + t) % V;
+      topLp[t * K + s] = -1 - s;
+    }
+    const windowed = (inputs: LossFnInputs): LossFnInputs => ({
+      ...inputs,
+      teacherRowsStart: start,
+      teacherLogprobs: inputs.teacherLogprobs?.slice(start * V), // rows for positions 1..3
+      teacherTopkIds: inputs.teacherTopkIds?.slice(start * K),
+      teacherTopkLogprobs: inputs.teacherTopkLogprobs?.slice(start * K),
+    });
+    const zeroed = Float32Array.from(teacher).fill(0, 0, start * V);
+    const cases: Array<["reverse_kl" | "topk_reverse_kl", LossFnInputs]> = [
+      ["reverse_kl", { targetTokens: targets, weights, teacherLogprobs: zeroed }],
+      ["topk_reverse_kl", { targetTokens: targets, weights, teacherTopkIds: ids, teacherTopkLogprobs: topLp }],
+    ];
+    for (const [name, inputs] of cases) {
+      const fullGrad = Float32Array.from(probs);
+      const windowGrad = Float32Array.from(probs);
+      const full = datumLoss(name, {}, inputs, logp, fullGrad, N, V, true);
+      const win = datumLoss(name, {}, windowed(inputs), logp, windowGrad, N, V, true);
+      expect(win).toEqual(full);
+      expect(windowGrad.subarray(0, full.rows.length * V)).toEqual(fullGrad.subarray(0, full.rows.length * V));
+      expect(full.loss).toBeGreaterThan(0);
+    }
+    // R may stop short of the last position when no weight lies beyond it.
+    const short = datumLoss("reverse_kl", {}, { targetTokens: targets, weights: [0, 1, 0, 0], teacherLogprobs: teacher.slice(V, 2 * V), teacherRowsStart: 1 }, logp, Float32Array.from(probs), N, V, false);
+    expect(short.loss).toBeCloseTo(datumLoss("reverse_kl", {}, { targetTokens: targets, weights: [0, 1, 0, 0], teacherLogprobs: teacher }, logp, Float32Array.from(probs), N, V, false).loss, 10);
+  });
+
+  it("a weighted position outside the teacher rows' window is refused, naming the position", () => {
+    const { logp, probs } = rows(9);
+    const teacher = rows(10).logp;
+    const run = (inputs: Partial<LossFnInputs>, name: "reverse_kl" | "topk_reverse_kl" = "reverse_kl") =>
+      () => datumLoss(name, {}, { targetTokens: targets, weights: [0, 1, 1, 1], ...inputs }, logp, Float32Array.from(probs), N, V, false);
+    expect(run({ teacherRowsStart: 2, teacherLogprobs: teacher.slice(2 * V) })).toThrow("position 1 has weight 1 but teacherLogprobs covers only positions [2, 4)");
+    expect(run({ teacherRowsStart: 1, teacherLogprobs: teacher.slice(V, 3 * V) })).toThrow("position 3 has weight 1 but teacherLogprobs covers only positions [1, 3)");
+    expect(run({ teacherRowsStart: 3, teacherTopkIds: new Int32Array(2), teacherTopkLogprobs: new Float32Array(2) }, "topk_reverse_kl")).toThrow(/position 1 has weight 1 but teacherTopkIds covers only positions \[3, 4\)/);
+  });
+
+  it("teacher rows of the wrong length or from a position outside the datum are refused", () => {
+    const { logp, probs } = rows(11);
+    const teacher = rows(12).logp;
+    const run = (inputs: Partial<LossFnInputs>, name: "reverse_kl" | "topk_reverse_kl" = "reverse_kl") =>
+      () => datumLoss(name, {}, { targetTokens: targets, weights: [0, 0, 1, 1], ...inputs }, logp, Float32Array.from(probs), N, V, false);
+    expect(run({ teacherLogprobs: teacher.slice(1) })).toThrow(`teacherLogprobs has ${N * V - 1} entries, not whole rows of ${V}`);
+    expect(run({ teacherRowsStart: 1, teacherLogprobs: teacher })).toThrow("teacherLogprobs has 4 rows from position 1, more than the 3 positions left of 4");
+    expect(run({ teacherRowsStart: 5, teacherLogprobs: teacher.slice(0, V) })).toThrow("teacherRowsStart 5 is not a position in [0, 4]");
+    expect(run({ teacherRowsStart: 0.5, teacherLogprobs: teacher.slice(0, V) })).toThrow(/teacherRowsStart 0.5/);
+    expect(run({ teacherRowsStart: 2, teacherTopkIds: new Int32Array(5), teacherTopkLogprobs: new Float32Array(5) }, "topk_reverse_kl")).toThrow("teacherTopkIds has 5 entries, not (2, k) for positions [2, 4)");
+    expect(run({ teacherRowsStart: 2, teacherTopkIds: new Int32Array(4), teacherTopkLogprobs: new Float32Array(6) }, "topk_reverse_kl")).toThrow("teacherTopkIds has 4 entries but teacherTopkLogprobs 6");
+  });
+
   it("inputs of the wrong length are rejected with the field's name", () => {
     const { logp, probs } = rows(6);
     expect(() => datumLoss("cross_entropy", {}, { targetTokens: targets, weights: [1, 1] }, logp, probs, N, V, false)).toThrow(/weights/);

@@ -9,6 +9,8 @@
  * topk_reverse_kl: the same restricted to the teacher's top-k ids S_t, both distributions
  *                  renormalised over S_t: p̃(i) = p(i) / Σ_{j∈S_t} p(j); Σ_t w_t Σ_{i∈S_t} p̃_s(i)(log p̃_s(i) − log p̃_t(i)).
  *                  Ids within a row must be distinct; tokens outside S_t get no gradient.
+ * Teacher rows (either kind) may cover only a window of positions from teacherRowsStart, e.g. the
+ * completion of a long prompt, as long as every weighted position lies in it.
  */
 import type { LossFnConfig, LossFnInputs, LossFnName } from "../training/types";
 
@@ -47,16 +49,53 @@ export function needsFullRows(name: LossFnName): boolean {
   }
 }
 
-/** Checks that every per-position input has N entries (N·V for teacher rows). */
+/**
+ * Checks that every per-position input has N entries and that teacher rows fit their window
+ * (see checkTeacherRows).
+ */
 export function checkLossInputs(inputs: LossFnInputs, N: number, V: number): void {
   if (inputs.targetTokens.length !== N) throw new Error(`targetTokens has ${inputs.targetTokens.length} entries for ${N} input positions`);
-  const check = (arr: ArrayLike<number> | undefined, label: string, per = 1): void => {
-    if (arr && arr.length !== N * per) throw new Error(`${label} has ${arr.length} entries, expected ${N * per}`);
+  const check = (arr: ArrayLike<number> | undefined, label: string): void => {
+    if (arr && arr.length !== N) throw new Error(`${label} has ${arr.length} entries, expected ${N}`);
   };
   check(inputs.weights, "weights");
   check(inputs.advantages, "advantages");
   check(inputs.logprobs, "logprobs");
-  check(inputs.teacherLogprobs, "teacherLogprobs", V);
+  checkTeacherRows(inputs, N, V);
+}
+
+/**
+ * Teacher rows cover positions [start, start + R) (start = teacherRowsStart, default 0): full rows
+ * (R, V) with R ≤ N − start; top-k rows run to the last position, (N − start, k), since their width
+ * k is read from their length. Every position with a non-zero weight must have its row.
+ */
+function checkTeacherRows(inputs: LossFnInputs, N: number, V: number): void {
+  const { teacherLogprobs: full, teacherTopkIds: ids, teacherTopkLogprobs: topLp } = inputs;
+  const start = inputs.teacherRowsStart ?? 0;
+  if (!Number.isInteger(start) || start < 0 || start > N) throw new Error(`teacherRowsStart ${start} is not a position in [0, ${N}]`);
+  const span = N - start;
+  const covered = (R: number, label: string): void => {
+    const w = inputs.weights;
+    if (!w) return;
+    for (let t = 0; t < N; t++) {
+      if (w[t] !== 0 && (t < start || t >= start + R)) {
+        throw new Error(`position ${t} has weight ${w[t]} but ${label} covers only positions [${start}, ${start + R})`);
+      }
+    }
+  };
+  if (full) {
+    if (full.length % V !== 0) throw new Error(`teacherLogprobs has ${full.length} entries, not whole rows of ${V}`);
+    const R = full.length / V;
+    if (R > span) throw new Error(`teacherLogprobs has ${R} rows from position ${start}, more than the ${span} positions left of ${N}`);
+    covered(R, "teacherLogprobs");
+  }
+  if (ids && topLp) {
+    if (topLp.length !== ids.length) throw new Error(`teacherTopkIds has ${ids.length} entries but teacherTopkLogprobs ${topLp.length}`);
+    if (span === 0 ? ids.length !== 0 : ids.length % span !== 0) {
+      throw new Error(`teacherTopkIds has ${ids.length} entries, not (${span}, k) for positions [${start}, ${N})`);
+    }
+    covered(span, "teacherTopkIds");
+  }
 }
 
 /**
@@ -151,26 +190,28 @@ function tokenLoss(name: "cross_entropy" | "importance_sampling" | "ppo" | "cisp
   return { loss, logprobs: lp, rows };
 }
 
-/** Full-vocabulary reverse KL against teacher log-softmax rows (N, V); dKL_t/dz_j = p_j (log p_j − log t_j − KL_t). */
+/** Full-vocabulary reverse KL against teacher log-softmax rows (R, V) from teacherRowsStart; dKL_t/dz_j = p_j (log p_j − log t_j − KL_t). */
 function fullKl(inputs: LossFnInputs, lp: number[], logp: Float32Array, probs: Float32Array, N: number, V: number, withGrad: boolean): DatumLoss {
   const w = need(inputs.weights, "weights", "reverse_kl");
   const teacher = need(inputs.teacherLogprobs, "teacherLogprobs", "reverse_kl");
+  const start = inputs.teacherRowsStart ?? 0;
   const rows: number[] = [];
   for (let t = 0; t < N; t++) if (w[t] !== 0) rows.push(t);
   let loss = 0;
   rows.forEach((t, i) => {
     const o = t * V;
+    const to = (t - start) * V; // checkLossInputs: every weighted position has its teacher row
     let kl = 0;
     for (let j = 0; j < V; j++) {
       const p = probs[o + j];
-      if (p > 0) kl += p * (logp[o + j] - teacher[o + j]);
+      if (p > 0) kl += p * (logp[o + j] - teacher[to + j]);
     }
     loss += w[t] * kl;
     if (!withGrad) return;
     const d = i * V;
     for (let j = 0; j < V; j++) {
       const p = probs[o + j];
-      probs[d + j] = p > 0 ? w[t] * p * (logp[o + j] - teacher[o + j] - kl) : 0;
+      probs[d + j] = p > 0 ? w[t] * p * (logp[o + j] - teacher[to + j] - kl) : 0;
     }
   });
   return { loss, logprobs: lp, rows: withGrad ? rows : [] };
@@ -181,15 +222,15 @@ function topkKl(inputs: LossFnInputs, lp: number[], logp: Float32Array, probs: F
   const w = need(inputs.weights, "weights", "topk_reverse_kl");
   const ids = need(inputs.teacherTopkIds, "teacherTopkIds", "topk_reverse_kl");
   const tlp = need(inputs.teacherTopkLogprobs, "teacherTopkLogprobs", "topk_reverse_kl");
-  if (ids.length % N !== 0 || tlp.length !== ids.length) throw new Error(`teacherTopkIds/teacherTopkLogprobs must both be (N, k) for N = ${N}`);
-  const K = ids.length / N;
+  const start = inputs.teacherRowsStart ?? 0;
+  const K = N > start ? ids.length / (N - start) : 0; // checkLossInputs: (N − start, k)
   const rows: number[] = [];
   for (let t = 0; t < N; t++) if (w[t] !== 0) rows.push(t);
   const ls = new Float64Array(K);
   const lt = new Float64Array(K);
   let loss = 0;
   rows.forEach((t, i) => {
-    const o = t * K;
+    const o = (t - start) * K;
     for (let s = 0; s < K; s++) {
       const id = ids[o + s];
       if (!(id >= 0 && id < V)) throw new Error(`teacher top-k id ${id} at position ${t} is outside the vocabulary`);

@@ -46,11 +46,13 @@ describe("building datums", () => {
     expect(() => buildDatum({ promptTokens: [1], completionTokens: [2, 3], samplingLogprobs: [-1, -1], advantages: [0.1] })).toThrow(/advantages has 1 entries for 2 completion tokens/);
   });
 
-  it("teacher rows land on the completion positions and prompt rows stay zero", () => {
+  it("teacher rows land on the completion positions: row t is position P-1+t, the one predicting completion token t", () => {
     const V = 3;
     const rows = Float32Array.from([-1, -2, -3, -4, -5, -6]);
     const datum = buildDatum({ promptTokens: [0, 1, 2], completionTokens: [1, 2], samplingLogprobs: [-1, -1], teacherRows: { logprobs: rows, vocabSize: V } });
-    expect(Array.from(datum.lossFnInputs.teacherLogprobs!)).toEqual([0, 0, 0, 0, 0, 0, -1, -2, -3, -4, -5, -6]);
+    expect(datum.lossFnInputs.teacherRowsStart).toBe(2);
+    expect(Array.from(datum.lossFnInputs.teacherLogprobs!)).toEqual([-1, -2, -3, -4, -5, -6]);
     expect(datum.lossFnInputs.weights).toEqual([0, 0, 1, 1]);
+    expect(datum.lossFnInputs.targetTokens[2]).toBe(1);
   });
 });

@@ -2,7 +2,9 @@
  * Builds a training datum from a prompt and a sampled completion (design §3): with S = prompt ++
  * completion (n tokens), modelInput = S[0..n-2], targetTokens = S[1..n-1], and every per-position
  * array has n-1 entries; position P-1+t predicts completion token t, prompt positions carry zero
- * advantage and zero weight. Teacher distributions (for the KL losses) go on the same rows.
+ * advantage and zero weight. Teacher distributions (for the KL losses) cover only the completion's
+ * positions: T rows from teacherRowsStart = P-1, not N (a 1,500-token prompt would otherwise carry
+ * 1,500 zero rows of the whole vocabulary).
  */
 import type { Datum, LossFnInputs } from "@/lib/training/types";
 
@@ -15,9 +17,9 @@ export interface DatumInput {
   advantages?: number[];
   /** Per completion token (T): the weight of each position in the KL losses (default 1). */
   weights?: number[];
-  /** reverse_kl: the teacher's log-softmax rows over the completion, (T, V). */
+  /** reverse_kl: the teacher's log-softmax rows over the completion, (T, V); the datum holds this array, uncopied. */
   teacherRows?: { logprobs: Float32Array; vocabSize: number };
-  /** topk_reverse_kl: the teacher's top-k per completion position, (T, k). */
+  /** topk_reverse_kl: the teacher's top-k per completion position, (T, k); held uncopied, like teacherRows. */
   teacherTopk?: { ids: Int32Array; logprobs: Float32Array; k: number };
 }
 
@@ -50,27 +52,22 @@ export function buildDatum(input: DatumInput): Datum {
     weights: spread(input.weights ?? new Array<number>(T).fill(1)),
   };
   if (input.advantages) lossFnInputs.advantages = spread(input.advantages);
-  if (input.teacherRows) {
-    const V = input.teacherRows.vocabSize;
-    const rows = new Float32Array(N * V);
-    rows.set(input.teacherRows.logprobs, first * V);
-    lossFnInputs.teacherLogprobs = rows;
-  }
+  // Positions first..N-1 are exactly the completion's T, so the teacher's arrays are the rows as they are.
+  if (input.teacherRows || input.teacherTopk) lossFnInputs.teacherRowsStart = first;
+  if (input.teacherRows) lossFnInputs.teacherLogprobs = input.teacherRows.logprobs;
   if (input.teacherTopk) {
-    const { k } = input.teacherTopk;
-    const ids = new Int32Array(N * k);
-    const lps = new Float32Array(N * k);
-    ids.set(input.teacherTopk.ids, first * k);
-    lps.set(input.teacherTopk.logprobs, first * k);
-    lossFnInputs.teacherTopkIds = ids;
-    lossFnInputs.teacherTopkLogprobs = lps;
+    lossFnInputs.teacherTopkIds = input.teacherTopk.ids;
+    lossFnInputs.teacherTopkLogprobs = input.teacherTopk.logprobs;
   }
   const datum: Datum = { modelInput: sequence.slice(0, -1), lossFnInputs };
   assertDatumShape(datum);
   return datum;
 }
 
-/** Every per-position input has exactly one entry per model-input position. */
+/**
+ * Every per-position input has exactly one entry per model-input position; teacher arrays hold one
+ * row per position of the window [teacherRowsStart, N).
+ */
 export function assertDatumShape(datum: Datum): void {
   const N = datum.modelInput.length;
   const inputs = datum.lossFnInputs;
@@ -79,6 +76,11 @@ export function assertDatumShape(datum: Datum): void {
     if (arr !== undefined && arr.length !== N) throw new Error(`datum ${key} has ${arr.length} entries, modelInput has ${N}`);
   }
   const topk = inputs.teacherTopkIds;
-  if (topk && (topk.length % N !== 0 || inputs.teacherTopkLogprobs?.length !== topk.length)) throw new Error("teacher top-k arrays are not (N, k)");
-  if (inputs.teacherLogprobs && inputs.teacherLogprobs.length % N !== 0) throw new Error("teacher rows are not (N, V)");
+  const full = inputs.teacherLogprobs;
+  if (!topk && !full) return;
+  const start = inputs.teacherRowsStart ?? 0;
+  if (!Number.isInteger(start) || start < 0 || start >= N) throw new Error(`datum teacherRowsStart ${start} is not one of its ${N} positions`);
+  const R = N - start;
+  if (topk && (topk.length % R !== 0 || inputs.teacherTopkLogprobs?.length !== topk.length)) throw new Error(`teacher top-k arrays are not (${R}, k) from position ${start}`);
+  if (full && full.length % R !== 0) throw new Error(`teacher rows are not (${R}, V) from position ${start}`);
 }

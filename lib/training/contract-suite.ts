@@ -203,13 +203,25 @@ export function backendContract(name: string, target: () => ContractTarget): voi
       expect(expected).toBeGreaterThan(0);
       const full = await trainer.forwardBackward([{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherLogprobs: Float32Array.from(t) } }], "reverse_kl");
       closeTo([full.metrics["loss:sum"]], [expected], 1e-4);
+      // Rows for the weighted (completion) positions only, from teacherRowsStart, give the same loss.
+      const start = COMPLETION_START - 1;
+      const windowed = await trainer.forwardBackward([{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherRowsStart: start, teacherLogprobs: t.slice(start * V) } }], "reverse_kl");
+      closeTo([windowed.metrics["loss:sum"]], [expected], 1e-4);
+      await expect(
+        trainer.forwardBackward([{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherRowsStart: start + 1, teacherLogprobs: t.slice((start + 1) * V) } }], "reverse_kl"),
+      ).rejects.toThrow(`position ${start} has weight 1`);
       // Top-k over the whole vocabulary is the full KL; a smaller k still gives a finite loss.
       for (const k of [V, 8]) {
         const top = await teacher.topkLogprobs(SEQUENCE, positions, k);
         const out = await trainer.forwardBackward(
-          [{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherTopkIds: top.ids, teacherTopkLogprobs: top.logprobs } }],
+          [{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherTopkIds: top.ids.slice(), teacherTopkLogprobs: top.logprobs.slice() } }],
           "topk_reverse_kl",
         );
+        const win = await trainer.forwardBackward(
+          [{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherRowsStart: start, teacherTopkIds: top.ids.slice(start * k), teacherTopkLogprobs: top.logprobs.slice(start * k) } }],
+          "topk_reverse_kl",
+        );
+        closeTo([win.metrics["loss:sum"]], [out.metrics["loss:sum"]], 1e-6);
         if (k === V) closeTo([out.metrics["loss:sum"]], [expected], 1e-4);
         else expect(out.metrics["loss:sum"]).toBeGreaterThanOrEqual(0);
       }

@@ -32,13 +32,24 @@ export interface LossFnInputs {
   /** importance_sampling / ppo / cispo: per-position advantage (0 on prompt positions). */
   advantages?: number[];
   /**
-   * reverse_kl: teacher log-probabilities over the whole vocabulary, row-major (N, V); rows whose
-   * `weights` entry is 0 are ignored and may be zero-filled.
+   * reverse_kl: teacher log-probabilities over the whole vocabulary, row-major (R, V), one row per
+   * position from `teacherRowsStart`; rows whose `weights` entry is 0 are ignored and may be zero-filled.
    */
   teacherLogprobs?: Float32Array;
-  /** topk_reverse_kl: the teacher's top-k token ids and log-probs per position, row-major (N, k). */
+  /**
+   * topk_reverse_kl: the teacher's top-k token ids and log-probs per position, row-major (R, k)
+   * with R = N − teacherRowsStart: they run to the last position, since k is read from their length.
+   */
   teacherTopkIds?: Int32Array;
   teacherTopkLogprobs?: Float32Array;
+  /**
+   * The position of the first teacher row: teacher rows (teacherLogprobs (R, V), teacherTopkIds
+   * and teacherTopkLogprobs (R, k)) cover positions [teacherRowsStart, teacherRowsStart + R),
+   * R ≤ N − teacherRowsStart. Absent = 0, so rows over all N positions read as they always did.
+   * A position with non-zero weight outside the window is an error. Only the completion's
+   * positions carry weight, and full-vocabulary rows over a long prompt would cost N·V floats.
+   */
+  teacherRowsStart?: number;
 }
 
 /**

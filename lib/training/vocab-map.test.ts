@@ -50,6 +50,26 @@ describe("VocabMap", () => {
     expect(datum.modelInput).toEqual([151644, 42]);
   });
 
+  it("gathers windowed teacher rows (R rows from teacherRowsStart) into R compact rows and keeps the window", () => {
+    const rows = new Float32Array(QWEN3_ROWS).fill(-Infinity);
+    KEPT.forEach((id, c) => (rows[id] = -1 - c));
+    const datum: Datum = {
+      modelInput: [151644, 77091, 198],
+      lossFnInputs: { targetTokens: [77091, 198, IM_END], weights: [0, 0, 1], teacherRowsStart: 2, teacherLogprobs: rows, teacherTopkIds: Int32Array.from([IM_END, 42]), teacherTopkLogprobs: Float32Array.from([-0.1, -3]) },
+    };
+    expect(map.datumToModel(datum)).toEqual({
+      modelInput: [9, 7, 5],
+      lossFnInputs: {
+        targetTokens: [7, 5, 10],
+        weights: [0, 0, 1],
+        teacherRowsStart: 2,
+        teacherLogprobs: Float32Array.from(KEPT.map((_, c) => -1 - c)),
+        teacherTopkIds: Int32Array.from([10, 3]),
+        teacherTopkLogprobs: Float32Array.from([-0.1, -3]),
+      },
+    });
+  });
+
   it("hands rows out over Qwen3's width, with −∞ where the model has no token", () => {
     const inner = Float32Array.from(KEPT.map((_, c) => -1 - c));
     const out = map.rowsFromModel(inner, 1);
@@ -121,6 +141,32 @@ describe("the embedded backend over a trimmed-vocabulary model", () => {
       const expected = direct.forward(null, [map.datumToModel(datum)], "cross_entropy");
       expect(result.metrics["loss:sum"]).toBeCloseTo(expected.metrics["loss:sum"]!, 5);
       await expect(trainer.forwardBackward([{ ...datum, modelInput: [151644, 77091, 198, 7] }], "cross_entropy")).rejects.toThrow(/token 7 is outside/);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("trains reverse_kl on windowed teacher rows of Qwen3 width as the engine does on compact rows, and as on rows over every position", async () => {
+    const backend = createEmbeddedBackend({ models: {}, kernels: "js", statesDir: path.join(dir, "states-kl") });
+    try {
+      const sequence = [151644, 77091, 198, 42, IM_END, 5];
+      const P = 4;
+      const sampler = await backend.createSamplingClient({ baseModel: dir });
+      const positions = [P - 1, P]; // the completion's two rows
+      const teacher = await sampler.logSoftmaxRows([151644, 17, 198, 42, IM_END, 5], positions);
+      expect(teacher.length).toBe(2 * QWEN3_ROWS);
+      const N = sequence.length - 1;
+      const base = { modelInput: sequence.slice(0, -1), lossFnInputs: { targetTokens: sequence.slice(1), weights: [0, 0, 0, 1, 1] } };
+      const windowed = (): Datum => ({ ...base, lossFnInputs: { ...base.lossFnInputs, teacherRowsStart: P - 1, teacherLogprobs: Float32Array.from(teacher) } });
+      const spread = new Float32Array(N * QWEN3_ROWS);
+      spread.set(teacher, (P - 1) * QWEN3_ROWS);
+      const trainer = await backend.createTrainingClient({ baseModel: dir, rank: 2, seed: 0 });
+      const win = await trainer.forwardBackward([windowed()], "reverse_kl");
+      const full = await trainer.forwardBackward([{ ...base, lossFnInputs: { ...base.lossFnInputs, teacherLogprobs: spread } }], "reverse_kl");
+      const expected = direct.forward(null, [map.datumToModel(windowed())], "reverse_kl");
+      expect(win).toEqual(full);
+      expect(win.metrics["loss:sum"]).toBeGreaterThan(0);
+      expect(win.metrics["loss:sum"]).toBeCloseTo(expected.metrics["loss:sum"]!, 5);
     } finally {
       await backend.close();
     }

@@ -80,6 +80,7 @@ export class VocabMap implements TokenSpace {
     });
   }
 
+  /** Teacher rows keep their count and window (teacherRowsStart); only their width and ids change. */
   datumToModel(datum: Datum): Datum {
     const inputs = { ...datum.lossFnInputs, targetTokens: this.toModel(datum.lossFnInputs.targetTokens) };
     if (inputs.teacherTopkIds) inputs.teacherTopkIds = Int32Array.from(inputs.teacherTopkIds, (id) => this.compact(id));

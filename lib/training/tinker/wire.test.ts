@@ -26,6 +26,37 @@ describe("wire mapping", () => {
     expect(datumFromWire(wire)).toEqual({ modelInput: datum.modelInput, lossFnInputs: rest });
   });
 
+  it("the server reads windowed teacher rows and teacher_rows_start back into typed rows and their first position", () => {
+    const tensor = (data: number[], dtype: "int64" | "float32", shape: number[]) => ({ data, dtype, shape });
+    const wire = {
+      model_input: { chunks: [{ type: "encoded_text" as const, tokens: [10, 11, 12] }] },
+      loss_fn_inputs: {
+        target_tokens: tensor([11, 12, 13], "int64", [3]),
+        weights: tensor([0, 1, 1], "float32", [3]),
+        teacher_logprobs: tensor([-1, -2, -3, -4], "float32", [2, 2]),
+        teacher_topk_ids: tensor([5, 6], "int64", [2, 1]),
+        teacher_topk_logprobs: tensor([-0.5, -0.25], "float32", [2, 1]),
+        teacher_rows_start: tensor([1], "int64", []),
+      },
+    };
+    expect(datumFromWire(wire)).toEqual({
+      modelInput: [10, 11, 12],
+      lossFnInputs: {
+        targetTokens: [11, 12, 13],
+        weights: [0, 1, 1],
+        teacherLogprobs: Float32Array.from([-1, -2, -3, -4]),
+        teacherTopkIds: Int32Array.from([5, 6]),
+        teacherTopkLogprobs: Float32Array.from([-0.5, -0.25]),
+        teacherRowsStart: 1,
+      },
+    });
+    for (const bad of [[], [1, 2], [-1], [0.5]]) {
+      expect(() => datumFromWire({ ...wire, loss_fn_inputs: { ...wire.loss_fn_inputs, teacher_rows_start: tensor(bad, "int64", []) } })).toThrow(
+        /teacher_rows_start must hold one non-negative integer/,
+      );
+    }
+  });
+
   it("a missing or misaligned input names the datum and the key", () => {
     expect(() => datumToWire({ modelInput: [1, 2], lossFnInputs: { targetTokens: [2, 3] } }, "importance_sampling", 4)).toThrow(
       "datum 4: importance_sampling needs lossFnInputs.logprobs",

@@ -94,6 +94,7 @@ const WIRE_INPUT_NAMES = {
   teacherLogprobs: "teacher_logprobs",
   teacherTopkIds: "teacher_topk_ids",
   teacherTopkLogprobs: "teacher_topk_logprobs",
+  teacherRowsStart: "teacher_rows_start",
 } as const satisfies Record<keyof LossFnInputs, string>;
 
 export function camelToSnake(key: string): string {
@@ -158,7 +159,10 @@ export function datumToWire(datum: Datum, lossFn: TinkerLossFnName, index: numbe
   return { model_input: { chunks: [{ type: "encoded_text", tokens: Array.from(datum.modelInput) }] }, loss_fn_inputs: inputs };
 }
 
-/** Server side: every known input key back to our shape; typed arrays for the (N, V)/(N, k) ones. */
+/**
+ * Server side: every known input key back to our shape; typed arrays for the (R, V)/(R, k) teacher
+ * rows, and teacher_rows_start (their first position) as a one-element int64 tensor.
+ */
 export function datumFromWire(wire: WireDatum): Datum {
   const modelInput = wire.model_input.chunks.flatMap((chunk) => {
     if (chunk.type !== "encoded_text") throw new Error(`model_input chunk type "${chunk.type}" is not supported`);
@@ -175,12 +179,20 @@ export function datumFromWire(wire: WireDatum): Datum {
   const teacherLogprobs = read("teacher_logprobs");
   const teacherTopkIds = read("teacher_topk_ids");
   const teacherTopkLogprobs = read("teacher_topk_logprobs");
+  const teacherRowsStart = read("teacher_rows_start");
   if (weights) lossFnInputs.weights = weights;
   if (logprobs) lossFnInputs.logprobs = logprobs;
   if (advantages) lossFnInputs.advantages = advantages;
   if (teacherLogprobs) lossFnInputs.teacherLogprobs = Float32Array.from(teacherLogprobs);
   if (teacherTopkIds) lossFnInputs.teacherTopkIds = Int32Array.from(teacherTopkIds);
   if (teacherTopkLogprobs) lossFnInputs.teacherTopkLogprobs = Float32Array.from(teacherTopkLogprobs);
+  if (teacherRowsStart) {
+    const [start] = teacherRowsStart;
+    if (teacherRowsStart.length !== 1 || !Number.isInteger(start) || start! < 0) {
+      throw new Error(`loss_fn_inputs.teacher_rows_start must hold one non-negative integer, got [${teacherRowsStart.join(", ")}]`);
+    }
+    lossFnInputs.teacherRowsStart = start;
+  }
   return { modelInput, lossFnInputs };
 }
 
