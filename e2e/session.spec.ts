@@ -1,10 +1,12 @@
 /**
  * The session page without a model that answers sensibly: a conversation starts from its
  * workspace page, the page lays out files | conversation | training, "/c" asks before clearing,
- * "/metrics" and "/q" work, the decision keys never act while typing, and Bob cannot reach
+ * "/metrics" and "/q" work, the decision keys never act while typing, the agent's reply streams in
+ * as a draft that its stored message replaces, and Bob cannot reach
  * Alice's conversation by URL, SSE route, data route or server action (each refusal next to a
  * positive control, so a broken feature cannot pass as a refusal).
  */
+import { parseAgentEvents } from "@/lib/session/sse";
 import { expect, PASSWORD, test, type Persona } from "./fixtures";
 import { SessionPage } from "./pages/session-page";
 
@@ -78,6 +80,58 @@ test("keys never fire while typing; /metrics opens the metrics panel and /q retu
 
   await session.send("/q");
   await p.page.waitForURL(new RegExp(`/workspaces/${workspaceId}$`));
+});
+
+test("the agent's reply streams over SSE as deltas that join to its final text, drafted on the page until the stored reply takes its place", async ({ persona }) => {
+  const { p, session, conversationId } = await signedUpWithConversation(persona, "Frank");
+  // Greedy decoding, so the reply (and whether it is one message) is the same run to run.
+  await p.page.goto("/settings");
+  await p.page.getByTestId("setting-input-temperature").fill("0");
+  await p.page.getByTestId("settings-save").click();
+  await expect(p.page.getByTestId("settings-result")).toHaveText("Saved.");
+  await session.goto(conversationId);
+  await expect(session.composer).toBeVisible();
+  // Every draft the page renders, as the DOM changes: a poll could miss one that lasts a moment.
+  await p.page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { drafts: string[] }).drafts = seen;
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="streaming-text"]')?.textContent;
+      if (text != null && seen.at(-1) !== text) seen.push(text);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  // The conversation's stream from its start, read until the reply's final text.
+  const streamed = p.page.evaluate(async (url) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 90_000);
+    const reader = (await fetch(url, { signal: controller.signal })).body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!/event: tokens\ndata: [^\n]*"final":true/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    clearTimeout(timer);
+    controller.abort();
+    return text;
+  }, `/api/conversations/${conversationId}/events?after=0`);
+  await session.send("Create stats.py with a function `total_apples` that returns the sum of a and b.");
+
+  const tokens = parseAgentEvents(await streamed).filter((e) => e.type === "tokens").map((e) => e.payload as { text: string; final: boolean });
+  const final = tokens.at(-1)!;
+  expect(final.final).toBe(true);
+  expect(final.text).not.toBe("");
+  expect(tokens.slice(0, -1).every((t) => !t.final)).toBe(true);
+  expect(tokens.slice(0, -1).map((t) => t.text).join("")).toBe(final.text);
+
+  // The draft is shown, then the stored reply alone: the draft goes once the page holds its message.
+  const drafts = () => p.page.evaluate(() => (window as unknown as { drafts: string[] }).drafts);
+  await expect.poll(async () => (await drafts()).length, { timeout: 90_000 }).toBeGreaterThan(0);
+  await expect(p.page.getByTestId("assistant-message")).toHaveCount(1, { timeout: 90_000 });
+  await expect(p.page.getByTestId("streaming-message")).toHaveCount(0);
+  await expect(p.page.getByTestId("conversation-state")).toHaveText(/^(proposed|idle|failed)$/);
+  for (const draft of await drafts()) expect(final.text.startsWith(draft), draft).toBe(true);
 });
 
 test("Bob gets 404 for Alice's conversation page, its SSE and data routes and his actions on her ids; signed out is 401", async ({ persona, playwright, baseURL }) => {

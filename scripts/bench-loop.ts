@@ -2,8 +2,9 @@
  * `npm run bench:loop [-- --runs 10 --warmup 1]` times the correction loop in
  * process: the real Agent over an in-memory PGlite and the embedded model (a private copy of its
  * directory), on held-out workspaces. Each run starts a conversation, waits for a proposal, denies
- * it with a correction and times decide(deny) → the retried proposal's first token, with the
- * training step's parts and the retry's sampling split into prefill and decode. Prints JSON.
+ * it with a correction and times decide(deny) → the retried proposal's first token (its first
+ * streamed text) and → its whole text, with the training step's parts and the retry's sampling
+ * split into prefill and decode. Prints JSON.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -78,7 +79,7 @@ try {
       const correction = fillCorrection(scenario.corrections[i % scenario.corrections.length]!, task.values);
       const run = await timeDenial(agent, db, watch, { ...ref, policyId: conv.policyId! }, callId, correction, timeoutMs);
       const label = measured.length < warmup ? "warm-up" : `run ${measured.length - warmup + 1}`;
-      log(`${label}: ${round(run.denialToFirstToken)} s (training ${round(run.training)} s, sampling ${round(run.sampling)} s, prompt ${run.promptTokens} tokens, retry ${run.retryTokens} tokens, step ${run.stepStatus})`);
+      log(`${label}: ${round(run.denialToFirstToken)} s to the first token, ${round(run.denialToRetryComplete)} s to the whole retry (training ${round(run.training)} s, sampling ${round(run.sampling)} s to the first token, ${round(run.samplingComplete)} s to the last, prompt ${run.promptTokens} tokens, retry ${run.retryTokens} tokens, step ${run.stepStatus})`);
       measured.push(run);
     } finally {
       watch.close();
@@ -111,15 +112,17 @@ const report = {
   options: { runs: timed.length, warmup, temperature: Number(values.temperature), maxTokens: Number(values["max-tokens"]), learningRate: Number(values["learning-rate"]) },
   denialToFirstToken: summarise(timed.map((r) => r.denialToFirstToken)),
   goalReached: summarise(timed.map((r) => r.denialToFirstToken)).p50 <= 1.5,
+  denialToRetryComplete: summarise(timed.map((r) => r.denialToRetryComplete)),
   denialToProposal: summarise(timed.map((r) => r.denialToProposal)),
   parts: {
     decide: summarise(timed.map((r) => r.decide)),
     training: summarise(timed.map((r) => r.training)),
     ...Object.fromEntries(partKeys.map((k) => [k, summarise(timed.flatMap((r) => (r.parts[k] === undefined ? [] : [r.parts[k]!])))])),
     sampling: summarise(timed.map((r) => r.sampling)),
+    samplingComplete: summarise(timed.map((r) => r.samplingComplete)),
     prefill: summarise(prefill),
     // An estimate: the prefill is timed apart from the retry, so noise can exceed the short decode.
-    decode: summarise(timed.map((r, i) => Math.max(0, r.sampling - (prefill[i] ?? 0)))),
+    decode: summarise(timed.map((r, i) => Math.max(0, r.samplingComplete - (prefill[i] ?? 0)))),
   },
   promptTokens: summarise(timed.map((r) => r.promptTokens), 0),
   retryTokens: summarise(timed.map((r) => r.retryTokens), 0),

@@ -2,16 +2,18 @@
 /**
  * The conversation column: messages in order (episode dividers, the person's tasks and
  * corrections, the agent's text), each proposed call as a card under the message that proposed
- * it, the text being sampled, and a banner when the agent stopped and needs the person.
+ * it, the reply being sampled (a draft, with a caret while tokens still come, until its stored
+ * message takes its place), and a banner when the agent stopped and needs the person.
  */
 import { useEffect, useRef } from "react";
 import type { SessionDecision } from "@/lib/session/action-schemas";
+import type { Draft } from "@/lib/session/draft";
 import type { SessionData } from "@/lib/session/session-data";
 import { type Pending, ToolCard } from "./tool-card";
 
 export function Conversation({
   data,
-  streaming,
+  draft,
   busy,
   error,
   onDecide,
@@ -19,7 +21,7 @@ export function Conversation({
   onRetry,
 }: {
   data: SessionData;
-  streaming: string | null;
+  draft: Draft | null;
   busy: boolean;
   error: string | null;
   onDecide: (toolCallId: string, d: SessionDecision) => void;
@@ -32,7 +34,7 @@ export function Conversation({
 
   useEffect(() => {
     end.current?.scrollIntoView({ block: "end" });
-  }, [messages.length, toolCalls.length, streaming, awaiting?.kind]);
+  }, [messages.length, toolCalls.length, draft?.text, awaiting?.kind]);
 
   function pendingFor(id: string): Pending {
     if (awaiting?.kind === "decision" && awaiting.toolCall.id === id) return { kind: "decision", preview: data.preview?.toolCallId === id ? data.preview.preview : null };
@@ -92,13 +94,22 @@ export function Conversation({
             return null;
         }
       })}
-      {streaming !== null && (
-        <div className="my-2 whitespace-pre-wrap border-l-2 border-accent pl-2 text-fg/80" data-testid="streaming-message">
-          {streaming}
-          <span className="animate-pulse">▍</span>
+      {draft !== null && (
+        <div
+          className={`my-2 whitespace-pre-wrap border-l-2 pl-2 text-fg/80 ${draft.final ? "border-border" : "border-accent"}`}
+          data-testid="streaming-message"
+          data-final={draft.final}
+          aria-busy={!draft.final}
+        >
+          <span data-testid="streaming-text">{draft.text}</span>
+          {!draft.final && (
+            <span className="ml-0.5 animate-pulse text-accent" title="sampling…" data-testid="streaming-caret">
+              ▍
+            </span>
+          )}
         </div>
       )}
-      {(conversation.state === "sampling" || conversation.state === "training") && streaming === null && (
+      {(conversation.state === "sampling" || conversation.state === "training") && draft === null && (
         <p className="my-2 text-[12px] text-muted" data-testid="agent-working">
           {conversation.state === "training" ? "training on your correction…" : "thinking…"}
         </p>
@@ -111,7 +122,7 @@ export function Conversation({
           </button>
         </div>
       )}
-      {messages.every((m) => m.role === "system") && streaming === null && (
+      {messages.every((m) => m.role === "system") && draft === null && (
         <p className="my-4 text-center text-muted" data-testid="empty-conversation">
           Describe a task below. Each tool call the agent proposes waits for you: y approve · n deny with a correction · e edit.
         </p>

@@ -1,16 +1,17 @@
 "use client";
 /**
  * The session page: files | conversation | training, dense and keyboard-first. It renders what
- * the server read, then follows the conversation's SSE stream: sampled tokens appear as they
- * come, training_step events move the step status at once, tool results refresh the file tree
- * and the open file, and every event that changes rows reads the page's data again (coalesced),
- * so what is shown is always what is stored.
+ * the server read, then follows the conversation's SSE stream: the reply being sampled grows as
+ * its tokens come (a draft, until the stored message replaces it), training_step events move the
+ * step status at once, tool results refresh the file tree and the open file, and every event that
+ * changes rows reads the page's data again (coalesced), so what is shown is always what is stored.
  */
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { decide, resumeConversation, sendMessage, submitFailureCorrection } from "@/app/(ide)/conversations/actions";
 import type { StepView } from "@/lib/charts/series";
 import type { SessionDecision } from "@/lib/session/action-schemas";
+import { type Draft, draftAfterEvent, draftBeside } from "@/lib/session/draft";
 import type { SessionData } from "@/lib/session/session-data";
 import type { TreeEntry } from "@/lib/workspaces/tree";
 import { ClearDialog, type Command, Composer } from "./composer";
@@ -38,11 +39,11 @@ function messageOf(res: Failure): string {
   }
 }
 
-export function SessionClient({ initial, tree }: { initial: SessionData; tree: TreeEntry[] }) {
+export function SessionClient({ initial, initialDraft, tree }: { initial: SessionData; initialDraft: Draft | null; tree: TreeEntry[] }) {
   const router = useRouter();
   const conversationId = initial.view.conversation.id;
   const [data, setData] = useState(initial);
-  const [streaming, setStreaming] = useState<string | null>(null);
+  const [draft, setDraft] = useState<Draft | null>(initialDraft);
   const [liveSteps, setLiveSteps] = useState<Record<string, Partial<StepState>>>({});
   const [filesVersion, setFilesVersion] = useState(0);
   const [openFile, setOpenFile] = useState<string | null>(null);
@@ -66,7 +67,11 @@ export function SessionClient({ initial, tree }: { initial: SessionData; tree: T
       r.running = true;
       try {
         const res = await fetch(`/api/conversations/${conversationId}`, { cache: "no-store" });
-        if (res.ok) setData((await res.json()) as SessionData);
+        if (res.ok) {
+          const next = (await res.json()) as SessionData;
+          setData(next);
+          setDraft((d) => draftBeside(d, next.view.messages));
+        }
       } finally {
         r.running = false;
         if (r.again) {
@@ -78,12 +83,10 @@ export function SessionClient({ initial, tree }: { initial: SessionData; tree: T
   }, [conversationId]);
 
   useConversationEvents(conversationId, initial.view.lastEventId, (e: LiveEvent) => {
+    setDraft((d) => draftAfterEvent(d, e));
     switch (e.type) {
-      case "tokens": {
-        const text = typeof e.payload.text === "string" ? e.payload.text : "";
-        setStreaming((prev) => (e.payload.final ? text : (prev ?? "") + text));
+      case "tokens":
         return;
-      }
       case "training_step": {
         const id = String(e.payload.trainingStepId ?? "");
         if (id) setLiveSteps((prev) => ({ ...prev, [id]: { ...prev[id], id, status: String(e.payload.status), step: (e.payload.step as number | null) ?? null, lossFn: String(e.payload.lossFn ?? ""), error: (e.payload.error as string | null) ?? null } }));
@@ -95,9 +98,6 @@ export function SessionClient({ initial, tree }: { initial: SessionData; tree: T
         refetch();
         return;
       case "message":
-        if (e.payload.role === "assistant") setStreaming(null);
-        refetch();
-        return;
       case "proposal":
       case "decision":
       case "tool_started":
@@ -213,7 +213,7 @@ export function SessionClient({ initial, tree }: { initial: SessionData; tree: T
         <main className="flex min-w-0 flex-1 flex-col" data-testid="conversation">
           <Conversation
             data={data}
-            streaming={streaming}
+            draft={draftBeside(draft, data.view.messages)}
             busy={busy}
             error={decisionError}
             onDecide={onDecide}

@@ -304,6 +304,22 @@ forEachDriver("the agent loop", (db) => {
     expect(all.map((e) => e.type)).toEqual(expect.arrayContaining(["message", "tokens", "state"]));
   });
 
+  it("a reply streams as text deltas while it is sampled; they join to the final text, which comes last", async () => {
+    const t = await begin();
+    await say(t, TASKS.write);
+    const events = await eventsOf(t);
+    const tokens = events.filter((e) => e.type === "tokens");
+    const deltas = tokens.slice(0, -1);
+    const final = tokens.at(-1)!;
+    expect(deltas.length).toBeGreaterThanOrEqual(2);
+    expect(deltas.map((e) => e.payload.final)).toEqual(deltas.map(() => false));
+    expect(final.payload.final).toBe(true);
+    expect(deltas.map((e) => e.payload.text).join("")).toBe(final.payload.text);
+    expect(final.payload.text).toContain('"b.txt"');
+    const reply = events.findIndex((e) => e.type === "message" && e.payload.role === "assistant");
+    expect(events.indexOf(final)).toBeLessThan(reply);
+  });
+
   it("another user's conversation and tool call ids are not found, and malformed input is a bad request", async () => {
     const t = await begin();
     await say(t, TASKS.write);

@@ -5,7 +5,8 @@
  *               | several calls: a nudge (at most two), then failed | parse error: failed
  *   executing → run the approved call → observed (tool message) → training or sampling | failed
  * Each outcome (message, tool call, decision, next state) is written in one transaction before
- * anything acts on it; events follow the commit.
+ * anything acts on it; events follow the commit. Only the reply's text goes out earlier, as it is
+ * sampled: non-final "tokens" events, which show progress and decide nothing.
  */
 import { decideApproval } from "@/lib/agent/rules";
 import { toolResultText } from "@/lib/agent/tool-messages";
@@ -18,8 +19,10 @@ import { createToolCall, listToolCallsByConversation, updateToolCall } from "@/l
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
 import type { AllowRule, Conversation, Message as MessageRow, Policy } from "@/lib/db/schema";
 import { executeTool } from "@/lib/tools";
+import type { SampleResult } from "@/lib/training/types";
 import { buildPrompt, clipToolOutput, currentEpisode, inContext, toolOutputLimit } from "./context";
 import type { AgentCore } from "./core";
+import { TokenStream } from "./token-stream";
 import { afterStep, hasPendingSteps } from "./training";
 
 /** How many times the model is asked again for exactly one tool call before the turn stops. */
@@ -128,10 +131,21 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
   const prompt = buildPrompt({ rows, renderer, tools: core.deps.tools, budget });
   if (prompt.layout.elided > 0) await core.publish(conv, "context", { elided: prompt.layout.elided, promptTokens: prompt.tokens.length, window });
 
-  // 3. Sample with the policy's current weights.
+  // 3. Sample with the policy's current weights; the text streams out as non-final "tokens"
+  //    events, all published before the final one (a lost delta only delays the draft).
   const opened = await core.runtime.get(policy, config);
   const maxTokens = Math.min(config.maxTokens, window - prompt.tokens.length);
-  const result = await opened.sampler.sample(prompt.tokens, { maxTokens, temperature: config.temperature, stop: renderer.stopTokens });
+  const stream = new TokenStream({
+    decode: (ids) => renderer.tokenizer.decode(ids),
+    stopTokens: renderer.stopTokens,
+    publish: (text) => core.publish(conv, "tokens", { text, final: false }),
+  });
+  let result: SampleResult;
+  try {
+    result = await opened.sampler.sample(prompt.tokens, { maxTokens, temperature: config.temperature, stop: renderer.stopTokens }, stream);
+  } finally {
+    await stream.end();
+  }
   const seq = result.sequences[0]!;
   const parsed = renderer.parseCompletion(seq.tokens, seq.stopReason, { tools: core.deps.tools });
   const sampled = {

@@ -1,9 +1,11 @@
 /**
  * The correction loop's latency, measured on the real agent: a conversation on a held-out
  * workspace gets a proposal, the person denies it with a correction, and the clock runs from
- * `decide(deny)` to the retried proposal's first token (the agent publishes a reply's text in one
- * "tokens" event once sampling ends, so that event marks it), with the training step's own timings
- * (teacher scoring, forward_backward, optim, sampler refresh) read back from its stored metrics.
+ * `decide(deny)` to the retried proposal's first token, which is the retry's first "tokens" event
+ * (the agent streams a reply's text while sampling, the first delta as soon as its first token
+ * decodes to text), and on to the retry's whole text (its final "tokens" event), with the training
+ * step's own timings (teacher scoring, forward_backward, optim, sampler refresh) read back from
+ * its stored metrics.
  */
 import type { Agent } from "@/lib/agent/agent";
 import { subscribe, type AgentEvent } from "@/lib/agent/events";
@@ -47,14 +49,18 @@ export class EventWatch {
 const isState = (state: string) => (e: AgentEvent) => e.type === "state" && e.payload.state === state;
 
 export interface LoopRun {
-  /** decide(deny) → the retry's first token (its "tokens" event), seconds. */
+  /** decide(deny) → the retry's first token (its first "tokens" event), seconds. */
   denialToFirstToken: number;
+  /** decide(deny) → the retry's whole text (its final "tokens" event), seconds. */
+  denialToRetryComplete: number;
   /** The decide() call itself (the transaction, queueing the step). */
   decide: number;
   /** Queue → step done (as the conversation's events see it). */
   training: number;
-  /** The state "sampling" event after the step → the retry's "tokens" event. */
+  /** The state "sampling" event after the step → the retry's first "tokens" event. */
   sampling: number;
+  /** The state "sampling" event after the step → the retry's final "tokens" event. */
+  samplingComplete: number;
   /** decide(deny) → the retried call's "proposal" event (or the reply's end). */
   denialToProposal: number;
   parts: Record<string, number>;
@@ -95,8 +101,9 @@ export async function timeDenial(
     ? await watch.next((e) => e.type === "training_step" && e.payload.trainingStepId === stepId && (e.payload.status === "done" || e.payload.status === "failed"), t0, timeoutMs, "training step end")
     : null;
   const samplingStart = await watch.next(isState("sampling"), stepEnd?.at ?? t0, timeoutMs, "sampling state");
-  const tokens = await watch.next((e) => e.type === "tokens", samplingStart.at, timeoutMs, "retry tokens");
-  const settled = await watch.next((e) => e.type === "proposal" || isState("idle")(e) || isState("failed")(e), tokens.at, timeoutMs, "retry proposal");
+  const tokens = await watch.next((e) => e.type === "tokens", samplingStart.at, timeoutMs, "retry's first tokens");
+  const whole = await watch.next((e) => e.type === "tokens" && e.payload.final === true, samplingStart.at, timeoutMs, "retry's final tokens");
+  const settled = await watch.next((e) => e.type === "proposal" || isState("idle")(e) || isState("failed")(e), whole.at, timeoutMs, "retry proposal");
   await agent.idle();
   const steps = await listTrainingStepsByOwner({ db, ownerId: ref.ownerId, policyId: ref.policyId });
   const step = steps.find((s) => s.id === stepId);
@@ -106,9 +113,11 @@ export async function timeDenial(
   const s = (a: number, b: number) => (b - a) / 1000;
   return {
     denialToFirstToken: s(t0, tokens.at),
+    denialToRetryComplete: s(t0, whole.at),
     decide: s(t0, decided),
     training: stepEnd ? s(decided, stepEnd.at) : 0,
     sampling: s(samplingStart.at, tokens.at),
+    samplingComplete: s(samplingStart.at, whole.at),
     denialToProposal: s(t0, settled.at),
     parts,
     promptTokens: retry?.promptTokens?.length ?? 0,

@@ -1,8 +1,8 @@
 /**
  * The engine behind its worker thread: a training round trip (forwardBackward, optimStep, sample)
  * matches the same calls made in-thread, two adapters do not interfere, dropping an adapter
- * returns its memory, full-parameter training works through it, and errors come back as rejected
- * promises.
+ * returns its memory, full-parameter training works through it, a sample streams its tokens ahead
+ * of its result, and errors come back as rejected promises.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -107,6 +107,32 @@ describe("EngineClient (worker thread)", () => {
 
   it("a model directory that cannot be loaded fails start() with the reason", async () => {
     await expect(EngineClient.start({ model: { dir: "/nonexistent/model" }, kernels: "js" })).rejects.toThrow(/config\.json|no such file/i);
+  });
+
+  it("a sample's progress batches, joined, are its first sequence's tokens, and all arrive before it resolves", async () => {
+    const params = { maxTokens: 120, temperature: 1, seed: 6, numSamples: 2 };
+    const batches: number[][] = [];
+    let resolved = false;
+    const sampled = client.sample(null, seq.slice(0, 4), params, { onTokens: (tokens) => batches.push(resolved ? [-1] : tokens) });
+    void sampled.then(
+      () => (resolved = true),
+      () => {},
+    );
+    const result = await sampled;
+    expect(batches.flat()).toEqual(result.sequences[0]!.tokens);
+    // The first token is posted alone, at once; the rest come batched.
+    expect(batches[0]).toHaveLength(1);
+    expect(result).toEqual(await client.sample(null, seq.slice(0, 4), params));
+  });
+
+  it("an observer that throws fails its sample, and the worker goes on serving calls", async () => {
+    const failing = {
+      onTokens: () => {
+        throw new Error("observer broke");
+      },
+    };
+    await expect(client.sample(null, seq.slice(0, 4), { maxTokens: 5, temperature: 0 }, failing)).rejects.toThrow("observer broke");
+    expect((await client.sample(null, seq.slice(0, 4), { maxTokens: 5, temperature: 0 })).sequences[0]!.tokens).toHaveLength(5);
   });
 
   it("an error in the worker rejects that call only", async () => {

@@ -3,24 +3,39 @@
  * caller never blocks on a forward or backward pass. Calls queue in order (one runs at a time), so
  * the requests for one adapter run in the order they were made. Typed arrays inside arguments
  * (e.g. teacher log-prob rows) are transferred: the caller's copies become unusable after the call.
+ * `sample` may take an observer that sees the first sequence's tokens while they are sampled; every
+ * batch reaches it before the call resolves.
  */
 import type { Worker } from "node:worker_threads";
 import { startTsWorker } from "../worker-threads";
+import type { SampleObserver, SampleResult, SamplingParams } from "../training/types";
 import type { ModelConfig } from "./config";
 import { transferables, type EngineMethod, type EngineReply, type EngineRequest, type EngineWorkerData, type MethodArgs, type MethodResult } from "./protocol";
 
 export type { EngineWorkerData } from "./protocol";
 
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; observer?: SampleObserver };
+
 export class EngineClient {
   private seq = 0;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, Pending>();
   private closed = false;
 
   private constructor(private readonly worker: Worker, readonly config: ModelConfig, readonly kernelsName: string) {
     worker.on("message", (msg: EngineReply) => {
-      if (msg.type !== "result" && msg.type !== "error") return;
+      if (msg.type !== "result" && msg.type !== "error" && msg.type !== "progress") return;
       const p = this.pending.get(msg.seq);
       if (!p) return;
+      if (msg.type === "progress") {
+        try {
+          p.observer?.onTokens(msg.tokens);
+        } catch (e) {
+          // A throwing observer fails its call; the worker's later result for it is dropped.
+          this.pending.delete(msg.seq);
+          p.reject(e instanceof Error ? e : new Error(String(e)));
+        }
+        return;
+      }
       this.pending.delete(msg.seq);
       if (msg.type === "result") p.resolve(msg.value);
       else p.reject(new Error(msg.error));
@@ -58,11 +73,19 @@ export class EngineClient {
 
   /** Calls an Engine method in the worker (see engine.ts for what each does). */
   call<M extends EngineMethod>(method: M, ...args: MethodArgs<M>): Promise<MethodResult<M>> {
+    return this.post(method, args);
+  }
+
+  /** Samples in the worker; `observer` sees the first sequence's tokens in batches as they come. */
+  sample = (id: string | null, prompt: number[], params: SamplingParams, observer?: SampleObserver): Promise<SampleResult> =>
+    this.post("sample", [id, prompt, params], observer);
+
+  private post<M extends EngineMethod>(method: M, args: MethodArgs<M>, observer?: SampleObserver): Promise<MethodResult<M>> {
     if (this.closed) return Promise.reject(new Error("engine client is closed"));
     const seq = ++this.seq;
-    const req: EngineRequest = { seq, method, args };
+    const req: EngineRequest = { seq, method, args, ...(observer ? { progress: true } : {}) };
     return new Promise((resolve, reject) => {
-      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject, observer });
       this.worker.postMessage(req, transferables(args));
     });
   }
@@ -82,7 +105,6 @@ export class EngineClient {
   computeLogprobs = (...a: MethodArgs<"computeLogprobs">) => this.call("computeLogprobs", ...a);
   logSoftmaxRows = (...a: MethodArgs<"logSoftmaxRows">) => this.call("logSoftmaxRows", ...a);
   topkLogprobs = (...a: MethodArgs<"topkLogprobs">) => this.call("topkLogprobs", ...a);
-  sample = (...a: MethodArgs<"sample">) => this.call("sample", ...a);
   saveState = (...a: MethodArgs<"saveState">) => this.call("saveState", ...a);
   loadState = (...a: MethodArgs<"loadState">) => this.call("loadState", ...a);
   exportPeft = (...a: MethodArgs<"exportPeft">) => this.call("exportPeft", ...a);

@@ -233,7 +233,11 @@ export class Engine {
 
   // ---- sampling -------------------------------------------------------------------------------
 
-  sample(id: string | null, prompt: number[], params: SamplingParams): SampleResult {
+  /**
+   * Samples `numSamples` continuations of `prompt`. `onToken`, when given, sees each token of the
+   * first sequence as soon as it is chosen, before the next position is computed (streaming).
+   */
+  sample(id: string | null, prompt: number[], params: SamplingParams, onToken?: (token: number) => void): SampleResult {
     const lora = this.adapterOrNull(id);
     const V = this.config.vocabSize;
     if (prompt.length === 0) throw new Error("sampling needs a non-empty prompt");
@@ -267,6 +271,7 @@ export class Engine {
           const c = chooser.choose(row, 0, choice, rng);
           tokens.push(c.token);
           logprobs.push(c.logprob);
+          if (s === 0) onToken?.(c.token);
           if (stop.has(c.token)) {
             stopReason = "stop";
             break;

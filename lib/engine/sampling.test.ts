@@ -1,6 +1,7 @@
 /**
  * Sampling behaviour on a small random model with a LoRA adapter: seeds, temperature 0, top-k,
- * top-p, stop tokens, several samples per prompt, and returned log-probs that agree with scoring.
+ * top-p, stop tokens, several samples per prompt, returned log-probs that agree with scoring, and
+ * a token observer that sees the first sequence as it is sampled.
  */
 import { describe, expect, it } from "vitest";
 import { createJsKernels } from "./kernels/js-kernels";
@@ -90,6 +91,30 @@ describe("sampling", () => {
       expect(Array.from(top.logprobs.subarray(r * 5, r * 5 + 5))).toEqual(sorted.map((x) => Math.fround(x)));
       for (let j = 0; j < 5; j++) expect(rows[r * V + top.ids[r * 5 + j]]).toBe(top.logprobs[r * 5 + j]);
     });
+  });
+
+  it("a token observer sees exactly the first sequence's tokens, in order, and changes no sample", () => {
+    const cases = [
+      { maxTokens: 9, temperature: 0 },
+      { maxTokens: 9, temperature: 1, topP: 0.9, seed: 17, numSamples: 3 },
+      { maxTokens: 9, temperature: 0, stop: [argmaxContinuation(4)[3]] },
+    ];
+    for (const params of cases) {
+      const seen: number[] = [];
+      const watched = engine.sample("a", prompt, params, (token) => seen.push(token));
+      expect(watched).toEqual(engine.sample("a", prompt, params));
+      expect(seen).toEqual(watched.sequences[0].tokens);
+    }
+  });
+
+  it("the observer hears each token before the next one is computed", () => {
+    const seen: number[] = [];
+    const stopAfterThree = (token: number) => {
+      seen.push(token);
+      if (seen.length === 3) throw new Error("enough");
+    };
+    expect(() => engine.sample("a", prompt, { maxTokens: 9, temperature: 0 }, stopAfterThree)).toThrow("enough");
+    expect(seen).toEqual(argmaxContinuation(3));
   });
 
   it("a prompt plus maxTokens beyond the context window is refused", () => {

@@ -1,8 +1,9 @@
 /**
  * The session page's server side against a real Agent on the taught test model: the card's diff
  * is the real file against exactly what approving writes, an edited right side runs as the same
- * tool's arguments and leaves exactly the edited bytes, and a denial's training step reaches the
- * page's stream (replayed from conversation_event, encoded and parsed as the SSE route does).
+ * tool's arguments and leaves exactly the edited bytes, a denial's training step reaches the
+ * page's stream (replayed from conversation_event, encoded and parsed as the SSE route does), and
+ * a page opened while a reply is sampled continues its draft.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -14,10 +15,12 @@ import { REPLIES, TASKS, TEACH_SPEC, TEST_MODEL_NAME, TEST_SYSTEM_PROMPT } from 
 import { setUpUser } from "@/lib/agent/test-harness";
 import { taughtTestModel, type Taught } from "@/lib/agent/test-model";
 import { getRenderer } from "@/lib/chat";
+import { listEventsAfter } from "@/lib/db/queries/events";
 import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
 import { forEachDriver } from "@/lib/db/test-db";
 import { createEmbeddedBackend, type EmbeddedBackend } from "@/lib/training/embedded";
-import { loadSessionData, toolWhere } from "./session-data";
+import { type Draft, type DraftEvent, draftAfterEvent, draftBeside } from "./draft";
+import { loadDraft, loadSessionData, toolWhere } from "./session-data";
 import { parseAgentEvents, sse } from "./sse";
 import { argsForEditedText } from "./tool-preview";
 
@@ -99,6 +102,35 @@ forEachDriver("the session page's server side", (db) => {
     const data = await loadSessionData(agent, t.user.id, t.conv.id);
     expect(data.view.corrections[0]).toMatchObject({ kind: "denial", text: "Write good into b.txt instead.", toolCallId: t.call.id });
     expect(data.view.trainingSteps.find((s) => s.id === out.trainingStepId)?.metrics).toMatchObject({ sdpo_step: 1, sdpo_denied_count: 1 });
+  }, TEST_TIMEOUT_MS);
+
+  it("a page opened mid-reply gets the draft so far, and its stream from there ends in the stored reply, shown once", async () => {
+    const t = await proposedWrite();
+    const data = await loadSessionData(agent, t.user.id, t.conv.id);
+    expect(await loadDraft(agent, t.user.id, data.view)).toBeNull();
+    const events = await listEventsAfter({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
+    const tokens = events.filter((e) => e.type === "tokens");
+    const [firstDelta, final] = [tokens[0]!, tokens.at(-1)!];
+    expect(firstDelta.payload.final).toBe(false);
+    // The page as it was read right after the first delta: sampling, no reply stored yet.
+    const midReply = {
+      ...data.view,
+      conversation: { ...data.view.conversation, state: "sampling" },
+      messages: data.view.messages.filter((m) => m.role !== "assistant"),
+      lastEventId: firstDelta.id,
+    };
+    const draft = await loadDraft(agent, t.user.id, midReply);
+    expect(draft).toEqual({ text: firstDelta.payload.text, final: false, messageId: null });
+    let shown: Draft | null = draft;
+    const texts: string[] = [];
+    for (const e of parseAgentEvents(sse(events.filter((e) => e.id > firstDelta.id))) as DraftEvent[]) {
+      shown = draftAfterEvent(shown, e);
+      if (shown && !shown.final) texts.push(shown.text);
+    }
+    const reply = data.view.messages.find((m) => m.role === "assistant")!;
+    expect(shown).toEqual({ text: final.payload.text, final: true, messageId: reply.id });
+    expect(texts.every((text) => String(final.payload.text).startsWith(text))).toBe(true);
+    expect(draftBeside(shown, data.view.messages)).toBeNull();
   }, TEST_TIMEOUT_MS);
 
   it("another user's conversation is not found", async () => {

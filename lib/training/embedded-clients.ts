@@ -18,6 +18,7 @@ import type {
   ForwardBackwardResult,
   LossFnConfig,
   LossFnName,
+  SampleObserver,
   SampleResult,
   SamplingParams,
   TeacherOperations,
@@ -67,10 +68,12 @@ export class EmbeddedSamplingClient implements DistributionSamplingClient {
     private readonly ids: TokenSpace = SAME_IDS,
   ) {}
 
-  async sample(promptTokens: number[], params: SamplingParams): Promise<SampleResult> {
+  async sample(promptTokens: number[], params: SamplingParams, observer?: SampleObserver): Promise<SampleResult> {
     const prompt = this.ids.toModel(promptTokens);
     const modelParams = this.ids.samplingToModel(params);
-    return this.ids.sampleFromModel(await this.adapter.run((id) => this.engine.sample(id, prompt, modelParams)));
+    // The observer hears Qwen3 ids, like the result, whatever the model's own numbering.
+    const modelObserver = observer && { onTokens: (tokens: number[]) => observer.onTokens(this.ids.fromModel(tokens)) };
+    return this.ids.sampleFromModel(await this.adapter.run((id) => this.engine.sample(id, prompt, modelParams, modelObserver)));
   }
 
   async computeLogprobs(tokens: number[]): Promise<(number | null)[]> {

@@ -102,10 +102,20 @@ export interface SampleResult {
   sequences: SampledSequence[];
 }
 
+/**
+ * Sees a sample's tokens while it runs: the tokens of sequence 0 (the only one when numSamples is
+ * 1), in order, as ids of the same vocabulary as the result's. It may be called zero or more times
+ * and only before the sample resolves; backends that cannot stream (the Tinker HTTP API) call it
+ * never, and the caller uses the result.
+ */
+export interface SampleObserver {
+  onTokens(tokens: number[]): void;
+}
+
 export interface SamplingClient {
   /** The checkpoint path these weights came from, if they were saved under a name. */
   readonly modelPath: string | null;
-  sample(promptTokens: number[], params: SamplingParams): Promise<SampleResult>;
+  sample(promptTokens: number[], params: SamplingParams, observer?: SampleObserver): Promise<SampleResult>;
   /** log p(token i | tokens < i) for every position; entry 0 is null. */
   computeLogprobs(tokens: number[]): Promise<(number | null)[]>;
 }

@@ -45,6 +45,10 @@ export class TinkerSamplingClient implements SamplingClient {
     return new TinkerSamplingClient(session, created.sampling_session_id, options.modelPath ?? null, options.maxContextLength);
   }
 
+  /**
+   * Tinker's API answers a sample whole, so this takes no SampleObserver: one passed by a caller is
+   * never called, and the caller shows the result.
+   */
   async sample(promptTokens: number[], params: SamplingParams): Promise<SampleResult> {
     if (this.maxContextLength !== undefined && promptTokens.length + params.maxTokens > this.maxContextLength) {
       throw new Error(

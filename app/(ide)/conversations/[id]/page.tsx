@@ -4,7 +4,8 @@ import { SessionClient } from "@/components/session/session-client";
 import { requireUser } from "@/lib/auth/server";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
 import { getAgent } from "@/lib/agent";
-import { loadSessionData, type SessionData } from "@/lib/session/session-data";
+import type { Draft } from "@/lib/session/draft";
+import { loadDraft, loadSessionData, type SessionData } from "@/lib/session/session-data";
 import { listTree } from "@/lib/workspaces/tree";
 
 export const dynamic = "force-dynamic";
@@ -14,8 +15,11 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
   const user = await requireUser();
   const { id } = await params;
   let data: SessionData;
+  let draft: Draft | null;
   try {
-    data = await loadSessionData(await getAgent(), user.id, id);
+    const agent = await getAgent();
+    data = await loadSessionData(agent, user.id, id);
+    draft = await loadDraft(agent, user.id, data.view);
   } catch (err) {
     // Matched by shape: the agent may throw another bundle's AppError class.
     if (err && typeof err === "object" && ((err as { type?: string }).type === "not_found" || (err as { type?: string }).type === "bad_request")) notFound();
@@ -25,6 +29,6 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
   const present = ws ? await fs.stat(ws.path).then((s) => s.isDirectory(), () => false) : false;
   const tree = present && ws ? await listTree(ws.path) : { entries: [], truncated: false };
   // Through JSON, so the first render has the same shape as every later read of the API route.
-  return <SessionClient initial={JSON.parse(JSON.stringify(data)) as SessionData} tree={tree.entries} />;
+  return <SessionClient initial={JSON.parse(JSON.stringify(data)) as SessionData} initialDraft={draft} tree={tree.entries} />;
 }
 
