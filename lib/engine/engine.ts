@@ -15,6 +15,7 @@ import { FullTraining, saveHfModel, type SavedDtype } from "./full-training";
 import { ALL_TARGETS, cloneLoraWeights, createLora, emaLoraWeights, ensureGrads, freeLora, zeroGrads, type LoraAdapter, type TargetModule } from "./lora";
 import { allocActivations, forward, freeActivations, logits, type Activations, type RopeTables } from "./model";
 import { createKvCache, freeKvCache, type KvCache } from "./kv-cache";
+import { PrefixCache } from "./prefix-cache";
 import { logSoftmaxRows, ropeTables } from "./ops";
 import { Workspace } from "./workspace";
 import { datumPass } from "./loss-pass";
@@ -42,11 +43,14 @@ export class Engine {
   /** forward_backward's buffers, kept between calls (freed when an adapter is dropped). */
   readonly workspace: Workspace;
   private full: FullTraining | null = null;
+  /** The last scored or sampled sequence's keys and values; every weight change below invalidates it. */
+  readonly prefix: PrefixCache;
 
   constructor(readonly model: BaseModel, readonly kernels: Kernels) {
     this.config = model.config;
     this.rope = ropeTables(Math.min(this.config.maxPositionEmbeddings, 1 << 16), this.config.headDim, this.config.ropeTheta);
     this.workspace = new Workspace(kernels, this.config, this.rope);
+    this.prefix = new PrefixCache(this.config, kernels);
   }
 
   /**
@@ -74,6 +78,7 @@ export class Engine {
 
   createAdapter(id: string, options: CreateAdapterOptions): void {
     this.assertFree(id);
+    this.prefix.invalidate();
     const config = { rank: options.rank, alpha: options.alpha ?? 2 * options.rank, targetModules: options.targetModules ?? [...ALL_TARGETS] };
     this.adapters.set(id, createLora(this.config, config, options.seed ?? 0, this.kernels));
   }
@@ -81,15 +86,18 @@ export class Engine {
   /** A frozen snapshot of `sourceId`'s weights under `id` (no gradients or optimizer state). */
   snapshotAdapter(sourceId: string, id: string): void {
     this.assertFree(id);
+    this.prefix.invalidate();
     this.adapters.set(id, cloneLoraWeights(this.adapter(sourceId), this.kernels));
   }
 
   /** target ← target + rate · (source − target): an EMA teacher following its student. */
   emaUpdate(targetId: string, sourceId: string, rate: number): void {
+    this.prefix.invalidate();
     emaLoraWeights(this.adapter(targetId), this.adapter(sourceId), rate);
   }
 
   dropAdapter(id: string): void {
+    this.prefix.invalidate();
     const a = this.adapters.get(id);
     if (!a) return;
     freeLora(a, this.kernels);
@@ -114,6 +122,7 @@ export class Engine {
   }
 
   setAdapterTensors(id: string, tensors: Record<string, ArrayLike<number>>): void {
+    this.prefix.invalidate();
     for (const t of this.adapter(id).tensors) {
       const src = tensors[t.name];
       if (!src) continue;
@@ -136,6 +145,7 @@ export class Engine {
   }
 
   optimStep(id: string, params: AdamParams): { metrics: Record<string, number> } {
+    this.prefix.invalidate();
     const { gradNorm } = adamStep(this.adapter(id), params, this.kernels);
     return { metrics: { "optim/grad_norm": gradNorm, "optim/lr": params.learningRate, "optim/step": this.adapter(id).step } };
   }
@@ -150,7 +160,7 @@ export class Engine {
     for (const datum of datums) {
       const d = datumPass(this, lora, datum, lossFn, lossFnConfig, withGrad && lora ? { kind: "lora" } : { kind: "none" });
       lossSum += d.loss;
-      outputs.push({ logprobs: d.logprobs });
+      outputs.push({ logprobs: d.logprobs, entropies: d.entropies });
     }
     return { lossFnOutputs: outputs, metrics: { "loss:sum": lossSum } };
   }
@@ -212,22 +222,33 @@ export class Engine {
   private scoreRows(id: string | null, tokens: number[], positions: number[], visit: (row: number, pos: number, buf: Float32Array, off: number) => void): void {
     const V = this.config.vocabSize;
     for (const p of positions) if (!(p >= 0 && p < tokens.length)) throw new Error(`position ${p} is outside a sequence of ${tokens.length} tokens`);
-    if (tokens.length === 0) return;
-    const { acts, cache } = this.run(this.adapterOrNull(id), tokens, false, tokens.length);
+    if (tokens.length === 0 || positions.length === 0) return;
+    this.checkLength(tokens.length);
+    const lora = this.adapterOrNull(id);
+    // Rows come from hidden states, which are not cached: reuse keys and values only before the first row.
+    const first = positions.reduce((a, b) => Math.min(a, b), tokens.length);
+    const cache = this.prefix.take(id, tokens, tokens.length, first);
+    const pos0 = cache.length;
+    const T = tokens.length - pos0;
+    const acts = allocActivations(this.kernels, this.config, T, tokens.length, lora?.config.rank ?? 0, false, this.rope);
     // At most T rows per chunk: the gather buffer holds (T, C).
-    const chunk = Math.min(SCORE_CHUNK, tokens.length, Math.max(1, positions.length));
+    const chunk = Math.min(SCORE_CHUNK, T, positions.length);
     const buf = this.kernels.alloc(chunk * V); // (chunk, V)
+    let complete = false;
     try {
+      forward(this.kernels, this.model, lora, tokens.slice(pos0), cache, acts, this.rope);
       for (let start = 0; start < positions.length; start += chunk) {
         const rows = positions.slice(start, start + chunk);
-        logits(this.kernels, this.model, acts, tokens.length, rows, buf);
+        logits(this.kernels, this.model, acts, T, rows.map((p) => p - pos0), buf);
         logSoftmaxRows(buf, rows.length, V);
         rows.forEach((pos, i) => visit(start + i, pos, buf, i * V));
       }
+      complete = true;
     } finally {
       this.kernels.free(buf);
       freeActivations(this.kernels, acts);
-      freeKvCache(cache, this.kernels);
+      if (complete) this.prefix.keep(id, tokens, cache);
+      else freeKvCache(cache, this.kernels);
     }
   }
 
@@ -245,8 +266,10 @@ export class Engine {
     const capacity = prompt.length + maxTokens;
     this.checkLength(capacity);
     const rank = lora?.config.rank ?? 0;
-    const cache = createKvCache(this.config, capacity, this.kernels);
-    const prefill = allocActivations(this.kernels, this.config, prompt.length, prompt.length, rank, false, this.rope);
+    // The prompt's last position is computed afresh: its hidden state gives the first token's logits.
+    const cache = this.prefix.take(id, prompt, capacity, prompt.length - 1);
+    const pos0 = cache.length;
+    const prefill = allocActivations(this.kernels, this.config, prompt.length - pos0, prompt.length, rank, false, this.rope);
     const step = allocActivations(this.kernels, this.config, 1, capacity, rank, false, this.rope);
     const promptLogits = this.kernels.alloc(V); // (V)
     const row = this.kernels.alloc(V); // (V)
@@ -256,10 +279,11 @@ export class Engine {
     const choice = { temperature: params.temperature, topK: params.topK, topP: params.topP };
     const sequences: SampledSequence[] = [];
     const token = new Int32Array(1);
+    let complete = false;
     try {
-      // 1. Prefill once; every sample restarts from the prompt's cached keys/values.
-      forward(this.kernels, this.model, lora, prompt, cache, prefill, this.rope);
-      logits(this.kernels, this.model, prefill, prompt.length, [prompt.length - 1], promptLogits);
+      // 1. Prefill once (what the prefix cache lacks); every sample restarts from the prompt's keys/values.
+      forward(this.kernels, this.model, lora, prompt.slice(pos0), cache, prefill, this.rope);
+      logits(this.kernels, this.model, prefill, prompt.length - pos0, [prompt.length - 1 - pos0], promptLogits);
       for (let s = 0; s < (params.numSamples ?? 1); s++) {
         cache.length = prompt.length;
         row.set(promptLogits);
@@ -283,12 +307,15 @@ export class Engine {
         }
         sequences.push({ tokens, logprobs, stopReason });
       }
+      complete = true;
     } finally {
       this.kernels.free(promptLogits);
       this.kernels.free(row);
       freeActivations(this.kernels, prefill);
       freeActivations(this.kernels, step);
-      freeKvCache(cache, this.kernels);
+      // The cache holds the prompt and the last sequence up to its last token (never run through).
+      if (complete) this.prefix.keep(id, [...prompt, ...(sequences.at(-1)?.tokens ?? [])], cache);
+      else freeKvCache(cache, this.kernels);
     }
     return { sequences };
   }
@@ -308,6 +335,7 @@ export class Engine {
 
   /** One AdamW step over every base weight; zeroes their gradients. */
   fullOptimStep(params: AdamParams): { metrics: Record<string, number> } {
+    this.prefix.invalidate();
     return this.fullTraining().optimStep(params);
   }
 
@@ -322,6 +350,7 @@ export class Engine {
   }
 
   setBaseTensors(tensors: Record<string, ArrayLike<number>>): void {
+    this.prefix.invalidate();
     for (const [name, t] of Object.entries(namedBaseTensors(this.model))) {
       const src = tensors[name];
       if (!src) continue;
@@ -350,6 +379,7 @@ export class Engine {
 
   /** Restores a saved state into `id`, creating the adapter when it does not exist yet. */
   loadState(id: string, dir: string, options: { weightsOnly?: boolean } = {}): void {
+    this.prefix.invalidate();
     if (!this.adapters.has(id)) this.adapters.set(id, createLora(this.config, readLoraStateConfig(dir), 0, this.kernels));
     loadLoraState(this.adapter(id), dir, options.weightsOnly ?? false, this.kernels);
   }
@@ -360,11 +390,13 @@ export class Engine {
 
   importPeft(id: string, dir: string): void {
     this.assertFree(id);
+    this.prefix.invalidate();
     this.adapters.set(id, importPeft(this.config, dir, this.kernels));
   }
 
   /** Frees every adapter and the base weights; the engine is unusable afterwards. */
   dispose(): void {
+    this.prefix.invalidate();
     for (const id of [...this.adapters.keys()]) this.dropAdapter(id);
     this.dropFullTraining();
     freeBaseModel(this.model, this.kernels);
@@ -372,6 +404,8 @@ export class Engine {
 
   /** The adapter's tensors themselves, for code that drives model.ts directly (benchmarks). */
   loraAdapter(id: string): LoraAdapter {
+    // The caller may change the weights in place.
+    this.prefix.invalidate();
     return this.adapter(id);
   }
 

@@ -154,6 +154,7 @@ describe("full-parameter training", () => {
     const engine = randomEngine(kernels, tinyConfig(), 6, 0.3);
     const seq = randomTokens(10, tinyConfig().vocabSize, 8);
     const before = engine.computeLogprobs(null, seq);
+    engine.prefix.invalidate(); // the scored sequence's keys and values are not full training's
     const baseline = kernels.stats().liveBytes;
     engine.createFullTraining();
     engine.fullForwardBackward([sftDatum(9, tinyConfig().vocabSize, 8)], "cross_entropy");
@@ -163,6 +164,7 @@ describe("full-parameter training", () => {
     expect(engine.computeLogprobs(null, seq)).not.toEqual(before);
     engine.dropAdapter("a");
     engine.dropFullTraining();
+    engine.prefix.invalidate();
     expect(kernels.stats().liveBytes).toBe(baseline);
   });
 });

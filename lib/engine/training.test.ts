@@ -1,7 +1,8 @@
 /**
  * Training behaviour of the in-thread engine on a small random model: a fresh adapter is the base
  * model, Adam drives a loss down, gradients accumulate until optimStep, saved state resumes
- * exactly, snapshots stay frozen while EMA copies follow, and dropped adapters free their memory.
+ * exactly, snapshots stay frozen while EMA copies follow, and dropped adapters free their memory;
+ * every loss reports the learner's entropies at its weighted positions from the same pass.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -10,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import { createJsKernels } from "./kernels/js-kernels";
 import { countingKernels } from "./accounting";
 import { randomEngine, randomizeAdapter, randomTokens, tinyConfig } from "./testing";
-import type { AdamParams, Datum } from "../training/types";
+import { meanRowEntropy } from "@/lib/sdpo/metrics";
+import type { AdamParams, Datum, LossFnName } from "../training/types";
 
 const config = tinyConfig({ tieWordEmbeddings: true });
 const adam: AdamParams = { learningRate: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8 };
@@ -145,7 +147,7 @@ describe("training the LoRA adapter", () => {
     }
   });
 
-  it("dropping an adapter returns all of its memory, forward_backward's workspace included; sampling frees its buffers", () => {
+  it("dropping an adapter returns all of its memory, forward_backward's workspace included; sampling keeps only its keys and values, until the weights change", () => {
     const kernels = countingKernels(createJsKernels());
     const engine = randomEngine(kernels, config);
     const baseline = kernels.stats().liveBytes;
@@ -156,12 +158,77 @@ describe("training the LoRA adapter", () => {
     engine.optimStep("a", adam);
     const beforeSampling = kernels.stats().liveBytes;
     engine.sample("a", seq.slice(0, 5), { maxTokens: 4, temperature: 1, seed: 1 });
-    expect(kernels.stats().liveBytes).toBe(beforeSampling);
-    expect(kernels.stats().peakBytes).toBeGreaterThan(beforeSampling);
+    // The prefix cache keeps the 9 positions' keys and values (prompt 5 + 4 tokens), 4-byte floats.
+    const kvBytes = 2 * config.numLayers * 9 * config.numKvHeads * config.headDim * 4;
+    expect(kernels.stats().liveBytes).toBe(beforeSampling + kvBytes);
+    expect(kernels.stats().peakBytes).toBeGreaterThan(beforeSampling + kvBytes);
     engine.snapshotAdapter("a", "snap");
+    expect(kernels.stats().liveBytes).toBeGreaterThan(beforeSampling);
     engine.dropAdapter("snap");
     engine.dropAdapter("a");
     expect(kernels.stats().liveBytes).toBe(baseline);
     expect(engine.hasAdapter("a")).toBe(false);
+  });
+});
+
+describe("entropies from forward_backward", () => {
+  // A prompt of 10 positions and a completion of the rest; position 12 has weight but no advantage.
+  const P = 10;
+  const N = seq.length - 1;
+  const weights = Array.from({ length: N }, (_, t) => (t >= P - 1 ? 1 : 0));
+  const advantages = weights.map((w, t) => (t === 12 ? 0 : w * (t % 2 ? 0.5 : -1)));
+  const weighted = weights.flatMap((w, t) => (w ? [t] : []));
+
+  /** The entropy of engine.logSoftmaxRows at each position, as the SDPO metric computes it. */
+  function rowEntropies(engine: ReturnType<typeof randomEngine>, id: string | null): number[] {
+    const out = new Array<number>(N).fill(0);
+    for (const t of weighted) out[t] = meanRowEntropy(engine.logSoftmaxRows(id, seq, [t]), config.vocabSize);
+    return out;
+  }
+
+  function datumFor(lossFn: LossFnName, engine: ReturnType<typeof randomEngine>): Datum {
+    const targetTokens = seq.slice(1);
+    const logprobs = (engine.computeLogprobs(null, seq) as number[]).slice(1);
+    const teacher = engine.logSoftmaxRows(null, seq, weighted); // (T, V) from P − 1
+    const topk = engine.topkLogprobs(null, seq, weighted, 5);
+    switch (lossFn) {
+      case "cross_entropy":
+        return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens, weights } };
+      case "importance_sampling":
+      case "ppo":
+      case "cispo":
+        return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens, weights, logprobs, advantages } };
+      case "reverse_kl":
+        return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens, weights, teacherRowsStart: P - 1, teacherLogprobs: teacher } };
+      case "topk_reverse_kl":
+        return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens, weights, teacherRowsStart: P - 1, teacherTopkIds: topk.ids, teacherTopkLogprobs: topk.logprobs } };
+      default: {
+        const never: never = lossFn;
+        throw new Error(`unknown loss ${String(never)}`);
+      }
+    }
+  }
+
+  const losses: LossFnName[] = ["cross_entropy", "importance_sampling", "ppo", "cispo", "reverse_kl", "topk_reverse_kl"];
+  it.each(losses)("%s: the learner's entropy at every weighted position equals that of its log-softmax rows, 0 elsewhere; forward reports the same", (lossFn) => {
+    const engine = randomEngine(createJsKernels(), config);
+    engine.createAdapter("a", { rank: 4, seed: 3 });
+    randomizeAdapter(engine, "a", 9);
+    const expected = rowEntropies(engine, "a");
+    const datum = datumFor(lossFn, engine);
+    const trained = engine.forwardBackward("a", [datum], lossFn).lossFnOutputs[0]!.entropies!;
+    const scored = engine.forward("a", [datum], lossFn).lossFnOutputs[0]!.entropies!;
+    expect(trained).toHaveLength(N);
+    trained.forEach((h, t) => expect(h).toBeCloseTo(expected[t]!, 5));
+    expect(expected.filter((h) => h > 0.1)).toHaveLength(weighted.length);
+    expect(scored).toEqual(trained);
+  });
+
+  it("a policy-loss datum without weights reports entropies at its non-zero advantages", () => {
+    const engine = randomEngine(createJsKernels(), config);
+    const { weights: _unused, ...inputs } = datumFor("importance_sampling", engine).lossFnInputs;
+    const out = engine.forward(null, [{ modelInput: seq.slice(0, -1), lossFnInputs: inputs }], "importance_sampling").lossFnOutputs[0]!.entropies!;
+    const expected = rowEntropies(engine, null);
+    out.forEach((h, t) => expect(h).toBeCloseTo(advantages[t] ? expected[t]! : 0, 5));
   });
 });

@@ -2,13 +2,15 @@
  * One SDPO step on the fixture model (raw token ids): for every teacher mode and loss mode, a
  * denied completion becomes less likely under the student's context and the student moves toward
  * the teacher on it. The case is chosen so the premise holds: the teacher (the same weights with
- * the feedback tokens in context) finds the completion less likely than the student does.
+ * the feedback tokens in context) finds the completion less likely than the student does. The
+ * student's true entropy comes from the step's own forward_backward, not a second forward.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DistributionSamplingClient } from "@/lib/training/types";
+import type { DistributionSamplingClient, TrainingClient } from "@/lib/training/types";
 import { capabilitiesOf } from "./capabilities";
 import { sdpoConfig, type LossMode, type TeacherMode } from "./config";
 import { meanRowReverseKl } from "./metrics";
+import { scoreCompletion } from "./scoring";
 import { createTeacher } from "./teachers";
 import { startFixtureBackend, FIXTURE_VOCAB, type FixtureBackend } from "./testing";
 import { trainStep, type DenialExample } from "./train-step";
@@ -74,5 +76,54 @@ describe("one SDPO step on a denied completion", () => {
     expect(klAfter).toBeLessThan(klBefore);
     expect(outcome.metrics.sdpo_step).toBe(1);
     expect(outcome.metrics.sdpo_tokens).toBe(completion.tokens.length);
+  });
+});
+
+describe("the student's true entropy", () => {
+  /** Counts the student sampler's forward passes, calling through to the real ones. */
+  function countForwards(sampler: DistributionSamplingClient): { logSoftmaxRows: number; computeLogprobs: number; topkLogprobs: number } {
+    const calls = { logSoftmaxRows: 0, computeLogprobs: 0, topkLogprobs: 0 };
+    for (const name of Object.keys(calls) as Array<keyof typeof calls>) {
+      const real = (sampler[name] as (...args: unknown[]) => unknown).bind(sampler);
+      Object.assign(sampler, { [name]: (...args: unknown[]) => (calls[name]++, real(...args)) });
+    }
+    return calls;
+  }
+
+  const withoutEntropies = (trainer: TrainingClient): TrainingClient =>
+    Object.assign(Object.create(trainer) as TrainingClient, {
+      forwardBackward: async (...args: Parameters<TrainingClient["forwardBackward"]>) => {
+        const result = await trainer.forwardBackward(...args);
+        return { ...result, lossFnOutputs: result.lossFnOutputs.map(({ entropies: _dropped, ...rest }) => rest as typeof rest & { logprobs: number[] }) };
+      },
+    });
+
+  it.each(["token", "full_kl"] as const)("loss %s: comes from forward_backward, equal to scoring the student's rows before the step, with no forward of the student sampler", async (lossMode) => {
+    const config = sdpoConfig({ lossMode, learningRate: 5e-3 });
+    const trainer = await fx.trainer();
+    const student = (await trainer.saveWeightsForSampler()) as DistributionSamplingClient;
+    const teacher = await createTeacher({ mode: "student", trainer, student: await trainer.saveWeightsForSampler(), step: 0, emaTau: config.emaTau, refreshEvery: config.teacherRefreshEvery });
+    const before = await scoreCompletion(student, { contextTokens: PROMPT, completionTokens: completion.tokens, lossMode: "token", topK: 0, forceRows: true });
+    const calls = countForwards(student);
+    const denial: DenialExample = { promptTokens: PROMPT, completionTokens: completion.tokens, samplingLogprobs: completion.logprobs, teacherPromptTokens: [...PROMPT, ...feedback], hasSolution: false };
+    const outcome = await trainStep({ trainer, student, teacher, capabilities: capabilitiesOf(fx.backend), step: 0, baseline: { count: 0, mean: 0 }, vocabSize: FIXTURE_VOCAB }, { denials: [denial], rewards: [] }, config);
+    if (outcome.status !== "trained") throw new Error(`step not trained: ${outcome.reason}`);
+    expect(outcome.metrics["entropy/student_true"]).toBeCloseTo(before.entropy!, 5);
+    expect(outcome.metrics["entropy/teacher_true"]).toBeGreaterThan(0);
+    expect(calls).toEqual({ logSoftmaxRows: 0, computeLogprobs: 0, topkLogprobs: 0 });
+  });
+
+  it("a trainer whose outputs carry no entropies gets the same value from one scoring of the student's rows", async () => {
+    const config = sdpoConfig({ lossMode: "token", learningRate: 5e-3 });
+    const trainer = await fx.trainer();
+    const student = (await trainer.saveWeightsForSampler()) as DistributionSamplingClient;
+    const teacher = await createTeacher({ mode: "student", trainer, student: await trainer.saveWeightsForSampler(), step: 0, emaTau: config.emaTau, refreshEvery: config.teacherRefreshEvery });
+    const before = await scoreCompletion(student, { contextTokens: PROMPT, completionTokens: completion.tokens, lossMode: "token", topK: 0, forceRows: true });
+    const calls = countForwards(student);
+    const denial: DenialExample = { promptTokens: PROMPT, completionTokens: completion.tokens, samplingLogprobs: completion.logprobs, teacherPromptTokens: [...PROMPT, ...feedback], hasSolution: false };
+    const outcome = await trainStep({ trainer: withoutEntropies(trainer), student, teacher, capabilities: capabilitiesOf(fx.backend), step: 0, baseline: { count: 0, mean: 0 }, vocabSize: FIXTURE_VOCAB }, { denials: [denial], rewards: [] }, config);
+    if (outcome.status !== "trained") throw new Error(`step not trained: ${outcome.reason}`);
+    expect(outcome.metrics["entropy/student_true"]).toBeCloseTo(before.entropy!, 5);
+    expect(calls).toEqual({ logSoftmaxRows: 1, computeLogprobs: 0, topkLogprobs: 0 });
   });
 });

@@ -61,6 +61,26 @@ export type StepOutcome =
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
+const meanOf = (xs: Array<number | undefined>): number | undefined => (xs.every((x) => x !== undefined) && xs.length ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : undefined);
+
+/**
+ * Mean entropy over a completion's positions (P−1 … P+T−2, the rows scoreCompletion fetches) from a
+ * forward_backward output; undefined when the backend gave none or a position had no weight (and
+ * so no entropy).
+ */
+function completionEntropy(output: ForwardBackwardResult["lossFnOutputs"][number], datum: Datum, ex: SampledCompletion): number | undefined {
+  const entropies = output.entropies;
+  const weights = datum.lossFnInputs.weights;
+  if (!entropies || !weights) return undefined;
+  const first = ex.promptTokens.length - 1;
+  let sum = 0;
+  for (let t = 0; t < ex.completionTokens.length; t++) {
+    if (weights[first + t] === 0) return undefined;
+    sum += entropies[first + t]!;
+  }
+  return sum / ex.completionTokens.length;
+}
+
 export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPOConfig): Promise<StepOutcome> {
   const tStart = performance.now();
   const denials = config.enableSdpo ? batch.denials : [];
@@ -74,13 +94,10 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
     if (ex.samplingLogprobs.length !== ex.completionTokens.length) throw new Error("sampling log-probs and completion tokens differ in length");
   }
 
-  // 1. Teacher scoring (and the student's own distributions, for true entropies).
+  // 1. Teacher scoring. The student's true entropies come from its forward_backward (step 4).
   const tScore = performance.now();
   const scoreReq = (contextTokens: number[], ex: SampledCompletion) => ({ contextTokens, completionTokens: ex.completionTokens, lossMode: config.lossMode, topK: config.topK, vocabSize: ctx.vocabSize });
   const teacherScores: Scored[] = await Promise.all(denials.map((ex) => scoreCompletion(ctx.teacher.current(), scoreReq(ex.teacherPromptTokens, ex))));
-  const studentRows = await Promise.all(
-    denials.map((ex) => (teacherScores.some((s) => s.entropy !== undefined) ? scoreCompletion(ctx.student, { ...scoreReq(ex.promptTokens, ex), lossMode: "token", forceRows: true }) : null)),
-  );
   const teacherScoring = seconds(tScore);
 
   // 2. Advantages: SDPO credit, plus the RL advantage over the completion when it has a reward.
@@ -117,13 +134,7 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
   const teacherLp = teacherScores.flatMap((s) => s.logprobs);
   Object.assign(metrics, creditMetrics({ advantages: sdpoAdvantages.flat(), delta, klCoef: config.klCoef, gain, withSolution: denials.filter((d) => d.hasSolution).length, denials: denials.length }));
   Object.assign(metrics, nllMetrics(studentLp, teacherLp));
-  const meanOf = (xs: Array<number | undefined>) => (xs.every((x) => x !== undefined) && xs.length ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : undefined);
   const teacherTrue = meanOf(teacherScores.map((s) => s.entropy));
-  const studentTrue = meanOf(studentRows.map((s) => s?.entropy));
-  if (teacherTrue !== undefined && studentTrue !== undefined) {
-    metrics["entropy/teacher_true"] = teacherTrue;
-    metrics["entropy/student_true"] = studentTrue;
-  }
 
   // 3. Datums, with the IS ratio capped natively or by scaling advantages after scoring under the current weights.
   const tFb = performance.now();
@@ -166,6 +177,8 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
   };
   if (klDatums.length > 0) results.push(await ctx.trainer.forwardBackward(klDatums, lossFnFor(config.lossMode)));
   if (isDatums.length > 0) results.push(await ctx.trainer.forwardBackward(isDatums, "importance_sampling", isConfig));
+  // The denials are the first datums of the first forward_backward (KL datums, or in token mode the first IS datums).
+  const denialDatums = klDatums.length > 0 ? klDatums : isDatums;
   const loss = results.reduce((a, r) => a + (r.metrics["loss:sum"] ?? 0), 0);
   if (!Number.isFinite(loss) || !results.every((r) => r.lossFnOutputs.every((o) => allFinite(o.logprobs)))) return discard("the loss is not finite");
   if (hasGradientControl(ctx.trainer) && !Number.isFinite(await ctx.trainer.gradientNorm())) return discard("the gradients are not finite");
@@ -180,6 +193,15 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
     clippedCount = ratios.filter((r) => r > config.isClip).length;
   }
   const forwardBackward = seconds(tFb);
+  if (teacherTrue !== undefined) {
+    const fromPass = meanOf(denials.map((ex, d) => completionEntropy(results[0]!.lossFnOutputs[d]!, denialDatums[d]!, ex)));
+    // A backend without entropies in its outputs: score the student separately; its weights are still those the step started from.
+    const studentTrue = fromPass ?? meanOf(await Promise.all(denials.map(async (ex) => (await scoreCompletion(ctx.student, { ...scoreReq(ex.promptTokens, ex), lossMode: "token", forceRows: true })).entropy)));
+    if (studentTrue !== undefined) {
+      metrics["entropy/teacher_true"] = teacherTrue;
+      metrics["entropy/student_true"] = studentTrue;
+    }
+  }
 
   // 5. One Adam step, then fresh sampling weights and the teacher's update.
   const tOptim = performance.now();

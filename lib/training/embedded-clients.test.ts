@@ -28,6 +28,10 @@ describe.skipIf(!installed)(`streaming from the bundled model (skipped only when
     expect(heard.flat()).toEqual(tokens);
     // Ids past the model's own numbering show the observer was not handed compact ids.
     expect(tokens.some((id) => id >= vocab.modelSize)).toBe(true);
-    expect(result).toEqual(await sampler.sample(prompt.tokens, params));
+    // Without an observer the same draw comes back; this time the prompt's keys and values come
+    // from the engine's prefix cache, so the log-probs may differ in the last float digits.
+    const again = (await sampler.sample(prompt.tokens, params)).sequences[0]!;
+    expect(again.tokens).toEqual(tokens);
+    again.logprobs.forEach((lp, i) => expect(lp).toBeCloseTo(result.sequences[0]!.logprobs[i]!, 5));
   }, 120_000);
 });

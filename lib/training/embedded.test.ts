@@ -100,10 +100,13 @@ describe("the embedded backend", () => {
     await trainer.saveWeightsForSampler();
     expect((await engines[0].memoryStats())!.liveBytes).toBe(memory);
     await expect(unnamed.computeLogprobs(SEQUENCE)).rejects.toThrow(/released/);
-    // Concurrent calls share one reload, so memory stays at two snapshots.
+    // Concurrent calls share one reload, so memory stays at two snapshots (plus the engine's
+    // prefix cache, which now holds the scored sequence's keys and values).
     const together = await Promise.all([1, 2, 3].map(() => named.computeLogprobs(SEQUENCE)));
     expect(together).toEqual([namedLogprobs, namedLogprobs, namedLogprobs]);
-    expect((await engines[0].memoryStats())!.liveBytes).toBe(memory);
+    const c = engines[0].config;
+    const kvBytes = 2 * c.numLayers * SEQUENCE.length * c.numKvHeads * c.headDim * 4;
+    expect((await engines[0].memoryStats())!.liveBytes).toBe(memory + kvBytes);
   });
 
   it("an EMA teacher starts at the current weights and moves toward the student by the rate", async () => {

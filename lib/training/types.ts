@@ -59,8 +59,14 @@ export interface LossFnInputs {
 export type LossFnConfig = Record<string, number>;
 
 export interface ForwardBackwardResult {
-  /** One record per datum, in order; each has the learner's log-prob of every target token. */
-  lossFnOutputs: Array<{ logprobs: number[] } & Record<string, number[]>>;
+  /**
+   * One record per datum, in order; each has the learner's log-prob of every target token, and
+   * `entropies`: the natural-log entropy of the learner's untempered next-token distribution at
+   * each model-input position with a non-zero weight (a datum without weights: its non-zero
+   * advantages), 0 at the others, from the same forward pass. Embedded only; absent from backends
+   * that do not return it (Tinker).
+   */
+  lossFnOutputs: Array<{ logprobs: number[]; entropies?: number[] } & Record<string, number[]>>;
   /** Tinker-style `name:reduction` keys, at least `loss:sum`. */
   metrics: Record<string, number>;
 }

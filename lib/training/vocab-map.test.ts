@@ -1,7 +1,8 @@
 /**
  * A model over a trimmed vocabulary still speaks Qwen3 ids through the embedded backend: ids are
  * translated on the way in and out, an id the model lacks is a clear error, and a model directory
- * with a vocab.json gets the translation without the caller asking for it.
+ * with a vocab.json gets the translation without the caller asking for it. Entropies need no
+ * translation: the widened rows' −∞ columns add nothing to them.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -10,7 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../engine/engine";
 import { createJsKernels } from "../engine/kernels/js-kernels";
 import { tinyConfig } from "../engine/testing";
+import { meanRowEntropy } from "@/lib/sdpo/metrics";
+import { projectPath } from "@/lib/paths";
 import { createEmbeddedBackend } from "./embedded";
+import { EMBEDDED_MODEL } from "./models";
 import type { Datum } from "./types";
 import { QWEN3_ROWS, SAME_IDS, VocabMap } from "./vocab-map";
 
@@ -182,6 +186,34 @@ describe("the embedded backend over a trimmed-vocabulary model", () => {
     } finally {
       await backend.close();
       fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
+
+const BUNDLED_DIR = projectPath("models", "qwen3-tiny-coder");
+
+describe.skipIf(!fs.existsSync(path.join(BUNDLED_DIR, "model.safetensors")))("entropies from the bundled trimmed-vocabulary model", () => {
+  it("forward_backward's entropies in Qwen3 ids equal those of the sampler's rows widened to Qwen3's width", async () => {
+    const backend = createEmbeddedBackend({ statesDir: fs.mkdtempSync(path.join(os.tmpdir(), "cc-entropy-states-")) });
+    try {
+      const bundled = VocabMap.read(BUNDLED_DIR)!;
+      const sequence = bundled.fromModel([3, 40, 200, 7, 512, 90, 1001, 64, 300, 12]);
+      const P = 5;
+      const N = sequence.length - 1;
+      const positions = Array.from({ length: N - (P - 1) }, (_, i) => P - 1 + i);
+      const weights = Array.from({ length: N }, (_, t) => (t >= P - 1 ? 1 : 0));
+      const trainer = await backend.createTrainingClient({ baseModel: EMBEDDED_MODEL, rank: 2, seed: 0 });
+      const sampler = await trainer.saveWeightsForSampler();
+      const logprobs = (await sampler.computeLogprobs(sequence)).slice(1).map((lp) => lp ?? 0);
+      const datum: Datum = { modelInput: sequence.slice(0, -1), lossFnInputs: { targetTokens: sequence.slice(1), weights, logprobs, advantages: weights } };
+      const out = (await trainer.forwardBackward([datum], "importance_sampling")).lossFnOutputs[0]!.entropies!;
+      const rows = await sampler.logSoftmaxRows(sequence, positions);
+      expect(rows.length).toBe(positions.length * QWEN3_ROWS);
+      expect(rows.some((lp) => lp === -Infinity)).toBe(true);
+      positions.forEach((t, i) => expect(out[t]).toBeCloseTo(meanRowEntropy(rows.subarray(i * QWEN3_ROWS, (i + 1) * QWEN3_ROWS), QWEN3_ROWS), 5));
+      expect(out.slice(0, P - 1)).toEqual([0, 0, 0, 0]);
+    } finally {
+      await backend.close();
     }
   });
 });
