@@ -98,7 +98,8 @@ describe("the student's true entropy", () => {
       },
     });
 
-  it.each(["token", "full_kl"] as const)("loss %s: comes from forward_backward, equal to scoring the student's rows before the step, with no forward of the student sampler", async (lossMode) => {
+  /** One step on a fresh student, with the student's rows scored beforehand and its forwards counted. */
+  async function stepCountingStudentForwards(lossMode: "token" | "full_kl", wrap: (t: TrainingClient) => TrainingClient = (t) => t) {
     const config = sdpoConfig({ lossMode, learningRate: 5e-3 });
     const trainer = await fx.trainer();
     const student = (await trainer.saveWeightsForSampler()) as DistributionSamplingClient;
@@ -106,24 +107,21 @@ describe("the student's true entropy", () => {
     const before = await scoreCompletion(student, { contextTokens: PROMPT, completionTokens: completion.tokens, lossMode: "token", topK: 0, forceRows: true });
     const calls = countForwards(student);
     const denial: DenialExample = { promptTokens: PROMPT, completionTokens: completion.tokens, samplingLogprobs: completion.logprobs, teacherPromptTokens: [...PROMPT, ...feedback], hasSolution: false };
-    const outcome = await trainStep({ trainer, student, teacher, capabilities: capabilitiesOf(fx.backend), step: 0, baseline: { count: 0, mean: 0 }, vocabSize: FIXTURE_VOCAB }, { denials: [denial], rewards: [] }, config);
+    const outcome = await trainStep({ trainer: wrap(trainer), student, teacher, capabilities: capabilitiesOf(fx.backend), step: 0, baseline: { count: 0, mean: 0 }, vocabSize: FIXTURE_VOCAB }, { denials: [denial], rewards: [] }, config);
     if (outcome.status !== "trained") throw new Error(`step not trained: ${outcome.reason}`);
-    expect(outcome.metrics["entropy/student_true"]).toBeCloseTo(before.entropy!, 5);
-    expect(outcome.metrics["entropy/teacher_true"]).toBeGreaterThan(0);
+    return { metrics: outcome.metrics, before: before.entropy!, calls };
+  }
+
+  it.each(["token", "full_kl"] as const)("loss %s: comes from forward_backward, equal to scoring the student's rows before the step, with no forward of the student sampler", async (lossMode) => {
+    const { metrics, before, calls } = await stepCountingStudentForwards(lossMode);
+    expect(metrics["entropy/student_true"]).toBeCloseTo(before, 5);
+    expect(metrics["entropy/teacher_true"]).toBeGreaterThan(0);
     expect(calls).toEqual({ logSoftmaxRows: 0, computeLogprobs: 0, topkLogprobs: 0 });
   });
 
   it("a trainer whose outputs carry no entropies gets the same value from one scoring of the student's rows", async () => {
-    const config = sdpoConfig({ lossMode: "token", learningRate: 5e-3 });
-    const trainer = await fx.trainer();
-    const student = (await trainer.saveWeightsForSampler()) as DistributionSamplingClient;
-    const teacher = await createTeacher({ mode: "student", trainer, student: await trainer.saveWeightsForSampler(), step: 0, emaTau: config.emaTau, refreshEvery: config.teacherRefreshEvery });
-    const before = await scoreCompletion(student, { contextTokens: PROMPT, completionTokens: completion.tokens, lossMode: "token", topK: 0, forceRows: true });
-    const calls = countForwards(student);
-    const denial: DenialExample = { promptTokens: PROMPT, completionTokens: completion.tokens, samplingLogprobs: completion.logprobs, teacherPromptTokens: [...PROMPT, ...feedback], hasSolution: false };
-    const outcome = await trainStep({ trainer: withoutEntropies(trainer), student, teacher, capabilities: capabilitiesOf(fx.backend), step: 0, baseline: { count: 0, mean: 0 }, vocabSize: FIXTURE_VOCAB }, { denials: [denial], rewards: [] }, config);
-    if (outcome.status !== "trained") throw new Error(`step not trained: ${outcome.reason}`);
-    expect(outcome.metrics["entropy/student_true"]).toBeCloseTo(before.entropy!, 5);
+    const { metrics, before, calls } = await stepCountingStudentForwards("token", withoutEntropies);
+    expect(metrics["entropy/student_true"]).toBeCloseTo(before, 5);
     expect(calls).toEqual({ logSoftmaxRows: 1, computeLogprobs: 0, topkLogprobs: 0 });
   });
 });
