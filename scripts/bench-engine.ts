@@ -1,6 +1,7 @@
 /**
  * Engine benchmark: prints one JSON object with the kernels' peak matmul GFLOP/s (measured here),
- * sampling tokens/s after a long prompt, and forward_backward tokens/s and GFLOP/s on one sequence,
+ * sampling tokens/s after a long prompt, the next turn's first token with and without the prefix
+ * cache, and forward_backward tokens/s and GFLOP/s on one sequence,
  * for a random model of the embedded default's size (flags change every size). FLOPs are counted,
  * not estimated: 2·M·N·K of every sgemm the pass issues (attention multiplies each block of 64
  * queries by the keys it can see, so the masked upper triangle is mostly skipped and not counted;
@@ -137,6 +138,20 @@ async function main(): Promise<void> {
   const decodeTokensPerSecond = n / median(decodeTimes);
   const prefill = median(prefillTimes);
 
+  // The next turn: the same prompt with 64 tokens appended (a tool's result), first token timed
+  // with the prefix cache holding the last turn and with it emptied; same weights, same tokens.
+  const appended = [...prompt, ...randomTokens(64, config.vocabSize, 5)];
+  const firstToken = { maxTokens: 1, temperature: 0 };
+  const cachedTimes: number[] = [];
+  const freshTimes: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    engine.sample("bench", prompt, firstToken);
+    cachedTimes.push(timeIt(() => engine.sample("bench", appended, firstToken)));
+    engine.prefix.invalidate();
+    freshTimes.push(timeIt(() => engine.sample("bench", appended, firstToken)));
+  }
+  const nextTurn = { context_tokens: appended.length, appended_tokens: 64, first_token_seconds_cached: round(median(cachedTimes)), first_token_seconds_fresh: round(median(freshTimes)), speedup: round(median(freshTimes) / median(cachedTimes)) };
+
   // forward_backward: one datum of T tokens, every position carrying gradient.
   const seq = randomTokens(T + 1, config.vocabSize, 4);
   const lps = engine.computeLogprobs("bench", seq).slice(1) as number[];
@@ -164,7 +179,7 @@ async function main(): Promise<void> {
     runs,
     peak_matmul_gflops: round(peak.gflops),
     peak_matmul_shape: peak.shape,
-    sampling: { context_tokens: prompt.length, new_tokens: n, prefill_seconds: round(prefill), tokens_per_second: round(decodeTokensPerSecond) },
+    sampling: { context_tokens: prompt.length, new_tokens: n, prefill_seconds: round(prefill), tokens_per_second: round(decodeTokensPerSecond), next_turn: nextTurn },
     forward_backward: { tokens: T, seconds: round(fbTime), tokens_per_second: round(T / fbTime), sgemm_gflop: round(flops / 1e9), gflops: round(achieved) },
     ratio_achieved_to_peak: round(achieved / peak.gflops),
     full_training: full,
