@@ -7,6 +7,7 @@
  * never applies one twice.
  */
 import type { Config } from "@/lib/config";
+import { log } from "@/lib/log";
 import type { Db } from "@/lib/db/client";
 import { createCheckpoint } from "@/lib/db/queries/checkpoints";
 import { claimNextQueued, markTrainingStepDone, markTrainingStepFailed } from "@/lib/db/queries/training-steps";
@@ -30,29 +31,66 @@ export type StepResult =
   | { status: "done"; row: TrainingStep; metrics: Record<string, number> }
   | { status: "failed"; row: TrainingStep; error: string };
 
+/** A policy's opened clients, how many calls are using them, and whether they were dropped or freed. */
+type Entry = { policyId: string; training: boolean; opening: Promise<OpenedPolicy>; inUse: number; retired: boolean; released: boolean };
+
 export class PolicyRuntime {
-  private readonly opened = new Map<string, { training: boolean; opening: Promise<OpenedPolicy> }>();
+  private readonly opened = new Map<string, Entry>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: { db: Db; backend: TrainingBackend }) {}
 
-  /** The policy's clients, opened on first use (resuming its latest checkpoint). */
-  get(policy: Policy, config: Config): Promise<OpenedPolicy> {
-    const cached = this.opened.get(policy.id);
-    // Turning training on or off changes what is opened (a trainer, or a sampler alone).
-    if (cached && cached.training === config.training) return cached.opening;
-    const opening = this.open(policy, config);
-    const entry = { training: config.training, opening };
-    this.opened.set(policy.id, entry);
-    opening.catch(() => {
-      if (this.opened.get(policy.id) === entry) this.opened.delete(policy.id);
-    });
-    return opening;
+  /**
+   * Runs `fn` with the policy's clients, opened on first use (resuming its latest checkpoint).
+   * They stay usable until `fn` settles even if the policy is forgotten meanwhile (a restore, a
+   * failed step, training turned on or off): their memory is released after the last use.
+   */
+  async use<T>(policy: Policy, config: Config, fn: (opened: OpenedPolicy) => Promise<T>): Promise<T> {
+    const entry = this.entry(policy, config);
+    entry.inUse++;
+    try {
+      return await fn(await entry.opening);
+    } finally {
+      entry.inUse--;
+      this.releaseIfUnused(entry);
+    }
   }
 
   /** Drops the in-memory clients; the next use reopens from the latest checkpoint. */
   forget(policyId: string): void {
+    const entry = this.opened.get(policyId);
+    if (!entry) return;
     this.opened.delete(policyId);
+    this.retire(entry);
+  }
+
+  private entry(policy: Policy, config: Config): Entry {
+    const cached = this.opened.get(policy.id);
+    // Turning training on or off changes what is opened (a trainer, or a sampler alone).
+    if (cached && cached.training === config.training) return cached;
+    if (cached) this.retire(cached);
+    const opening = this.open(policy, config);
+    const entry: Entry = { policyId: policy.id, training: config.training, opening, inUse: 0, retired: false, released: false };
+    this.opened.set(policy.id, entry);
+    opening.catch(() => {
+      if (this.opened.get(policy.id) === entry) this.opened.delete(policy.id);
+    });
+    return entry;
+  }
+
+  private retire(entry: Entry): void {
+    entry.retired = true;
+    this.releaseIfUnused(entry);
+  }
+
+  /** A retired entry nobody is using gives its adapter, snapshots and teachers back to the backend. */
+  private releaseIfUnused(entry: Entry): void {
+    if (!entry.retired || entry.inUse > 0 || entry.released) return;
+    entry.released = true;
+    void entry.opening.then(
+      (opened) => opened.trainer?.release?.().catch((error: unknown) => log.warn("policy.release_failed", { policyId: entry.policyId, error })),
+      () => undefined, // a client that failed to open holds nothing
+    );
   }
 
   private async open(policy: Policy, config: Config): Promise<OpenedPolicy> {
@@ -116,40 +154,45 @@ export class PolicyRuntime {
     if (!row) return null;
     await onClaimed?.(row);
     try {
-      const opened = await this.get(policy, config);
-      if (!opened.trainer || !opened.teacher) return await this.fail(row, "training is off (--no-training)");
-      const batch = await build(row, opened);
-      const ctx = { trainer: opened.trainer, student: opened.sampler, teacher: opened.teacher, capabilities: capabilitiesOf(this.deps.backend), step: opened.step, baseline: opened.baseline, vocabSize: opened.vocabSize };
-      const outcome = await trainStep(ctx, batch, sdpoConfigFromSettings(config));
-      switch (outcome.status) {
-        case "trained": {
-          // Weights first, then the checkpoint row and "done" together: a crash in between
-          // leaves the step running (re-queued at start-up) and the old checkpoint current.
-          const name = `step-${String(outcome.step).padStart(6, "0")}`;
-          const statePath = await opened.trainer.saveState(name);
-          const done = await db.transaction(async (tx) => {
-            await createCheckpoint({ db: tx, ownerId: policy.ownerId, policyId: policy.id, step: outcome.step, name, path: statePath, kind: "state" });
-            const marked = await markTrainingStepDone({ db: tx, id: row.id, step: outcome.step, metrics: outcome.metrics });
-            if (!marked) throw new Error(`training step ${row.id} was no longer running when it finished`);
-            return marked;
-          });
-          opened.sampler = outcome.student;
-          opened.step = outcome.step;
-          opened.baseline = outcome.baseline;
-          return { status: "done", row: done, metrics: outcome.metrics };
-        }
-        case "skipped":
-        case "rejected":
-          return await this.fail(row, `${outcome.status}: ${outcome.reason}`);
-        default: {
-          const never: never = outcome;
-          throw new Error(`unknown step outcome ${String(never)}`);
-        }
-      }
+      return await this.use(policy, config, (opened) => this.train(policy, config, row, opened, build));
     } catch (error) {
       // The in-memory weights may hold half a step: reopen from the last checkpoint next time.
       this.forget(policy.id);
       return this.fail(row, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** One claimed step on the opened clients: train, save, then the checkpoint row and "done" together. */
+  private async train(policy: Policy, config: Config, row: TrainingStep, opened: OpenedPolicy, build: (row: TrainingStep, opened: OpenedPolicy) => Promise<StepBatch>): Promise<StepResult> {
+    const { db } = this.deps;
+    if (!opened.trainer || !opened.teacher) return await this.fail(row, "training is off (--no-training)");
+    const batch = await build(row, opened);
+    const ctx = { trainer: opened.trainer, student: opened.sampler, teacher: opened.teacher, capabilities: capabilitiesOf(this.deps.backend), step: opened.step, baseline: opened.baseline, vocabSize: opened.vocabSize };
+    const outcome = await trainStep(ctx, batch, sdpoConfigFromSettings(config));
+    switch (outcome.status) {
+      case "trained": {
+        // Weights first, then the checkpoint row and "done" together: a crash in between
+        // leaves the step running (re-queued at start-up) and the old checkpoint current.
+        const name = `step-${String(outcome.step).padStart(6, "0")}`;
+        const statePath = await opened.trainer.saveState(name);
+        const done = await db.transaction(async (tx) => {
+          await createCheckpoint({ db: tx, ownerId: policy.ownerId, policyId: policy.id, step: outcome.step, name, path: statePath, kind: "state" });
+          const marked = await markTrainingStepDone({ db: tx, id: row.id, step: outcome.step, metrics: outcome.metrics });
+          if (!marked) throw new Error(`training step ${row.id} was no longer running when it finished`);
+          return marked;
+        });
+        opened.sampler = outcome.student;
+        opened.step = outcome.step;
+        opened.baseline = outcome.baseline;
+        return { status: "done", row: done, metrics: outcome.metrics };
+      }
+      case "skipped":
+      case "rejected":
+        return await this.fail(row, `${outcome.status}: ${outcome.reason}`);
+      default: {
+        const never: never = outcome;
+        throw new Error(`unknown step outcome ${String(never)}`);
+      }
     }
   }
 

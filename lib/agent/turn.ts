@@ -19,7 +19,6 @@ import { createToolCall, listToolCallsByConversation, updateToolCall } from "@/l
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
 import type { AllowRule, Conversation, Message as MessageRow, Policy } from "@/lib/db/schema";
 import { executeTool } from "@/lib/tools";
-import type { SampleResult } from "@/lib/training/types";
 import { buildPrompt, clipToolOutput, currentEpisode, inContext, toolOutputLimit } from "./context";
 import type { AgentCore } from "./core";
 import { TokenStream } from "./token-stream";
@@ -133,19 +132,20 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
 
   // 3. Sample with the policy's current weights; the text streams out as non-final "tokens"
   //    events, all published before the final one (a lost delta only delays the draft).
-  const opened = await core.runtime.get(policy, config);
   const maxTokens = Math.min(config.maxTokens, window - prompt.tokens.length);
   const stream = new TokenStream({
     decode: (ids) => renderer.tokenizer.decode(ids),
     stopTokens: renderer.stopTokens,
     publish: (text) => core.publish(conv, "tokens", { text, final: false }),
   });
-  let result: SampleResult;
-  try {
-    result = await opened.sampler.sample(prompt.tokens, { maxTokens, temperature: config.temperature, stop: renderer.stopTokens }, stream);
-  } finally {
-    await stream.end();
-  }
+  const { result, policyStep } = await core.runtime.use(policy, config, async (opened) => {
+    try {
+      const sampled = await opened.sampler.sample(prompt.tokens, { maxTokens, temperature: config.temperature, stop: renderer.stopTokens }, stream);
+      return { result: sampled, policyStep: opened.step };
+    } finally {
+      await stream.end();
+    }
+  });
   const seq = result.sequences[0]!;
   const parsed = renderer.parseCompletion(seq.tokens, seq.stopReason, { tools: core.deps.tools });
   const sampled = {
@@ -154,7 +154,7 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
     completionTokens: seq.tokens,
     completionLogprobs: seq.logprobs,
   };
-  const baseMeta = { context: prompt.layout, task: conv.task ?? "", stopReason: seq.stopReason, policyStep: opened.step };
+  const baseMeta = { context: prompt.layout, task: conv.task ?? "", stopReason: seq.stopReason, policyStep };
   await core.publish(conv, "tokens", { text: parsed.text, final: true });
 
   // 4. What the reply was decides the next state; message, call and state commit together.

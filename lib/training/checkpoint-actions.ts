@@ -58,11 +58,12 @@ export function liveTrainers(): LiveTrainers | undefined {
 export function liveTrainersFromRuntime(runtime: PolicyRuntime, configFor: (ownerId: string) => Promise<Config>): LiveTrainers {
   return {
     saveState(policy, name) {
-      return runtime.serialise(policy.id, async () => {
-        const opened = await runtime.get(policy, await configFor(policy.ownerId));
-        if (!opened.trainer) return null;
-        return { path: await opened.trainer.saveState(name), step: opened.step };
-      });
+      return runtime.serialise(policy.id, async () =>
+        runtime.use(policy, await configFor(policy.ownerId), async (opened) => {
+          if (!opened.trainer) return null;
+          return { path: await opened.trainer.saveState(name), step: opened.step };
+        }),
+      );
     },
     forget: (policyId) => runtime.forget(policyId),
   };
