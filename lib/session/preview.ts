@@ -6,8 +6,8 @@
  * tool write an edited text, checked by previewing them, so approving an edit applies exactly the
  * bytes shown. Pure: the caller reads the file (through the sandbox's path rules).
  */
-import { stripLinePrefixes } from "@/lib/tools/edit";
 import { splitLines } from "@/lib/tools/limits";
+import { applyEdit, applyEditLines } from "@/lib/tools/text-edits";
 
 export type Preview = { ok: true; after: string; note?: string } | { ok: false; error: string };
 
@@ -18,8 +18,6 @@ export function isDiffTool(name: string): name is DiffToolName {
   return DIFF_TOOLS.has(name);
 }
 
-const countOf = (text: string, needle: string) => text.split(needle).length - 1;
-const eolOf = (lines: string[]) => (lines[0]?.endsWith("\r\n") ? "\r\n" : "\n");
 const str = (v: unknown) => (typeof v === "string" ? v : null);
 const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) ? v : null);
 
@@ -32,34 +30,21 @@ export function previewWrite(args: Record<string, unknown>): Preview {
 
 /** edit: `old` replaced by `new` as the edit tool replaces it (once, or everywhere with all). */
 export function previewEdit(text: string, args: Record<string, unknown>): Preview {
-  let oldText = str(args.old);
-  let newText = str(args.new);
+  const oldText = str(args.old);
+  const newText = str(args.new);
   if (oldText === null || newText === null) return { ok: false, error: "old and new must be strings" };
-  if (oldText === "") return { ok: false, error: "old must not be empty" };
-  let count = countOf(text, oldText);
-  let note: string | undefined;
-  if (count === 0) {
-    const stripped = stripLinePrefixes(oldText);
-    if (stripped !== null && countOf(text, stripped) > 0) {
-      oldText = stripped;
-      newText = stripLinePrefixes(newText) ?? newText;
-      count = countOf(text, oldText);
-      note = "line-number prefixes were stripped from old/new";
-    }
+  const edited = applyEdit(text, oldText, newText, args.all === true);
+  if (edited.ok) return edited.strippedPrefixes ? { ok: true, after: edited.text, note: "line-number prefixes were stripped from old/new" } : { ok: true, after: edited.text };
+  switch (edited.reason) {
+    case "empty_old":
+      return { ok: false, error: "old must not be empty" };
+    case "not_found":
+      return { ok: false, error: "old is not in the file: the tool will fail" };
+    case "ambiguous":
+      return { ok: false, error: `old matches ${edited.count} times and all is not set: the tool will fail` };
+    case "unchanged":
+      return { ok: false, error: "old and new are the same: the tool will fail" };
   }
-  if (count === 0 && text.includes("\r\n") && !oldText.includes("\r")) {
-    const crlf = oldText.replace(/\n/g, "\r\n");
-    if (countOf(text, crlf) > 0) {
-      oldText = crlf;
-      newText = newText.replace(/\r?\n/g, "\r\n");
-      count = countOf(text, oldText);
-    }
-  }
-  if (count === 0) return { ok: false, error: "old is not in the file: the tool will fail" };
-  if (count > 1 && args.all !== true) return { ok: false, error: `old matches ${count} times and all is not set: the tool will fail` };
-  if (oldText === newText) return { ok: false, error: "old and new are the same: the tool will fail" };
-  const after = args.all === true ? text.split(oldText).join(newText) : text.replace(oldText, () => newText);
-  return note ? { ok: true, after, note } : { ok: true, after };
 }
 
 /** edit_lines: lines start..end (1-based, inclusive) replaced by content, as the tool does it. */
@@ -68,25 +53,17 @@ export function previewEditLines(text: string, args: Record<string, unknown>): P
   const end = int(args.end_line);
   const content = str(args.content);
   if (start === null || end === null || content === null) return { ok: false, error: "start_line, end_line must be integers and content a string" };
-  const lines = splitLines(text);
-  const n = lines.length;
-  if (start < 1 || end < start) return { ok: false, error: `bad range ${start}-${end}: the tool will fail` };
-  if (start > n + 1) return { ok: false, error: `start_line ${start} is past the end (${n} lines): the tool will fail` };
-  const appending = start === n + 1;
-  if (appending && end !== start) return { ok: false, error: `end_line ${end} is past the end (${n} lines): the tool will fail` };
-  if (!appending && end > n) return { ok: false, error: `end_line ${end} is past the end (${n} lines): the tool will fail` };
-  const eol = eolOf(lines);
-  const replacement = content === "" ? [] : splitLines(content.replace(/\r?\n/g, eol));
-  const last = replacement.length - 1;
-  if (last >= 0 && !replacement[last]!.endsWith("\n")) replacement[last] += eol;
-  const before = lines.slice(0, start - 1);
-  if (appending && n > 0 && !before[n - 1]!.endsWith("\n")) before[n - 1] += eol;
-  const after = appending ? [] : lines.slice(end);
-  const hadFinalNewline = n === 0 || lines[n - 1]!.endsWith("\n");
-  if (!appending && after.length === 0 && !hadFinalNewline && replacement.length > 0) {
-    replacement[last] = replacement[last]!.replace(/\r?\n$/, "");
+  const edited = applyEditLines(text, start, end, content);
+  if (edited.ok) return { ok: true, after: edited.text };
+  switch (edited.reason) {
+    case "bad_range":
+      return { ok: false, error: `bad range ${start}-${end}: the tool will fail` };
+    case "start_past_end":
+      return { ok: false, error: `start_line ${start} is past the end (${edited.lines} lines): the tool will fail` };
+    case "append_range":
+    case "end_past_end":
+      return { ok: false, error: `end_line ${end} is past the end (${edited.lines} lines): the tool will fail` };
   }
-  return { ok: true, after: [...before, ...replacement, ...after].join("") };
 }
 
 /** The file after the call; `before` is the file's text ("" for a file that does not exist yet). */

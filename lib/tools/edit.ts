@@ -1,12 +1,11 @@
 /**
- * edit(path, old, new, all): replace an exact string. When `old` is not found and EVERY one of
- * its lines carries a read-style line-number prefix ("12| ", "12- ", "12+ "), the prefixes are
- * stripped and the search is retried (and `new` is stripped the same way when all its lines carry
- * them); a real code line that merely starts with a number is never touched this way.
+ * edit(path, old, new, all): replace an exact string (the rules, prefix stripping and CRLF
+ * matching included, are applyEdit's in text-edits.ts); failures say how to get the call right.
  */
 import { z } from "zod";
 import { fail, ok, type Tool } from "./types";
 import { readTextFile, splitLines, writeTextFile } from "./text-file";
+import { applyEdit } from "./text-edits";
 
 const inputSchema = z.strictObject({
   path: z.string(),
@@ -14,21 +13,6 @@ const inputSchema = z.strictObject({
   new: z.string().describe("replacement text"),
   all: z.boolean().optional().describe("replace every occurrence (default: old must be unique)"),
 });
-
-/** read's "12| " (also "12|" on a blank line) or a diff preview's "12- " / "12+ "; never "3 + 4". */
-const LINE_PREFIX = /^\s*\d+(?:\| ?|[+-](?: |$))/;
-
-/** `text` without line-number prefixes, or null unless every line has one (a final empty line aside). */
-export function stripLinePrefixes(text: string): string | null {
-  const lines = text.split("\n");
-  const considered = lines.at(-1) === "" ? lines.slice(0, -1) : lines;
-  if (considered.length === 0 || !considered.every((line) => LINE_PREFIX.test(line))) return null;
-  return lines.map((line) => line.replace(LINE_PREFIX, "")).join("\n");
-}
-
-function countOf(text: string, needle: string): number {
-  return text.split(needle).length - 1;
-}
 
 /** Up to 3 line numbers whose text contains the first non-blank line of `old`. */
 function nearLines(text: string, old: string): number[] {
@@ -50,43 +34,29 @@ export const editTool: Tool<typeof inputSchema> = {
     const loaded = await readTextFile(ctx, args.path);
     if (!loaded.ok) return fail(loaded.error, loaded.missing ? `The file ${args.path} does not exist; find it with glob, or create it with write.` : undefined);
     if (!loaded.file.validUtf8) return fail(`${args.path} is not valid UTF-8; editing it would corrupt it`, "Edit this file with bash instead.");
-    if (args.old === "") return fail("old must not be empty", "Give the exact text to replace, or use edit_lines to insert lines.");
-    const text = loaded.file.text;
-    let oldText = args.old;
-    let newText = args.new;
-    let count = countOf(text, oldText);
-    if (count === 0) {
-      const stripped = stripLinePrefixes(oldText);
-      if (stripped !== null && countOf(text, stripped) > 0) {
-        oldText = stripped;
-        newText = stripLinePrefixes(newText) ?? newText;
-        count = countOf(text, oldText);
+    const edited = applyEdit(loaded.file.text, args.old, args.new, args.all === true);
+    if (!edited.ok) {
+      switch (edited.reason) {
+        case "empty_old":
+          return fail("old must not be empty", "Give the exact text to replace, or use edit_lines to insert lines.");
+        case "not_found": {
+          const near = nearLines(loaded.file.text, args.old);
+          const where = near.length > 0 ? ` (its first line appears at line ${near.join(", ")})` : "";
+          return fail(
+            `old_string not found in ${args.path}${where}`,
+            `old must match the file exactly, whitespace included. Read the file first${near.length > 0 ? `, or use edit_lines on line ${near.join(", ")}` : ", or use edit_lines"}.`,
+          );
+        }
+        case "ambiguous":
+          return fail(
+            `old_string matches ${edited.count} times in ${args.path}; it must be unique (use all=true)`,
+            "Add surrounding lines to old so it matches once, or use edit_lines with line numbers from read.",
+          );
+        case "unchanged":
+          return fail("old and new are the same; nothing would change", "Give the text that should replace old.");
       }
     }
-    if (count === 0 && text.includes("\r\n") && !oldText.includes("\r")) {
-      const crlf = oldText.replace(/\n/g, "\r\n");
-      if (countOf(text, crlf) > 0) {
-        oldText = crlf;
-        newText = newText.replace(/\r?\n/g, "\r\n");
-        count = countOf(text, oldText);
-      }
-    }
-    if (count === 0) {
-      const near = nearLines(text, args.old);
-      const where = near.length > 0 ? ` (its first line appears at line ${near.join(", ")})` : "";
-      return fail(
-        `old_string not found in ${args.path}${where}`,
-        `old must match the file exactly, whitespace included. Read the file first${near.length > 0 ? `, or use edit_lines on line ${near.join(", ")}` : ", or use edit_lines"}.`,
-      );
-    }
-    if (count > 1 && !args.all) {
-      return fail(
-        `old_string matches ${count} times in ${args.path}; it must be unique (use all=true)`,
-        "Add surrounding lines to old so it matches once, or use edit_lines with line numbers from read.",
-      );
-    }
-    if (oldText === newText) return fail("old and new are the same; nothing would change", "Give the text that should replace old.");
-    const updated = args.all ? text.split(oldText).join(newText) : text.replace(oldText, () => newText);
+    const { text: updated, count } = edited;
     const written = await writeTextFile(ctx, args.path, updated);
     if (!written.ok) return fail(written.error, "Edit a file you may change (not under .git/).");
     return ok(count > 1 ? `ok (${count} replacements)` : "ok");

@@ -44,11 +44,6 @@ export async function readTextFile(ctx: ToolContext, input: string): Promise<{ o
   return { ok: true, file: { text: bytes.toString("utf8"), validUtf8 }, real };
 }
 
-/** The file's line terminator, judged by its first line (LF for files without one). */
-export function eolOf(lines: string[]): string {
-  return lines[0]?.endsWith("\r\n") ? "\r\n" : "\n";
-}
-
 /**
  * Write `content` to an already-resolved real path: parent folders are created, and the final
  * component is opened with O_NOFOLLOW so a symlink swapped in after the check is not followed.
