@@ -72,3 +72,15 @@ export function resumeAfter(lastEventId: string | null, after: string | null): n
   }
   return 0;
 }
+
+/** A stream of events as an HTTP response: no caching or proxy buffering, so each event goes out at once. */
+export function sseResponse(body: ReadableStream<Uint8Array>): Response {
+  return new Response(body, {
+    headers: {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    },
+  });
+}

@@ -13,6 +13,7 @@ import { getDb } from "@/lib/db/client";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { getAgentRuntime } from "@/lib/session/agent-instance";
+import { sseResponse } from "@/lib/session/sse";
 import { DEFAULT_REPLAY, watchOwnerSteps } from "../step-feed";
 
 export const dynamic = "force-dynamic";
@@ -87,14 +88,7 @@ export async function GET(request: Request): Promise<Response> {
         abort.abort();
       },
     });
-    return new Response(body, {
-      headers: {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-cache, no-transform",
-        Connection: "keep-alive",
-        "X-Accel-Buffering": "no",
-      },
-    });
+    return sseResponse(body);
   } catch (err) {
     if (!isAppError(err)) log.error("training_steps.stream_failed", { error: err });
     return errorResponse(err);

@@ -11,7 +11,7 @@ import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { followConversationEvents } from "@/lib/session/event-follower";
-import { encodeAgentEvent, encodeSseComment, resumeAfter } from "@/lib/session/sse";
+import { encodeAgentEvent, encodeSseComment, resumeAfter, sseResponse } from "@/lib/session/sse";
 
 export const dynamic = "force-dynamic";
 /** Seconds a stream may stay open where the platform enforces a limit; the browser reconnects after. */
@@ -75,14 +75,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
         cleanup();
       },
     });
-    return new Response(stream, {
-      headers: {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-cache, no-transform",
-        Connection: "keep-alive",
-        "X-Accel-Buffering": "no",
-      },
-    });
+    return sseResponse(stream);
   } catch (err) {
     if (!isAppError(err)) log.error("conversation.events_failed", { error: err });
     return errorResponse(err);
