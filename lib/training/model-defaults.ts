@@ -12,7 +12,7 @@ import { CONFIG_KEYS, type ConfigKey } from "@/lib/config";
 import { fieldOf } from "@/lib/config/fields";
 import type { ModelDefaults } from "@/lib/config/resolve";
 import { checkValue } from "@/lib/config/text";
-import { defaultCatalogue, isModelDirectory, type ModelCatalogue } from "./models";
+import { catalogueEntry, defaultCatalogue, isModelDirectory, type ModelCatalogue } from "./models";
 
 export const MODEL_DEFAULTS_FILE = "continualcode.json";
 
@@ -51,7 +51,7 @@ export function readModelDefaults(dir: string): Recommended {
 export function modelDefaults(catalogue: ModelCatalogue = defaultCatalogue()): ModelDefaults {
   const cache = new Map<string, { mtimeMs: number; value: Recommended }>();
   return (model) => {
-    const source = typeof catalogue === "function" ? catalogue(model) : Object.hasOwn(catalogue, model) ? catalogue[model] : undefined;
+    const source = catalogueEntry(catalogue, model);
     const dir = source && "dir" in source ? source.dir : isModelDirectory(model) ? path.resolve(model) : undefined;
     if (dir === undefined) return {};
     const file = path.join(dir, MODEL_DEFAULTS_FILE);

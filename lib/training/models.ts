@@ -38,9 +38,14 @@ function listed(catalogue: ModelCatalogue): Array<[string, ModelSource]> {
   return typeof catalogue === "function" ? [] : Object.entries(catalogue);
 }
 
+/** The catalogue's entry for `name`, installed or not; undefined for a name it does not list. */
+export function catalogueEntry(catalogue: ModelCatalogue, name: string): ModelSource | undefined {
+  return typeof catalogue === "function" ? catalogue(name) : Object.hasOwn(catalogue, name) ? catalogue[name] : undefined;
+}
+
 /** The source for `name`, or an error that says what exists and what is missing. */
 export function resolveModel(catalogue: ModelCatalogue, name: string): ModelSource {
-  const known = typeof catalogue === "function" ? catalogue(name) : Object.hasOwn(catalogue, name) ? catalogue[name] : undefined;
+  const known = catalogueEntry(catalogue, name);
   if (known) {
     if (!isAvailable(known)) {
       const dir = (known as { dir: string }).dir;
