@@ -8,11 +8,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../paths";
 import { createJsKernels } from "./kernels/js-kernels";
 import { createKernels } from "./kernels/index";
 import { countingKernels } from "./accounting";
 import { Engine } from "./engine";
+import { REFERENCE_FIXTURE_DIR } from "./reference-fixture";
 import { Rng } from "./sampling";
 import { readSafetensors, toBfloat16Bits } from "./safetensors";
 import { randomEngine, randomTokens, tinyConfig } from "./testing";
@@ -187,7 +187,7 @@ describe("saving the base model as a Hugging Face directory", () => {
       const cfg = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
       expect(cfg).toMatchObject({ model_type: "qwen3", architectures: ["Qwen3ForCausalLM"], torch_dtype: "float32", dtype: "float32", tie_word_embeddings: tied, head_dim: config.headDim });
       // Every field transformers itself wrote into the reference fixture's config is present.
-      const reference = JSON.parse(fs.readFileSync(path.join(projectRoot(), "../shared/fixtures/qwen3-tiny-a/config.json"), "utf8"));
+      const reference = JSON.parse(fs.readFileSync(path.join(REFERENCE_FIXTURE_DIR, "config.json"), "utf8"));
       expect(Object.keys(reference).filter((key) => key !== "transformers_version" && !(key in cfg))).toEqual([]);
     });
   }

@@ -1,22 +1,22 @@
 /**
  * Parity with Hugging Face transformers + PEFT on a reference fixture directory (QWEN3_FIXTURE_DIR,
- * default ../shared/fixtures/qwen3-tiny-a). Every dimension is read from the fixture's files, so
+ * default fixtures/qwen3-tiny-a). Every dimension is read from the fixture's files, so
  * the same tests hold for any fixture of this layout.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../paths";
 import { createJsKernels } from "./kernels/js-kernels";
 import { createKernels } from "./kernels/index";
 import type { Kernels } from "./kernels/types";
 import { Engine } from "./engine";
+import { REFERENCE_FIXTURE_DIR } from "./reference-fixture";
 import { readSafetensors, readSafetensorsHeader, type Tensor } from "./safetensors";
 import type { Datum } from "../training/types";
 import type { TargetModule } from "./lora";
 
-const FIXTURE = path.resolve(projectRoot(), process.env.QWEN3_FIXTURE_DIR ?? "../shared/fixtures/qwen3-tiny-a");
+const FIXTURE = REFERENCE_FIXTURE_DIR;
 
 interface Cases {
   sequences: number[][];

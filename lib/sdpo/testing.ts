@@ -10,8 +10,10 @@ import { EngineClient } from "@/lib/engine/client";
 import { createEmbeddedBackend, type EmbeddedBackend } from "@/lib/training/embedded";
 import type { EmbeddedTrainingClient } from "@/lib/training/embedded-clients";
 
-export const FIXTURE_MODEL = path.resolve(process.env.QWEN3_FIXTURE_DIR ?? "../shared/fixtures/qwen3-tiny-a");
-export const FIXTURE_VOCAB = 384;
+import { REFERENCE_FIXTURE_DIR, REFERENCE_FIXTURE_VOCAB } from "@/lib/engine/reference-fixture";
+
+export const FIXTURE_MODEL = REFERENCE_FIXTURE_DIR;
+export const FIXTURE_VOCAB = REFERENCE_FIXTURE_VOCAB;
 
 export interface FixtureBackend {
   backend: EmbeddedBackend;

@@ -4,15 +4,14 @@
  * save/load, and frozen samplers. `referenceRun` replays one fixed script and returns every number
  * it produced, so two paths to the same engine can be compared number for number.
  */
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { projectRoot } from "../paths";
+import { REFERENCE_FIXTURE_DIR, REFERENCE_FIXTURE_VOCAB } from "../engine/reference-fixture";
 import type { AdamParams, BackendCapabilities, Datum, SamplingClient, TrainingBackend, TrainingClient } from "./types";
 import { canScoreDistributions, hasTeacherOperations } from "./types";
 
 /** The reference fixture: a tiny random Qwen3 saved by Hugging Face (vocabulary 384). */
-export const FIXTURE_DIR = path.resolve(projectRoot(), process.env.QWEN3_FIXTURE_DIR ?? "../shared/fixtures/qwen3-tiny-a");
-export const FIXTURE_VOCAB = 384;
+export const FIXTURE_DIR = REFERENCE_FIXTURE_DIR;
+export const FIXTURE_VOCAB = REFERENCE_FIXTURE_VOCAB;
 
 export const ADAM: AdamParams = { learningRate: 2e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8 };
 export const PROMPT = [5, 17, 42, 99, 7, 250, 3, 61];
