@@ -1,7 +1,8 @@
 /**
  * Shared steps of turning sampled tokens into an assistant message: cut at the end-of-turn token,
  * decode, then find every `<tool_call>…</tool_call>` block and hand its body to the format's own
- * parser (JSON for Qwen3, XML for Qwen3.5). Any failure becomes a typed parse error that keeps the
+ * parser (JSON for Qwen3, XML for Qwen3.5); a `</tool_call>` outside a block is a call missing its
+ * opening tag, not prose. Any failure becomes a typed parse error that keeps the
  * decoded text, so the agent can show it and ask the model to try again.
  */
 import { randomUUID } from "node:crypto";
@@ -63,11 +64,18 @@ export function scanToolCalls(
   let pos = 0;
   for (;;) {
     const open = text.indexOf(TOOL_CALL_OPEN, pos);
-    if (open === -1) {
-      prose.push(text.slice(pos));
-      return { ok: true, prose, calls };
+    const between = text.slice(pos, open === -1 ? undefined : open);
+    // A closing tag in prose is a call whose opening tag the model left out: never an answer.
+    if (between.includes(TOOL_CALL_CLOSE)) {
+      return {
+        kind: "parse_error",
+        reason: "unopened_tool_call",
+        detail: `a ${TOOL_CALL_CLOSE} closes a tool call that never opened with ${TOOL_CALL_OPEN}`,
+        text,
+      };
     }
-    prose.push(text.slice(pos, open));
+    prose.push(between);
+    if (open === -1) return { ok: true, prose, calls };
     const bodyStart = open + TOOL_CALL_OPEN.length;
     let close = text.indexOf(TOOL_CALL_CLOSE, bodyStart);
     if (close === -1) {

@@ -265,6 +265,21 @@ describe("parsing Qwen3 completions", () => {
     });
   });
 
+  it("a reply ending in </tool_call> without its opening tag is a parse error, not an answer", () => {
+    const text = 'Created stats.py.\n{"name": "write", "arguments": {"path": "stats.py", "content": "x"}}\n</tool_call>';
+    expect(r.parseCompletion(sampled(text), "stop", ids)).toEqual({
+      kind: "parse_error",
+      reason: "unopened_tool_call",
+      detail: "a </tool_call> closes a tool call that never opened with <tool_call>",
+      text,
+    });
+  });
+
+  it("a stray </tool_call> after a whole call is a parse error too", () => {
+    const text = '<tool_call>\n{"name": "read", "arguments": {"path": "a"}}\n</tool_call>\n</tool_call>';
+    expect(r.parseCompletion(sampled(text), "stop", ids)).toMatchObject({ kind: "parse_error", reason: "unopened_tool_call", text });
+  });
+
   it("invalid JSON inside a tool call is a parse error naming the call", () => {
     const parsed = r.parseCompletion(sampled("<tool_call>\n{name: read}\n</tool_call>"), "stop");
     expect(parsed.kind).toBe("parse_error");

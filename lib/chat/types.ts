@@ -37,6 +37,8 @@ export type ParseErrorReason =
   | "truncated"
   /** A `<tool_call>` with no matching `</tool_call>`. */
   | "unclosed_tool_call"
+  /** A `</tool_call>` with no `<tool_call>` before it: a call written without its opening tag. */
+  | "unopened_tool_call"
   /** The body of a `<tool_call>` block is not valid JSON. */
   | "invalid_json"
   /** Well-formed syntax with the wrong shape: no name, arguments not an object, malformed XML. */
