@@ -8,6 +8,7 @@
 import { useEffect, useRef } from "react";
 import type { SessionDecision } from "@/lib/session/action-schemas";
 import type { Draft } from "@/lib/session/draft";
+import { proposingLabel, replyDisplay } from "@/lib/session/reply-display";
 import type { SessionData } from "@/lib/session/session-data";
 import { type Pending, ToolCard } from "./tool-card";
 
@@ -42,6 +43,8 @@ export function Conversation({
     return null;
   }
 
+  // The draft's raw text may hold tool-call markup: the person sees its prose and which call comes.
+  const shownDraft = draft && replyDisplay(draft.text);
   let episodes = 0;
   return (
     <div className="min-h-0 flex-1 overflow-auto px-3 py-2 text-[13px]" data-testid="message-list">
@@ -65,6 +68,8 @@ export function Conversation({
           }
           case "assistant": {
             const calls = toolCalls.filter((c) => c.messageId === m.id);
+            const parseError = (m.meta as { parseError?: { detail: string } } | null)?.parseError;
+            if (parseError) return <UnreadableReply key={m.id} text={m.content} detail={parseError.detail} />;
             return (
               <div key={m.id} className="my-2" data-testid="assistant-message">
                 {m.content.trim() !== "" && <div className="whitespace-pre-wrap border-l-2 border-border pl-2 text-fg/80">{m.content}</div>}
@@ -101,7 +106,12 @@ export function Conversation({
           data-final={draft.final}
           aria-busy={!draft.final}
         >
-          <span data-testid="streaming-text">{draft.text}</span>
+          <span data-testid="streaming-text">{shownDraft!.prose}</span>
+          {shownDraft!.call && (
+            <span className={`font-mono text-[12px] text-accent ${shownDraft!.prose ? "ml-2" : ""}`} data-testid="streaming-call">
+              ● {proposingLabel(shownDraft!.call)}
+            </span>
+          )}
           {!draft.final && (
             <span className="ml-0.5 animate-pulse text-accent" title="sampling…" data-testid="streaming-caret">
               ▍
@@ -128,6 +138,22 @@ export function Conversation({
         </p>
       )}
       <div ref={end} />
+    </div>
+  );
+}
+
+/** A reply that could not be read as a message: its prose, that its call was malformed, and the raw text on request. */
+function UnreadableReply({ text, detail }: { text: string; detail: string }) {
+  const shown = replyDisplay(text);
+  return (
+    <div className="my-2 border-l-2 border-warn/60 pl-2" data-testid="assistant-message" data-parse-error="true">
+      {shown.prose !== "" && <div className="whitespace-pre-wrap text-fg/80">{shown.prose}</div>}
+      <details className="text-[12px] text-warn">
+        <summary className="cursor-pointer">{shown.call ? `a malformed ${shown.call.name ?? "tool"} call` : "an unreadable reply"}: {detail}</summary>
+        <pre className="mt-1 max-h-48 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-muted" data-testid="raw-reply">
+          {text}
+        </pre>
+      </details>
     </div>
   );
 }

@@ -9,9 +9,9 @@ import { randomUUID } from "node:crypto";
 import type { StopReason } from "@/lib/training/types";
 import type { ParseErrorReason, ParsedCompletion, ToolCall } from "./types";
 import type { Tokenizer } from "./tokenizer";
+import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from "./tool-call-tags";
 
-export const TOOL_CALL_OPEN = "<tool_call>";
-export const TOOL_CALL_CLOSE = "</tool_call>";
+export { TOOL_CALL_CLOSE, TOOL_CALL_OPEN };
 
 export type BodyParse =
   | { ok: true; name: string; arguments: Record<string, unknown> }
