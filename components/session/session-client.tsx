@@ -39,6 +39,11 @@ function messageOf(res: Failure): string {
   }
 }
 
+function tooLongMessage({ promptTokens, budget }: { promptTokens: number; budget: number }): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  return `Too long to send: the prompt would need ${n(promptTokens)} tokens, and the model's prompt budget is ${n(budget)}. Nothing was sent: shorten the message.`;
+}
+
 export function SessionClient({ initial, initialDraft, tree }: { initial: SessionData; initialDraft: Draft | null; tree: TreeEntry[] }) {
   const router = useRouter();
   const conversationId = initial.view.conversation.id;
@@ -150,8 +155,23 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
         setComposerError(messageOf(res));
         return false;
       }
+      switch (res.result.kind) {
+        case "too_long":
+          // Nothing was stored: the text stays in the composer to be shortened.
+          setComposerError(tooLongMessage(res.result));
+          return false;
+        case "metrics":
+          setMetrics({ metrics: res.result.metrics });
+          break;
+        case "message":
+        case "cleared":
+          break;
+        default: {
+          const never: never = res.result;
+          throw new Error(`unexpected result ${JSON.stringify(never)}`);
+        }
+      }
       setComposerError(null);
-      if (res.result.kind === "metrics") setMetrics({ metrics: res.result.metrics });
       return true;
     } finally {
       setBusy(false);

@@ -31,6 +31,7 @@ import { deniedToolResult } from "./tool-messages";
 import { buildSystemPrompt } from "./system-prompt";
 import { TOOL_SPECS } from "@/lib/tools";
 import { NUDGE_TEXT } from "./turn";
+import { elisionMarker } from "./context";
 
 forEachDriver("the agent loop", (db) => {
   let renderer: Renderer;
@@ -87,6 +88,40 @@ forEachDriver("the agent loop", (db) => {
     expect(a2!.content).toBe(REPLIES.text);
     expect(a2!.promptTokens).toEqual(a1!.promptTokens);
     expect((await getConversationForOwner({ db: db(), id: t.conv.id, ownerId: t.user.id }))!.task).toBe(TASKS.text);
+  });
+
+  it("refuses a task longer than the prompt budget with the numbers, storing nothing", async () => {
+    const t = await begin();
+    const before = { rows: await rowsOf(t), events: await eventsOf(t) };
+    const task = Array.from({ length: 50_000 }, () => "x").join(" ");
+    const result = await say(t, task);
+    const window = (await backend.listModels()).find((m) => m.modelName === TEST_MODEL_NAME)!.maxContextLength!;
+    const promptTokens = renderer.renderPrompt([{ role: "system", content: TEST_SYSTEM_PROMPT }, { role: "user", content: task }], [], { addGenerationPrompt: true }).tokens.length;
+    expect(result).toEqual({ kind: "too_long", promptTokens, budget: window - TEST_SETTINGS.maxTokens });
+    expect(promptTokens).toBeGreaterThan(window);
+    expect(await rowsOf(t)).toEqual(before.rows);
+    expect(await eventsOf(t)).toEqual(before.events);
+    expect(await stateOf(t)).toBe("idle");
+    // A message that fits still goes through afterwards.
+    await say(t, TASKS.text);
+    expect(assistants(await rowsOf(t)).map((r) => r.content)).toEqual([REPLIES.text]);
+  });
+
+  it("a later message counts against the budget with the task and system prompt it must be sent with", async () => {
+    const t = await begin();
+    await say(t, TASKS.text);
+    const window = (await backend.listModels()).find((m) => m.modelName === TEST_MODEL_NAME)!.maxContextLength!;
+    const budget = window - TEST_SETTINGS.maxTokens;
+    // The prompt that must hold the message: system prompt, task, a marker for the reply between, the message.
+    const held = (text: string) =>
+      renderer.renderPrompt([{ role: "system", content: TEST_SYSTEM_PROMPT }, { role: "user", content: TASKS.text }, { role: "user", content: elisionMarker(1) }, { role: "user", content: text }], [], { addGenerationPrompt: true }).tokens.length;
+    const words = (n: number) => Array.from({ length: n }, () => "x").join(" ");
+    // "x x x …" is one token a word: the message one word past the budget.
+    const n = budget - held(words(1)) + 2;
+    expect(held(words(n))).toBe(budget + 1);
+    const rowsBefore = await rowsOf(t);
+    expect(await agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: words(n) })).toEqual({ kind: "too_long", promptTokens: budget + 1, budget });
+    expect(await rowsOf(t)).toEqual(rowsBefore);
   });
 
   it("by default the prompt holds the built system prompt, naming the sandbox's working directory, and every tool", async () => {

@@ -1,6 +1,7 @@
 /**
  * The agent's public API, for the web layer's server actions and SSE route: start a conversation,
- * send a message (or the commands /c and /metrics), decide on a proposed call, correct a failed
+ * send a message (or the commands /c and /metrics; a message no prompt could hold is refused
+ * unstored), decide on a proposed call, correct a failed
  * one, resume after an error, read a conversation, and recover everything at start-up. Each entry
  * point parses its input with zod (the parameter types are a convenience; the parse is the
  * check), acts only on the caller's own rows (owner-scoped queries: another user's ids are
@@ -9,13 +10,14 @@
  */
 import { buildSystemPrompt } from "@/lib/agent/system-prompt";
 import { createConversation, getConversationForOwner, updateConversation } from "@/lib/db/queries/conversations";
-import { appendMessage } from "@/lib/db/queries/messages";
+import { appendMessage, listMessagesByConversation } from "@/lib/db/queries/messages";
 import { getOrCreatePolicy, type PolicyBackend } from "@/lib/db/queries/policies";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
 import type { Conversation } from "@/lib/db/schema";
 import { AppError } from "@/lib/errors";
 import { TOOL_SPECS } from "@/lib/tools";
+import { promptBudget, tokensToHoldMessage } from "./context";
 import { AgentCore, type AgentDeps } from "./core";
 import { decide, type DecisionResult, submitFailureCorrection } from "./decisions";
 import { recoverAll, type RecoveryReport } from "./recovery";
@@ -41,6 +43,8 @@ export const METRICS_COMMAND = "/metrics";
 
 export type SendResult =
   | { kind: "message"; messageId: string }
+  /** Refused, nothing stored: no prompt within the budget could hold the message. */
+  | { kind: "too_long"; promptTokens: number; budget: number }
   | { kind: "cleared"; messageId: string }
   | { kind: "metrics"; metrics: Record<string, number> | null; trainingStepId: string | null };
 
@@ -76,6 +80,8 @@ export class Agent {
     const conv = await this.conversation(ownerId, conversationId);
     if (text === METRICS_COMMAND) return this.lastMetrics(conv);
     if (text === CLEAR_COMMAND) return this.clear(conv);
+    const tooLong = await this.overBudget(conv, text);
+    if (tooLong) return tooLong;
     const msg = await core.db.transaction(async (tx) => {
       const m = await appendMessage({ db: tx, ownerId, conversationId, message: { role: "user", content: text, meta: { kind: "task" } } });
       const isFirst = m.seq <= 1 && conv.title === "New conversation";
@@ -142,6 +148,24 @@ export class Agent {
     await core.publish(conv, "message", { messageId: msg.id, role: "system", seq: msg.seq, kind: "episode" });
     await core.publish(conv, "state", { state: "idle", cleared: true });
     return { kind: "cleared", messageId: msg.id };
+  }
+
+  /**
+   * A message no prompt could hold is refused before it is stored: stored, it would make every
+   * sample (and every Retry) fail on the prompt budget.
+   */
+  private async overBudget(conv: Conversation, text: string): Promise<Extract<SendResult, { kind: "too_long" }> | null> {
+    const core = this.core;
+    const config = await core.config(conv.ownerId);
+    const policy = await policyFor(core, conv, config);
+    const [renderer, window, rows] = await Promise.all([
+      core.renderer(policy.baseModel),
+      core.contextWindow(policy.baseModel),
+      listMessagesByConversation({ db: core.db, ownerId: conv.ownerId, conversationId: conv.id }),
+    ]);
+    const budget = promptBudget(window, config.maxTokens);
+    const promptTokens = tokensToHoldMessage({ rows, renderer, tools: core.deps.tools, text });
+    return promptTokens > budget ? { kind: "too_long", promptTokens, budget } : null;
   }
 
   private async lastMetrics(conv: Conversation): Promise<SendResult> {

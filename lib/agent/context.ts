@@ -9,6 +9,7 @@
 import type { Message as ChatMessage, Renderer, ToolSpec } from "@/lib/chat/types";
 import type { Message as MessageRow } from "@/lib/db/schema";
 import { capChars } from "@/lib/sandbox/output";
+import { replyReserve } from "@/lib/config/reply-tokens";
 
 /** Which rows a sampled prompt held, stored as the assistant message's `meta.context`. */
 export type PromptLayout = {
@@ -98,6 +99,33 @@ function units(rows: MessageRow[]): MessageRow[][] {
 }
 
 /**
+ * Prompt tokens a sample may use: the context window less the room kept for the reply (the
+ * reply's token limit, but never more than half the window, so a large limit still leaves a prompt).
+ */
+export function promptBudget(contextWindow: number, maxTokens: number | undefined): number {
+  return contextWindow - replyReserve({ maxTokens, contextWindow });
+}
+
+/** The rows elision never drops: the system prompt and the episode's task (its first user message). */
+function keptCount(episode: MessageRow[]): number {
+  const taskIndex = episode.findIndex((r) => r.role === "user");
+  return taskIndex === -1 ? Math.min(1, episode.length) : taskIndex + 1;
+}
+
+/**
+ * The fewest prompt tokens a prompt can have once `text` is the episode's next user message:
+ * the rows elision keeps, the elision marker when other turns come between, and the message. When
+ * this exceeds the budget, no prompt holds the message, so sending it could only fail.
+ */
+export function tokensToHoldMessage({ rows, renderer, tools, text }: { rows: MessageRow[]; renderer: Renderer; tools: ToolSpec[]; text: string }): number {
+  const episode = currentEpisode(rows).filter(inContext);
+  const kept = episode.slice(0, keptCount(episode)).map(toChatMessage);
+  const between = episode.length - kept.length;
+  const messages: ChatMessage[] = [...kept, ...(between > 0 ? [{ role: "user" as const, content: elisionMarker(between) }] : []), { role: "user", content: text }];
+  return renderer.renderPrompt(messages, tools, { addGenerationPrompt: true }).tokens.length;
+}
+
+/**
  * The prompt for the next sample: `rows` are the conversation's messages in seq order; `budget` is
  * the most prompt tokens allowed. Throws when even the system prompt and task alone do not fit.
  */
@@ -111,8 +139,7 @@ export function buildPrompt({ rows, renderer, tools, budget }: { rows: MessageRo
   if (full.tokens.length <= budget) return full;
 
   // 1. Keep the system prompt and the task; the rest is elided oldest unit first.
-  const taskIndex = episode.findIndex((r) => r.role === "user");
-  const keepCount = taskIndex === -1 ? Math.min(1, episode.length) : taskIndex + 1;
+  const keepCount = keptCount(episode);
   const kept = episode.slice(0, keepCount);
   const rest = units(episode.slice(keepCount));
   const markerAfter = kept.at(-1)?.seq ?? null;

@@ -18,8 +18,9 @@ import { listAllowRulesByOwner } from "@/lib/db/queries/allow-rules";
 import { createToolCall, listToolCallsByConversation, updateToolCall } from "@/lib/db/queries/tool-calls";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
 import type { AllowRule, Conversation, Message as MessageRow, Policy } from "@/lib/db/schema";
+import { replyTokens } from "@/lib/config/reply-tokens";
 import { executeTool } from "@/lib/tools";
-import { buildPrompt, clipToolOutput, currentEpisode, inContext, toolOutputLimit } from "./context";
+import { buildPrompt, clipToolOutput, currentEpisode, inContext, promptBudget, toolOutputLimit } from "./context";
 import type { AgentCore } from "./core";
 import { TokenStream } from "./token-stream";
 import { afterStep, hasPendingSteps } from "./training";
@@ -126,13 +127,13 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
   const policy = await policyFor(core, conv, config);
   const renderer = await core.renderer(policy.baseModel);
   const window = await core.contextWindow(policy.baseModel);
-  const budget = window - Math.min(config.maxTokens, Math.floor(window / 2));
+  const budget = promptBudget(window, config.maxTokens);
   const prompt = buildPrompt({ rows, renderer, tools: core.deps.tools, budget });
   if (prompt.layout.elided > 0) await core.publish(conv, "context", { elided: prompt.layout.elided, promptTokens: prompt.tokens.length, window });
 
   // 3. Sample with the policy's current weights; the text streams out as non-final "tokens"
   //    events, all published before the final one (a lost delta only delays the draft).
-  const maxTokens = Math.min(config.maxTokens, window - prompt.tokens.length);
+  const maxTokens = replyTokens({ maxTokens: config.maxTokens, contextWindow: window, promptTokens: prompt.tokens.length });
   const stream = new TokenStream({
     decode: (ids) => renderer.tokenizer.decode(ids),
     stopTokens: renderer.stopTokens,
