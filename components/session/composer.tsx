@@ -59,7 +59,7 @@ export function Composer({ busy, error, onSend, onCommand }: { busy: boolean; er
 }
 
 /** "/c" asks first: it starts a new episode and the agent forgets the conversation so far. */
-export function ClearDialog({ busy, onConfirm, onCancel }: { busy: boolean; onConfirm: () => void; onCancel: () => void }) {
+export function ClearDialog({ busy, error, onConfirm, onCancel }: { busy: boolean; error: string | null; onConfirm: () => void; onCancel: () => void }) {
   return (
     <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/60" role="dialog" aria-modal="true" aria-labelledby="clear-title" data-testid="clear-dialog">
       <div
@@ -72,6 +72,12 @@ export function ClearDialog({ busy, onConfirm, onCancel }: { busy: boolean; onCo
           Clear the conversation?
         </h2>
         <p className="mb-4 text-[13px] text-muted">The agent starts a new episode and no longer sees the messages so far. Its trained weights, your rules and the training history stay.</p>
+        {/* Shown here, not under the composer: the dialog covers the page while it is open. */}
+        {error && (
+          <p className="mb-3 rounded border border-danger/60 bg-danger/10 px-2 py-1 text-xs text-danger" role="alert" data-testid="clear-error">
+            Not cleared. {error}
+          </p>
+        )}
         <div className="flex justify-end gap-2">
           <button type="button" className="rounded border border-border px-3 py-1 text-xs" data-testid="clear-cancel" onClick={onCancel} autoFocus>
             Cancel

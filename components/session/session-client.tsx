@@ -56,6 +56,7 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
   const [decisionError, setDecisionError] = useState<string | null>(null);
   const [composerError, setComposerError] = useState<string | null>(null);
   const [clearing, setClearing] = useState(false);
+  const [clearError, setClearError] = useState<string | null>(null);
   const [metrics, setMetrics] = useState<{ metrics: Record<string, number> | null } | null>(null);
 
   // Reads coalesce: a burst of events (decision, message, state …) costs one request.
@@ -179,6 +180,21 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
     }
   }
 
+  /** "/c" confirmed: the dialog closes once cleared, and otherwise says why not. */
+  async function onClear() {
+    setBusy(true);
+    try {
+      const res = await sendMessage({ conversationId, text: "/c" });
+      if (res.status === "ok") {
+        setClearing(false);
+        setClearError(null);
+      } else setClearError(messageOf(res));
+    } finally {
+      setBusy(false);
+      refetch();
+    }
+  }
+
   function onCommand(command: Command) {
     switch (command) {
       case "clear":
@@ -256,10 +272,12 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
       {clearing && (
         <ClearDialog
           busy={busy}
-          onCancel={() => setClearing(false)}
-          onConfirm={async () => {
-            if (await onSend("/c")) setClearing(false);
+          error={clearError}
+          onCancel={() => {
+            setClearing(false);
+            setClearError(null);
           }}
+          onConfirm={onClear}
         />
       )}
       {metrics && (

@@ -161,6 +161,18 @@ forEachDriver("the agent loop", (db) => {
     await expect(agent.decide({ ownerId: t.user.id, toolCallId: call!.id, decision: { kind: "approve" } })).rejects.toMatchObject({ code: "conflict:tool_call" });
   });
 
+  it("/c while a proposal waits is refused with what to do first, and clears nothing", async () => {
+    const t = await begin();
+    await say(t, TASKS.read);
+    const rows = await rowsOf(t);
+    await expect(agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: "/c" })).rejects.toMatchObject({
+      code: "conflict:conversation",
+      message: "A proposed call is waiting for your decision: approve, deny or edit it, then clear.",
+    });
+    expect(await rowsOf(t)).toEqual(rows);
+    expect(await stateOf(t)).toBe("proposed");
+  });
+
   it("deny with a correction queues one SDPO step; the retry samples after it, with the new weights and the denied record in context", async () => {
     const t = await begin();
     await say(t, TASKS.write);

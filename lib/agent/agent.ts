@@ -9,7 +9,7 @@
  * in the background and report through events.
  */
 import { buildSystemPrompt } from "@/lib/agent/system-prompt";
-import { createConversation, getConversationForOwner, updateConversation } from "@/lib/db/queries/conversations";
+import { type ConversationState, createConversation, getConversationForOwner, updateConversation } from "@/lib/db/queries/conversations";
 import { appendMessage, listMessagesByConversation } from "@/lib/db/queries/messages";
 import { getOrCreatePolicy, type PolicyBackend } from "@/lib/db/queries/policies";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
@@ -47,6 +47,31 @@ export type SendResult =
   | { kind: "too_long"; promptTokens: number; budget: number }
   | { kind: "cleared"; messageId: string }
   | { kind: "metrics"; metrics: Record<string, number> | null; trainingStepId: string | null };
+
+/**
+ * Why "/c" cannot clear the conversation now, or null when it can. Clearing mid-turn would strand
+ * what the agent is doing (a call awaiting a decision, a tool running, a step training), so the
+ * person is told what to finish first.
+ */
+export function clearRefusal(state: ConversationState): string | null {
+  switch (state) {
+    case "idle":
+    case "failed":
+      return null;
+    case "proposed":
+      return "A proposed call is waiting for your decision: approve, deny or edit it, then clear.";
+    case "sampling":
+      return "The agent is still replying: clear once it has stopped.";
+    case "executing":
+      return "A tool call is running: clear once it has finished.";
+    case "training":
+      return "A training step on your correction is running: clear once it has finished.";
+    default: {
+      const never: never = state;
+      throw new Error(`unknown conversation state ${String(never)}`);
+    }
+  }
+}
 
 export type AgentOptions = Pick<AgentDeps, "db" | "backend"> & Partial<Omit<AgentDeps, "db" | "backend">>;
 
@@ -137,6 +162,8 @@ export class Agent {
   /** "/c": a fresh system message opens a new episode; weights, rules and steps stay. */
   private async clear(conv: Conversation): Promise<SendResult> {
     const core = this.core;
+    const refusal = clearRefusal(conv.state as ConversationState);
+    if (refusal) throw new AppError("conflict:conversation", refusal);
     const config = await core.config(conv.ownerId);
     const workspace = await getWorkspaceForOwner({ db: core.db, id: conv.workspaceId, ownerId: conv.ownerId });
     if (!workspace) throw new AppError("not_found:workspace");
