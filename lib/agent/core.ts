@@ -12,6 +12,7 @@ import { configForUser } from "@/lib/config/server";
 import type { Db } from "@/lib/db/client";
 import { type ConversationState, updateConversationState } from "@/lib/db/queries/conversations";
 import type { Conversation } from "@/lib/db/schema";
+import { ASSUMED_CONTEXT_WINDOW } from "@/lib/config/reply-tokens";
 import { AppError } from "@/lib/errors";
 import { DEFAULT_POLICY } from "@/lib/sandbox/policy";
 import type { SandboxMode } from "@/lib/sandbox/run";
@@ -19,8 +20,8 @@ import type { TrainingBackend } from "@/lib/training/types";
 import { type AgentEventType, publishEvent } from "./events";
 import { PolicyRuntime } from "./policy-runtime";
 
-/** Context window used when the backend does not say (Qwen3's native 32k). */
-export const DEFAULT_CONTEXT_WINDOW = 32_768;
+/** Context window used when the backend does not say. */
+export const DEFAULT_CONTEXT_WINDOW = ASSUMED_CONTEXT_WINDOW;
 
 export type AgentDeps = {
   db: Db;

@@ -5,7 +5,7 @@
 import { type FieldInfo, fieldInfo } from "@/lib/config";
 
 function defaultText(f: FieldInfo): string {
-  if (f.default === undefined) return "unset";
+  if (f.default === undefined) return f.whenUnset ? `unset (${f.whenUnset})` : "unset";
   return String(f.default);
 }
 

@@ -152,7 +152,7 @@ describe("the field table", () => {
     expect(configSchema.parse(DEFAULTS)).toEqual(DEFAULTS);
     expect(DEFAULTS).toMatchObject({
       model: "continualcode/qwen3-tiny-coder",
-      maxTokens: 4096,
+      maxTokens: undefined,
       temperature: 0.7,
       training: true,
       sdpo: true,

@@ -12,8 +12,13 @@ export {
   type FieldInfo,
   type FieldKind,
   fieldInfo,
+  fieldsByGroup,
   flagName,
   LOSS_MODES,
+  rangeText,
+  SETTING_GROUPS,
+  type SettingGroup,
+  type SettingUnit,
   TEACHER_MODES,
 } from "./fields";
 export {

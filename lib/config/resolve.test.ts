@@ -59,7 +59,7 @@ describe("readEnv", () => {
       CONTINUALCODE_LEARNING_RATE: "3e-7",
       CONTINUALCODE_SDPO: "false",
       CONTINUALCODE_LOSS_MODE: "full_kl",
-      CONTINUALCODE_FLAG_KEYS: "temperature,sdpo,learningRate,lossMode",
+      CONTINUALCODE_FLAG_KEYS: "temperature,learningRate,sdpo,lossMode",
     });
     expect(readEnv(env)).toEqual(flags);
   });

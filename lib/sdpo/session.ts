@@ -6,6 +6,7 @@
  * demand; init resumes the latest one unless `checkpoint` names another.
  */
 import { getRenderer } from "@/lib/chat";
+import { ASSUMED_CONTEXT_WINDOW, replyTokens } from "@/lib/config/reply-tokens";
 import type { AssistantMessage, Message, ParseErrorReason, Renderer, ToolSpec } from "@/lib/chat/types";
 import { canScoreDistributions, type SamplingClient, type StopReason, type TrainingBackend, type TrainingClient } from "@/lib/training/types";
 import type { RewardBaseline } from "./advantages";
@@ -26,6 +27,7 @@ export interface SDPOSessionOptions {
   teacherModel?: string;
   /** `--teacher-checkpoint`: a sampler from this checkpoint path as a fixed teacher (wins over teacherModel). */
   teacherCheckpoint?: string;
+  /** The reply length limit; unset (auto), a reply may use what the model's context leaves after the prompt. */
   maxTokens?: number;
   temperature?: number;
   /** Sampling seed; each sample() uses seed + its index, so a session is reproducible. */
@@ -89,6 +91,7 @@ export class SDPOSession {
   private ignored: string | null = null;
   private samples = 0;
   private vocabSize: number | undefined;
+  private contextWindow = ASSUMED_CONTEXT_WINDOW;
 
   constructor(private readonly options: SDPOSessionOptions) {
     this.config = sdpoConfig(options.sdpo);
@@ -105,6 +108,7 @@ export class SDPOSession {
   async init(): Promise<void> {
     const o = this.options;
     this.renderer = o.renderer ?? (await getRenderer(o.model));
+    this.contextWindow = (await o.backend.listModels()).find((m) => m.modelName === o.model)?.maxContextLength ?? ASSUMED_CONTEXT_WINDOW;
     if (this.training && this.config.enableSdpo) assertLossModeSupported(this.config.lossMode, capabilitiesOf(o.backend));
     const opened = await openPolicy({ backend: o.backend, model: o.model, rank: o.loraRank ?? 32, seed: o.seed, checkpoint: o.checkpoint, store: o.checkpoints, enableTraining: this.training });
     this.trainingClient = opened.trainer;
@@ -160,7 +164,7 @@ export class SDPOSession {
     const promptTokens = renderer.renderPrompt(promptMessages, this.options.tools ?? [], { addGenerationPrompt: true }).tokens;
     const seed = this.options.seed === undefined ? undefined : this.options.seed + this.samples;
     this.samples++;
-    const result = await sampler.sample(promptTokens, { maxTokens: this.options.maxTokens ?? 4096, temperature: this.options.temperature ?? 0.7, stop: renderer.stopTokens, seed });
+    const result = await sampler.sample(promptTokens, { maxTokens: replyTokens({ maxTokens: this.options.maxTokens, contextWindow: this.contextWindow, promptTokens: promptTokens.length }), temperature: this.options.temperature ?? 0.7, stop: renderer.stopTokens, seed });
     const seq = result.sequences[0]!;
     const parsed = renderer.parseCompletion(seq.tokens, seq.stopReason, { tools: this.options.tools });
     const completion: Completion = { promptMessages, promptTokens, tokens: seq.tokens, logprobs: seq.logprobs, promptLength: promptTokens.length, task: this.task ?? "", stopReason: seq.stopReason, text: parsed.text };

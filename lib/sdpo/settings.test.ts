@@ -7,7 +7,7 @@ describe("settings as SDPO options", () => {
   it("the defaults are the original's SDPO defaults", () => {
     const o = sessionOptionsFromSettings(DEFAULTS);
     expect(o.sdpo).toEqual({ ...DEFAULT_SDPO_CONFIG });
-    expect(o).toMatchObject({ enableTraining: true, loraRank: 32, maxTokens: 4096, temperature: 0.7, saveEvery: 0 });
+    expect(o).toMatchObject({ enableTraining: true, loraRank: 32, maxTokens: undefined, temperature: 0.7, saveEvery: 0 });
   });
 
   it("every training flag reaches the session", () => {
