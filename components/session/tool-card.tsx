@@ -3,7 +3,8 @@
  * One tool call as a card. A call awaiting a decision shows what approving does (a Monaco diff
  * of the real file for write/edit/edit_lines, the command and working directory for bash, the
  * arguments otherwise) with Approve (y, optionally "always allow"), Deny (n, a required
- * correction) and Edit (e: the diff's right side, or the arguments as JSON, become editable).
+ * correction) and Edit (e: the diff's right side and a write's path, or the arguments as JSON,
+ * become editable).
  * Keys are handled here, for the one active card, and never while the person is typing; Esc in
  * the editor moves to "Approve edited".
  * A failed call asks for its correction with the tool's hint prefilled. Decided calls show their
@@ -59,6 +60,9 @@ export function ToolCard({
   const [pattern, setPattern] = useState(suggested?.pattern ?? "");
   const preview = pending?.kind === "decision" ? pending.preview : null;
   const [editedText, setEditedText] = useState(preview?.kind === "diff" ? preview.after : "");
+  // A write's path is editable with its content; edit and edit_lines change the file their diff shows.
+  const [editedPath, setEditedPath] = useState(preview?.kind === "diff" ? preview.path : "");
+  const pathEditable = preview?.kind === "diff" && preview.tool === "write";
   const [editedJson, setEditedJson] = useState(() => JSON.stringify(call.args, null, 2));
   const [localError, setLocalError] = useState<string | null>(null);
   const deciding = pending?.kind === "decision";
@@ -69,7 +73,14 @@ export function ToolCard({
     setLocalError(null);
     if (mode === "edit") {
       if (preview?.kind === "diff") {
-        onDecide(editedText === preview.after ? { kind: "approve" } : { kind: "edit_text", text: editedText });
+        const path = editedPath.trim();
+        if (path === "") {
+          setLocalError("The path is empty.");
+          return;
+        }
+        const moved = path !== preview.path;
+        if (!moved && editedText === preview.after) onDecide({ kind: "approve" });
+        else onDecide(moved ? { kind: "edit_text", text: editedText, path } : { kind: "edit_text", text: editedText });
         return;
       }
       let args: unknown;
@@ -136,7 +147,15 @@ export function ToolCard({
       </div>
       <div className="px-2 py-1">
         {deciding ? (
-          <PreviewBody call={call} preview={preview} editing={mode === "edit"} editedJson={editedJson} onEditText={setEditedText} onEditJson={setEditedJson} />
+          <PreviewBody
+            call={call}
+            preview={preview}
+            editing={mode === "edit"}
+            editedJson={editedJson}
+            onEditText={setEditedText}
+            onEditJson={setEditedJson}
+            path={pathEditable ? { value: editedPath, onChange: setEditedPath } : null}
+          />
         ) : (
           <pre className="max-h-24 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-muted" data-testid="tool-args">
             {JSON.stringify(shownArgs, null, 1)}
@@ -192,9 +211,11 @@ export function ToolCard({
           )}
           {mode === "edit" && (
             <span className="text-[11px] text-muted" data-testid="edit-note">
-              {preview?.kind === "diff"
-                ? `Approving writes exactly the right side: it becomes ${preview.tool} arguments that reproduce it.`
-                : "Approving runs exactly these arguments."}
+              {preview?.kind !== "diff"
+                ? "Approving runs exactly these arguments."
+                : editedPath.trim() !== preview.path
+                  ? `Approving writes exactly the right side to ${editedPath.trim()} (not the file on the left: whatever is there is replaced).`
+                  : `Approving writes exactly the right side: it becomes ${preview.tool} arguments that reproduce it.`}
             </span>
           )}
         </div>
@@ -225,6 +246,7 @@ function PreviewBody({
   editedJson,
   onEditText,
   onEditJson,
+  path,
 }: {
   call: ToolCall;
   preview: CallPreview | null;
@@ -232,6 +254,8 @@ function PreviewBody({
   editedJson: string;
   onEditText: (text: string) => void;
   onEditJson: (text: string) => void;
+  /** The write's path, editable while editing (null for tools whose path stays). */
+  path: { value: string; onChange: (path: string) => void } | null;
 }) {
   if (editing && preview?.kind !== "diff") {
     return (
@@ -244,11 +268,24 @@ function PreviewBody({
     case "diff":
       return (
         <div>
-          <p className="mb-1 font-mono text-[11px] text-muted">
-            {preview.path}
-            {preview.newFile ? " (new file)" : ""}
-            {preview.note ? ` · ${preview.note}` : ""}
-          </p>
+          {editing && path ? (
+            <label className="mb-1 flex items-center gap-1 text-[11px] text-muted">
+              path
+              <input
+                className="flex-1 rounded border border-accent/60 bg-bg px-1 py-0.5 font-mono text-[11px] text-fg"
+                data-testid="edit-path"
+                value={path.value}
+                spellCheck={false}
+                onChange={(e) => path.onChange(e.target.value)}
+              />
+            </label>
+          ) : (
+            <p className="mb-1 font-mono text-[11px] text-muted" data-testid="diff-path">
+              {preview.path}
+              {preview.newFile ? " (new file)" : ""}
+              {preview.note ? ` · ${preview.note}` : ""}
+            </p>
+          )}
           <div className={`h-72 rounded border ${editing ? "border-accent/60" : "border-border"}`}>
             <DiffEditor path={preview.path} before={preview.before} after={preview.after} editable={editing} onChange={onEditText} />
           </div>

@@ -15,7 +15,8 @@ export const sendMessageInputSchema = z.strictObject({ conversationId: id, text:
 export const sessionDecisionSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("approve"), remember: rememberSchema.optional() }),
   z.strictObject({ kind: z.literal("deny"), correction }),
-  z.strictObject({ kind: z.literal("edit_text"), text: z.string().max(2 * 1024 * 1024), correction: z.string().trim().max(20_000).optional() }),
+  // `path`: a write sent to another file than the one proposed (the path as the tool takes it).
+  z.strictObject({ kind: z.literal("edit_text"), text: z.string().max(2 * 1024 * 1024), path: z.string().trim().min(1, "The path is empty.").max(4096).optional(), correction: z.string().trim().max(20_000).optional() }),
   z.strictObject({ kind: z.literal("edit_args"), args: z.record(z.string(), z.unknown()), correction: z.string().trim().max(20_000).optional() }),
 ]);
 export type SessionDecision = z.infer<typeof sessionDecisionSchema>;

@@ -79,6 +79,19 @@ describe("an edited right side becomes arguments that write exactly its bytes", 
     });
   }
 
+  it("an edited write can go to another path, and the tool writes the text there", async () => {
+    const out = editedArgsFor("write", { path: "x.txt", content: "b\n" }, "", "c\n", "y.txt");
+    expect(out).toEqual({ ok: true, args: { path: "y.txt", content: "c\n" } });
+    if (out.ok) expect(await applied("write", null, out.args)).toEqual({ success: true, text: "c\n" });
+  });
+
+  it("edit and edit_lines keep the path their diff shows, and no edit takes an empty path", () => {
+    expect(editedArgsFor("edit", { path: "x.txt", old: "a", new: "A" }, "a\n", "A\n", "y.txt")).toEqual({ ok: false, error: "only a write can go to another path; edit changes the file its diff shows (deny with a correction instead)" });
+    expect(editedArgsFor("edit_lines", { path: "x.txt", start_line: 1, end_line: 1, content: "A" }, "a\n", "A\n", "y.txt")).toMatchObject({ ok: false });
+    expect(editedArgsFor("edit", { path: "x.txt", old: "a", new: "A" }, "a\n", "B\n", "x.txt")).toEqual({ ok: true, args: { path: "x.txt", old: "a\n", new: "B\n" } });
+    expect(editedArgsFor("write", { path: "x.txt", content: "b" }, "", "c", " ")).toEqual({ ok: false, error: "the path is empty" });
+  });
+
   it("an edit the tool could not write exactly is refused rather than applied differently", () => {
     // edit_lines always ends a replaced block with a newline when the file had one.
     expect(editedArgsFor("edit_lines", { path: "x" }, "1\n2\n", "1\n2")).toMatchObject({ ok: false });

@@ -82,16 +82,28 @@ export function previewAfter(name: DiffToolName, before: string, args: Record<st
   }
 }
 
+/** Why an edited call may not go to `path` instead of the proposed path, or null when it may. */
+export function pathChangeRefusal(name: DiffToolName, proposedPath: string, path: string): string | null {
+  if (path.trim() === "") return "the path is empty";
+  if (path === proposedPath || name === "write") return null;
+  return `only a write can go to another path; ${name} changes the file its diff shows (deny with a correction instead)`;
+}
+
 export type EditedArgs = { ok: true; args: Record<string, unknown> } | { ok: false; error: string };
 
 /**
  * Arguments for the same tool that turn `before` into exactly `edited`: write gets the text as its
  * content; edit replaces the whole file (old = before); edit_lines replaces every line. Each is
  * checked by previewing it, and refused when the tool could not write those bytes exactly.
+ * A write may also go to another path (`toPath`; `before` is then that file's text): edit and
+ * edit_lines change the file their diff shows, so theirs stays.
  */
-export function editedArgsFor(name: DiffToolName, original: Record<string, unknown>, before: string, edited: string): EditedArgs {
-  const path = str(original.path);
-  if (path === null) return { ok: false, error: "the call has no path" };
+export function editedArgsFor(name: DiffToolName, original: Record<string, unknown>, before: string, edited: string, toPath?: string): EditedArgs {
+  const proposedPath = str(original.path);
+  if (proposedPath === null) return { ok: false, error: "the call has no path" };
+  const path = toPath ?? proposedPath;
+  const refused = pathChangeRefusal(name, proposedPath, path);
+  if (refused) return { ok: false, error: refused };
   let args: Record<string, unknown>;
   switch (name) {
     case "write":

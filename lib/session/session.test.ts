@@ -81,6 +81,21 @@ forEachDriver("the session page's server side", (db) => {
     expect(data.view.trainingSteps.find((s) => s.id === out.trainingStepId)).toMatchObject({ status: "done", step: 1 });
   }, TEST_TIMEOUT_MS);
 
+  it("an edited write sent to another path writes the edited text there and leaves the proposed file alone", async () => {
+    const t = await proposedWrite();
+    const { where } = await toolWhere(agent, t.user.id, t.workspace.id);
+    expect(await argsForEditedText(where, t.call.name, t.call.args, "x", "../outside.txt")).toMatchObject({ ok: false });
+    const args = await argsForEditedText(where, t.call.name, t.call.args, "moved\n", "sub/c.txt");
+    expect(args).toEqual({ ok: true, args: { path: "sub/c.txt", content: "moved\n" } });
+    if (!args.ok) return;
+    await agent.decide({ ownerId: t.user.id, toolCallId: t.call.id, decision: { kind: "edit", args: args.args } });
+    await agent.idle();
+    expect(fs.readFileSync(path.join(t.dir, "sub/c.txt"), "utf8")).toBe("moved\n");
+    expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe("old\n");
+    const [call] = await listToolCallsByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
+    expect(call).toMatchObject({ status: "succeeded", args: REPLIES.write.args, editedArgs: { path: "sub/c.txt", content: "moved\n" } });
+  }, TEST_TIMEOUT_MS);
+
   it("deny with a correction trains a step, and the page's stream replays proposal, decision and the step's progress in order", async () => {
     const t = await proposedWrite();
     const out = await agent.decide({ ownerId: t.user.id, toolCallId: t.call.id, decision: { kind: "deny", correction: "Write good into b.txt instead." } });

@@ -7,7 +7,7 @@
  */
 import { readTextFile } from "@/lib/tools/text-file";
 import type { ToolContext } from "@/lib/tools/types";
-import { editedArgsFor, isDiffTool, previewAfter, type EditedArgs } from "./preview";
+import { editedArgsFor, isDiffTool, pathChangeRefusal, previewAfter, type EditedArgs } from "./preview";
 
 export type CallPreview =
   | { kind: "diff"; tool: "write" | "edit" | "edit_lines"; path: string; before: string; after: string; newFile: boolean; note?: string }
@@ -43,11 +43,17 @@ export async function previewToolCall(where: Where, name: string, args: Record<s
   return { kind: "args" };
 }
 
-/** The same tool's arguments that write exactly `edited` into the file as it is now. */
-export async function argsForEditedText(where: Where, name: string, args: Record<string, unknown>, edited: string): Promise<EditedArgs> {
+/**
+ * The same tool's arguments that write exactly `edited` into the file as it is now; a write may
+ * name another path (`toPath`), read through the same sandboxed path rules as the proposed one.
+ */
+export async function argsForEditedText(where: Where, name: string, args: Record<string, unknown>, edited: string, toPath?: string): Promise<EditedArgs> {
   if (!isDiffTool(name)) return { ok: false, error: `${name} has no file diff to edit; edit its arguments instead` };
-  const filePath = typeof args.path === "string" ? args.path : "";
+  const proposedPath = typeof args.path === "string" ? args.path : "";
+  const filePath = toPath ?? proposedPath;
+  const refused = pathChangeRefusal(name, proposedPath, filePath);
+  if (refused) return { ok: false, error: refused };
   const current = await currentText(where, name, filePath);
   if (!current.ok) return { ok: false, error: current.error };
-  return editedArgsFor(name, args, current.text, edited);
+  return editedArgsFor(name, args, current.text, edited, toPath);
 }

@@ -132,7 +132,7 @@ async function agentDecision(
       const conv = call && (await getConversationForOwner({ db: agent.core.db, id: call.conversationId, ownerId }));
       if (!call || !conv) return { ok: false, failure: { status: "not_found" } };
       const { where } = await toolWhere(agent, ownerId, conv.workspaceId);
-      const args = await argsForEditedText(where, call.name, call.args, d.text);
+      const args = await argsForEditedText(where, call.name, call.args, d.text, d.path);
       if (!args.ok) return { ok: false, failure: { status: "invalid_data", error: args.error } };
       return { ok: true, decision: { kind: "edit", args: args.args, ...(d.correction ? { correction: d.correction } : {}) } };
     }
