@@ -11,14 +11,24 @@ import { parseTrainerServe } from "./trainer-serve";
 describe("trainer serve flags", () => {
   it("default to the bundled model on 127.0.0.1:8100 with no key and states under the data directory", () => {
     const options = parseTrainerServe([], { CONTINUALCODE_DATA_DIR: "/srv/cc" });
-    expect(options).toMatchObject({ port: 8100, host: "127.0.0.1", apiKey: undefined, kernels: "fast", statesDir: "/srv/cc/states" });
+    expect(options).toMatchObject({
+      port: 8100,
+      host: "127.0.0.1",
+      apiKey: undefined,
+      kernels: "fast",
+      statesDir: "/srv/cc/states",
+      maxBodyBytes: 64 * 1024 * 1024,
+    });
     expect(Object.keys(options.models)).toEqual([EMBEDDED_MODEL]);
   });
 
   it("serve each --model given, a directory under its own name", () => {
-    const options = parseTrainerServe(["--port", "0", "--api-key", "k", "--model", FIXTURE_DIR, "--model", EMBEDDED_MODEL, "--data-dir", "/d"], {});
+    const options = parseTrainerServe(
+      ["--port", "0", "--api-key", "k", "--model", FIXTURE_DIR, "--model", EMBEDDED_MODEL, "--data-dir", "/d", "--max-body-mib", "0.5"],
+      {},
+    );
     expect(options.models).toEqual({ [FIXTURE_DIR]: { dir: path.resolve(FIXTURE_DIR) }, [EMBEDDED_MODEL]: expect.any(Object) });
-    expect(options).toMatchObject({ port: 0, apiKey: "k", statesDir: "/d/states" });
+    expect(options).toMatchObject({ port: 0, apiKey: "k", statesDir: "/d/states", maxBodyBytes: 512 * 1024 });
   });
 
   it("name the flag that is wrong", () => {
@@ -26,5 +36,6 @@ describe("trainer serve flags", () => {
     expect(() => parseTrainerServe(["--kernels", "gpu"], {})).toThrow(/--kernels/);
     expect(() => parseTrainerServe(["--model", "/no/such/dir"], {})).toThrow(/--model: \/no\/such\/dir/);
     expect(() => parseTrainerServe(["--bogus"], {})).toThrow(/bogus/);
+    expect(() => parseTrainerServe(["--max-body-mib", "0"], {})).toThrow(/--max-body-mib/);
   });
 });

@@ -9,9 +9,11 @@ import { parseArgs } from "node:util";
 import { log } from "@/lib/log";
 import { createEmbeddedBackend } from "@/lib/training/embedded";
 import { defaultCatalogue, EMBEDDED_MODEL, isModelDirectory, type ModelSource } from "@/lib/training/models";
-import { createTinkerProtocolServer } from "@/lib/training/tinker/server";
+import { createTinkerProtocolServer, DEFAULT_MAX_BODY_BYTES } from "@/lib/training/tinker/server";
 
-const USAGE = `usage: continualcode trainer serve [--port N] [--host H] [--api-key K] [--model NAME]... [--kernels fast|js] [--data-dir DIR]
+const MIB = 1024 * 1024;
+
+const USAGE = `usage: continualcode trainer serve [--port N] [--host H] [--api-key K] [--model NAME]... [--kernels fast|js] [--data-dir DIR] [--max-body-mib N]
 
   --port N       port to listen on (default 8100; 0 picks a free one)
   --host H       address to bind (default 127.0.0.1)
@@ -19,7 +21,8 @@ const USAGE = `usage: continualcode trainer serve [--port N] [--host H] [--api-k
   --model NAME   a model to serve: ${EMBEDDED_MODEL} or a Hugging Face Qwen3 directory;
                  repeat for several (default: ${EMBEDDED_MODEL})
   --kernels      engine kernels (default fast)
-  --data-dir DIR where saved states go, under DIR/states (default CONTINUALCODE_DATA_DIR or ./.data)`;
+  --data-dir DIR where saved states go, under DIR/states (default CONTINUALCODE_DATA_DIR or ./.data)
+  --max-body-mib N  largest request body accepted, in MiB; larger ones get 413 (default ${DEFAULT_MAX_BODY_BYTES / MIB})`;
 
 export interface TrainerServeOptions {
   port: number;
@@ -28,6 +31,7 @@ export interface TrainerServeOptions {
   models: Record<string, ModelSource>;
   kernels: "fast" | "js";
   statesDir: string;
+  maxBodyBytes: number;
 }
 
 /** Flags → options; throws an Error whose message names the bad flag. */
@@ -43,6 +47,7 @@ export function parseTrainerServe(argv: string[], env: Record<string, string | u
       model: { type: "string", multiple: true },
       kernels: { type: "string" },
       "data-dir": { type: "string" },
+      "max-body-mib": { type: "string" },
     },
   });
   const port = Number(values.port ?? "8100");
@@ -57,7 +62,17 @@ export function parseTrainerServe(argv: string[], env: Record<string, string | u
     else throw new Error(`--model: ${name} is neither ${EMBEDDED_MODEL} nor a directory with config.json and .safetensors weights`);
   }
   const dataDir = values["data-dir"] ?? env.CONTINUALCODE_DATA_DIR ?? "./.data";
-  return { port, host: values.host ?? "127.0.0.1", apiKey: values["api-key"], models, kernels, statesDir: path.resolve(dataDir, "states") };
+  const maxBodyMib = Number(values["max-body-mib"] ?? DEFAULT_MAX_BODY_BYTES / MIB);
+  if (!(Number.isFinite(maxBodyMib) && maxBodyMib > 0)) throw new Error(`--max-body-mib: "${values["max-body-mib"]}" is not a size in MiB above 0`);
+  return {
+    port,
+    host: values.host ?? "127.0.0.1",
+    apiKey: values["api-key"],
+    models,
+    kernels,
+    statesDir: path.resolve(dataDir, "states"),
+    maxBodyBytes: Math.floor(maxBodyMib * MIB),
+  };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -74,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const backend = createEmbeddedBackend({ models: options.models, kernels: options.kernels, statesDir: options.statesDir });
-  const server = createTinkerProtocolServer(backend, { apiKey: options.apiKey });
+  const server = createTinkerProtocolServer(backend, { apiKey: options.apiKey, maxBodyBytes: options.maxBodyBytes });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -95,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     url: `http://${host}:${port}`,
     models: Object.keys(options.models),
     apiKeyRequired: options.apiKey !== undefined,
+    maxBodyBytes: options.maxBodyBytes,
     statesDir: options.statesDir,
   });
 

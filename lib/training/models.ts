@@ -64,22 +64,32 @@ export function resolveModel(catalogue: ModelCatalogue, name: string): ModelSour
   );
 }
 
-/** The names in the catalogue whose weights are present, with their context lengths. */
-export function availableModels(catalogue: ModelCatalogue): Array<{ modelName: string; maxContextLength?: number }> {
+/** The names in the catalogue whose weights are present, with their context lengths and LoRA rank caps. */
+export function availableModels(catalogue: ModelCatalogue): ServedModel[] {
   return listed(catalogue)
     .filter(([, s]) => isAvailable(s))
-    .map(([modelName, s]) => {
-      const maxContextLength = contextLength(s);
-      return maxContextLength === undefined ? { modelName } : { modelName, maxContextLength };
-    });
+    .map(([modelName, s]) => ({ modelName, ...modelLimits(s) }));
 }
 
-function contextLength(source: ModelSource): number | undefined {
-  if ("random" in source) return source.random.maxPositionEmbeddings;
+export interface ServedModel {
+  modelName: string;
+  maxContextLength?: number;
+  /**
+   * The largest LoRA rank worth training: the model's width, the smaller side of every matrix an
+   * adapter wraps; past it the low-rank product can express nothing more and only costs memory.
+   */
+  maxLoraRank?: number;
+}
+
+function modelLimits(source: ModelSource): Omit<ServedModel, "modelName"> {
+  if ("random" in source) return { maxContextLength: source.random.maxPositionEmbeddings, maxLoraRank: source.random.hiddenSize };
   try {
-    const json = JSON.parse(fs.readFileSync(path.join(source.dir, "config.json"), "utf8")) as { max_position_embeddings?: unknown };
-    return typeof json.max_position_embeddings === "number" ? json.max_position_embeddings : undefined;
+    const json = JSON.parse(fs.readFileSync(path.join(source.dir, "config.json"), "utf8")) as { max_position_embeddings?: unknown; hidden_size?: unknown };
+    return {
+      ...(typeof json.max_position_embeddings === "number" ? { maxContextLength: json.max_position_embeddings } : {}),
+      ...(typeof json.hidden_size === "number" ? { maxLoraRank: json.hidden_size } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }

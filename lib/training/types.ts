@@ -220,8 +220,8 @@ export interface TrainingBackend {
   createTrainingClient(options: CreateTrainingClientOptions): Promise<TrainingClient>;
   /** A sampler over the base model (no LoRA) or over a saved sampler checkpoint. */
   createSamplingClient(options: { baseModel?: string; modelPath?: string }): Promise<SamplingClient>;
-  /** Models this backend can serve. */
-  listModels(): Promise<Array<{ modelName: string; maxContextLength?: number }>>;
+  /** Models this backend can serve; `maxLoraRank` where the backend knows the model's cap. */
+  listModels(): Promise<Array<{ modelName: string; maxContextLength?: number; maxLoraRank?: number }>>;
   /** Releases sessions, heartbeats, workers. */
   close(): Promise<void>;
 }

@@ -232,7 +232,7 @@ export class BigramBackend implements TrainingBackend {
   }
 
   async listModels() {
-    return [{ modelName: BIGRAM_MODEL, maxContextLength: 64 }];
+    return [{ modelName: BIGRAM_MODEL, maxContextLength: 64, maxLoraRank: 16 }];
   }
 
   async close(): Promise<void> {}

@@ -4,12 +4,16 @@
  * optim_step / save & load weights (futures, in seq_id order per model) → sampling sessions and
  * asample (futures, backpressure via 429). Futures live in memory and answer `try_again` while
  * running; checkpoints get `tinker://<model_id>/<weights|sampler_weights>/<name>` paths.
+ * Every request is authenticated from its headers before a byte of its body is read, a body past
+ * `maxBodyBytes` is refused with 413, and optimizer, LoRA and sampling parameters are checked
+ * (server-limits.ts) before they reach the backend.
  */
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { z } from "zod";
 import type { SamplingClient, TrainingBackend, TrainingClient } from "../types";
 import { ServerAuth, type ServerAuthOptions } from "./server-auth";
+import { checkAdamParams, checkLoraRank, checkSamplingParams, DEFAULT_MAX_NUM_SAMPLES } from "./server-limits";
 import * as schema from "./server-schemas";
 import { FutureStore, HttpError, SeqQueue, UserError } from "./server-state";
 import {
@@ -29,8 +33,10 @@ export interface TinkerProtocolServerOptions extends ServerAuthOptions {
   maxConcurrentSamples?: number;
   /** Finished futures kept for polling; older ones answer 410. */
   maxFutures?: number;
-  /** Request bodies past this size get 413 (default 256 MiB; forward_backward batches are large). */
+  /** Request bodies past this size get 413 (default DEFAULT_MAX_BODY_BYTES). */
   maxBodyBytes?: number;
+  /** The most samples one asample call may ask for (default DEFAULT_MAX_NUM_SAMPLES). */
+  maxNumSamples?: number;
   /** Called for every authenticated request, before it is handled (logging, tests). */
   onRequest?: (path: string, body: unknown) => void;
 }
@@ -58,11 +64,20 @@ interface CheckpointRecord {
   rank: number;
 }
 
+/**
+ * 64 MiB: the SDK splits forward_backward into requests of about 5 MB (fwdbwd_max_chunk_bytes_count,
+ * tinker-api.md §1), so this is over ten times the largest body a Tinker client sends, while parsing
+ * it as JSON still costs well under a GiB of memory.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
 export function createTinkerProtocolServer(backend: TrainingBackend, options: TinkerProtocolServerOptions = {}): http.Server {
   const auth = new ServerAuth(options);
   const futures = new FutureStore(options.maxFutures ?? 1024);
   const longPollMs = options.longPollMs ?? 5_000;
   const maxConcurrentSamples = options.maxConcurrentSamples ?? 64;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxNumSamples = options.maxNumSamples ?? DEFAULT_MAX_NUM_SAMPLES;
   const sessions = new Set<string>();
   const models = new Map<string, ModelRecord>();
   const samplers = new Map<string, SamplerRecord>();
@@ -77,6 +92,7 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     if (!model) throw new HttpError(404, `unknown model ${id}`);
     return model;
   };
+  const servedModel = async (baseModel: string) => (await backend.listModels()).find((m) => m.modelName === baseModel);
   const requireServed = async (baseModel: string) => {
     const served = await backend.listModels();
     if (!served.some((m) => m.modelName === baseModel)) {
@@ -119,9 +135,12 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       return { type: "session_heartbeat" };
     },
 
-    "/api/v1/create_model": (body) => {
+    "/api/v1/create_model": async (body) => {
       const req = schema.createModelBody.parse(body);
       requireSession(req.session_id);
+      // Tinker answers a bad rank with a 400 (tinker-api.md §9); an unserved model fails the future below.
+      const served = await servedModel(req.base_model);
+      if (served) badRequestOnThrow(() => checkLoraRank(req.lora_config.rank, served));
       const modelId = `${req.session_id}:train:${req.model_seq_id}`;
       const created = async (client: Promise<TrainingClient>) => (await client, { type: "create_model", model_id: modelId });
       // A retried submit (its answer was lost) names the same model: hand back the same work.
@@ -177,10 +196,13 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
 
     "/api/v1/optim_step": (body) => {
       const req = schema.optimStepBody.parse(body);
-      return ordered(requireModel(req.model_id), req.seq_id, async (client) => ({
-        type: "optim_step",
-        metrics: (await client.optimStep(adamFromWire(req.adam_params))).metrics,
-      }));
+      const adam = adamFromWire(req.adam_params);
+      // Refused inside the queue, as a "user" failure of this seq_id: a 400 at submit would leave a
+      // gap that stalls every later request of the model. The weights are never touched.
+      return ordered(requireModel(req.model_id), req.seq_id, async (client) => {
+        checkAdamParams(adam);
+        return { type: "optim_step", metrics: (await client.optimStep(adam)).metrics };
+      });
     },
 
     "/api/v1/save_weights": (body) => {
@@ -267,7 +289,7 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       return { type: "create_sampling_session", sampling_session_id: id };
     },
 
-    "/api/v1/asample": (body, backpressure) => {
+    "/api/v1/asample": async (body, backpressure) => {
       const req = schema.sampleBody.parse(body);
       const sampler = samplers.get(req.sampling_session_id);
       if (!sampler) throw new HttpError(404, `unknown sampling session ${req.sampling_session_id}`);
@@ -277,6 +299,8 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       if (backpressure && samplesRunning >= maxConcurrentSamples) throw new HttpError(429, "sampling capacity reached; back off and resubmit");
       const prompt = req.prompt.chunks.flatMap((c) => c.tokens);
       const params = badRequestOnThrow(() => samplingParamsFromWire(req.sampling_params, req.num_samples ?? 1));
+      const limits = (sampler.baseModel && (await servedModel(sampler.baseModel))) || {};
+      badRequestOnThrow(() => checkSamplingParams(params, prompt.length, limits, maxNumSamples));
       samplesRunning += 1;
       const work = (async (): Promise<WireSampleResponse> => {
         const client = await sampler.client;
@@ -314,16 +338,23 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const key = headerValue(req.headers["x-api-key"]);
     if (path === "/api/v1/healthz") return send(res, 200, { status: "ok" });
-    const body = req.method === "POST" ? await readJson(req, options.maxBodyBytes ?? 256 * 1024 * 1024) : undefined;
 
-    if (path === "/api/v1/client/config" || path === "/api/v1/auth/token") {
-      if (!auth.acceptsKey(key)) return send(res, 401, { detail: "Invalid API key" });
+    // 1. Credentials come from the headers alone: a caller without them never gets its body read.
+    const keyEndpoint = path === "/api/v1/client/config" || path === "/api/v1/auth/token";
+    if (!(keyEndpoint ? auth.acceptsKey(key) : auth.accepts(key))) {
+      return refuseUnread(req, res, 401, { detail: !keyEndpoint && auth.jwtEnabled ? "Invalid JWT" : "Invalid API key" });
+    }
+    // 2. A declared length past the cap is refused before reading; an undeclared one while reading.
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > maxBodyBytes) return refuseUnread(req, res, 413, { detail: tooLarge(maxBodyBytes) });
+    const body = req.method === "POST" ? await readJson(req, maxBodyBytes) : undefined;
+
+    if (keyEndpoint) {
       options.onRequest?.(path, body);
       if (path === "/api/v1/client/config") return send(res, 200, { pjwt_auth_enabled: auth.jwtEnabled });
       if (!auth.jwtEnabled) return send(res, 404, { detail: "JWT auth is not enabled on this server" });
       return send(res, 200, { jwt: auth.issue() });
     }
-    if (!auth.accepts(key)) return send(res, 401, { detail: auth.jwtEnabled ? "Invalid JWT" : "Invalid API key" });
     options.onRequest?.(path, body);
 
     const samplerInfo = /^\/api\/v1\/samplers\/(.+)$/.exec(path);
@@ -341,6 +372,7 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
 
   return http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      if (error instanceof HttpError && error.status === 413) return refuseUnread(req, res, 413, { detail: error.message });
       if (error instanceof HttpError) return send(res, error.status, { detail: error.message });
       if (error instanceof z.ZodError) return send(res, 400, { detail: `invalid request: ${z.prettifyError(error)}` });
       if (error instanceof SyntaxError) return send(res, 400, { detail: `invalid JSON: ${error.message}` });
@@ -363,16 +395,45 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of req) {
-    size += (part as Buffer).length;
-    if (size > maxBytes) throw new HttpError(413, `request body over ${maxBytes} bytes`);
-    parts.push(part as Buffer);
-  }
-  const text = Buffer.concat(parts).toString("utf8");
-  return text.length === 0 ? {} : JSON.parse(text);
+function tooLarge(maxBytes: number): string {
+  return `request body over ${maxBytes} bytes (trainer serve --max-body-mib raises the limit)`;
+}
+
+/** The body as JSON; past `maxBytes` it stops reading (leaving the socket to refuseUnread) and throws 413. */
+function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const onData = (part: Buffer) => {
+      size += part.length;
+      if (size <= maxBytes) return void parts.push(part);
+      req.off("data", onData);
+      reject(new HttpError(413, tooLarge(maxBytes)));
+    };
+    req.on("data", onData);
+    req.once("error", reject);
+    req.once("end", () => {
+      if (size > maxBytes) return;
+      const text = Buffer.concat(parts).toString("utf8");
+      try {
+        resolve(text.length === 0 ? {} : JSON.parse(text));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+/**
+ * Answers without reading (the rest of) the body, then closes the connection once the answer is
+ * out, so the unread bytes are neither buffered nor drained for a next request on the same socket.
+ */
+function refuseUnread(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: unknown): void {
+  const socket = req.socket;
+  req.pause();
+  res.setHeader("Connection", "close");
+  res.once("finish", () => socket?.destroySoon());
+  send(res, status, body);
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
