@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bwrapArgs, canWrite, clampTimeout, DEFAULT_POLICY, networkAllowed, sandboxPolicySchema, writableRoots, type HostFacts, type SandboxPolicy } from "./policy";
-import { realpathLongestPrefix, resolveToolPath } from "./resolve";
+import { realpathLongestPrefix } from "./resolve";
 import { OutputCapture, capChars } from "./output";
 
 const readOnly: SandboxPolicy = { ...DEFAULT_POLICY, type: "read-only" };
@@ -62,7 +62,7 @@ describe("the policy as data", () => {
   });
 });
 
-describe("path resolution for the file tools", () => {
+describe("where protected subpaths really lie", () => {
   let base: string;
   let ws: string;
   beforeAll(() => {
@@ -79,34 +79,6 @@ describe("path resolution for the file tools", () => {
   it("follows dangling symlinks instead of joining past them", async () => {
     expect(await realpathLongestPrefix(path.join(ws, "dangling/x.txt"))).toBe(path.join(base, "missing/deeper/x.txt"));
     expect(await realpathLongestPrefix(path.join(ws, "inner/new/x.txt"))).toBe(path.join(ws, "src/new/x.txt"));
-  });
-
-  const cases: Array<[string, "read" | "write" | "list", string | null]> = [
-    ["src/a.ts", "read", "src/a.ts"],
-    ["./src/../src/a.ts", "read", "src/a.ts"],
-    ["inner/a.ts", "write", "src/a.ts"],
-    ["new/dir/file.txt", "write", "new/dir/file.txt"],
-    ["/workspace/src/a.ts", "read", "src/a.ts"],
-    [".", "list", ""],
-    ["", "list", ""],
-    ["..", "list", null],
-    ["../ws/src/a.ts", "read", "src/a.ts"],
-    ["../src/a.ts", "read", null],
-    ["dangling/x.txt", "write", null],
-    [".git/HEAD", "write", null],
-    [".git/HEAD", "read", ".git/HEAD"],
-    ["/etc/passwd", "read", null],
-    ["/proc/self/root/etc/passwd", "read", null],
-    ["a\0b", "read", null],
-  ];
-  it.each(cases)("%j for %s → %j", async (input, intent, expected) => {
-    const resolved = await resolveToolPath(DEFAULT_POLICY, ws, input, intent);
-    expect(resolved.ok ? resolved.rel : null).toBe(expected);
-  });
-
-  it("accepts the workspace's own absolute host path", async () => {
-    const resolved = await resolveToolPath(DEFAULT_POLICY, ws, path.join(ws, "src/a.ts"), "read");
-    expect(resolved.ok && resolved.rel).toBe("src/a.ts");
   });
 });
 

@@ -1,43 +1,57 @@
 /**
  * The search behind the grep tool, run inside a worker thread so that a pattern that backtracks
- * catastrophically (`(a+)+$`) can be stopped without stalling the server. Relative imports only:
- * the worker loads this file on its own.
+ * catastrophically (`(a+)+$`) can be stopped without stalling the server. Files are read through
+ * the folder descriptor the walk holds, never by path and never through a symlink. Relative
+ * imports only: the worker loads this file on its own.
  */
-import fs from "node:fs/promises";
+import { openBeneath, readFileIn, readOpened, withRoot, type FileIn } from "../workspaces/safe-fs";
 import { isBinary, MAX_TEXT_BYTES, splitLines, stripEol } from "./limits";
-import { walkFiles, type WalkedFile } from "./walk";
+import { walkFiles } from "./walk";
 
 export const MAX_GREP_HITS = 50;
 const MAX_HIT_CHARS = 300;
 
-export type GrepRequest = { pat: string; root: string; rel: string; real: string; isDir: boolean };
+/** `rel` is the search base's real workspace-relative path; `aliases` name the root in absolute links. */
+export type GrepRequest = { pat: string; workspace: string; aliases: string[]; rel: string; isDir: boolean };
 export type GrepReport = { hits: string[]; total: number; skippedLinked: number; truncated: boolean };
 
-export async function searchFiles(req: GrepRequest): Promise<GrepReport> {
+export function searchFiles(req: GrepRequest): Promise<GrepReport> {
   const regex = new RegExp(req.pat);
-  const walked: { files: WalkedFile[]; truncated: boolean } = req.isDir
-    ? await walkFiles(req.root, req.rel)
-    : { files: [{ rel: req.rel, abs: req.real, symlink: false }], truncated: false };
   const hits: string[] = [];
   let total = 0;
   let skippedLinked = 0;
-  for (const file of walked.files) {
-    if (file.symlink) continue;
-    const s = await fs.lstat(file.abs).catch(() => null);
-    if (!s?.isFile() || s.size > MAX_TEXT_BYTES) continue;
+  const search = (rel: string, file: FileIn) => {
+    if (!file.ok) return;
     // Other names of a multiply-linked file may lie outside the workspace.
-    if (s.nlink > 1) {
+    if (file.stat.nlink > 1) {
       skippedLinked++;
-      continue;
+      return;
     }
-    const bytes = await fs.readFile(file.abs).catch(() => null);
-    if (!bytes || isBinary(bytes)) continue;
-    splitLines(bytes.toString("utf8")).forEach((line, i) => {
+    if (isBinary(file.bytes)) return;
+    splitLines(file.bytes.toString("utf8")).forEach((line, i) => {
       const text = stripEol(line);
       if (!regex.test(text)) return;
       total++;
-      if (hits.length < MAX_GREP_HITS) hits.push(`${file.rel}:${i + 1}:${text.length > MAX_HIT_CHARS ? `${text.slice(0, MAX_HIT_CHARS)}…` : text}`);
+      if (hits.length < MAX_GREP_HITS) hits.push(`${rel}:${i + 1}:${text.length > MAX_HIT_CHARS ? `${text.slice(0, MAX_HIT_CHARS)}…` : text}`);
     });
-  }
-  return { hits, total, skippedLinked, truncated: walked.truncated };
+  };
+  return withRoot(req.workspace, req.aliases, async (root) => {
+    let truncated = false;
+    if (req.isDir) {
+      ({ truncated } = await walkFiles(root, req.rel, async (file, dir) => {
+        if (!file.symlink) search(file.rel, await readFileIn(dir, file.name, MAX_TEXT_BYTES));
+      }));
+    } else {
+      const opened = await openBeneath(root, req.rel);
+      if (opened.ok) {
+        try {
+          const { stat } = opened;
+          if (stat.isFile() && stat.size <= MAX_TEXT_BYTES) search(opened.rel, { ok: true, stat, bytes: await readOpened(opened.handle, stat.size) });
+        } finally {
+          await opened.handle.close();
+        }
+      }
+    }
+    return { hits, total, skippedLinked, truncated };
+  });
 }

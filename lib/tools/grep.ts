@@ -9,6 +9,7 @@ import { z } from "zod";
 import { startTsWorker } from "@/lib/worker-threads";
 import { fail, ok, type Tool, type ToolContext, type ToolResult } from "./types";
 import { resolveSearchBase } from "./glob";
+import { policyOf, withToolRoot } from "./tool-path";
 import { MAX_GREP_HITS, type GrepReport, type GrepRequest } from "./grep-search";
 
 /** Long enough for a large tree on a busy machine; short enough that a runaway pattern is noticed. */
@@ -52,10 +53,9 @@ function searchInWorker(request: GrepRequest, limitMs: number): Promise<WorkerAn
 export async function grepWithLimit(args: z.infer<typeof inputSchema>, ctx: ToolContext, limitMs: number): Promise<ToolResult> {
   const compiled = compilePattern(args.pat);
   if (!compiled.ok) return fail(compiled.error, "Fix the pattern: it is a JavaScript RegExp (escape ( ) [ ] { } . * + ? with \\ to match them literally).");
-  const base = await resolveSearchBase(ctx, args.path ?? ".");
+  const base = await withToolRoot(ctx, (root, policy) => resolveSearchBase(root, policy, ctx, args.path ?? "."));
   if (!base.ok) return fail(base.error, base.feedback);
-  const { root, rel, real, stat } = base.resolved;
-  const answer = await searchInWorker({ pat: args.pat, root, rel, real, isDir: stat!.isDirectory() }, limitMs);
+  const answer = await searchInWorker({ pat: args.pat, workspace: ctx.workspace, aliases: [policyOf(ctx).sandboxWorkspace], rel: base.rel, isDir: base.isDir }, limitMs);
   if (!answer.ok) {
     if ("timedOut" in answer) {
       return fail(`grep stopped after ${limitMs / 1000} s`, "Simplify the pattern (nested quantifiers such as (a+)+ backtrack badly) or narrow path.");

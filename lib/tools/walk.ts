@@ -1,47 +1,40 @@
 /**
- * Lists the files under a workspace folder for glob and grep: dotfiles included, `.git` skipped,
+ * Visits the files under a workspace folder for glob and grep: dotfiles included, `.git` skipped,
  * .gitignore files (the root's, those on the way down to the start folder, and nested ones)
  * honoured, symlinks listed but never followed, and the walk bounded so a huge tree cannot stall
- * the server.
+ * the server. Each folder is opened from the one above it without following links
+ * (lib/workspaces/safe-fs.ts), so a folder swapped for a symlink mid-walk is skipped, never
+ * entered. Relative imports only: the grep worker loads this file on its own.
  */
-import fs from "node:fs/promises";
-import path from "node:path";
+import type { FileHandle } from "node:fs/promises";
+import { listDir, openSubdir, readFileIn, type Root } from "../workspaces/safe-fs";
 import { isIgnored, parseGitignore, type IgnoreLevel } from "./gitignore";
 
 export const MAX_WALK_ENTRIES = 50_000;
+/** A .gitignore larger than this is not read (no real one comes close). */
+const MAX_GITIGNORE_BYTES = 1024 * 1024;
 
-export type WalkedFile = { rel: string; abs: string; symlink: boolean };
-export type WalkResult = { files: WalkedFile[]; truncated: boolean };
+/** A file (or symlink) found by the walk; `dir` (held open while the visitor runs) is the folder it is in. */
+export type WalkedFile = { rel: string; name: string; symlink: boolean };
+export type FileVisitor = (file: WalkedFile, dir: FileHandle) => Promise<void>;
 
-async function loadLevel(root: string, relDir: string): Promise<IgnoreLevel | null> {
-  const text = await fs.readFile(path.join(root, relDir, ".gitignore"), "utf8").catch(() => null);
-  return text === null ? null : { base: relDir, rules: parseGitignore(text) };
+/**
+ * The rules of the .gitignore in `dir`, if it is a regular file. A symlinked .gitignore is not
+ * followed, as git (since 2.32) does not follow one inside the tree either.
+ */
+async function loadLevel(dir: FileHandle, relDir: string): Promise<IgnoreLevel | null> {
+  const file = await readFileIn(dir, ".gitignore", MAX_GITIGNORE_BYTES);
+  return file.ok ? { base: relDir, rules: parseGitignore(file.bytes.toString("utf8")) } : null;
 }
 
-/** The .gitignore levels that apply at `startRel`: the root's and every folder's on the way down. */
-async function levelsAbove(root: string, startRel: string): Promise<IgnoreLevel[]> {
-  const levels: IgnoreLevel[] = [];
-  const parts = startRel === "" ? [] : startRel.split("/");
-  for (let i = 0; i < parts.length; i++) {
-    const level = await loadLevel(root, parts.slice(0, i).join("/"));
-    if (level) levels.push(level);
-  }
-  return levels;
-}
-
-/** Files below `startRel` (workspace-relative, "" = root) of the workspace whose real root is `root`. */
-export async function walkFiles(root: string, startRel: string): Promise<WalkResult> {
-  const files: WalkedFile[] = [];
+/** Visits the files below `startRel` (a real workspace-relative folder, "" = root); says whether it stopped early. */
+export async function walkFiles(root: Root, startRel: string, visit: FileVisitor): Promise<{ truncated: boolean }> {
   let visited = 0;
-  const walk = async (relDir: string, levels: IgnoreLevel[]): Promise<boolean> => {
-    const own = await loadLevel(root, relDir);
+  const walk = async (dir: FileHandle, relDir: string, levels: IgnoreLevel[]): Promise<boolean> => {
+    const own = await loadLevel(dir, relDir);
     const here = own ? [...levels, own] : levels;
-    let entries;
-    try {
-      entries = await fs.readdir(path.join(root, relDir), { withFileTypes: true });
-    } catch {
-      return true;
-    }
+    const entries = await listDir(dir).catch(() => null);
+    if (!entries) return true;
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       if (++visited > MAX_WALK_ENTRIES) return false;
@@ -50,13 +43,35 @@ export async function walkFiles(root: string, startRel: string): Promise<WalkRes
       const isDir = entry.isDirectory();
       if (isIgnored(here, rel, isDir)) continue;
       if (isDir) {
-        if (!(await walk(rel, here))) return false;
+        const sub = await openSubdir(dir, entry.name);
+        if (!sub) continue;
+        try {
+          if (!(await walk(sub, rel, here))) return false;
+        } finally {
+          await sub.close();
+        }
       } else if (entry.isFile() || entry.isSymbolicLink()) {
-        files.push({ rel, abs: path.join(root, rel), symlink: entry.isSymbolicLink() });
+        await visit({ rel, name: entry.name, symlink: entry.isSymbolicLink() }, dir);
       }
     }
     return true;
   };
-  const complete = await walk(startRel, await levelsAbove(root, startRel));
-  return { files, truncated: !complete };
+  // Down to the start folder, gathering the .gitignore levels that apply there.
+  const levels: IgnoreLevel[] = [];
+  const held: FileHandle[] = [];
+  try {
+    let dir = root.handle;
+    const parts = startRel === "" ? [] : startRel.split("/");
+    for (let i = 0; i < parts.length; i++) {
+      const level = await loadLevel(dir, parts.slice(0, i).join("/"));
+      if (level) levels.push(level);
+      const sub = await openSubdir(dir, parts[i]!);
+      if (!sub) return { truncated: false };
+      held.push(sub);
+      dir = sub;
+    }
+    return { truncated: !(await walk(dir, startRel, levels)) };
+  } finally {
+    for (const handle of held) await handle.close();
+  }
 }

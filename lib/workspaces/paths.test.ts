@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveInWorkspace } from "./paths";
+import { relativeInWorkspace } from "./paths";
 import { readWorkspaceFile, MAX_VIEW_BYTES } from "./read-file";
 
 let base: string;
@@ -25,28 +25,14 @@ afterAll(async () => {
   await fs.rm(base, { recursive: true, force: true });
 });
 
-describe("resolveInWorkspace", () => {
-  it("resolves a file inside the workspace to its real path", async () => {
-    const r = await resolveInWorkspace(root, "src/a.py");
-    expect(r).toEqual({ status: "ok", realPath: path.join(await fs.realpath(root), "src", "a.py"), relativePath: "src/a.py" });
+describe("relativeInWorkspace", () => {
+  it("normalises a path inside the workspace without touching the disk", () => {
+    expect(relativeInWorkspace("src/./lib/../a.py")).toEqual({ status: "ok", rel: "src/a.py" });
+    expect(relativeInWorkspace("")).toEqual({ status: "ok", rel: "" });
   });
 
-  it.each([
-    ["../secret.txt", "outside"],
-    ["src/../../secret.txt", "outside"],
-    ["/etc/passwd", "outside"],
-    [path.join(os.tmpdir(), "secret.txt"), "outside"],
-    ["link-out", "outside"],
-    ["etc-dir/passwd", "outside"],
-    ["missing.txt", "not_found"],
-  ])("refuses %s as %s", async (rel, status) => {
-    const r = await resolveInWorkspace(root, rel);
-    expect(r.status).toBe(status);
-  });
-
-  it("follows a symlink that stays inside the workspace", async () => {
-    const r = await resolveInWorkspace(root, "link-in");
-    expect(r).toMatchObject({ status: "ok", relativePath: "src/a.py" });
+  it.each(["../secret.txt", "src/../../secret.txt", "/etc/passwd", "a\0b"])("refuses %s before looking at the disk", (rel) => {
+    expect(relativeInWorkspace(rel).status).toBe("outside");
   });
 });
 
@@ -64,6 +50,28 @@ describe("readWorkspaceFile", () => {
     const view = await readWorkspaceFile(root, "link-out");
     expect(view.kind).toBe("outside");
     expect(JSON.stringify(view)).not.toContain("outside\\n");
+  });
+
+  it.each([
+    ["../secret.txt", "outside"],
+    [path.join(os.tmpdir(), "secret.txt"), "outside"],
+    ["link-out", "outside"],
+    ["etc-dir/passwd", "outside"],
+    ["missing.txt", "not_found"],
+  ])("refuses %s as %s", async (rel, kind) => {
+    expect((await readWorkspaceFile(root, rel)).kind).toBe(kind);
+  });
+
+  it("follows a symlink that stays inside the workspace", async () => {
+    expect(await readWorkspaceFile(root, "link-in")).toMatchObject({ kind: "text", content: "print('a')\n" });
+  });
+
+  it("refuses a file hard-linked to one outside, as the file tools do", async () => {
+    await fs.link(path.join(base, "secret.txt"), path.join(root, "hard.txt"));
+    const view = await readWorkspaceFile(root, "hard.txt");
+    expect(view).toMatchObject({ kind: "outside", error: "hard.txt has 2 hard links and not all of them are inside the workspace" });
+    await fs.link(path.join(root, "src", "a.py"), path.join(root, "src", "twin.py"));
+    expect(await readWorkspaceFile(root, "src/twin.py")).toMatchObject({ kind: "text", content: "print('a')\n" });
   });
 
   it("describes a binary file instead of dumping it", async () => {

@@ -1,10 +1,14 @@
 /**
  * Reading one workspace file for the viewer: text comes back as a string, while binary files,
  * large files, folders and anything outside the workspace come back as a described refusal, so
- * the viewer never dumps megabytes or bytes of another user's disk into the page.
+ * the viewer never dumps megabytes or bytes of another user's disk into the page. The file is
+ * reached through safe-fs.ts's walk and read from the descriptor that was checked, so a folder
+ * swapped for a symlink while the request runs cannot send it outside; like the file tools, it
+ * refuses a multiply-linked file unless every link is inside the workspace.
  */
-import fs from "node:fs/promises";
-import { resolveInWorkspace } from "./paths";
+import { DEFAULT_POLICY } from "@/lib/sandbox/policy";
+import { relativeInWorkspace } from "./paths";
+import { allLinksInside, openBeneath, readOpened, withRoot } from "./safe-fs";
 
 /** Monaco stays responsive far beyond this, but a viewer has no use for larger files. */
 export const MAX_VIEW_BYTES = 1024 * 1024;
@@ -38,25 +42,36 @@ export function looksBinary(bytes: Uint8Array): boolean {
 }
 
 export async function readWorkspaceFile(workspaceRoot: string, relativePath: string): Promise<FileView> {
-  const resolved = await resolveInWorkspace(workspaceRoot, relativePath);
-  switch (resolved.status) {
-    case "outside":
-      return { kind: "outside", path: relativePath, error: resolved.error };
-    case "not_found":
-      return { kind: "not_found", path: relativePath, error: resolved.error };
-    case "ok":
-      break;
-    default: {
-      const unreachable: never = resolved;
-      throw new Error(`unhandled resolution ${JSON.stringify(unreachable)}`);
+  const where = relativeInWorkspace(relativePath);
+  if (where.status === "outside") return { kind: "outside", path: relativePath, error: where.error };
+  return withRoot(workspaceRoot, [DEFAULT_POLICY.sandboxWorkspace], async (root): Promise<FileView> => {
+    const opened = await openBeneath(root, where.rel);
+    if (!opened.ok) {
+      switch (opened.reason) {
+        case "not_found":
+        case "not_a_directory":
+          // A dangling symlink also lands here; it reads as missing, which reveals nothing outside.
+          return { kind: "not_found", path: relativePath, error: `No such file: ${relativePath}` };
+        case "not_a_file":
+          return { kind: "outside", path: relativePath, error: `Not a regular file: ${relativePath}` };
+        case "outside":
+        case "too_many_links":
+          return { kind: "outside", path: relativePath, error: `Path ${opened.error}: ${relativePath}` };
+      }
     }
-  }
-  const stat = await fs.stat(resolved.realPath);
-  if (stat.isDirectory()) return { kind: "directory", path: relativePath };
-  if (stat.size > MAX_VIEW_BYTES) {
-    return { kind: "too_large", path: relativePath, size: stat.size, limit: MAX_VIEW_BYTES };
-  }
-  const bytes = await fs.readFile(resolved.realPath);
-  if (looksBinary(bytes.subarray(0, SNIFF_BYTES))) return { kind: "binary", path: relativePath, size: stat.size };
-  return { kind: "text", path: relativePath, size: stat.size, content: bytes.toString("utf8") };
+    try {
+      const { stat } = opened;
+      if (stat.isDirectory()) return { kind: "directory", path: relativePath };
+      if (!stat.isFile()) return { kind: "outside", path: relativePath, error: `Not a regular file: ${relativePath}` };
+      if (stat.size > MAX_VIEW_BYTES) return { kind: "too_large", path: relativePath, size: stat.size, limit: MAX_VIEW_BYTES };
+      if (stat.nlink > 1 && !(await allLinksInside(root, stat))) {
+        return { kind: "outside", path: relativePath, error: `${relativePath} has ${stat.nlink} hard links and not all of them are inside the workspace` };
+      }
+      const bytes = await readOpened(opened.handle, stat.size);
+      if (looksBinary(bytes.subarray(0, SNIFF_BYTES))) return { kind: "binary", path: relativePath, size: stat.size };
+      return { kind: "text", path: relativePath, size: stat.size, content: bytes.toString("utf8") };
+    } finally {
+      await opened.handle.close();
+    }
+  });
 }
