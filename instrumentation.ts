@@ -2,11 +2,21 @@
  * Runs once when the server starts: open the database and apply pending migrations before the
  * first request, so a fresh data directory or a new release is ready without a separate step.
  * Only in the Node.js runtime (PGlite and postgres-js cannot run on the edge).
+ *
+ * A PGlite data directory another process holds ends the server here, with that process named:
+ * serving on would answer every request with an error, and opening it anyway would corrupt it.
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { getDb } = await import("@/lib/db/client");
-  await getDb();
+  const { DataDirLockedError } = await import("@/lib/db/data-dir-lock");
+  try {
+    await getDb();
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError)) throw error;
+    process.stderr.write(`continualcode: ${error.message}\n`);
+    process.exit(1);
+  }
   const { recoverAll } = await import("@/lib/agent");
   await recoverAll();
 }

@@ -14,6 +14,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { projectPath } from "@/lib/paths";
+import { lockDataDir } from "./data-dir-lock";
 import * as schema from "./schema";
 
 /** A database on either driver, or a transaction on one: every query accepts any of them. */
@@ -62,20 +63,31 @@ async function migratePostgresOnce(url: string): Promise<void> {
 
 async function openPglite(dataDir: string): Promise<DbHandle> {
   let client: PGlite;
+  let unlock = () => {};
   if (dataDir === "memory") {
     client = new PGlite();
   } else {
     // The hint keeps the bundler from tracing a run-time directory into the build.
-    const dir = path.resolve(/*turbopackIgnore: true*/ dataDir, "db");
+    const root = path.resolve(/*turbopackIgnore: true*/ dataDir);
+    // Before PGlite touches the files: a second opener would corrupt them (see data-dir-lock).
+    unlock = lockDataDir(root).release;
+    const dir = path.join(root, "db");
     fs.mkdirSync(dir, { recursive: true });
     client = new PGlite(dir);
   }
+  const close = async () => {
+    try {
+      await client.close();
+    } finally {
+      unlock();
+    }
+  };
   try {
     const db = drizzlePglite(client, { schema });
     await migratePglite(db, { migrationsFolder: migrationsFolder() });
-    return { db, close: () => client.close() };
+    return { db, close };
   } catch (err) {
-    await client.close().catch(() => {});
+    await close().catch(() => {});
     throw err;
   }
 }
