@@ -1,6 +1,12 @@
-import { describe, expect, it } from "vitest";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { afterAll, describe, expect, it } from "vitest";
 import { readEnv, resolveConfig } from "@/lib/config";
-import { planServe } from "./serve";
+import { modelDefaults } from "@/lib/training/model-defaults";
+import { describeDatabase, migrateDatabase, planServe } from "./serve";
+import type { Terminal } from "./status-lines";
 
 describe("planServe", () => {
   const root = "/opt/continualcode";
@@ -21,7 +27,8 @@ describe("planServe", () => {
       CONTINUALCODE_TEMPERATURE: "0.2",
       CONTINUALCODE_TRAINING: "false",
     });
-    const server = resolveConfig({ env: plan.env });
+    // The server resolves as lib/config/server.ts does: with the models' recommendations.
+    const server = resolveConfig({ env: plan.env, modelDefaults: modelDefaults() });
     expect(server.config).toEqual({ ...plan.config, dataDir: "/srv/state" });
     expect([server.sources.port, server.sources.temperature, server.sources.tinkerApiKey]).toEqual([
       "flag",
@@ -36,9 +43,85 @@ describe("planServe", () => {
     expect([plan.config.port, plan.dataDir]).toEqual([3000, "/work/.data"]);
   });
 
+  it("resolves the learning rate the bundled model recommends, and says it came from the model", () => {
+    const plan = planServe({ argv: [], env: {}, cwd: "/work", root });
+    expect(plan.config.learningRate).toBe(0.002);
+    expect(plan.sources).toEqual({ learningRate: "model" });
+  });
+
+  it("names where each value that is not the default came from", () => {
+    const plan = planServe({
+      argv: ["--learning-rate", "0.0001"],
+      env: { CONTINUALCODE_MAX_STEPS: "7" },
+      cwd: "/work",
+      root,
+    });
+    expect(plan.config.learningRate).toBe(0.0001);
+    expect(plan.sources).toEqual({ learningRate: "flag", maxSteps: "env" });
+  });
+
+  it("turns Next's telemetry off for the build and the server, whatever the environment says", () => {
+    const plan = planServe({ argv: [], env: { NEXT_TELEMETRY_DISABLED: "0" }, cwd: "/work", root });
+    expect(plan.env.NEXT_TELEMETRY_DISABLED).toBe("1");
+  });
+
   it("throws the flag's error for a bad flag", () => {
     expect(() => planServe({ argv: ["--port", "http"], env: {}, cwd: "/", root })).toThrow(
       "--port: expected a number, got 'http'",
     );
+  });
+});
+
+describe("describeDatabase", () => {
+  it("names PGlite's directory inside the data directory", () => {
+    expect(describeDatabase({ url: undefined, dataDir: "/srv/cc" })).toBe("PGlite in /srv/cc/db");
+  });
+
+  it("names PostgreSQL's host and database but never its password", () => {
+    expect(describeDatabase({ url: "postgres://cc:s3cret@db.internal:5433/team", dataDir: "/srv/cc" })).toBe(
+      "PostgreSQL at db.internal:5433/team",
+    );
+  });
+});
+
+/** A terminal that keeps what is written, as a pipe would receive it. */
+function pipeTerminal(): Terminal & { text: () => string } {
+  const chunks: string[] = [];
+  return { isTTY: false, write: (t) => void chunks.push(t), text: () => chunks.join("") };
+}
+
+describe("migrateDatabase", () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("migrates a fresh PGlite data directory on one line and leaves it closed for the server", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-serve-"));
+    dirs.push(dataDir);
+    const term = pipeTerminal();
+    expect(await migrateDatabase({ plan: { dataDir, env: {} }, term })).toBe(true);
+    expect(term.text()).toMatch(
+      new RegExp(`^continualcode: migrating the database \\(PGlite in ${dataDir}/db\\) … done in [\\d.]+ m?s\\n$`),
+    );
+    // Closed: another process (here, this one again) can open the directory and finds the schema.
+    const db = new PGlite(path.join(dataDir, "db"));
+    const tables = await db.query<{ n: number }>(
+      "select count(*)::int as n from information_schema.tables where table_name = 'workspace'",
+    );
+    await db.close();
+    expect(tables.rows).toEqual([{ n: 1 }]);
+  });
+
+  it("stops the start with the reason when the database cannot be reached", async () => {
+    const term = pipeTerminal();
+    const ok = await migrateDatabase({
+      plan: { dataDir: "/unused", env: { DATABASE_URL: "postgres://cc:pw@127.0.0.1:1/none" } },
+      term,
+    });
+    expect(ok).toBe(false);
+    const [first, second] = term.text().split("\n");
+    expect(first).toMatch(/^continualcode: migrating the database \(PostgreSQL at 127\.0\.0\.1:1\/none\) … failed after /);
+    expect(second).toMatch(/^continualcode: .*ECONNREFUSED/);
   });
 });
