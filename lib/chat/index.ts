@@ -89,8 +89,9 @@ function loadTrimmedVocab(modelName: string): Promise<TrimmedVocab | null> {
   if (file === null) return Promise.resolve(null);
   let loading = trimmedVocabs.get(file);
   if (!loading) {
-    // A missing file is not remembered: the model may be installed later.
-    loading = readFile(file, "utf8").then(
+    // A missing file is not remembered: the model may be installed later. The hint keeps the
+    // bundler from tracing a run-time model directory (and with it the whole project) into the build.
+    loading = readFile(/*turbopackIgnore: true*/ file, "utf8").then(
       (text) => (isTrimmedVocab(text) ? TrimmedVocab.load(file) : null),
       () => {
         trimmedVocabs.delete(file);

