@@ -33,7 +33,8 @@ export async function realpathLongestPrefix(abs: string): Promise<string> {
       current = path.dirname(current);
       continue;
     }
-    const next = path.join(current, part);
+    // A workspace path, known only at run time: the hint keeps the bundler from tracing it.
+    const next = path.join(/*turbopackIgnore: true*/ current, part);
     let stat: Stats;
     try {
       stat = await fs.lstat(next);
