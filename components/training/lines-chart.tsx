@@ -5,10 +5,13 @@
  * thin and faint under the smoothed line, as TensorBoard and W&B do, so smoothing never hides
  * what was measured. Animation is off: live data would otherwise re-animate on every point.
  *
+ * The x axis ticks only whole numbers: a step axis never shows a step 1.25.
+ *
  * Props: lines ({ id, label, points, raw? }[]), xAxis ("step" | "wall"), height (px, default 220).
  */
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { Point, XAxisMode } from "@/lib/charts/series";
+import { formatMetric as formatY } from "@/lib/sdpo/metric-names";
 
 export type ChartLineInput = { id: string; label: string; points: Point[]; raw?: Point[] };
 
@@ -27,11 +30,6 @@ function formatX(x: number, mode: XAxisMode): string {
   }
 }
 
-function formatY(y: number): string {
-  if (!Number.isFinite(y)) return String(y);
-  const a = Math.abs(y);
-  return a !== 0 && (a < 1e-3 || a >= 1e5) ? y.toExponential(2) : String(Number(y.toPrecision(4)));
-}
 
 export function LinesChart({ lines, xAxis, height = 220 }: { lines: ChartLineInput[]; xAxis: XAxisMode; height?: number }) {
   return (
@@ -46,6 +44,8 @@ export function LinesChart({ lines, xAxis, height = 220 }: { lines: ChartLineInp
           stroke="#8b93a1"
           fontSize={11}
           allowDuplicatedCategory={false}
+          // Steps are whole: without this, two steps get ticks at 1, 1.25, 1.5 … (wall time is whole ms anyway).
+          allowDecimals={false}
         />
         <YAxis stroke="#8b93a1" fontSize={11} width={56} tickFormatter={formatY} domain={["auto", "auto"]} />
         <Tooltip

@@ -13,6 +13,7 @@
  */
 import { useMemo } from "react";
 import { metricLine, type StepView, type XAxisMode } from "@/lib/charts/series";
+import { metricLabel } from "@/lib/sdpo/metric-names";
 import { LinesChart } from "./lines-chart";
 
 export function MetricChart({
@@ -35,10 +36,10 @@ export function MetricChart({
       keys
         .map((key) => metricLine(steps, key, { xAxis, smoothing }))
         .filter((l) => l.raw.length > 0)
-        .map((l) => ({ id: l.key, label: l.key, points: l.smoothed, raw: l.raw })),
+        .map((l) => ({ id: l.key, label: metricLabel(l.key), points: l.smoothed, raw: l.raw })),
     [steps, keys, xAxis, smoothing],
   );
-  const heading = title ?? keys.join(", ");
+  const heading = title ?? keys.map(metricLabel).join(", ");
   const slug = keys.join("-").replaceAll("/", "_");
   // How many measured points are drawn: an SVG line gives no count a test or a reader can check.
   const points = lines.reduce((n, l) => n + l.raw.length, 0);
@@ -47,7 +48,7 @@ export function MetricChart({
       <h3 className="label px-1">{heading}</h3>
       {lines.length === 0 ? (
         <p className="flex items-center justify-center text-muted" style={{ height }} data-testid="metric-chart-empty">
-          No finished steps with {keys.join(" or ")} yet.
+          No finished steps with {keys.map(metricLabel).join(" or ")} yet.
         </p>
       ) : (
         <LinesChart lines={lines} xAxis={xAxis} height={height} />

@@ -1,13 +1,17 @@
 "use client";
 /**
  * StepStatus: a table of training steps, newest first: status (queued, running, done, failed
- * with its error), optimizer step, when it was queued, how long it ran, and its loss and KL.
+ * with its error), optimizer step, when it was queued, how long it ran, and its headline loss and
+ * KL to teacher (named as everywhere else, lib/sdpo/metric-names.ts). A failed step's error gets
+ * its own full-width line under the step, so a narrow panel never squeezes it into a cell.
  *
  * Props:
- *   steps  StepView[] in queue order (from useTrainingStream)
- *   limit  rows shown (default 50; the count of the rest is stated, never silently dropped)
+ *   steps   StepView[] in queue order (from useTrainingStream)
+ *   limit   rows shown (default 50; the count of the rest is stated, never silently dropped)
+ *   narrow  the training panel's column: no queued time, the columns that matter with room to read
  */
 import type { StepView } from "@/lib/charts/series";
+import { formatMetric, headline } from "@/lib/sdpo/metric-names";
 
 const STATUS_CLASS: Record<StepView["status"], string> = {
   queued: "text-muted",
@@ -16,16 +20,19 @@ const STATUS_CLASS: Record<StepView["status"], string> = {
   failed: "text-danger",
 };
 
+const LOSS = headline("loss");
+const KL = headline("kl");
+
 function seconds(from: string | null, to: string | null): string {
   if (!from || !to) return "";
   return `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)} s`;
 }
 
 function metric(value: number | undefined): string {
-  return value === undefined ? "" : Number(value.toPrecision(4)).toString();
+  return value === undefined ? "" : formatMetric(value);
 }
 
-export function StepStatus({ steps, limit = 50 }: { steps: StepView[]; limit?: number }) {
+export function StepStatus({ steps, limit = 50, narrow = false }: { steps: StepView[]; limit?: number; narrow?: boolean }) {
   const shown = steps.slice(-limit).reverse();
   if (steps.length === 0) {
     return (
@@ -34,35 +41,44 @@ export function StepStatus({ steps, limit = 50 }: { steps: StepView[]; limit?: n
       </p>
     );
   }
+  const cell = narrow ? "px-2 py-1.5" : "px-3 py-1.5";
+  const columns = narrow ? 5 : 6;
   return (
     <section className="panel" data-testid="step-status">
-      <table className="w-full text-left">
+      <table className="w-full text-left tabular-nums">
         <thead className="text-muted">
-          <tr>
-            <th className="px-3 py-1.5 font-normal">Status</th>
-            <th className="px-3 py-1.5 font-normal">Step</th>
-            <th className="px-3 py-1.5 font-normal">Queued</th>
-            <th className="px-3 py-1.5 font-normal">Ran</th>
-            <th className="px-3 py-1.5 font-normal">loss</th>
-            <th className="px-3 py-1.5 font-normal">sdpo_kl</th>
-            <th className="px-3 py-1.5 font-normal">Error</th>
+          <tr className="border-b border-border">
+            <th className={`${cell} font-normal`}>Step</th>
+            <th className={`${cell} font-normal`}>Status</th>
+            {!narrow && <th className={`${cell} font-normal`}>Queued</th>}
+            <th className={`${cell} font-normal`}>Ran</th>
+            <th className={`${cell} text-right font-normal`} title={LOSS.explanation}>
+              {LOSS.name}
+            </th>
+            <th className={`${cell} text-right font-normal`} title={KL.explanation}>
+              {KL.name}
+            </th>
           </tr>
         </thead>
-        <tbody className="divide-y divide-border">
-          {shown.map((s) => (
-            <tr key={s.id} data-testid="step-row" data-status={s.status}>
-              <td className={`px-3 py-1 ${STATUS_CLASS[s.status]}`}>{s.status}</td>
-              <td className="px-3 py-1 font-mono">{s.step ?? ""}</td>
-              <td className="px-3 py-1 text-muted">{s.queuedAt.slice(0, 19).replace("T", " ")}</td>
-              <td className="px-3 py-1 text-muted">{seconds(s.startedAt, s.finishedAt)}</td>
-              <td className="px-3 py-1 font-mono">{metric(s.metrics?.loss)}</td>
-              <td className="px-3 py-1 font-mono">{metric(s.metrics?.sdpo_kl)}</td>
-              <td className="max-w-md truncate px-3 py-1 text-danger" title={s.error ?? undefined}>
-                {s.error ?? ""}
-              </td>
+        {shown.map((s) => (
+          <tbody key={s.id} className="border-b border-border last:border-b-0" data-testid="step-row" data-status={s.status}>
+            <tr>
+              <td className={`${cell} font-mono`}>{s.step !== null ? `#${s.step}` : ""}</td>
+              <td className={`${cell} ${STATUS_CLASS[s.status]}`}>{s.status}</td>
+              {!narrow && <td className={`${cell} text-muted`}>{s.queuedAt.slice(0, 19).replace("T", " ")}</td>}
+              <td className={`${cell} whitespace-nowrap text-muted`}>{seconds(s.startedAt, s.finishedAt)}</td>
+              <td className={`${cell} text-right font-mono`}>{metric(s.metrics?.[LOSS.key])}</td>
+              <td className={`${cell} text-right font-mono`}>{metric(s.metrics?.[KL.key])}</td>
             </tr>
-          ))}
-        </tbody>
+            {s.error && (
+              <tr>
+                <td colSpan={columns} className={`${cell} pt-0 text-danger`} data-testid="step-error">
+                  {s.error}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        ))}
       </table>
       {steps.length > shown.length && (
         <p className="border-t border-border px-3 py-1.5 text-muted">

@@ -1,11 +1,12 @@
 "use client";
 /**
- * The admin's team view: one line per user for one selected metric, with the shared smoothing
- * and x-axis controls. It receives metrics only (user email, step, finish time, metric values):
+ * The admin's team view: one line per user for one selected metric (a user who has not trained yet
+ * still gets a row in the table), with the shared smoothing and x-axis controls. It receives metrics only (user email, step, finish time, metric values):
  * no ids, errors, files or conversations of other users ever reach the browser.
  */
 import { useMemo, useState } from "react";
 import { metricLine, type PlottedStep, SERIES_KEYS, type XAxisMode } from "@/lib/charts/series";
+import { formatMetric, metricLabel } from "@/lib/sdpo/metric-names";
 import { ChartControls } from "./chart-controls";
 import { LinesChart } from "./lines-chart";
 
@@ -36,7 +37,7 @@ export function TeamView({ members }: { members: TeamMember[] }) {
           <select className="input" value={metric} onChange={(e) => setMetric(e.target.value)} data-testid="team-metric-select">
             {(keys.length > 0 ? keys : ["loss"]).map((k) => (
               <option key={k} value={k}>
-                {k}
+                {metricLabel(k)}
               </option>
             ))}
           </select>
@@ -46,7 +47,7 @@ export function TeamView({ members }: { members: TeamMember[] }) {
       <section className="panel p-2" data-testid="team-chart">
         {lines.length === 0 ? (
           <p className="p-6 text-center text-muted" data-testid="team-empty">
-            No one has finished a training step with {metric} yet.
+            No one has finished a training step with {metricLabel(metric)} yet.
           </p>
         ) : (
           <LinesChart lines={lines} xAxis={xAxis} height={360} />
@@ -57,7 +58,7 @@ export function TeamView({ members }: { members: TeamMember[] }) {
           <tr>
             <th className="px-3 py-1.5 font-normal">User</th>
             <th className="px-3 py-1.5 font-normal">Finished steps</th>
-            <th className="px-3 py-1.5 font-normal">Latest {metric}</th>
+            <th className="px-3 py-1.5 font-normal">Latest {metricLabel(metric)}</th>
           </tr>
         </thead>
         <tbody className="divide-y divide-border">
@@ -67,7 +68,7 @@ export function TeamView({ members }: { members: TeamMember[] }) {
               <tr key={m.email} data-testid="team-row">
                 <td className="px-3 py-1 font-mono text-xs">{m.email}</td>
                 <td className="px-3 py-1">{m.steps.length}</td>
-                <td className="px-3 py-1 font-mono">{last ? Number(last.metrics![metric]!.toPrecision(4)) : ""}</td>
+                <td className="px-3 py-1 font-mono">{last ? formatMetric(last.metrics![metric]!) : ""}</td>
               </tr>
             );
           })}

@@ -4,16 +4,18 @@
  * steps that logged the key, order by the x axis (optimizer step or wall time), smooth with the
  * debiased EMA, then downsample by min/max on the raw values so no spike disappears.
  */
+import { headline } from "@/lib/sdpo/metric-names";
 import { DEFAULT_MAX_POINTS, downsampleIndices } from "./downsample";
 import { debiasedEma } from "./smoothing";
 
+// The headline series carry the headline metrics' names (lib/sdpo/metric-names.ts), as the training panel does.
 export const SERIES = [
-  { id: "loss", label: "Loss", keys: ["loss"] },
-  { id: "sdpo_kl", label: "SDPO KL", keys: ["sdpo_kl"] },
+  { id: "loss", label: headline("loss").name, keys: ["loss"] },
+  { id: "sdpo_kl", label: headline("kl").name, keys: ["sdpo_kl"] },
   { id: "advantages", label: "Advantages", keys: ["credit/adv_mean", "credit/adv_abs_mean"] },
   { id: "entropy", label: "Entropy", keys: ["entropy/student", "entropy/teacher"] },
-  { id: "tokens", label: "Tokens", keys: ["sdpo_tokens"] },
-  { id: "step_time", label: "Step time (s)", keys: ["time/total"] },
+  { id: "tokens", label: headline("tokens").name, keys: ["sdpo_tokens"] },
+  { id: "step_time", label: `${headline("step_time").name} (s)`, keys: ["time/total"] },
 ] as const;
 export type SeriesId = (typeof SERIES)[number]["id"];
 

@@ -5,6 +5,7 @@ import {
   enqueueTrainingStep,
   getTrainingStepForOwner,
   listAllTrainingSteps,
+  listTeamTraining,
   listTrainingStepsByOwner,
   markTrainingStepDone,
   markTrainingStepFailed,
@@ -217,5 +218,30 @@ forEachDriver("training steps", (db) => {
       [s1.id, "failed"],
     ]);
     expect((await claimNextQueued({ db: db(), policyId: p.id }))?.id).toBe(s2.id);
+  });
+
+  it("the team's training lists every user, one who has trained nothing with no steps", async () => {
+    const trained = await ownerWithPolicy(db());
+    const idle = await makeUser(db(), "idle");
+    const queuedOnly = await ownerWithPolicy(db());
+    for (const loss of [3, 2]) {
+      await enqueueTrainingStep({ db: db(), ownerId: trained.u.id, policyId: trained.p.id, lossFn: "importance_sampling" });
+      const claimed = await claimNextQueued({ db: db(), policyId: trained.p.id });
+      await markTrainingStepDone({ db: db(), id: claimed!.id, step: 4 - loss, metrics: { loss } });
+    }
+    const failed = await enqueueTrainingStep({ db: db(), ownerId: trained.u.id, policyId: trained.p.id, lossFn: "importance_sampling" });
+    await markTrainingStepFailed({ db: db(), id: failed.id, error: "boom" });
+    await enqueueTrainingStep({ db: db(), ownerId: queuedOnly.u.id, policyId: queuedOnly.p.id, lossFn: "importance_sampling" });
+
+    const team = await listTeamTraining({ db: db() });
+    const mine = team.filter((m) => [trained.u.email, idle.email, queuedOnly.u.email].includes(m.email));
+    expect(mine.map((m) => ({ email: m.email, steps: m.steps.map((s) => ({ step: s.step, metrics: s.metrics })) }))).toEqual(
+      [
+        { email: trained.u.email, steps: [{ step: 1, metrics: { loss: 3 } }, { step: 2, metrics: { loss: 2 } }] },
+        { email: idle.email, steps: [] },
+        { email: queuedOnly.u.email, steps: [] },
+      ].sort((a, b) => (a.email < b.email ? -1 : 1)),
+    );
+    expect(team.map((m) => m.email)).toEqual([...team.map((m) => m.email)].sort());
   });
 });

@@ -191,6 +191,34 @@ export async function listAllTrainingSteps({ db, limit = 10_000 }: { db?: Db; li
   return rows.map((r) => ({ ...r.step, userEmail: r.userEmail }));
 }
 
+/** A user's finished steps as the team view plots them; no ids, errors or conversations. */
+export type TeamMemberTraining = {
+  email: string;
+  steps: Array<{ step: number | null; finishedAt: Date | null; metrics: Record<string, number> }>;
+};
+
+/**
+ * Every user by email (sorted), each with their finished steps that logged metrics, oldest first:
+ * the newest `limit` such steps across the team. A user who has trained nothing is listed with none,
+ * so the admin's "one line per user" covers the whole team.
+ */
+export async function listTeamTraining({ db, limit = 10_000 }: { db?: Db; limit?: number } = {}): Promise<TeamMemberTraining[]> {
+  const d = await resolveDb(db);
+  const [users, rows] = await Promise.all([
+    d.select({ id: user.id, email: user.email }).from(user).orderBy(asc(user.email)),
+    d
+      .select({ ownerId: trainingStep.ownerId, step: trainingStep.step, finishedAt: trainingStep.finishedAt, metrics: trainingStep.metrics })
+      .from(trainingStep)
+      .where(and(eq(trainingStep.status, "done"), sql`jsonb_typeof(${trainingStep.metrics}) = 'object'`))
+      .orderBy(desc(trainingStep.queueSeq))
+      .limit(limit),
+  ]);
+  const byOwner = new Map(users.map((u) => [u.id, { email: u.email, steps: [] as TeamMemberTraining["steps"] }]));
+  // Newest first from the query; each user's steps are wanted oldest first.
+  for (const r of rows.reverse()) byOwner.get(r.ownerId)?.steps.push({ step: r.step, finishedAt: r.finishedAt, metrics: r.metrics ?? {} });
+  return [...byOwner.values()];
+}
+
 /** The owner's newest `limit` steps, returned oldest first (the dashboard's first page). */
 export async function listLatestStepsForOwner({ db, ownerId, limit }: { db?: Db; ownerId: string; limit: number }): Promise<TrainingStep[]> {
   const d = await resolveDb(db);

@@ -1,28 +1,21 @@
 import { type TeamMember, TeamView } from "@/components/training/team-view";
 import { requireAdmin } from "@/lib/auth/server";
-import { listAllTrainingSteps } from "@/lib/db/queries/training-steps";
+import { listTeamTraining } from "@/lib/db/queries/training-steps";
 
 export const dynamic = "force-dynamic";
 
 /**
- * Admins compare users' training curves. Only finished steps' metrics leave the server, keyed
- * by the user's email: never step ids, errors, conversations or files. 404 for everyone else.
+ * Admins compare users' training curves: every user of the team, those who have not trained yet
+ * included. Only finished steps' metrics leave the server, keyed by the user's email: never step
+ * ids, errors, conversations or files. 404 for everyone else.
  */
 export default async function TeamPage() {
   await requireAdmin();
-  const rows = await listAllTrainingSteps();
-  const byUser = new Map<string, TeamMember>();
-  // Newest first from the query; each user's steps are wanted oldest first.
-  for (const row of [...rows].reverse()) {
-    if (row.status !== "done" || !row.metrics) continue;
-    let member = byUser.get(row.userEmail);
-    if (!member) {
-      member = { email: row.userEmail, steps: [] };
-      byUser.set(row.userEmail, member);
-    }
-    member.steps.push({ status: "done", step: row.step, finishedAt: row.finishedAt?.toISOString() ?? null, metrics: row.metrics });
-  }
-  const members = [...byUser.values()].sort((a, b) => a.email.localeCompare(b.email));
+  const team = await listTeamTraining();
+  const members: TeamMember[] = team.map((m) => ({
+    email: m.email,
+    steps: m.steps.map((s) => ({ status: "done", step: s.step, finishedAt: s.finishedAt?.toISOString() ?? null, metrics: s.metrics })),
+  }));
   return (
     <main className="mx-auto flex max-w-7xl flex-col gap-3 p-4" data-testid="team-page">
       <h1 className="text-base font-semibold">Team training</h1>
