@@ -1,25 +1,25 @@
 "use client";
 /**
- * The settings table and the form for the user's own overrides. Every field is submitted as
- * text; the server validates it with the shared schema and an empty field clears the override.
+ * The settings page's form: every setting in its group (Model, Sampling, Training …), each with
+ * its label, a plain line on what it does, its unit and range, its default, the value in effect
+ * and where that value came from, and, for per-user settings, the user's own override. The flag
+ * and environment variable an operator sets stay one click away under each setting. Every field
+ * is submitted as text; the server validates it with the shared schema and an empty field clears
+ * the override.
  */
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import { saveSettingsAction } from "@/app/(ide)/settings/actions";
+import type { FieldInfo, SettingGroup } from "@/lib/config";
 
-export type SettingRow = {
-  key: string;
-  flag: string;
-  env: string[];
-  kind: "string" | "number" | "integer" | "boolean" | "enum";
-  description: string;
+export type SettingRow = Pick<FieldInfo, "key" | "group" | "label" | "flag" | "env" | "kind" | "description" | "unit" | "range" | "whenUnset" | "perUser" | "secret"> & {
   choices?: string[];
-  perUser: boolean;
-  secret: boolean;
   value: string | null;
   defaultValue: string | null;
   source: "user" | "flag" | "env" | "model" | "default";
   override: string | null;
+  /** What the value means for the model in use, where that is worth saying (a limit beyond its context). */
+  note?: string;
 };
 
 const SOURCE_LABEL: Record<SettingRow["source"], string> = {
@@ -30,10 +30,29 @@ const SOURCE_LABEL: Record<SettingRow["source"], string> = {
   default: "default",
 };
 
-export function SettingsTable({ rows }: { rows: SettingRow[] }) {
+/** What each group is for, in one line. */
+const GROUP_INTRO: Record<SettingGroup, string> = {
+  Model: "Which model the agent is, and where it runs.",
+  Sampling: "How the agent writes each reply.",
+  Training: "Whether and how fast the agent's weights change when you correct it.",
+  SDPO: "How a denial or an edit becomes a training step: who teaches, and how hard.",
+  Review: "What the agent may do before it waits for you.",
+  Sandbox: "Limits on the commands the agent runs.",
+  Server: "The server process itself; set by whoever runs it.",
+};
+
+/** A value as people read it: switches as on/off, an unset value by what unset means. */
+function shown(row: SettingRow, value: string | null): string {
+  if (value === null) return row.whenUnset ?? "unset";
+  if (row.kind === "boolean") return value === "true" ? "on" : "off";
+  return value;
+}
+
+export function SettingsTable({ groups }: { groups: Array<{ group: SettingGroup; rows: SettingRow[] }> }) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
   const [result, setResult] = useState<{ ok: boolean; text: string; errors: Record<string, string> } | null>(null);
+  const rows = groups.flatMap((g) => g.rows);
 
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -61,45 +80,21 @@ export function SettingsTable({ rows }: { rows: SettingRow[] }) {
   }
 
   return (
-    <form onSubmit={onSubmit} className="panel overflow-x-auto" data-testid="settings-form">
-      <table className="w-full text-left">
-        <thead className="text-muted">
-          <tr className="border-b border-border">
-            <th className="px-3 py-1.5 font-normal">Setting</th>
-            <th className="px-3 py-1.5 font-normal">Value</th>
-            <th className="px-3 py-1.5 font-normal">From</th>
-            <th className="px-3 py-1.5 font-normal">Default</th>
-            <th className="px-3 py-1.5 font-normal">Your setting</th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-border">
-          {rows.map((r) => (
-            <tr key={r.key} className="align-top" data-testid="setting-row" data-key={r.key}>
-              <td className="px-3 py-1.5">
-                <div className="font-mono text-[12px]">{r.flag}</div>
-                <div className="text-muted">{r.description}</div>
-                <div className="font-mono text-[11px] text-muted/70">{r.env.join(" · ")}</div>
-              </td>
-              <td className="px-3 py-1.5 font-mono text-[12px]" data-testid="setting-value">
-                {r.value ?? <span className="text-muted">unset</span>}
-              </td>
-              <td className="px-3 py-1.5 text-muted" data-testid="setting-source">
-                {SOURCE_LABEL[r.source]}
-              </td>
-              <td className="px-3 py-1.5 font-mono text-[12px] text-muted">{r.secret ? "—" : (r.defaultValue ?? "unset")}</td>
-              <td className="px-3 py-1.5">
-                {r.perUser ? <OverrideInput row={r} /> : <span className="text-muted">server</span>}
-                {result?.errors[r.key] && (
-                  <div className="text-danger" data-testid="setting-error">
-                    {result.errors[r.key]}
-                  </div>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <div className="flex items-center gap-3 border-t border-border px-3 py-2">
+    <form onSubmit={onSubmit} className="flex flex-col gap-4" data-testid="settings-form">
+      {groups.map(({ group, rows: groupRows }) => (
+        <section key={group} className="panel" data-testid="settings-group" data-group={group}>
+          <header className="border-b border-border px-4 py-2">
+            <h2 className="font-semibold">{group}</h2>
+            <p className="text-muted">{GROUP_INTRO[group]}</p>
+          </header>
+          <ul className="divide-y divide-border">
+            {groupRows.map((r) => (
+              <SettingItem key={r.key} row={r} error={result?.errors[r.key]} />
+            ))}
+          </ul>
+        </section>
+      ))}
+      <div className="panel sticky bottom-0 flex items-center gap-3 px-4 py-2">
         <button className="btn-primary" type="submit" disabled={pending} data-testid="settings-save">
           {pending ? "Saving…" : "Save my settings"}
         </button>
@@ -114,20 +109,68 @@ export function SettingsTable({ rows }: { rows: SettingRow[] }) {
   );
 }
 
+function SettingItem({ row: r, error }: { row: SettingRow; error: string | undefined }) {
+  const facts = [r.range ? `${r.range}${r.unit ? ` ${r.unit}` : ""}` : r.unit, r.secret ? null : `default ${shown(r, r.defaultValue)}`].filter(Boolean);
+  return (
+    <li className="grid grid-cols-1 gap-x-6 gap-y-2 px-4 py-3 md:grid-cols-[minmax(0,1fr)_14rem_12rem]" data-testid="setting-row" data-key={r.key}>
+      <div className="min-w-0">
+        <div className="font-medium" data-testid="setting-label">
+          {r.label}
+        </div>
+        <p className="text-muted" data-testid="setting-description">
+          {r.description}.
+        </p>
+        <p className="text-[12px] text-muted/80" data-testid="setting-facts">
+          {facts.join(" · ")}
+        </p>
+        <details className="mt-1 text-[12px]" data-testid="setting-names">
+          <summary className="cursor-pointer text-muted/80">Flag and environment variable</summary>
+          <div className="mt-1 font-mono text-muted">
+            <span data-testid="setting-flag">{r.flag}</span> · {r.env.join(" · ")}
+          </div>
+        </details>
+      </div>
+      <div>
+        <div className="label">In effect</div>
+        <div className="font-mono text-[13px]" data-testid="setting-value">
+          {r.secret && r.value === null ? <span className="text-muted">unset</span> : shown(r, r.value)}
+        </div>
+        <div className="text-[12px] text-muted">
+          from <span data-testid="setting-source">{SOURCE_LABEL[r.source]}</span>
+        </div>
+        {r.note && (
+          <p className="text-[12px] text-warn" data-testid="setting-note">
+            {r.note}
+          </p>
+        )}
+      </div>
+      <div>
+        <div className="label">Your setting</div>
+        {r.perUser ? <OverrideInput row={r} /> : <span className="text-muted">set by the server</span>}
+        {error && (
+          <div className="text-danger" data-testid="setting-error">
+            {error}
+          </div>
+        )}
+      </div>
+    </li>
+  );
+}
+
 function OverrideInput({ row }: { row: SettingRow }) {
-  const common = { name: row.key, defaultValue: row.override ?? "", "data-testid": `setting-input-${row.key}` };
+  const common = { name: row.key, defaultValue: row.override ?? "", "aria-label": row.label, "data-testid": `setting-input-${row.key}` };
   if (row.kind === "boolean" || row.choices) {
-    const options = row.kind === "boolean" ? ["true", "false"] : (row.choices ?? []);
+    const options = row.kind === "boolean" ? [["true", "on"], ["false", "off"]] : (row.choices ?? []).map((c) => [c, c]);
     return (
-      <select className="input w-36" {...common}>
+      <select className="input w-full" {...common}>
         <option value="">(server&apos;s)</option>
-        {options.map((o) => (
-          <option key={o} value={o}>
-            {o}
+        {options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
           </option>
         ))}
       </select>
     );
   }
-  return <input className="input w-36 font-mono" {...common} placeholder="(server's)" autoComplete="off" />;
+  return <input className="input w-full font-mono" {...common} placeholder="(server's)" autoComplete="off" />;
 }
