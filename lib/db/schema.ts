@@ -15,6 +15,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -360,3 +361,32 @@ export const conversationEvent = pgTable(
   (t) => [index("conversation_event_conversation_idx").on(t.conversationId, t.id)],
 );
 export type ConversationEvent = typeof conversationEvent.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Instances
+
+/** What a lease covers: one conversation's agent loop, or one policy's training queue. */
+export type LeaseKind = "conversation" | "policy";
+
+/**
+ * Which app instance runs a conversation's agent loop or a policy's training queue. Several
+ * instances may share one PostgreSQL database; each of these runs in one of them at a time: the
+ * holder renews its lease while it works and deletes it when done, and once a lease has expired
+ * (its holder died) another instance takes it over. Times are the database's clock, so instances
+ * on machines whose clocks differ still agree on what has expired.
+ */
+export const lease = pgTable(
+  "lease",
+  {
+    kind: text("kind").$type<LeaseKind>().notNull(),
+    /** The conversation's or the policy's id. */
+    resourceId: text("resource_id").notNull(),
+    /** The instance that holds it (host, pid and a random part: unique per process). */
+    holder: text("holder").notNull(),
+    acquiredAt: timestamp("acquired_at", { withTimezone: true }).notNull().defaultNow(),
+    renewedAt: timestamp("renewed_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.resourceId] }), index("lease_holder_idx").on(t.holder)],
+);
+export type Lease = typeof lease.$inferSelect;
