@@ -3,13 +3,15 @@
  * The conversation column: messages in order (episode dividers, the person's tasks and
  * corrections, the agent's text), each proposed call as a card under the message that proposed
  * it, the reply being sampled (a draft, with a caret while tokens still come, until its stored
- * message takes its place), and a banner when the agent stopped and needs the person.
+ * message takes its place), a banner when the agent answered and the task is done (its answer
+ * open to correction), and one when the agent stopped and needs the person.
  */
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { SessionDecision } from "@/lib/session/action-schemas";
 import type { Draft } from "@/lib/session/draft";
 import { proposingLabel, replyDisplay } from "@/lib/session/reply-display";
 import type { SessionData } from "@/lib/session/session-data";
+import { CorrectionBox } from "./correction-box";
 import { type Pending, ToolCard } from "./tool-card";
 
 export function Conversation({
@@ -19,6 +21,7 @@ export function Conversation({
   error,
   onDecide,
   onFailureCorrection,
+  onCorrectAnswer,
   onRetry,
 }: {
   data: SessionData;
@@ -27,6 +30,7 @@ export function Conversation({
   error: string | null;
   onDecide: (toolCallId: string, d: SessionDecision) => void;
   onFailureCorrection: (toolCallId: string, text: string) => void;
+  onCorrectAnswer: (messageId: string, text: string) => void;
   onRetry: () => void;
 }) {
   const { messages, toolCalls, corrections, awaiting, conversation } = data.view;
@@ -124,6 +128,7 @@ export function Conversation({
           {conversation.state === "training" ? "training on your correction…" : "thinking…"}
         </p>
       )}
+      {awaiting?.kind === "answer" && <AnsweredBanner key={awaiting.messageId} busy={busy} error={error} onCorrect={(text) => onCorrectAnswer(awaiting.messageId, text)} />}
       {awaiting?.kind === "attention" && (
         <div className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]" data-testid="attention">
           {awaiting.reason}
@@ -154,6 +159,35 @@ function UnreadableReply({ text, detail }: { text: string; detail: string }) {
           {text}
         </pre>
       </details>
+    </div>
+  );
+}
+
+/**
+ * The agent ended its task with an answer and has nothing pending: said plainly, so an idle
+ * conversation never looks stalled. An answer that claims work the agent never did (no tool call
+ * made it) can be corrected like a denied call: the correction trains, and the agent tries again.
+ */
+function AnsweredBanner({ busy, error, onCorrect }: { busy: boolean; error: string | null; onCorrect: (text: string) => void }) {
+  const [correcting, setCorrecting] = useState(false);
+  return (
+    <div className="my-2 rounded border border-ok/50 bg-ok/10 px-2 py-1 text-[12px]" data-testid="agent-answered">
+      <span>The agent answered; the task is done — reply to continue.</span>
+      {!correcting && (
+        <button type="button" className="ml-2 rounded border border-border px-2 py-0.5 text-xs" data-testid="correct-answer-button" onClick={() => setCorrecting(true)}>
+          Correct this answer
+        </button>
+      )}
+      {correcting && (
+        <CorrectionBox
+          label="What is wrong with the answer (e.g. it says it did something no tool call did)? The correction trains the agent and is shown to it."
+          submitLabel="Send correction"
+          busy={busy}
+          error={error}
+          onSubmit={onCorrect}
+          onCancel={() => setCorrecting(false)}
+        />
+      )}
     </div>
   );
 }

@@ -8,7 +8,7 @@
  */
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { decide, resumeConversation, sendMessage, submitFailureCorrection } from "@/app/(ide)/conversations/actions";
+import { correctAnswer, decide, resumeConversation, sendMessage, submitFailureCorrection } from "@/app/(ide)/conversations/actions";
 import type { StepView } from "@/lib/charts/series";
 import type { SessionDecision } from "@/lib/session/action-schemas";
 import { type Draft, draftAfterEvent, draftBeside } from "@/lib/session/draft";
@@ -148,6 +148,17 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
     }
   }
 
+  async function onCorrectAnswer(messageId: string, correction: string) {
+    setBusy(true);
+    try {
+      const res = await correctAnswer({ conversationId, messageId, correction });
+      setDecisionError(res.status === "ok" ? null : messageOf(res));
+    } finally {
+      setBusy(false);
+      refetch();
+    }
+  }
+
   async function onSend(text: string): Promise<boolean> {
     setBusy(true);
     try {
@@ -254,6 +265,7 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
             error={decisionError}
             onDecide={onDecide}
             onFailureCorrection={onFailureCorrection}
+            onCorrectAnswer={onCorrectAnswer}
             onRetry={async () => {
               const res = await resumeConversation({ conversationId });
               setDecisionError(res.status === "ok" ? null : messageOf(res));

@@ -27,7 +27,7 @@ import { replayAndSubscribe, subscribe } from "./events";
 import { REPLIES, TASKS, TEACH_SPEC, TEST_MODEL_NAME, TEST_SYSTEM_PROMPT } from "./test-fixtures";
 import { setUpUser, TEST_SETTINGS, type TestUser } from "./test-harness";
 import { taughtTestModel, type Taught } from "./test-model";
-import { deniedToolResult } from "./tool-messages";
+import { answerCorrectionMessage, deniedToolResult } from "./tool-messages";
 import { buildSystemPrompt } from "./system-prompt";
 import { TOOL_SPECS } from "@/lib/tools";
 import { NUDGE_TEXT } from "./turn";
@@ -122,6 +122,29 @@ forEachDriver("the agent loop", (db) => {
     const rowsBefore = await rowsOf(t);
     expect(await agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: words(n) })).toEqual({ kind: "too_long", promptTokens: budget + 1, budget });
     expect(await rowsOf(t)).toEqual(rowsBefore);
+  });
+
+  it("an answer ends the task visibly, and correcting it trains one SDPO step on the answer before the agent answers again", async () => {
+    const t = await begin();
+    await say(t, TASKS.text);
+    const answer = assistants(await rowsOf(t))[0]!;
+    expect((await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id })).awaiting).toEqual({ kind: "answer", messageId: answer.id });
+    const correction = "You created nothing: call write first.";
+    const out = await agent.correctAnswer({ ownerId: t.user.id, conversationId: t.conv.id, messageId: answer.id, correction });
+    await agent.idle();
+    const [corr] = await listCorrectionsByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
+    expect(corr).toMatchObject({ id: out.correctionId, kind: "answer", toolCallId: null, text: correction, trainingStepId: out.trainingStepId });
+    const [step] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
+    expect(step).toMatchObject({ id: out.trainingStepId, status: "done", step: 1, lossFn: "importance_sampling" });
+    expect(step!.metrics).toMatchObject({ sdpo_step: 1, sdpo_denied_count: 1 });
+    const rows = await rowsOf(t);
+    const carrier = rows.find((r) => r.role === "user" && (r.meta as { kind?: string }).kind === "correction")!;
+    expect(carrier).toMatchObject({ content: answerCorrectionMessage({ correction }), meta: { kind: "correction", correctionId: corr!.id, answerMessageId: answer.id } });
+    const again = assistants(rows).find((r) => r.seq > carrier.seq)!;
+    expect(again.meta).toMatchObject({ policyStep: 1 });
+    expect(promptText(again)).toContain(answerCorrectionMessage({ correction }));
+    // Only the answer the task ended with is open to correction.
+    await expect(agent.correctAnswer({ ownerId: t.user.id, conversationId: t.conv.id, messageId: answer.id, correction })).rejects.toMatchObject({ code: "conflict:message" });
   });
 
   it("by default the prompt holds the built system prompt, naming the sandbox's working directory, and every tool", async () => {

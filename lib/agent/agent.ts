@@ -1,12 +1,12 @@
 /**
  * The agent's public API, for the web layer's server actions and SSE route: start a conversation,
  * send a message (or the commands /c and /metrics; a message no prompt could hold is refused
- * unstored), decide on a proposed call, correct a failed
- * one, resume after an error, read a conversation, and recover everything at start-up. Each entry
- * point parses its input with zod (the parameter types are a convenience; the parse is the
- * check), acts only on the caller's own rows (owner-scoped queries: another user's ids are
- * not_found), stores what it did, and leaves the rest to the driver and the trainer, which run
- * in the background and report through events.
+ * unstored), decide on a proposed call, correct a failed one or a final answer, resume after an
+ * error, read a conversation, and recover everything at start-up. Each entry point parses its
+ * input with zod (the parameter types are a convenience; the parse is the check), acts only on
+ * the caller's own rows (owner-scoped queries: another user's ids are not_found), stores what it
+ * did, and leaves the rest to the driver and the trainer, which run in the background and report
+ * through events.
  */
 import { buildSystemPrompt } from "@/lib/agent/system-prompt";
 import { type ConversationState, createConversation, getConversationForOwner, updateConversation } from "@/lib/db/queries/conversations";
@@ -19,9 +19,11 @@ import { AppError } from "@/lib/errors";
 import { TOOL_SPECS } from "@/lib/tools";
 import { promptBudget, tokensToHoldMessage } from "./context";
 import { AgentCore, type AgentDeps } from "./core";
-import { decide, type DecisionResult, submitFailureCorrection } from "./decisions";
+import { correctAnswer, decide, type DecisionResult, submitFailureCorrection } from "./decisions";
 import { recoverAll, type RecoveryReport } from "./recovery";
 import {
+  type AnswerCorrectionInput,
+  answerCorrectionSchema,
   type ConversationRef,
   conversationRefSchema,
   type DecideInput,
@@ -137,6 +139,12 @@ export class Agent {
   async submitFailureCorrection(input: FailureCorrectionInput): Promise<DecisionResult> {
     const { ownerId, toolCallId, correction } = parseInput(failureCorrectionSchema, input);
     return submitFailureCorrection(this.core, ownerId, toolCallId, correction);
+  }
+
+  /** Corrects the final answer the conversation ended with: one training step, then the agent answers again. */
+  async correctAnswer(input: AnswerCorrectionInput): Promise<{ correctionId: string; trainingStepId: string | null }> {
+    const { ownerId, conversationId, messageId, correction } = parseInput(answerCorrectionSchema, input);
+    return correctAnswer(this.core, ownerId, conversationId, messageId, correction);
   }
 
   async getConversationView(input: ConversationRef): Promise<ConversationView> {

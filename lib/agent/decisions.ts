@@ -6,8 +6,10 @@
  *   approve → executing (optionally an "always allow" rule; with RL, a +1 step)
  *   deny    → the denied record (with the correction) in context → one training step → sampling
  *   edit    → the edited arguments run exactly; they are the demonstration of a training step
+ * A final answer can be corrected too (it may claim work the agent never did): the correction
+ * trains on the answer like a denial, and the agent answers again with it in context.
  */
-import { deniedToolResult, failureCorrectionMessage } from "@/lib/agent/tool-messages";
+import { answerCorrectionMessage, deniedToolResult, failureCorrectionMessage } from "@/lib/agent/tool-messages";
 import { createAllowRule } from "@/lib/db/queries/allow-rules";
 import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { createCorrection, listCorrectionsByConversation } from "@/lib/db/queries/corrections";
@@ -24,7 +26,8 @@ import type { AgentCore } from "./core";
 import type { Decision, RememberRule } from "./schemas";
 import { stepEventPayload, trainingLossFor } from "./training";
 import { chatCallId, policyFor } from "./turn";
-import type { TrainingSignalKind } from "./training-batch";
+import type { AnswerCorrectionMeta, TrainingSignalKind } from "./training-batch";
+import { getConversationView } from "./view";
 
 export type DecisionResult = { toolCall: ToolCall; correctionId: string | null; trainingStepId: string | null };
 
@@ -74,12 +77,12 @@ async function recordSignal(
   tx: Db,
   ctx: SignalContext,
   conv: Conversation,
-  call: ToolCall,
+  call: Pick<ToolCall, "id"> | null,
   signal: { kind: TrainingSignalKind; text: string; solution?: string; environmentFeedback?: string },
 ): Promise<{ correctionId: string; step: TrainingStep | null }> {
   const lossFn = trainingLossFor(ctx.config, ctx.sampled, signal.kind === "approval" ? "approval" : "correction");
   // "approval" rows are the RL signal of an approved call; the table's other kinds are corrections.
-  const correction = await createCorrection({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, toolCallId: call.id, kind: signal.kind, text: signal.text, solution: signal.solution, environmentFeedback: signal.environmentFeedback });
+  const correction = await createCorrection({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, toolCallId: call?.id ?? null, kind: signal.kind, text: signal.text, solution: signal.solution, environmentFeedback: signal.environmentFeedback });
   if (!lossFn) return { correctionId: correction.id, step: null };
   const step = await enqueueTrainingStep({ db: tx, ownerId: conv.ownerId, policyId: ctx.policy.id, conversationId: conv.id, lossFn, correctionIds: [correction.id] });
   return { correctionId: correction.id, step };
@@ -174,4 +177,29 @@ export async function submitFailureCorrection(core: AgentCore, ownerId: string, 
   });
   await announce(core, conv, out, { decision: "failure_corrected", messageId: out.messageId, step: out.step, state: out.state });
   return { toolCall: out.toolCall, correctionId: out.correctionId, trainingStepId: out.trainingStepId };
+}
+
+/** The person's correction of the final answer the conversation ended with; it trains like a denial. */
+export async function correctAnswer(core: AgentCore, ownerId: string, conversationId: string, messageId: string, text: string): Promise<{ correctionId: string; trainingStepId: string | null }> {
+  const view = await getConversationView(core, ownerId, conversationId);
+  const conv = view.conversation;
+  if (view.awaiting?.kind !== "answer" || view.awaiting.messageId !== messageId) throw new AppError("conflict:message", "Only the answer the agent ended its task with can be corrected, while the conversation is idle.");
+  const config = await core.config(ownerId);
+  const policy = await policyFor(core, conv, config);
+  const sampled = await getMessageForOwner({ db: core.db, id: messageId, ownerId });
+  const ctx: SignalContext = { config, policy, sampled };
+  const out = await core.db.transaction(async (tx) => {
+    const signal = await recordSignal(tx, ctx, conv, null, { kind: "answer", text });
+    const meta: AnswerCorrectionMeta = { kind: "correction", correctionId: signal.correctionId, answerMessageId: messageId };
+    const msg = await appendMessage({ db: tx, ownerId, conversationId, message: { role: "user", content: answerCorrectionMessage({ correction: text }), meta } });
+    const state = signal.step ? "training" : "sampling";
+    await core.setState(conv, state, ["idle"], tx);
+    return { correctionId: signal.correctionId, step: signal.step, messageId: msg.id, seq: msg.seq, state };
+  });
+  await core.publish(conv, "message", { messageId: out.messageId, role: "user", seq: out.seq, kind: "correction" });
+  if (out.step) await core.publish(conv, "training_step", stepEventPayload(out.step));
+  await core.publish(conv, "state", { state: out.state });
+  if (out.step) core.kickTraining(out.step.policyId, ownerId);
+  core.kick(conversationId, ownerId);
+  return { correctionId: out.correctionId, trainingStepId: out.step?.id ?? null };
 }

@@ -47,6 +47,9 @@ export const failureCorrectionSchema = z.strictObject({
   correction: z.string().trim().max(20_000).optional(),
 });
 
+/** A correction of the agent's final answer (e.g. it claims to have done what it never did). */
+export const answerCorrectionSchema = z.strictObject({ ownerId: id, conversationId: id, messageId: id, correction: correctionText });
+
 /** Parses `input` or throws bad_request naming what is wrong. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input);
@@ -62,3 +65,4 @@ export type SendUserMessageInput = z.input<typeof sendUserMessageSchema>;
 export type ConversationRef = z.input<typeof conversationRefSchema>;
 export type DecideInput = z.input<typeof decideSchema>;
 export type FailureCorrectionInput = z.input<typeof failureCorrectionSchema>;
+export type AnswerCorrectionInput = z.input<typeof answerCorrectionSchema>;

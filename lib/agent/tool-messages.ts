@@ -3,7 +3,8 @@
  * The agent loop and the training curriculum both write them through these functions, so the
  * model is trained on exactly the text it will see: a denied call's tool message is a compact
  * JSON record carrying the correction, an executed call's is the tool output (marked when it
- * failed), and a correction given after a tool failure follows as a user message.
+ * failed), and a correction given after a tool failure, or of a final answer, follows as a user
+ * message.
  */
 import type { ToolResult } from "@/lib/tools/types";
 
@@ -23,4 +24,9 @@ export function toolResultText(result: Pick<ToolResult, "output" | "success">): 
 /** The user message that carries the person's correction after a tool call failed. */
 export function failureCorrectionMessage({ correction }: { correction: string }): string {
   return `Correction: ${correction.trim()}`;
+}
+
+/** The user message that carries the person's correction of the agent's final answer. */
+export function answerCorrectionMessage({ correction }: { correction: string }): string {
+  return `Your answer was not accepted. Correction: ${correction.trim()}`;
 }

@@ -1,21 +1,35 @@
 /**
  * Turns a queued training step back into an SDPO batch, from the database alone: its corrections →
- * the tool calls they judge → the assistant messages that proposed them, whose stored prompt
+ * the tool calls they judge → the assistant messages that proposed them (or, for a corrected
+ * answer, the answer its correction message names), whose stored prompt
  * tokens, completion tokens and sampling log-probs are exactly what was sampled. The student's
  * prompt messages are rebuilt from the stored layout (and checked against the stored tokens); the
  * teacher's prompt is those messages plus the correction (lib/sdpo's teacher context).
  */
 import type { Renderer, ToolSpec } from "@/lib/chat/types";
 import type { Db } from "@/lib/db/client";
-import { listCorrectionsByTrainingStep } from "@/lib/db/queries/corrections";
+import { type CorrectionKind, listCorrectionsByTrainingStep } from "@/lib/db/queries/corrections";
 import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { getToolCallForOwner } from "@/lib/db/queries/tool-calls";
-import type { Message as MessageRow, TrainingStep } from "@/lib/db/schema";
+import type { Correction, Message as MessageRow, ToolCall, TrainingStep } from "@/lib/db/schema";
 import { buildTeacherMessages, type DenialExample, type RewardExample, type SDPOConfig, type StepBatch } from "@/lib/sdpo";
 import { messagesForLayout, type PromptLayout } from "./context";
 
-/** Correction kinds: the three of the correction table, plus an approval (RL reward +1). */
-export type TrainingSignalKind = "denial" | "edit" | "tool_failure" | "approval";
+/** What a training signal records: a correction's kind, or an approval (RL reward +1). */
+export type TrainingSignalKind = CorrectionKind;
+
+/**
+ * What the user message carrying a corrected answer stores (message.meta): the correction row and
+ * the answer it judges, which is the completion the step trains on (an answer has no tool call).
+ */
+export type AnswerCorrectionMeta = { kind: "correction"; correctionId: string; answerMessageId: string };
+
+/** The assistant message a correction judges: its call's message, or the corrected answer. */
+function judgedMessageId(correction: Correction, rows: MessageRow[], call: ToolCall | null): string | null {
+  if (call) return call.messageId;
+  const carrier = rows.find((m) => (m.meta as Partial<AnswerCorrectionMeta> | null)?.correctionId === correction.id);
+  return (carrier?.meta as Partial<AnswerCorrectionMeta> | undefined)?.answerMessageId ?? null;
+}
 
 /** What an assistant row stores besides its tokens (message.meta). */
 export type SampledMeta = { context?: PromptLayout; task?: string };
@@ -43,15 +57,15 @@ export async function buildStepBatch({
   const rewards: RewardExample[] = [];
   const rewarded = new Set<string>();
   for (const correction of corrections) {
-    if (!correction.toolCallId) continue;
-    const call = await getToolCallForOwner({ db, id: correction.toolCallId, ownerId: row.ownerId });
-    if (!call) continue;
-    let rows = rowsByConversation.get(call.conversationId);
+    const call = correction.toolCallId ? await getToolCallForOwner({ db, id: correction.toolCallId, ownerId: row.ownerId }) : null;
+    if (correction.toolCallId && !call) continue;
+    let rows = rowsByConversation.get(correction.conversationId);
     if (!rows) {
-      rows = await listMessagesByConversation({ db, ownerId: row.ownerId, conversationId: call.conversationId });
-      rowsByConversation.set(call.conversationId, rows);
+      rows = await listMessagesByConversation({ db, ownerId: row.ownerId, conversationId: correction.conversationId });
+      rowsByConversation.set(correction.conversationId, rows);
     }
-    const sampled = rows.find((m) => m.id === call.messageId);
+    const messageId = judgedMessageId(correction, rows, call);
+    const sampled = rows.find((m) => m.id === messageId);
     if (!sampled?.promptTokens || !sampled.completionTokens || !sampled.completionLogprobs) continue;
     const meta = (sampled.meta ?? {}) as SampledMeta;
     const completion = { promptTokens: sampled.promptTokens, completionTokens: sampled.completionTokens, samplingLogprobs: sampled.completionLogprobs };

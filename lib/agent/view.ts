@@ -12,6 +12,7 @@ import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import type { Conversation, Correction, Message, ToolCall, TrainingStep } from "@/lib/db/schema";
 import { AppError } from "@/lib/errors";
+import { currentEpisode, inContext } from "./context";
 import type { AgentCore } from "./core";
 
 export type MessageView = Omit<Message, "promptTokens" | "completionTokens" | "completionLogprobs"> & {
@@ -24,6 +25,8 @@ export type Awaiting =
   | { kind: "decision"; toolCall: ToolCall }
   | { kind: "failure_correction"; toolCall: ToolCall; suggestion: string }
   | { kind: "attention"; reason: string }
+  /** The agent ended the task with this answer and has nothing pending: a reply continues. */
+  | { kind: "answer"; messageId: string }
   | null;
 
 export type ConversationView = {
@@ -36,9 +39,19 @@ export type ConversationView = {
   lastEventId: number;
 };
 
-function awaitingOf(conv: Conversation, calls: ToolCall[], corrections: Correction[], lastError: string | null): Awaiting {
+/** The episode's last reply when it is an answer (no tool call) that ended the turn. */
+function finalAnswer(rows: Message[]): Message | null {
+  const last = currentEpisode(rows).filter(inContext).at(-1);
+  return last?.role === "assistant" && (last.toolCalls?.length ?? 0) === 0 ? last : null;
+}
+
+function awaitingOf(conv: Conversation, rows: Message[], calls: ToolCall[], corrections: Correction[], lastError: string | null): Awaiting {
   const proposed = calls.find((c) => c.status === "proposed");
   if (conv.state === "proposed" && proposed) return { kind: "decision", toolCall: proposed };
+  if (conv.state === "idle") {
+    const answer = finalAnswer(rows);
+    return answer ? { kind: "answer", messageId: answer.id } : null;
+  }
   if (conv.state !== "failed") return null;
   const last = calls.at(-1);
   if (last?.status === "failed" && !corrections.some((c) => c.toolCallId === last.id && c.kind === "tool_failure")) {
@@ -76,7 +89,7 @@ export async function getConversationView(core: AgentCore, ownerId: string, conv
     toolCalls,
     corrections,
     trainingSteps: steps.filter((s) => s.conversationId === conversationId),
-    awaiting: awaitingOf(conversation, toolCalls, corrections, lastError),
+    awaiting: awaitingOf(conversation, rows, toolCalls, corrections, lastError),
     lastEventId,
   };
 }

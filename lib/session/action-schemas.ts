@@ -23,6 +23,7 @@ export type SessionDecision = z.infer<typeof sessionDecisionSchema>;
 
 export const decideInputSchema = z.strictObject({ toolCallId: id, decision: sessionDecisionSchema });
 export const failureCorrectionInputSchema = z.strictObject({ toolCallId: id, correction: z.string().trim().max(20_000).optional() });
+export const answerCorrectionInputSchema = z.strictObject({ conversationId: id, messageId: id, correction });
 export const deleteRuleInputSchema = z.strictObject({ ruleId: id });
 export const setAutoApproveInputSchema = z.strictObject({ enabled: z.boolean() });
 export const resumeInputSchema = z.strictObject({ conversationId: id });

@@ -1,9 +1,10 @@
 "use server";
 /**
  * The session page's mutations: start a conversation, send a message (or /c, /metrics), decide on
- * a proposed call, correct a failed one, delete an "always allow" rule and switch read-only
- * auto-approval. Each parses its input with zod, re-reads the signed-in user and lets the agent's
- * owner-scoped entry points decide: someone else's id is "not_found", exactly like a missing one.
+ * a proposed call, correct a failed one or the final answer, delete an "always allow" rule and
+ * switch read-only auto-approval. Each parses its input with zod, re-reads the signed-in user and
+ * lets the agent's owner-scoped entry points decide: someone else's id is "not_found", exactly
+ * like a missing one.
  * An edited diff is turned into the same tool's arguments here, from the file as it is now, and
  * refused when the tool could not write exactly the edited bytes.
  */
@@ -18,6 +19,7 @@ import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { getUserSettings, saveUserSettings } from "@/lib/db/queries/user-settings";
 import { log } from "@/lib/log";
 import {
+  answerCorrectionInputSchema,
   decideInputSchema,
   deleteRuleInputSchema,
   failureCorrectionInputSchema,
@@ -150,6 +152,19 @@ export async function submitFailureCorrection(input: unknown): Promise<SessionAc
   if (!user) return { status: "unauthorized" };
   return guarded(async () => {
     const out = await (await getAgent()).submitFailureCorrection({ ownerId: user.id, toolCallId: parsed.data.toolCallId, ...(parsed.data.correction ? { correction: parsed.data.correction } : {}) });
+    return { status: "ok", trainingStepId: out.trainingStepId };
+  });
+}
+
+/** The person's correction of the final answer (one training step, then the agent answers again). */
+export async function correctAnswer(input: unknown): Promise<SessionActionResult<{ trainingStepId: string | null }>> {
+  const parsed = answerCorrectionInputSchema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  return guarded(async () => {
+    const out = await (await getAgent()).correctAnswer({ ownerId: user.id, ...parsed.data });
+    log.info("answer.corrected", { userId: user.id, conversationId: parsed.data.conversationId, correctionId: out.correctionId });
     return { status: "ok", trainingStepId: out.trainingStepId };
   });
 }

@@ -4,8 +4,12 @@ import { and, asc, eq } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
 import { type Correction, correction } from "../schema";
 
-/** "approval" records the RL signal of an approved call (no text to learn from beyond the reward). */
-export type CorrectionKind = "denial" | "edit" | "tool_failure" | "approval";
+/**
+ * A denied call, an edited one, a failed one, a corrected final answer (no tool call: its
+ * correction message names the answer); "approval" records the RL signal of an approved call (no
+ * text to learn from beyond the reward).
+ */
+export type CorrectionKind = "denial" | "edit" | "tool_failure" | "answer" | "approval";
 
 export async function createCorrection({
   db,
