@@ -85,6 +85,8 @@ async function openPglite(dataDir: string): Promise<DbHandle> {
   try {
     const db = drizzlePglite(client, { schema });
     await migratePglite(db, { migrationsFolder: migrationsFolder() });
+    // This process holds the directory's lock, so any lease in it is a previous process's.
+    await db.delete(schema.lease);
     return { db, close };
   } catch (err) {
     await close().catch(() => {});
