@@ -26,6 +26,31 @@ const TASK = "Create stats.py with a function `total_apples` that returns the su
 const CORRECTION = "Keep the new file short and name it in the first line.";
 // No brackets, quotes or indentation: Monaco would complete or indent those as they are typed.
 const EDITED = "# stats helpers, written by hand in the diff\nLIMIT = 7\nNAME = loop\n";
+// Where an edited write is sent instead of the path the model proposed.
+const MOVED_TO = "by_hand.py";
+
+/** Every text the live draft shows, recorded as the DOM changes (a poll could miss one that lasts a moment). */
+async function recordDrafts(page: Page) {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { drafts: string[] }).drafts = seen;
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="streaming-message"]')?.textContent;
+      if (text != null && seen.at(-1) !== text) seen.push(text);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { drafts: string[] }).drafts);
+}
+
+/** Uncaught exceptions and console errors in the page from now on. */
+function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
 
 async function shot(page: Page, testInfo: TestInfo, name: string) {
   await page.screenshot({ path: testInfo.outputPath(name), fullPage: true });
@@ -124,7 +149,9 @@ test("the whole loop: a denied proposal trains a step, the edited retry is writt
   const s = await greedyUserWithConversation(persona, "Lena");
   const { p, session, card } = s;
 
-  // 1. The task, and the model's first proposal: a file-writing call shown as a diff.
+  // 1. The task, and the model's first proposal: a file-writing call shown as a diff. The draft
+  //    streams its prose and which call comes, never the call's markup.
+  const drafts = await recordDrafts(p.page);
   await session.send(TASK);
   await expect(p.page.locator('[data-testid="user-message"][data-kind="task"]')).toHaveText(`❯${TASK}`);
   await shot(p.page, testInfo, "01-task.png");
@@ -132,6 +159,17 @@ test("the whole loop: a denied proposal trains a step, the edited retry is writt
   expect(firstKind).toBe("proposal");
   await card.expectFileWriteDiff();
   await shot(p.page, testInfo, "02-proposal-diff.png");
+  expect((await drafts()).length).toBeGreaterThan(0);
+  for (const draft of await drafts()) expect(draft, draft).not.toMatch(/<\/?tool_call>|"name"\s*:|<function=/);
+
+  // /c while the proposal waits: the dialog itself says why it cannot clear, and nothing changes.
+  await session.send("/c");
+  await p.page.getByTestId("clear-confirm").click();
+  await expect(p.page.getByTestId("clear-error")).toHaveText("Not cleared. A proposed call is waiting for your decision: approve, deny or edit it, then clear.");
+  await p.page.getByTestId("clear-cancel").click();
+  await expect(p.page.getByTestId("clear-dialog")).toHaveCount(0);
+  await expect(p.page.getByTestId("episode-divider")).toHaveCount(0);
+  await expect(card.card(firstId)).toHaveAttribute("data-status", "proposed");
 
   // 2. Deny with a correction: a training step runs and the KL chart gets its first point.
   await card.denyWith(CORRECTION);
@@ -148,11 +186,20 @@ test("the whole loop: a denied proposal trains a step, the edited retry is writt
     message: (text) => session.send(text),
   };
   const retryId = await retryThenFileWrite(s, firstId, mouse, testInfo);
+  const errors = collectPageErrors(p.page);
   await card.editDiffTo(EDITED);
   await expect(card.root.getByTestId("edit-note")).toBeVisible();
+  // A write's path is edited with its content (edit and edit_lines keep the file their diff shows).
+  const moved = (await card.root.getAttribute("data-tool")) === "write";
+  if (moved) {
+    await card.root.getByTestId("edit-path").fill(MOVED_TO);
+    await expect(card.root.getByTestId("edit-note")).toContainText(`to ${MOVED_TO}`);
+  } else await expect(card.root.getByTestId("edit-path")).toHaveCount(0);
   await shot(p.page, testInfo, "06-edited.png");
   await card.approve();
   const written = await expectWrittenExactly(s, retryId, testInfo);
+  if (moved) expect(written).toBe(MOVED_TO);
+  expect(errors).toEqual([]);
 
   // 4. The dashboard lists every step of the conversation once all are done; the CSV download has one row each.
   const finished = async () => (await sessionJson(p.page, s.conversationId)).view.trainingSteps.filter((t) => t.status === "done" || t.status === "failed");
@@ -235,6 +282,7 @@ test("the same decisions with the keyboard only: Esc then n, the correction and 
     },
   };
   const retryId = await retryThenFileWrite(s, firstId, keyboard, testInfo);
+  const errors = collectPageErrors(p.page);
   await keys.press("e");
   await expect(card.diff).toHaveAttribute("data-editable", "true");
   await expect(card.diff.locator(".modified .monaco-editor")).toHaveClass(/focused/);
@@ -244,6 +292,7 @@ test("the same decisions with the keyboard only: Esc then n, the correction and 
   await expect(card.root.getByTestId("approve-button")).toBeFocused();
   await keys.press("y");
   await expectWrittenExactly(s, retryId, testInfo);
+  expect(errors).toEqual([]);
 
   // 4. The dashboard shows this user's steps.
   await new DashboardPage(p.page).goto();

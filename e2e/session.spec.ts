@@ -1,7 +1,8 @@
 /**
  * The session page without a model that answers sensibly: a conversation starts from its
  * workspace page, the page lays out files | conversation | training, "/c" asks before clearing,
- * "/metrics" and "/q" work, the decision keys never act while typing, the agent's reply streams in
+ * "/metrics" and "/q" work, a task too long for the prompt budget is refused unstored, the
+ * decision keys never act while typing, the agent's reply streams in
  * as a draft that its stored message replaces, and Bob cannot reach
  * Alice's conversation by URL, SSE route, data route or server action (each refusal next to a
  * positive control, so a broken feature cannot pass as a refusal).
@@ -63,6 +64,20 @@ test("a page follows the conversation live: /c confirmed in another tab shows up
   await expect(other.getByTestId("episode-divider")).toHaveCount(1);
   await expect(p.page.getByTestId("episode-divider")).toHaveCount(1);
   await expect(session.composer).toBeVisible();
+});
+
+test("a task longer than the prompt budget is refused with the numbers, nothing is stored and the text stays in the composer", async ({ persona }) => {
+  const { p, session, conversationId } = await signedUpWithConversation(persona, "Tess");
+  const task = Array.from({ length: 50_000 }, () => "x").join(" ");
+  await session.send(task);
+  await expect(p.page.getByTestId("composer-error")).toHaveText(/^Too long to send: the prompt would need [\d,]+ tokens, and the model's prompt budget is [\d,]+\. Nothing was sent: shorten the message\.$/);
+  const [needed, budget] = (await p.page.getByTestId("composer-error").innerText()).match(/[\d,]+/g)!.map((n) => Number(n.replaceAll(",", "")));
+  expect(needed).toBeGreaterThan(budget!);
+  await expect(session.composer).toHaveValue(task);
+  await expect(p.page.getByTestId("user-message")).toHaveCount(0);
+  await expect(p.page.getByTestId("conversation-state")).toHaveText("idle");
+  const stored = (await (await p.page.request.get(`/api/conversations/${conversationId}`)).json()) as { view: { messages: { role: string }[] } };
+  expect(stored.view.messages.map((m) => m.role)).toEqual(["system"]);
 });
 
 test("keys never fire while typing; /metrics opens the metrics panel and /q returns to the workspace", async ({ persona }) => {
@@ -131,6 +146,10 @@ test("the agent's reply streams over SSE as deltas that join to its final text, 
   await expect(p.page.getByTestId("assistant-message")).toHaveCount(1, { timeout: 90_000 });
   await expect(p.page.getByTestId("streaming-message")).toHaveCount(0);
   await expect(p.page.getByTestId("conversation-state")).toHaveText(/^(proposed|idle|failed)$/);
+  // An answer that ended the task says so: an idle conversation never looks stalled.
+  if ((await p.page.getByTestId("conversation-state").innerText()) === "idle") {
+    await expect(p.page.getByTestId("agent-answered")).toContainText("The agent answered; the task is done — reply to continue.");
+  } else await expect(p.page.getByTestId("agent-answered")).toHaveCount(0);
   for (const draft of await drafts()) expect(final.text.startsWith(draft), draft).toBe(true);
 });
 
