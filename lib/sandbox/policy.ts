@@ -7,9 +7,10 @@
  */
 import path from "node:path";
 import { z } from "zod";
+import { FIELDS } from "@/lib/config/fields";
 
 const limitsSchema = z.object({
-  defaultTimeoutS: z.number().int().positive().describe("bash timeout when the call names none (seconds)"),
+  defaultTimeoutS: z.number().positive().describe("bash timeout when the call names none (seconds)"),
   maxTimeoutS: z.number().int().positive().describe("the largest timeout a call may ask for (seconds)"),
   maxOutputChars: z.number().int().positive().describe("characters of output kept (head + tail)"),
   killAfterOutputBytes: z
@@ -17,10 +18,25 @@ const limitsSchema = z.object({
     .int()
     .positive()
     .describe("a command that writes more than this many bytes is stopped: output is never buffered unbounded"),
-  maxProcesses: z.number().int().positive().describe("processes and threads at once (pids cgroup, else ulimit -u)"),
-  maxFileBytes: z.number().int().positive().describe("largest file a command may write (ulimit -f)"),
-  maxMemoryBytes: z.number().int().positive().describe("address space per process (ulimit -v)"),
-  tmpBytes: z.number().int().positive().describe("size of the private /tmp"),
+  maxProcesses: z
+    .number()
+    .int()
+    .positive()
+    .describe("processes and threads one call runs at once, all together (pids cgroup; without one, ulimit -u, which counts per user and never binds root)"),
+  maxFileBytes: z.number().int().positive().describe("largest file a command may write (ulimit -f); lowered to what is left of the workspace quota"),
+  callMemoryBytes: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .describe("memory for one call, all its processes together (memory cgroup; without one, each process's address space via ulimit -v). null: no limit"),
+  tmpBytes: z.number().int().positive().describe("size of the private /tmp (its pages count as the call's memory)"),
+  workspaceQuotaBytes: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .describe("disk space the workspace may occupy: file tools refuse writes past it, a bash call that passes it is stopped. null: no quota"),
 });
 
 const commonFields = {
@@ -52,6 +68,9 @@ export type SandboxLimits = z.infer<typeof limitsSchema>;
 
 const MiB = 1024 * 1024;
 
+/** MiB from a setting, 0 meaning "no limit". */
+const mibOrNone = (mib: number): number | null => (mib === 0 ? null : mib * MiB);
+
 export const DEFAULT_POLICY: SandboxPolicy = sandboxPolicySchema.parse({
   type: "workspace-write",
   readOnlySubpaths: [".git"],
@@ -70,18 +89,40 @@ export const DEFAULT_POLICY: SandboxPolicy = sandboxPolicySchema.parse({
   sandboxWorkspace: "/workspace",
   network: "none",
   limits: {
-    defaultTimeoutS: 30,
+    defaultTimeoutS: FIELDS.bashTimeoutSec.default,
     maxTimeoutS: 600,
     maxOutputChars: 30_000,
     // Draining 64 MiB takes well under a second; anything beyond is a runaway, not a build log.
     killAfterOutputBytes: 64 * MiB,
-    maxProcesses: 256,
+    maxProcesses: FIELDS.sandboxMaxProcesses.default,
     maxFileBytes: 256 * MiB,
-    // Generous: runtimes such as node reserve far more address space than they touch.
-    maxMemoryBytes: 8192 * MiB,
+    callMemoryBytes: mibOrNone(FIELDS.sandboxMemoryMib.default),
     tmpBytes: 512 * MiB,
+    workspaceQuotaBytes: mibOrNone(FIELDS.workspaceQuotaMib.default),
   },
 });
+
+/** The settings that shape the policy (a Config has them all). */
+export type SandboxSettings = {
+  bashTimeoutSec: number;
+  sandboxMemoryMib: number;
+  sandboxMaxProcesses: number;
+  workspaceQuotaMib: number;
+};
+
+/** The default policy with an administrator's limits. */
+export function sandboxPolicyFor(settings: SandboxSettings): SandboxPolicy {
+  return sandboxPolicySchema.parse({
+    ...DEFAULT_POLICY,
+    limits: {
+      ...DEFAULT_POLICY.limits,
+      defaultTimeoutS: settings.bashTimeoutSec,
+      maxProcesses: settings.sandboxMaxProcesses,
+      callMemoryBytes: mibOrNone(settings.sandboxMemoryMib),
+      workspaceQuotaBytes: mibOrNone(settings.workspaceQuotaMib),
+    },
+  });
+}
 
 /** What `bwrapArgs` needs to know about the host, gathered by `probeHost` (sandbox/host.ts). */
 export type HostFacts = {
@@ -147,12 +188,37 @@ export function bwrapArgs(policy: SandboxPolicy, workspaceRoot: string, host: Ho
   return args;
 }
 
-/** The shell prelude run inside the sandbox before the command: per-process resource limits. */
-export function ulimitPrelude(limits: SandboxLimits): string {
-  const kib = (bytes: number) => Math.max(1, Math.floor(bytes / 1024));
-  // bash counts -f and -v in KiB. -u is a no-op for uid 0 (the kernel exempts root); the pids
-  // cgroup is what bounds a fork bomb there.
-  return `ulimit -u ${limits.maxProcesses} -f ${kib(limits.maxFileBytes)} -v ${kib(limits.maxMemoryBytes)} -c 0`;
+/**
+ * The per-process limits a call's shell sets (ulimit). A limit the call's cgroup already holds for
+ * the whole call is null here: per process it would only add a second, looser rule.
+ */
+export type ShellLimits = {
+  /** Largest file a process may write (RLIMIT_FSIZE); 0: no file may grow at all. */
+  fileBytes: number;
+  /** RLIMIT_NPROC; null when a pids cgroup counts the call's processes. */
+  processes: number | null;
+  /** RLIMIT_AS; null when a memory cgroup holds the call's memory, or there is no memory limit. */
+  addressSpaceBytes: number | null;
+};
+
+/** The per-process limits for a call, given what its cgroup enforces and the quota left (null: no quota). */
+export function shellLimits(limits: SandboxLimits, cgroup: { memory: boolean; processes: boolean }, quotaLeftBytes: number | null): ShellLimits {
+  return {
+    fileBytes: quotaLeftBytes === null ? limits.maxFileBytes : Math.min(limits.maxFileBytes, quotaLeftBytes),
+    processes: cgroup.processes ? null : limits.maxProcesses,
+    addressSpaceBytes: cgroup.memory ? null : limits.callMemoryBytes,
+  };
+}
+
+/** The shell prelude run inside the sandbox before the command. */
+export function ulimitPrelude(limits: ShellLimits): string {
+  // bash counts -f and -v in KiB. -u is a no-op for uid 0 (the kernel exempts root); only a pids
+  // cgroup bounds a fork bomb there.
+  const kib = (bytes: number) => Math.floor(bytes / 1024);
+  const parts = [`-f ${kib(limits.fileBytes)}`];
+  if (limits.processes !== null) parts.unshift(`-u ${limits.processes}`);
+  if (limits.addressSpaceBytes !== null) parts.push(`-v ${Math.max(1, kib(limits.addressSpaceBytes))}`);
+  return `ulimit ${parts.join(" ")} -c 0`;
 }
 
 export type WriteDecision = { ok: true } | { ok: false; reason: string };

@@ -1,16 +1,29 @@
 /**
  * Runs one shell command for the bash tool: under bubblewrap (the default), or directly when an
- * administrator chose the unsandboxed mode. Sequence: resolve the workspace → build the argv from
- * the policy → join a pids cgroup → spawn detached → stream output into a bounded capture → on
- * exit, timeout, abort or runaway output, SIGKILL the process group → remove the cgroup.
- * Inside bwrap the command's init is pid 1 of a fresh pid namespace: when the command exits or
- * bwrap is killed, every process it started (daemons included) dies with the namespace.
+ * administrator chose the unsandboxed mode. Sequence: resolve the workspace → measure it against
+ * its quota → make the call's cgroup (memory, processes) → build the argv from the policy, with
+ * ulimits for whatever the cgroup cannot hold → join the cgroup → spawn detached → stream output
+ * into a bounded capture while watching the cgroup and the quota → on exit, timeout, abort,
+ * runaway output or a limit, SIGKILL the process group → check the limits once more → remove the
+ * cgroup. Inside bwrap the command's init is pid 1 of a fresh pid namespace: when the command
+ * exits or bwrap is killed, every process it started (daemons included) dies with the namespace.
+ *
+ * Limits for the whole call, and their fallbacks when no cgroup can be made here:
+ * - memory: a memory cgroup (v1 memory.limit_in_bytes + memsw, or v2 memory.max); fallback: the
+ *   same number as each process's address space (ulimit -v), which three processes can each use.
+ * - processes: a pids cgroup; fallback: ulimit -u, which counts every process of the server's
+ *   user and never binds root.
+ * - disk: no file may grow past what is left of the workspace quota (ulimit -f, no privileges
+ *   needed), and the workspace is measured while the call runs, so a call writing many files is
+ *   stopped within one measuring interval of passing the quota; it may overshoot by what it
+ *   writes in that interval.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
-import { bwrapArgs, clampTimeout, ulimitPrelude, type SandboxPolicy } from "./policy";
+import { quotaLeft, workspaceUsage } from "@/lib/workspaces/quota";
+import { bwrapArgs, clampTimeout, shellLimits, ulimitPrelude, type SandboxPolicy, type ShellLimits } from "./policy";
 import { findBwrap, INSTALL_BWRAP, probeHost } from "./host";
-import { createPidsCgroup, type PidsCgroup } from "./cgroup";
+import { createCallCgroup, type CallCgroup, type CgroupVersion } from "./cgroup";
 import { OutputCapture } from "./output";
 
 export type SandboxMode = "bwrap" | "unsandboxed";
@@ -24,21 +37,50 @@ export type RunCommandInput = {
   signal?: AbortSignal;
 };
 
+/** A whole-call limit that stopped the call, and what enforced it. */
+export type CallLimit =
+  | { kind: "memory"; limitBytes: number; enforcedBy: CgroupVersion }
+  | { kind: "processes"; max: number; enforcedBy: CgroupVersion }
+  | { kind: "disk_quota"; usedBytes: number; quotaBytes: number };
+
 export type RunCommandResult =
-  | { status: "exited"; exitCode: number; output: string; timeoutS: number }
+  | {
+      status: "exited";
+      exitCode: number;
+      output: string;
+      timeoutS: number;
+      /** Present when the workspace quota, not maxFileBytes, capped every file the call wrote. */
+      fileLimitFromQuota?: { leftBytes: number; quotaBytes: number };
+    }
   | { status: "timed_out"; exitCode: 124; output: string; timeoutS: number }
   | { status: "output_limit"; exitCode: number; output: string; bytes: number }
   | { status: "aborted"; exitCode: number; output: string }
+  | { status: "limit"; limit: CallLimit; exitCode: number; output: string }
   | { status: "unavailable"; error: string };
 
 /** How long the pipes may stay open after the main process exited (unsandboxed daemons). */
 const PIPE_GRACE_MS = 200;
 
+/** How often the cgroup's counters are read: a few small file reads, so often. */
+const CGROUP_WATCH_MS = 100;
+
+/** The shortest pause between two measurements of the workspace (du); longer when du is slow. */
+const QUOTA_WATCH_MS = 250;
+
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15, SIGXFSZ: 25 };
 
 /** The in-sandbox shell: apply the ulimits, then run the command as `bash -c` (passed as $1, never interpolated). */
-function shellArgv(policy: SandboxPolicy, command: string): string[] {
-  return ["/bin/bash", "-c", `${ulimitPrelude(policy.limits)} || exit 125\nexec /bin/bash -c "$1"`, "bash", command];
+function shellArgv(limits: ShellLimits, command: string): string[] {
+  return ["/bin/bash", "-c", `${ulimitPrelude(limits)} || exit 125\nexec /bin/bash -c "$1"`, "bash", command];
+}
+
+/**
+ * A host-side /bin/sh writes its own pid into every cgroup.procs file, then execs the command, so
+ * no process of the call starts outside the groups. Files and argv are separated by "--".
+ */
+function joinCgroup(cgroup: CallCgroup, argv: string[]): { file: string; args: string[] } {
+  const script = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 126; shift; done; shift; exec "$@"';
+  return { file: "/bin/sh", args: ["-c", script, "sh", ...cgroup.procsFiles, "--", ...argv] };
 }
 
 type SpawnSpec = {
@@ -51,30 +93,31 @@ type SpawnSpec = {
   fd3?: string;
 };
 
-async function buildSpawn(input: RunCommandInput, realRoot: string, cgroup: PidsCgroup | null): Promise<SpawnSpec | null> {
-  const inner = shellArgv(input.policy, input.command);
+async function buildSpawn(input: RunCommandInput, realRoot: string, cgroup: CallCgroup | null, limits: ShellLimits): Promise<SpawnSpec | null> {
+  const inner = shellArgv(limits, input.command);
   const hostEnv = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" };
+  const start = (argv: string[]) => (cgroup ? joinCgroup(cgroup, argv) : { file: argv[0]!, args: argv.slice(1) });
   switch (input.mode) {
     case "unsandboxed":
-      return { file: inner[0]!, args: inner.slice(1), env: { ...hostEnv, HOME: realRoot, TERM: "dumb" }, cwd: realRoot };
+      return { ...start(inner), env: { ...hostEnv, HOME: realRoot, TERM: "dumb" }, cwd: realRoot };
     case "bwrap": {
       const bwrap = await findBwrap();
       if (!bwrap) return null;
       const policyArgs = bwrapArgs(input.policy, realRoot, await probeHost(input.policy, realRoot));
       const fd3 = `${policyArgs.join("\0")}\0`;
-      const argv = [bwrap, "--args", "3", "--", ...inner];
-      // The host-side /bin/sh joins the cgroup before exec'ing bwrap, so no child escapes it.
       // cwd "/" keeps the host path of the workspace out of the sandbox's view of bwrap's environment.
-      if (cgroup) {
-        return { file: "/bin/sh", args: ["-c", 'echo $$ > "$1" || exit 126; shift; exec "$@"', "sh", cgroup.procsFile, ...argv], env: hostEnv, cwd: "/", fd3 };
-      }
-      return { file: argv[0]!, args: argv.slice(1), env: hostEnv, cwd: "/", fd3 };
+      return { ...start([bwrap, "--args", "3", "--", ...inner]), env: hostEnv, cwd: "/", fd3 };
     }
     default: {
       const never: never = input.mode;
       throw new Error(`unknown sandbox mode ${String(never)}`);
     }
   }
+}
+
+/** The workspace's quota, when this call is held to one (bash cannot write a read-only workspace). */
+function quotaFor(input: RunCommandInput): number | null {
+  return input.policy.type === "workspace-write" ? input.policy.limits.workspaceQuotaBytes : null;
 }
 
 export async function runCommand(input: RunCommandInput): Promise<RunCommandResult> {
@@ -86,23 +129,94 @@ export async function runCommand(input: RunCommandInput): Promise<RunCommandResu
     return { status: "unavailable", error: `workspace ${input.workspace} does not exist` };
   }
   const timeoutS = clampTimeout(policy, input.timeoutS);
-  const cgroup = input.mode === "bwrap" ? await createPidsCgroup(policy.limits.maxProcesses) : null;
+  // 1. The quota: what is left caps every file the call may write.
+  const quotaBytes = quotaFor(input);
+  const disk: DiskWatch | null = quotaBytes === null ? null : { realRoot, quotaBytes, usedBefore: await workspaceUsage(realRoot) };
+  const leftBytes = disk ? quotaLeft(disk.usedBefore, disk.quotaBytes) : null;
+  // 2. The call's cgroup, and per-process limits for what it cannot hold.
+  const cgroup = await createCallCgroup({ memoryBytes: policy.limits.callMemoryBytes, maxProcesses: policy.limits.maxProcesses });
+  const enforced = { memory: cgroup?.enforces.memory != null, processes: cgroup?.enforces.processes != null };
+  const limits = shellLimits(policy.limits, enforced, leftBytes);
   try {
-    const spec = await buildSpawn(input, realRoot, cgroup);
+    const spec = await buildSpawn(input, realRoot, cgroup, limits);
     if (!spec) {
       return { status: "unavailable", error: `bash is disabled: bubblewrap is not installed (install it with \`${INSTALL_BWRAP}\`)` };
     }
-    return await spawnAndWait(spec, timeoutS, input);
+    // 3. Run, watching the limits; 4. once it ended, the last look (a process killed for memory
+    // while the shell carried on, or a workspace grown past its quota between two measurements).
+    const limitNow = () => callLimitHit(input, cgroup, disk);
+    const ran = await spawnAndWait(spec, timeoutS, input, [
+      ...(cgroup ? [{ everyMs: CGROUP_WATCH_MS, check: () => cgroupLimit(input, cgroup) }] : []),
+      ...(disk ? [{ everyMs: QUOTA_WATCH_MS, check: () => diskLimit(disk) }] : []),
+    ]);
+    const { exitCode, output } = ran;
+    switch (ran.stop?.why) {
+      case undefined: {
+        const limit = await limitNow();
+        if (limit) return { status: "limit", limit, exitCode, output };
+        const fromQuota = disk && leftBytes !== null && limits.fileBytes < policy.limits.maxFileBytes;
+        return { status: "exited", exitCode, output, timeoutS, ...(fromQuota ? { fileLimitFromQuota: { leftBytes, quotaBytes: disk.quotaBytes } } : {}) };
+      }
+      case "limit": {
+        // Measured again after the kill, so the usage reported is what the workspace holds now.
+        const limit = ran.stop.limit.kind === "disk_quota" && disk ? ((await diskLimit(disk)) ?? ran.stop.limit) : ran.stop.limit;
+        return { status: "limit", limit, exitCode, output };
+      }
+      case "timed_out":
+        return { status: "timed_out", exitCode: 124, output, timeoutS };
+      case "output_limit":
+        return { status: "output_limit", exitCode, output, bytes: ran.outputBytes };
+      case "aborted":
+        return { status: "aborted", exitCode, output };
+      default: {
+        const never: never = ran.stop;
+        throw new Error(`unknown stop reason ${String(never)}`);
+      }
+    }
   } finally {
     await cgroup?.cleanup();
   }
 }
 
-function spawnAndWait(
-  spec: SpawnSpec,
-  timeoutS: number,
-  input: RunCommandInput,
-): Promise<RunCommandResult> {
+async function cgroupLimit(input: RunCommandInput, cgroup: CallCgroup): Promise<CallLimit | null> {
+  const hit = await cgroup.limitHit();
+  const { memory, processes } = cgroup.enforces;
+  switch (hit) {
+    case null:
+      return null;
+    case "memory":
+      return { kind: "memory", limitBytes: input.policy.limits.callMemoryBytes!, enforcedBy: memory! };
+    case "processes":
+      return { kind: "processes", max: input.policy.limits.maxProcesses, enforcedBy: processes! };
+    default: {
+      const never: never = hit;
+      throw new Error(`unknown cgroup limit ${String(never)}`);
+    }
+  }
+}
+
+/** The workspace measured against its quota; usage at the call's start tells growth from a workspace already over. */
+type DiskWatch = { realRoot: string; quotaBytes: number; usedBefore: number };
+
+/** The quota, when this call grew the workspace past it (a call that only deletes is never stopped). */
+async function diskLimit({ realRoot, quotaBytes, usedBefore }: DiskWatch): Promise<CallLimit | null> {
+  const usedBytes = await workspaceUsage(realRoot);
+  return usedBytes > quotaBytes && usedBytes > usedBefore ? { kind: "disk_quota", usedBytes, quotaBytes } : null;
+}
+
+async function callLimitHit(input: RunCommandInput, cgroup: CallCgroup | null, disk: DiskWatch | null): Promise<CallLimit | null> {
+  return (cgroup && (await cgroupLimit(input, cgroup))) ?? (disk ? await diskLimit(disk) : null);
+}
+
+/** Why the call was stopped before it ended on its own. */
+type Stop = { why: "timed_out" } | { why: "output_limit" } | { why: "aborted" } | { why: "limit"; limit: CallLimit };
+
+/** A check run over and over while the command runs; a limit it returns stops the call. */
+type Watch = { everyMs: number; check(): Promise<CallLimit | null> };
+
+type Ran = { exitCode: number; output: string; outputBytes: number; stop: Stop | null };
+
+function spawnAndWait(spec: SpawnSpec, timeoutS: number, input: RunCommandInput, watches: Watch[]): Promise<Ran> {
   const capture = new OutputCapture(input.policy.limits.maxOutputChars);
   const child = spawn(spec.file, spec.args, {
     cwd: spec.cwd,
@@ -117,7 +231,8 @@ function spawnAndWait(
     argsPipe.on("error", () => {}); // bwrap failed to start; its exit reports why
     argsPipe.end(spec.fd3);
   }
-  let stopped: "timed_out" | "output_limit" | "aborted" | null = null;
+  let stopped: Stop | null = null;
+  let settled = false;
 
   const killGroup = () => {
     if (child.pid === undefined) return;
@@ -127,47 +242,49 @@ function spawnAndWait(
       // the group is already gone
     }
   };
-  const stop = (why: NonNullable<typeof stopped>) => {
+  const stop = (why: Stop) => {
     stopped ??= why;
     killGroup();
   };
   const onData = (chunk: Buffer) => {
     capture.push(chunk);
-    if (capture.total > input.policy.limits.killAfterOutputBytes) stop("output_limit");
+    if (capture.total > input.policy.limits.killAfterOutputBytes) stop({ why: "output_limit" });
   };
   stdout.on("data", onData);
   stderr.on("data", onData);
-  const timer = setTimeout(() => stop("timed_out"), timeoutS * 1000);
-  const onAbort = () => stop("aborted");
+  const timer = setTimeout(() => stop({ why: "timed_out" }), timeoutS * 1000);
+  const onAbort = () => stop({ why: "aborted" });
   input.signal?.addEventListener("abort", onAbort);
+
+  // Each watch runs again `everyMs` after its last check ended, or after four times as long as
+  // that check took when that is longer: measuring a large workspace never takes over the CPU.
+  const watchTimers = new Set<NodeJS.Timeout>();
+  const schedule = (watch: Watch, delayMs: number) => {
+    const t = setTimeout(async () => {
+      watchTimers.delete(t);
+      if (settled || stopped) return;
+      const started = Date.now();
+      const limit = await watch.check().catch(() => null);
+      if (limit && !settled) stop({ why: "limit", limit });
+      else if (!settled) schedule(watch, Math.max(watch.everyMs, 4 * (Date.now() - started)));
+    }, delayMs);
+    watchTimers.add(t);
+  };
+  for (const watch of watches) schedule(watch, watch.everyMs);
 
   return new Promise((resolve) => {
     let exitCode = 1;
-    let settled = false;
     const finish = () => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      for (const t of watchTimers) clearTimeout(t);
       input.signal?.removeEventListener("abort", onAbort);
       stdout.destroy();
       stderr.destroy();
       // Whatever is left of the process group (unsandboxed background jobs) goes too.
       killGroup();
-      const output = capture.text();
-      switch (stopped) {
-        case null:
-          return resolve({ status: "exited", exitCode, output, timeoutS });
-        case "timed_out":
-          return resolve({ status: "timed_out", exitCode: 124, output, timeoutS });
-        case "output_limit":
-          return resolve({ status: "output_limit", exitCode, output, bytes: capture.total });
-        case "aborted":
-          return resolve({ status: "aborted", exitCode, output });
-        default: {
-          const never: never = stopped;
-          throw new Error(`unknown stop reason ${String(never)}`);
-        }
-      }
+      resolve({ exitCode, output: capture.text(), outputBytes: capture.total, stop: stopped });
     };
     child.on("error", (error) => {
       capture.push(Buffer.from(`failed to start: ${error.message}\n`));

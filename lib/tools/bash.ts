@@ -1,12 +1,14 @@
 /**
  * bash(cmd, timeout): one shell command in the workspace, inside the sandbox (bubblewrap: no
  * network, only the workspace writable, resource limits). Output is stdout and stderr together,
- * capped to head + tail; a non-zero exit fails with the exit code, a timeout exits 124.
+ * capped to head + tail; a non-zero exit fails with the exit code, a timeout exits 124, and a
+ * call stopped at a whole-call limit (memory, processes, the workspace's disk quota) says which.
  */
 import { z } from "zod";
-import { runCommand } from "@/lib/sandbox/run";
-import { fail, ok, type Tool } from "./types";
-import { policyOf } from "./text-file";
+import { runCommand, type CallLimit } from "@/lib/sandbox/run";
+import { formatMiB, overQuotaSentence } from "@/lib/workspaces/quota";
+import { fail, ok, type Tool, type ToolResult } from "./types";
+import { policyOf } from "./tool-path";
 
 const inputSchema = z.strictObject({
   cmd: z.string().describe("shell command, run in the workspace"),
@@ -33,8 +35,17 @@ export const bashTool: Tool<typeof inputSchema> = {
       case "exited": {
         const output = result.output.trim() || "(empty output)";
         if (result.exitCode === 0) return ok(output);
+        const quota = result.fileLimitFromQuota;
+        if (quota) {
+          return fail(
+            `${output}\n[exit code ${result.exitCode}; no file could grow past ${formatMiB(quota.leftBytes, "down")} in this call: what was left of the workspace's ${formatMiB(quota.quotaBytes)} disk quota]`,
+            "Delete files the task no longer needs (build output, caches), then retry.",
+          );
+        }
         return fail(`${output}\n[exit code ${result.exitCode}]`, `The command exited with code ${result.exitCode}. Fix the command and retry.`);
       }
+      case "limit":
+        return limitResult(result.output, result.limit);
       case "timed_out":
         return fail(
           `${result.output.trim()}\n[timed out after ${result.timeoutS} s; exit code 124]`.trim(),
@@ -54,3 +65,30 @@ export const bashTool: Tool<typeof inputSchema> = {
     }
   },
 };
+
+/** The result of a call stopped at a whole-call limit: which limit, its size, and what enforced it. */
+function limitResult(output: string, limit: CallLimit): ToolResult {
+  const shown = output.trim();
+  const withNote = (note: string) => `${shown}\n[${note}]`.trim();
+  switch (limit.kind) {
+    case "memory":
+      return fail(
+        withNote(`stopped: out of memory: the command's processes together reached the ${formatMiB(limit.limitBytes)} limit for one command (cgroup v${limit.enforcedBy})`),
+        "Use less memory at once: fewer parallel jobs or workers, smaller inputs.",
+      );
+    case "processes":
+      return fail(
+        withNote(`stopped: the command reached its limit of ${limit.max} processes and threads at once (cgroup v${limit.enforcedBy})`),
+        "Run fewer processes at once (for example make -j4 or fewer test workers), and never start processes in an unbounded loop.",
+      );
+    case "disk_quota":
+      return fail(
+        withNote(`stopped: ${overQuotaSentence(limit.usedBytes, limit.quotaBytes, "now")}; until files are deleted, no file can grow`),
+        "Delete files the task no longer needs (build output, caches, large downloads), then retry with a command that writes less.",
+      );
+    default: {
+      const never: never = limit;
+      throw new Error(`unknown call limit ${String(never)}`);
+    }
+  }
+}
