@@ -87,8 +87,11 @@ export function writeTextFile(ctx: ToolContext, input: string, content: string):
           return { ok: false, error: `${input} ${entry.error}` };
         case "not_a_file":
           return { ok: false, error: `${input} is a directory` };
-        case "not_found":
-          return { ok: false, error: `cannot write ${input}: its folder cannot be created there` };
+        case "not_found": {
+          // A folder on the way was missing and not made: the policy refused it there.
+          const why = entry.missing === undefined ? null : rules.refusal([entry.missing]);
+          return { ok: false, error: `cannot write ${input}: ${why ?? "its folder does not exist"}` };
+        }
         case "not_a_directory":
           return { ok: false, error: `cannot write ${input}: ${entry.error}` };
       }

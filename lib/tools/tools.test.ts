@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -273,6 +274,54 @@ describe("the original's bugs, fixed", () => {
   it("grep says none when nothing matches", async () => {
     put("a.txt", "abc");
     expect(await run("grep", { pat: "zzz" })).toEqual({ output: "none", success: true });
+  });
+});
+
+describe("links and special files", () => {
+  it("glob and grep do not follow a .gitignore that is a symlink, as git does not", async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), "cc-tools-outside-"));
+    try {
+      fs.writeFileSync(path.join(outside, "rules"), "*.txt\n");
+      fs.symlinkSync(path.join(outside, "rules"), path.join(ws, ".gitignore"));
+      put("kept.txt", "hit\n");
+      expect((await run("glob", { pat: "*.txt" })).output).toBe("kept.txt");
+      expect((await run("grep", { pat: "hit" })).output).toBe("kept.txt:1:hit");
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it("a .gitignore that is a FIFO does not stall glob, and read refuses a FIFO at once", async () => {
+    execFileSync("mkfifo", [path.join(ws, ".gitignore")]);
+    put("a.txt", "a\n");
+    expect((await run("glob", { pat: "*" })).output).toBe("a.txt");
+    expect(await run("read", { path: ".gitignore" })).toEqual({ output: ".gitignore is not a regular file", success: false });
+  });
+
+  it("reads and writes through symlinks that stay inside, absolute /workspace ones included", async () => {
+    put("src/a.txt", "a\n");
+    fs.symlinkSync("/workspace/src", path.join(ws, "abs"));
+    fs.symlinkSync("src/a.txt", path.join(ws, "rel.txt"));
+    expect((await run("read", { path: "abs/a.txt" })).output).toBe("1| a");
+    expect(await run("write", { path: "rel.txt", content: "b\n" })).toEqual({ output: "ok", success: true });
+    expect(file("src/a.txt")).toBe("b\n");
+    expect(fs.lstatSync(path.join(ws, "rel.txt")).isSymbolicLink()).toBe(true);
+  });
+
+  it("write keeps an existing file's mode", async () => {
+    put("run.sh", "#!/bin/sh\n");
+    fs.chmodSync(path.join(ws, "run.sh"), 0o755);
+    expect((await run("edit", { path: "run.sh", old: "#!/bin/sh", new: "#!/bin/bash" })).success).toBe(true);
+    expect(fs.statSync(path.join(ws, "run.sh")).mode & 0o777).toBe(0o755);
+  });
+
+  it("write makes no folder inside .git, even through a symlink to it", async () => {
+    fs.mkdirSync(path.join(ws, ".git"));
+    fs.symlinkSync(".git", path.join(ws, "g"));
+    const result = await run("write", { path: "g/hooks/pre-commit", content: "evil" });
+    expect(result.success).toBe(false);
+    expect(result.output).toMatch(/protected/);
+    expect(fs.readdirSync(path.join(ws, ".git"))).toEqual([]);
   });
 });
 

@@ -47,7 +47,8 @@ export type Root = {
 };
 
 export type RefusalReason = "outside" | "not_found" | "not_a_directory" | "not_a_file" | "too_many_links";
-export type Refusal = { ok: false; reason: RefusalReason; error: string };
+/** `missing`: for not_found, the real workspace-relative path of the first name that does not exist. */
+export type Refusal = { ok: false; reason: RefusalReason; error: string; missing?: string };
 
 /** An open descriptor for what a path names (file or directory) and where it really is. */
 export type Opened = { ok: true; handle: FileHandle; rel: string; stat: Stats };
@@ -253,7 +254,7 @@ async function walk(root: Root, rel: string, goal: Goal, options: WalkOptions = 
             parts.unshift(name);
             continue;
           }
-          return refusal("not_found", "no such file or directory");
+          return { ...refusal("not_found", "no such file or directory"), missing: dirRel };
         }
         throw Object.assign(new Error(`open ${name}: ${sub}`), { code: sub });
       }

@@ -61,6 +61,11 @@ export async function listTree(workspace: string, options: { maxEntries?: number
     }
   }
 
-  await withRoot(workspace, [], (root) => walk(root.handle, "", 0));
+  try {
+    await withRoot(workspace, [], (root) => walk(root.handle, "", 0));
+  } catch (error) {
+    // A workspace whose folder is gone or unreadable shows an empty tree, not an error page.
+    if (!["ENOENT", "ENOTDIR", "EACCES"].includes((error as NodeJS.ErrnoException).code ?? "")) throw error;
+  }
   return { entries, truncated };
 }
