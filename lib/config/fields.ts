@@ -137,7 +137,7 @@ export const FIELDS = {
   training: field({
     group: "Training",
     label: "Learn from corrections",
-    description: "Update the agent's weights when you correct it (--no-training: it only answers)",
+    description: "Update the agent's weights when you correct it; off, it only answers",
     unit: null,
     kind: "boolean",
     schema: z.boolean(),
@@ -197,7 +197,7 @@ export const FIELDS = {
   sdpo: field({
     group: "SDPO",
     label: "Learn from denials and edits",
-    description: "Train one SDPO step on each denial or edit (--no-sdpo turns it off)",
+    description: "Train one SDPO step on each denial or edit; off, only the approval signal (when on) trains",
     unit: null,
     kind: "boolean",
     schema: z.boolean(),
