@@ -1,10 +1,17 @@
 /**
  * The training dashboard: a new user sees an empty state, live and exportable; the export route
  * serves only the signed-in user's own steps (401 signed out); the admin team view does not
- * exist for a plain user. (Curves with real steps are checked by the full-loop spec.)
+ * exist for a plain user. After two real corrections (the embedded model, greedy), the training
+ * panel, the /metrics dialog and the dashboard name the same headline numbers and count steps in
+ * whole numbers; their screenshots are kept as test-results/training-panel.png, session.png and
+ * dashboard.png.
  */
 import { expect, PASSWORD, test, type Persona } from "./fixtures";
 import { DashboardPage } from "./pages/dashboard-page";
+import { ProposalCard } from "./pages/proposal-card";
+import { SessionPage } from "./pages/session-page";
+import { SettingsPage } from "./pages/settings-page";
+import { TrainingPanel, xAxisTicks } from "./pages/training-panel";
 
 async function signedUp(persona: (name: string) => Promise<Persona>, name: string) {
   const p = await persona(name);
@@ -75,4 +82,78 @@ test("the admin team view is a not-found page for a plain user, with no link to 
   expect(response?.status()).toBe(404);
   await expect(gina.page.getByTestId("not-found")).toBeVisible();
   await expect(gina.page.getByTestId("team-page")).toHaveCount(0);
+});
+
+// The loop spec's task: the bundled model answers it with a file-writing call.
+const TASK = "Create stats.py with a function `total_apples` that returns the sum of a and b.";
+const CORRECTION = "Keep the new file short and name it in the first line.";
+const HEADLINES = ["Loss", "KL to teacher", "Mean advantage", "Tokens trained", "Step time"];
+const MODEL_WAIT = 90_000;
+
+test("after two corrections the panel, /metrics and the dashboard name the same headline numbers and count steps in whole numbers", async ({ persona }) => {
+  test.setTimeout(400_000);
+  const hana = await signedUp(persona, "Hana");
+  const { page } = hana;
+  const settings = new SettingsPage(page);
+  await settings.goto();
+  await settings.set("temperature", "0");
+  await expect(settings.result).toHaveText("Saved.");
+  await hana.workspaces.create("hana metrics");
+  const session = new SessionPage(page);
+  await session.startFromWorkspace();
+  const card = new ProposalCard(page);
+  const training = new TrainingPanel(page);
+
+  // 1. Correct the agent until two steps have trained: deny a proposal, correct a failed call, or ask again after an answer.
+  await session.send(TASK);
+  const seen: string[] = [];
+  while ((await training.doneSteps.count()) < 2) {
+    expect(seen.length, `two steps did not train after ${seen.length} stops`).toBeLessThan(6);
+    const next = await card.waitForNext(seen, MODEL_WAIT, true);
+    seen.push(next.key);
+    const before = await training.recentSteps.count();
+    if (next.kind === "answer") {
+      await session.send(TASK);
+      continue;
+    }
+    if (next.kind === "proposal") await card.denyWith(CORRECTION);
+    else {
+      await card.failure.getByTestId("correction-input").fill(CORRECTION);
+      await card.failure.getByTestId("correction-submit").click();
+    }
+    await expect(training.recentSteps).toHaveCount(before + 1, { timeout: MODEL_WAIT });
+    await expect(training.status).toHaveAttribute("data-status", /^(done|failed)$/, { timeout: MODEL_WAIT });
+    expect(await training.status.getAttribute("data-status"), await training.status.innerText()).toBe("done");
+  }
+  await expect(training.klChart).toHaveAttribute("data-points", "2");
+
+  // 2. The panel: the headline numbers by name, the raw keys folded away, whole steps on the x axis.
+  await expect(training.headlineNames).toHaveText(HEADLINES);
+  const raw = training.rawMetrics.locator('[data-testid="raw-metric"][data-key="credit/adv_abs_p90"]');
+  await expect(raw).toBeHidden();
+  await training.rawMetrics.locator("summary").click();
+  await expect(raw).toBeVisible();
+  const klTicks = xAxisTicks(page.getByTestId("kl-chart"));
+  await expect(klTicks.first()).toBeVisible();
+  for (const tick of await klTicks.allInnerTexts()) expect(tick).toMatch(/^\d+$/);
+  await expect(training.recentSteps.first().locator("td").first()).toHaveText(/^#\d+$/);
+  await training.root.screenshot({ path: "test-results/training-panel.png" });
+  await page.screenshot({ path: "test-results/session.png", fullPage: true });
+
+  // 3. /metrics shows the same names.
+  await session.send("/metrics");
+  await expect(page.locator('[data-testid="metrics-panel"] [data-testid="headline-metric"] dt')).toHaveText(HEADLINES);
+  await page.getByTestId("metrics-close").click();
+
+  // 4. The dashboard: the same names on its series and charts, whole steps on its axes.
+  await hana.dashboard.goto();
+  await expect(hana.dashboard.seriesLabels()).toHaveText(["Loss", "KL to teacher", "Advantages", "Entropy", "Tokens trained", "Step time (s)"]);
+  const kl = hana.dashboard.chart("sdpo_kl");
+  await expect(kl.locator("h3")).toHaveText("KL to teacher");
+  await expect(kl).toHaveAttribute("data-points", "2");
+  const ticks = xAxisTicks(kl);
+  await expect(ticks.first()).toBeVisible();
+  for (const tick of await ticks.allInnerTexts()) expect(tick).toMatch(/^\d+$/);
+  await expect(hana.dashboard.chart("credit_adv_mean-credit_adv_abs_mean").locator(".recharts-legend-item-text")).toHaveText(["Mean advantage", "credit/adv_abs_mean"]);
+  await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
 });
