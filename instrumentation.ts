@@ -8,6 +8,9 @@
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  // First, so every request after start-up carries the address the sign-in rate limit trusts.
+  const { stampClientAddresses } = await import("@/lib/auth/client-address");
+  stampClientAddresses();
   const { getDb } = await import("@/lib/db/client");
   const { DataDirLockedError } = await import("@/lib/db/data-dir-lock");
   try {

@@ -66,6 +66,9 @@ export default defineConfig({
       CONTINUALCODE_DATA_DIR: dataDir,
       DATABASE_URL: "",
       NODE_ENV: "production",
+      // Each persona stands for its own client machine by its X-Forwarded-For (e2e/fixtures.ts), as
+      // a reverse proxy would say it, so the sign-up rate limit applies per persona.
+      CONTINUALCODE_TRUST_PROXY: "true",
     },
   },
 });

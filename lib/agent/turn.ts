@@ -17,6 +17,7 @@ import { getOrCreatePolicy, getPolicyForOwner, type PolicyBackend } from "@/lib/
 import { listAllowRulesByOwner } from "@/lib/db/queries/allow-rules";
 import { createToolCall, listToolCallsByConversation, updateToolCall } from "@/lib/db/queries/tool-calls";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
+import { sandboxPolicyFor } from "@/lib/sandbox/policy";
 import type { AllowRule, Conversation, Message as MessageRow, Policy } from "@/lib/db/schema";
 import { replyTokens } from "@/lib/config/reply-tokens";
 import { executeTool } from "@/lib/tools";
@@ -249,7 +250,7 @@ export async function executeApproved(core: AgentCore, conv: Conversation): Prom
   const config = await core.config(conv.ownerId);
   const workspace = await getWorkspaceForOwner({ db, id: conv.workspaceId, ownerId: conv.ownerId });
   if (!workspace) throw new Error(`the conversation's workspace ${conv.workspaceId} is gone`);
-  const result = await executeTool(next.name, args, { workspace: workspace.path, sandbox: { mode: core.sandboxMode(config) } });
+  const result = await executeTool(next.name, args, { workspace: workspace.path, sandbox: { mode: core.sandboxMode(config), policy: sandboxPolicyFor(config) } });
 
   const policy = await policyFor(core, conv, config);
   const window = await core.contextWindow(policy.baseModel);

@@ -2,7 +2,21 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bwrapArgs, canWrite, clampTimeout, DEFAULT_POLICY, networkAllowed, sandboxPolicySchema, writableRoots, type HostFacts, type SandboxPolicy } from "./policy";
+import {
+  bwrapArgs,
+  canWrite,
+  clampTimeout,
+  DEFAULT_POLICY,
+  networkAllowed,
+  sandboxPolicyFor,
+  sandboxPolicySchema,
+  shellLimits,
+  ulimitPrelude,
+  writableRoots,
+  type HostFacts,
+  type SandboxPolicy,
+  type ShellLimits,
+} from "./policy";
 import { realpathLongestPrefix } from "./resolve";
 import { OutputCapture, capChars } from "./output";
 
@@ -103,5 +117,44 @@ describe("output capping", () => {
 
   it("capChars cuts text longer than the limit in the middle", () => {
     expect(capChars("abcdefghij", 4)).toBe("ab\n\n[... output truncated: 10 characters in all; the first and last 2 characters are shown ...]\n\nij");
+  });
+});
+
+describe("the per-process limits a call's shell sets", () => {
+  const MiB = 1024 * 1024;
+  const limits = { ...DEFAULT_POLICY.limits, maxProcesses: 256, maxFileBytes: 256 * MiB, callMemoryBytes: 2048 * MiB };
+  const both = { memory: true, processes: true };
+  const none = { memory: false, processes: false };
+  const rows: Array<[string, ShellLimits, string]> = [
+    ["a cgroup holds memory and processes, no quota", shellLimits(limits, both, null), "ulimit -f 262144 -c 0"],
+    ["no cgroup: the call's memory and process limits apply per process", shellLimits(limits, none, null), "ulimit -u 256 -f 262144 -v 2097152 -c 0"],
+    ["no cgroup, no memory limit", shellLimits({ ...limits, callMemoryBytes: null }, none, null), "ulimit -u 256 -f 262144 -c 0"],
+    ["only a pids cgroup", shellLimits(limits, { memory: false, processes: true }, null), "ulimit -f 262144 -v 2097152 -c 0"],
+    ["10 MiB left of the quota caps every file", shellLimits(limits, both, 10 * MiB), "ulimit -f 10240 -c 0"],
+    ["a workspace over its quota: no file may grow", shellLimits(limits, both, 0), "ulimit -f 0 -c 0"],
+    ["more left than the largest file", shellLimits(limits, both, 1024 * MiB), "ulimit -f 262144 -c 0"],
+  ];
+  it.each(rows)("%s", (_name, shell, prelude) => {
+    expect(ulimitPrelude(shell)).toBe(prelude);
+  });
+});
+
+describe("the policy an administrator's settings make", () => {
+  const MiB = 1024 * 1024;
+  it("carries the timeout, memory, process and quota settings into the limits", () => {
+    const policy = sandboxPolicyFor({ bashTimeoutSec: 90, sandboxMemoryMib: 4096, sandboxMaxProcesses: 512, workspaceQuotaMib: 10240 });
+    expect(policy).toEqual({
+      ...DEFAULT_POLICY,
+      limits: { ...DEFAULT_POLICY.limits, defaultTimeoutS: 90, callMemoryBytes: 4096 * MiB, maxProcesses: 512, workspaceQuotaBytes: 10240 * MiB },
+    });
+  });
+
+  it("reads 0 MiB as no memory limit and no quota", () => {
+    const policy = sandboxPolicyFor({ bashTimeoutSec: 30, sandboxMemoryMib: 0, sandboxMaxProcesses: 256, workspaceQuotaMib: 0 });
+    expect([policy.limits.callMemoryBytes, policy.limits.workspaceQuotaBytes]).toEqual([null, null]);
+  });
+
+  it("defaults to 2 GiB of memory and 256 processes per call and a 2 GiB quota per workspace", () => {
+    expect(DEFAULT_POLICY.limits).toMatchObject({ callMemoryBytes: 2048 * MiB, maxProcesses: 256, workspaceQuotaBytes: 2048 * MiB, defaultTimeoutS: 30 });
   });
 });
