@@ -92,3 +92,39 @@ test("Bob's rename and delete actions on Alice's workspace id are refused and he
   await alice.workspace.goto(id);
   expect(await alice.workspace.treePaths()).toEqual(["calculator.py", "README.md", "test_calculator.py"]);
 });
+
+test("a server action or auth request replayed without this site's Origin is refused before it runs", async ({ persona, baseURL }) => {
+  const { alice } = await aliceWithWorkspace(persona);
+  await alice.workspaces.goto();
+
+  // Alice's own rename, as her browser sends it: a POST carrying the action id and her cookies.
+  const sent = alice.page.waitForRequest((r) => r.method() === "POST" && r.headers()["next-action"] !== undefined);
+  await alice.workspaces.rename("alice project", "renamed by replay");
+  const action = await sent;
+  await expect(alice.workspaces.row("renamed by replay")).toHaveCount(1);
+  await alice.workspaces.rename("renamed by replay", "alice project");
+  await expect(alice.workspaces.row("alice project")).toHaveCount(1);
+
+  // Replayed without what ties it to the page: the browser's Origin and Sec-Fetch-Site (and the
+  // transport headers the request context sets itself).
+  const dropped = new Set(["origin", "sec-fetch-site", "cookie", "host", "content-length", "connection"]);
+  const headers = Object.fromEntries(Object.entries(await action.allHeaders()).filter(([k]) => !dropped.has(k) && !k.startsWith(":")));
+  const replay = (extra: Record<string, string>) =>
+    alice.page.request.post(action.url(), { headers: { ...headers, ...extra }, data: action.postDataBuffer() ?? "" });
+
+  for (const extra of [{}, { origin: "http://evil.example" }, { origin: "http://evil.example", "sec-fetch-site": "cross-site" }]) {
+    const refused = await replay(extra);
+    expect(refused.status()).toBe(403);
+    expect((await refused.json()).code).toBe("forbidden:api");
+  }
+  await alice.workspaces.goto();
+  await expect(alice.workspaces.row("alice project")).toHaveCount(1);
+
+  // Positive control: the same bytes from this site's origin do rename.
+  expect((await replay({ origin: new URL(baseURL!).origin })).status()).toBe(200);
+  await alice.workspaces.goto();
+  await expect(alice.workspaces.row("renamed by replay")).toHaveCount(1);
+
+  const signOut = await alice.page.request.post("/api/auth/sign-out", { data: {} });
+  expect({ status: signOut.status(), code: (await signOut.json()).code }).toEqual({ status: 403, code: "forbidden:api" });
+});

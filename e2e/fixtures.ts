@@ -26,6 +26,8 @@ let clients = 0;
 /**
  * Each persona is its own client: a separate cookie jar and its own forwarded address, so the
  * auth rate limit (a few sign-ups per address per window) applies per persona, as for real users.
+ * The e2e server runs with --trust-proxy (playwright.config.ts), so it reads that address as a
+ * proxy's; without it the limit keys on the socket, which all personas share.
  */
 export async function openPersona(browser: Browser, name: string, email = uniqueEmail(name)): Promise<Persona> {
   clients += 1;

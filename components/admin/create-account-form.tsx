@@ -2,6 +2,7 @@
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import { createAccountAction } from "@/app/(ide)/admin/actions";
+import { MIN_PASSWORD_LENGTH, PASSWORD_RULE } from "@/lib/auth/password-rule";
 
 export function CreateAccountForm() {
   const router = useRouter();
@@ -36,11 +37,23 @@ export function CreateAccountForm() {
       </label>
       <label className="flex flex-col gap-1">
         <span className="text-muted">Initial password</span>
-        <input className="input w-44" name="password" type="password" minLength={8} required data-testid="new-account-password" />
+        <input
+          className="input w-44"
+          name="password"
+          type="password"
+          minLength={MIN_PASSWORD_LENGTH}
+          required
+          title={PASSWORD_RULE}
+          aria-describedby="new-account-password-rule"
+          data-testid="new-account-password"
+        />
       </label>
       <button className="btn-primary" type="submit" disabled={pending} data-testid="create-account-submit">
         Create account
       </button>
+      <p id="new-account-password-rule" className="w-full text-muted">
+        {PASSWORD_RULE}
+      </p>
       {message && (
         <p className={`w-full ${message.ok ? "text-ok" : "text-danger"}`} role="status" data-testid="create-account-message">
           {message.text}

@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { authClient } from "@/lib/auth/client";
+import { MIN_PASSWORD_LENGTH, PASSWORD_RULE } from "@/lib/auth/password-rule";
 import { AuthForm, Field } from "./auth-form";
 
 /**
@@ -37,7 +38,18 @@ export function SignUpForm({ open, firstAccount }: { open: boolean; firstAccount
       )}
       <Field label="Name" name="name" autoComplete="name" testId="name-input" />
       <Field label="Email" name="email" type="email" autoComplete="email" testId="email-input" />
-      <Field label="Password" name="password" type="password" autoComplete="new-password" minLength={8} testId="password-input" />
+      <Field
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="new-password"
+        minLength={MIN_PASSWORD_LENGTH}
+        testId="password-input"
+        aria-describedby="password-rule"
+      />
+      <p id="password-rule" className="text-muted" data-testid="password-rule">
+        {PASSWORD_RULE}
+      </p>
     </AuthForm>
   );
 }

@@ -4,6 +4,9 @@
  *   - the first account to sign up becomes admin (claimed atomically, see first-admin.ts);
  *   - while an admin has closed sign-up, the sign-up endpoint refuses every request (403),
  *     whatever the UI shows. Admins still create accounts (create-account.ts), which bypasses it.
+ * Every new password passes password-policy.ts, and the rate limit on sign-in and sign-up keys on
+ * the address the server process stamped on the request (client-address.ts), never on a header the
+ * client chose.
  * No admin plugin: it brings impersonation, and an admin must never act as (or read) another user.
  */
 import { betterAuth } from "better-auth";
@@ -14,11 +17,12 @@ import type { Db } from "@/lib/db/client";
 import * as schema from "@/lib/db/schema";
 import { isSignupOpen } from "@/lib/db/queries/instance-settings";
 import { log } from "@/lib/log";
+import { CLIENT_ADDRESS_HEADER } from "./client-address";
 import { claimFirstAdmin } from "./first-admin";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblem, passwordProblemMessage } from "./password-policy";
 
 const authLog = log.child({ component: "auth" });
 
-export const MIN_PASSWORD_LENGTH = 8;
 export const SIGNUP_CLOSED_MESSAGE = "Sign-up is closed on this instance. Ask an admin for an account.";
 
 /**
@@ -33,9 +37,22 @@ export function requestOrigin(request: Request | undefined): string[] {
   return [`${new URL(request.url).protocol}//${host}`];
 }
 
-export type BuildAuthOptions = { db: Db; secret: string; baseURL?: string };
+/** The endpoints that set a password, and the body field that carries the new one. */
+const NEW_PASSWORD_FIELD: Record<string, "password" | "newPassword"> = {
+  "/sign-up/email": "password",
+  "/change-password": "newPassword",
+  "/reset-password": "newPassword",
+};
 
-export function buildAuth({ db, secret, baseURL }: BuildAuthOptions) {
+export type BuildAuthOptions = {
+  db: Db;
+  secret: string;
+  baseURL?: string;
+  /** Rate-limit the auth endpoints; better-auth's default is on in production only. */
+  rateLimit?: boolean;
+};
+
+export function buildAuth({ db, secret, baseURL, rateLimit }: BuildAuthOptions) {
   return betterAuth({
     secret,
     baseURL,
@@ -46,7 +63,13 @@ export function buildAuth({ db, secret, baseURL }: BuildAuthOptions) {
       provider: "pg",
       schema: { user: schema.user, session: schema.session, account: schema.account, verification: schema.verification },
     }),
-    emailAndPassword: { enabled: true, minPasswordLength: MIN_PASSWORD_LENGTH, autoSignIn: true },
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      maxPasswordLength: MAX_PASSWORD_LENGTH,
+      autoSignIn: true,
+    },
+    ...(rateLimit === undefined ? {} : { rateLimit: { enabled: rateLimit } }),
     user: {
       additionalFields: {
         role: { type: "string", input: false, required: false, defaultValue: "user" },
@@ -57,11 +80,18 @@ export function buildAuth({ db, secret, baseURL }: BuildAuthOptions) {
       database: { generateId: () => crypto.randomUUID() },
       // better-auth skips the origin (CSRF) check when NODE_ENV is "test"; we want it everywhere.
       disableOriginCheck: false,
+      // Only the stamp the server process put on the request; X-Forwarded-For is the client's to forge.
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
     },
     hooks: {
       before: createAuthMiddleware(async (ctx) => {
-        if (ctx.path !== "/sign-up/email") return;
-        if (!(await isSignupOpen({ db }))) throw new APIError("FORBIDDEN", { message: SIGNUP_CLOSED_MESSAGE });
+        if (ctx.path === "/sign-up/email" && !(await isSignupOpen({ db }))) {
+          throw new APIError("FORBIDDEN", { message: SIGNUP_CLOSED_MESSAGE });
+        }
+        const field = Object.hasOwn(NEW_PASSWORD_FIELD, ctx.path) ? NEW_PASSWORD_FIELD[ctx.path] : undefined;
+        const password: unknown = field ? (ctx.body as Record<string, unknown> | undefined)?.[field] : undefined;
+        const problem = typeof password === "string" ? passwordProblem(password) : null;
+        if (problem) throw new APIError("BAD_REQUEST", { code: "WEAK_PASSWORD", message: passwordProblemMessage(problem) });
       }),
     },
     databaseHooks: {

@@ -5,12 +5,15 @@
  */
 import { z } from "zod";
 import type { Auth } from "./auth";
-import { MIN_PASSWORD_LENGTH } from "./auth";
+import { passwordProblem, passwordProblemMessage } from "./password-policy";
 
 export const createAccountInputSchema = z.object({
   name: z.string().trim().min(1, "Name is required").max(100),
   email: z.email("Enter a valid email address").transform((e) => e.toLowerCase()),
-  password: z.string().min(MIN_PASSWORD_LENGTH, `At least ${MIN_PASSWORD_LENGTH} characters`).max(128),
+  password: z.string().superRefine((password, ctx) => {
+    const problem = passwordProblem(password);
+    if (problem) ctx.addIssue({ code: "custom", message: passwordProblemMessage(problem) });
+  }),
 });
 export type CreateAccountInput = z.infer<typeof createAccountInputSchema>;
 

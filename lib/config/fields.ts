@@ -407,6 +407,17 @@ export const FIELDS = {
     default: "./.data",
     perUser: false,
   }),
+  trustProxy: field({
+    group: "Server",
+    label: "Behind a reverse proxy",
+    description:
+      "Read the client's address (for sign-in limits) from the last X-Forwarded-For entry and its host (for same-origin checks) from X-Forwarded-Host. Only behind a reverse proxy that sets both: without one, any client could choose its own address",
+    unit: null,
+    kind: "boolean",
+    schema: z.boolean(),
+    default: false,
+    perUser: false,
+  }),
 };
 
 export type ConfigKey = keyof typeof FIELDS;
