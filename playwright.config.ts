@@ -1,8 +1,9 @@
 /**
- * End-to-end tests in Debian's Chromium against a production build (`next build && next start`)
- * on its own port and its own fresh data directory (PGlite + workspaces), so a run never sees
- * another run's accounts. Projects run in order: "accounts" needs the empty instance (the first
- * sign-up becomes admin), then "ide" and "authorisation" add their own personas.
+ * End-to-end tests in Debian's Chromium against a production build, started by `continualcode`
+ * as `npm start` starts it (build, migrate, `next start`), on its own port and its own fresh data
+ * directory (PGlite + workspaces), so a run never sees another run's accounts. Projects run in
+ * order: "accounts" needs the empty instance (the first sign-up becomes admin), then "ide" and
+ * "authorisation" add their own personas; "first-start" reads the server's start-up output.
  * E2E_SKIP_BUILD=1 reuses an existing .next build.
  */
 import fs from "node:fs";
@@ -19,7 +20,11 @@ if (!process.env.E2E_DATA_DIR) {
 }
 const dataDir = process.env.E2E_DATA_DIR;
 
-const build = process.env.E2E_SKIP_BUILD === "1" ? "" : "npx next build && ";
+// The server starts as `npm start` starts it on a fresh checkout: `continualcode` with no build
+// (unless E2E_SKIP_BUILD=1 reuses the last one) into an empty data directory. Its console output
+// is kept in test-results/first-start.log, which Playwright clears before it starts the server;
+// e2e/first-start.spec.ts reads it.
+const fromNoBuild = process.env.E2E_SKIP_BUILD === "1" ? "" : "rm -rf .next && ";
 
 export default defineConfig({
   testDir: "e2e",
@@ -50,15 +55,17 @@ export default defineConfig({
     },
   },
   projects: [
+    { name: "first-start", testMatch: /first-start\.spec\.ts/ },
     { name: "accounts", testMatch: /accounts\.spec\.ts/ },
     { name: "ide", testMatch: /(workspaces|settings|dashboard|session)\.spec\.ts/, dependencies: ["accounts"] },
     { name: "loop", testMatch: /loop\.spec\.ts/, dependencies: ["accounts"] },
     { name: "authorisation", testMatch: /authorisation\.spec\.ts/, dependencies: ["accounts"] },
   ],
   webServer: {
-    command: `${build}npx next start -p ${PORT} -H 127.0.0.1`,
+    command: `${fromNoBuild}mkdir -p test-results && node bin/continualcode --port ${PORT} --data-dir ${dataDir} 2>&1 | tee test-results/first-start.log`,
     url: `${BASE_URL}/api/health`,
-    timeout: 240_000,
+    // A build on 2 busy cores takes about 4 minutes.
+    timeout: 420_000,
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",

@@ -98,7 +98,8 @@ export async function buildApp({
     const meaning = read(line);
     switch (meaning.type) {
       case "stage": {
-        const label = `  ${meaning.stage}${meaning.progress ? ` ${meaning.progress}` : ""}`;
+        // A count only where the line can be redrawn: a written "0/4" would stay wrong.
+        const label = `  ${meaning.stage}${meaning.progress && term.isTTY ? ` ${meaning.progress}` : ""}`;
         if (current?.stage === meaning.stage) current.step.update(label);
         else {
           endCurrent((s) => `done in ${formatDuration(s.elapsedMs())}`);

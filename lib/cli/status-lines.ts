@@ -3,8 +3,8 @@
  * phase of a start, so that a first start which builds for minutes says what it is doing. They go
  * to stderr: stdout carries the server's JSON logs, which a collector parses line by line.
  * On a terminal a running step redraws its line with the time elapsed; anywhere else (a pipe, a
- * log file) nothing is ever rewritten: the step's line is completed with its outcome, and a long
- * step adds a line every half minute to say it is still running.
+ * log file) nothing is ever rewritten: the step's line grows by the time elapsed every half
+ * minute and ends with the outcome ("compiling … 30.0 s … 1 min 0 s … done in 1 min 16 s").
  */
 
 export type Terminal = { write(text: string): void; readonly isTTY: boolean };
@@ -66,8 +66,11 @@ export function step(term: Terminal, initialLabel: string): Step {
     if (term.isTTY) return redraw();
     if (Date.now() - lastHeartbeat < HEARTBEAT_MS) return;
     lastHeartbeat = Date.now();
-    closeLine();
-    say(term, `${label} … ${formatDuration(elapsedMs())} so far`);
+    if (!open) {
+      term.write(`${PREFIX}${label} … `);
+      open = true;
+    }
+    term.write(`${formatDuration(elapsedMs())} … `);
   };
   // unref: a forgotten step must never keep the process alive.
   const timer = setInterval(tick, 1_000);
