@@ -20,6 +20,9 @@ export async function register(): Promise<void> {
     process.stderr.write(`continualcode: ${error.message}\n`);
     process.exit(1);
   }
-  const { recoverAll } = await import("@/lib/agent");
-  await recoverAll();
+  const { getAgent } = await import("@/lib/agent");
+  const agent = await getAgent();
+  await agent.recoverAll();
+  // Other instances on the same PostgreSQL may die; their conversations and queues move here.
+  agent.watchForOrphans();
 }

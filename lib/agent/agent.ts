@@ -16,11 +16,12 @@ import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
 import type { Conversation } from "@/lib/db/schema";
 import { AppError } from "@/lib/errors";
+import { log } from "@/lib/log";
 import { TOOL_SPECS } from "@/lib/tools";
 import { promptBudget, tokensToHoldMessage } from "./context";
 import { AgentCore, type AgentDeps } from "./core";
 import { correctAnswer, decide, type DecisionResult, submitFailureCorrection } from "./decisions";
-import { recoverAll, type RecoveryReport } from "./recovery";
+import { recoverAll, recoverOrphans, type RecoveryReport } from "./recovery";
 import {
   type AnswerCorrectionInput,
   answerCorrectionSchema,
@@ -154,6 +155,28 @@ export class Agent {
 
   recoverAll(options: { staleBefore?: Date } = {}): Promise<RecoveryReport> {
     return recoverAll(this.core, options);
+  }
+
+  /** Takes over the work of instances that died (their leases expired); see recovery.ts. */
+  recoverOrphans(): Promise<RecoveryReport> {
+    return recoverOrphans(this.core);
+  }
+
+  /**
+   * Looks for orphaned work every `intervalMs` (default: a third of the lease's ttl, so an
+   * instance that dies has its work taken over within about 1⅓ ttl). Returns the stop function.
+   */
+  watchForOrphans({ intervalMs = this.core.leases.ttlMs / 3 }: { intervalMs?: number } = {}): () => void {
+    let looking = false;
+    const timer = setInterval(() => {
+      if (looking) return;
+      looking = true;
+      this.recoverOrphans()
+        .catch((error: unknown) => log.warn("agent.orphan_sweep_failed", { error }))
+        .finally(() => (looking = false));
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Resolves when no conversation or training queue of this process has work left. */

@@ -3,14 +3,19 @@
  * memory, the user's configuration, renderers and context windows per model, event publishing,
  * and the in-process schedulers. A conversation has at most one driver running in this process
  * (a kick while it runs makes it look again), and a policy's training runs one step at a time;
- * `idle()` waits until both have nothing left to do (tests, graceful shutdown).
+ * `idle()` waits until both have nothing left to do (tests, graceful shutdown). Both run under a
+ * lease (lib/db/instance-leases.ts), so with several instances on one database each conversation
+ * and each policy's queue runs in one instance at a time; a kick elsewhere finds the lease taken
+ * and leaves the work to its holder.
  */
 import { getRenderer } from "@/lib/chat";
 import type { Renderer, ToolSpec } from "@/lib/chat/types";
 import type { Config, Env } from "@/lib/config";
 import { configForUser } from "@/lib/config/server";
 import type { Db } from "@/lib/db/client";
-import { type ConversationState, updateConversationState } from "@/lib/db/queries/conversations";
+import { InstanceLeases } from "@/lib/db/instance-leases";
+import { type ConversationState, getConversationForOwner, updateConversationState } from "@/lib/db/queries/conversations";
+import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import type { Conversation } from "@/lib/db/schema";
 import { ASSUMED_CONTEXT_WINDOW } from "@/lib/config/reply-tokens";
 import { AppError } from "@/lib/errors";
@@ -31,12 +36,15 @@ export type AgentDeps = {
   systemPrompt: (input: { cwd: string }) => string;
   /** Environment the user's configuration is resolved against (default process.env). */
   env?: Env;
+  /** This instance's leases (default: a new instance id over `db`). */
+  leases?: InstanceLeases;
 };
 
 type Driver = { again: boolean };
 
 export class AgentCore {
   readonly runtime: PolicyRuntime;
+  readonly leases: InstanceLeases;
   private readonly renderers = new Map<string, Promise<Renderer>>();
   private readonly windows = new Map<string, Promise<number>>();
   private readonly drivers = new Map<string, Driver>();
@@ -50,6 +58,7 @@ export class AgentCore {
     },
   ) {
     this.runtime = new PolicyRuntime({ db: deps.db, backend: deps.backend });
+    this.leases = deps.leases ?? new InstanceLeases({ db: deps.db });
   }
 
   get db(): Db {
@@ -109,8 +118,11 @@ export class AgentCore {
     return work;
   }
 
-  /** Makes the conversation's driver act on its current state (starting it if none runs). */
-  kick(conversationId: string, ownerId: string): void {
+  /**
+   * Makes the conversation's driver act on its current state (starting it if none runs), in
+   * this instance if it can take the conversation's lease; else its holder is driving it.
+   */
+  kick(conversationId: string, ownerId: string, { lookAgain = true }: { lookAgain?: boolean } = {}): void {
     const running = this.drivers.get(conversationId);
     if (running) {
       running.again = true;
@@ -118,23 +130,48 @@ export class AgentCore {
     }
     const driver: Driver = { again: false };
     this.drivers.set(conversationId, driver);
+    const resource = { kind: "conversation", id: conversationId } as const;
     void this.track(
       (async () => {
+        let ran = false;
         try {
-          do {
-            driver.again = false;
-            await this.hooks.drive(this, conversationId, ownerId);
-          } while (driver.again);
+          ({ ran } = await this.leases.run(resource, async () => {
+            do {
+              driver.again = false;
+              await this.hooks.drive(this, conversationId, ownerId);
+            } while (driver.again && this.leases.holds(resource));
+          }));
         } finally {
           this.drivers.delete(conversationId);
         }
+        // A kick from another instance while this one held the lease found it taken and left
+        // the work here, perhaps after the driver's last look: look once more now it is free.
+        // Once only: a miss after that is the orphan sweep's (recoverOrphans).
+        if (lookAgain && (ran || driver.again) && (await this.midTurn(conversationId, ownerId))) this.kick(conversationId, ownerId, { lookAgain: false });
       })(),
     );
   }
 
-  /** Runs the policy's queued training steps, one at a time, after any run already going. */
-  kickTraining(policyId: string, ownerId: string): void {
-    void this.track(this.runtime.serialise(policyId, () => this.hooks.train(this, policyId, ownerId)));
+  /** Runs the policy's queued training steps, one at a time, after any run already going, where its lease is. */
+  kickTraining(policyId: string, ownerId: string, { lookAgain = true }: { lookAgain?: boolean } = {}): void {
+    const resource = { kind: "policy", id: policyId } as const;
+    void this.track(
+      this.runtime.serialise(policyId, async () => {
+        const { ran } = await this.leases.run(resource, () => this.hooks.train(this, policyId, ownerId));
+        // As for kick: a step another instance queued while this one held the lease.
+        if (lookAgain && ran && (await this.stepsWaiting(policyId, ownerId))) this.kickTraining(policyId, ownerId, { lookAgain: false });
+      }),
+    );
+  }
+
+  private async midTurn(conversationId: string, ownerId: string): Promise<boolean> {
+    const conv = await getConversationForOwner({ db: this.db, id: conversationId, ownerId });
+    return conv?.state === "sampling" || conv?.state === "executing";
+  }
+
+  private async stepsWaiting(policyId: string, ownerId: string): Promise<boolean> {
+    const steps = await listTrainingStepsByOwner({ db: this.db, ownerId, policyId });
+    return steps.some((s) => s.status === "queued") && !steps.some((s) => s.status === "running");
   }
 
   /** Resolves once no driver or training run of this process has work left. */

@@ -7,11 +7,13 @@
  *   in:   {"id": 1, "op": "sendUserMessage", "input": {...}}   (op: any Agent method, "idle", "exit")
  *   out:  {"kind": "ready"} | {"kind": "event", "event": {...}} | {"kind": "reply", "id", "ok", "result" | "error"}
  * Options: models (name → model directory, served by the embedded engine), statesDir,
- * systemPrompt (fixed text instead of the built one), tools ("all" | "none").
+ * systemPrompt (fixed text instead of the built one), tools ("all" | "none"), leaseTtlMs (the
+ * instance's lease ttl), watchOrphans (take over dead instances' work, as a server does).
  */
 import readline from "node:readline";
 import { z } from "zod";
 import { createDb } from "@/lib/db/client";
+import { InstanceLeases } from "@/lib/db/instance-leases";
 import { isAppError } from "@/lib/errors";
 import { TOOL_SPECS } from "@/lib/tools";
 import { getTrainingBackend } from "@/lib/training";
@@ -24,11 +26,13 @@ const optionsSchema = z.strictObject({
   statesDir: z.string().optional(),
   systemPrompt: z.string().optional(),
   tools: z.enum(["all", "none"]).default("all"),
+  leaseTtlMs: z.number().int().positive().optional(),
+  watchOrphans: z.boolean().default(false),
 });
 
 const commandSchema = z.strictObject({
   id: z.union([z.number(), z.string()]),
-  op: z.enum(["startConversation", "sendUserMessage", "resumeConversation", "decide", "submitFailureCorrection", "getConversationView", "recoverAll", "idle", "exit"]),
+  op: z.enum(["startConversation", "sendUserMessage", "resumeConversation", "decide", "submitFailureCorrection", "getConversationView", "recoverAll", "recoverOrphans", "idle", "exit"]),
   input: z.unknown().optional(),
 });
 
@@ -48,7 +52,9 @@ async function main(): Promise<void> {
     backend,
     tools: options.tools === "none" ? [] : TOOL_SPECS,
     ...(fixedPrompt !== undefined ? { systemPrompt: () => fixedPrompt } : {}),
+    ...(options.leaseTtlMs !== undefined ? { leases: new InstanceLeases({ db: handle.db, ttlMs: options.leaseTtlMs }) } : {}),
   });
+  if (options.watchOrphans) agent.watchForOrphans();
   subscribeAll((event) => write({ kind: "event", event }));
 
   const shutdown = async (code: number) => {
@@ -75,6 +81,8 @@ async function main(): Promise<void> {
         return agent.getConversationView(input);
       case "recoverAll":
         return agent.recoverAll();
+      case "recoverOrphans":
+        return agent.recoverOrphans();
       case "idle":
         return agent.idle();
       case "exit":

@@ -18,6 +18,7 @@ import { createDb, type DbHandle } from "@/lib/db/client";
 import { listCheckpointsByPolicy } from "@/lib/db/queries/checkpoints";
 import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { listCorrectionsByConversation } from "@/lib/db/queries/corrections";
+import { listLiveLeases } from "@/lib/db/queries/leases";
 import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { getPolicyForOwner } from "@/lib/db/queries/policies";
 import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
@@ -123,6 +124,17 @@ async function postgresDatabase(serverUrl: string): Promise<Database> {
   };
 }
 
+/** The dead host's leases have expired (on PGlite the second host's open already forgot them). */
+async function untilLeasesExpire(database: Database): Promise<void> {
+  if (database.name === "pglite") return;
+  const handle = await database.open();
+  try {
+    while ((await listLiveLeases({ db: handle.db })).length > 0) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await handle.close();
+  }
+}
+
 let taught: Taught;
 let root: string;
 
@@ -147,7 +159,8 @@ it.each(drivers)("a SIGKILL in every phase loses nothing and doubles nothing; th
 }, 180_000);
 
 async function crashAndRecover(database: Database): Promise<void> {
-  const options = { models: { [TEST_MODEL_NAME]: taught.modelDir }, statesDir: fs.mkdtempSync(path.join(root, "states-")), systemPrompt: TEST_SYSTEM_PROMPT, tools: "none" };
+  // A short lease: on PostgreSQL the killed host's leases must expire before another takes over.
+  const options = { models: { [TEST_MODEL_NAME]: taught.modelDir }, statesDir: fs.mkdtempSync(path.join(root, "states-")), systemPrompt: TEST_SYSTEM_PROMPT, tools: "none", leaseTtlMs: 1000 };
 
   // 1. A user, a workspace and a policy starting from the taught state, then the database closes.
   const setup = await database.open();
@@ -191,6 +204,7 @@ async function crashAndRecover(database: Database): Promise<void> {
   // 3. Restart: recover, let everything settle, then decide the proposal that waited all along.
   const second = Host.start(database, options);
   await second.ready;
+  await untilLeasesExpire(database);
   const report = await second.call("recoverAll");
   expect(report).toMatchObject({ requeuedSteps: 1, interruptedToolCalls: 1 });
   await second.call("idle");

@@ -120,17 +120,21 @@ export async function markTrainingStepFailed({
 export async function failStaleTrainingSteps({
   db,
   startedBefore,
+  policyId,
   error = "interrupted: the process running this step stopped",
 }: {
   db?: Db;
   startedBefore: Date;
+  /** Only this policy's steps (the one whose lease the caller holds). */
+  policyId?: string;
   error?: string;
 }): Promise<TrainingStep[]> {
   const d = await resolveDb(db);
+  const stale = and(eq(trainingStep.status, "running"), lt(trainingStep.startedAt, startedBefore));
   return d
     .update(trainingStep)
     .set({ status: "failed", error, finishedAt: new Date() })
-    .where(and(eq(trainingStep.status, "running"), lt(trainingStep.startedAt, startedBefore)))
+    .where(policyId ? and(stale, eq(trainingStep.policyId, policyId)) : stale)
     .returning();
 }
 
