@@ -89,12 +89,31 @@ async function parentDir(controller: Controller): Promise<Parent | null> {
   return { dir, version: 2 };
 }
 
+/** A group this old with no process in it was left by a server that stopped during a call. */
+const STALE_GROUP_MS = 60_000;
+
+/** Remove such groups; rmdir refuses any group that still holds a process, so a live call is never touched. */
+async function sweepStaleGroups(parent: Parent): Promise<void> {
+  const entries = await fs.readdir(parent.dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const dir = path.join(parent.dir, entry.name);
+    const stat = await fs.stat(dir).catch(() => null);
+    if (stat && Date.now() - stat.mtimeMs > STALE_GROUP_MS) await fs.rmdir(dir).catch(() => {});
+  }
+}
+
 const parents = new Map<Controller, Promise<Parent | null>>();
 
 function parentFor(controller: Controller): Promise<Parent | null> {
   let parent = parents.get(controller);
   if (!parent) {
-    parent = parentDir(controller).catch(() => null);
+    parent = parentDir(controller)
+      .then(async (found) => {
+        if (found) await sweepStaleGroups(found);
+        return found;
+      })
+      .catch(() => null);
     parents.set(controller, parent);
   }
   return parent;
@@ -211,8 +230,9 @@ export async function createCallCgroup(limits: CallCgroupLimits): Promise<CallCg
   };
 }
 
+/** Kill and remove; up to ~5 s, as a fork bomb's last children may still be starting when the first are killed. */
 async function removeGroup(dir: string): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
+  for (let attempt = 0; attempt < 250; attempt++) {
     const pids = (await fs.readFile(path.join(dir, "cgroup.procs"), "utf8").catch(() => ""))
       .split("\n")
       .filter(Boolean)
