@@ -76,6 +76,12 @@ describe.runIf(enforces.processes !== null)("the process limit holds for the who
     expect(viaTool.output).toContain(`[stopped: the command reached its limit of 64 processes and threads at once (cgroup v${enforces.processes})]`);
   });
 
+  it("holds the unsandboxed mode to the same limit", async () => {
+    const policy = withLimits({ maxProcesses: 64 });
+    const result = await runCommand({ command: "for i in $(seq 100); do sleep 5 & done; wait", workspace: ws, policy, mode: "unsandboxed" });
+    expect(result).toMatchObject({ status: "limit", limit: { kind: "processes", max: 64 } });
+  });
+
   it("lets a call run as many processes as the limit allows", async () => {
     const policy = withLimits({ maxProcesses: 64 });
     const result = await runCommand({ command: "for i in $(seq 40); do sleep 0.5 & done; wait; echo done", workspace: ws, policy, mode: "bwrap" });
