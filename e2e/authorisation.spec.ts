@@ -112,7 +112,8 @@ test("a server action or auth request replayed without this site's Origin is ref
   const replay = (extra: Record<string, string>) =>
     alice.page.request.post(action.url(), { headers: { ...headers, ...extra }, data: action.postDataBuffer() ?? "" });
 
-  for (const extra of [{}, { origin: "http://evil.example" }, { origin: "http://evil.example", "sec-fetch-site": "cross-site" }]) {
+  const foreign: Array<Record<string, string>> = [{}, { origin: "http://evil.example" }, { origin: "http://evil.example", "sec-fetch-site": "cross-site" }];
+  for (const extra of foreign) {
     const refused = await replay(extra);
     expect(refused.status()).toBe(403);
     expect((await refused.json()).code).toBe("forbidden:api");
