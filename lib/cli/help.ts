@@ -35,7 +35,8 @@ export function flagsHelp(): string {
   return rows
     .map(({ usage, f }) => {
       const perUser = f.perUser ? "; per-user setting" : "";
-      const details = `default ${defaultText(f)}; env ${f.env.join(", ")}${perUser}`;
+      const range = f.range ? `; ${f.range}${f.unit ? ` ${f.unit}` : ""}` : "";
+      const details = `default ${defaultText(f)}${range}; env ${f.env.join(", ")}${perUser}`;
       return `  ${usage.padEnd(width)}${f.description}\n  ${"".padEnd(width)}(${details})`;
     })
     .join("\n");
