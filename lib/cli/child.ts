@@ -4,6 +4,9 @@
  */
 import type { ChildProcess } from "node:child_process";
 
+/** The exit code of a process stopped by Ctrl-C (SIGINT), as a shell reports it. */
+export const INTERRUPTED = 130;
+
 export function exitCodeOf(child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
@@ -20,7 +23,7 @@ export function exitCodeOf(child: ChildProcess): Promise<number> {
     // "close", not "exit": piped output is fully read by then.
     child.once("close", (code, signal) => {
       stopForwarding();
-      resolve(code ?? (signal === "SIGINT" ? 130 : signal === "SIGTERM" ? 143 : 1));
+      resolve(code ?? (signal === "SIGINT" ? INTERRUPTED : signal === "SIGTERM" ? 143 : 1));
     });
   });
 }

@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { exitCodeOf } from "./child";
+import { exitCodeOf, INTERRUPTED } from "./child";
 import { formatDuration, type Step, step, type Terminal } from "./status-lines";
 
 export type BuildStage = "compiling" | "checking types" | "collecting page data" | "generating pages" | "finalizing";
@@ -149,6 +149,7 @@ export async function buildApp({
     endCurrent((s) => `done in ${formatDuration(s.elapsedMs())}`);
     return { ok: true, ms };
   }
-  endCurrent((s) => `failed after ${formatDuration(s.elapsedMs())}`);
+  const ending = code === INTERRUPTED ? "stopped" : "failed";
+  endCurrent((s) => `${ending} after ${formatDuration(s.elapsedMs())}`);
   return { ok: false, ms, code, tail };
 }

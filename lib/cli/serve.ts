@@ -26,7 +26,7 @@ import { DataDirLockedError, dataDirHolder } from "@/lib/db/data-dir-lock";
 import { log } from "@/lib/log";
 import { projectRoot } from "@/lib/paths";
 import { modelDefaults } from "@/lib/training/model-defaults";
-import { exitCodeOf } from "./child";
+import { exitCodeOf, INTERRUPTED } from "./child";
 import { buildApp } from "./next-build";
 import { portInUse, waitUntilServing } from "./server-ready";
 import { formatDuration, say, step, stderrTerminal, type Terminal } from "./status-lines";
@@ -118,6 +118,10 @@ async function ensureBuilt({ root, plan, term }: { root: string; plan: ServePlan
   if (result.ok) {
     say(term, `built the app in ${formatDuration(result.ms)} (next build's output: ${logName})`);
     return 0;
+  }
+  if (result.code === INTERRUPTED) {
+    say(term, "building the app stopped; the next start builds it again");
+    return result.code;
   }
   say(term, `building the app failed: next build exited with ${result.code}; the end of its output:`);
   term.write(result.tail.map((line) => `  ${line}\n`).join(""));
