@@ -46,7 +46,15 @@ export class PolicyRuntime {
    * failed step, training turned on or off): their memory is released after the last use.
    */
   async use<T>(policy: Policy, config: Config, fn: (opened: OpenedPolicy) => Promise<T>): Promise<T> {
-    const entry = this.entry(policy, config);
+    let entry = this.entry(policy, config);
+    // Another instance on the same database trained the policy since it was opened here (the
+    // row, read fresh by the caller, is ahead): reopen from its newest checkpoint, or this
+    // instance would sample stale weights and train the next step from an old state.
+    const opened = await entry.opening.catch(() => null);
+    if (opened?.trainer && opened.step < policy.step) {
+      this.forget(policy.id);
+      entry = this.entry(policy, config);
+    }
     entry.inUse++;
     try {
       return await fn(await entry.opening);

@@ -61,8 +61,9 @@ export async function recoverAll(core: AgentCore, { staleBefore = new Date() }: 
 
 /** Takes over what no live instance holds: conversations mid-turn and training queues with steps left. */
 export async function recoverOrphans(core: AgentCore): Promise<RecoveryReport> {
-  const conversations = (await listUnleasedActiveConversations({ db: core.db })).filter((c) => !core.leases.busy({ kind: "conversation", id: c.id }));
-  const policies = (await listUnleasedTrainingPolicies({ db: core.db })).filter((p) => !core.leases.busy({ kind: "policy", id: p.policyId }));
+  const quietForMs = core.leases.ttlMs;
+  const conversations = (await listUnleasedActiveConversations({ db: core.db, quietForMs })).filter((c) => !core.leases.busy({ kind: "conversation", id: c.id }));
+  const policies = (await listUnleasedTrainingPolicies({ db: core.db, quietForMs })).filter((p) => !core.leases.busy({ kind: "policy", id: p.policyId }));
   return recover(core, conversations, policies, new Date());
 }
 

@@ -47,7 +47,7 @@ forEachDriver("leases", (db) => {
     expect(await acquireLease({ db: db(), resource: r, holder: "b", ttlMs: 60_000 })).toMatchObject({ holder: "b" });
   });
 
-  it("lists the work no live instance holds: conversations mid-turn and policies with steps to run", async () => {
+  it("lists the work no live instance holds once it has been quiet: conversations mid-turn and policies with steps to run", async () => {
     const user = await makeUser(db(), "lease");
     const ws = await createWorkspace({ db: db(), ownerId: user.id, name: "ws", path: `/tmp/cc-lease-${user.id}` });
     const policy = await getOrCreatePolicy({ db: db(), ownerId: user.id, baseModel: "m", backend: "embedded", loraRank: 8 });
@@ -63,15 +63,21 @@ forEachDriver("leases", (db) => {
     await acquireLease({ db: db(), resource: { kind: "conversation", id: held }, holder: "live", ttlMs: 60_000 });
     await acquireLease({ db: db(), resource: { kind: "conversation", id: expired }, holder: "dead", ttlMs: 60_000 });
     await db().update(lease).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(lease.resourceId, expired));
-    const listed = (await listUnleasedActiveConversations({ db: db() })).map((c) => c.id);
+    // Just written: the writer is about to take it, so it is nobody's orphan yet.
+    expect((await listUnleasedActiveConversations({ db: db(), quietForMs: 60_000 })).map((c) => c.id)).not.toContain(orphan);
+    await sleep(120);
+    const listed = (await listUnleasedActiveConversations({ db: db(), quietForMs: 100 })).map((c) => c.id);
     expect(listed).toEqual(expect.arrayContaining([orphan, expired]));
     expect(listed).not.toContain(idle);
     expect(listed).not.toContain(held);
 
+    const mine = { policyId: policy.id, ownerId: user.id };
     await enqueueTrainingStep({ db: db(), ownerId: user.id, policyId: policy.id, lossFn: "importance_sampling" });
-    expect(await listUnleasedTrainingPolicies({ db: db() })).toContainEqual({ policyId: policy.id, ownerId: user.id });
+    expect(await listUnleasedTrainingPolicies({ db: db(), quietForMs: 60_000 })).not.toContainEqual(mine);
+    await sleep(120);
+    expect(await listUnleasedTrainingPolicies({ db: db(), quietForMs: 100 })).toContainEqual(mine);
     await acquireLease({ db: db(), resource: { kind: "policy", id: policy.id }, holder: "live", ttlMs: 60_000 });
-    expect(await listUnleasedTrainingPolicies({ db: db() })).not.toContainEqual({ policyId: policy.id, ownerId: user.id });
+    expect(await listUnleasedTrainingPolicies({ db: db(), quietForMs: 100 })).not.toContainEqual(mine);
   });
 
   it("an instance runs work only under the lease, once per process, and gives the lease up after", async () => {

@@ -1,7 +1,7 @@
 // Server code: leases (lib/db/schema.ts's `lease`). Taking one is a single upsert that succeeds
 // only when nobody holds it, its holder is the caller, or it has expired, so two instances never
 // both hold one. Every time comparison is the database's now(): instances need not agree on the time.
-import { and, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
 import { type Conversation, conversation, type Lease, type LeaseKind, lease, trainingStep } from "../schema";
 
@@ -77,20 +77,34 @@ export async function listLiveLeases({ db }: { db?: Db } = {}): Promise<Lease[]>
 const unleased = (kind: LeaseKind, id: typeof conversation.id | typeof trainingStep.policyId) =>
   sql`not exists (select 1 from ${lease} where ${lease.kind} = ${kind} and ${lease.resourceId} = ${id} and ${lease.expiresAt} > now())`;
 
-/** Conversations in the middle of a turn (sampling, executing, training) that no live instance runs. */
-export async function listUnleasedActiveConversations({ db }: { db?: Db } = {}): Promise<Conversation[]> {
+const quietFor = (ms: number) => sql`now() - make_interval(secs => ${ms / 1000})`;
+
+/**
+ * Conversations in the middle of a turn (sampling, executing, training) that no live instance
+ * runs and nobody has touched for `quietForMs`: one whose state was just written is about to be
+ * taken by the instance that wrote it, which must not lose the race to a sweep.
+ */
+export async function listUnleasedActiveConversations({ db, quietForMs }: { db?: Db; quietForMs: number }): Promise<Conversation[]> {
   const d = await resolveDb(db);
   return d
     .select()
     .from(conversation)
-    .where(and(inArray(conversation.state, ["sampling", "executing", "training"]), unleased("conversation", conversation.id)));
+    .where(and(inArray(conversation.state, ["sampling", "executing", "training"]), lt(conversation.updatedAt, quietFor(quietForMs)), unleased("conversation", conversation.id)));
 }
 
-/** Policies with a step queued or running whose training queue no live instance runs. */
-export async function listUnleasedTrainingPolicies({ db }: { db?: Db } = {}): Promise<Array<{ policyId: string; ownerId: string }>> {
+/**
+ * Policies whose training queue no live instance runs and that have a step running (its trainer
+ * is gone) or one queued for at least `quietForMs` (its queuer would have started it by then).
+ */
+export async function listUnleasedTrainingPolicies({ db, quietForMs }: { db?: Db; quietForMs: number }): Promise<Array<{ policyId: string; ownerId: string }>> {
   const d = await resolveDb(db);
   return d
     .selectDistinct({ policyId: trainingStep.policyId, ownerId: trainingStep.ownerId })
     .from(trainingStep)
-    .where(and(inArray(trainingStep.status, ["queued", "running"]), unleased("policy", trainingStep.policyId)));
+    .where(
+      and(
+        or(eq(trainingStep.status, "running"), and(eq(trainingStep.status, "queued"), lt(trainingStep.queuedAt, quietFor(quietForMs)))),
+        unleased("policy", trainingStep.policyId),
+      ),
+    );
 }
