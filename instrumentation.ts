@@ -7,22 +7,25 @@
  * serving on would answer every request with an error, and opening it anyway would corrupt it.
  */
 export async function register(): Promise<void> {
-  if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  // First, so every request after start-up carries the address the sign-in rate limit trusts.
-  const { stampClientAddresses } = await import("@/lib/auth/client-address");
-  stampClientAddresses();
-  const { getDb } = await import("@/lib/db/client");
-  const { DataDirLockedError } = await import("@/lib/db/data-dir-lock");
-  try {
-    await getDb();
-  } catch (error) {
-    if (!(error instanceof DataDirLockedError)) throw error;
-    process.stderr.write(`continualcode: ${error.message}\n`);
-    process.exit(1);
+  // A block, not an early return: the edge build drops the whole branch only in this form, and
+  // otherwise warns about the Node.js APIs (process.exit, process.stderr) used below.
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    // First, so every request after start-up carries the address the sign-in rate limit trusts.
+    const { stampClientAddresses } = await import("@/lib/auth/client-address");
+    stampClientAddresses();
+    const { getDb } = await import("@/lib/db/client");
+    const { DataDirLockedError } = await import("@/lib/db/data-dir-lock");
+    try {
+      await getDb();
+    } catch (error) {
+      if (!(error instanceof DataDirLockedError)) throw error;
+      process.stderr.write(`continualcode: ${error.message}\n`);
+      process.exit(1);
+    }
+    const { getAgent } = await import("@/lib/agent");
+    const agent = await getAgent();
+    await agent.recoverAll();
+    // Other instances on the same PostgreSQL may die; their conversations and queues move here.
+    agent.watchForOrphans();
   }
-  const { getAgent } = await import("@/lib/agent");
-  const agent = await getAgent();
-  await agent.recoverAll();
-  // Other instances on the same PostgreSQL may die; their conversations and queues move here.
-  agent.watchForOrphans();
 }
