@@ -59,7 +59,7 @@ export default defineConfig({
     { name: "accounts", testMatch: /accounts\.spec\.ts/ },
     { name: "ide", testMatch: /(workspaces|settings|dashboard|session)\.spec\.ts/, dependencies: ["accounts"] },
     { name: "loop", testMatch: /loop\.spec\.ts/, dependencies: ["accounts"] },
-    { name: "authorisation", testMatch: /authorisation\.spec\.ts/, dependencies: ["accounts"] },
+    { name: "authorisation", testMatch: /(authorisation|file-race)\.spec\.ts/, dependencies: ["accounts"] },
   ],
   webServer: {
     command: `${fromNoBuild}mkdir -p test-results && node bin/continualcode --port ${PORT} --data-dir ${dataDir} 2>&1 | tee test-results/first-start.log`,
