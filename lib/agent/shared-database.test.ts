@@ -123,8 +123,10 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one Pos
       const lease = await getLease({ db: handle.db, resource: { kind: "conversation", id: conv } });
       expect(lease?.holder).toContain(`:${b.pid}:`);
 
-      // Three lease lifetimes later A, sweeping for orphans all along, has left it alone.
+      // Three lease lifetimes later A, sweeping for orphans all along, has left it alone, and so
+      // has the start-up recovery a server runs (as if A had just started).
       await sleep(3 * LEASE_TTL_MS);
+      expect(await a.call("recoverAll")).toMatchObject({ interruptedToolCalls: 0 });
       const [call] = await listToolCallsByConversation({ db: handle.db, ownerId: owner(), conversationId: conv });
       expect(call?.status).toBe("executing");
       expect((await getLease({ db: handle.db, resource: { kind: "conversation", id: conv } }))?.holder).toBe(lease?.holder);
