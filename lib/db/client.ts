@@ -1,7 +1,7 @@
 /**
  * One drizzle database for the process, on either driver: PostgreSQL through postgres-js when
  * DATABASE_URL is set (a team, several app instances), else PGlite in the data directory (one
- * machine, no setup). Same schema and same queries on both. The migrations in drizzle/ are applied
+ * machine, no setup, one process: see data-dir-lock.ts). Same schema and same queries on both. The migrations in drizzle/ are applied
  * at first use; on PostgreSQL under an advisory lock, so instances starting together migrate once.
  */
 import fs from "node:fs";
