@@ -105,7 +105,13 @@ test("after two corrections the panel, /metrics and the dashboard name the same 
   const training = new TrainingPanel(page);
 
   // 1. Correct the agent until two steps have trained: deny a proposal, correct a failed call, or ask again after an answer.
-  await session.send(TASK);
+  //    A message is on the page once the conversation has left idle for it, so idle again means an answer.
+  const ask = async () => {
+    const sent = await page.getByTestId("user-message").count();
+    await session.send(TASK);
+    await expect(page.getByTestId("user-message")).toHaveCount(sent + 1);
+  };
+  await ask();
   const seen: string[] = [];
   while ((await training.doneSteps.count()) < 2) {
     expect(seen.length, `two steps did not train after ${seen.length} stops`).toBeLessThan(6);
@@ -113,7 +119,7 @@ test("after two corrections the panel, /metrics and the dashboard name the same 
     seen.push(next.key);
     const before = await training.recentSteps.count();
     if (next.kind === "answer") {
-      await session.send(TASK);
+      await ask();
       continue;
     }
     if (next.kind === "proposal") await card.denyWith(CORRECTION);

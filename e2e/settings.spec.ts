@@ -43,7 +43,7 @@ test("settings are grouped and explained for people, with the flag one click awa
   await settings.goto();
 
   await expect(settings.groups.locator("h2")).toHaveText(["Model", "Sampling", "Training", "SDPO", "Review", "Sandbox", "Server"]);
-  await expect(settings.groups.filter({ hasText: "Sampling" }).getByTestId("setting-row")).toHaveCount(2);
+  await expect(settings.group("Sampling").getByTestId("setting-row")).toHaveCount(2);
 
   // A label and a plain line first; the range, unit and default beside them.
   const temperature = settings.row("temperature");

@@ -13,6 +13,10 @@ export class SettingsPage {
     return this.page.getByTestId("settings-group");
   }
 
+  group(name: string): Locator {
+    return this.page.locator(`[data-testid="settings-group"][data-group="${name}"]`);
+  }
+
   row(key: string): Locator {
     return this.page.locator(`[data-testid="setting-row"][data-key="${key}"]`);
   }
