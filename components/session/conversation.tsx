@@ -4,7 +4,8 @@
  * corrections, the agent's text), each proposed call as a card under the message that proposed
  * it, the reply being sampled (a draft, with a caret while tokens still come, until its stored
  * message takes its place), a banner when the agent answered and the task is done (its answer
- * open to correction), and one when the agent stopped and needs the person.
+ * open to correction), one when the step cap stopped it, and one when the agent failed and
+ * needs the person.
  */
 import { useEffect, useRef, useState } from "react";
 import type { SessionDecision } from "@/lib/session/action-schemas";
@@ -129,6 +130,11 @@ export function Conversation({
         </p>
       )}
       {awaiting?.kind === "answer" && <AnsweredBanner key={awaiting.messageId} busy={busy} error={error} onCorrect={(text) => onCorrectAnswer(awaiting.messageId, text)} />}
+      {awaiting?.kind === "stopped" && (
+        <div className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]" data-testid="agent-stopped">
+          {awaiting.reason} Nothing is pending: reply to continue.
+        </div>
+      )}
       {awaiting?.kind === "attention" && (
         <div className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]" data-testid="attention">
           {awaiting.reason}

@@ -321,6 +321,7 @@ forEachDriver("the agent loop", (db) => {
     expect(rows.at(-1)!.role).toBe("tool");
     expect(await stateOf(t)).toBe("idle");
     expect((await eventsOf(t)).filter((e) => e.type === "error").map((e) => e.payload.kind)).toEqual(["step_cap"]);
+    expect((await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id })).awaiting).toEqual({ kind: "stopped", reason: "Stopped after 1 tool calls (the step cap, maxSteps)." });
   });
 
   it("approve with 'always allow' stores a rule, and a matching call later runs without asking", async () => {

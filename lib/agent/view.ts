@@ -27,6 +27,8 @@ export type Awaiting =
   | { kind: "attention"; reason: string }
   /** The agent ended the task with this answer and has nothing pending: a reply continues. */
   | { kind: "answer"; messageId: string }
+  /** The agent stopped mid-task without an answer (the step cap): a reply continues. */
+  | { kind: "stopped"; reason: string }
   | null;
 
 export type ConversationView = {
@@ -49,8 +51,11 @@ function awaitingOf(conv: Conversation, rows: Message[], calls: ToolCall[], corr
   const proposed = calls.find((c) => c.status === "proposed");
   if (conv.state === "proposed" && proposed) return { kind: "decision", toolCall: proposed };
   if (conv.state === "idle") {
+    const episode = currentEpisode(rows).filter(inContext);
     const answer = finalAnswer(rows);
-    return answer ? { kind: "answer", messageId: answer.id } : null;
+    if (answer) return { kind: "answer", messageId: answer.id };
+    // Idle with a task and no answer: the step cap ended it (a fresh episode has no task yet).
+    return episode.some((r) => r.role === "user") ? { kind: "stopped", reason: lastError ?? "The agent stopped before answering." } : null;
   }
   if (conv.state !== "failed") return null;
   const last = calls.at(-1);
