@@ -1,4 +1,7 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -123,5 +126,38 @@ describe("migrateDatabase", () => {
     const [first, second] = term.text().split("\n");
     expect(first).toMatch(/^continualcode: migrating the database \(PostgreSQL at 127\.0\.0\.1:1\/none\) … failed after /);
     expect(second).toMatch(/^continualcode: .*ECONNREFUSED/);
+  });
+});
+
+describe("the continualcode command", () => {
+  /** Runs bin/continualcode as `npm start` does, with nothing it could build or serve. */
+  function continualcode(args: string[]) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-cli-"));
+    try {
+      return spawnSync(process.execPath, ["bin/continualcode", ...args, "--data-dir", dataDir], { encoding: "utf8", timeout: 20_000 });
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  it("refuses a port already in use before it builds or migrates anything", async () => {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const out = continualcode(["--port", String(port)]);
+      expect([out.status, out.stderr]).toEqual([
+        1,
+        `continualcode: port ${port} is already in use: stop what listens there, or choose another port with --port\n`,
+      ]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("names a bad flag and exits 2", () => {
+    const out = continualcode(["--lora-rank", "3"]);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toMatch(/^continualcode: --lora-rank: /);
   });
 });

@@ -175,16 +175,22 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
+  // Likewise a port in use: `next start` would only fail on it after the build and migrations.
+  const { port } = plan.config;
+  const portTaken = async () => {
+    if (!(await portInUse(port))) return false;
+    say(term, `port ${port} is already in use: stop what listens there, or choose another port with --port`);
+    return true;
+  };
+  if (await portTaken()) return 1;
+
   const built = await ensureBuilt({ root, plan, term });
   if (built !== 0) return built;
   if (!(await migrateDatabase({ plan, term }))) return 1;
 
-  // 3. Serve until the server exits or we are told to stop.
-  const { port } = plan.config;
-  if (await portInUse(port)) {
-    say(term, `port ${port} is already in use: stop what listens there, or choose another port with --port`);
-    return 1;
-  }
+  // 3. Serve until the server exits or we are told to stop. The port is checked again: a build
+  // takes minutes, and another server answering /api/health would pass for ours.
+  if (await portTaken()) return 1;
   log.info("starting", {
     port,
     dataDir: plan.dataDir,
