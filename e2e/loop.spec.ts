@@ -190,7 +190,9 @@ test("the whole loop: a denied proposal trains a step, the edited retry is writt
   await card.editDiffTo(EDITED);
   await expect(card.root.getByTestId("edit-note")).toBeVisible();
   // A write's path is edited with its content (edit and edit_lines keep the file their diff shows).
-  const moved = (await card.root.getAttribute("data-tool")) === "write";
+  const retryTool = (await card.root.getAttribute("data-tool"))!;
+  testInfo.annotations.push({ type: "edited retry", description: retryTool });
+  const moved = retryTool === "write";
   if (moved) {
     await card.root.getByTestId("edit-path").fill(MOVED_TO);
     await expect(card.root.getByTestId("edit-note")).toContainText(`to ${MOVED_TO}`);
