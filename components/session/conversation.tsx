@@ -49,7 +49,7 @@ export function Conversation({
   }
 
   // The draft's raw text may hold tool-call markup: the person sees its prose and which call comes.
-  const shownDraft = draft && replyDisplay(draft.text);
+  const shownDraft = draft === null ? null : { ...draft, ...replyDisplay(draft.text) };
   let episodes = 0;
   return (
     <div className="min-h-0 flex-1 overflow-auto px-3 py-2 text-[13px]" data-testid="message-list">
@@ -104,20 +104,20 @@ export function Conversation({
             return null;
         }
       })}
-      {draft !== null && (
+      {shownDraft !== null && (
         <div
-          className={`my-2 whitespace-pre-wrap border-l-2 pl-2 text-fg/80 ${draft.final ? "border-border" : "border-accent"}`}
+          className={`my-2 whitespace-pre-wrap border-l-2 pl-2 text-fg/80 ${shownDraft.final ? "border-border" : "border-accent"}`}
           data-testid="streaming-message"
-          data-final={draft.final}
-          aria-busy={!draft.final}
+          data-final={shownDraft.final}
+          aria-busy={!shownDraft.final}
         >
-          <span data-testid="streaming-text">{shownDraft!.prose}</span>
-          {shownDraft!.call && (
-            <span className={`font-mono text-[12px] text-accent ${shownDraft!.prose ? "ml-2" : ""}`} data-testid="streaming-call">
-              ● {proposingLabel(shownDraft!.call)}
+          <span data-testid="streaming-text">{shownDraft.prose}</span>
+          {shownDraft.call && (
+            <span className={`font-mono text-[12px] text-accent ${shownDraft.prose ? "ml-2" : ""}`} data-testid="streaming-call">
+              ● {proposingLabel(shownDraft.call)}
             </span>
           )}
-          {!draft.final && (
+          {!shownDraft.final && (
             <span className="ml-0.5 animate-pulse text-accent" title="sampling…" data-testid="streaming-caret">
               ▍
             </span>
