@@ -143,8 +143,11 @@ test("after two corrections the panel, /metrics and the dashboard name the same 
   await expect(klTicks.first()).toBeVisible();
   for (const tick of await klTicks.allInnerTexts()) expect(tick).toMatch(/^\d+$/);
   await expect(training.recentSteps.first().locator("td").first()).toHaveText(/^#\d+$/);
-  await training.root.screenshot({ path: "test-results/training-panel.png" });
   await page.screenshot({ path: "test-results/session.png", fullPage: true });
+  // The panel scrolls within the page; a tall window shows all of it at once.
+  await page.setViewportSize({ width: 1280, height: 2000 });
+  await training.root.screenshot({ path: "test-results/training-panel.png" });
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   // 3. /metrics shows the same names.
   await session.send("/metrics");

@@ -68,7 +68,11 @@ test("settings are grouped and explained for people, with the flag one click awa
   await expect(maxTokens.getByTestId("setting-facts")).toHaveText("1 to 131,072 tokens · default auto");
   await expect(maxTokens.getByTestId("setting-note")).toHaveText("This model's context holds 4,096 tokens; a reply takes what the conversation leaves.");
 
-  await uma.page.screenshot({ path: "test-results/settings.png", fullPage: true });
+  // A window as tall as the page, so the sticky save bar sits at the bottom of the picture, not across a row.
+  const height = await uma.page.evaluate(() => document.documentElement.scrollHeight);
+  await uma.page.setViewportSize({ width: 1280, height });
+  await uma.page.screenshot({ path: "test-results/settings.png" });
+  await uma.page.setViewportSize({ width: 1280, height: 720 });
 
   // A limit past the context is accepted, and the page says it stops where the context ends.
   await settings.set("maxTokens", "8000");

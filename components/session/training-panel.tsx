@@ -47,15 +47,15 @@ export function TrainingPanel({ steps, policyId, initial }: { steps: StepState[]
           <span className="text-muted">No training yet: a denial, an edit or a failure correction trains one step.</span>
         )}
       </div>
-      <div className="border-b border-border px-2 py-2" data-testid="last-metrics">
-        <p className="mb-1 text-[11px] text-muted">Last step{last?.step != null ? ` (#${last.step})` : ""}</p>
-        {last?.metrics ? <MetricsTable metrics={last.metrics} /> : <p className="text-[11px] text-muted">none yet</p>}
-      </div>
       {CHARTS.map((c) => (
         <div key={c.metric.id} className="border-b border-border" data-testid={c.testId}>
           <MetricChart steps={policySteps} keys={[c.metric.key]} title={c.metric.name} height={120} />
         </div>
       ))}
+      <div className="border-b border-border px-2 py-2" data-testid="last-metrics">
+        <p className="mb-1 text-[11px] text-muted">Last step{last?.step != null ? ` (#${last.step})` : ""}</p>
+        {last?.metrics ? <MetricsTable metrics={last.metrics} /> : <p className="text-[11px] text-muted">none yet</p>}
+      </div>
       <div className="overflow-x-auto border-b border-border text-[12px]" data-testid="recent-steps">
         <StepStatus steps={policySteps} limit={5} narrow />
       </div>

@@ -37,7 +37,7 @@ export class TrainingPanel {
   }
 }
 
-/** The tick labels of a chart's x axis (the step axis by default), in order. */
+/** The tick labels of a chart's x axis (the step axis by default), in order; recharts draws them in their own layer. */
 export function xAxisTicks(chart: Locator): Locator {
-  return chart.locator(".recharts-xAxis .recharts-cartesian-axis-tick-value");
+  return chart.locator(".recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value");
 }
