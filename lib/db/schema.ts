@@ -264,8 +264,13 @@ export const policy = pgTable(
     /** embedded | tinker */
     backend: text("backend").notNull(),
     loraRank: integer("lora_rank").notNull(),
-    /** Optimizer steps taken so far. */
+    /** Optimizer steps the current weights have taken (Adam's count; an undo takes it back). */
     step: integer("step").notNull().default(0),
+    /**
+     * The newest adapter version's number: every training step, undo, restore and reset makes a
+     * new one, numbered on from here and never reused, so it is always the current one.
+     */
+    version: integer("version").notNull().default(0),
     currentCheckpointId: text("current_checkpoint_id"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -285,8 +290,10 @@ export const trainingStep = pgTable(
       .notNull()
       .references(() => policy.id, { onDelete: "cascade" }),
     conversationId: text("conversation_id").references(() => conversation.id, { onDelete: "set null" }),
-    /** The policy's optimizer step this produced (set when done). */
+    /** The adapter version this produced (set when done): the step axis, never reused. */
     step: integer("step"),
+    /** A replay (after an undo) learns again from the corrections of this earlier step. */
+    replayOf: text("replay_of"),
     /** queued | running | done | failed */
     status: text("status").notNull().default("queued"),
     lossFn: text("loss_fn").notNull(),
@@ -313,7 +320,12 @@ export const checkpoint = pgTable(
     policyId: text("policy_id")
       .notNull()
       .references(() => policy.id, { onDelete: "cascade" }),
+    /** Optimizer steps the saved weights had taken. */
     step: integer("step").notNull(),
+    /** The adapter version whose weights these are (0: saved before versions were numbered). */
+    version: integer("version").notNull().default(0),
+    /** step: saved after a training step, pruned by retention; manual: saved by the user, kept. */
+    origin: text("origin").$type<CheckpointOrigin>().notNull().default("manual"),
     name: text("name").notNull(),
     /** Where the backend put it: a directory (embedded) or a tinker:// path. */
     path: text("path").notNull(),
@@ -324,6 +336,43 @@ export const checkpoint = pgTable(
   (t) => [index("checkpoint_policy_idx").on(t.policyId)],
 );
 export type Checkpoint = typeof checkpoint.$inferSelect;
+export type CheckpointOrigin = "step" | "manual";
+
+/**
+ * What made an adapter version: a training step, an undo of one (back to the version before it),
+ * a restore of any kept version, or a reset to the base model.
+ */
+export type AdapterVersionEvent = "trained" | "undo" | "restore" | "reset";
+
+/**
+ * One version of a user's adapter: the timeline correction → step → version. Numbers grow per
+ * policy and are never reused; an undo, restore or reset is a new version holding older weights
+ * (`sourceVersion`'s), so the step axis never runs backwards. `checkpointId` is where its weights
+ * are kept (null: the base model, or weights retention let go).
+ */
+export const adapterVersion = pgTable(
+  "adapter_version",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    policyId: text("policy_id")
+      .notNull()
+      .references(() => policy.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    event: text("event").$type<AdapterVersionEvent>().notNull(),
+    /** trained: the version it trained from; undo/restore: the version whose weights it took; reset: 0. */
+    sourceVersion: integer("source_version").notNull(),
+    trainingStepId: text("training_step_id").references(() => trainingStep.id, { onDelete: "set null" }),
+    /** For an undo: the trained version it took back. */
+    undoneVersion: integer("undone_version"),
+    checkpointId: text("checkpoint_id").references(() => checkpoint.id, { onDelete: "set null" }),
+    /** Optimizer steps its weights had taken. */
+    optimizerStep: integer("optimizer_step").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("adapter_version_policy_number_idx").on(t.policyId, t.number)],
+);
+export type AdapterVersion = typeof adapterVersion.$inferSelect;
 
 // ---------------------------------------------------------------------------------------------
 // Approval rules and the event log
