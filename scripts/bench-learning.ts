@@ -1,12 +1,13 @@
 /**
- * `npm run bench:learning [-- --n 16 --ks 1,3,5 --configs token:student,full_kl:student,token:ema
+ * `npm run bench:learning [-- --n 16 --ks 1,3,5,10,20 --configs token:student,token:ema,token:frozen
  * --lr 3e-3 --rank 32 --scenarios bench/scenarios/default.json --seed 1 --quick]` measures
  * how fast corrections change the embedded model: per habit scenario and SDPO configuration, the
  * rate of the corrected behaviour in N fresh held-out conversations before and after k SDPO
  * updates, and what it costs on unrelated task families. Without --configs and --lr it runs the
  * app's default configuration for this model (its continualcode.json recommendations over the
- * settings' defaults) first, then the other loss and teacher modes at the same rate for
- * comparison. Prints one JSON object; progress on stderr.
+ * settings' defaults) first, then the other teacher modes at the same rate for comparison, out
+ * to k = 20 so that a collapse after many corrections shows. Prints one JSON object; progress on
+ * stderr.
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -45,7 +46,7 @@ const { values } = parseArgs({
 
 const quick = values.quick;
 const n = Number(values.n ?? (quick ? 6 : 16));
-const ks = parseNumberList(values.ks ?? (quick ? "1,3" : "1,3,5"));
+const ks = parseNumberList(values.ks ?? (quick ? "1,3" : "1,3,5,10,20"));
 // What a user of this model trains with unless they change it.
 const recommended = readModelDefaults(values["model-dir"]);
 const appDefault = {
@@ -54,7 +55,7 @@ const appDefault = {
   learningRate: (recommended.learningRate ?? DEFAULTS.learningRate) as number,
 };
 const lrs = values.lr ? parseNumberList(values.lr) : [appDefault.learningRate];
-const comparisons = quick ? [] : ["token:student", "full_kl:student", "token:ema"];
+const comparisons = quick ? [] : ["token:student", "token:ema", "token:frozen"];
 const defaultPair = `${appDefault.lossMode}:${appDefault.teacherMode}`;
 const configs = parseConfigs(values.configs ?? [defaultPair, ...comparisons.filter((c) => c !== defaultPair)].join(","));
 // 48 unrelated tasks: one task changing its answer moves the rate 2.1 points, well inside the 5-point budget.

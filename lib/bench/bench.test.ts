@@ -8,7 +8,7 @@ import type { RunResult, ScenarioData } from "./learning";
 import { bestRun, learningReport, parseConfigs, parseNumberList } from "./learning-report";
 import { lastLogStep } from "./model-snapshot";
 import { matchesIdeal, matchesIdealMove, partialCall } from "./proposals";
-import { goalVerdict, percentile, rate, summarise, type LearningPoint } from "./stats";
+import { goalVerdict, lastingVerdict, percentile, rate, summarise, type LearningPoint } from "./stats";
 
 const scenariosFile = projectPath(path.join("bench", "scenarios", "default.json"));
 
@@ -42,6 +42,14 @@ describe("benchmark arithmetic", () => {
     expect(goalVerdict([at(0, 0.2, 0.5), at(3, 0.85, 0.4)]).reached).toBe(false);
     expect(goalVerdict([at(0, 0.2, 0.5), at(3, 0.75, 0.5)]).reached).toBe(false);
     expect(goalVerdict([at(0, 0.2, 0.5), at(1, 0.9, 0.5)])).toMatchObject({ correctedAfter: null, reached: false });
+  });
+
+  it("learning lasts only with the corrected move at k = 3 and unrelated success within 5 points of k = 0 at k = 20", () => {
+    const at = (k: number, move: number, unrelated: number): LearningPoint => ({ k, correctedRate: move, correctedMoveRate: move, habitRate: 1 - move, unrelatedSuccess: unrelated });
+    expect(lastingVerdict([at(0, 0.1, 0.4), at(3, 0.9, 0.4), at(20, 0.85, 0.36)])).toEqual({ correctedMoveAtK3: 0.9, unrelatedDropPointsAtK20: 4, correctedMoveAtLastK: 0.85, reached: true });
+    expect(lastingVerdict([at(0, 0.1, 0.4), at(3, 0.9, 0.4), at(20, 0.85, 0.3)]).reached).toBe(false);
+    expect(lastingVerdict([at(0, 0.1, 0.4), at(3, 0.7, 0.4), at(20, 0.85, 0.4)]).reached).toBe(false);
+    expect(lastingVerdict([at(0, 0.1, 0.4), at(3, 0.9, 0.4)])).toMatchObject({ unrelatedDropPointsAtK20: null, reached: false });
   });
 
   it("the goal judged on the move alone is reported beside the strict one, under the same unrelated budget", () => {
@@ -145,7 +153,7 @@ describe("the learning report", () => {
         { k: 0, correctedRate: 0.1, habitRate: 0.9, unrelatedSuccess: 0.5 },
         { k: 3, correctedRate: after, habitRate: 1 - after, unrelatedSuccess: 0.5 },
       ];
-      return { lossMode: "token", teacherMode: "student", learningRate, rank: 32, points, goal: goalVerdict(points), corrections: [], seconds: 1 };
+      return { lossMode: "token", teacherMode: "student", learningRate, rank: 32, points, goal: goalVerdict(points), lasting: lastingVerdict(points), corrections: [], seconds: 1 };
     };
     const runs = [run(1e-5, 0.1), run(1e-3, 0.9)];
     expect(bestRun(runs)?.learningRate).toBe(1e-3);
@@ -164,6 +172,6 @@ describe("the learning report", () => {
     expect(s.appDefault).toBeNull();
     const withDefault = learningReport({ model: { name: "m" }, appDefault: { lossMode: "token", teacherMode: "student", learningRate: 1e-5 }, options: {}, results: [{ data, runs }], seconds: 1, loadavg: [] });
     expect(withDefault.appDefault).toEqual({ lossMode: "token", teacherMode: "student", learningRate: 1e-5 });
-    expect(withDefault.scenarios[0]!.appDefault).toMatchObject({ goal: { correctedAfter: 0.1, reached: false } });
+    expect(withDefault.scenarios[0]!.appDefault).toMatchObject({ learningRate: 1e-5, points: runs[0]!.points, goal: { correctedAfter: 0.1, reached: false } });
   });
 });

@@ -52,6 +52,7 @@ export function learningReport(input: LearningReportInput) {
     model: input.model,
     options: input.options,
     goal: "after 3 corrections the corrected behaviour appears in >= 80% of fresh conversations (from <= 30%), unrelated success drops by <= 5 points",
+    lastingGoal: "the corrected move appears in >= 80% of fresh conversations after 3 corrections, and unrelated success at k = 20 is within 5 points of k = 0",
     appDefault: input.appDefault ?? null,
     scenarios: input.results.map(({ data, runs }) => {
       const best = bestRun(runs);
@@ -72,12 +73,13 @@ export function learningReport(input: LearningReportInput) {
           rank: r.rank,
           points: r.points,
           goal: r.goal,
+          lasting: r.lasting,
           /** Corrections whose SDPO step ran; a skipped one (see its reason) changed nothing. */
           trainedSteps: r.corrections.filter((c) => c.skipped === undefined).length,
           corrections: r.corrections,
           seconds: r.seconds,
         })),
-        appDefault: asDefault ? { goal: asDefault.goal } : null,
+        appDefault: asDefault ? { lossMode: asDefault.lossMode, teacherMode: asDefault.teacherMode, learningRate: asDefault.learningRate, points: asDefault.points, goal: asDefault.goal, lasting: asDefault.lasting } : null,
         best: best ? { lossMode: best.lossMode, teacherMode: best.teacherMode, learningRate: best.learningRate, goal: best.goal } : null,
       };
     }),

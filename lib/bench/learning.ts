@@ -14,7 +14,7 @@ import { SDPOSession, type Completion, type LossMode, type TeacherMode } from "@
 import type { SamplingClient, TrainingBackend } from "@/lib/training/types";
 import type { DecisionPoint } from "./decision-points";
 import { firstProposal, matchesIdeal, matchesIdealMove, type ProposedCall } from "./proposals";
-import { goalVerdict, rate, round, type GoalVerdict, type LearningPoint } from "./stats";
+import { goalVerdict, lastingVerdict, rate, round, type GoalVerdict, type LastingVerdict, type LearningPoint } from "./stats";
 
 export interface RunConfig {
   lossMode: LossMode;
@@ -60,6 +60,7 @@ export interface RunResult extends RunConfig {
   rank: number;
   points: LearningPoint[];
   goal: GoalVerdict;
+  lasting: LastingVerdict;
   corrections: CorrectionRecord[];
   seconds: number;
 }
@@ -192,5 +193,5 @@ export async function runConfig(setup: LearningSetup, data: ScenarioData, config
     points.push({ k, ...m });
     setup.log(`${label} k=${k} corrected=${m.correctedRate} move=${m.correctedMoveRate} habit=${m.habitRate} unrelated=${m.unrelatedSuccess}`);
   }
-  return { ...config, rank: setup.rank, points, goal: goalVerdict(points), corrections, seconds: round((performance.now() - t0) / 1000, 1), before: at0 };
+  return { ...config, rank: setup.rank, points, goal: goalVerdict(points), lasting: lastingVerdict(points), corrections, seconds: round((performance.now() - t0) / 1000, 1), before: at0 };
 }

@@ -1,7 +1,9 @@
 /**
  * The pure arithmetic of the benchmarks: rates over fresh conversations, percentiles over timed
  * runs, and the learning goal's verdict (corrected behaviour ≥ 80 % after 3 corrections from
- * ≤ 30 %, unrelated success down by ≤ 5 points), kept apart from the model so tests can pin it.
+ * ≤ 30 %, unrelated success down by ≤ 5 points) and the lasting goal's (the corrected move still
+ * ≥ 80 % at k = 3, unrelated success within 5 points of k = 0 at k = 20), kept apart from the model
+ * so tests can pin it.
  */
 
 /** Share of `flags` that are true, rounded to 3 decimals; 0 for none. */
@@ -84,5 +86,37 @@ export function goalVerdict(points: readonly LearningPoint[]): GoalVerdict {
     correctedMoveBefore: before?.correctedMoveRate ?? null,
     correctedMoveAfter: moveAfter,
     reachedIgnoringPaths: moveAfter === null ? null : within && moveAfter >= LEARNING_GOAL.correctedAfter,
+  };
+}
+
+/**
+ * Whether learning lasts: the corrected move is there after 3 corrections and, 20 corrections on,
+ * unrelated tasks are still solved about as often as before any (a collapse onto one answer fails
+ * the second half even when the corrected move is kept).
+ */
+export const LASTING_GOAL = { moveAtK: 3, minCorrectedMove: 0.8, unrelatedAtK: 20, maxUnrelatedDropPoints: 5 } as const;
+
+export interface LastingVerdict {
+  correctedMoveAtK3: number | null;
+  /** Unrelated success at k = 0 minus at k = 20, in points; null when either is missing. */
+  unrelatedDropPointsAtK20: number | null;
+  /** Corrected move at the largest k measured, to show whether the lesson itself was kept. */
+  correctedMoveAtLastK: number | null;
+  reached: boolean;
+}
+
+export function lastingVerdict(points: readonly LearningPoint[]): LastingVerdict {
+  const at = (k: number) => points.find((p) => p.k === k);
+  const before = at(0);
+  const early = at(LASTING_GOAL.moveAtK);
+  const late = at(LASTING_GOAL.unrelatedAtK);
+  const last = points.reduce<LearningPoint | undefined>((a, p) => (a === undefined || p.k > a.k ? p : a), undefined);
+  const move = early?.correctedMoveRate ?? null;
+  const drop = before && late ? round((before.unrelatedSuccess - late.unrelatedSuccess) * 100, 1) : null;
+  return {
+    correctedMoveAtK3: move,
+    unrelatedDropPointsAtK20: drop,
+    correctedMoveAtLastK: last?.correctedMoveRate ?? null,
+    reached: move !== null && move >= LASTING_GOAL.minCorrectedMove && drop !== null && drop <= LASTING_GOAL.maxUnrelatedDropPoints,
   };
 }
