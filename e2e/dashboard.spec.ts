@@ -141,7 +141,7 @@ test("after two corrections the panel, /metrics and the dashboard name the same 
   await expect(raw).toBeVisible();
   const klTicks = xAxisTicks(page.getByTestId("kl-chart"));
   await expect(klTicks.first()).toBeVisible();
-  for (const tick of await klTicks.allInnerTexts()) expect(tick).toMatch(/^\d+$/);
+  for (const tick of await klTicks.allTextContents()) expect(tick).toMatch(/^\d+$/);
   await expect(training.recentSteps.first().locator("td").first()).toHaveText(/^#\d+$/);
   await page.screenshot({ path: "test-results/session.png", fullPage: true });
   // The panel scrolls within the page; a tall window shows all of it at once.
@@ -162,7 +162,7 @@ test("after two corrections the panel, /metrics and the dashboard name the same 
   await expect(kl).toHaveAttribute("data-points", "2");
   const ticks = xAxisTicks(kl);
   await expect(ticks.first()).toBeVisible();
-  for (const tick of await ticks.allInnerTexts()) expect(tick).toMatch(/^\d+$/);
+  for (const tick of await ticks.allTextContents()) expect(tick).toMatch(/^\d+$/);
   await expect(hana.dashboard.chart("credit_adv_mean-credit_adv_abs_mean").locator(".recharts-legend-item-text")).toHaveText(["Mean advantage", "credit/adv_abs_mean"]);
   await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
 });
