@@ -11,6 +11,7 @@
 import {
   bigserial,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -20,6 +21,7 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import type { CallReview } from "@/lib/agent/call-review";
 
 const id = () =>
   text("id")
@@ -219,6 +221,8 @@ export const toolCall = pgTable(
     autoReason: text("auto_reason"),
     decidedAt: timestamp("decided_at", { withTimezone: true }),
     result: jsonb("result").$type<{ output: string; success: boolean; feedback?: string }>(),
+    /** How the reviewer changed the call (rejected hunks, a new path, the resulting diff), when they did. */
+    review: jsonb("review").$type<CallReview>(),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     createdAt: createdAt(),
@@ -439,3 +443,50 @@ export const lease = pgTable(
   (t) => [primaryKey({ columns: [t.kind, t.resourceId] }), index("lease_holder_idx").on(t.holder)],
 );
 export type Lease = typeof lease.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Rewind
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => "bytea",
+  fromDriver: (value) => Buffer.from(value),
+});
+
+/** File contents a rewind may put back, stored once per owner and content (sha-256). */
+export const snapshotBlob = pgTable(
+  "snapshot_blob",
+  {
+    ownerId: ownerId(),
+    sha256: text("sha256").notNull(),
+    bytes: bytea("bytes").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.ownerId, t.sha256] })],
+);
+export type SnapshotBlob = typeof snapshotBlob.$inferSelect;
+
+/**
+ * What one workspace file held just before a tool call (or a rewind) changed it: a blob and the
+ * file's mode, or nothing (sha256 null: the file did not exist). Captured before the change runs.
+ */
+export const fileSnapshot = pgTable(
+  "file_snapshot",
+  {
+    id: id(),
+    ownerId: ownerId(),
+    conversationId: text("conversation_id")
+      .notNull()
+      .references(() => conversation.id, { onDelete: "cascade" }),
+    /** The call that changed the file; null for a rewind's own before-images. */
+    toolCallId: text("tool_call_id").references(() => toolCall.id, { onDelete: "cascade" }),
+    /** The rewind that changed the file (its undo puts these back); null for a call's. */
+    rewindId: text("rewind_id"),
+    /** Workspace-relative, "/"-separated. */
+    path: text("path").notNull(),
+    sha256: text("sha256"),
+    mode: integer("mode"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("file_snapshot_conversation_idx").on(t.conversationId), index("file_snapshot_rewind_idx").on(t.rewindId)],
+);
+export type FileSnapshot = typeof fileSnapshot.$inferSelect;
