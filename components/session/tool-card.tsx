@@ -32,6 +32,7 @@ const STATUS_STYLE: Record<string, string> = {
   edited: "text-accent",
   executing: "text-accent",
   succeeded: "text-ok",
+  observed: "text-warn",
   denied: "text-danger",
   failed: "text-danger",
   interrupted: "text-danger",

@@ -270,6 +270,28 @@ forEachDriver("the agent loop", (db) => {
     await expect(agent.submitFailureCorrection({ ownerId: t.user.id, toolCallId: failed.id, correction: "again" })).rejects.toMatchObject({ code: expect.stringMatching(/^conflict:/) });
   });
 
+  it("a command that ran as asked and exited non-zero is an observation: no correction is asked, and the agent samples again with its output", async () => {
+    const t = await begin({}, {});
+    await say(t, TASKS.slow);
+    const [proposed] = await callsOf(t);
+    await agent.decide({ ownerId: t.user.id, toolCallId: proposed!.id, decision: { kind: "edit", args: { cmd: "echo 'FAILED: test_add'; exit 1" } } });
+    await agent.idle();
+    const [call] = await callsOf(t);
+    expect(call).toMatchObject({ status: "observed", result: { success: false, exitCode: 1 } });
+    const view = await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id });
+    expect(view.awaiting?.kind).not.toBe("failure_correction");
+    const events = await eventsOf(t);
+    expect(events.filter((e) => e.type === "error").map((e) => (e.payload as { kind?: string }).kind)).not.toContain("tool_failure");
+    const result = events.findIndex((e) => e.type === "result");
+    expect(events[result]!.payload).toMatchObject({ outcome: "observation", success: false });
+    // The edit queued a training step; the conversation moves on to it instead of waiting for a correction.
+    expect(events.slice(result).find((e) => e.type === "state")!.payload).toEqual({ state: "training" });
+    const rows = await rowsOf(t);
+    const tool = rows.find((r) => r.role === "tool")!;
+    const next = assistants(rows).find((r) => r.seq > tool.seq);
+    expect(promptText(next!)).toContain("FAILED: test_add");
+  });
+
   it("several tool calls at once get at most two nudges, then a visible error", async () => {
     const t = await begin();
     await say(t, TASKS.both);

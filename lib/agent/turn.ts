@@ -24,6 +24,7 @@ import { executeTool } from "@/lib/tools";
 import { buildPrompt, clipToolOutput, currentEpisode, inContext, promptBudget, toolOutputLimit } from "./context";
 import type { AgentCore } from "./core";
 import { TokenStream } from "./token-stream";
+import { classifyToolResult } from "./tool-outcome";
 import { afterStep, hasPendingSteps } from "./training";
 
 /** How many times the model is asked again for exactly one tool call before the turn stops. */
@@ -255,10 +256,14 @@ export async function executeApproved(core: AgentCore, conv: Conversation): Prom
   const policy = await policyFor(core, conv, config);
   const window = await core.contextWindow(policy.baseModel);
   const callId = (await chatCallId(core, conv, next.messageId)) ?? next.id;
-  const pending = result.success && (await hasPendingSteps(core, conv));
-  const state = result.success ? (pending ? "training" : "sampling") : "failed";
+  // A non-zero exit of a call that ran as asked is an observation: the agent reads it and goes on.
+  const outcome = classifyToolResult(result);
+  const failed = outcome.kind === "failed";
+  const pending = !failed && (await hasPendingSteps(core, conv));
+  const state = failed ? "failed" : pending ? "training" : "sampling";
+  const status = outcome.kind === "observation" ? "observed" : outcome.kind;
   const msg = await db.transaction(async (tx) => {
-    const done = await updateToolCall({ db: tx, id: next.id, ownerId: conv.ownerId, patch: { status: result.success ? "succeeded" : "failed", result, finishedAt: new Date() }, from: ["executing"] });
+    const done = await updateToolCall({ db: tx, id: next.id, ownerId: conv.ownerId, patch: { status, result, finishedAt: new Date() }, from: ["executing"] });
     if (!done) throw new Error(`tool call ${next.id} stopped being "executing" while it ran`);
     const m = await appendMessage({
       db: tx,
@@ -269,9 +274,9 @@ export async function executeApproved(core: AgentCore, conv: Conversation): Prom
     await core.setState(conv, state, ["executing"], tx);
     return m;
   });
-  await core.publish(conv, "result", { toolCallId: next.id, success: result.success, output: result.output, feedback: result.feedback ?? null });
+  await core.publish(conv, "result", { toolCallId: next.id, success: result.success, outcome: outcome.kind, output: result.output, feedback: result.feedback ?? null });
   await core.publish(conv, "message", { messageId: msg.id, role: "tool", seq: msg.seq });
-  if (!result.success) {
+  if (failed) {
     await core.publish(conv, "error", { kind: "tool_failure", toolCallId: next.id, suggestion: result.feedback ?? "", message: "The tool failed: a correction is required (the tool's hint is suggested)." });
   }
   await core.publish(conv, "state", { state });

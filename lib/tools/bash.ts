@@ -42,7 +42,7 @@ export const bashTool: Tool<typeof inputSchema> = {
             "Delete files the task no longer needs (build output, caches), then retry.",
           );
         }
-        return fail(`${output}\n[exit code ${result.exitCode}]`, `The command exited with code ${result.exitCode}. Fix the command and retry.`);
+        return { ...fail(`${output}\n[exit code ${result.exitCode}]`, `The command exited with code ${result.exitCode}. Fix the command and retry.`), exitCode: result.exitCode };
       }
       case "limit":
         return limitResult(result.output, result.limit);

@@ -8,7 +8,16 @@ import type { z } from "zod";
 import type { SandboxPolicy } from "@/lib/sandbox/policy";
 import type { SandboxMode } from "@/lib/sandbox/run";
 
-export type ToolResult = { output: string; success: boolean; feedback?: string };
+export type ToolResult = {
+  output: string;
+  success: boolean;
+  feedback?: string;
+  /**
+   * Set only when a command ran to its end and exited non-zero on its own (not stopped at a
+   * limit or a timeout): it ran as asked, and its output is what the agent asked to see.
+   */
+  exitCode?: number;
+};
 
 export type ToolContext = {
   /** The workspace root on the host. */

@@ -13,6 +13,8 @@ export const TOOL_CALL_STATUSES = [
   "edited",
   "executing",
   "succeeded",
+  /** Ran as asked and exited non-zero: its output went back to the agent as an observation. */
+  "observed",
   "failed",
   "interrupted",
 ] as const;
