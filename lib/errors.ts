@@ -32,7 +32,8 @@ export type Surface =
   | "settings"
   | "user"
   | "sandbox"
-  | "training";
+  | "training"
+  | "rewind";
 
 export type ErrorCode = `${ErrorType}:${Surface}`;
 

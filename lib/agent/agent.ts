@@ -32,11 +32,16 @@ import {
   type FailureCorrectionInput,
   failureCorrectionSchema,
   parseInput,
+  type RewindInput,
+  rewindSchema,
+  type UndoRewindInput,
+  undoRewindSchema,
   type SendUserMessageInput,
   sendUserMessageSchema,
   type StartConversationInput,
   startConversationSchema,
 } from "./schemas";
+import { rewind, type RewindRecord, undoRewind } from "./rewind";
 import { trainPolicy } from "./training";
 import { drive, policyFor } from "./turn";
 import { type ConversationView, getConversationView } from "./view";
@@ -146,6 +151,15 @@ export class Agent {
   async correctAnswer(input: AnswerCorrectionInput): Promise<{ correctionId: string; trainingStepId: string | null }> {
     const { ownerId, conversationId, messageId, correction } = parseInput(answerCorrectionSchema, input);
     return correctAnswer(this.core, ownerId, conversationId, messageId, correction);
+  }
+
+  /** Code, conversation or both back to just before a task message (see rewind.ts). */
+  async rewind(input: RewindInput): Promise<RewindRecord> {
+    return rewind(this.core, parseInput(rewindSchema, input));
+  }
+
+  async undoRewind(input: UndoRewindInput): Promise<RewindRecord> {
+    return undoRewind(this.core, parseInput(undoRewindSchema, input));
   }
 
   async getConversationView(input: ConversationRef): Promise<ConversationView> {

@@ -79,12 +79,16 @@ async function recordSignal(
   conv: Conversation,
   call: Pick<ToolCall, "id"> | null,
   signal: { kind: TrainingSignalKind; text: string; solution?: string; environmentFeedback?: string },
+  /** More corrections of the same call, trained in the same step (a partly accepted call's rejected hunks). */
+  alongside: { kind: TrainingSignalKind; text: string }[] = [],
 ): Promise<{ correctionId: string; step: TrainingStep | null }> {
   const lossFn = trainingLossFor(ctx.config, ctx.sampled, signal.kind === "approval" ? "approval" : "correction");
   // "approval" rows are the RL signal of an approved call; the table's other kinds are corrections.
   const correction = await createCorrection({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, toolCallId: call?.id ?? null, kind: signal.kind, text: signal.text, solution: signal.solution, environmentFeedback: signal.environmentFeedback });
+  const others = [];
+  for (const more of alongside) others.push(await createCorrection({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, toolCallId: call?.id ?? null, kind: more.kind, text: more.text }));
   if (!lossFn) return { correctionId: correction.id, step: null };
-  const step = await enqueueTrainingStep({ db: tx, ownerId: conv.ownerId, policyId: ctx.policy.id, conversationId: conv.id, lossFn, correctionIds: [correction.id] });
+  const step = await enqueueTrainingStep({ db: tx, ownerId: conv.ownerId, policyId: ctx.policy.id, conversationId: conv.id, lossFn, correctionIds: [correction.id, ...others.map((c) => c.id)] });
   return { correctionId: correction.id, step };
 }
 
@@ -143,9 +147,11 @@ export async function decide(core: AgentCore, ownerId: string, toolCallId: strin
       const unchanged = sortedJson(decision.args) === sortedJson(call.args);
       if (unchanged && !decision.correction) return decide(core, ownerId, toolCallId, { kind: "approve" });
       const text = decision.correction || editCorrectionText(call.args, decision.args);
+      // A partly accepted call demonstrates the accepted result; each rejected hunk with a reason trains like a denial.
+      const hunkDenials = (decision.review?.rejected ?? []).flatMap((r) => (r.correction ? [{ kind: "denial" as const, text: `Hunk ${r.number} was rejected: ${r.correction}` }] : []));
       const out = await core.db.transaction(async (tx) => {
-        const toolCall = await decided("edited", { editedArgs: decision.args })(tx);
-        const signal = await recordSignal(tx, ctx, conv, call, { kind: "edit", text, solution: demonstration(call.name, decision.args) });
+        const toolCall = await decided("edited", { editedArgs: decision.args, review: decision.review ?? null })(tx);
+        const signal = await recordSignal(tx, ctx, conv, call, { kind: "edit", text, solution: demonstration(call.name, decision.args) }, hunkDenials);
         await core.setState(conv, "executing", ["proposed"], tx);
         return { toolCall, correctionId: signal.correctionId, trainingStepId: signal.step?.id ?? null, step: signal.step };
       });

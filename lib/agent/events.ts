@@ -20,6 +20,7 @@ export const AGENT_EVENT_TYPES = [
   "training_step", // queued | running | done | failed
   "state", // the conversation's state changed
   "context", // older turns were elided from the prompt
+  "rewind", // code and/or conversation went back to an earlier turn (or a rewind was undone)
   "error", // something needs the user's attention (parse error, step cap, interrupted tool …)
 ] as const;
 export type AgentEventType = (typeof AGENT_EVENT_TYPES)[number];

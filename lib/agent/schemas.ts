@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { AppError } from "@/lib/errors";
+import { callReviewSchema } from "./call-review";
 
 const id = z.string().min(1, "must not be empty").max(200);
 const correctionText = z.string().trim().min(1, "a correction is required").max(20_000);
@@ -34,6 +35,8 @@ export const decisionSchema = z.discriminatedUnion("kind", [
     kind: z.literal("edit"),
     args: z.record(z.string(), z.unknown()),
     correction: z.string().trim().max(20_000).optional(),
+    /** How the edit came about (hunks rejected, a new path), for the agent's next context. */
+    review: callReviewSchema.optional(),
   }),
 ]);
 export type Decision = z.infer<typeof decisionSchema>;
@@ -49,6 +52,10 @@ export const failureCorrectionSchema = z.strictObject({
 
 /** A correction of the agent's final answer (e.g. it claims to have done what it never did). */
 export const answerCorrectionSchema = z.strictObject({ ownerId: id, conversationId: id, messageId: id, correction: correctionText });
+
+/** Back to just before one of the episode's task messages: its code, its conversation, or both. */
+export const rewindSchema = z.strictObject({ ownerId: id, conversationId: id, messageId: id, mode: z.enum(["code", "conversation", "both"]) });
+export const undoRewindSchema = z.strictObject({ ownerId: id, conversationId: id, rewindId: id });
 
 /** Parses `input` or throws bad_request naming what is wrong. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
@@ -66,3 +73,5 @@ export type ConversationRef = z.input<typeof conversationRefSchema>;
 export type DecideInput = z.input<typeof decideSchema>;
 export type FailureCorrectionInput = z.input<typeof failureCorrectionSchema>;
 export type AnswerCorrectionInput = z.input<typeof answerCorrectionSchema>;
+export type RewindInput = z.input<typeof rewindSchema>;
+export type UndoRewindInput = z.input<typeof undoRewindSchema>;

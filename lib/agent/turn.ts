@@ -23,6 +23,8 @@ import { replyTokens } from "@/lib/config/reply-tokens";
 import { executeTool } from "@/lib/tools";
 import { buildPrompt, clipToolOutput, currentEpisode, inContext, promptBudget, toolOutputLimit } from "./context";
 import type { AgentCore } from "./core";
+import { noteForCall, withReviewNote } from "./call-review";
+import { withBeforeImages } from "./rewind-snapshots";
 import { TokenStream } from "./token-stream";
 import { classifyToolResult } from "./tool-outcome";
 import { afterStep, hasPendingSteps } from "./training";
@@ -251,7 +253,10 @@ export async function executeApproved(core: AgentCore, conv: Conversation): Prom
   const config = await core.config(conv.ownerId);
   const workspace = await getWorkspaceForOwner({ db, id: conv.workspaceId, ownerId: conv.ownerId });
   if (!workspace) throw new Error(`the conversation's workspace ${conv.workspaceId} is gone`);
-  const result = await executeTool(next.name, args, { workspace: workspace.path, sandbox: { mode: core.sandboxMode(config), policy: sandboxPolicyFor(config) } });
+  const toolCtx = { workspace: workspace.path, sandbox: { mode: core.sandboxMode(config), policy: sandboxPolicyFor(config) } };
+  // Rewind's before-images are taken before the call may change anything.
+  const result = await withBeforeImages({ db, ownerId: conv.ownerId, conversationId: conv.id }, { id: next.id, name: next.name, args }, toolCtx, () => executeTool(next.name, args, toolCtx));
+  const reviewed = noteForCall(next);
 
   const policy = await policyFor(core, conv, config);
   const window = await core.contextWindow(policy.baseModel);
@@ -269,7 +274,7 @@ export async function executeApproved(core: AgentCore, conv: Conversation): Prom
       db: tx,
       ownerId: conv.ownerId,
       conversationId: conv.id,
-      message: { role: "tool", content: clipToolOutput(toolResultText(result), toolOutputLimit(window)), toolCallId: next.id, meta: { callId, toolName: next.name, kind: "result", outputChars: result.output.length } },
+      message: { role: "tool", content: withReviewNote(reviewed, clipToolOutput(toolResultText(result), toolOutputLimit(window))), toolCallId: next.id, meta: { callId, toolName: next.name, kind: "result", outputChars: result.output.length } },
     });
     await core.setState(conv, state, ["executing"], tx);
     return m;

@@ -367,6 +367,19 @@ export async function replaceFile(entry: Entry, bytes: Uint8Array, mode: number)
   }
 }
 
+/**
+ * Removes the entry's name (a file or a symlink, never a directory) from the held directory:
+ * unlink never follows the last name, and the directory is the descriptor, so a swap redirects
+ * nothing. A name already gone is not an error.
+ */
+export async function removeFile(entry: Entry): Promise<void> {
+  try {
+    await fs.unlink(at(entry.dir, entry.name));
+  } catch (error) {
+    if (errnoCode(error) !== "ENOENT") throw error;
+  }
+}
+
 /** Entries a hard-link proof may visit before giving up (and refusing the read). */
 const LINK_PROOF_MAX_ENTRIES = 20_000;
 
