@@ -3,25 +3,31 @@
  * SDPO teacher, opened on first use and restored from the policy's latest checkpoint row after a
  * restart. Training is serial per policy: a step is claimed from the queue (claimNextQueued lets
  * one step of a policy run at a time, across instances too), trained, its state saved, and the
- * checkpoint row and "done" written in one transaction, so a crash never loses an applied step and
- * never applies one twice.
+ * new adapter version, its checkpoint row and "done" written in one transaction, so a crash never
+ * loses an applied step and never applies one twice. Then retention lets go of the weights no
+ * kept version needs (lib/agent/adapter-retention.ts).
  */
 import type { Config } from "@/lib/config";
 import { log } from "@/lib/log";
 import type { Db } from "@/lib/db/client";
+import { getVersionByNumber, recordAdapterVersion, setVersionCheckpoint } from "@/lib/db/queries/adapter-versions";
 import { createCheckpoint } from "@/lib/db/queries/checkpoints";
 import { claimNextQueued, markTrainingStepDone, markTrainingStepFailed } from "@/lib/db/queries/training-steps";
 import type { Policy, TrainingStep } from "@/lib/db/schema";
 import { capabilitiesOf, createTeacher, dbCheckpointStore, fixedTeacher, openPolicy, sdpoConfigFromSettings, trainStep, type StepBatch, type TeacherSource } from "@/lib/sdpo";
 import type { RewardBaseline } from "@/lib/sdpo/advantages";
 import { canScoreDistributions, type SamplingClient, type TrainingBackend, type TrainingClient } from "@/lib/training/types";
+import { pruneVersionWeights } from "./adapter-retention";
 
 export type OpenedPolicy = {
   policy: Policy;
   trainer: TrainingClient | null;
   sampler: SamplingClient;
   teacher: TeacherSource | null;
+  /** Optimizer steps the weights have taken. */
   step: number;
+  /** The adapter version these weights are (policy.version when they were opened or trained). */
+  version: number;
   baseline: RewardBaseline;
   vocabSize?: number;
 };
@@ -47,11 +53,12 @@ export class PolicyRuntime {
    */
   async use<T>(policy: Policy, config: Config, fn: (opened: OpenedPolicy) => Promise<T>): Promise<T> {
     let entry = this.entry(policy, config);
-    // Another instance on the same database trained the policy since it was opened here (the
-    // row, read fresh by the caller, is ahead): reopen from its newest checkpoint, or this
-    // instance would sample stale weights and train the next step from an old state.
+    // The policy moved on since it was opened here (the row, read fresh by the caller, is at a
+    // newer version: another instance trained it, or an undo, restore or reset made a version
+    // with other weights): reopen from its current checkpoint, or this instance would sample
+    // stale weights and train the next step from an old state.
     const opened = await entry.opening.catch(() => null);
-    if (opened?.trainer && opened.step < policy.step) {
+    if (opened && opened.version < policy.version) {
       this.forget(policy.id);
       entry = this.entry(policy, config);
     }
@@ -105,13 +112,16 @@ export class PolicyRuntime {
     const { db, backend } = this.deps;
     const store = dbCheckpointStore({ db, ownerId: policy.ownerId, policyId: policy.id });
     // The configured --checkpoint is where the policy started; once it has saved states of its
-    // own, the newest of those is where it is now.
+    // own, the newest of those is where it is now. A policy reset to the base model (a version
+    // with no checkpoint) starts from a fresh adapter, --checkpoint or not.
     const latest = config.training ? await store.latest() : null;
+    const newest = !latest && policy.version > 0 ? await getVersionByNumber({ db, ownerId: policy.ownerId, policyId: policy.id, number: policy.version }) : null;
+    const reset = config.training && newest?.event === "reset";
     const opened = await openPolicy({
       backend,
       model: policy.baseModel,
       rank: policy.loraRank,
-      checkpoint: latest ? undefined : config.checkpoint,
+      checkpoint: latest || reset ? undefined : config.checkpoint,
       store,
       enableTraining: config.training,
     });
@@ -127,7 +137,7 @@ export class PolicyRuntime {
         teacher = await createTeacher({ mode: config.teacherMode, trainer: opened.trainer, student: opened.sampler, step: opened.step, emaTau: config.emaTau, refreshEvery: config.teacherRefreshEvery });
       }
     }
-    return { policy, trainer: opened.trainer, sampler: opened.sampler, teacher, step: opened.step, baseline: { count: 0, mean: 0 }, vocabSize };
+    return { policy, trainer: opened.trainer, sampler: opened.sampler, teacher, step: opened.step, version: policy.version, baseline: { count: 0, mean: 0 }, vocabSize };
   }
 
   /** Runs `fn` after every earlier queue run of this policy in this process has finished. */
@@ -179,19 +189,27 @@ export class PolicyRuntime {
     const outcome = await trainStep(ctx, batch, sdpoConfigFromSettings(config));
     switch (outcome.status) {
       case "trained": {
-        // Weights first, then the checkpoint row and "done" together: a crash in between
-        // leaves the step running (re-queued at start-up) and the old checkpoint current.
-        const name = `step-${String(outcome.step).padStart(6, "0")}`;
+        // Weights first, then the version, its checkpoint row and "done" together: a crash in
+        // between leaves the step running (re-queued at start-up) and the old version current.
+        // The step's place on the axis is the version's number, never the optimizer's count,
+        // which an undo takes back.
+        const name = `version-${String(opened.version + 1).padStart(6, "0")}`;
         const statePath = await opened.trainer.saveState(name);
-        const done = await db.transaction(async (tx) => {
-          await createCheckpoint({ db: tx, ownerId: policy.ownerId, policyId: policy.id, step: outcome.step, name, path: statePath, kind: "state" });
-          const marked = await markTrainingStepDone({ db: tx, id: row.id, step: outcome.step, metrics: outcome.metrics });
+        const { done, version } = await db.transaction(async (tx) => {
+          const version = await recordAdapterVersion({ db: tx, version: { ownerId: policy.ownerId, policyId: policy.id, event: "trained", sourceVersion: opened.version, trainingStepId: row.id, optimizerStep: outcome.step } });
+          const saved = await createCheckpoint({ db: tx, ownerId: policy.ownerId, policyId: policy.id, step: outcome.step, version: version.number, origin: "step", name, path: statePath, kind: "state" });
+          await setVersionCheckpoint({ db: tx, id: version.id, checkpointId: saved.id });
+          const marked = await markTrainingStepDone({ db: tx, id: row.id, step: version.number, optimizerStep: outcome.step, metrics: outcome.metrics });
           if (!marked) throw new Error(`training step ${row.id} was no longer running when it finished`);
-          return marked;
+          return { done: marked, version: { ...version, checkpointId: saved.id } };
         });
         opened.sampler = outcome.student;
         opened.step = outcome.step;
+        opened.version = version.number;
         opened.baseline = outcome.baseline;
+        await pruneVersionWeights({ db, ownerId: policy.ownerId, policyId: policy.id, currentCheckpointId: version.checkpointId, retention: config }).catch((error: unknown) =>
+          log.warn("retention.prune_failed", { policyId: policy.id, error }),
+        );
         return { status: "done", row: done, metrics: outcome.metrics };
       }
       case "skipped":

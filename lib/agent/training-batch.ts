@@ -51,7 +51,8 @@ export async function buildStepBatch({
   tools: ToolSpec[];
   sdpo: SDPOConfig;
 }): Promise<StepBatch> {
-  const corrections = await listCorrectionsByTrainingStep({ db, trainingStepId: row.id });
+  // A replay (after an undo) learns from the corrections of the step it replays.
+  const corrections = await listCorrectionsByTrainingStep({ db, trainingStepId: row.replayOf ?? row.id });
   const rowsByConversation = new Map<string, MessageRow[]>();
   const denials: DenialExample[] = [];
   const rewards: RewardExample[] = [];

@@ -17,7 +17,7 @@ export const SETTING_GROUPS = ["Model", "Sampling", "Training", "SDPO", "Review"
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
 
 /** What a number counts; null for values that are a plain number, text, a choice or a switch. */
-export type SettingUnit = "tokens" | "seconds" | "training steps" | "tool calls" | "MiB" | "processes";
+export type SettingUnit = "tokens" | "seconds" | "training steps" | "versions" | "tool calls" | "MiB" | "processes";
 
 type FieldSpec<S extends z.ZodType> = {
   group: SettingGroup;
@@ -52,6 +52,7 @@ const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
 export const TEACHER_MODES = ["student", "ema", "frozen"] as const;
 export const LOSS_MODES = ["token", "full_kl", "topk_kl"] as const;
+export const GUARD_ACTIONS = ["warn", "reject"] as const;
 
 export const FIELDS = {
   // --- Model and backend (the original's flags) -------------------------------------------
@@ -192,6 +193,17 @@ export const FIELDS = {
     perUser: true,
     step: 1,
   }),
+  keepVersions: field({
+    group: "Training",
+    label: "Recent versions to keep",
+    description: "Keep the weights of this many newest adapter versions (each training step, undo, restore or reset makes one), so you can undo or restore them; older ones stay on the timeline without weights unless --save-every kept them",
+    unit: "versions",
+    kind: "integer",
+    schema: z.number().int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000"),
+    default: 10,
+    perUser: true,
+    step: 1,
+  }),
 
   // --- SDPO ---------------------------------------------------------------------------------
   sdpo: field({
@@ -292,6 +304,39 @@ export const FIELDS = {
     default: "token",
     perUser: true,
     choices: LOSS_MODES,
+  }),
+  probeCount: field({
+    group: "SDPO",
+    label: "Probes per step",
+    description: "After each step, replay this many of your recent corrections and as many of your approved calls on the new version, to chart what it kept; 0 turns probes and the guard off",
+    unit: "tool calls",
+    kind: "integer",
+    schema: z.number().int("must be a whole number").min(0, "must be at least 0").max(100, "must be at most 100"),
+    default: 8,
+    perUser: true,
+    step: 1,
+  }),
+  guardDropPoints: field({
+    group: "SDPO",
+    label: "Guard: allowed drop in approved behaviour",
+    description: "Flag a step when the share of your approved calls the agent still proposes falls by more than this many percentage points below its best of the last five steps",
+    unit: null,
+    kind: "number",
+    schema: z.number().min(0, "must be at least 0").max(100, "must be at most 100"),
+    default: 10,
+    perUser: true,
+    step: 1,
+  }),
+  guardAction: field({
+    group: "SDPO",
+    label: "Guard: on a flagged step",
+    description: "warn: mark the step on the training panel; reject: also undo it (back to the version before) and tell you",
+    unit: null,
+    kind: "enum",
+    schema: z.enum(GUARD_ACTIONS, { error: `must be one of ${GUARD_ACTIONS.join(", ")}` }),
+    default: "warn",
+    perUser: true,
+    choices: GUARD_ACTIONS,
   }),
 
   // --- Review ---------------------------------------------------------------------------------

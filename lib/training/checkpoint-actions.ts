@@ -10,8 +10,9 @@
  *            state directory (the runtime saves one after every step, so it is the latest)
  *   export   a state directory → adapter_config.json + adapter_model.safetensors, the exact
  *            files Engine.exportPeft writes (the Adam moments are left out)
- *   restore  point policy.current_checkpoint_id (and step) at it, then forget the in-memory
- *            clients: the runtime reopens from the current checkpoint, which calls loadState.
+ *   restore  a new adapter version holding its weights (lib/agent/adapter-history.ts): the
+ *            policy's current checkpoint and step point at it, then the in-memory clients are
+ *            forgotten, and the runtime reopens from the current checkpoint (loadState).
  * Tinker checkpoints (tinker:// paths) can be listed and restored but not copied or exported.
  */
 import fs from "node:fs/promises";
@@ -19,9 +20,9 @@ import os from "node:os";
 import path from "node:path";
 import type { Db } from "@/lib/db/client";
 import { createCheckpoint, getCheckpointForOwner, listCheckpointsByPolicy } from "@/lib/db/queries/checkpoints";
-import { getPolicyForOwner, listPoliciesByOwner, setPolicyCheckpoint } from "@/lib/db/queries/policies";
-import { hasPendingTrainingStep } from "@/lib/db/queries/training-steps";
-import type { Checkpoint, Policy } from "@/lib/db/schema";
+import { getPolicyForOwner, listPoliciesByOwner } from "@/lib/db/queries/policies";
+import type { Checkpoint, CheckpointOrigin, Policy } from "@/lib/db/schema";
+import { getTimeline, restoreCheckpointAsVersion } from "@/lib/agent/adapter-history";
 import { exportPeft, readLoraStateConfig } from "@/lib/engine/state";
 import { readSafetensors } from "@/lib/engine/safetensors";
 import type { LoraAdapter, LoraTensor } from "@/lib/engine/lora";
@@ -38,6 +39,8 @@ export interface LiveTrainers {
   saveState(policy: Policy, name: string): Promise<{ path: string; step: number } | null>;
   /** Drops the policy's in-memory clients so the next use reopens from its current checkpoint. */
   forget(policyId: string): void;
+  /** Starts the policy's training queue here (steps queued by a replay). */
+  train?(policyId: string, ownerId: string): void;
 }
 
 type TrainersGlobal = typeof globalThis & { __continualcodeLiveTrainers?: LiveTrainers };
@@ -55,7 +58,7 @@ export function liveTrainers(): LiveTrainers | undefined {
  * LiveTrainers over the agent's PolicyRuntime: a save waits behind the policy's training queue in
  * this process (runtime.serialise), so it never captures half a step.
  */
-export function liveTrainersFromRuntime(runtime: PolicyRuntime, configFor: (ownerId: string) => Promise<Config>): LiveTrainers {
+export function liveTrainersFromRuntime(runtime: PolicyRuntime, configFor: (ownerId: string) => Promise<Config>, train?: (policyId: string, ownerId: string) => void): LiveTrainers {
   return {
     saveState(policy, name) {
       return runtime.serialise(policy.id, async () =>
@@ -66,6 +69,7 @@ export function liveTrainersFromRuntime(runtime: PolicyRuntime, configFor: (owne
       );
     },
     forget: (policyId) => runtime.forget(policyId),
+    ...(train ? { train } : {}),
   };
 }
 
@@ -73,6 +77,12 @@ export type CheckpointListing = {
   id: string;
   policyId: string;
   policyName: string;
+  /** The adapter version whose weights these are: its place on the step axis. */
+  version: number;
+  origin: CheckpointOrigin;
+  /** The corrections the version's training step learned from (none for a manual save of another). */
+  corrections: { id: string; kind: string; text: string }[];
+  /** Optimizer steps the weights had taken. */
   step: number;
   name: string;
   kind: string;
@@ -92,11 +102,15 @@ export async function listCheckpointsForOwner({ db, ownerId }: { db: Db; ownerId
   const policies = await listPoliciesByOwner({ db, ownerId });
   const checkpoints: CheckpointListing[] = [];
   for (const p of policies) {
+    const behind = await correctionsByVersion({ db, ownerId, policyId: p.id });
     for (const c of await listCheckpointsByPolicy({ db, ownerId, policyId: p.id })) {
       checkpoints.push({
         id: c.id,
         policyId: p.id,
         policyName: p.name,
+        version: c.version,
+        origin: c.origin,
+        corrections: behind.get(c.version) ?? [],
         step: c.step,
         name: c.name,
         kind: c.kind,
@@ -203,10 +217,10 @@ export async function exportCheckpointPeft({ db, ownerId, checkpointId }: { db: 
   }
 }
 
-export type RestoreResult = { status: "restored"; checkpoint: Checkpoint } | { status: "not_found" } | { status: "busy" } | { status: "not_a_state" };
+export type RestoreResult = { status: "restored"; checkpoint: Checkpoint; version: number } | { status: "not_found" } | { status: "busy" } | { status: "not_a_state" };
 
 /**
- * Makes the checkpoint the policy's current one (and its step the policy's step), unless a
+ * Makes the checkpoint's weights a new adapter version, the policy's current one, unless a
  * step of that policy is queued or running: restoring under it would be overwritten when it
  * finishes. The in-memory clients are dropped so the next use loads the restored state.
  */
@@ -224,12 +238,25 @@ export async function restoreCheckpoint({
   const checkpoint = await getCheckpointForOwner({ db, id: checkpointId, ownerId });
   if (!checkpoint) return { status: "not_found" };
   if (checkpoint.kind !== "state") return { status: "not_a_state" };
-  const restored = await db.transaction(async (tx) => {
-    if (await hasPendingTrainingStep({ db: tx, policyId: checkpoint.policyId })) return false;
-    await setPolicyCheckpoint({ db: tx, ownerId, policyId: checkpoint.policyId, checkpointId: checkpoint.id, step: checkpoint.step });
-    return true;
-  });
-  if (!restored) return { status: "busy" };
-  live?.forget(checkpoint.policyId);
-  return { status: "restored", checkpoint };
+  const restored = await restoreCheckpointAsVersion({ db, ownerId, checkpoint, live });
+  switch (restored.status) {
+    case "done":
+      return { status: "restored", checkpoint, version: restored.version };
+    case "busy":
+    case "not_found":
+      return { status: restored.status };
+    case "not_kept":
+    case "not_in_current":
+      return { status: "not_a_state" };
+    default: {
+      const never: never = restored;
+      throw new Error(`unexpected restore result ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** The corrections behind each trained version of the policy, by version number. */
+async function correctionsByVersion({ db, ownerId, policyId }: { db: Db; ownerId: string; policyId: string }): Promise<Map<number, CheckpointListing["corrections"]>> {
+  const timeline = await getTimeline({ db, ownerId, policyId });
+  return new Map((timeline?.entries ?? []).map((e) => [e.version, e.corrections]));
 }

@@ -67,8 +67,8 @@ export async function listPoliciesByOwner({ db, ownerId }: { db?: Db; ownerId: s
     .orderBy(asc(policy.createdAt), asc(policy.id));
 }
 
-/** Points the owner's policy at a saved state and the step it was saved at. */
-export async function setPolicyCheckpoint({ db, ownerId, policyId, checkpointId, step }: { db?: Db; ownerId: string; policyId: string; checkpointId: string; step: number }): Promise<void> {
+/** Points the owner's policy at a saved state and the step it was saved at (null: the base model). */
+export async function setPolicyCheckpoint({ db, ownerId, policyId, checkpointId, step }: { db?: Db; ownerId: string; policyId: string; checkpointId: string | null; step: number }): Promise<void> {
   const d = await resolveDb(db);
   await d
     .update(policy)

@@ -16,6 +16,7 @@ export async function enqueueTrainingStep({
   conversationId,
   lossFn,
   correctionIds = [],
+  replayOf,
 }: {
   db?: Db;
   ownerId: string;
@@ -23,12 +24,14 @@ export async function enqueueTrainingStep({
   conversationId?: string | null;
   lossFn: string;
   correctionIds?: string[];
+  /** An earlier step whose corrections this one learns from again (a replay after an undo). */
+  replayOf?: string;
 }): Promise<TrainingStep> {
   const d = await resolveDb(db);
   return d.transaction(async (tx) => {
     const [row] = await tx
       .insert(trainingStep)
-      .values({ ownerId, policyId, conversationId, lossFn })
+      .values({ ownerId, policyId, conversationId, lossFn, replayOf })
       .returning();
     if (correctionIds.length > 0) {
       await tx
@@ -69,16 +72,22 @@ export async function claimNextQueued({
   return row ?? null;
 }
 
-/** Records the result and advances the policy to `step`, together. Null unless it was running. */
+/**
+ * Records the result and advances the policy, together. Null unless it was running. `step` is
+ * the step's place on the axis (the adapter version it made); `optimizerStep`, when it differs
+ * (after an undo), is the count of optimizer steps the new weights have taken.
+ */
 export async function markTrainingStepDone({
   db,
   id,
   step,
+  optimizerStep = step,
   metrics,
 }: {
   db?: Db;
   id: string;
   step: number;
+  optimizerStep?: number;
   metrics: Record<string, number>;
 }): Promise<TrainingStep | null> {
   const d = await resolveDb(db);
@@ -89,7 +98,7 @@ export async function markTrainingStepDone({
       .where(and(eq(trainingStep.id, id), eq(trainingStep.status, "running")))
       .returning();
     if (!row) return null;
-    await tx.update(policy).set({ step }).where(eq(policy.id, row.policyId));
+    await tx.update(policy).set({ step: optimizerStep }).where(eq(policy.id, row.policyId));
     return row;
   });
 }
