@@ -3,7 +3,11 @@
  * SDK on its JSON surface) can train on our engine: session → create_model → forward_backward /
  * optim_step / save & load weights (futures, in seq_id order per model) → sampling sessions and
  * asample (futures, backpressure via 429). Futures live in memory and answer `try_again` while
- * running; checkpoints get `tinker://<model_id>/<weights|sampler_weights>/<name>` paths.
+ * running; checkpoints get `tinker://<model_id>/<weights|sampler_weights>/<name>` paths, and only
+ * paths this server issued resolve (looked up in its index, never passed on as a file name).
+ * Sessions, training runs, checkpoints and sampling sessions are kept in a ServerStore, so with a
+ * data directory they survive a restart; a model's weights do not (they live in the engine), so a
+ * request to a model from before a restart is told to load its last saved state.
  * Every request is authenticated from its headers before a byte of its body is read, a body past
  * `maxBodyBytes` is refused with 413, and optimizer, LoRA and sampling parameters are checked
  * (server-limits.ts) before they reach the backend.
@@ -15,7 +19,9 @@ import type { SamplingClient, TrainingBackend, TrainingClient } from "../types";
 import { ServerAuth, type ServerAuthOptions } from "./server-auth";
 import { checkAdamParams, checkLoraRank, checkSamplingParams, DEFAULT_MAX_NUM_SAMPLES } from "./server-limits";
 import * as schema from "./server-schemas";
-import { FutureStore, HttpError, SeqQueue, UserError } from "./server-state";
+import { FutureStore, HttpError, SeqQueue, type SeqQueueOptions, UserError } from "./server-state";
+import { ServerStore, type StoredTrainingRun } from "./server-store";
+import { checkCheckpointName, formatTinkerPath, parseTinkerPath, quotePath } from "./tinker-path";
 import {
   adamFromWire,
   datumFromWire,
@@ -39,7 +45,29 @@ export interface TinkerProtocolServerOptions extends ServerAuthOptions {
   maxNumSamples?: number;
   /** Called for every authenticated request, before it is handled (logging, tests). */
   onRequest?: (path: string, body: unknown) => void;
+  /** Where sessions, runs and checkpoints are kept (default: in memory, lost with the process). */
+  store?: ServerStore;
+  /** How long a model's queued requests wait for a missing seq_id (SeqQueue, default 60 s). */
+  seqGapTimeoutMs?: SeqQueueOptions["gapTimeoutMs"];
+  /** Where failures the client is not shown in full (host paths) are reported. */
+  logError?: (message: string, error: unknown) => void;
 }
+
+/**
+ * Routes whose requests carry a model's `model_id` and `seq_id`. A request to one of them that is
+ * refused before it is queued (malformed, out of range, an unknown path) still uses up its seq_id,
+ * so the model's later requests are not held waiting for it (SeqQueue.refuse).
+ */
+const ORDERED_ROUTES = new Set([
+  "/api/v1/forward_backward",
+  "/api/v1/forward",
+  "/api/v1/optim_step",
+  "/api/v1/save_weights",
+  "/api/v1/load_weights",
+  "/api/v1/save_weights_for_sampler",
+]);
+
+const addressing = z.object({ model_id: z.string(), seq_id: z.number().int() });
 
 interface ModelRecord {
   sessionId: string;
@@ -56,14 +84,6 @@ interface SamplerRecord {
   requestsBySeqId: Map<number, string>;
 }
 
-interface CheckpointRecord {
-  kind: "weights" | "sampler_weights";
-  backendPath: string | null;
-  sampler: SamplingClient | null;
-  baseModel: string;
-  rank: number;
-}
-
 /**
  * 64 MiB: the SDK splits forward_backward into requests of about 5 MB (fwdbwd_max_chunk_bytes_count,
  * tinker-api.md §1), so this is over ten times the largest body a Tinker client sends, while parsing
@@ -73,24 +93,52 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export function createTinkerProtocolServer(backend: TrainingBackend, options: TinkerProtocolServerOptions = {}): http.Server {
   const auth = new ServerAuth(options);
-  const futures = new FutureStore(options.maxFutures ?? 1024);
+  const store = options.store ?? ServerStore.open(null);
+  const futures = new FutureStore(options.maxFutures ?? 1024, store.boot);
+  const queueOptions: SeqQueueOptions = { gapTimeoutMs: options.seqGapTimeoutMs };
+  const logError = options.logError ?? (() => {});
   const longPollMs = options.longPollMs ?? 5_000;
   const maxConcurrentSamples = options.maxConcurrentSamples ?? 64;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxNumSamples = options.maxNumSamples ?? DEFAULT_MAX_NUM_SAMPLES;
-  const sessions = new Set<string>();
+  /** Models whose weights are in the engine now; the store also knows those from before a restart. */
   const models = new Map<string, ModelRecord>();
   const samplers = new Map<string, SamplerRecord>();
-  const checkpoints = new Map<string, CheckpointRecord>();
+  /** Sampler checkpoints saved by this process, still open: sampling them needs no reload. */
+  const openSamplerCheckpoints = new Map<string, SamplingClient>();
   let samplesRunning = 0;
 
   const requireSession = (id: string) => {
-    if (!sessions.has(id)) throw new HttpError(404, `unknown session ${id}`);
+    if (!store.session(id)) throw new HttpError(404, `unknown session ${quotePath(id)}`);
+  };
+  const lostModel = (id: string, run: StoredTrainingRun): HttpError => {
+    if (run.unloaded) return new HttpError(404, `model ${id} was unloaded`);
+    const resume = run.lastCheckpoint
+      ? `its last saved state is ${run.lastCheckpoint} (step ${store.checkpoint(run.lastCheckpoint)?.step ?? "?"}): load it (load_state) to resume from there`
+      : "it saved no state (save_state), so create a new training client";
+    return new HttpError(404, `model ${id} lost its weights when the server restarted; ${resume}`);
   };
   const requireModel = (id: string) => {
     const model = models.get(id);
-    if (!model) throw new HttpError(404, `unknown model ${id}`);
-    return model;
+    if (model) return model;
+    const run = store.trainingRun(id);
+    throw run ? lostModel(id, run) : new HttpError(404, `unknown model ${quotePath(id)}`);
+  };
+  /** The checkpoint a client names, if this server issued it: never a path on its filesystem. */
+  const requireCheckpoint = (tinkerPath: string, kind: "weights" | "sampler_weights") => {
+    const parsed = parseTinkerPath(tinkerPath);
+    if (!parsed) throw new HttpError(400, `${quotePath(tinkerPath)} is not a checkpoint path: tinker://<training run>/${kind}/<name>`);
+    const stored = store.checkpoint(tinkerPath);
+    if (!stored) throw new HttpError(404, `unknown checkpoint ${quotePath(tinkerPath)}`);
+    if (stored.kind !== kind) {
+      throw new HttpError(400, kind === "weights" ? `${tinkerPath} is a sampler checkpoint; load_weights needs a weights one` : `${tinkerPath} is a training checkpoint; sample from sampler_weights`);
+    }
+    return stored;
+  };
+  /** A backend failure on the server's own files: the client hears what failed, the log hears where. */
+  const unreadable = (tinkerPath: string) => (error: unknown) => {
+    logError(`checkpoint ${tinkerPath} could not be read`, error);
+    throw new HttpError(404, `checkpoint ${tinkerPath} could not be read: its files on the server are missing or damaged`);
   };
   const servedModel = async (baseModel: string) => (await backend.listModels()).find((m) => m.modelName === baseModel);
   const requireServed = async (baseModel: string) => {
@@ -109,9 +157,59 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     return { request_id: futures.create(outcome) };
   };
 
+  /**
+   * A model from before a restart comes back on a load_weights: a fresh adapter of its shape whose
+   * queue starts at this request's seq_id (the client kept counting while the server was down).
+   */
+  const revive = (modelId: string, seqId: number): ModelRecord => {
+    const run = store.trainingRun(modelId);
+    if (!run || run.unloaded) return requireModel(modelId);
+    const client = backend.createTrainingClient({ baseModel: run.baseModel, rank: run.rank, seed: run.seed ?? undefined });
+    const record: ModelRecord = { sessionId: run.sessionId, baseModel: run.baseModel, rank: run.rank, client, queue: new SeqQueue(seqId, queueOptions) };
+    models.set(modelId, record);
+    client.catch(() => forgetModel(modelId, record));
+    return record;
+  };
+  const forgetModel = (modelId: string, record: ModelRecord) => {
+    if (models.get(modelId) === record) models.delete(modelId);
+  };
+
+  /** Uses up the seq_id of an ordered request that was refused before it was queued. */
+  const refuseSeqId = (body: unknown, error: unknown) => {
+    const parsed = addressing.safeParse(body);
+    if (!parsed.success) return;
+    models.get(parsed.data.model_id)?.queue.refuse(parsed.data.seq_id, error instanceof Error ? error : new Error(String(error)));
+  };
+
   const registerSampler = (id: string, record: Omit<SamplerRecord, "requestsBySeqId">) => {
-    samplers.set(id, { ...record, requestsBySeqId: new Map() });
-    record.client.catch(() => samplers.delete(id));
+    const registered = { ...record, requestsBySeqId: new Map() };
+    samplers.set(id, registered);
+    record.client.catch(() => samplers.get(id) === registered && samplers.delete(id));
+    return registered;
+  };
+  const openSamplerCheckpoint = (tinkerPath: string): Promise<SamplingClient> => {
+    const stored = requireCheckpoint(tinkerPath, "sampler_weights");
+    const open = openSamplerCheckpoints.get(tinkerPath);
+    if (open) return Promise.resolve(open);
+    if (stored.backendPath === null) {
+      return Promise.reject(new HttpError(404, `sampler weights ${tinkerPath} lived in memory only and were lost when the server restarted`));
+    }
+    return backend.createSamplingClient({ modelPath: stored.backendPath }).catch(unreadable(tinkerPath));
+  };
+  /** A live sampling session, or one from before a restart reopened from what it read. */
+  const requireSampler = (id: string): SamplerRecord => {
+    const live = samplers.get(id);
+    if (live) return live;
+    const stored = store.sampler(id);
+    if (!stored) throw new HttpError(404, `unknown sampling session ${quotePath(id)}`);
+    if (stored.ephemeral) {
+      throw new HttpError(
+        404,
+        `sampling session ${id} held weights in memory only and lost them when the server restarted; save_weights_for_sampler with a name keeps weights across restarts`,
+      );
+    }
+    const client = stored.modelPath ? openSamplerCheckpoint(stored.modelPath) : backend.createSamplingClient({ baseModel: stored.baseModel });
+    return registerSampler(id, { baseModel: stored.baseModel, modelPath: stored.modelPath, client });
   };
 
   const routes: Record<string, (body: unknown, backpressure: boolean) => Promise<unknown> | unknown> = {
@@ -125,7 +223,7 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     "/api/v1/create_session": (body) => {
       schema.createSessionBody.parse(body);
       const sessionId = `session-${randomBytes(6).toString("hex")}`;
-      sessions.add(sessionId);
+      store.putSession({ sessionId, createdAt: new Date().toISOString(), tags: schema.createSessionBody.parse(body).tags ?? [] });
       return { type: "create_session", session_id: sessionId };
     },
 
@@ -146,10 +244,25 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       // A retried submit (its answer was lost) names the same model: hand back the same work.
       const existing = models.get(modelId);
       if (existing) return { request_id: futures.create(created(existing.client)), model_id: modelId };
-      const queue = new SeqQueue(0);
+      const queue = new SeqQueue(0, queueOptions);
       const client = queue.submit(0, async () => {
         await requireServed(req.base_model);
-        return backend.createTrainingClient({ baseModel: req.base_model, rank: req.lora_config.rank, seed: req.lora_config.seed });
+        const created = await backend.createTrainingClient({ baseModel: req.base_model, rank: req.lora_config.rank, seed: req.lora_config.seed });
+        const now = new Date().toISOString();
+        store.putTrainingRun({
+          modelId,
+          sessionId: req.session_id,
+          baseModel: req.base_model,
+          rank: req.lora_config.rank,
+          seed: req.lora_config.seed ?? null,
+          step: 0,
+          createdAt: now,
+          lastRequestAt: now,
+          unloaded: false,
+          lastCheckpoint: null,
+          lastSamplerCheckpoint: null,
+        });
+        return created;
       });
       client.catch(() => models.delete(modelId));
       models.set(modelId, { sessionId: req.session_id, baseModel: req.base_model, rank: req.lora_config.rank, client, queue });
@@ -158,22 +271,30 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
 
     "/api/v1/get_info": async (body) => {
       const { model_id } = schema.modelIdBody.parse(body);
-      const model = requireModel(model_id);
-      await model.client;
+      // A model from before a restart still has its shape (and its weights are one load away).
+      const live = models.get(model_id);
+      const run = store.trainingRun(model_id);
+      const shape = live ? (await live.client, live) : run && !run.unloaded ? run : requireModel(model_id);
       return {
         type: "get_info",
         model_id,
-        model_data: { model_name: model.baseModel, tokenizer_id: model.baseModel },
+        model_data: { model_name: shape.baseModel, tokenizer_id: shape.baseModel },
         is_lora: true,
-        lora_rank: model.rank,
-        model_name: model.baseModel,
+        lora_rank: shape.rank,
+        model_name: shape.baseModel,
       };
     },
 
     "/api/v1/unload_model": (body) => {
       const { model_id } = schema.modelIdBody.parse(body);
+      const run = store.trainingRun(model_id);
+      if (!models.has(model_id) && run && !run.unloaded) {
+        store.updateTrainingRun(model_id, { unloaded: true });
+        return { request_id: futures.create(Promise.resolve({ type: "unload_model", model_id })), model_id };
+      }
       const model = requireModel(model_id);
       models.delete(model_id);
+      store.updateTrainingRun(model_id, { unloaded: true });
       // The future resolves once the model's running work has finished and its memory is freed.
       const unloaded = model.queue.close().then(async () => {
         const client = await model.client.catch(() => null);
@@ -201,30 +322,43 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       // gap that stalls every later request of the model. The weights are never touched.
       return ordered(requireModel(req.model_id), req.seq_id, async (client) => {
         checkAdamParams(adam);
-        return { type: "optim_step", metrics: (await client.optimStep(adam)).metrics };
+        const { metrics } = await client.optimStep(adam);
+        const step = (store.trainingRun(req.model_id)?.step ?? 0) + 1;
+        store.updateTrainingRun(req.model_id, { step, lastRequestAt: new Date().toISOString() });
+        return { type: "optim_step", metrics };
       });
     },
 
     "/api/v1/save_weights": (body) => {
       const req = schema.saveWeightsBody.parse(body);
+      checkCheckpointName(req.path);
       const model = requireModel(req.model_id);
-      const path = `tinker://${req.model_id}/weights/${req.path}`;
+      const path = formatTinkerPath({ runId: req.model_id, kind: "weights", name: req.path });
       return ordered(model, req.seq_id, async (client) => {
-        if (checkpoints.has(path) && !req.overwrite) throw new UserError(`ResourceAlreadyExists: ${path}`);
+        if (store.checkpoint(path) && !req.overwrite) throw new UserError(`ResourceAlreadyExists: ${path}`);
         const backendPath = await client.saveState(backendName(req.model_id, req.path));
-        checkpoints.set(path, { kind: "weights", backendPath, sampler: null, baseModel: model.baseModel, rank: model.rank });
+        const step = store.trainingRun(req.model_id)?.step ?? 0;
+        store.putCheckpoint({ tinkerPath: path, modelId: req.model_id, kind: "weights", name: req.path, backendPath, baseModel: model.baseModel, rank: model.rank, step, createdAt: new Date().toISOString() });
         return { type: "save_weights", path };
       });
     },
 
     "/api/v1/load_weights": (body) => {
       const req = schema.loadWeightsBody.parse(body);
-      const stored = checkpoints.get(req.path);
-      if (stored && stored.kind !== "weights") throw new HttpError(400, `${req.path} is a sampler checkpoint; load_weights needs a weights one`);
-      // Paths this server did not issue go to the backend as they are (its own checkpoint paths).
-      const backendPath = stored?.backendPath ?? req.path;
-      return ordered(requireModel(req.model_id), req.seq_id, async (client) => {
-        await client.loadState(backendPath, { weightsOnly: !(req.optimizer ?? false) });
+      const stored = requireCheckpoint(req.path, "weights");
+      const live = models.get(req.model_id);
+      const model = live ?? revive(req.model_id, req.seq_id);
+      return ordered(model, req.seq_id, async (client) => {
+        try {
+          if (stored.baseModel !== model.baseModel) throw new UserError(`${req.path} was trained on ${stored.baseModel}, not ${model.baseModel}`);
+          if (stored.backendPath === null) throw new HttpError(404, `${req.path} lived in memory only and was lost when the server restarted`);
+          await client.loadState(stored.backendPath, { weightsOnly: !(req.optimizer ?? false) }).catch(unreadable(req.path));
+        } catch (error) {
+          // A revived model that did not get its weights back is not a model to train on.
+          if (!live) forgetModel(req.model_id, model);
+          throw error;
+        }
+        store.updateTrainingRun(req.model_id, { step: stored.step, lastRequestAt: new Date().toISOString() });
         return { type: "load_weights", path: req.path, model_id: req.model_id };
       });
     },
@@ -233,11 +367,15 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       const req = schema.saveWeightsForSamplerBody.parse(body);
       const model = requireModel(req.model_id);
       if (req.path) {
-        const path = `tinker://${req.model_id}/sampler_weights/${req.path}`;
-        const name = backendName(req.model_id, req.path);
+        const name = req.path;
+        checkCheckpointName(name);
+        const path = formatTinkerPath({ runId: req.model_id, kind: "sampler_weights", name });
         return ordered(model, req.seq_id, async (client) => {
-          const sampler = await client.saveWeightsForSampler(name);
-          checkpoints.set(path, { kind: "sampler_weights", backendPath: sampler.modelPath, sampler, baseModel: model.baseModel, rank: model.rank });
+          const sampler = await client.saveWeightsForSampler(backendName(req.model_id, name));
+          openSamplerCheckpoints.set(path, sampler);
+          const step = store.trainingRun(req.model_id)?.step ?? 0;
+          const saved = { tinkerPath: path, modelId: req.model_id, name, backendPath: sampler.modelPath, baseModel: model.baseModel, rank: model.rank, step };
+          store.putCheckpoint({ ...saved, kind: "sampler_weights", createdAt: new Date().toISOString() });
           return { type: "save_weights_for_sampler", path };
         });
       }
@@ -250,14 +388,17 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
         const sampler = client.saveWeightsForSampler();
         registerSampler(samplerId, { baseModel: model.baseModel, modelPath: null, client: sampler });
         await sampler;
+        store.putSampler({ samplerId, baseModel: model.baseModel, modelPath: null, ephemeral: true });
         return { type: "save_weights_for_sampler", path: null, sampling_session_id: samplerId };
       });
     },
 
     "/api/v1/weights_info": (body) => {
       const { tinker_path } = schema.weightsInfoBody.parse(body);
-      const stored = checkpoints.get(tinker_path);
-      if (!stored) throw new HttpError(404, `unknown checkpoint ${tinker_path}`);
+      const parsed = parseTinkerPath(tinker_path);
+      const stored = parsed ? store.checkpoint(tinker_path) : undefined;
+      if (!parsed) throw new HttpError(400, `${quotePath(tinker_path)} is not a checkpoint path: tinker://<training run>/<weights|sampler_weights>/<name>`);
+      if (!stored) throw new HttpError(404, `unknown checkpoint ${quotePath(tinker_path)}`);
       return { base_model: stored.baseModel, is_lora: true, lora_rank: stored.rank, train_unembed: true, train_mlp: true, train_attn: true };
     },
 
@@ -266,23 +407,19 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       requireSession(req.session_id);
       const id = `${req.session_id}:sample:${req.sampling_session_seq_id}`;
       // A retried create (its answer was lost) gets the session it already made.
-      if (samplers.has(id)) return { type: "create_sampling_session", sampling_session_id: id };
+      if (samplers.has(id) || store.sampler(id)) return { type: "create_sampling_session", sampling_session_id: id };
       if (req.model_path !== undefined) {
-        if (!req.model_path.startsWith("tinker://")) throw new HttpError(400, "model_path must start with tinker://");
-        const stored = checkpoints.get(req.model_path);
-        if (stored?.kind === "weights") throw new HttpError(400, `${req.model_path} is a training checkpoint; sample from sampler_weights`);
-        const client = stored?.sampler
-          ? Promise.resolve(stored.sampler)
-          : backend.createSamplingClient({ modelPath: stored?.backendPath ?? req.model_path });
-        await client.catch((error: unknown) => {
-          throw new HttpError(404, `cannot open sampler weights ${req.model_path}: ${error instanceof Error ? error.message : String(error)}`);
-        });
-        registerSampler(id, { baseModel: stored?.baseModel ?? req.base_model ?? "", modelPath: req.model_path, client });
+        const stored = requireCheckpoint(req.model_path, "sampler_weights");
+        const client = openSamplerCheckpoint(req.model_path);
+        await client;
+        registerSampler(id, { baseModel: stored.baseModel, modelPath: req.model_path, client });
+        store.putSampler({ samplerId: id, baseModel: stored.baseModel, modelPath: req.model_path, ephemeral: false });
       } else if (req.base_model !== undefined) {
         await requireServed(req.base_model).catch((error: Error) => {
           throw new HttpError(400, error.message);
         });
         registerSampler(id, { baseModel: req.base_model, modelPath: null, client: backend.createSamplingClient({ baseModel: req.base_model }) });
+        store.putSampler({ samplerId: id, baseModel: req.base_model, modelPath: null, ephemeral: false });
       } else {
         throw new HttpError(400, "create_sampling_session needs model_path or base_model");
       }
@@ -291,8 +428,7 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
 
     "/api/v1/asample": async (body, backpressure) => {
       const req = schema.sampleBody.parse(body);
-      const sampler = samplers.get(req.sampling_session_id);
-      if (!sampler) throw new HttpError(404, `unknown sampling session ${req.sampling_session_id}`);
+      const sampler = requireSampler(req.sampling_session_id);
       // The (session, seq_id) pair names the request: a resubmit gets the same future.
       const known = sampler.requestsBySeqId.get(req.seq_id);
       if (known) return { request_id: known };
@@ -320,6 +456,8 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
           return { type: "try_again", request_id, queue_state: "active" };
         case "expired":
           throw new HttpError(410, `promise for ${request_id} expired; resubmit the request`);
+        case "before_restart":
+          throw new HttpError(410, `request ${request_id} was made before the server restarted and its outcome is gone; resubmit it`);
         case "unknown":
           throw new HttpError(404, `unknown request ${request_id}`);
         case "done":
@@ -360,14 +498,21 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     const samplerInfo = /^\/api\/v1\/samplers\/(.+)$/.exec(path);
     if (samplerInfo && req.method === "GET") {
       const id = decodeURIComponent(samplerInfo[1]);
-      const sampler = samplers.get(id);
-      if (!sampler) return send(res, 404, { detail: `unknown sampler ${id}` });
+      const sampler = samplers.get(id) ?? store.sampler(id);
+      if (!sampler) return send(res, 404, { detail: `unknown sampler ${quotePath(id)}` });
       return send(res, 200, { sampler_id: id, base_model: sampler.baseModel, ...(sampler.modelPath ? { model_path: sampler.modelPath } : {}) });
     }
     const route = routes[path];
     if (!route) return send(res, 404, { detail: `no endpoint ${req.method} ${path}` });
     const backpressure = headerValue(req.headers["x-tinker-sampling-backpressure"]) === "1";
-    return send(res, 200, await route(body, backpressure));
+    let answer: unknown;
+    try {
+      answer = await route(body, backpressure);
+    } catch (error) {
+      if (ORDERED_ROUTES.has(path)) refuseSeqId(body, error);
+      throw error;
+    }
+    return send(res, 200, answer);
   };
 
   return http.createServer((req, res) => {
