@@ -1,7 +1,7 @@
 "use client";
 /**
- * The user's checkpoints: one "Save now" per policy, then every checkpoint (policy, step, name,
- * kind, created) with "Export PEFT" (a .tar download from /api/checkpoints/:id/peft) and
+ * The user's checkpoints: one "Save now" per policy, then every checkpoint (policy, step — the
+ * adapter version it holds — the correction behind it, name, kind, created) with "Export PEFT" (a .tar download from /api/checkpoints/:id/peft) and
  * "Restore" (makes it the policy's current weights). Results of the buttons show in one line.
  */
 import { useRouter } from "next/navigation";
@@ -77,7 +77,7 @@ export function CheckpointTable({ policies, checkpoints }: { policies: PolicyLis
         <p className="px-3 py-3 text-muted" data-testid="checkpoints-empty">
           {policies.length === 0
             ? "No policy yet: one is created when you start your first conversation."
-            : "No checkpoints yet: one is saved after every training step."}
+            : "No checkpoints yet: the newest versions' weights are kept after each training step, and every “Save a checkpoint every” steps."}
         </p>
       ) : (
         <table className="w-full text-left" data-testid="checkpoints-table">
@@ -85,6 +85,7 @@ export function CheckpointTable({ policies, checkpoints }: { policies: PolicyLis
             <tr>
               <th className="px-3 py-1.5 font-normal">Policy</th>
               <th className="px-3 py-1.5 font-normal">Step</th>
+              <th className="px-3 py-1.5 font-normal">Correction</th>
               <th className="px-3 py-1.5 font-normal">Name</th>
               <th className="px-3 py-1.5 font-normal">Kind</th>
               <th className="px-3 py-1.5 font-normal">Created</th>
@@ -93,9 +94,14 @@ export function CheckpointTable({ policies, checkpoints }: { policies: PolicyLis
           </thead>
           <tbody className="divide-y divide-border">
             {checkpoints.map((c) => (
-              <tr key={c.id} data-testid="checkpoint-row" data-name={c.name}>
+              <tr key={c.id} data-testid="checkpoint-row" data-name={c.name} data-version={c.version}>
                 <td className="px-3 py-1">{c.policyName}</td>
-                <td className="px-3 py-1 font-mono">{c.step}</td>
+                <td className="px-3 py-1 font-mono" title={`${c.step} optimizer steps`}>
+                  {c.version}
+                </td>
+                <td className="max-w-64 px-3 py-1 text-xs" data-testid="checkpoint-correction">
+                  {c.corrections.length > 0 ? c.corrections.map((k) => `“${k.text}”`).join(", ") : <span className="text-muted">{c.origin === "manual" ? "saved by you" : "—"}</span>}
+                </td>
                 <td className="px-3 py-1 font-mono text-xs">
                   {c.name}
                   {c.current && <span className="ml-1.5 rounded bg-ok/20 px-1 text-[11px] text-ok">current</span>}

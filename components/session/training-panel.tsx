@@ -4,8 +4,10 @@
  * running, done, failed) from its own stream's training_step events; KL to teacher, loss and mean
  * advantage over every step of the conversation's policy (the weights the agent samples from),
  * live through useTrainingStream; the recent steps; and the last finished step's headline
- * numbers, named and explained, with every raw key it logged behind a disclosure.
+ * numbers, named and explained, with every raw key it logged behind a disclosure; then the
+ * adapter's versions, to undo, restore or reset.
  */
+import { AdapterTimeline } from "@/components/history/adapter-timeline";
 import { MetricChart } from "@/components/training/metric-chart";
 import { StepStatus } from "@/components/training/step-status";
 import { useTrainingStream } from "@/hooks/use-training-stream";
@@ -59,6 +61,7 @@ export function TrainingPanel({ steps, policyId, initial }: { steps: StepState[]
       <div className="overflow-x-auto border-b border-border text-[12px]" data-testid="recent-steps">
         <StepStatus steps={policySteps} limit={5} narrow />
       </div>
+      {policyId && <AdapterTimeline policyId={policyId} refreshKey={policySteps.map((s) => `${s.id}:${s.status}`).join(",")} compact />}
     </div>
   );
 }

@@ -2,10 +2,12 @@
 /**
  * The per-user training dashboard: live steps from useTrainingStream, a series picker, the shared
  * smoothing and x-axis controls, one MetricChart per picked series, export links (CSV, JSON) and
- * the StepStatus table. A user with several policies picks one (all by default). The stream's
- * snapshot carries the whole history (up to 10,000 steps; charts downsample what they draw).
+ * the StepStatus table, with each policy's adapter timeline (undo, restore, reset) above it. A
+ * user with several policies picks one (all by default). The stream's snapshot carries the whole
+ * history (up to 10,000 steps; charts downsample what they draw).
  */
 import { useState } from "react";
+import { AdapterTimeline } from "@/components/history/adapter-timeline";
 import { useTrainingStream } from "@/hooks/use-training-stream";
 import { SERIES, type SeriesId, type XAxisMode } from "@/lib/charts/series";
 import { ChartControls } from "./chart-controls";
@@ -80,6 +82,11 @@ export function TrainingDashboard({ policies }: { policies: { id: string; name: 
           ))}
         </div>
       )}
+      {(policyId ? policies.filter((p) => p.id === policyId) : policies).map((p) => (
+        <div key={p.id} className="panel" data-testid="dashboard-timeline" data-policy={p.name}>
+          <AdapterTimeline policyId={p.id} refreshKey={steps.map((s) => `${s.id}:${s.status}`).join(",")} />
+        </div>
+      ))}
       <h2 className="label">Steps</h2>
       <StepStatus steps={steps} />
     </div>

@@ -1,14 +1,17 @@
 "use server";
 /**
- * The checkpoint buttons of the settings page: save the policy's state now, restore a
- * checkpoint. Each re-checks the signed-in user and passes only their id down; the functions in
- * lib/training/checkpoint-actions.ts look rows up by owner, so another user's ids are not_found.
+ * The checkpoint buttons of the settings page (save the policy's state now, restore a
+ * checkpoint) and the adapter timeline's (undo a version, restore one, reset to the base model).
+ * Each re-checks the signed-in user and passes only their id down; the functions in
+ * lib/training/checkpoint-actions.ts and lib/agent/adapter-history.ts look rows up by owner, so
+ * another user's ids are not_found.
  */
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { getSessionUser } from "@/lib/auth/server";
 import { getDb } from "@/lib/db/client";
 import { log } from "@/lib/log";
+import { type HistoryResult, resetToBase, restoreVersion, undoVersion } from "@/lib/agent/adapter-history";
 import { getAgent } from "@/lib/session/agent-instance";
 import { type LiveTrainers, liveTrainers, liveTrainersFromRuntime, restoreCheckpoint, saveCheckpointNow } from "@/lib/training/checkpoint-actions";
 
@@ -25,7 +28,7 @@ async function live(): Promise<LiveTrainers | undefined> {
   if (registered) return registered;
   try {
     const agent = await getAgent();
-    return liveTrainersFromRuntime(agent.core.runtime, (ownerId) => agent.core.config(ownerId));
+    return liveTrainersFromRuntime(agent.core.runtime, (ownerId) => agent.core.config(ownerId), (policyId, ownerId) => agent.core.kickTraining(policyId, ownerId));
   } catch (error) {
     log.warn("checkpoint.no_agent", { error });
     return undefined;
@@ -83,4 +86,41 @@ export async function restoreCheckpointAction(input: unknown): Promise<Checkpoin
     log.error("checkpoint.restore_failed", { error, checkpointId: parsed.data.id });
     return { status: "failed", error: "restoring the checkpoint failed" };
   }
+}
+
+export type HistoryActionResult =
+  | HistoryResult
+  | { status: "unauthorized" | "invalid_data" }
+  | { status: "failed"; error: string };
+
+const versionSchema = z.object({ policyId: z.string().min(1).max(100), version: z.number().int().min(0) });
+const undoSchema = versionSchema.extend({ replay: z.boolean().default(false) });
+
+/** Runs one history change for the signed-in user, with their retention settings. */
+async function historyAction<I>(schema: z.ZodType<I>, input: unknown, run: (args: { ownerId: string; input: I; live: LiveTrainers | undefined; retention: { saveEvery: number; keepVersions: number } }) => Promise<HistoryResult>): Promise<HistoryActionResult> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) return { status: "invalid_data" };
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  try {
+    const config = await (await getAgent()).core.config(user.id);
+    const result = await run({ ownerId: user.id, input: parsed.data, live: await live(), retention: config });
+    if (result.status === "done") revalidatePath("/settings");
+    return result;
+  } catch (error) {
+    log.error("history.change_failed", { error });
+    return { status: "failed", error: "changing the adapter's version failed" };
+  }
+}
+
+export async function undoVersionAction(input: unknown): Promise<HistoryActionResult> {
+  return historyAction(undoSchema, input, async ({ ownerId, input: i, live, retention }) => undoVersion({ db: await getDb(), ownerId, policyId: i.policyId, version: i.version, replay: i.replay, live, retention }));
+}
+
+export async function restoreVersionAction(input: unknown): Promise<HistoryActionResult> {
+  return historyAction(versionSchema, input, async ({ ownerId, input: i, live, retention }) => restoreVersion({ db: await getDb(), ownerId, policyId: i.policyId, version: i.version, live, retention }));
+}
+
+export async function resetToBaseAction(input: unknown): Promise<HistoryActionResult> {
+  return historyAction(z.object({ policyId: z.string().min(1).max(100) }), input, async ({ ownerId, input: i, live, retention }) => resetToBase({ db: await getDb(), ownerId, policyId: i.policyId, live, retention }));
 }
