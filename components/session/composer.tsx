@@ -3,15 +3,36 @@
  * The message box and the original's commands: "/c" clears the conversation (after a
  * confirmation: a new episode starts; weights, rules and steps stay), "/metrics" opens the last
  * training step's metrics, "/q" leaves for the workspace. Enter sends, Shift-Enter breaks the
- * line, Escape leaves the box so the decision keys work again.
+ * line, Escape leaves the box so the decision keys work again. A message sent while a call waits
+ * for a decision denies that call with the message as its correction, after a one-line
+ * confirmation the first time. "/rewind" and "/undo" open rewind and undo the last one.
  */
 import { useState } from "react";
 import { type Command, commandOf } from "@/lib/session/commands";
 
 export type { Command };
 
-export function Composer({ busy, error, onSend, onCommand }: { busy: boolean; error: string | null; onSend: (text: string) => Promise<boolean>; onCommand: (c: Command) => void }) {
+/** Remembered once confirmed: a message typed while a call waits is its denial from then on. */
+const TYPED_DENIAL_KEY = "continualcode.typedDenialConfirmed";
+
+export function Composer({
+  busy,
+  error,
+  pendingCall,
+  onSend,
+  onDenyWith,
+  onCommand,
+}: {
+  busy: boolean;
+  error: string | null;
+  /** A call awaits a decision: a message sent now denies it, the message its correction. */
+  pendingCall: boolean;
+  onSend: (text: string) => Promise<boolean>;
+  onDenyWith: (correction: string) => Promise<boolean>;
+  onCommand: (c: Command) => void;
+}) {
   const [text, setText] = useState("");
+  const [confirming, setConfirming] = useState(false);
 
   async function submit() {
     const value = text.trim();
@@ -20,6 +41,17 @@ export function Composer({ busy, error, onSend, onCommand }: { busy: boolean; er
     if (command) {
       setText("");
       onCommand(command);
+      return;
+    }
+    if (pendingCall) {
+      // The first time, one line says what sending does; Enter again confirms.
+      if (!confirming && window.localStorage.getItem(TYPED_DENIAL_KEY) !== "yes") {
+        setConfirming(true);
+        return;
+      }
+      window.localStorage.setItem(TYPED_DENIAL_KEY, "yes");
+      setConfirming(false);
+      if (await onDenyWith(value)) setText("");
       return;
     }
     if (await onSend(value)) setText("");
@@ -35,13 +67,17 @@ export function Composer({ busy, error, onSend, onCommand }: { busy: boolean; er
           placeholder="Message the agent · /c clear · /metrics · /q leave · Esc then y/n/e to decide"
           data-testid="composer-input"
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            setConfirming(false);
+          }}
           onKeyDown={(e) => {
             if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
               e.preventDefault();
               void submit();
             } else if (e.key === "Escape") {
-              e.currentTarget.blur();
+              if (confirming) setConfirming(false);
+              else e.currentTarget.blur();
             }
           }}
         />
@@ -49,6 +85,11 @@ export function Composer({ busy, error, onSend, onCommand }: { busy: boolean; er
           Send
         </button>
       </div>
+      {confirming && pendingCall && (
+        <p className="mt-1 text-xs text-warn" role="alert" data-testid="typed-denial-confirm">
+          A call is waiting for your decision: Enter again denies it with this message as the correction (asked only this once) · Esc keeps editing.
+        </p>
+      )}
       {error && (
         <p className="mt-1 text-xs text-danger" data-testid="composer-error">
           {error}

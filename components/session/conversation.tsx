@@ -5,9 +5,11 @@
  * it, the reply being sampled (a draft, with a caret while tokens still come, until its stored
  * message takes its place), a banner when the agent answered and the task is done (its answer
  * open to correction), one when the step cap stopped it, and one when the agent failed and
- * needs the person.
+ * needs the person. Messages a rewind set aside stay, struck through; the last rewind says what it
+ * did and offers its undo.
  */
 import { useEffect, useRef, useState } from "react";
+import type { RewindRecord } from "@/lib/agent/rewind";
 import type { SessionDecision } from "@/lib/session/action-schemas";
 import type { Draft } from "@/lib/session/draft";
 import { proposingLabel, replyDisplay } from "@/lib/session/reply-display";
@@ -24,6 +26,7 @@ export function Conversation({
   onFailureCorrection,
   onCorrectAnswer,
   onRetry,
+  onUndoRewind,
 }: {
   data: SessionData;
   draft: Draft | null;
@@ -33,8 +36,12 @@ export function Conversation({
   onFailureCorrection: (toolCallId: string, text: string) => void;
   onCorrectAnswer: (messageId: string, text: string) => void;
   onRetry: () => void;
+  onUndoRewind: (rewindId: string) => void;
 }) {
   const { messages, toolCalls, corrections, awaiting, conversation } = data.view;
+  // The latest rewind not undone yet is shown with its undo; an undo shows until something follows.
+  const undoneIds = new Set(data.rewinds.flatMap((r) => (r.undoes ? [r.undoes] : [])));
+  const lastRewind = data.rewinds.filter((r) => !undoneIds.has(r.rewindId)).at(-1) ?? null;
   const end = useRef<HTMLDivElement>(null);
   const callIds = new Set(toolCalls.map((c) => c.id));
 
@@ -64,8 +71,16 @@ export function Conversation({
             );
           case "user": {
             const kind = (m.meta?.kind as string | undefined) ?? "task";
+            const rewound = Boolean(m.meta?.rewoundBy);
             return (
-              <div key={m.id} className={`my-2 whitespace-pre-wrap rounded px-2 py-1 ${kind === "correction" ? "border-l-2 border-danger bg-danger/10" : kind === "nudge" ? "text-muted" : "bg-panel-2"}`} data-testid="user-message" data-kind={kind}>
+              <div
+                key={m.id}
+                className={`my-2 whitespace-pre-wrap rounded px-2 py-1 ${rewound ? "line-through opacity-50" : ""} ${kind === "correction" ? "border-l-2 border-danger bg-danger/10" : kind === "nudge" ? "text-muted" : "bg-panel-2"}`}
+                data-testid="user-message"
+                data-kind={kind}
+                data-rewound={rewound}
+                title={rewound ? "Rewound: no longer in the agent's context" : undefined}
+              >
                 <span className="mr-1 text-accent">❯</span>
                 {m.content}
               </div>
@@ -129,6 +144,7 @@ export function Conversation({
           {conversation.state === "training" ? "training on your correction…" : "thinking…"}
         </p>
       )}
+      {lastRewind && <RewindBanner record={lastRewind} busy={busy} onUndo={() => onUndoRewind(lastRewind.rewindId)} />}
       {awaiting?.kind === "answer" && <AnsweredBanner key={awaiting.messageId} busy={busy} error={error} onCorrect={(text) => onCorrectAnswer(awaiting.messageId, text)} />}
       {awaiting?.kind === "stopped" && (
         <div className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]" data-testid="agent-stopped">
@@ -194,6 +210,22 @@ function AnsweredBanner({ busy, error, onCorrect }: { busy: boolean; error: stri
           onCancel={() => setCorrecting(false)}
         />
       )}
+    </div>
+  );
+}
+
+/** What the last rewind did, with its undo (also "/undo" in the message box). */
+function RewindBanner({ record, busy, onUndo }: { record: RewindRecord; busy: boolean; onUndo: () => void }) {
+  const restored = record.files.filter((f) => f.action === "restored").length;
+  const deleted = record.files.length - restored;
+  const what = record.undoes ? "Rewind undone" : `Rewound ${record.mode === "both" ? "code and conversation" : record.mode === "code" ? "code only" : "conversation only"}`;
+  return (
+    <div className="my-2 rounded border border-accent/60 bg-accent/10 px-2 py-1 text-[12px]" data-testid="rewind-banner" data-mode={record.mode} data-undo={Boolean(record.undoes)}>
+      {what}: {restored} file{restored === 1 ? "" : "s"} restored, {deleted} removed, {record.hidden.length} message{record.hidden.length === 1 ? "" : "s"} set aside
+      {record.shown.length > 0 ? `, ${record.shown.length} put back` : ""}.
+      <button type="button" className="ml-2 rounded border border-border px-2 py-0.5 text-xs" data-testid="undo-rewind" disabled={busy} onClick={onUndo}>
+        Undo (/undo)
+      </button>
     </div>
   );
 }

@@ -8,7 +8,9 @@
  */
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { correctAnswer, decide, resumeConversation, sendMessage, submitFailureCorrection } from "@/app/(ide)/conversations/actions";
+import { correctAnswer, decide, resumeConversation, rewindConversation, sendMessage, submitFailureCorrection, undoRewind } from "@/app/(ide)/conversations/actions";
+import { undoVersionAction } from "@/app/(ide)/settings/checkpoints/actions";
+import type { RewindMode } from "@/lib/agent/rewind";
 import type { StepView } from "@/lib/charts/series";
 import type { SessionDecision } from "@/lib/session/action-schemas";
 import { type Draft, draftAfterEvent, draftBeside } from "@/lib/session/draft";
@@ -16,6 +18,7 @@ import type { SessionData } from "@/lib/session/session-data";
 import type { TreeEntry } from "@/lib/workspaces/tree";
 import { ClearDialog, type Command, Composer } from "./composer";
 import { Conversation } from "./conversation";
+import { RewindDialog } from "./rewind-dialog";
 import { RulesPanel } from "./rules-panel";
 import { SessionFiles } from "./session-files";
 import { MetricsTable, type StepState, TrainingPanel } from "./training-panel";
@@ -58,6 +61,9 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
   const [clearing, setClearing] = useState(false);
   const [clearError, setClearError] = useState<string | null>(null);
   const [metrics, setMetrics] = useState<{ metrics: Record<string, number> | null } | null>(null);
+  const [rewinding, setRewinding] = useState(false);
+  const [rewindError, setRewindError] = useState<string | null>(null);
+  const [rewindNotice, setRewindNotice] = useState<string | null>(null);
 
   // Reads coalesce: a burst of events (decision, message, state …) costs one request.
   const refetching = useRef<{ timer: ReturnType<typeof setTimeout> | null; again: boolean; running: boolean }>({ timer: null, again: false, running: false });
@@ -100,6 +106,7 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
         return;
       }
       case "result":
+      case "rewind":
         setFilesVersion((v) => v + 1);
         refetch();
         return;
@@ -110,6 +117,7 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
       case "state":
       case "context":
       case "error":
+      case "probe":
         refetch();
         return;
       default: {
@@ -191,6 +199,65 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
     }
   }
 
+  /** A message typed while a call waits: that call's denial, the message its correction. */
+  async function onDenyWith(correction: string): Promise<boolean> {
+    const awaiting = data.view.awaiting;
+    if (awaiting?.kind !== "decision") return onSend(correction);
+    setBusy(true);
+    try {
+      const res = await decide({ toolCallId: awaiting.toolCall.id, decision: { kind: "deny", correction } });
+      setComposerError(res.status === "ok" ? null : messageOf(res));
+      return res.status === "ok";
+    } finally {
+      setBusy(false);
+      refetch();
+    }
+  }
+  async function onRewind(messageId: string, mode: RewindMode) {
+    setBusy(true);
+    try {
+      const res = await rewindConversation({ conversationId, messageId, mode });
+      if (res.status === "ok") {
+        setRewinding(false);
+        setRewindError(null);
+        setRewindNotice(null);
+      } else setRewindError(messageOf(res));
+    } finally {
+      setBusy(false);
+      setFilesVersion((v) => v + 1);
+      refetch();
+    }
+  }
+  async function onUndoRewind(rewindId?: string) {
+    const undone = new Set(data.rewinds.flatMap((r) => (r.undoes ? [r.undoes] : [])));
+    const id = rewindId ?? data.rewinds.filter((r) => !undone.has(r.rewindId)).at(-1)?.rewindId;
+    if (!id) {
+      setComposerError("There is no rewind to undo.");
+      return;
+    }
+    setBusy(true);
+    try {
+      const res = await undoRewind({ conversationId, rewindId: id });
+      setComposerError(res.status === "ok" ? null : messageOf(res));
+    } finally {
+      setBusy(false);
+      setFilesVersion((v) => v + 1);
+      refetch();
+    }
+  }
+  async function onUndoVersions(version: number) {
+    const policyId = data.view.conversation.policyId;
+    if (!policyId) return;
+    setBusy(true);
+    try {
+      const res = await undoVersionAction({ policyId, version, replay: false });
+      if (res.status === "done") setRewindNotice(`Adapter version ${version} and those after it were undone (now version ${res.version}).`);
+      else setRewindError(res.status === "failed" ? res.error : `The adapter versions were not undone (${res.status}).`);
+    } finally {
+      setBusy(false);
+      refetch();
+    }
+  }
   /** "/c" confirmed: the dialog closes once cleared, and otherwise says why not. */
   async function onClear() {
     setBusy(true);
@@ -216,6 +283,12 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
         return;
       case "quit":
         router.push(`/workspaces/${data.workspace.id}`);
+        return;
+      case "rewind":
+        setRewinding(true);
+        return;
+      case "undo_rewind":
+        void onUndoRewind();
         return;
       default: {
         const never: never = command;
@@ -271,8 +344,9 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
               setDecisionError(res.status === "ok" ? null : messageOf(res));
               refetch();
             }}
+            onUndoRewind={(id) => void onUndoRewind(id)}
           />
-          <Composer busy={busy} error={composerError} onSend={onSend} onCommand={onCommand} />
+          <Composer busy={busy} error={composerError} pendingCall={data.view.awaiting?.kind === "decision"} onSend={onSend} onDenyWith={onDenyWith} onCommand={onCommand} />
         </main>
         <aside className="flex w-80 shrink-0 flex-col border-l border-border bg-panel">
           <div className="min-h-0 flex-1">
@@ -292,6 +366,23 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
           onConfirm={onClear}
         />
       )}
+      {rewinding && (
+        <RewindDialog
+          points={data.rewindPoints}
+          steps={data.view.trainingSteps.map((s) => ({ id: s.id, step: s.step, status: s.status, queuedAt: String(s.queuedAt) }))}
+          versions={data.adapterVersions}
+          busy={busy}
+          error={rewindError}
+          notice={rewindNotice}
+          onRewind={onRewind}
+          onUndoVersions={onUndoVersions}
+          onCancel={() => {
+            setRewinding(false);
+            setRewindError(null);
+            setRewindNotice(null);
+          }}
+        />
+      )}
       {metrics && (
         <div className="fixed right-84 top-12 z-40 max-h-[70vh] w-96 overflow-auto rounded border border-border bg-panel p-3 shadow-lg" role="dialog" data-testid="metrics-panel">
           <div className="mb-2 flex items-center">
@@ -307,3 +398,4 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
     </div>
   );
 }
+

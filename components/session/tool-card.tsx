@@ -4,7 +4,7 @@
  * of the real file for write/edit/edit_lines, the command and working directory for bash, the
  * arguments otherwise) with Approve (y, optionally "always allow"), Deny (n, a required
  * correction) and Edit (e: the diff's right side and a write's path, or the arguments as JSON,
- * become editable).
+ * become editable). A diff of several hunks lists them, each accepted or rejected on its own.
  * Keys are handled here, for the one active card, and never while the person is typing; Esc in
  * the editor moves to "Approve edited".
  * A failed call asks for its correction with the tool's hint prefilled. Decided calls show their
@@ -19,6 +19,7 @@ import { decisionKeyFor } from "@/lib/session/keys";
 import { callSummary, defaultRulePattern } from "@/lib/session/summary";
 import type { CallPreview } from "@/lib/session/tool-preview";
 import { CorrectionBox } from "./correction-box";
+import { HunkList } from "./hunk-list";
 
 export type Pending = { kind: "decision"; preview: CallPreview | null } | { kind: "failure"; suggestion: string } | null;
 
@@ -162,7 +163,25 @@ export function ToolCard({
             {JSON.stringify(shownArgs, null, 1)}
           </pre>
         )}
+        {deciding && mode === "idle" && preview?.kind === "diff" && (
+          <HunkList before={preview.before} after={preview.after} busy={busy} onApply={(hunks) => onDecide({ kind: "review_hunks", hunks })} />
+        )}
         {call.editedArgs && <p className="text-[11px] text-accent">Ran with the person's edited arguments.</p>}
+        {call.review && call.review.rejected.length > 0 && (
+          <div className="mt-1 text-[11px]" data-testid="rejected-hunks">
+            <p className="text-danger">
+              Rejected {call.review.rejected.length} of {call.review.hunks} hunks:
+            </p>
+            {call.review.rejected.map((r) => (
+              <pre key={r.number} className="whitespace-pre-wrap break-all font-mono text-muted" data-testid="rejected-hunk" data-hunk={r.number}>
+                hunk {r.number}
+                {r.correction ? ` (${r.correction})` : ""}
+                {"\n"}
+                {r.diff}
+              </pre>
+            ))}
+          </div>
+        )}
         {correction && (
           <p className="mt-1 text-[12px]" data-testid="tool-correction">
             <span className="text-danger">correction ({correction.kind}):</span> {correction.text}

@@ -27,7 +27,6 @@ import { AppError } from "@/lib/errors";
 import { withToolRoot } from "@/lib/tools/tool-path";
 import type { ToolContext } from "@/lib/tools/types";
 import { entryBeneath, removeFile, replaceFile, type Root } from "@/lib/workspaces/safe-fs";
-import { currentEpisode } from "./context";
 import type { AgentCore } from "./core";
 import { blobOf, captureRels, type FileImage } from "./rewind-snapshots";
 import { sandboxPolicyFor } from "@/lib/sandbox/policy";
@@ -52,11 +51,13 @@ export type RewindRecord = {
 };
 
 type MessageMeta = Record<string, unknown> & { kind?: string; excluded?: boolean; rewoundBy?: string };
-const metaOf = (row: Message) => (row.meta ?? {}) as MessageMeta;
+const metaOf = (row: Pick<Message, "meta">) => (row.meta ?? {}) as MessageMeta;
 
 /** The task messages of the current episode still in context: the turns a rewind may go back to. */
-export function rewindPoints(rows: Message[]): Message[] {
-  return currentEpisode(rows).filter((r) => r.role === "user" && metaOf(r).kind === "task" && !metaOf(r).excluded);
+export function rewindPoints<R extends Pick<Message, "role" | "meta">>(rows: R[]): R[] {
+  // The episode starts at its last system message (currentEpisode's rule, for any row shape).
+  const episode = rows.slice(Math.max(0, rows.findLastIndex((r) => r.role === "system")));
+  return episode.filter((r) => r.role === "user" && metaOf(r).kind === "task" && !metaOf(r).excluded);
 }
 
 /**

@@ -7,7 +7,9 @@
  * stream it follows from the view's last event continues the text instead of starting mid-reply.
  */
 import type { Agent } from "@/lib/agent/agent";
+import { listRewinds, type RewindRecord, rewindPoints } from "@/lib/agent/rewind";
 import type { ConversationView } from "@/lib/agent/view";
+import { listVersionsByPolicy } from "@/lib/db/queries/adapter-versions";
 import { listAllowRulesByOwner } from "@/lib/db/queries/allow-rules";
 import { listEventsAfter } from "@/lib/db/queries/events";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
@@ -25,6 +27,12 @@ export type SessionData = {
   autoApproveReadonly: boolean;
   /** The sandbox's working directory for bash (what the model is told). */
   cwd: string;
+  /** Every rewind of this conversation (and undo of one), oldest first. */
+  rewinds: RewindRecord[];
+  /** The turns a rewind may go back to: the episode's task messages still in context. */
+  rewindPoints: { messageId: string; text: string; createdAt: string }[];
+  /** The policy's trained adapter versions and the steps that made them (a rewind offers to undo those since its turn). */
+  adapterVersions: { number: number; trainingStepId: string | null }[];
 };
 
 export type Where = Parameters<typeof previewToolCall>[0];
@@ -53,7 +61,12 @@ export async function loadSessionData(agent: Agent, ownerId: string, conversatio
     // A failed call already ran: its preview is the arguments, never a diff of the file as it is now.
     preview = { toolCallId: call.id, preview: awaiting.kind === "decision" ? await previewToolCall(where, call.name, call.args) : { kind: "args" } };
   }
-  return { view, workspace, preview, rules, autoApproveReadonly, cwd: where.cwd };
+  const rewinds = await listRewinds(agent.core, ownerId, conversationId);
+  const policyId = view.conversation.policyId;
+  const versions = policyId ? await listVersionsByPolicy({ db: agent.core.db, ownerId, policyId }) : [];
+  const adapterVersions = versions.filter((v) => v.event === "trained").map((v) => ({ number: v.number, trainingStepId: v.trainingStepId }));
+  const points = rewindPoints(view.messages).map((m) => ({ messageId: m.id, text: m.content, createdAt: m.createdAt.toISOString() }));
+  return { view, workspace, preview, rules, autoApproveReadonly, cwd: where.cwd, rewinds, rewindPoints: points, adapterVersions };
 }
 
 /** The reply being sampled as of the view's last event, or null when none is. */

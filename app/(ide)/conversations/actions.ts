@@ -24,14 +24,18 @@ import {
   deleteRuleInputSchema,
   failureCorrectionInputSchema,
   resumeInputSchema,
+  rewindInputSchema,
   type SessionDecision,
   sendMessageInputSchema,
   setAutoApproveInputSchema,
   startConversationInputSchema,
+  undoRewindInputSchema,
 } from "@/lib/session/action-schemas";
 import { getAgent } from "@/lib/agent";
 import { toolWhere } from "@/lib/session/session-data";
-import { argsForEditedText } from "@/lib/session/tool-preview";
+import { argsForEditedText, previewToolCall } from "@/lib/session/tool-preview";
+import { hunkOutcome } from "@/lib/session/hunk-review";
+import { reviewOf } from "@/lib/agent/call-review";
 import type { z } from "zod";
 
 export type SessionActionResult<T = object> =
@@ -129,14 +133,37 @@ async function agentDecision(
       return { ok: true, decision: { kind: "deny", correction: d.correction } };
     case "edit_args":
       return { ok: true, decision: { kind: "edit", args: d.args, ...(d.correction ? { correction: d.correction } : {}) } };
-    case "edit_text": {
+    case "edit_text":
+    case "review_hunks": {
       const call = await getToolCallForOwner({ db: agent.core.db, id: toolCallId, ownerId });
       const conv = call && (await getConversationForOwner({ db: agent.core.db, id: call.conversationId, ownerId }));
       if (!call || !conv) return { ok: false, failure: { status: "not_found" } };
       const { where } = await toolWhere(agent, ownerId, conv.workspaceId);
-      const args = await argsForEditedText(where, call.name, call.args, d.text, d.path);
-      if (!args.ok) return { ok: false, failure: { status: "invalid_data", error: args.error } };
-      return { ok: true, decision: { kind: "edit", args: args.args, ...(d.correction ? { correction: d.correction } : {}) } };
+      // What the proposal would leave in the file now: what the edit or the hunks are measured against.
+      const proposed = await previewToolCall(where, call.name, call.args);
+      if (proposed.kind !== "diff") return { ok: false, failure: { status: "invalid_data", error: proposed.kind === "diff_error" ? proposed.error : `${call.name} has no file diff` } };
+      if (d.kind === "edit_text") {
+        const args = await argsForEditedText(where, call.name, call.args, d.text, d.path);
+        if (!args.ok) return { ok: false, failure: { status: "invalid_data", error: args.error } };
+        const review = reviewOf({ proposedAfter: proposed.after, appliedAfter: d.text, ...(d.path ? { path: { from: proposed.path, to: d.path } } : {}) });
+        return { ok: true, decision: { kind: "edit", args: args.args, review, ...(d.correction ? { correction: d.correction } : {}) } };
+      }
+      const outcome = hunkOutcome(proposed.before, proposed.after, d.hunks);
+      switch (outcome.kind) {
+        case "mismatch":
+          return { ok: false, failure: { status: "conflict", error: outcome.error } };
+        case "approve":
+          return { ok: true, decision: { kind: "approve" } };
+        case "deny":
+          return { ok: true, decision: { kind: "deny", correction: outcome.correction } };
+        case "partial": {
+          const args = await argsForEditedText(where, call.name, call.args, outcome.text);
+          if (!args.ok) return { ok: false, failure: { status: "invalid_data", error: args.error } };
+          const review = reviewOf({ proposedAfter: proposed.after, appliedAfter: outcome.text, hunks: outcome.hunks, rejected: outcome.rejected });
+          const correction = `Apply only the accepted hunks; rejected: ${outcome.rejected.map((r) => r.number).join(", ")} of ${outcome.hunks}.`;
+          return { ok: true, decision: { kind: "edit", args: args.args, review, correction } };
+        }
+      }
     }
     default: {
       const never: never = d;
@@ -203,5 +230,31 @@ export async function resumeConversation(input: unknown): Promise<SessionActionR
   return guarded(async () => {
     await (await getAgent()).resumeConversation({ ownerId: user.id, conversationId: parsed.data.conversationId });
     return { status: "ok" };
+  });
+}
+
+/** Code, conversation or both back to just before one of the episode's task messages. */
+export async function rewindConversation(input: unknown): Promise<SessionActionResult<{ rewindId: string; files: number; trainingStepsSince: number }>> {
+  const parsed = rewindInputSchema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  return guarded(async () => {
+    const record = await (await getAgent()).rewind({ ownerId: user.id, ...parsed.data });
+    log.info("conversation.rewound", { userId: user.id, conversationId: parsed.data.conversationId, mode: record.mode, files: record.files.length });
+    return { status: "ok", rewindId: record.rewindId, files: record.files.length, trainingStepsSince: record.trainingStepsSince.length };
+  });
+}
+
+/** Undoes a rewind (or an undo of one). */
+export async function undoRewind(input: unknown): Promise<SessionActionResult<{ rewindId: string }>> {
+  const parsed = undoRewindInputSchema.safeParse(input);
+  if (!parsed.success) return invalid(parsed.error);
+  const user = await getSessionUser();
+  if (!user) return { status: "unauthorized" };
+  return guarded(async () => {
+    const record = await (await getAgent()).undoRewind({ ownerId: user.id, ...parsed.data });
+    log.info("conversation.rewind_undone", { userId: user.id, conversationId: parsed.data.conversationId, undoes: record.undoes });
+    return { status: "ok", rewindId: record.rewindId };
   });
 }
