@@ -116,10 +116,11 @@ function currentHolder(): LockHolder {
 /**
  * Takes `dataDir`'s lock for this process, or throws DataDirLockedError naming its live holder.
  * The lock is released by `release()` and, failing that, when the process exits normally.
+ * `lockFile` names the lock for another owner of a directory (trainer serve's index).
  */
-export function lockDataDir(dataDir: string): DataDirLock {
+export function lockDataDir(dataDir: string, lockFile = LOCK_FILE): DataDirLock {
   fs.mkdirSync(dataDir, { recursive: true });
-  const file = path.join(dataDir, LOCK_FILE);
+  const file = path.join(dataDir, lockFile);
   const holder = currentHolder();
   const unique = `${file}.${process.pid}.${crypto.randomUUID().slice(0, 8)}`;
   // The text is unique to this taking (pid, start time, millisecond, nonce): comparing it, not

@@ -19,7 +19,7 @@ import { createTinkerProtocolServer } from "./tinker/server";
 import { canScoreDistributions } from "./types";
 
 const MODEL = "test/qwen3-tiny-a";
-const API_KEY = "contract-key";
+const API_KEY = "tml-contract-key";
 
 let statesDir: string;
 let embedded: EmbeddedBackend;

@@ -19,6 +19,7 @@ import type { SamplingClient, TrainingBackend, TrainingClient } from "../types";
 import { ServerAuth, type ServerAuthOptions } from "./server-auth";
 import { checkAdamParams, checkLoraRank, checkSamplingParams, DEFAULT_MAX_NUM_SAMPLES } from "./server-limits";
 import * as schema from "./server-schemas";
+import { clientConfig } from "./client-config";
 import { FutureStore, HttpError, SeqQueue, type SeqQueueOptions, UserError } from "./server-state";
 import { ServerStore, type StoredTrainingRun } from "./server-store";
 import { checkCheckpointName, formatTinkerPath, parseTinkerPath, quotePath } from "./tinker-path";
@@ -489,7 +490,7 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
 
     if (keyEndpoint) {
       options.onRequest?.(path, body);
-      if (path === "/api/v1/client/config") return send(res, 200, { pjwt_auth_enabled: auth.jwtEnabled });
+      if (path === "/api/v1/client/config") return send(res, 200, clientConfig({ jwtEnabled: auth.jwtEnabled }));
       if (!auth.jwtEnabled) return send(res, 404, { detail: "JWT auth is not enabled on this server" });
       return send(res, 200, { jwt: auth.issue() });
     }
