@@ -192,7 +192,7 @@ export class SeqQueue {
     const missing = this.next;
     const last = Math.max(...this.waiting.keys());
     const error = new SeqGapError(
-      `seq_id ${missing} never arrived: the requests after it waited ${Math.round(this.gapTimeoutMs / 1000)} s for it and were dropped ` +
+      `seq_id ${missing} never arrived: the requests after it waited ${this.gapTimeoutMs / 1000} s for it and were dropped ` +
         `(seq_ids ${missing}–${last}); the model is as seq_id ${missing - 1} left it, and takes seq_id ${last + 1} next`,
     );
     for (let seqId = missing; seqId <= last; seqId++) {

@@ -128,7 +128,8 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
   /** The checkpoint a client names, if this server issued it: never a path on its filesystem. */
   const requireCheckpoint = (tinkerPath: string, kind: "weights" | "sampler_weights") => {
     const parsed = parseTinkerPath(tinkerPath);
-    if (!parsed) throw new HttpError(400, `${quotePath(tinkerPath)} is not a checkpoint path: tinker://<training run>/${kind}/<name>`);
+    // Not echoed: a malformed path may be a host path, and the answer should not confirm one.
+    if (!parsed) throw new HttpError(400, `not a checkpoint path: checkpoints are named tinker://<training run>/${kind}/<name>`);
     const stored = store.checkpoint(tinkerPath);
     if (!stored) throw new HttpError(404, `unknown checkpoint ${quotePath(tinkerPath)}`);
     if (stored.kind !== kind) {
@@ -398,7 +399,7 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       const { tinker_path } = schema.weightsInfoBody.parse(body);
       const parsed = parseTinkerPath(tinker_path);
       const stored = parsed ? store.checkpoint(tinker_path) : undefined;
-      if (!parsed) throw new HttpError(400, `${quotePath(tinker_path)} is not a checkpoint path: tinker://<training run>/<weights|sampler_weights>/<name>`);
+      if (!parsed) throw new HttpError(400, "not a checkpoint path: checkpoints are named tinker://<training run>/<weights|sampler_weights>/<name>");
       if (!stored) throw new HttpError(404, `unknown checkpoint ${quotePath(tinker_path)}`);
       return { base_model: stored.baseModel, is_lora: true, lora_rank: stored.rank, train_unembed: true, train_mlp: true, train_attn: true };
     },
