@@ -8,6 +8,7 @@
  * adapter's versions, to undo, restore or reset.
  */
 import { AdapterTimeline } from "@/components/history/adapter-timeline";
+import { GuardFlags, ProbeCharts, withProbes } from "@/components/probes/probe-panel";
 import { MetricChart } from "@/components/training/metric-chart";
 import { StepStatus } from "@/components/training/step-status";
 import { useTrainingStream } from "@/hooks/use-training-stream";
@@ -54,6 +55,10 @@ export function TrainingPanel({ steps, policyId, initial }: { steps: StepState[]
           <MetricChart steps={policySteps} keys={[c.metric.key]} title={c.metric.name} height={120} />
         </div>
       ))}
+      <div className="border-b border-border" data-testid="probe-chart">
+        <ProbeCharts steps={withProbes(policySteps, steps)} />
+        <GuardFlags steps={withProbes(policySteps, steps)} />
+      </div>
       <div className="border-b border-border px-2 py-2" data-testid="last-metrics">
         <p className="mb-1 text-[11px] text-muted">Last step{last?.step != null ? ` (#${last.step})` : ""}</p>
         {last?.metrics ? <MetricsTable metrics={last.metrics} /> : <p className="text-[11px] text-muted">none yet</p>}

@@ -14,7 +14,7 @@ import { ChartControls } from "./chart-controls";
 import { MetricChart } from "./metric-chart";
 import { StepStatus } from "./step-status";
 
-const DEFAULT_SERIES: SeriesId[] = ["loss", "sdpo_kl", "advantages", "entropy"];
+const DEFAULT_SERIES: SeriesId[] = ["loss", "sdpo_kl", "probes", "advantages", "entropy"];
 const HISTORY = 10_000;
 
 export function TrainingDashboard({ policies }: { policies: { id: string; name: string }[] }) {

@@ -224,6 +224,37 @@ forEachDriver("the agent loop", (db) => {
     expect(metrics).toMatchObject({ kind: "metrics", trainingStepId: steps[0]!.id, metrics: { sdpo_step: 1 } });
   });
 
+  it("after a step its version is scored on the user's probes in the background, once the retry is proposed, and the scores are stored with the step", async () => {
+    const t = await begin();
+    await say(t, TASKS.write);
+    const [proposed] = await callsOf(t);
+    const decided = await agent.decide({ ownerId: t.user.id, toolCallId: proposed!.id, decision: { kind: "deny", correction: "Write good into b.txt instead." } });
+    await agent.idle();
+    const [step] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
+    expect(step).toMatchObject({ id: decided.trainingStepId, status: "done", step: 1 });
+    // One correction probe (the denied write), no approved call yet.
+    expect(step!.metrics).toMatchObject({ "probe/count": 1, "guard/flagged": 0, "guard/rolled_back": 0 });
+    expect(step!.metrics!["probe/corrections_kept"]).toBeTypeOf("number");
+    expect(step!.metrics!["probe/approved_kept"]).toBeUndefined();
+    const events = await eventsOf(t);
+    const probe = events.findIndex((e) => e.type === "probe");
+    const retryProposal = events.findLastIndex((e) => e.type === "message" && (e.payload as { role?: string }).role === "assistant");
+    expect(probe).toBeGreaterThan(retryProposal);
+    expect(events[probe]!.payload).toMatchObject({ trainingStepId: step!.id, step: 1, probes: 1, flagged: false, action: null, reasons: [] });
+  });
+
+  it("with probes off, a step is not scored", async () => {
+    const t = await begin({ probeCount: 0 });
+    await say(t, TASKS.write);
+    const [proposed] = await callsOf(t);
+    await agent.decide({ ownerId: t.user.id, toolCallId: proposed!.id, decision: { kind: "deny", correction: "Write good into b.txt instead." } });
+    await agent.idle();
+    const [step] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
+    expect(step!.status).toBe("done");
+    expect(Object.keys(step!.metrics!).filter((k) => k.startsWith("probe/"))).toEqual([]);
+    expect((await eventsOf(t)).some((e) => e.type === "probe")).toBe(false);
+  });
+
   it("edit: the edited arguments run exactly as edited and are the demonstration of a training step", async () => {
     const t = await begin();
     await say(t, TASKS.write);

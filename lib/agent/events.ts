@@ -22,6 +22,7 @@ export const AGENT_EVENT_TYPES = [
   "context", // older turns were elided from the prompt
   "rewind", // code and/or conversation went back to an earlier turn (or a rewind was undone)
   "error", // something needs the user's attention (parse error, step cap, interrupted tool …)
+  "probe", // a finished step's version was scored on the user's probes (and judged by the guard)
 ] as const;
 export type AgentEventType = (typeof AGENT_EVENT_TYPES)[number];
 

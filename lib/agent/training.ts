@@ -11,6 +11,7 @@ import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import type { Conversation, Message as MessageRow, TrainingStep } from "@/lib/db/schema";
 import { lossFnFor, sdpoConfigFromSettings } from "@/lib/sdpo";
 import type { AgentCore } from "./core";
+import { scheduleStepProbes } from "./probe-run";
 import { buildStepBatch } from "./training-batch";
 
 /** The loss a correction's step will use, or null when this correction trains nothing. */
@@ -63,6 +64,8 @@ export async function trainPolicy(core: AgentCore, policyId: string, ownerId: st
     await core.publish(conv, "training_step", stepEventPayload(result.row, result.status === "done" ? { metrics: headline(result.metrics) } : {}));
     if (result.status === "failed") await core.publish(conv, "error", { kind: "training_failed", trainingStepId: result.row.id, message: `Training step failed: ${result.error}` });
     await afterStep(core, conv);
+    // Scored in the background once the retry is proposed, so the probes never delay it.
+    if (result.status === "done") scheduleStepProbes(core, result.row, conv);
   }
 }
 

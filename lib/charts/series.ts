@@ -5,6 +5,7 @@
  * debiased EMA, then downsample by min/max on the raw values so no spike disappears.
  */
 import { headline } from "@/lib/sdpo/metric-names";
+import { PROBE_KEYS } from "@/lib/sdpo/probe-metrics";
 import { DEFAULT_MAX_POINTS, downsampleIndices } from "./downsample";
 import { debiasedEma } from "./smoothing";
 
@@ -16,6 +17,7 @@ export const SERIES = [
   { id: "entropy", label: "Entropy", keys: ["entropy/student", "entropy/teacher"] },
   { id: "tokens", label: headline("tokens").name, keys: ["sdpo_tokens"] },
   { id: "step_time", label: `${headline("step_time").name} (s)`, keys: ["time/total"] },
+  { id: "probes", label: "Kept after each step", keys: [PROBE_KEYS.correctionsKept, PROBE_KEYS.approvedKept] },
 ] as const;
 export type SeriesId = (typeof SERIES)[number]["id"];
 

@@ -4,6 +4,7 @@
  * says in one line what it measures and gives its unit; every other key stays available as it was
  * logged, behind a disclosure. Pure data, safe to import in the browser.
  */
+import { PROBE_CHARTS } from "./probe-metrics";
 
 export type HeadlineMetric = {
   id: "loss" | "kl" | "advantage" | "tokens" | "step_time";
@@ -63,9 +64,11 @@ export function headline(id: HeadlineMetric["id"]): HeadlineMetric {
   return HEADLINE_METRICS.find((m) => m.id === id)!;
 }
 
-/** A key as people read it: its headline name, or the raw key where it has none. */
+const PROBE_NAMES = new Map<string, string>(PROBE_CHARTS.map((c) => [c.key, c.name]));
+
+/** A key as people read it: its headline or probe chart name, or the raw key where it has none. */
 export function metricLabel(key: string): string {
-  return BY_KEY.get(key)?.name ?? key;
+  return BY_KEY.get(key)?.name ?? PROBE_NAMES.get(key) ?? key;
 }
 
 /** A value for reading: 4 significant digits, exponent notation only for very large or small ones. */
