@@ -59,6 +59,7 @@ export default defineConfig({
     { name: "accounts", testMatch: /accounts\.spec\.ts/ },
     { name: "ide", testMatch: /(workspaces|settings|dashboard|session)\.spec\.ts/, dependencies: ["accounts"] },
     { name: "loop", testMatch: /loop\.spec\.ts/, dependencies: ["accounts"] },
+    { name: "learning", testMatch: /learning\.spec\.ts/, dependencies: ["accounts"] },
     { name: "authorisation", testMatch: /(authorisation|file-race)\.spec\.ts/, dependencies: ["accounts"] },
   ],
   webServer: {

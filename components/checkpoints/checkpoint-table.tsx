@@ -1,8 +1,9 @@
 "use client";
 /**
- * The user's checkpoints: one "Save now" per policy, then every checkpoint (policy, step — the
- * adapter version it holds — the correction behind it, name, kind, created) with "Export PEFT" (a .tar download from /api/checkpoints/:id/peft) and
- * "Restore" (makes it the policy's current weights). Results of the buttons show in one line.
+ * The user's checkpoints: one "Save now" per policy, then every checkpoint (policy, step: the
+ * adapter version it holds, the correction behind it, name, kind, created) with "Export PEFT" (a
+ * .tar download from /api/checkpoints/:id/peft) and "Restore" (after a confirmation, its weights
+ * become a new version, the policy's current one). Results of the buttons show in one line.
  */
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
@@ -14,7 +15,7 @@ function describe(result: CheckpointActionResult): { ok: boolean; text: string }
     case "saved":
       return { ok: true, text: "Checkpoint saved." };
     case "restored":
-      return { ok: true, text: "Checkpoint restored: the next turn and training step use it." };
+      return { ok: true, text: "Checkpoint restored as a new version: the next turn and training step use it." };
     case "unauthorized":
       return { ok: false, text: "Your session has ended; sign in again." };
     case "invalid_data":
@@ -41,6 +42,8 @@ export function CheckpointTable({ policies, checkpoints }: { policies: PolicyLis
   const router = useRouter();
   const [pending, startTransition] = useTransition();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  /** The checkpoint whose restore waits for a confirmation. */
+  const [confirming, setConfirming] = useState<string | null>(null);
 
   const run = (action: () => Promise<CheckpointActionResult>) =>
     startTransition(async () => {
@@ -114,16 +117,30 @@ export function CheckpointTable({ policies, checkpoints }: { policies: PolicyLis
                       Export PEFT
                     </a>
                   )}
-                  {c.kind === "state" && !c.current && (
-                    <button
-                      type="button"
-                      className="btn"
-                      disabled={pending}
-                      onClick={() => run(() => restoreCheckpointAction({ id: c.id }))}
-                      data-testid="restore-checkpoint"
-                    >
+                  {c.kind === "state" && !c.current && confirming !== c.id && (
+                    <button type="button" className="btn" disabled={pending} onClick={() => setConfirming(c.id)} data-testid="restore-checkpoint">
                       Restore
                     </button>
+                  )}
+                  {confirming === c.id && (
+                    <span className="flex items-center gap-2" role="alertdialog" aria-label="Confirm restore" data-testid="restore-confirm">
+                      <span>Make these weights a new version?</span>
+                      <button
+                        type="button"
+                        className="btn"
+                        disabled={pending}
+                        onClick={() => {
+                          setConfirming(null);
+                          run(() => restoreCheckpointAction({ id: c.id }));
+                        }}
+                        data-testid="restore-confirm-yes"
+                      >
+                        Restore
+                      </button>
+                      <button type="button" className="btn" onClick={() => setConfirming(null)} data-testid="restore-cancel">
+                        Cancel
+                      </button>
+                    </span>
                   )}
                 </td>
               </tr>

@@ -14,8 +14,9 @@ import { getCheckpointForOwner, listCheckpointsByPolicy } from "@/lib/db/queries
 import { getPolicyForOwner, setPolicyCheckpoint } from "@/lib/db/queries/policies";
 import { enqueueTrainingStep, hasPendingTrainingStep, listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import type { AdapterVersion, AdapterVersionEvent, Checkpoint } from "@/lib/db/schema";
-import type { LiveTrainers } from "@/lib/training/checkpoint-actions";
+import { type LiveTrainers, liveTrainersFromRuntime } from "@/lib/training/checkpoint-actions";
 import { pruneVersionWeights, type Retention } from "./adapter-retention";
+import type { AgentCore } from "./core";
 
 /** One row of the timeline, as the panel, the dashboard and the review show it. */
 export type TimelineEntry = {
@@ -188,4 +189,9 @@ export async function undoVersion({ db, ownerId, policyId, version, replay = fal
   }
   if (replayed > 0) live?.train?.(policyId, ownerId);
   return { status: "done", version: moved.version.number, replayed };
+}
+
+/** The LiveTrainers of an agent in this process: forget its clients, start its training queue. */
+export function liveTrainersOf(core: Pick<AgentCore, "runtime" | "config" | "kickTraining">): LiveTrainers {
+  return liveTrainersFromRuntime(core.runtime, (ownerId) => core.config(ownerId), (policyId, ownerId) => core.kickTraining(policyId, ownerId));
 }
