@@ -4,14 +4,13 @@
  * `continualcode trainer serve` process. Every path must produce the numbers the embedded backend
  * produces when called directly.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { projectPath } from "../paths";
+import { startTrainerServe } from "../cli/trainer-serve.fixture";
 import { backendContract, type ContractTarget, expectSameNumbers, FIXTURE_DIR, referenceRun } from "./contract-suite";
 import { createEmbeddedBackend, type EmbeddedBackend } from "./embedded";
 import { createTinkerBackend } from "./tinker/client";
@@ -44,24 +43,6 @@ afterAll(async () => {
 });
 
 backendContract("Tinker client → protocol server → embedded", () => target);
-
-/** Starts `bin/continualcode trainer serve` on a free port and resolves with its logged URL. */
-function startTrainerServe(dataDir: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const args = [projectPath("bin/continualcode"), "trainer", "serve", "--port", "0", "--api-key", API_KEY];
-  args.push("--model", FIXTURE_DIR, "--kernels", "js", "--data-dir", dataDir);
-  const child = spawn(process.execPath, args, { cwd: projectPath(), stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
-      if (url) resolve({ child, url, output: () => output });
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`trainer serve exited with ${code} before listening:\n${output}`)));
-  });
-}
 
 describe("the embedded backend and the Tinker paths to it", () => {
   it("a reverse_kl datum with windowed teacher rows, posted as JSON, trains over the protocol as it does in-process", async () => {
@@ -114,8 +95,7 @@ describe("the embedded backend and the Tinker paths to it", () => {
 
   it("`continualcode trainer serve` serves the same numbers and stops on SIGINT", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-trainer-serve-"));
-    const { child, url, output } = await startTrainerServe(dataDir);
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const { child, url, output, exited } = await startTrainerServe(dataDir, API_KEY);
     try {
       const backend = createTinkerBackend({ apiKey: API_KEY, baseUrl: url, log: () => {} });
       try {
