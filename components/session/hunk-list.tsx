@@ -1,8 +1,8 @@
 "use client";
 /**
  * The hunks of a proposed file change, each accepted or rejected on its own: click the buttons, or
- * focus a hunk (h focuses the first, j / k move) and press a (accept) or r (reject). A rejected
- * hunk may say why, with the same chips as a denial; that reason trains like one. "Apply choices"
+ * focus a hunk (h focuses the first, j / k move) and press a (accept) or r (reject; the reason box
+ * takes the focus, Esc leaves it). A rejected hunk may say why, with the same chips as a denial; that reason trains like one. "Apply choices"
  * (Enter on it, or A) sends them all: y and n still decide the whole call.
  */
 import { useEffect, useMemo, useRef, useState } from "react";
@@ -16,6 +16,7 @@ export function HunkList({ before, after, busy, onApply }: { before: string; aft
   const [choices, setChoices] = useState<HunkChoice[]>(() => hunks.map(() => ({ accept: true })));
   const rows = useRef<(HTMLDivElement | null)[]>([]);
   const applyButton = useRef<HTMLButtonElement>(null);
+  const reasons = useRef<(HTMLInputElement | null)[]>([]);
 
   const set = (i: number, patch: Partial<HunkChoice>) => setChoices((cs) => cs.map((c, j) => (j === i ? { ...c, ...patch } : c)));
 
@@ -38,6 +39,8 @@ export function HunkList({ before, after, busy, onApply }: { before: string; aft
         event.preventDefault();
         event.stopPropagation();
         set(focused, { accept: event.key === "a" });
+        // A rejection's optional reason is typed next; Esc goes back to the hunk.
+        if (event.key === "r") setTimeout(() => reasons.current[focused]?.focus(), 0);
       }
     };
     window.addEventListener("keydown", onKey);
@@ -102,6 +105,9 @@ export function HunkList({ before, after, busy, onApply }: { before: string; aft
             {!choice.accept && (
               <div className="mt-1 flex flex-wrap items-center gap-1">
                 <input
+                  ref={(el) => {
+                    reasons.current[i] = el;
+                  }}
                   className="min-w-48 flex-1 rounded border border-border bg-bg px-1 py-0.5 text-[12px]"
                   placeholder="Why reject this hunk? (optional; trains like a denial)"
                   data-testid="hunk-correction"

@@ -6,7 +6,7 @@
  * listed, and undoing the adapter versions they made is offered as its own button (u), never done
  * by a rewind. Esc closes; "/undo" undoes a rewind.
  */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { RewindMode } from "@/lib/agent/rewind";
 
 export type RewindPoint = { messageId: string; text: string; createdAt: string };
@@ -42,6 +42,9 @@ export function RewindDialog({
   onCancel: () => void;
 }) {
   const [chosen, setChosen] = useState(points.length - 1);
+  const box = useRef<HTMLDivElement>(null);
+  // The dialog takes the focus from the message box, so its keys are never typed there.
+  useEffect(() => box.current?.focus(), []);
   const point = points[chosen];
   const since = point ? steps.filter((s) => Date.parse(s.queuedAt) >= Date.parse(point.createdAt)) : [];
   const sinceIds = new Set(since.map((s) => s.id));
@@ -74,7 +77,7 @@ export function RewindDialog({
 
   return (
     <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/60" role="dialog" aria-modal="true" aria-labelledby="rewind-title" data-testid="rewind-dialog">
-      <div className="w-[32rem] rounded border border-border bg-panel p-4">
+      <div ref={box} tabIndex={-1} className="w-[32rem] rounded border border-border bg-panel p-4 outline-none">
         <h2 id="rewind-title" className="mb-2 font-medium">
           Rewind to before a task
         </h2>

@@ -4,7 +4,7 @@
  * of the real file for write/edit/edit_lines, the command and working directory for bash, the
  * arguments otherwise) with Approve (y, optionally "always allow"), Deny (n, a required
  * correction) and Edit (e: the diff's right side and a write's path, or the arguments as JSON,
- * become editable). A diff of several hunks lists them, each accepted or rejected on its own.
+ * become editable; p then moves to a write's path). A diff of several hunks lists them, each accepted or rejected on its own.
  * Keys are handled here, for the one active card, and never while the person is typing; Esc in
  * the editor moves to "Approve edited".
  * A failed call asks for its correction with the tool's hint prefilled. Decided calls show their
@@ -15,7 +15,7 @@ import { DiffEditor, JsonEditor } from "@/components/diff/diff-editor";
 import type { RememberRule } from "@/lib/agent/schemas";
 import type { Correction, ToolCall } from "@/lib/db/schema";
 import type { SessionDecision } from "@/lib/session/action-schemas";
-import { decisionKeyFor } from "@/lib/session/keys";
+import { decisionKeyFor, isTypingTarget } from "@/lib/session/keys";
 import { callSummary, defaultRulePattern } from "@/lib/session/summary";
 import type { CallPreview } from "@/lib/session/tool-preview";
 import { CorrectionBox } from "./correction-box";
@@ -69,6 +69,7 @@ export function ToolCard({
   const [localError, setLocalError] = useState<string | null>(null);
   const deciding = pending?.kind === "decision";
   const approveButton = useRef<HTMLButtonElement>(null);
+  const pathInput = useRef<HTMLInputElement>(null);
 
   function approve() {
     if (busy) return;
@@ -112,6 +113,13 @@ export function ToolCard({
     if (!deciding) return;
     const onKey = (event: KeyboardEvent) => {
       const key = decisionKeyFor({ key: event.key, ctrlKey: event.ctrlKey, metaKey: event.metaKey, altKey: event.altKey, repeat: event.repeat, isComposing: event.isComposing, target: event.target as HTMLElement | null });
+      // In edit mode, p moves to a write's path (Esc there returns to "Approve edited").
+      if (!key && mode === "edit" && pathEditable && event.key === "p" && !event.ctrlKey && !event.metaKey && !event.altKey && !isTypingTarget(event.target as HTMLElement | null)) {
+        event.preventDefault();
+        pathInput.current?.focus();
+        pathInput.current?.select();
+        return;
+      }
       if (!key) return;
       event.preventDefault();
       if (key === "approve") approve();
@@ -156,7 +164,7 @@ export function ToolCard({
             editedJson={editedJson}
             onEditText={setEditedText}
             onEditJson={setEditedJson}
-            path={pathEditable ? { value: editedPath, onChange: setEditedPath } : null}
+            path={pathEditable ? { value: editedPath, onChange: setEditedPath, ref: pathInput } : null}
           />
         ) : (
           <pre className="max-h-24 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-muted" data-testid="tool-args">
@@ -275,7 +283,7 @@ function PreviewBody({
   onEditText: (text: string) => void;
   onEditJson: (text: string) => void;
   /** The write's path, editable while editing (null for tools whose path stays). */
-  path: { value: string; onChange: (path: string) => void } | null;
+  path: { value: string; onChange: (path: string) => void; ref: React.RefObject<HTMLInputElement | null> } | null;
 }) {
   if (editing && preview?.kind !== "diff") {
     return (
@@ -292,6 +300,7 @@ function PreviewBody({
             <label className="mb-1 flex items-center gap-1 text-[11px] text-muted">
               path
               <input
+                ref={path.ref}
                 className="flex-1 rounded border border-accent/60 bg-bg px-1 py-0.5 font-mono text-[11px] text-fg"
                 data-testid="edit-path"
                 value={path.value}
