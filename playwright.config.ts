@@ -60,6 +60,7 @@ export default defineConfig({
     { name: "ide", testMatch: /(workspaces|settings|dashboard|session)\.spec\.ts/, dependencies: ["accounts"] },
     { name: "loop", testMatch: /loop\.spec\.ts/, dependencies: ["accounts"] },
     { name: "learning", testMatch: /learning\.spec\.ts/, dependencies: ["accounts"] },
+    { name: "review", testMatch: /review\.spec\.ts/, dependencies: ["accounts"] },
     { name: "authorisation", testMatch: /(authorisation|file-race)\.spec\.ts/, dependencies: ["accounts"] },
   ],
   webServer: {
