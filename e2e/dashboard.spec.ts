@@ -143,6 +143,8 @@ test("after two corrections the panel, /metrics and the dashboard name the same 
   await expect(klTicks.first()).toBeVisible();
   for (const tick of await klTicks.allTextContents()) expect(tick).toMatch(/^\d+$/);
   await expect(training.recentSteps.first().locator("td").first()).toHaveText(/^#\d+$/);
+  // The step table is shown whole in the scrolling panel, never squeezed down to its header row.
+  expect(await page.getByTestId("recent-steps").evaluate((el) => el.scrollHeight - el.clientHeight)).toBeLessThanOrEqual(1);
   await page.screenshot({ path: "test-results/session.png", fullPage: true });
   // The panel scrolls within the page; a tall window shows all of it at once.
   await page.setViewportSize({ width: 1280, height: 2000 });

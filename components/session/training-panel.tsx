@@ -63,7 +63,8 @@ export function TrainingPanel({ steps, policyId, initial }: { steps: StepState[]
         <p className="mb-1 text-[11px] text-muted">Last step{last?.step != null ? ` (#${last.step})` : ""}</p>
         {last?.metrics ? <MetricsTable metrics={last.metrics} /> : <p className="text-[11px] text-muted">none yet</p>}
       </div>
-      <div className="overflow-x-auto border-b border-border text-[12px]" data-testid="recent-steps">
+      {/* shrink-0: a scroll container in this flex column would otherwise shrink to its header row. */}
+      <div className="shrink-0 overflow-x-auto border-b border-border text-[12px]" data-testid="recent-steps">
         <StepStatus steps={policySteps} limit={5} narrow />
       </div>
       {policyId && <AdapterTimeline policyId={policyId} refreshKey={policySteps.map((s) => `${s.id}:${s.status}`).join(",")} compact />}
