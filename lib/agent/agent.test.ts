@@ -243,6 +243,36 @@ forEachDriver("the agent loop", (db) => {
     expect(events[probe]!.payload).toMatchObject({ trainingStepId: step!.id, step: 1, probes: 1, flagged: false, action: null, reasons: [] });
   });
 
+  it("with the guard set to reject, a step that loses the approved calls is undone and the user is told", async () => {
+    const t = await begin({ guardAction: "reject" });
+    // An approved read is the retention probe; a denied write trains version 1, which keeps it.
+    await say(t, TASKS.read);
+    const [read] = await callsOf(t);
+    await agent.decide({ ownerId: t.user.id, toolCallId: read!.id, decision: { kind: "approve" } });
+    await agent.idle();
+    await agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: "/c" });
+    await say(t, TASKS.write);
+    const write = (await callsOf(t)).find((c) => c.name === "write" && c.status === "proposed")!;
+    await agent.decide({ ownerId: t.user.id, toolCallId: write.id, decision: { kind: "deny", correction: "Write good into b.txt instead." } });
+    await agent.idle();
+    const [first] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
+    expect(first!.metrics).toMatchObject({ "probe/approved_kept": 1, "guard/flagged": 0 });
+    // A rate far past any sane one wrecks the next version's first moves.
+    await saveUserSettings({ db: db(), userId: t.user.id, settings: { ...TEST_SETTINGS, guardAction: "reject", learningRate: 1 } });
+    await agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: "/c" });
+    await say(t, TASKS.write);
+    const again = (await callsOf(t)).find((c) => c.status === "proposed")!;
+    await agent.decide({ ownerId: t.user.id, toolCallId: again.id, decision: { kind: "deny", correction: "Write good into b.txt instead." } });
+    await agent.idle();
+    const second = (await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id })).find((s) => s.step === 2)!;
+    expect(second.metrics).toMatchObject({ "guard/flagged": 1, "guard/rolled_back": 1, "probe/approved_kept": 0 });
+    const policy = (await getPolicyForOwner({ db: db(), id: t.policy.id, ownerId: t.user.id }))!;
+    expect(policy.version).toBe(3);
+    const told = (await eventsOf(t)).find((e) => e.type === "error" && (e.payload as { kind?: string }).kind === "guard_rejected")!;
+    expect(told.payload).toMatchObject({ step: 2, rolledBackTo: 3 });
+    expect(String((told.payload as { message: string }).message)).toContain("Approved behaviour kept fell 100 points");
+  });
+
   it("with probes off, a step is not scored", async () => {
     const t = await begin({ probeCount: 0 });
     await say(t, TASKS.write);
