@@ -12,6 +12,7 @@ import { DataDirLockedError, lockDataDir } from "@/lib/db/data-dir-lock";
 import { log } from "@/lib/log";
 import { createEmbeddedBackend } from "@/lib/training/embedded";
 import { defaultCatalogue, EMBEDDED_MODEL, isModelDirectory, type ModelSource } from "@/lib/training/models";
+import { decoderForModels } from "@/lib/training/tinker/model-decoder";
 import { createTinkerProtocolServer, DEFAULT_MAX_BODY_BYTES } from "@/lib/training/tinker/server";
 import { DEFAULT_SEQ_GAP_TIMEOUT_MS } from "@/lib/training/tinker/server-state";
 import { ServerStore } from "@/lib/training/tinker/server-store";
@@ -147,6 +148,7 @@ export async function run(argv: string[]): Promise<number> {
     store,
     seqGapTimeoutMs: options.seqGapTimeoutMs,
     logError: (message, error) => log.error(message, { error }),
+    decoderFor: decoderForModels(options.models),
   });
   try {
     await new Promise<void>((resolve, reject) => {

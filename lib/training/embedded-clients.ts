@@ -226,6 +226,16 @@ export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations
     return this.engine.forwardBackward(this.clientId, modelDatums, lossFn, lossFnConfig);
   }
 
+  forward(datums: Datum[], lossFn: LossFnName, lossFnConfig?: LossFnConfig): Promise<ForwardBackwardResult> {
+    let modelDatums: Datum[];
+    try {
+      modelDatums = datums.map((d) => this.ids.datumToModel(d));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.engine.forward(this.clientId, modelDatums, lossFn, lossFnConfig);
+  }
+
   optimStep(params: AdamParams): Promise<{ metrics: Record<string, number> }> {
     return this.engine.optimStep(this.clientId, params);
   }

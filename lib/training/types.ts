@@ -130,6 +130,8 @@ export interface TrainingClient {
   readonly baseModel: string;
   readonly rank: number;
   forwardBackward(datums: Datum[], lossFn: LossFnName, lossFnConfig?: LossFnConfig): Promise<ForwardBackwardResult>;
+  /** The same outputs as forwardBackward without accumulating gradients (Tinker's forward). */
+  forward?(datums: Datum[], lossFn: LossFnName, lossFnConfig?: LossFnConfig): Promise<ForwardBackwardResult>;
   optimStep(params: AdamParams): Promise<{ metrics: Record<string, number> }>;
   /** Fresh sampling weights reflecting every optimizer step so far. */
   saveWeightsForSampler(name?: string): Promise<SamplingClient>;

@@ -4,7 +4,8 @@
  * Tinker's "user" category (or a 400 where Tinker answers one) before any weight, optimizer moment
  * or engine buffer is touched: a learning rate of 1e30 once left a model's loss NaN for good.
  */
-import type { AdamParams, SamplingParams } from "../types";
+import type { AdamParams, LossFnName, SamplingParams } from "../types";
+import { TINKER_LOSS_SUPPORT } from "./wire";
 import { UserError } from "./server-state";
 
 /**
@@ -87,4 +88,37 @@ export function checkSamplingParams(
   if (!(Number.isFinite(topP) && topP > 0 && topP <= 1)) refuse("sampling_params.top_p", "in (0, 1]", topP);
   const topK = params.topK ?? -1;
   if (!(Number.isInteger(topK) && (topK === -1 || topK >= 1))) refuse("sampling_params.top_k", "-1 (off) or a whole number ≥ 1", topK);
+}
+
+/**
+ * Top-k prompt log-probs per position: vLLM, which serves Tinker's samplers, caps log-probs at 20
+ * per position by default (max_logprobs); more would be one caller's request growing k × prompt.
+ */
+export const MAX_TOPK_PROMPT_LOGPROBS = 20;
+
+export function checkTopkPromptLogprobs(k: number): void {
+  if (!(Number.isInteger(k) && k >= 0 && k <= MAX_TOPK_PROMPT_LOGPROBS)) {
+    refuse("topk_prompt_logprobs", `a whole number from 0 (off) to ${MAX_TOPK_PROMPT_LOGPROBS}`, k);
+  }
+}
+
+/** A loss the backend computes (Tinker's own four when it does not say). */
+export function checkLossFn(name: string, supported: readonly LossFnName[] = TINKER_LOSS_SUPPORT.losses): LossFnName {
+  if (!(supported as readonly string[]).includes(name)) refuse("loss_fn", `one of ${supported.join(", ")}`, JSON.stringify(name));
+  return name as LossFnName;
+}
+
+/**
+ * Refuses a loss input holding NaN or ±Infinity: one such value makes the loss and every gradient
+ * it reaches NaN, and an optimizer step would then write NaN into the weights for good.
+ */
+export function checkFiniteInputs(data: ReadonlyArray<{ loss_fn_inputs: Record<string, { data: readonly number[] }> }>): void {
+  data.forEach((datum, i) => {
+    for (const [name, tensor] of Object.entries(datum.loss_fn_inputs)) {
+      const at = tensor.data.findIndex((v) => !Number.isFinite(v));
+      if (at >= 0) {
+        throw new UserError(`datum ${i}: loss_fn_inputs.${name} must hold finite numbers; got ${String(tensor.data[at])} at index ${at}`);
+      }
+    }
+  });
 }

@@ -6,7 +6,8 @@
 import { z } from "zod";
 
 const tensor = z.object({
-  data: z.array(z.number()),
+  // NaN and ±Infinity pass here (z.number() refuses them) so the loss pass can name the input that holds one.
+  data: z.array(z.custom<number>((v) => typeof v === "number", "expected a number")),
   dtype: z.enum(["int64", "float32"]),
   shape: z.array(z.number().int()).optional(),
 });
@@ -39,14 +40,27 @@ export const createSamplingSessionBody = z.object({
   base_model: z.string().optional(),
 });
 
+const forwardBackwardInput = z.object({
+  data: z.array(z.object({ model_input: modelInput, loss_fn_inputs: z.record(z.string(), tensor) })).min(1),
+  loss_fn: z.string(),
+  loss_fn_config: z.record(z.string(), z.number()).nullish(),
+});
+
+/** JSON from SDK 0.24 and our fallback; protobuf bodies are read into this shape (proto/convert.ts). */
 export const forwardBackwardBody = z.object({
   model_id: z.string(),
   seq_id: z.number().int(),
-  forward_backward_input: z.object({
-    data: z.array(z.object({ model_input: modelInput, loss_fn_inputs: z.record(z.string(), tensor) })).min(1),
-    loss_fn: z.string(),
-    loss_fn_config: z.record(z.string(), z.number()).nullish(),
-  }),
+  forward_backward_input: forwardBackwardInput,
+  forward_only: z.boolean().optional(),
+});
+
+export type ForwardBackwardBody = z.infer<typeof forwardBackwardBody>;
+
+/** SDK 0.24's /api/v1/forward. */
+export const forwardBody = z.object({
+  model_id: z.string(),
+  seq_id: z.number().int(),
+  forward_input: forwardBackwardInput,
 });
 
 export const optimStepBody = z.object({
@@ -98,7 +112,8 @@ export const sampleBody = z.object({
     top_k: z.number().int().optional(),
     top_p: z.number().optional(),
   }),
-  prompt_logprobs: z.boolean().optional(),
+  prompt_logprobs: z.boolean().nullish(),
+  topk_prompt_logprobs: z.number().int().nonnegative().optional(),
 });
 
 export const retrieveFutureBody = z.object({ request_id: z.string() });

@@ -125,6 +125,11 @@ export class ServerStore {
     this.write();
   }
 
+  /** Sessions, newest first. */
+  sessions(): StoredSession[] {
+    return Object.values(this.index.sessions).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
   trainingRun(modelId: string): StoredTrainingRun | undefined {
     return own(this.index.trainingRuns, modelId);
   }
@@ -166,6 +171,30 @@ export class ServerStore {
     return Object.values(this.index.checkpoints)
       .filter((c) => modelId === undefined || c.modelId === modelId)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /**
+   * Forgets a checkpoint (and stops naming it as its run's latest): its path no longer resolves.
+   * The backend's files stay where they are; the index is what makes a path reachable.
+   */
+  deleteCheckpoint(tinkerPath: string): void {
+    const row = own(this.index.checkpoints, tinkerPath);
+    if (!row) return;
+    delete this.index.checkpoints[tinkerPath];
+    const run = own(this.index.trainingRuns, row.modelId);
+    if (run) {
+      this.index.trainingRuns[row.modelId] = {
+        ...run,
+        lastCheckpoint: run.lastCheckpoint === tinkerPath ? null : run.lastCheckpoint,
+        lastSamplerCheckpoint: run.lastSamplerCheckpoint === tinkerPath ? null : run.lastSamplerCheckpoint,
+      };
+    }
+    this.write();
+  }
+
+  /** Sampling sessions by id. */
+  samplers(): StoredSampler[] {
+    return Object.values(this.index.samplers);
   }
 
   sampler(samplerId: string): StoredSampler | undefined {

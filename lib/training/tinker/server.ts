@@ -15,10 +15,22 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { z } from "zod";
-import type { SamplingClient, TrainingBackend, TrainingClient } from "../types";
+import { canScoreDistributions, type DistributionSamplingClient, type SamplingClient, type TrainingBackend, type TrainingClient } from "../types";
 import { ServerAuth, type ServerAuthOptions } from "./server-auth";
-import { checkAdamParams, checkLoraRank, checkSamplingParams, DEFAULT_MAX_NUM_SAMPLES } from "./server-limits";
+import {
+  checkAdamParams,
+  checkFiniteInputs,
+  checkLoraRank,
+  checkLossFn,
+  checkSamplingParams,
+  checkTopkPromptLogprobs,
+  DEFAULT_MAX_NUM_SAMPLES,
+} from "./server-limits";
 import * as schema from "./server-schemas";
+import { forwardBackwardOutputToProto, sampleResponseToProto } from "./proto/convert";
+import { acceptsProtobuf, decodeBody, PROTOBUF_CONTENT_TYPE } from "./server-body";
+import { answerRest } from "./server-rest";
+import { cutAtStopStrings, type TokenDecoder } from "./stop-strings";
 import { clientConfig } from "./client-config";
 import { FutureStore, HttpError, SeqQueue, type SeqQueueOptions, UserError } from "./server-state";
 import { ServerStore, type StoredTrainingRun } from "./server-store";
@@ -30,7 +42,10 @@ import {
   lossConfigFromWire,
   sampleToWire,
   samplingParamsFromWire,
+  stopStringsFromWire,
+  type WireForwardBackwardOutput,
   type WireSampleResponse,
+  type WireTopkPromptLogprobs,
 } from "./wire";
 
 export interface TinkerProtocolServerOptions extends ServerAuthOptions {
@@ -44,6 +59,8 @@ export interface TinkerProtocolServerOptions extends ServerAuthOptions {
   maxBodyBytes?: number;
   /** The most samples one asample call may ask for (default DEFAULT_MAX_NUM_SAMPLES). */
   maxNumSamples?: number;
+  /** The tokenizer of a served model, for stop strings; without one a sample with stop strings is refused. */
+  decoderFor?: (baseModel: string) => Promise<TokenDecoder | null>;
   /** Called for every authenticated request, before it is handled (logging, tests). */
   onRequest?: (path: string, body: unknown) => void;
   /** Where sessions, runs and checkpoints are kept (default: in memory, lost with the process). */
@@ -214,6 +231,24 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     return registerSampler(id, { baseModel: stored.baseModel, modelPath: stored.modelPath, client });
   };
 
+  /**
+   * forward_backward, or with `forward_only` a forward pass that accumulates no gradient. The loss
+   * and the inputs are checked in the model's queue, so a refused pass is a "user" failure of its
+   * seq_id and the model's later requests run.
+   */
+  const lossPass = (req: schema.ForwardBackwardBody) => {
+    const { data, loss_fn, loss_fn_config } = req.forward_backward_input;
+    const datums = data.map((d, i) => badRequestOnThrow(() => datumFromWire(d), `datum ${i}: `));
+    return ordered(requireModel(req.model_id), req.seq_id, async (client) => {
+      const lossFn = checkLossFn(loss_fn, backend.capabilities?.losses);
+      checkFiniteInputs(data);
+      const config = lossConfigFromWire(loss_fn_config);
+      if (!req.forward_only) return forwardBackwardToWire(await client.forwardBackward(datums, lossFn, config));
+      if (!client.forward) throw new UserError("this server's backend cannot run a forward pass without gradients");
+      return forwardBackwardToWire(await client.forward(datums, lossFn, config));
+    });
+  };
+
   const routes: Record<string, (body: unknown, backpressure: boolean) => Promise<unknown> | unknown> = {
     "/api/v1/get_server_capabilities": async () => ({
       supported_models: (await backend.listModels()).map((m) => ({
@@ -306,16 +341,19 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       return { request_id: futures.create(unloaded), model_id };
     },
 
-    "/api/v1/forward_backward": (body) => {
-      const req = schema.forwardBackwardBody.parse(body);
-      const { data, loss_fn, loss_fn_config } = req.forward_backward_input;
-      const datums = data.map((d, i) => badRequestOnThrow(() => datumFromWire(d), `datum ${i}: `));
-      return ordered(requireModel(req.model_id), req.seq_id, async (client) =>
-        forwardBackwardToWire(
-          await client.forwardBackward(datums, loss_fn as Parameters<TrainingClient["forwardBackward"]>[1], lossConfigFromWire(loss_fn_config)),
-        ),
-      );
+    "/api/v1/forward_backward": (body) => lossPass(schema.forwardBackwardBody.parse(body)),
+
+    // SDK 0.24's forward (0.25 sends forward_backward with forward_only instead).
+    "/api/v1/forward": (body) => {
+      const { forward_input, ...addressed } = schema.forwardBody.parse(body);
+      return lossPass({ ...addressed, forward_backward_input: forward_input, forward_only: true });
     },
+
+    // The SDK reports its own errors and timings here; this server keeps no telemetry.
+    "/api/v1/telemetry": () => ({ status: "accepted" }),
+
+    // SDK 0.25 refreshes these flags every refresh_interval_sec; none of them changes at run time here.
+    "/api/v1/client/dynamic_config": () => ({ refresh_interval_sec: 3600 }),
 
     "/api/v1/optim_step": (body) => {
       const req = schema.optimStepBody.parse(body);
@@ -439,11 +477,22 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       const params = badRequestOnThrow(() => samplingParamsFromWire(req.sampling_params, req.num_samples ?? 1));
       const limits = (sampler.baseModel && (await servedModel(sampler.baseModel))) || {};
       badRequestOnThrow(() => checkSamplingParams(params, prompt.length, limits, maxNumSamples));
+      const topk = req.topk_prompt_logprobs ?? 0;
+      badRequestOnThrow(() => checkTopkPromptLogprobs(topk));
+      const stopStrings = stopStringsFromWire(req.sampling_params.stop);
+      const decoder = stopStrings.length > 0 ? await options.decoderFor?.(sampler.baseModel) : null;
+      if (stopStrings.length > 0 && !decoder) {
+        throw new HttpError(400, `stop strings need ${sampler.baseModel}'s tokenizer, which this server was not given; send stop token ids`);
+      }
       samplesRunning += 1;
       const work = (async (): Promise<WireSampleResponse> => {
         const client = await sampler.client;
+        if (topk > 0 && !canScoreDistributions(client)) throw new UserError("topk_prompt_logprobs: this sampler gives no next-token distributions");
         const result = await client.sample(prompt, params);
-        return sampleToWire(result, req.prompt_logprobs ? await client.computeLogprobs(prompt) : undefined);
+        if (decoder) result.sequences = result.sequences.map((seq) => cutAtStopStrings(seq, stopStrings, decoder));
+        const wire = sampleToWire(result, req.prompt_logprobs ? await client.computeLogprobs(prompt) : undefined);
+        if (topk > 0 && canScoreDistributions(client)) return { ...wire, topk_prompt_logprobs: await topkPromptLogprobs(client, prompt, topk) };
+        return wire;
       })().finally(() => (samplesRunning -= 1));
       const requestId = futures.create(work);
       sampler.requestsBySeqId.set(req.seq_id, requestId);
@@ -487,7 +536,7 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     // 2. A declared length past the cap is refused before reading; an undeclared one while reading.
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > maxBodyBytes) return refuseUnread(req, res, 413, { detail: tooLarge(maxBodyBytes) });
-    const body = req.method === "POST" ? await readJson(req, maxBodyBytes) : undefined;
+    const body = req.method === "GET" ? undefined : decodeBody(path, await readBody(req, maxBodyBytes), headerValue(req.headers["content-type"]), headerValue(req.headers["content-encoding"]));
 
     if (keyEndpoint) {
       options.onRequest?.(path, body);
@@ -504,6 +553,10 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       if (!sampler) return send(res, 404, { detail: `unknown sampler ${quotePath(id)}` });
       return send(res, 200, { sampler_id: id, base_model: sampler.baseModel, ...(sampler.modelPath ? { model_path: sampler.modelPath } : {}) });
     }
+    const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+    const samplerIdsOf = (sessionId: string) => store.samplers().map((s) => s.samplerId).filter((id) => id.startsWith(`${sessionId}:sample:`));
+    const rest = answerRest(store, { method: req.method ?? "GET", path, query }, samplerIdsOf);
+    if (rest) return send(res, rest.status, rest.body);
     const route = routes[path];
     if (!route) return send(res, 404, { detail: `no endpoint ${req.method} ${path}` });
     const backpressure = headerValue(req.headers["x-tinker-sampling-backpressure"]) === "1";
@@ -513,6 +566,11 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     } catch (error) {
       if (ORDERED_ROUTES.has(path)) refuseSeqId(body, error);
       throw error;
+    }
+    // The SDK asks for sample and forward_backward results as protobuf (0.25 accepts nothing else).
+    if (path === "/api/v1/retrieve_future" && acceptsProtobuf(headerValue(req.headers.accept))) {
+      const bytes = resultAsProtobuf(answer);
+      if (bytes) return sendBytes(res, bytes, PROTOBUF_CONTENT_TYPE);
     }
     return send(res, 200, answer);
   };
@@ -527,6 +585,21 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       send(res, 500, { detail: error instanceof Error ? error.message : String(error) });
     });
   });
+}
+
+/**
+ * The k most likely tokens at each prompt position, best first, as Tinker returns them: position
+ * 0 has no context and is null; row i (i ≥ 1) is the distribution after prompt[0..i).
+ */
+async function topkPromptLogprobs(client: DistributionSamplingClient, prompt: number[], k: number): Promise<WireTopkPromptLogprobs> {
+  if (prompt.length < 2) return prompt.map(() => null);
+  const positions = Array.from({ length: prompt.length - 1 }, (_, i) => i);
+  const { ids, logprobs } = await client.topkLogprobs(prompt, positions, k);
+  const rows: WireTopkPromptLogprobs = [null];
+  for (let r = 0; r < positions.length; r++) {
+    rows.push(Array.from({ length: k }, (_, j): [number, number] => [ids[r * k + j]!, logprobs[r * k + j]!]));
+  }
+  return rows;
 }
 
 /** Malformed-but-parseable input found while converting a body is the caller's 400, not our 500. */
@@ -546,8 +619,8 @@ function tooLarge(maxBytes: number): string {
   return `request body over ${maxBytes} bytes (trainer serve --max-body-mib raises the limit)`;
 }
 
-/** The body as JSON; past `maxBytes` it stops reading (leaving the socket to refuseUnread) and throws 413. */
-function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
+/** The body's bytes; past `maxBytes` it stops reading (leaving the socket to refuseUnread) and throws 413. */
+function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -560,13 +633,7 @@ function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown>
     req.on("data", onData);
     req.once("error", reject);
     req.once("end", () => {
-      if (size > maxBytes) return;
-      const text = Buffer.concat(parts).toString("utf8");
-      try {
-        resolve(text.length === 0 ? {} : JSON.parse(text));
-      } catch (error) {
-        reject(error);
-      }
+      if (size <= maxBytes) resolve(Buffer.concat(parts));
     });
   });
 }
@@ -581,6 +648,24 @@ function refuseUnread(req: http.IncomingMessage, res: http.ServerResponse, statu
   res.setHeader("Connection", "close");
   res.once("finish", () => socket?.destroySoon());
   send(res, status, body);
+}
+
+/**
+ * A finished future's value as its protobuf message, for the two results the SDK reads that way;
+ * null for every other answer (try_again, errors, the other operations), which stays JSON.
+ */
+function resultAsProtobuf(answer: unknown): Uint8Array | null {
+  if (answer === null || typeof answer !== "object") return null;
+  const value = answer as Record<string, unknown>;
+  if (value.type === "sample" && Array.isArray(value.sequences)) return sampleResponseToProto(value as unknown as WireSampleResponse);
+  if (Array.isArray(value.loss_fn_outputs) && !("type" in value)) return forwardBackwardOutputToProto(value as unknown as WireForwardBackwardOutput);
+  return null;
+}
+
+function sendBytes(res: http.ServerResponse, bytes: Uint8Array, contentType: string): void {
+  if (res.headersSent) return;
+  res.writeHead(200, { "Content-Type": contentType, "Content-Length": bytes.length });
+  res.end(bytes);
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {

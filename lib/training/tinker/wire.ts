@@ -56,7 +56,11 @@ export interface WireSampleResponse {
   type?: "sample";
   sequences: Array<{ stop_reason: StopReason; tokens: number[]; logprobs?: number[] | null }>;
   prompt_logprobs?: Array<number | null> | null;
+  topk_prompt_logprobs?: WireTopkPromptLogprobs | null;
 }
+
+/** Top-k prompt log-probs per position as [token id, log-prob] pairs, best first; null where none were computed (position 0). */
+export type WireTopkPromptLogprobs = Array<Array<[number, number]> | null>;
 
 /** The losses the Tinker service itself computes. */
 export type TinkerLossFnName = "cross_entropy" | "importance_sampling" | "ppo" | "cispo";
@@ -257,24 +261,32 @@ export function samplingParamsToWire(params: SamplingParams): WireSamplingParams
   return wire;
 }
 
-/** Server side; null and absent fields take Tinker's defaults. Stop strings need a tokenizer, so they are refused. */
+/**
+ * Server side; null and absent fields take Tinker's defaults. Only stop token ids go into the
+ * params: stop strings (stopStringsFromWire) are applied to the sampled text by the server.
+ */
 export function samplingParamsFromWire(
   wire: { [K in keyof WireSamplingParams]?: WireSamplingParams[K] | null },
   numSamples: number,
 ): SamplingParams {
-  const stop = wire.stop ?? undefined;
-  if (stop !== undefined && (typeof stop === "string" || stop.some((s) => typeof s !== "number"))) {
-    throw new Error("stop strings are not supported here; send stop token ids");
-  }
+  const stopTokens = wire.stop ?? undefined;
+  const stop = stopTokens !== undefined && typeof stopTokens !== "string" && stopTokens.every((s) => typeof s === "number") ? stopTokens : undefined;
   return {
     maxTokens: wire.max_tokens ?? 16,
     temperature: wire.temperature ?? 1,
     topK: wire.top_k ?? -1,
     topP: wire.top_p ?? 1,
-    ...(stop !== undefined ? { stop: stop as number[] } : {}),
+    ...(stop !== undefined && stop.length > 0 ? { stop: stop as number[] } : {}),
     ...(wire.seed !== undefined && wire.seed !== null ? { seed: wire.seed } : {}),
     numSamples,
   };
+}
+
+/** The stop strings of a sample request: Tinker takes one string, a list of strings, or token ids. */
+export function stopStringsFromWire(stop: WireSamplingParams["stop"] | null | undefined): string[] {
+  if (typeof stop === "string") return [stop];
+  if (Array.isArray(stop) && stop.every((s) => typeof s === "string")) return (stop as string[]).filter((s) => s.length > 0);
+  return [];
 }
 
 export function sampleFromWire(wire: WireSampleResponse): SampleResult {

@@ -46,6 +46,15 @@ describe("protobuf codec against the SDK's messages", () => {
     ]);
   });
 
+  it("reads a request held in a Node Buffer that shares its memory with other bytes", () => {
+    // An HTTP body arrives as a Buffer, often a view into a larger pool: only its own bytes count.
+    const pool = Buffer.alloc(8192, 0xff);
+    const body = Buffer.from(fwdBwd!.hex, "hex");
+    body.copy(pool, 1001);
+    const view = pool.subarray(1001, 1001 + body.length);
+    expect(forwardBackwardBodyFromProto(view)).toEqual(forwardBackwardBodyFromProto(bytesOf(fwdBwd!.hex)));
+  });
+
   it("writes that request to the same bytes python3-protobuf does", () => {
     const body = forwardBackwardBodyFromProto(bytesOf(fwdBwd!.hex));
     expect(hexOf(forwardBackwardBodyToProto(body))).toBe(fwdBwd!.hex);

@@ -19,11 +19,9 @@ export interface WireForwardBackwardBody {
   forward_only: boolean;
 }
 
-/** Top-k prompt log-probs per position, best first; null where none were computed (position 0). */
-export type WireTopkPromptLogprobs = Array<Array<[number, number]> | null>;
-
 // Typed-array views need aligned offsets; a field inside a message rarely is, so copy first.
-const aligned = (bytes: Uint8Array) => bytes.slice().buffer;
+// (new Uint8Array(view) copies; a Node Buffer's slice() would not, and .buffer would be its pool.)
+const aligned = (bytes: Uint8Array) => new Uint8Array(bytes).buffer;
 const asBytes = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 
 function checkWhole(bytes: Uint8Array, width: number, what: string): void {
@@ -162,7 +160,7 @@ export function forwardBackwardOutputFromProto(bytes: Uint8Array): WireForwardBa
   return { loss_fn_output_type: out.lossFnOutputType.split(":").pop() || "ArrayRecord", loss_fn_outputs: records, metrics: out.metrics };
 }
 
-export function sampleResponseToProto(res: WireSampleResponse & { topk_prompt_logprobs?: WireTopkPromptLogprobs | null }): Uint8Array {
+export function sampleResponseToProto(res: WireSampleResponse): Uint8Array {
   const proto: pb.SampleResponse = {
     sequences: res.sequences.map((seq) => ({
       stopReason: seq.stop_reason === "length" ? pb.StopReasonCode.Length : pb.StopReasonCode.Stop,
@@ -183,9 +181,9 @@ export function sampleResponseToProto(res: WireSampleResponse & { topk_prompt_lo
   return pb.encodeSampleResponse(proto);
 }
 
-export function sampleResponseFromProto(bytes: Uint8Array): WireSampleResponse & { topk_prompt_logprobs?: WireTopkPromptLogprobs } {
+export function sampleResponseFromProto(bytes: Uint8Array): WireSampleResponse {
   const res = pb.decodeSampleResponse(bytes);
-  const wire: WireSampleResponse & { topk_prompt_logprobs?: WireTopkPromptLogprobs } = {
+  const wire: WireSampleResponse = {
     type: "sample",
     sequences: res.sequences.map((seq) => ({
       stop_reason: seq.stopReason === pb.StopReasonCode.Length ? "length" : "stop",

@@ -246,7 +246,7 @@ function decodeChunk(bytes: Uint8Array): Chunk {
   let chunk: Chunk | undefined;
   for (const f of fieldsOf(bytes)) {
     if (f.field === 1) {
-      let tokens = new Uint8Array();
+      let tokens: Uint8Array = new Uint8Array();
       for (const g of fieldsOf(read.bytes(f))) if (g.field === 1) tokens = read.bytes(g);
       chunk = { kind: "encoded_text", tokens };
     } else if (f.field === 2) {
@@ -258,7 +258,7 @@ function decodeChunk(bytes: Uint8Array): Chunk {
       }
       chunk = image;
     } else if (f.field === 3) {
-      let dmel = new Uint8Array();
+      let dmel: Uint8Array = new Uint8Array();
       for (const g of fieldsOf(read.bytes(f))) if (g.field === 1) dmel = read.bytes(g);
       chunk = { kind: "dmel", dmel };
     }

@@ -196,24 +196,27 @@ export class ProtoReader {
 }
 
 /** Field readers that check the wire type the schema expects; a mismatch is a malformed message. */
-function expect<T extends WireType>(f: ProtoField, type: T): Extract<ProtoField, { type: T }>["value"] {
-  if (f.type !== type) throw new ProtoDecodeError(`field ${f.field} has wire type ${f.type}, expected ${type}`);
-  return f.value as Extract<ProtoField, { type: T }>["value"];
+function mismatch(f: ProtoField, expected: WireType): never {
+  throw new ProtoDecodeError(`field ${f.field} has wire type ${f.type}, expected ${expected}`);
 }
+const varintOf = (f: ProtoField): bigint => (f.type === WireType.Varint ? f.value : mismatch(f, WireType.Varint));
+const fixed64Of = (f: ProtoField): DataView => (f.type === WireType.Fixed64 ? f.value : mismatch(f, WireType.Fixed64));
+const fixed32Of = (f: ProtoField): DataView => (f.type === WireType.Fixed32 ? f.value : mismatch(f, WireType.Fixed32));
+const bytesOf = (f: ProtoField): Uint8Array => (f.type === WireType.LengthDelimited ? f.value : mismatch(f, WireType.LengthDelimited));
 
 export const read = {
-  int32: (f: ProtoField) => Number(BigInt.asIntN(32, expect(f, WireType.Varint))),
-  uint32: (f: ProtoField) => Number(BigInt.asUintN(32, expect(f, WireType.Varint))),
-  int64: (f: ProtoField) => Number(BigInt.asIntN(64, expect(f, WireType.Varint))),
-  uint64: (f: ProtoField) => Number(BigInt.asUintN(64, expect(f, WireType.Varint))),
-  bool: (f: ProtoField) => expect(f, WireType.Varint) !== 0n,
-  double: (f: ProtoField) => expect(f, WireType.Fixed64).getFloat64(0, true),
-  float: (f: ProtoField) => expect(f, WireType.Fixed32).getFloat32(0, true),
-  bytes: (f: ProtoField) => expect(f, WireType.LengthDelimited),
-  string: (f: ProtoField) => fromUtf8.decode(expect(f, WireType.LengthDelimited)),
+  int32: (f: ProtoField) => Number(BigInt.asIntN(32, varintOf(f))),
+  uint32: (f: ProtoField) => Number(BigInt.asUintN(32, varintOf(f))),
+  int64: (f: ProtoField) => Number(BigInt.asIntN(64, varintOf(f))),
+  uint64: (f: ProtoField) => Number(BigInt.asUintN(64, varintOf(f))),
+  bool: (f: ProtoField) => varintOf(f) !== 0n,
+  double: (f: ProtoField) => fixed64Of(f).getFloat64(0, true),
+  float: (f: ProtoField) => fixed32Of(f).getFloat32(0, true),
+  bytes: (f: ProtoField) => bytesOf(f),
+  string: (f: ProtoField) => fromUtf8.decode(bytesOf(f)),
   /** Repeated int32/int64: packed (one length-delimited run) or one varint per element; parsers accept both. */
   repeatedInt64: (f: ProtoField, into: number[]) => {
     if (f.type === WireType.Varint) return void into.push(Number(BigInt.asIntN(64, f.value)));
-    for (const inner of new ProtoReader(expect(f, WireType.LengthDelimited)).packedVarints()) into.push(Number(BigInt.asIntN(64, inner)));
+    for (const inner of new ProtoReader(bytesOf(f)).packedVarints()) into.push(Number(BigInt.asIntN(64, inner)));
   },
 };
