@@ -163,11 +163,27 @@ forEachDriver("rewind", (db) => {
     await expect(agent.rewind({ ownerId, conversationId: conv.id, messageId: first, mode: "code" })).rejects.toThrow(/once the agent has stopped/);
   });
 
+  it("never writes outside the workspace when a folder was swapped for a link to another directory after the call", async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), "cc-rewind-outside-"));
+    dirs.push(outside);
+    fs.writeFileSync(path.join(outside, "f.txt"), "someone else's\n");
+    const { ownerId, dir, conv } = await begin({ "sub/f.txt": "mine\n" });
+    const first = await task(conv, "first");
+    await run(conv, "write", { path: "sub/f.txt", content: "changed\n" });
+    // What a sandboxed bash could do between the call and the rewind: the folder becomes a link out.
+    fs.rmSync(path.join(dir, "sub"), { recursive: true });
+    fs.symlinkSync(outside, path.join(dir, "sub"));
+    await expect(agent.rewind({ ownerId, conversationId: conv.id, messageId: first, mode: "code" })).rejects.toThrow(/Cannot restore sub\/f.txt/);
+    expect(fs.readFileSync(path.join(outside, "f.txt"), "utf8")).toBe("someone else's\n");
+  });
+
   it("refuses another user's conversation as not found", async () => {
     const { conv } = await begin({ "a.txt": "one\n" });
     const first = await task(conv, "first");
     const other = await makeUser(db(), "other");
-    await expect(agent.rewind({ ownerId: other.id, conversationId: conv.id, messageId: first, mode: "both" })).rejects.toThrow(/not_found|not found/i);
+    // Refused at the conversation, before any of its rows (or files) are looked at.
+    await expect(agent.rewind({ ownerId: other.id, conversationId: conv.id, messageId: first, mode: "both" })).rejects.toMatchObject({ type: "not_found", surface: "conversation" });
+    await expect(agent.undoRewind({ ownerId: other.id, conversationId: conv.id, rewindId: "any" })).rejects.toMatchObject({ type: "not_found", surface: "conversation" });
   });
 
   it("measures what bash's before-images cost on a workspace of 2,000 files", async () => {
