@@ -1,7 +1,8 @@
 """The official Tinker Python SDK across a restart of `trainer serve`, in one client process:
-train two steps, save a state and sampler weights, read log-probs, then print `restart now` and
-wait for a line on stdin while the server is killed and started again on the same port and data
-directory; then load everything back by its tinker:// path and print one JSON line of results.
+train two steps (a save refused between them), save a state and sampler weights, read log-probs,
+then print `restart now` and wait for a line on stdin while the server is killed and started
+again on the same port and data directory; then load everything back by its tinker:// path and
+print one JSON line of results.
 
   TINKER_SDK_DIR=/tmp/tinker-sdk-0.25 python3 scripts/tinker-sdk-restart.py \
       --base-url http://127.0.0.1:8100 --api-key tml-... --base-model <model>
@@ -72,6 +73,13 @@ def after_step(client) -> list:
 service = tinker.ServiceClient(base_url=args.base_url, api_key=args.api_key)
 training = service.create_lora_training_client(base_model=args.base_model, rank=4, seed=3)
 step(training)
+# A request the server refuses at submit (a name that is not one path segment) uses up its seq_id:
+# the requests after it go through at once instead of waiting on it.
+try:
+    training.save_state("../escape").result(timeout=TIMEOUT)
+    refused = None
+except Exception as error:  # the SDK's own exception, whatever its class
+    refused = str(error)
 step(training)
 state_path = training.save_state("step2").result(timeout=TIMEOUT).path
 sampler_path = training.save_weights_for_sampler("step2").result(timeout=TIMEOUT).path
@@ -83,7 +91,7 @@ after_three = after_step(training)
 print("restart now", flush=True)
 sys.stdin.readline()
 
-results: dict = {"sdk": _version, "state_path": state_path, "sampler_path": sampler_path}
+results: dict = {"sdk": _version, "state_path": state_path, "sampler_path": sampler_path, "refused_save": refused}
 results["old_sampler_same"] = logprobs(sampler) == before
 results["new_sampler_same"] = logprobs(service.create_sampling_client(model_path=sampler_path)) == before
 from_state = service.create_training_client_from_state_with_optimizer(state_path)

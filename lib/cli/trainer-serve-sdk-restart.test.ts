@@ -28,7 +28,7 @@ async function freePort(): Promise<number> {
 
 describe.skipIf(!SDK_DIR)(`the official SDK across a restart of trainer serve (${SDK_DIR ? `SDK at ${SDK_DIR}` : "skipped: set TINKER_SDK_DIR to a checkout of thinking-machines-lab/tinker"})`, () => {
   it(
-    "loads its state and sampler weights back by path with the same log-probs, tells the old client its model was lost, and resumes it exactly",
+    "goes on past a refused save, loads its state and sampler weights back by path with the same log-probs, tells the old client its model was lost, and resumes it exactly",
     async () => {
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-sdk-restart-"));
       const port = String(await freePort());
@@ -63,6 +63,7 @@ describe.skipIf(!SDK_DIR)(`the official SDK across a restart of trainer serve ($
           resumed_same: true,
           pyqwest_imported: false,
         });
+        expect(results!.refused_save).toMatch(/400.*checkpoint name must be/);
         expect(results!.lost_model_error).toMatch(/lost its weights when the server restarted; its last saved state is tinker:\/\/.*\/weights\/step2 \(step 2\)/);
       } finally {
         script.kill("SIGKILL");
