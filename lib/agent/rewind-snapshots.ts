@@ -6,13 +6,15 @@
  * write / edit / edit_lines: the one file the call names (where it really lies), or "absent".
  * bash can change anything, so before it runs every file the workspace walk sees is hashed and any
  * content not stored yet is stored; after it, the walk runs again and only the files that differ
- * (changed, created or deleted) keep a before-image; contents stored for nothing else are dropped.
+ * (changed, created or deleted) keep a before-image. Contents stay stored once seen (per owner and
+ * sha-256), so the first bash call in a workspace copies its files once and later ones only hash
+ * them and store what is new: dropping the unused ones would make every call copy them all again.
  * What the walk sees is what bash's rewind restores: regular files, not under `.git` nor in a path
  * a `.gitignore` ignores, each up to MAX_SNAPSHOT_FILE_BYTES. Symlinks and empty folders bash makes
  * or removes are not put back, and a file past the size limit is left as bash left it.
  */
 import { createHash } from "node:crypto";
-import { and, eq, inArray, notExists } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "@/lib/db/client";
 import { fileSnapshot, snapshotBlob } from "@/lib/db/schema";
 import { walkFiles } from "@/lib/tools/walk";
@@ -157,20 +159,11 @@ export function changedPaths(before: Manifest, after: Manifest): { path: string;
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-/**
- * After the bash call: the before-images of the files it changed, created or deleted; the contents
- * the baseline stored for files it left alone are dropped again (unless another image uses them).
- */
+/** After the bash call: the before-images of the files it changed, created or deleted. */
 export async function recordBashChanges(owner: SnapshotOwner, toolCallId: string, ctx: ToolContext, baseline: BashBaseline): Promise<{ changed: number; ms: number }> {
   const started = performance.now();
   const changed = await withToolRoot(ctx, async (root) => changedPaths(baseline.files, (await manifestOf(root)).files));
   await insertImages(owner, { toolCallId }, changed);
-  if (baseline.inserted.length > 0) {
-    const used = owner.db.select({ one: fileSnapshot.id }).from(fileSnapshot).where(and(eq(fileSnapshot.ownerId, owner.ownerId), eq(fileSnapshot.sha256, snapshotBlob.sha256)));
-    for (let i = 0; i < baseline.inserted.length; i += 500) {
-      await owner.db.delete(snapshotBlob).where(and(eq(snapshotBlob.ownerId, owner.ownerId), inArray(snapshotBlob.sha256, baseline.inserted.slice(i, i + 500)), notExists(used)));
-    }
-  }
   return { changed: changed.length, ms: baseline.ms + performance.now() - started };
 }
 

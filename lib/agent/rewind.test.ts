@@ -194,10 +194,17 @@ forEachDriver("rewind", (db) => {
     const owner = { db: db(), ownerId, conversationId: conv.id };
     const cold = await captureBeforeBash(owner, ctx);
     const warm = await captureBeforeBash(owner, ctx);
+    fs.writeFileSync(path.join(dir, "src/3/f3.ts"), "changed\n");
+    const oneChanged = await captureBeforeBash(owner, ctx);
     const mib = (cold.bytes / 1024 / 1024).toFixed(1);
-    console.log(`bash before-images: ${cold.files.size} files, ${mib} MiB: first capture ${cold.ms.toFixed(0)} ms (stores ${cold.inserted.length} contents), next ${warm.ms.toFixed(0)} ms (stores ${warm.inserted.length})`);
+    console.log(
+      `bash before-images: ${cold.files.size} files, ${mib} MiB: first capture ${cold.ms.toFixed(0)} ms (stores ${cold.inserted.length} contents), ` +
+        `next ${warm.ms.toFixed(0)} ms (stores ${warm.inserted.length}), after one file changed ${oneChanged.ms.toFixed(0)} ms (stores ${oneChanged.inserted.length})`,
+    );
     expect(cold.files.size).toBe(2_000);
     expect(warm.inserted).toHaveLength(0);
+    expect(oneChanged.inserted).toHaveLength(1);
     expect(changedPaths(cold.files, warm.files)).toEqual([]);
+    expect(changedPaths(warm.files, oneChanged.files).map((c) => c.path)).toEqual(["src/3/f3.ts"]);
   }, 120_000);
 });
