@@ -38,6 +38,12 @@ describe("probes from a policy's calls", () => {
     expect(probes[0]).toMatchObject({ corrected: { name: "write", arguments: { path: "a", content: "y" } } });
   });
 
+  it("an approved call that earned an RL reward is still a retention probe; one corrected after it failed is not", () => {
+    const rewarded = sampled({}, [{ kind: "approval", createdAt: at }]);
+    const failed = sampled({ status: "failed" }, [{ kind: "tool_failure", createdAt: at }]);
+    expect(probesFromCalls([failed, rewarded], 8).map((p) => [p.kind, p.id])).toEqual([["retention", rewarded.call.id]]);
+  });
+
   it("a denial with no later call that ran has no corrected call yet", () => {
     const denied = sampled({ status: "denied" }, [{ kind: "denial", createdAt: at }]);
     const deniedAgain = sampled({ status: "denied" }, [{ kind: "denial", createdAt: at }]);
