@@ -90,4 +90,19 @@ describe("seq_ids of refused requests", () => {
     const next = await tinker.call("/api/v1/forward_backward", forwardBackward(modelId, 3), GAP_TIMEOUT_MS / 2);
     expect(next.metrics).toHaveProperty(["loss:sum"]);
   });
+
+  it("a protobuf forward_backward whose data cannot be decoded still uses up its seq_id", async () => {
+    const modelId = await tinker.model(await tinker.session(), MODEL);
+    const id = Buffer.from(modelId);
+    // Field 1 (model_id) and field 2 (seq_id = 1), then field 3 (a datum) claiming 100 bytes it lacks.
+    const body = Buffer.concat([Buffer.from([0x0a, id.length]), id, Buffer.from([0x10, 1, 0x1a, 100, 1, 2])]);
+    const res = await fetch(`${tinker.url}/api/v1/forward_backward`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-protobuf", "X-API-Key": KEY },
+      body,
+    });
+    expect(res.status).toBe(400);
+    const step = await tinker.call("/api/v1/optim_step", { model_id: modelId, seq_id: 2, adam_params: ADAM }, GAP_TIMEOUT_MS / 2);
+    expect(step.type).toBe("optim_step");
+  });
 });

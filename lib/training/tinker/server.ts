@@ -32,6 +32,7 @@ import { acceptsProtobuf, decodeBody, PROTOBUF_CONTENT_TYPE } from "./server-bod
 import { answerRest } from "./server-rest";
 import { cutAtStopStrings, type TokenDecoder } from "./stop-strings";
 import { clientConfig } from "./client-config";
+import { seqAddressOfUnreadable } from "./seq-address";
 import { FutureStore, HttpError, SeqQueue, type SeqQueueOptions, UserError } from "./server-state";
 import { ServerStore, type StoredTrainingRun } from "./server-store";
 import { checkCheckpointName, formatTinkerPath, parseTinkerPath, quotePath } from "./tinker-path";
@@ -536,7 +537,15 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     // 2. A declared length past the cap is refused before reading; an undeclared one while reading.
     const declared = Number(req.headers["content-length"] ?? 0);
     if (declared > maxBodyBytes) return refuseUnread(req, res, 413, { detail: tooLarge(maxBodyBytes) });
-    const body = req.method === "GET" ? undefined : decodeBody(path, await readBody(req, maxBodyBytes), headerValue(req.headers["content-type"]), headerValue(req.headers["content-encoding"]));
+    const bytes = req.method === "GET" ? undefined : await readBody(req, maxBodyBytes);
+    let body: unknown;
+    try {
+      body = bytes === undefined ? undefined : decodeBody(path, bytes, headerValue(req.headers["content-type"]), headerValue(req.headers["content-encoding"]));
+    } catch (error) {
+      // An ordered request whose body cannot be read still uses up its seq_id, when it can be found.
+      if (bytes !== undefined && ORDERED_ROUTES.has(path)) refuseSeqId(seqAddressOfUnreadable(bytes, headerValue(req.headers["content-type"])), error);
+      throw error;
+    }
 
     if (keyEndpoint) {
       options.onRequest?.(path, body);
