@@ -1,6 +1,6 @@
 /**
  * `npm run bench:learning [-- --n 16 --ks 1,3,5,10,20 --configs token:student,token:ema,token:frozen
- * --lr 3e-3 --rank 32 --scenarios bench/scenarios/default.json --seed 1 --quick]` measures
+ * --lr 3e-3 --rank 32 --ema-tau 0.05 --refresh-every 10 --scenarios bench/scenarios/default.json --seed 1 --quick]` measures
  * how fast corrections change the embedded model: per habit scenario and SDPO configuration, the
  * rate of the corrected behaviour in N fresh held-out conversations before and after k SDPO
  * updates, and what it costs on unrelated task families. Without --configs and --lr it runs the
@@ -41,6 +41,8 @@ const { values } = parseArgs({
     "model-dir": { type: "string", default: projectPath("models", "qwen3-tiny-coder") },
     only: { type: "string" },
     quick: { type: "boolean", default: false },
+    "ema-tau": { type: "string" },
+    "refresh-every": { type: "string" },
   },
 });
 
@@ -81,6 +83,11 @@ const setup: LearningSetup = {
   log,
 };
 
+// --ema-tau and --refresh-every tune the ema and frozen teachers (a frozen teacher never refreshed is the base model: a trust region).
+const teacherKnobs = {
+  ...(values["ema-tau"] ? { emaTau: Number(values["ema-tau"]) } : {}),
+  ...(values["refresh-every"] ? { teacherRefreshEvery: Number(values["refresh-every"]) } : {}),
+};
 const maxK = Math.max(...ks);
 const results: Array<{ data: ScenarioData; runs: RunResult[] }> = [];
 try {
@@ -103,7 +110,7 @@ try {
     let before: Measured | undefined;
     for (const learningRate of lrs) {
       for (const c of configs) {
-        const config: RunConfig = { ...c, learningRate };
+        const config: RunConfig = { ...c, learningRate, ...teacherKnobs };
         const { before: at0, ...run } = await runConfig(setup, data, config, ks, before);
         before = at0;
         runs.push(run);
@@ -119,7 +126,7 @@ try {
 const report = learningReport({
   model: { name: EMBEDDED_MODEL, dir: snapshot.source, logStep: snapshot.step, final: snapshot.final, weightsModified: snapshot.weightsModified },
   appDefault,
-  options: { n, ks, lrs, configs, rank: setup.rank, temperature: setup.temperature, maxTokens: setup.maxTokens, seed: setup.seed, unrelated: unrelatedN, scenarios: values.scenarios, quick },
+  options: { n, ks, lrs, configs, ...teacherKnobs, rank: setup.rank, temperature: setup.temperature, maxTokens: setup.maxTokens, seed: setup.seed, unrelated: unrelatedN, scenarios: values.scenarios, quick },
   results,
   seconds: (performance.now() - started) / 1000,
   loadavg: os.loadavg(),

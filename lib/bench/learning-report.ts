@@ -70,6 +70,8 @@ export function learningReport(input: LearningReportInput) {
           lossMode: r.lossMode,
           teacherMode: r.teacherMode,
           learningRate: r.learningRate,
+          ...(r.emaTau !== undefined ? { emaTau: r.emaTau } : {}),
+          ...(r.teacherRefreshEvery !== undefined ? { teacherRefreshEvery: r.teacherRefreshEvery } : {}),
           rank: r.rank,
           points: r.points,
           goal: r.goal,

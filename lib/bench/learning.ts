@@ -20,6 +20,9 @@ export interface RunConfig {
   lossMode: LossMode;
   teacherMode: TeacherMode;
   learningRate: number;
+  /** The ema teacher's share of each step, and the frozen teacher's refresh interval (steps); the settings' defaults when unset. */
+  emaTau?: number;
+  teacherRefreshEvery?: number;
 }
 
 export interface LearningSetup {
@@ -174,7 +177,13 @@ export async function runConfig(setup: LearningSetup, data: ScenarioData, config
     seed: setup.seed,
     temperature: setup.temperature,
     maxTokens: setup.maxTokens,
-    sdpo: { lossMode: config.lossMode, teacherMode: config.teacherMode, learningRate: config.learningRate },
+    sdpo: {
+      lossMode: config.lossMode,
+      teacherMode: config.teacherMode,
+      learningRate: config.learningRate,
+      ...(config.emaTau !== undefined ? { emaTau: config.emaTau } : {}),
+      ...(config.teacherRefreshEvery !== undefined ? { teacherRefreshEvery: config.teacherRefreshEvery } : {}),
+    },
   });
   await session.init();
   const label = `${data.scenario.id} ${config.lossMode}:${config.teacherMode} lr=${config.learningRate}`;
