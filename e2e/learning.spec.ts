@@ -46,6 +46,8 @@ test("five corrections make five versions; undoing the last three and resetting 
   // 1. Five corrections: each denied proposal, failed call or answer is corrected, and its step
   //    becomes the next version, naming the correction.
   await session.send(TASK);
+  // The idle page before the send must not pass for the agent's answer.
+  await expect(p.page.getByTestId("session-page")).not.toHaveAttribute("data-state", "idle");
   const seen: string[] = [];
   for (const [i, correction] of CORRECTIONS.entries()) {
     const next = await card.waitForNext(seen, MODEL_WAIT, true);
