@@ -1,10 +1,10 @@
 /**
  * Review, round two, on the bundled model decoding greedily (temperature 0, so its proposals repeat
  * run to run) with a step cap of one call per task (so each task stops, idle, after its call), and
- * only the keyboard: a message typed while a call waits denies it (confirmed once); a write sent to
- * another path tells the agent so; a multi-hunk write with one hunk rejected leaves exactly the
- * accepted one in the file and the agent's next prompt names the rejected hunk; rewinds of code
- * only, conversation only and both, checked byte for byte on disk; a rewind undone.
+ * only the keyboard: a multi-hunk write with one hunk rejected leaves exactly the accepted one in
+ * the file and the agent's next prompt names the rejected hunk; a message typed while a call waits
+ * denies it (confirmed once); a write sent to another path tells the agent so; rewinds of code
+ * only, conversation only and both, checked byte for byte on disk; rewinds undone.
  * The model's text is never compared: the multi-hunk proposal is made by seeding the file it writes
  * (after the proposal, before the decision) with a first and a last line of its own, so whatever the
  * model writes, the diff has those two hunks. Screenshots: review-01 … review-09 in the test's folder.
@@ -55,8 +55,6 @@ function tree(dir: string): Record<string, string> {
   return out;
 }
 
-const entry = (bytes: string, mode = "644") => `${mode}:${Buffer.from(bytes).toString("base64")}`;
-
 test("hunks, an edited path, rewinds of code, conversation and both (and an undo), and a typed denial, with the keyboard only", async ({ persona }, testInfo) => {
   const p = await persona("Rhea");
   const page = p.page;
@@ -88,18 +86,33 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
     tasks.push(v.view.messages.filter((m) => m.role === "user" && m.meta?.kind === "task").at(-1)!.id);
   }
   const waitIdle = () => expect(page.getByTestId("session-page")).toHaveAttribute("data-state", "idle", { timeout: MODEL_WAIT });
-  async function nextProposal() {
-    const next = await card.waitForNext(seen, MODEL_WAIT, true);
-    seen.push(next.key);
-    return next;
+  /** The next stop: a new call to decide or correct, or the conversation idle or failed (its reason shown). */
+  async function nextStop(): Promise<{ id: string; tool: string; kind: "proposal" | "failure" | "answer" | "failed" }> {
+    const not = (kind: string) => seen.filter((k) => k.startsWith(`${kind}:`)).map((k) => `:not([data-tool-call-id="${k.slice(kind.length + 1)}"])`).join("");
+    const cards = `[data-testid="tool-card"][data-status="proposed"]${not("proposal")}, [data-testid="failure-card"]${not("failure")}`;
+    await expect(page.locator(`${cards}, [data-testid="session-page"][data-state="idle"], [data-testid="session-page"][data-state="failed"]`).first()).toBeVisible({ timeout: MODEL_WAIT });
+    const card = page.locator(cards);
+    if ((await card.count()) === 0) {
+      const state = await page.getByTestId("session-page").getAttribute("data-state");
+      return { id: "", tool: "", kind: state === "failed" ? "failed" : "answer" };
+    }
+    const kind = (await card.getAttribute("data-testid")) === "failure-card" ? "failure" : "proposal";
+    const id = (await card.getAttribute("data-tool-call-id"))!;
+    seen.push(`${kind}:${id}`);
+    return { id, tool: (await card.getAttribute("data-tool"))!, kind };
   }
-  /** Sends the task until the model proposes a file-writing call with a diff; others are denied with the task. */
+  const nextProposal = nextStop;
+  /**
+   * Sends the task until the model proposes a write with a diff: a read-only look is approved (it
+   * trains nothing), any other call denied with the task; an answer or a failure is followed by the task.
+   */
   async function untilFileWrite(): Promise<string> {
-    for (let tries = 0; tries < 4; tries++) {
+    for (let tries = 0; tries < 6; tries++) {
       await sendTask();
-      const next = await nextProposal();
-      if (next.kind === "proposal" && FILE_WRITING_TOOLS.test(next.tool) && (await card.showsDiff())) return next.id;
-      if (next.kind === "proposal") {
+      const next = await nextStop();
+      if (next.kind === "proposal" && next.tool === "write" && (await card.showsDiff())) return next.id;
+      if (next.kind === "proposal" && /^(read|glob|grep)$/.test(next.tool)) await keys.press("y");
+      else if (next.kind === "proposal") {
         await keys.press("n");
         await expect(page.getByTestId("correction-input")).toBeFocused();
         await keys.type(TASK);
@@ -109,59 +122,15 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
         await keys.type(" " + TASK);
         await keys.press("Enter");
       }
-      await waitIdle();
+      if (next.kind === "proposal" || next.kind === "failure") await expect(page.getByTestId("session-page")).toHaveAttribute("data-state", /^(idle|failed)$/, { timeout: MODEL_WAIT });
     }
-    throw new Error("the model proposed no file-writing call in four tasks");
+    throw new Error("the model proposed no write in six tasks");
   }
 
-  // 1. A message typed while a call waits: one line asks first; Enter again denies the call with it.
-  await sendTask();
-  const first = await nextProposal();
-  expect(first.kind).toBe("proposal");
-  await session.composer.focus();
-  await keys.type(TYPED);
-  await keys.press("Enter");
-  await expect(page.getByTestId("typed-denial-confirm")).toBeVisible();
-  await expect(card.card(first.id)).toHaveAttribute("data-status", "proposed");
-  await shot(page, testInfo, "review-01-typed-denial-confirm.png");
-  await keys.press("Enter");
-  await expect(card.card(first.id)).toHaveAttribute("data-status", "denied");
-  await expect(card.card(first.id).getByTestId("tool-correction")).toContainText(TYPED);
-  await expect(session.composer).toHaveValue("");
-  await keys.press("Escape");
-  await waitIdle();
-  expect((await json()).view.corrections.find((c) => c.toolCallId === first.id)).toMatchObject({ kind: "denial", text: TYPED });
-
-  // 2. A write sent to another path: e, p, the new path, Esc, y; the agent is told where it went.
-  const editedId = await untilFileWrite();
-  const atTurnB = tree(wsDir);
-  const turnB = tasks.at(-1)!;
-  const editedTool = (await card.root.getAttribute("data-tool"))!;
-  test.skip(editedTool !== "write", `the model's file-writing proposal was ${editedTool}, whose path cannot be edited`);
-  const proposedPath = String((await json()).view.toolCalls.find((c) => c.id === editedId)!.args.path);
-  await keys.press("e");
-  await expect(card.diff).toHaveAttribute("data-editable", "true");
-  await keys.press("Escape");
-  await expect(card.root.getByTestId("approve-button")).toBeFocused();
-  await keys.press("p");
-  await expect(card.root.getByTestId("edit-path")).toBeFocused();
-  await keys.press("ControlOrMeta+A");
-  await keys.type(MOVED_TO);
-  await keys.press("Escape");
-  await expect(card.root.getByTestId("approve-button")).toBeFocused();
-  await shot(page, testInfo, "review-02-edited-path.png");
-  await keys.press("y");
-  await expect(card.card(editedId)).toHaveAttribute("data-status", "succeeded", { timeout: MODEL_WAIT });
-  const editedCall = (await json()).view.toolCalls.find((c) => c.id === editedId)!;
-  expect(fs.readFileSync(path.join(wsDir, MOVED_TO), "utf8")).toBe(String(editedCall.args.content));
-  const editedResult = (await json()).view.messages.find((m) => m.role === "tool" && (m as { toolCallId?: string }).toolCallId === editedId) ?? (await json()).view.messages.filter((m) => m.role === "tool").at(-1)!;
-  expect(editedResult.content).toContain(`It was written to ${MOVED_TO} instead of ${proposedPath}.`);
-  await waitIdle();
-
-  // 3. A multi-hunk write: the file it writes is seeded with a first and a last line of its own; the
+  // 1. A multi-hunk write: the file it writes is seeded with a first and a last line of its own; the
   //    second hunk (the last line's removal) is rejected with a reason, the first accepted.
   const hunkId = await untilFileWrite();
-  const turnC = tasks.at(-1)!;
+  const turnHunk = tasks.at(-1)!;
   const hunkCall = (await json()).view.toolCalls.find((c) => c.id === hunkId)!;
   test.skip(hunkCall.name !== "write", `the model's file-writing proposal was ${hunkCall.name}`);
   const target = String(hunkCall.args.path);
@@ -186,20 +155,68 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
   await keys.press("Escape");
   await keys.press("A");
   await expect(card.root.getByTestId("apply-hunks")).toBeFocused();
-  await shot(page, testInfo, "review-03-hunks-one-rejected.png");
+  await shot(page, testInfo, "review-01-hunks-one-rejected.png");
   await keys.press("Enter");
   await expect(card.card(hunkId)).toHaveAttribute("data-status", "succeeded", { timeout: MODEL_WAIT });
   expect(fs.readFileSync(path.join(wsDir, target), "utf8")).toBe(expectedFile);
   await expect(card.card(hunkId).getByTestId("rejected-hunk")).toHaveAttribute("data-hunk", "2");
-  await shot(page, testInfo, "review-04-hunk-applied.png");
+  await shot(page, testInfo, "review-02-hunk-applied.png");
   await waitIdle();
   const v3 = await json();
   const hunkResult = v3.view.messages.find((m) => m.role === "tool" && (m as { toolCallId?: string }).toolCallId === hunkId)!;
   expect(hunkResult.content).toContain(`Rejected hunk 2 of 2 (reason: ${REASON}):`);
   expect(hunkResult.content).toContain(`-${FOOTER.trim()}`);
-  testInfo.annotations.push({ type: "rejected-hunk excerpt", description: hunkResult.content.split("\n\nTool output:")[0]! });
+  testInfo.annotations.push({ type: "rejected-hunk excerpt", description: hunkResult.content });
+  console.log(`the tool message the agent reads next:\n${hunkResult.content}`);
   // The reason trains like a denial, beside the accepted result's demonstration.
   expect(v3.view.corrections.filter((c) => c.toolCallId === hunkId).map((c) => c.kind).sort()).toEqual(["denial", "edit"]);
+
+  // 2. A message typed while a call waits: one line asks first; Enter again denies the call with it.
+  let first = { id: "", tool: "", kind: "answer" as string };
+  for (let tries = 0; tries < 4 && first.kind !== "proposal"; tries++) {
+    await sendTask();
+    first = await nextStop();
+  }
+  expect(first.kind).toBe("proposal");
+  await session.composer.focus();
+  await keys.type(TYPED);
+  await keys.press("Enter");
+  await expect(page.getByTestId("typed-denial-confirm")).toBeVisible();
+  await expect(card.card(first.id)).toHaveAttribute("data-status", "proposed");
+  await shot(page, testInfo, "review-03-typed-denial-confirm.png");
+  await keys.press("Enter");
+  await expect(card.card(first.id)).toHaveAttribute("data-status", "denied");
+  await expect(card.card(first.id).getByTestId("tool-correction")).toContainText(TYPED);
+  await expect(session.composer).toHaveValue("");
+  await keys.press("Escape");
+  await waitIdle();
+  expect((await json()).view.corrections.find((c) => c.toolCallId === first.id)).toMatchObject({ kind: "denial", text: TYPED });
+
+  // 3. A write sent to another path: e, p, the new path, Esc, y; the agent is told where it went.
+  const editedId = await untilFileWrite();
+  const atTurnEdit = tree(wsDir);
+  const turnEdit = tasks.at(-1)!;
+  const editedTool = (await card.root.getAttribute("data-tool"))!;
+  test.skip(editedTool !== "write", `the model's file-writing proposal was ${editedTool}, whose path cannot be edited`);
+  const proposedPath = String((await json()).view.toolCalls.find((c) => c.id === editedId)!.args.path);
+  await keys.press("e");
+  await expect(card.diff).toHaveAttribute("data-editable", "true");
+  await keys.press("Escape");
+  await expect(card.root.getByTestId("approve-button")).toBeFocused();
+  await keys.press("p");
+  await expect(card.root.getByTestId("edit-path")).toBeFocused();
+  await keys.press("ControlOrMeta+A");
+  await keys.type(MOVED_TO);
+  await keys.press("Escape");
+  await expect(card.root.getByTestId("approve-button")).toBeFocused();
+  await shot(page, testInfo, "review-04-edited-path.png");
+  await keys.press("y");
+  await expect(card.card(editedId)).toHaveAttribute("data-status", "succeeded", { timeout: MODEL_WAIT });
+  const editedCall = (await json()).view.toolCalls.find((c) => c.id === editedId)!;
+  expect(fs.readFileSync(path.join(wsDir, MOVED_TO), "utf8")).toBe(String(editedCall.args.content));
+  const editedResult = (await json()).view.messages.find((m) => m.role === "tool" && (m as { toolCallId?: string }).toolCallId === editedId) ?? (await json()).view.messages.filter((m) => m.role === "tool").at(-1)!;
+  expect(editedResult.content).toContain(`It was written to ${MOVED_TO} instead of ${proposedPath}.`);
+  await waitIdle();
 
   // 4. The next prompt holds that tool message: a new task is sampled with it in context. Its call is
   //    denied by typing again, now without the confirmation line.
@@ -236,9 +253,9 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
     await expect(page.getByTestId("rewind-dialog")).toHaveCount(0);
   }
 
-  // 5. Code only, to before task C: the hunk call's file is back to the seeded bytes, the edited-path
-  //    file (from before C) stays, and every message stays.
-  await rewindTo(turnC, "c");
+  // 5. Code only, to before the hunk task: that call's file is back to the seeded bytes, the file
+  //    the edited write created since is gone, and every message stays.
+  await rewindTo(turnHunk, "c");
   await expect(page.getByTestId("rewind-banner")).toHaveAttribute("data-mode", "code");
   expect(tree(wsDir)).toEqual(beforeHunkCall);
   expect(fs.readFileSync(path.join(wsDir, target), "utf8")).toBe(seeded);
@@ -264,16 +281,15 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
   expect(v7.view.messages.filter((m) => m.seq < dSeq).some((m) => m.meta?.excluded === true && m.meta?.rewoundBy)).toBe(false);
   await shot(page, testInfo, "review-07-rewound-conversation.png");
 
-  // 8. Both, to before task B: the edited-path file the agent created is gone; the file the hunk call
-  //    wrote has its before-image (the seeded bytes: the seeding was not the agent's); the rest is as at B.
-  await rewindTo(turnB, "b");
+  // 8. Both, to before the edited write's task: the file it created is gone, the hunk call's file is
+  //    as it was then, and that task and everything after leave the context.
+  await rewindTo(turnEdit, "b");
   await expect(page.getByTestId("rewind-banner")).toHaveAttribute("data-mode", "both");
-  const expectedAtB = { ...atTurnB, ...(target === MOVED_TO ? {} : { [target]: entry(seeded, beforeHunkCall[target]!.split(":")[0]) }) };
-  expect(tree(wsDir)).toEqual(expectedAtB);
-  expect(fs.existsSync(path.join(wsDir, MOVED_TO))).toBe(false);
+  expect(tree(wsDir)).toEqual(atTurnEdit);
   const v8 = await json();
-  const bSeq = v8.view.messages.find((m) => m.id === turnB)!.seq;
-  expect(v8.view.messages.filter((m) => m.seq >= bSeq).every((m) => m.meta?.excluded === true)).toBe(true);
+  const eSeq = v8.view.messages.find((m) => m.id === turnEdit)!.seq;
+  expect(v8.view.messages.filter((m) => m.seq >= eSeq).every((m) => m.meta?.excluded === true)).toBe(true);
+  expect(v8.view.messages.filter((m) => m.seq < eSeq).some((m) => m.meta?.rewoundBy)).toBe(false);
   await shot(page, testInfo, "review-08-rewound-both.png");
 
   // 9. That rewind undone too: files and messages back as they were.
