@@ -108,8 +108,11 @@ export async function captureBeforeFileCall(owner: SnapshotOwner, toolCallId: st
 
 type Manifest = Map<string, FileImage>;
 
-/** Hashes every file the walk sees; with `blobs`, keeps their bytes too. */
-async function manifestOf(root: Root, blobs?: Map<string, Buffer>): Promise<{ files: Manifest; bytes: number }> {
+/** Contents held in memory before they are written: a large workspace is stored in parts. */
+const FLUSH_BYTES = 32 * 1024 * 1024;
+
+/** Hashes every file the walk sees; with `keep`, hands each content to it (awaited, in walk order). */
+async function manifestOf(root: Root, keep?: (sha: string, bytes: Buffer) => Promise<void>): Promise<{ files: Manifest; bytes: number }> {
   const files: Manifest = new Map();
   let bytes = 0;
   await walkFiles(root, "", async (file, dir) => {
@@ -119,7 +122,7 @@ async function manifestOf(root: Root, blobs?: Map<string, Buffer>): Promise<{ fi
     const sha = sha256(read.bytes);
     files.set(file.rel, { sha256: sha, mode: read.stat.mode & 0o7777 });
     bytes += read.bytes.length;
-    if (blobs && !blobs.has(sha)) blobs.set(sha, read.bytes);
+    await keep?.(sha, read.bytes);
   });
   return { files, bytes };
 }
@@ -127,23 +130,36 @@ async function manifestOf(root: Root, blobs?: Map<string, Buffer>): Promise<{ fi
 /** What a bash call's capture found before it ran: the files, and the contents it stored for them. */
 export type BashBaseline = { files: Manifest; inserted: string[]; bytes: number; ms: number };
 
-/** Before a bash call: every file's image, with contents not yet stored stored. */
+/** Before a bash call: every file's image, with contents not yet stored stored (in parts of FLUSH_BYTES). */
 export async function captureBeforeBash(owner: SnapshotOwner, ctx: ToolContext): Promise<BashBaseline> {
   const started = performance.now();
   return withToolRoot(ctx, async (root) => {
-    const blobs = new Map<string, Buffer>();
-    const { files, bytes } = await manifestOf(root, blobs);
-    const existing = new Set<string>();
-    const shas = [...blobs.keys()];
-    for (let i = 0; i < shas.length; i += 500) {
-      const rows = await owner.db
-        .select({ sha256: snapshotBlob.sha256 })
-        .from(snapshotBlob)
-        .where(and(eq(snapshotBlob.ownerId, owner.ownerId), inArray(snapshotBlob.sha256, shas.slice(i, i + 500))));
-      rows.forEach((r) => existing.add(r.sha256));
-    }
-    for (const sha of existing) blobs.delete(sha);
-    const inserted = await storeBlobs(owner.db, owner.ownerId, blobs);
+    const inserted: string[] = [];
+    const seenShas = new Set<string>();
+    let pending = new Map<string, Buffer>();
+    let pendingBytes = 0;
+    const flush = async () => {
+      const batch = pending;
+      pending = new Map();
+      pendingBytes = 0;
+      const shas = [...batch.keys()];
+      for (let i = 0; i < shas.length; i += 500) {
+        const rows = await owner.db
+          .select({ sha256: snapshotBlob.sha256 })
+          .from(snapshotBlob)
+          .where(and(eq(snapshotBlob.ownerId, owner.ownerId), inArray(snapshotBlob.sha256, shas.slice(i, i + 500))));
+        rows.forEach((r) => batch.delete(r.sha256));
+      }
+      inserted.push(...(await storeBlobs(owner.db, owner.ownerId, batch)));
+    };
+    const { files, bytes } = await manifestOf(root, async (sha, content) => {
+      if (seenShas.has(sha)) return;
+      seenShas.add(sha);
+      pending.set(sha, content);
+      pendingBytes += content.length;
+      if (pendingBytes >= FLUSH_BYTES) await flush();
+    });
+    await flush();
     return { files, inserted, bytes, ms: performance.now() - started };
   });
 }
