@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { listCorrectionsByConversation } from "@/lib/db/queries/corrections";
 import { appendMessage, listMessagesByConversation } from "@/lib/db/queries/messages";
@@ -17,7 +17,25 @@ import { forEachDriver, makeUser } from "@/lib/db/test-db";
 import { hunkOutcome } from "@/lib/session/hunk-review";
 import { createEmbeddedBackend, type EmbeddedBackend } from "@/lib/training/embedded";
 import { Agent } from "./agent";
-import { reviewOf } from "./call-review";
+import { reviewNote, reviewOf } from "./call-review";
+
+const after = "one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\n";
+describe("what the agent is told", () => {
+  it("tells the agent which hunk was rejected, why, and what the file holds compared with its proposal", () => {
+    const applied = "one\nTWO\nthree\nfour\nfive\nsix\nseven\n";
+    const note = reviewNote(reviewOf({ proposedAfter: after, appliedAfter: applied, hunks: 2, rejected: [{ number: 2, diff: "@@ -7,0 +8,1 @@\n+eight", correction: "no eighth line" }] }));
+    expect(note).toBe(
+      [
+        "The reviewer accepted 1 of your 2 hunks and rejected 1; only the accepted ones were applied.",
+        "Rejected hunk 2 of 2 (reason: no eighth line):",
+        "@@ -7,0 +8,1 @@\n+eight",
+        "The file now holds, compared with what you proposed:",
+        "@@ -8,1 +7,0 @@\n-eight",
+        "Do not propose the rejected or replaced changes again unless asked.",
+      ].join("\n"),
+    );
+  });
+});
 
 forEachDriver("the reviewer's changes in the agent's context", (db) => {
   let backend: EmbeddedBackend;

@@ -77,31 +77,3 @@ describe("hunks", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
-
-describe("a reviewer's hunk choices", () => {
-  it("approve when all are accepted, deny (with their reasons) when all are rejected, and apply the accepted ones otherwise", async () => {
-    const { hunkOutcome, ALL_HUNKS_REJECTED } = await import("@/lib/session/hunk-review");
-    expect(hunkOutcome(before, after, [{ accept: true }, { accept: true }])).toEqual({ kind: "approve" });
-    expect(hunkOutcome(before, after, [{ accept: false }, { accept: false }])).toEqual({ kind: "deny", correction: ALL_HUNKS_REJECTED });
-    expect(hunkOutcome(before, after, [{ accept: false, correction: "keep lower case" }, { accept: false }])).toEqual({ kind: "deny", correction: "Hunk 1: keep lower case" });
-    const partial = hunkOutcome(before, after, [{ accept: true }, { accept: false, correction: " no eighth line " }]);
-    expect(partial).toEqual({ kind: "partial", text: "one\nTWO\nthree\nfour\nfive\nsix\nseven\n", hunks: 2, rejected: [{ number: 2, diff: "@@ -7,0 +8,1 @@\n+eight", correction: "no eighth line" }] });
-    expect(hunkOutcome(before, after, [{ accept: true }])).toMatchObject({ kind: "mismatch" });
-  });
-
-  it("tells the agent which hunk was rejected, why, and what the file holds compared with its proposal", async () => {
-    const { reviewNote, reviewOf } = await import("./call-review");
-    const applied = "one\nTWO\nthree\nfour\nfive\nsix\nseven\n";
-    const note = reviewNote(reviewOf({ proposedAfter: after, appliedAfter: applied, hunks: 2, rejected: [{ number: 2, diff: "@@ -7,0 +8,1 @@\n+eight", correction: "no eighth line" }] }));
-    expect(note).toBe(
-      [
-        "The reviewer accepted 1 of your 2 hunks and rejected 1; only the accepted ones were applied.",
-        "Rejected hunk 2 of 2 (reason: no eighth line):",
-        "@@ -7,0 +8,1 @@\n+eight",
-        "The file now holds, compared with what you proposed:",
-        "@@ -8,1 +7,0 @@\n-eight",
-        "Do not propose the rejected or replaced changes again unless asked.",
-      ].join("\n"),
-    );
-  });
-});
