@@ -113,6 +113,14 @@ class BigramTrainer implements TrainingClient {
   }
 
   async forwardBackward(datums: Datum[], lossFn: LossFnName, config?: LossFnConfig): Promise<ForwardBackwardResult> {
+    return this.lossPass(datums, lossFn, config, true);
+  }
+
+  async forward(datums: Datum[], lossFn: LossFnName, config?: LossFnConfig): Promise<ForwardBackwardResult> {
+    return this.lossPass(datums, lossFn, config, false);
+  }
+
+  private lossPass(datums: Datum[], lossFn: LossFnName, config: LossFnConfig | undefined, accumulate: boolean): ForwardBackwardResult {
     const logprobs = logitsOf(this.lora).map(logSoftmaxRow);
     const dLogits = zeros(V, V);
     let loss = 0;
@@ -146,7 +154,7 @@ class BigramTrainer implements TrainingClient {
       });
       return { logprobs: out };
     });
-    for (let p = 0; p < V; p++) {
+    for (let p = 0; p < V && accumulate; p++) {
       for (let k = 0; k < this.rank; k++) {
         for (let t = 0; t < V; t++) {
           this.grad.A[p][k] += dLogits[p][t] * this.lora.B[k][t];

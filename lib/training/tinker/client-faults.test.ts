@@ -9,6 +9,7 @@ import { createTinkerBackend, tinkerOptionsFromEnv, type TinkerBackend } from ".
 import { TinkerPromiseExpiredError, TinkerRequestFailedError, TinkerStatusError } from "./errors";
 import { TinkerHttp, staticCredential } from "./http";
 import type { RetryTiming } from "./retry";
+import { forwardBackwardBodyFromProto } from "./proto/convert";
 
 type Reply = { status?: number; body?: unknown; headers?: Record<string, string>; drop?: boolean; hang?: boolean };
 type Handler = (body: Record<string, unknown>) => Reply | Promise<Reply>;
@@ -37,8 +38,15 @@ async function scriptedServer(script: Record<string, Handler>) {
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString();
-    const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    const bytes = Buffer.concat(chunks);
+    // forward_backward comes as protobuf (as SDK 0.25 sends it); read it into its JSON shape.
+    const protobuf = req.headers["content-type"] === "application/x-protobuf";
+    const text = bytes.toString();
+    const body = protobuf
+      ? (forwardBackwardBodyFromProto(bytes) as unknown as Record<string, unknown>)
+      : text
+        ? (JSON.parse(text) as Record<string, unknown>)
+        : {};
     const path = req.url ?? "";
     seen.push({ path, body, headers: req.headers });
     const handler = script[path] ?? defaults[path] ?? (() => ({ status: 404, body: { detail: "no route" } }));

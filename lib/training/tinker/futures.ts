@@ -13,7 +13,8 @@ import {
   TinkerTimeoutError,
   type RequestErrorCategory,
 } from "./errors";
-import type { TinkerHttp } from "./http";
+import { ProtobufBody, PROTOBUF_CONTENT_TYPE, type TinkerHttp } from "./http";
+import { forwardBackwardOutputFromProto, sampleResponseFromProto } from "./proto/convert";
 import { exponentialBackoffMs, BILLING_PAUSE_STEP_MS, type BillingPause, type RetryTiming } from "./retry";
 
 /** The handle every submit endpoint answers with. */
@@ -25,6 +26,7 @@ export interface UntypedFuture {
 export type RequestType =
   | "CreateModel"
   | "ForwardBackward"
+  | "Forward"
   | "OptimStep"
   | "SaveWeights"
   | "LoadWeights"
@@ -32,6 +34,17 @@ export type RequestType =
   | "Sample";
 
 export const POLL_TIMEOUT_MS = 45_000;
+
+/**
+ * Results the SDK reads as protobuf, and how to read them into their JSON shape. For these the
+ * poll asks for protobuf first and JSON second, as SDK 0.24 does, so a server that only speaks
+ * JSON still answers in a form this client reads.
+ */
+const PROTOBUF_RESULTS: Partial<Record<RequestType, (bytes: Uint8Array) => unknown>> = {
+  ForwardBackward: forwardBackwardOutputFromProto,
+  Forward: forwardBackwardOutputFromProto,
+  Sample: sampleResponseFromProto,
+};
 export const MAX_BAD_REQUEST_RETRIES = 3;
 
 export interface PollContext {
@@ -43,16 +56,18 @@ export interface PollContext {
 export async function pollFuture<T>(ctx: PollContext, future: UntypedFuture, requestType: RequestType): Promise<T> {
   let backoffExponent = 0;
   let badRequestRetries = 0;
+  const fromProtobuf = PROTOBUF_RESULTS[requestType];
+  const accept: Record<string, string> = fromProtobuf ? { Accept: `${PROTOBUF_CONTENT_TYPE}, application/json` } : {};
   for (let iteration = 0; ; iteration++) {
-    let body: Record<string, unknown>;
+    let body: Record<string, unknown> | ProtobufBody;
     try {
-      body = await ctx.http.post<Record<string, unknown>>(
+      body = await ctx.http.post<Record<string, unknown> | ProtobufBody>(
         "/api/v1/retrieve_future",
         { request_id: future.request_id, allow_metadata_only: false },
         {
           maxRetries: 0,
           timeoutMs: POLL_TIMEOUT_MS,
-          headers: { "X-Tinker-Request-Iteration": String(iteration), "X-Tinker-Request-Type": requestType },
+          headers: { "X-Tinker-Request-Iteration": String(iteration), "X-Tinker-Request-Type": requestType, ...accept },
         },
       );
     } catch (error) {
@@ -85,6 +100,10 @@ export async function pollFuture<T>(ctx: PollContext, future: UntypedFuture, req
       throw error;
     }
     backoffExponent = 0;
+    if (body instanceof ProtobufBody) {
+      if (!fromProtobuf) throw new Error(`Tinker retrieve_future for ${future.request_id} answered protobuf for a ${requestType}, which has no protobuf form`);
+      return fromProtobuf(body.bytes) as T;
+    }
     if (body === null || typeof body !== "object") {
       throw new Error(`Tinker retrieve_future for ${future.request_id} answered a non-object: ${JSON.stringify(body)}`);
     }

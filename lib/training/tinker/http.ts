@@ -1,5 +1,5 @@
 /**
- * One JSON HTTP call to a Tinker(-protocol) server, with the generated SDK client's transport
+ * One HTTP call to a Tinker(-protocol) server (JSON, or a ProtobufBody each way where the SDK uses protobuf), with the generated SDK client's transport
  * retries: up to 10 retries on connection errors, timeouts and 408/409/429/5xx (or whatever
  * `x-should-retry` says), waiting `retry-after[-ms]` or min(0.5·2^n, 10) s with jitter. Every
  * call carries the credential in `X-API-Key` and, for non-GET calls, one idempotency key shared
@@ -41,6 +41,13 @@ export interface TinkerHttpOptions {
   userAgent: string;
   /** Extra headers on every call (for example Cloudflare Access ids). */
   headers?: Record<string, string>;
+}
+
+export const PROTOBUF_CONTENT_TYPE = "application/x-protobuf";
+
+/** A protobuf message as a request body, or as an answer whose Content-Type was protobuf. */
+export class ProtobufBody {
+  constructor(readonly bytes: Uint8Array) {}
 }
 
 /** `https://host/base` + `/api/v1/x` → `https://host/base/api/v1/x` (the base keeps its path). */
@@ -110,7 +117,7 @@ export class TinkerHttp {
       ...options.headers,
     };
     if (method !== "GET") {
-      headers["Content-Type"] = "application/json";
+      headers["Content-Type"] = body instanceof ProtobufBody ? PROTOBUF_CONTENT_TYPE : "application/json";
       headers["X-Idempotency-Key"] = idempotencyKey;
     }
     let response: Response;
@@ -118,7 +125,7 @@ export class TinkerHttp {
       response = await fetch(joinUrl(this.options.baseUrl, path), {
         method,
         headers,
-        body: method === "GET" ? undefined : JSON.stringify(body ?? {}),
+        body: method === "GET" ? undefined : body instanceof ProtobufBody ? Buffer.from(body.bytes) : JSON.stringify(body ?? {}),
         signal: AbortSignal.timeout(timeoutMs),
         // Next.js patches fetch with a data cache; answers from a training service must never be cached.
         cache: "no-store",
@@ -128,6 +135,9 @@ export class TinkerHttp {
         throw new TinkerTimeoutError(path, timeoutMs);
       }
       throw new TinkerConnectionError(path, error);
+    }
+    if (response.ok && (response.headers.get("content-type") ?? "").startsWith(PROTOBUF_CONTENT_TYPE)) {
+      return new ProtobufBody(new Uint8Array(await response.arrayBuffer())) as T;
     }
     const text = await response.text();
     if (response.status === 400 && text.length === 0 && this.empty400Left > 0) {

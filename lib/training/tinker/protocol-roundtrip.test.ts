@@ -2,12 +2,13 @@
  * Client ↔ createTinkerProtocolServer over a real (tiny) backend: every number that crosses the
  * protocol is checked against the same backend driven in-process, and the protocol's rules
  * (seq_id order, sampling seq ids, ephemeral samplers, checkpoints, capabilities, JWT) are
- * checked on the wire.
+ * checked on the wire. Everything runs twice: with the server speaking protobuf where SDK 0.25
+ * does (the client's first choice), and with a server that reads only JSON (the client falls back).
  */
-import type http from "node:http";
+import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import type { AdamParams, Datum, TrainingBackend } from "../types";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AdamParams, Datum, ForwardBackwardResult, SampleResult, TrainingBackend } from "../types";
 import { BIGRAM_MODEL, BigramBackend } from "./bigram-backend.fixture";
 import { createTinkerBackend } from "./client";
 import { TinkerStatusError } from "./errors";
@@ -32,10 +33,26 @@ interface Logged {
   body: Record<string, unknown>;
 }
 
+/** The two ways the server can speak; each test runs under both. */
+const FORMS = [
+  { form: "protobuf", protobuf: true },
+  { form: "JSON only", protobuf: false },
+] as const;
+let protobuf = true;
+
+/** A float as it crosses the wire: float32 bytes in protobuf (as Tinker sends it), a double in JSON. */
+const onWire = (values: ReadonlyArray<number | null>) => values.map((v) => (v === null || !protobuf ? v : Math.fround(v)));
+const forwardBackwardOnWire = (r: ForwardBackwardResult) => ({
+  ...r,
+  lossFnOutputs: r.lossFnOutputs.map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, onWire(Array.from(v))]))),
+});
+const sampleOnWire = (r: SampleResult) => ({ sequences: r.sequences.map((seq) => ({ ...seq, logprobs: onWire(seq.logprobs) })) });
+
 async function serve(options: TinkerProtocolServerOptions = {}, backend = new BigramBackend()) {
   const log: Logged[] = [];
   const server: http.Server = createTinkerProtocolServer(backend, {
     longPollMs: 20,
+    protobuf,
     ...options,
     onRequest: (path, body) => log.push({ path, body: body as Record<string, unknown> }),
   });
@@ -62,14 +79,67 @@ async function trainTwoSteps(backend: TrainingBackend) {
   return { trainer, sampler, first, second, after: await sampler.computeLogprobs(SEQUENCE) };
 }
 
-describe("a Tinker client against the protocol server", () => {
+/** Forwards to `target`, noting each request's and answer's Content-Type, to see which encoding was spoken. */
+async function contentTypeTap(target: string) {
+  const seen: Array<{ path: string; sent: string; answered: string }> = [];
+  const tap = http.createServer((req, res) => {
+    const upstream = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      seen.push({ path: req.url ?? "", sent: String(req.headers["content-type"] ?? ""), answered: String(answer.headers["content-type"] ?? "") });
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => tap.listen(0, "127.0.0.1", resolve));
+  cleanup.push(() => new Promise<void>((resolve) => (tap.closeAllConnections(), tap.close(() => resolve()))));
+  return { url: `http://127.0.0.1:${(tap.address() as AddressInfo).port}`, seen };
+}
+
+describe.each(FORMS)("a Tinker client against the protocol server ($form)", (form) => {
+  protobuf = form.protobuf;
+  beforeEach(() => {
+    protobuf = form.protobuf;
+  });
+
+  it("sends forward_backward and reads its result and a sample's in the server's encoding", async () => {
+    const { url } = await serve();
+    const tap = await contentTypeTap(url);
+    const trainer = await client(tap.url).createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2 });
+    await trainer.forwardBackward([DATUM], "cross_entropy");
+    await trainer.forward!([DATUM], "cross_entropy");
+    await (await trainer.saveWeightsForSampler()).sample([1], { maxTokens: 2, temperature: 1 });
+    const types = (path: string, side: "sent" | "answered") => [...new Set(tap.seen.filter((s) => s.path === path).map((s) => s[side]))];
+    if (form.protobuf) {
+      expect(types("/api/v1/forward_backward", "sent")).toEqual(["application/x-protobuf"]);
+      expect(types("/api/v1/retrieve_future", "answered")).toContain("application/x-protobuf");
+    } else {
+      // The first protobuf submit is refused (415); it and every later one go as JSON.
+      expect(types("/api/v1/forward_backward", "sent")).toEqual(["application/x-protobuf", "application/json"]);
+      expect(tap.seen.filter((s) => s.path === "/api/v1/forward_backward" && s.sent === "application/x-protobuf")).toHaveLength(1);
+      expect(types("/api/v1/forward", "sent")).toEqual(["application/json"]);
+      expect(types("/api/v1/retrieve_future", "answered")).toEqual(["application/json"]);
+    }
+  });
+
+  it("forward gives forward_backward's outputs and leaves no gradient for the next step", async () => {
+    const { url } = await serve();
+    const backend = client(url);
+    const [withForward, without] = await Promise.all([1, 2].map(() => backend.createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2, seed: 3 })));
+    const forwarded = await withForward!.forward!([DATUM], "cross_entropy");
+    expect(forwarded.lossFnOutputs).toEqual((await without!.forwardBackward([DATUM], "cross_entropy")).lossFnOutputs);
+    await withForward!.forwardBackward([DATUM], "cross_entropy");
+    await Promise.all([withForward!.optimStep(ADAM), without!.optimStep(ADAM)]);
+    const after = async (t: typeof without) => (await t!.saveWeightsForSampler()).computeLogprobs(SEQUENCE);
+    expect(await after(withForward)).toEqual(await after(without));
+  });
+
   it("trains to the same numbers as the backend in-process, and the loss falls", async () => {
     const { url } = await serve({ apiKey: "secret" });
     const remote = await trainTwoSteps(client(url));
     const local = await trainTwoSteps(new BigramBackend());
-    expect(remote.first).toEqual(local.first);
-    expect(remote.second).toEqual(local.second);
-    expect(remote.after).toEqual(local.after);
+    expect(remote.first).toEqual(forwardBackwardOnWire(local.first));
+    expect(remote.second).toEqual(forwardBackwardOnWire(local.second));
+    expect(remote.after).toEqual(onWire(local.after));
     expect(remote.second.metrics["loss:sum"]).toBeLessThan(remote.first.metrics["loss:sum"]);
     expect(remote.first.lossFnOutputs[0].logprobs).toHaveLength(DATUM.modelInput.length);
   });
@@ -83,7 +153,7 @@ describe("a Tinker client against the protocol server", () => {
       lossFnInputs: { targetTokens: [2, 3, 4], logprobs: [-2, -2, -2], advantages: [0, 1, -1], weights: [9, 9, 9] },
     };
     const local = await (await new BigramBackend().createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2 })).forwardBackward([datum], "importance_sampling");
-    expect(await trainer.forwardBackward([datum], "importance_sampling")).toEqual(local);
+    expect(await trainer.forwardBackward([datum], "importance_sampling")).toEqual(forwardBackwardOnWire(local));
     const sent = bodies("/api/v1/forward_backward")[0] as { forward_backward_input: { data: Array<{ loss_fn_inputs: object }> } };
     expect(Object.keys(sent.forward_backward_input.data[0].loss_fn_inputs).sort()).toEqual(["advantages", "logprobs", "target_tokens"]);
     await expect(trainer.forwardBackward([datum], "reverse_kl")).rejects.toThrow(/only on the embedded backend/);
@@ -139,7 +209,7 @@ describe("a Tinker client against the protocol server", () => {
     expect(ephemeral.modelPath).toBeNull();
     const params = { maxTokens: 5, temperature: 1, seed: 11, stop: [7], numSamples: 2 };
     const local = await (await new BigramBackend().createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2 })).saveWeightsForSampler();
-    expect(await ephemeral.sample([0, 3], params)).toEqual(await local.sample([0, 3], params));
+    expect(await ephemeral.sample([0, 3], params)).toEqual(sampleOnWire(await local.sample([0, 3], params)));
     await ephemeral.sample([1], { maxTokens: 2, temperature: 0 });
     await ephemeral.computeLogprobs([1, 2, 3]);
     await base.sample([1], { maxTokens: 1, temperature: 0 });

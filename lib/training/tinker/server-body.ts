@@ -25,14 +25,14 @@ export function acceptsProtobuf(accept: string | undefined): boolean {
   return (accept ?? "").split(",").some((part) => mediaType(part) === PROTOBUF_CONTENT_TYPE);
 }
 
-export function decodeBody(path: string, bytes: Buffer, contentType: string | undefined, contentEncoding: string | undefined): unknown {
+export function decodeBody(path: string, bytes: Buffer, contentType: string | undefined, contentEncoding: string | undefined, protobuf = true): unknown {
   const encoding = (contentEncoding ?? "identity").trim().toLowerCase();
   if (encoding !== "identity" && encoding !== "") {
     // The SDK compresses only when client/config sets proto_compress_fwdbwd, which this server leaves off.
     throw new HttpError(415, `Content-Encoding ${encoding} is not supported; send the body uncompressed`);
   }
   if (mediaType(contentType) === PROTOBUF_CONTENT_TYPE) {
-    const decode = PROTO_BODIES[path];
+    const decode = protobuf ? PROTO_BODIES[path] : undefined;
     if (!decode) throw new HttpError(415, `${path} takes JSON, not ${PROTOBUF_CONTENT_TYPE}`);
     try {
       return decode(bytes);

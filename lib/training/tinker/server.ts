@@ -60,6 +60,12 @@ export interface TinkerProtocolServerOptions extends ServerAuthOptions {
   maxBodyBytes?: number;
   /** The most samples one asample call may ask for (default DEFAULT_MAX_NUM_SAMPLES). */
   maxNumSamples?: number;
+  /**
+   * Whether forward_backward bodies and sample / forward_backward results may be protobuf, as SDK
+   * 0.25 needs (default true). Off, the server speaks only JSON, as before SDK 0.25 and as some
+   * Tinker-protocol servers still do: a protobuf body is refused with 415.
+   */
+  protobuf?: boolean;
   /** The tokenizer of a served model, for stop strings; without one a sample with stop strings is refused. */
   decoderFor?: (baseModel: string) => Promise<TokenDecoder | null>;
   /** Called for every authenticated request, before it is handled (logging, tests). */
@@ -119,6 +125,7 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
   const longPollMs = options.longPollMs ?? 5_000;
   const maxConcurrentSamples = options.maxConcurrentSamples ?? 64;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const protobuf = options.protobuf ?? true;
   const maxNumSamples = options.maxNumSamples ?? DEFAULT_MAX_NUM_SAMPLES;
   /** Models whose weights are in the engine now; the store also knows those from before a restart. */
   const models = new Map<string, ModelRecord>();
@@ -540,10 +547,12 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     const bytes = req.method === "GET" ? undefined : await readBody(req, maxBodyBytes);
     let body: unknown;
     try {
-      body = bytes === undefined ? undefined : decodeBody(path, bytes, headerValue(req.headers["content-type"]), headerValue(req.headers["content-encoding"]));
+      body = bytes === undefined ? undefined : decodeBody(path, bytes, headerValue(req.headers["content-type"]), headerValue(req.headers["content-encoding"]), protobuf);
     } catch (error) {
       // An ordered request whose body cannot be read still uses up its seq_id, when it can be found.
-      if (bytes !== undefined && ORDERED_ROUTES.has(path)) refuseSeqId(seqAddressOfUnreadable(bytes, headerValue(req.headers["content-type"])), error);
+      // A 415 refuses the encoding, not the request: the client sends it again, as JSON, under the same seq_id.
+      const encodingRefused = error instanceof HttpError && error.status === 415;
+      if (bytes !== undefined && ORDERED_ROUTES.has(path) && !encodingRefused) refuseSeqId(seqAddressOfUnreadable(bytes, headerValue(req.headers["content-type"])), error);
       throw error;
     }
 
@@ -577,7 +586,7 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       throw error;
     }
     // The SDK asks for sample and forward_backward results as protobuf (0.25 accepts nothing else).
-    if (path === "/api/v1/retrieve_future" && acceptsProtobuf(headerValue(req.headers.accept))) {
+    if (protobuf && path === "/api/v1/retrieve_future" && acceptsProtobuf(headerValue(req.headers.accept))) {
       const bytes = resultAsProtobuf(answer);
       if (bytes) return sendBytes(res, bytes, PROTOBUF_CONTENT_TYPE);
     }

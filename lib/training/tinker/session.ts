@@ -7,7 +7,8 @@
 import { JwtCredential } from "./auth";
 import { TinkerStatusError } from "./errors";
 import { pollFuture, type RequestType, type UntypedFuture } from "./futures";
-import { TinkerHttp, staticCredential, type CallOptions } from "./http";
+import { ProtobufBody, TinkerHttp, staticCredential, type CallOptions } from "./http";
+import { forwardBackwardBodyToProto, type WireForwardBackwardBody } from "./proto/convert";
 import { BillingPause, executeWithRetries, type RetryTiming } from "./retry";
 
 /** The client-config fields this client reads; unknown keys are ignored. */
@@ -51,8 +52,25 @@ const HEARTBEAT_TIMEOUT_MS = 10_000;
 /** The SDK warns after this long without a successful heartbeat: the server may end the session. */
 const HEARTBEAT_WARN_AFTER_MS = 120_000;
 
+/**
+ * How forward_backward travels: protobuf, as SDK 0.25 sends it, until a server shows it reads
+ * only JSON (then JSON, as SDK 0.24 sends it, for the rest of the session).
+ */
+export type LossPassWire = "protobuf" | "json";
+
+/**
+ * A server that reads only JSON refuses a protobuf body before it looks at the request: 415, or
+ * a 400 about the body not being JSON. Such a refusal never queued the request, so its seq_id is
+ * still free and the same request can go again as JSON.
+ */
+function refusesProtobuf(error: unknown): boolean {
+  if (!(error instanceof TinkerStatusError)) return false;
+  return error.status === 415 || (error.status === 400 && /invalid JSON|not valid JSON|JSON decode|Unexpected token/i.test(error.message));
+}
+
 export class TinkerSession {
   private modelSeqId = 0;
+  private lossPassWire: LossPassWire = "protobuf";
   private samplingSessionSeqId = 0;
   private heartbeat: NodeJS.Timeout | null = null;
   private lastBeatMs: number;
@@ -151,6 +169,31 @@ export class TinkerSession {
   /** Submit an operation (retried like any direct call) and return its future handle. */
   submit(path: string, body: unknown, options?: CallOptions): Promise<UntypedFuture> {
     return this.call<UntypedFuture>("POST", path, body, options);
+  }
+
+  /** The encoding forward_backward submits use now. */
+  get wire(): LossPassWire {
+    return this.lossPassWire;
+  }
+
+  /**
+   * Submits a forward_backward (or, with `forward_only`, a forward pass): protobuf to
+   * /api/v1/forward_backward, or JSON to /api/v1/forward_backward and /api/v1/forward for a
+   * server that reads only JSON.
+   */
+  async submitLossPass(body: WireForwardBackwardBody): Promise<UntypedFuture> {
+    if (this.lossPassWire === "protobuf") {
+      try {
+        return await this.submit("/api/v1/forward_backward", new ProtobufBody(forwardBackwardBodyToProto(body)));
+      } catch (error) {
+        if (!refusesProtobuf(error)) throw error;
+        this.options.log("info", `Tinker server at ${this.http.baseUrl} reads forward_backward only as JSON; sending JSON`);
+        this.lossPassWire = "json";
+      }
+    }
+    const { model_id, seq_id, forward_backward_input } = body;
+    if (body.forward_only) return this.submit("/api/v1/forward", { model_id, seq_id, forward_input: forward_backward_input });
+    return this.submit("/api/v1/forward_backward", { model_id, seq_id, forward_backward_input });
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import type { AdamParams, Datum, ForwardBackwardResult, LossFnConfig, LossFnName, SamplingClient, TrainingClient } from "../types";
 import { combineForwardBackward, chunkDatums } from "./chunks";
-import type { RequestType } from "./futures";
+import type { RequestType, UntypedFuture } from "./futures";
 import { TinkerSamplingClient } from "./sampling-client";
 import type { TinkerSession } from "./session";
 import {
@@ -50,6 +50,15 @@ export class TinkerTrainingClient implements TrainingClient {
   }
 
   async forwardBackward(datums: Datum[], lossFn: LossFnName, lossFnConfig?: LossFnConfig): Promise<ForwardBackwardResult> {
+    return this.lossPass(datums, lossFn, lossFnConfig, false);
+  }
+
+  /** The same outputs without accumulating gradients (Tinker's forward). */
+  async forward(datums: Datum[], lossFn: LossFnName, lossFnConfig?: LossFnConfig): Promise<ForwardBackwardResult> {
+    return this.lossPass(datums, lossFn, lossFnConfig, true);
+  }
+
+  private async lossPass(datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig | undefined, forwardOnly: boolean): Promise<ForwardBackwardResult> {
     const loss = toTinkerLoss(lossFn);
     const config = lossConfigToWire(loss, lossFnConfig);
     if (datums.length === 0) throw new Error("forwardBackward needs at least one datum");
@@ -58,18 +67,21 @@ export class TinkerTrainingClient implements TrainingClient {
     const chunks = chunkDatums(wire, fwdbwd_max_chunk_len, fwdbwd_max_chunk_bytes_count);
     const results = await Promise.all(
       chunks.map((data) =>
-        this.ordered<WireForwardBackwardOutput>("/api/v1/forward_backward", "ForwardBackward", (seqId) => ({
-          forward_backward_input: { data, loss_fn: loss, ...(config ? { loss_fn_config: config } : {}) },
-          model_id: this.modelId,
-          seq_id: seqId,
-        })),
+        this.ordered<WireForwardBackwardOutput>(forwardOnly ? "Forward" : "ForwardBackward", (seqId) =>
+          this.session.submitLossPass({
+            forward_backward_input: { data, loss_fn: loss, loss_fn_config: config ?? null },
+            model_id: this.modelId,
+            seq_id: seqId,
+            forward_only: forwardOnly,
+          }),
+        ),
       ),
     );
     return combineForwardBackward(results.map(forwardBackwardFromWire));
   }
 
   async optimStep(params: AdamParams): Promise<{ metrics: Record<string, number> }> {
-    const result = await this.ordered<{ metrics?: Record<string, number> | null }>("/api/v1/optim_step", "OptimStep", (seqId) => ({
+    const result = await this.orderedPost<{ metrics?: Record<string, number> | null }>("/api/v1/optim_step", "OptimStep", (seqId) => ({
       adam_params: adamToWire(params),
       model_id: this.modelId,
       seq_id: seqId,
@@ -80,7 +92,7 @@ export class TinkerTrainingClient implements TrainingClient {
 
   async saveWeightsForSampler(name?: string): Promise<SamplingClient> {
     if (name !== undefined) {
-      const result = await this.ordered<{ path: string }>(
+      const result = await this.orderedPost<{ path: string }>(
         "/api/v1/save_weights_for_sampler",
         "SaveWeightsForSampler",
         (seqId) => ({ model_id: this.modelId, path: name, seq_id: seqId, type: "save_weights_for_sampler" }),
@@ -90,7 +102,7 @@ export class TinkerTrainingClient implements TrainingClient {
     }
     // Ephemeral: no checkpoint name; the save also opens the sampling session, consuming the
     // session's sampling counter exactly like create_sampling_session does.
-    const result = await this.ordered<{ sampling_session_id?: string | null }>(
+    const result = await this.orderedPost<{ sampling_session_id?: string | null }>(
       "/api/v1/save_weights_for_sampler",
       "SaveWeightsForSampler",
       (seqId) => ({
@@ -106,7 +118,7 @@ export class TinkerTrainingClient implements TrainingClient {
   }
 
   async saveState(name: string): Promise<string> {
-    const result = await this.ordered<{ path: string }>(
+    const result = await this.orderedPost<{ path: string }>(
       "/api/v1/save_weights",
       "SaveWeights",
       (seqId) => ({ model_id: this.modelId, path: name, seq_id: seqId, overwrite: false, type: "save_weights" }),
@@ -116,7 +128,7 @@ export class TinkerTrainingClient implements TrainingClient {
   }
 
   async loadState(path: string, options?: { weightsOnly?: boolean }): Promise<void> {
-    await this.ordered("/api/v1/load_weights", "LoadWeights", (seqId) => ({
+    await this.orderedPost("/api/v1/load_weights", "LoadWeights", (seqId) => ({
       model_id: this.modelId,
       path,
       seq_id: seqId,
@@ -125,21 +137,21 @@ export class TinkerTrainingClient implements TrainingClient {
     }));
   }
 
+  /** An ordered request that is one JSON POST. */
+  private orderedPost<T>(path: string, requestType: RequestType, body: (seqId: number) => unknown, callOptions?: { maxRetries: number }): Promise<T> {
+    return this.ordered<T>(requestType, (seqId) => this.session.submit(path, body(seqId), callOptions));
+  }
+
   /**
    * Take the next seq_id now, submit after every earlier submit was accepted, then poll.
    * `body` is built at submit time so lazily drawn counters (the sampling one) stay in order too.
    */
-  private async ordered<T>(
-    path: string,
-    requestType: RequestType,
-    body: (seqId: number) => unknown,
-    callOptions?: { maxRetries: number },
-  ): Promise<T> {
+  private async ordered<T>(requestType: RequestType, submit: (seqId: number) => Promise<UntypedFuture>): Promise<T> {
     if (this.broken) throw this.broken;
     const seqId = ++this.lastSeqId;
     const submitted = this.submitQueue.then(() => {
       if (this.broken) throw this.broken;
-      return this.session.submit(path, body(seqId), callOptions);
+      return submit(seqId);
     });
     this.submitQueue = submitted.catch((error: unknown) => {
       this.broken ??= new Error(
