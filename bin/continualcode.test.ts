@@ -23,7 +23,7 @@ describe("bin/continualcode", () => {
       expect(stdout).toContain(key === "training" || key === "sdpo" ? `--no-${key}` : flagName(key));
       expect(stdout).toContain(envName(key));
     }
-    expect(stdout).toContain("default 0.7; env CONTINUALCODE_TEMPERATURE");
+    expect(stdout).toContain("(default 0.7; 0 to 2; env CONTINUALCODE_TEMPERATURE; per-user setting)");
     expect(stdout).toContain("TINKER_API_KEY");
   });
 
