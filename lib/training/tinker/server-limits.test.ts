@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AdamParams, SamplingParams } from "../types";
-import { checkAdamParams, checkLoraRank, checkSamplingParams } from "./server-limits";
+import { checkAdamParams, checkFiniteInputs, checkLoraRank, checkLossFn, checkSamplingParams, checkTopkPromptLogprobs } from "./server-limits";
 import { UserError } from "./server-state";
 
 const ADAM: AdamParams = { learningRate: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-12 };
@@ -68,5 +68,30 @@ describe("sampling limits", () => {
     expect(outcome(() => checkSamplingParams({ ...SAMPLE, numSamples: 65 }, 4, {}))).toBe("num_samples must be a whole number from 1 to 64; got 65");
     expect(outcome(() => checkSamplingParams({ ...SAMPLE, topK: 0 }, 4, {}))).toBe("sampling_params.top_k must be -1 (off) or a whole number ≥ 1; got 0");
     expect(outcome(() => checkSamplingParams({ ...SAMPLE, topP: 1.5 }, 4, {}))).toBe("sampling_params.top_p must be in (0, 1]; got 1.5");
+  });
+});
+
+describe("loss, loss input and top-k limits", () => {
+  it("takes a loss the backend computes and refuses any other by name", () => {
+    expect(checkLossFn("ppo")).toBe("ppo");
+    expect(outcome(() => checkLossFn("reverse_kl"))).toBe('loss_fn must be one of cross_entropy, importance_sampling, ppo, cispo; got "reverse_kl"');
+    expect(outcome(() => checkLossFn("reverse_kl", ["cross_entropy", "reverse_kl"]))).toBe("ok");
+  });
+
+  it.each<[number[], string]>([
+    [[0, 1.5, -2], "ok"],
+    [[0, Number.NaN], "datum 0: loss_fn_inputs.advantages must hold finite numbers; got NaN at index 1"],
+    [[Number.NEGATIVE_INFINITY], "datum 0: loss_fn_inputs.advantages must hold finite numbers; got -Infinity at index 0"],
+  ])("loss inputs %j: %s", (data, expected) => {
+    expect(outcome(() => checkFiniteInputs([{ loss_fn_inputs: { advantages: { data } } }]))).toBe(expected);
+  });
+
+  it.each<[number, string]>([
+    [0, "ok"],
+    [20, "ok"],
+    [21, "topk_prompt_logprobs must be a whole number from 0 (off) to 20; got 21"],
+    [1.5, "topk_prompt_logprobs must be a whole number from 0 (off) to 20; got 1.5"],
+  ])("topk_prompt_logprobs %d: %s", (k, expected) => {
+    expect(outcome(() => checkTopkPromptLogprobs(k))).toBe(expected);
   });
 });
