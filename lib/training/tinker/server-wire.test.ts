@@ -107,6 +107,20 @@ describe("the protocol server's wire", () => {
     expect((await call("GET", "/api/v1/training_runs?limit=-1")).status).toBe(400);
   });
 
+  it("refuses with 415 a protobuf body where the SDK sends JSON, and a compressed body", async () => {
+    const server = createTinkerProtocolServer(new BigramBackend(), { apiKey: KEY });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanup.push(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const post = (path: string, headers: Record<string, string>) =>
+      fetch(`${url}${path}`, { method: "POST", headers: { "X-API-Key": KEY, ...headers }, body: new Uint8Array([10, 1, 109]) });
+    const protobufOptim = await post("/api/v1/optim_step", { "Content-Type": "application/x-protobuf" });
+    expect(protobufOptim.status).toBe(415);
+    expect(await protobufOptim.json()).toEqual({ detail: "/api/v1/optim_step takes JSON, not application/x-protobuf" });
+    const zstd = await post("/api/v1/forward_backward", { "Content-Type": "application/x-protobuf", "Content-Encoding": "zstd" });
+    expect(zstd.status).toBe(415);
+  });
+
   it("accepts telemetry and drops it", async () => {
     const { call } = await serve();
     expect(await call("POST", "/api/v1/telemetry", { events: [{ event: "x" }] })).toEqual({ status: 200, body: { status: "accepted" } });
