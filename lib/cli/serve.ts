@@ -113,6 +113,9 @@ async function ensureBuilt({ root, plan, term }: { root: string; plan: ServePlan
   // Measured: 42 s on 2 idle cores, about 4 min on 2 busy ones.
   say(term, "building the app (first start only; about 1–5 min on 2 cores) …");
   const logFile = path.join(plan.dataDir, "logs", "next-build.log");
+  // A first build has no cache by definition. On a CI machine Next would warn that none was found
+  // (advice for hosted builds that keep .next/cache between runs); the folder it keeps it in is made here.
+  fs.mkdirSync(path.join(root, ".next", "cache"), { recursive: true });
   const result = await buildApp({ nextBin: nextBin(root), root, env: plan.env, logFile, term });
   const logName = shown(logFile, process.cwd());
   if (result.ok) {

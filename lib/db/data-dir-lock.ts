@@ -120,7 +120,7 @@ function currentHolder(): LockHolder {
  */
 export function lockDataDir(dataDir: string, lockFile = LOCK_FILE): DataDirLock {
   fs.mkdirSync(dataDir, { recursive: true });
-  const file = path.join(dataDir, lockFile);
+  const file = path.join(/*turbopackIgnore: true*/ dataDir, lockFile);
   const holder = currentHolder();
   const unique = `${file}.${process.pid}.${crypto.randomUUID().slice(0, 8)}`;
   // The text is unique to this taking (pid, start time, millisecond, nonce): comparing it, not
