@@ -15,20 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
-import tempfile
 
-SDK_DIR = os.environ.get("TINKER_SDK_DIR")
-if not SDK_DIR:
-    sys.exit("set TINKER_SDK_DIR to a checkout of the Tinker SDK")
-_version = re.search(r'^version = "([^"]+)"', open(os.path.join(SDK_DIR, "pyproject.toml")).read(), re.M).group(1)
-_meta = tempfile.mkdtemp(prefix="tinker-meta-")
-os.makedirs(os.path.join(_meta, f"tinker-{_version}.dist-info"))
-with open(os.path.join(_meta, f"tinker-{_version}.dist-info", "METADATA"), "w") as f:
-    f.write(f"Metadata-Version: 2.1\nName: tinker\nVersion: {_version}\n")
-sys.path[:0] = [os.path.join(SDK_DIR, "src"), _meta]
-sys.path.append("/usr/lib/python3/dist-packages")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tinker_sdk_path import put_sdk_on_path  # noqa: E402
+
+_version = put_sdk_on_path()
 
 import tinker  # noqa: E402
 from tinker import types  # noqa: E402
