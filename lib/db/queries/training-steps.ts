@@ -188,22 +188,6 @@ export async function listTrainingStepsByOwner({
     .limit(limit);
 }
 
-export type TrainingStepWithUser = TrainingStep & { userEmail: string };
-
-/** Every user's steps, newest first, with the owner's email (the admin's view). */
-export async function listAllTrainingSteps({ db, limit = 10_000 }: { db?: Db; limit?: number } = {}): Promise<
-  TrainingStepWithUser[]
-> {
-  const d = await resolveDb(db);
-  const rows = await d
-    .select({ step: trainingStep, userEmail: user.email })
-    .from(trainingStep)
-    .innerJoin(user, eq(user.id, trainingStep.ownerId))
-    .orderBy(desc(trainingStep.queueSeq))
-    .limit(limit);
-  return rows.map((r) => ({ ...r.step, userEmail: r.userEmail }));
-}
-
 /** A user's finished steps as the team view plots them; no ids, errors or conversations. */
 export type TeamMemberTraining = {
   email: string;
