@@ -4,11 +4,8 @@
  * each brings back the weights it names bit for bit (the same log-probs to the last bit).
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { getRenderer } from "@/lib/chat";
-import type { Renderer } from "@/lib/chat/types";
+import { expect, it } from "vitest";
 import { resolveConfig } from "@/lib/config/resolve";
 import type { Config } from "@/lib/config";
 import { listVersionsByPolicy } from "@/lib/db/queries/adapter-versions";
@@ -18,48 +15,32 @@ import { enqueueTrainingStep, listTrainingStepsByOwner } from "@/lib/db/queries/
 import { forEachDriver } from "@/lib/db/test-db";
 import type { Policy } from "@/lib/db/schema";
 import type { StepBatch } from "@/lib/sdpo";
-import { createEmbeddedBackend, type EmbeddedBackend } from "@/lib/training/embedded";
 import type { LiveTrainers } from "@/lib/training/checkpoint-actions";
 import { getTimeline, lineage, resetToBase, restoreVersion, undoVersion, versionsSince } from "./adapter-history";
 import { PolicyRuntime, type OpenedPolicy } from "./policy-runtime";
-import { TEACH_SPEC, TEST_MODEL_NAME } from "./test-fixtures";
-import { setUpUser, TEST_SETTINGS } from "./test-harness";
-import { taughtTestModel, type Taught } from "./test-model";
+import { TEST_MODEL_NAME } from "./test-fixtures";
+import { setUpUser, TEST_SETTINGS, useTaughtBackend } from "./test-harness";
 
 forEachDriver("adapter history", (db) => {
-  let renderer: Renderer;
-  let taught: Taught;
-  let backend: EmbeddedBackend;
-  let statesDir: string;
+  const env = useTaughtBackend("history");
 
-  beforeAll(async () => {
-    renderer = await getRenderer(TEST_MODEL_NAME);
-    taught = await taughtTestModel(TEACH_SPEC, renderer);
-    statesDir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-history-states-"));
-    backend = createEmbeddedBackend({ models: { [TEST_MODEL_NAME]: { dir: taught.modelDir } }, statesDir });
-  }, 600_000);
-  afterAll(async () => {
-    await backend?.close();
-    if (statesDir) fs.rmSync(statesDir, { recursive: true, force: true });
-  });
-
-  const prompt = () => renderer.renderPrompt([{ role: "user", content: "Say hi" }], [], { addGenerationPrompt: true }).tokens;
+  const prompt = () => env.renderer.renderPrompt([{ role: "user", content: "Say hi" }], [], { addGenerationPrompt: true }).tokens;
   /** The scored sequence every version is compared on: the prompt and a fixed reply. */
-  const probe = () => [...prompt(), ...renderer.renderPrompt([{ role: "assistant", content: "Hi there!" }], [], { addGenerationPrompt: false }).tokens];
+  const probe = () => [...prompt(), ...env.renderer.renderPrompt([{ role: "assistant", content: "Hi there!" }], [], { addGenerationPrompt: false }).tokens];
 
   /** One denial of whatever the policy samples now, taught against a fixed correction. */
   async function denial(opened: OpenedPolicy): Promise<StepBatch> {
     const p = prompt();
-    const seq = (await opened.sampler.sample(p, { maxTokens: 8, temperature: 0, stop: renderer.stopTokens })).sequences[0]!;
-    const teacher = renderer.renderPrompt([{ role: "user", content: "Say hi" }, { role: "user", content: "Answer in one word." }], [], { addGenerationPrompt: true }).tokens;
+    const seq = (await opened.sampler.sample(p, { maxTokens: 8, temperature: 0, stop: env.renderer.stopTokens })).sequences[0]!;
+    const teacher = env.renderer.renderPrompt([{ role: "user", content: "Say hi" }, { role: "user", content: "Answer in one word." }], [], { addGenerationPrompt: true }).tokens;
     return { denials: [{ promptTokens: p, completionTokens: seq.tokens, samplingLogprobs: seq.logprobs, teacherPromptTokens: teacher, hasSolution: false }], rewards: [] };
   }
 
   type Setup = { runtime: PolicyRuntime; ownerId: string; policyId: string; config: Config; live: LiveTrainers; fresh: () => Promise<Policy> };
 
   async function setUp(settings: Record<string, unknown> = {}): Promise<Setup> {
-    const runtime = new PolicyRuntime({ db: db(), backend });
-    const t = await setUpUser({ db: db(), taught });
+    const runtime = new PolicyRuntime({ db: db(), backend: env.backend });
+    const t = await setUpUser({ db: db(), taught: env.taught });
     const config = resolveConfig({ user: { ...TEST_SETTINGS, learningRate: 1e-2, ...settings } }).config;
     const live: LiveTrainers = { saveState: async () => null, forget: (id) => runtime.forget(id) };
     const fresh = async () => (await getPolicyForOwner({ db: db(), id: t.policy.id, ownerId: t.user.id }))!;
@@ -117,7 +98,7 @@ forEachDriver("adapter history", (db) => {
   it("resets to the base model's own log-probs, and the next step trains from there", async () => {
     const s = await setUp();
     await trainOne(s);
-    const base = await (await backend.createSamplingClient({ baseModel: TEST_MODEL_NAME })).computeLogprobs(probe());
+    const base = await (await env.backend.createSamplingClient({ baseModel: TEST_MODEL_NAME })).computeLogprobs(probe());
     expect(await logprobs(s)).not.toEqual(base);
     expect(await resetToBase({ db: db(), ownerId: s.ownerId, policyId: s.policyId, live: s.live })).toEqual({ status: "done", version: 2, replayed: 0 });
     expect(await logprobs(s)).toEqual(base);
