@@ -12,7 +12,9 @@ test.describe.configure({ mode: "serial" });
 
 const admin = { name: "Ada", email: uniqueEmail("ada"), password: PASSWORD };
 
-test("the first sign-up becomes admin; the second is a plain user for whom the admin page does not exist", async ({ persona }) => {
+test("the first sign-up becomes admin; the second is a plain user for whom the admin page does not exist", async ({
+  persona,
+}) => {
   const ada = await persona("Ada");
   await ada.page.goto("/sign-up");
   await expect(ada.page.getByTestId("first-account-note")).toBeVisible();
@@ -37,7 +39,9 @@ test("the first sign-up becomes admin; the second is a plain user for whom the a
   await expect(ada.admin.roleOf(bob.email)).toHaveText("user");
 });
 
-test("with sign-up closed the server refuses it, and an admin creates an account without becoming that user", async ({ persona }) => {
+test("with sign-up closed the server refuses it, and an admin creates an account without becoming that user", async ({
+  persona,
+}) => {
   const ada = await persona("Ada");
   await ada.auth.signIn(admin);
   await ada.admin.goto();
@@ -70,7 +74,9 @@ test("with sign-up closed the server refuses it, and an admin creates an account
   }
 });
 
-test("an admin registers an existing directory as a workspace, deleting it keeps the files, and the data directory is refused", async ({ persona }) => {
+test("an admin registers an existing directory as a workspace, deleting it keeps the files, and the data directory is refused", async ({
+  persona,
+}) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-e2e-registered-"));
   fs.writeFileSync(path.join(dir, "main.py"), "print('registered')\n");
   const ada = await persona("Ada");

@@ -32,7 +32,11 @@ test("Bob gets a not-found page for Alice's workspace URL", async ({ persona }) 
   await expect(alice.page.getByTestId("file-tree")).toBeVisible();
 });
 
-test("Bob's requests to Alice's files and tree routes get 404, signed-out requests 401", async ({ persona, playwright, baseURL }) => {
+test("Bob's requests to Alice's files and tree routes get 404, signed-out requests 401", async ({
+  persona,
+  playwright,
+  baseURL,
+}) => {
   const { alice, id } = await aliceWithWorkspace(persona);
   const bob = await signedUp(persona, "Bob");
   const filesUrl = `/api/workspaces/${id}/files?path=calculator.py`;
@@ -63,12 +67,16 @@ test("Bob's requests to Alice's files and tree routes get 404, signed-out reques
   }
 
   // Even the owner cannot read past the workspace's edge.
-  const escape = await alice.page.request.get(`/api/workspaces/${id}/files?path=${encodeURIComponent("../../../etc/passwd")}`);
+  const escape = await alice.page.request.get(
+    `/api/workspaces/${id}/files?path=${encodeURIComponent("../../../etc/passwd")}`,
+  );
   expect(escape.status()).toBe(400);
   expect(await escape.text()).not.toContain("root:");
 });
 
-test("Bob's rename and delete actions on Alice's workspace id are refused and her workspace is unchanged", async ({ persona }) => {
+test("Bob's rename and delete actions on Alice's workspace id are refused and her workspace is unchanged", async ({
+  persona,
+}) => {
   const { alice, id } = await aliceWithWorkspace(persona);
   const bob = await signedUp(persona, "Bob");
   await bob.workspaces.create("bob project");
@@ -76,11 +84,15 @@ test("Bob's rename and delete actions on Alice's workspace id are refused and he
 
   // Bob's own form, with Alice's id put in its hidden field: the server action receives her id.
   await bob.workspaces.renameWithTamperedId("bob project", id, "taken over");
-  await expect(bob.workspaces.row("bob project").getByTestId("workspace-action-error")).toHaveText("Workspace not found.");
+  await expect(bob.workspaces.row("bob project").getByTestId("workspace-action-error")).toHaveText(
+    "Workspace not found.",
+  );
 
   await bob.workspaces.goto();
   await bob.workspaces.deleteWithTamperedId("bob project", id);
-  await expect(bob.workspaces.row("bob project").getByTestId("workspace-action-error")).toHaveText("Workspace not found.");
+  await expect(bob.workspaces.row("bob project").getByTestId("workspace-action-error")).toHaveText(
+    "Workspace not found.",
+  );
 
   // Bob's own workspace was not touched either.
   await bob.workspaces.goto();
@@ -93,7 +105,10 @@ test("Bob's rename and delete actions on Alice's workspace id are refused and he
   expect(await alice.workspace.treePaths()).toEqual(["calculator.py", "README.md", "test_calculator.py"]);
 });
 
-test("a server action or auth request replayed without this site's Origin is refused before it runs", async ({ persona, baseURL }) => {
+test("a server action or auth request replayed without this site's Origin is refused before it runs", async ({
+  persona,
+  baseURL,
+}) => {
   const { alice } = await aliceWithWorkspace(persona);
   await alice.workspaces.goto();
 
@@ -108,11 +123,17 @@ test("a server action or auth request replayed without this site's Origin is ref
   // Replayed without what ties it to the page: the browser's Origin and Sec-Fetch-Site (and the
   // transport headers the request context sets itself).
   const dropped = new Set(["origin", "sec-fetch-site", "cookie", "host", "content-length", "connection"]);
-  const headers = Object.fromEntries(Object.entries(await action.allHeaders()).filter(([k]) => !dropped.has(k) && !k.startsWith(":")));
+  const headers = Object.fromEntries(
+    Object.entries(await action.allHeaders()).filter(([k]) => !dropped.has(k) && !k.startsWith(":")),
+  );
   const replay = (extra: Record<string, string>) =>
     alice.page.request.post(action.url(), { headers: { ...headers, ...extra }, data: action.postDataBuffer() ?? "" });
 
-  const foreign: Array<Record<string, string>> = [{}, { origin: "http://evil.example" }, { origin: "http://evil.example", "sec-fetch-site": "cross-site" }];
+  const foreign: Array<Record<string, string>> = [
+    {},
+    { origin: "http://evil.example" },
+    { origin: "http://evil.example", "sec-fetch-site": "cross-site" },
+  ];
   for (const extra of foreign) {
     const refused = await replay(extra);
     expect(refused.status()).toBe(403);
@@ -127,5 +148,8 @@ test("a server action or auth request replayed without this site's Origin is ref
   await expect(alice.workspaces.row("renamed by replay")).toHaveCount(1);
 
   const signOut = await alice.page.request.post("/api/auth/sign-out", { data: {} });
-  expect({ status: signOut.status(), code: (await signOut.json()).code }).toEqual({ status: 403, code: "forbidden:api" });
+  expect({ status: signOut.status(), code: (await signOut.json()).code }).toEqual({
+    status: 403,
+    code: "forbidden:api",
+  });
 });

@@ -33,7 +33,11 @@ test("a new user's dashboard renders an empty state, connects live and offers bo
   await expect(carol.page.getByTestId("smoothing-slider")).toHaveValue("0.6");
 });
 
-test("the export holds only the user's own steps: a user with none gets the header alone, signed out gets 401", async ({ persona, playwright, baseURL }) => {
+test("the export holds only the user's own steps: a user with none gets the header alone, signed out gets 401", async ({
+  persona,
+  playwright,
+  baseURL,
+}) => {
   const dan = await signedUp(persona, "Dan");
   const erin = await signedUp(persona, "Erin");
 
@@ -55,7 +59,11 @@ test("the export holds only the user's own steps: a user with none gets the head
 
   const anonymous = await playwright.request.newContext({ baseURL });
   try {
-    for (const url of ["/api/training-steps/export?format=csv", "/api/training-steps/stream", "/api/checkpoints/anything/peft"]) {
+    for (const url of [
+      "/api/training-steps/export?format=csv",
+      "/api/training-steps/stream",
+      "/api/checkpoints/anything/peft",
+    ]) {
       const res = await anonymous.get(url);
       expect(res.status()).toBe(401);
       expect((await res.json()).code).toBe("unauthorized:auth");
@@ -65,7 +73,9 @@ test("the export holds only the user's own steps: a user with none gets the head
   }
 });
 
-test("a checkpoint id that is not the user's is not found for the PEFT export; a new user's settings list no checkpoints", async ({ persona }) => {
+test("a checkpoint id that is not the user's is not found for the PEFT export; a new user's settings list no checkpoints", async ({
+  persona,
+}) => {
   const frank = await signedUp(persona, "Frank");
   const res = await frank.page.request.get(`/api/checkpoints/${crypto.randomUUID()}/peft`);
   expect(res.status()).toBe(404);
@@ -90,7 +100,9 @@ const CORRECTION = "Keep the new file short and name it in the first line.";
 const HEADLINES = ["Loss", "KL to teacher", "Mean advantage", "Tokens trained", "Step time"];
 const MODEL_WAIT = 90_000;
 
-test("after two corrections the panel, /metrics and the dashboard name the same headline numbers and count steps in whole numbers", async ({ persona }) => {
+test("after two corrections the panel, /metrics and the dashboard name the same headline numbers and count steps in whole numbers", async ({
+  persona,
+}) => {
   test.setTimeout(400_000);
   const hana = await signedUp(persona, "Hana");
   const { page } = hana;
@@ -145,7 +157,9 @@ test("after two corrections the panel, /metrics and the dashboard name the same 
   for (const tick of await klTicks.allTextContents()) expect.soft(tick).toMatch(/^\d+$/);
   await expect(training.recentSteps.first().locator("td").first()).toHaveText(/^#\d+$/);
   // The step table is shown whole in the scrolling panel, never squeezed down to its header row.
-  expect.soft(await page.getByTestId("recent-steps").evaluate((el) => el.scrollHeight - el.clientHeight)).toBeLessThanOrEqual(1);
+  expect
+    .soft(await page.getByTestId("recent-steps").evaluate((el) => el.scrollHeight - el.clientHeight))
+    .toBeLessThanOrEqual(1);
   await page.screenshot({ path: "test-results/session.png", fullPage: true });
   // The panel scrolls within the page; a tall window shows all of it at once.
   await page.setViewportSize({ width: 1280, height: 2000 });
@@ -159,13 +173,21 @@ test("after two corrections the panel, /metrics and the dashboard name the same 
 
   // 4. The dashboard: the same names on its series and charts, whole steps on its axes.
   await hana.dashboard.goto();
-  await expect(hana.dashboard.seriesLabels()).toContainText(["Loss", "KL to teacher", "Advantages", "Tokens trained", "Step time (s)"]);
+  await expect(hana.dashboard.seriesLabels()).toContainText([
+    "Loss",
+    "KL to teacher",
+    "Advantages",
+    "Tokens trained",
+    "Step time (s)",
+  ]);
   const kl = hana.dashboard.chart("sdpo_kl");
   await expect(kl.locator("h3")).toHaveText("KL to teacher");
   await expect(kl).toHaveAttribute("data-points", "2");
   const ticks = xAxisTicks(kl);
   await expect(ticks.first()).toBeVisible();
   for (const tick of await ticks.allTextContents()) expect.soft(tick).toMatch(/^\d+$/);
-  await expect(hana.dashboard.chart("credit_adv_mean-credit_adv_abs_mean").locator(".recharts-legend-item-text")).toHaveText(["Mean advantage", "credit/adv_abs_mean"]);
+  await expect(
+    hana.dashboard.chart("credit_adv_mean-credit_adv_abs_mean").locator(".recharts-legend-item-text"),
+  ).toHaveText(["Mean advantage", "credit/adv_abs_mean"]);
   await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
 });

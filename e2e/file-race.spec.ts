@@ -26,7 +26,16 @@ EOF`;
 
 /** The bash tool, run as the agent runs it, in a workspace folder; resolves with its JSON result. */
 function bashInWorkspace(workspace: string, cmd: string): Promise<{ output: string; success: boolean }> {
-  const argv = ["--import", "tsx", "lib/tools/cli-entry.ts", "bash", "--workspace", workspace, "--args", JSON.stringify({ cmd, timeout: SWAP_SECONDS + 30 })];
+  const argv = [
+    "--import",
+    "tsx",
+    "lib/tools/cli-entry.ts",
+    "bash",
+    "--workspace",
+    workspace,
+    "--args",
+    JSON.stringify({ cmd, timeout: SWAP_SECONDS + 30 }),
+  ];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, argv, { cwd: process.cwd() }, (_error, stdout, stderr) => {
       try {
@@ -38,7 +47,9 @@ function bashInWorkspace(workspace: string, cmd: string): Promise<{ output: stri
   });
 }
 
-test("Bob's viewer and tree never show Alice's files while his own bash swaps a folder for a link to hers", async ({ persona }) => {
+test("Bob's viewer and tree never show Alice's files while his own bash swaps a folder for a link to hers", async ({
+  persona,
+}) => {
   test.setTimeout(120_000);
   const alice = await persona("Alice");
   await alice.auth.signUp({ name: "Alice", email: alice.email, password: PASSWORD });
@@ -66,11 +77,15 @@ test("Bob's viewer and tree never show Alice's files while his own bash swaps a 
   let refusedAsOutside = 0;
   let treeSawLink = 0;
   while (!done) {
-    const file = await bob.page.request.get(`/api/workspaces/${bobId}/files?path=${encodeURIComponent("d/calculator.py")}`);
+    const file = await bob.page.request.get(
+      `/api/workspaces/${bobId}/files?path=${encodeURIComponent("d/calculator.py")}`,
+    );
     const fileBody = await file.text();
     if (fileBody.includes("def divide")) escapes++;
     if (file.status() === 400) refusedAsOutside++;
-    const tree = (await (await bob.page.request.get(`/api/workspaces/${bobId}/tree`)).json()) as { entries: Array<{ path: string; type: string }> };
+    const tree = (await (await bob.page.request.get(`/api/workspaces/${bobId}/tree`)).json()) as {
+      entries: Array<{ path: string; type: string }>;
+    };
     if (tree.entries.some((e) => /calculator/.test(e.path))) escapes++;
     if (tree.entries.some((e) => e.path === "d" && e.type === "symlink")) treeSawLink++;
     tries++;

@@ -17,7 +17,13 @@ test.describe.configure({ timeout: 600_000 });
 const MODEL_WAIT = 120_000;
 
 const TASK = "Create notes.txt with the line hello.";
-const CORRECTIONS = ["Read the folder first.", "Name the file in the first line.", "Keep it to one line.", "Use the write tool once.", "Say what you changed."];
+const CORRECTIONS = [
+  "Read the folder first.",
+  "Name the file in the first line.",
+  "Keep it to one line.",
+  "Use the write tool once.",
+  "Say what you changed.",
+];
 
 async function shot(page: Page, testInfo: TestInfo, name: string) {
   await page.screenshot({ path: testInfo.outputPath(name), fullPage: true });
@@ -25,11 +31,16 @@ async function shot(page: Page, testInfo: TestInfo, name: string) {
 
 /** The panel's timeline entries of an event, and the one of a version. */
 function entries(timeline: Locator, event?: string): Locator {
-  return timeline.locator(event ? `[data-testid="history-entry"][data-event="${event}"]` : '[data-testid="history-entry"]');
+  return timeline.locator(
+    event ? `[data-testid="history-entry"][data-event="${event}"]` : '[data-testid="history-entry"]',
+  );
 }
-const entry = (timeline: Locator, version: number) => timeline.locator(`[data-testid="history-entry"][data-version="${version}"]`);
+const entry = (timeline: Locator, version: number) =>
+  timeline.locator(`[data-testid="history-entry"][data-version="${version}"]`);
 
-test("five corrections make five versions; undoing the last three and resetting to the base each ask first and add a version, never reusing a number", async ({ persona }, testInfo) => {
+test("five corrections make five versions; undoing the last three and resetting to the base each ask first and add a version, never reusing a number", async ({
+  persona,
+}, testInfo) => {
   const p = await persona("Vera");
   await p.auth.signUp({ name: "Vera", email: p.email, password: PASSWORD });
   await p.page.goto("/settings");
@@ -80,7 +91,9 @@ test("five corrections make five versions; undoing the last three and resetting 
     await expect(timeline.getByTestId("history-confirm")).toHaveAttribute("data-kind", "undo");
     if (k === 0) await shot(p.page, testInfo, "learning-02-confirm-undo.png");
     await timeline.getByTestId("history-confirm-yes").click();
-    await expect(timeline.getByTestId("history-message")).toHaveText(`Now at version ${6 + k}.`, { timeout: MODEL_WAIT });
+    await expect(timeline.getByTestId("history-message")).toHaveText(`Now at version ${6 + k}.`, {
+      timeout: MODEL_WAIT,
+    });
     await expect(entry(timeline, 6 + k)).toHaveAttribute("data-event", "undo");
     await expect(entry(timeline, 6 + k)).toContainText(`undo of v${undone} (weights of v${undone - 1})`);
     await expect(entry(timeline, undone)).toHaveAttribute("data-in-current", "false");
@@ -95,7 +108,9 @@ test("five corrections make five versions; undoing the last three and resetting 
   await timeline.getByTestId("history-confirm-yes").click();
   await expect(timeline.getByTestId("history-message")).toHaveText("Now at version 9.", { timeout: MODEL_WAIT });
   await expect(entry(timeline, 9)).toHaveAttribute("data-event", "reset");
-  await expect(timeline.locator('[data-testid="history-entry"][data-event="trained"][data-in-current="true"]')).toHaveCount(0);
+  await expect(
+    timeline.locator('[data-testid="history-entry"][data-event="trained"][data-in-current="true"]'),
+  ).toHaveCount(0);
   await expect(timeline.getByTestId("history-reset")).toBeDisabled();
   await shot(p.page, testInfo, "learning-04-reset.png");
 

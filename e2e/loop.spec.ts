@@ -63,14 +63,28 @@ async function greedyUserWithConversation(persona: (name: string) => Promise<Per
   await p.page.getByTestId("setting-input-temperature").fill("0");
   await p.page.getByTestId("settings-save").click();
   await expect(p.page.getByTestId("settings-result")).toHaveText("Saved.");
-  await expect(p.page.locator('[data-testid="setting-row"][data-key="temperature"] [data-testid="setting-value"]')).toHaveText("0");
+  await expect(
+    p.page.locator('[data-testid="setting-row"][data-key="temperature"] [data-testid="setting-value"]'),
+  ).toHaveText("0");
   const workspaceId = await p.workspaces.create(`${name.toLowerCase()} loop`);
   const session = new SessionPage(p.page);
   const conversationId = await session.startFromWorkspace();
-  return { p, session, workspaceId, conversationId, card: new ProposalCard(p.page), training: new TrainingPanel(p.page) };
+  return {
+    p,
+    session,
+    workspaceId,
+    conversationId,
+    card: new ProposalCard(p.page),
+    training: new TrainingPanel(p.page),
+  };
 }
 
-type SessionJson = { view: { toolCalls: { id: string; args: Record<string, unknown>; editedArgs: Record<string, unknown> | null }[]; trainingSteps: { id: string; status: string }[] } };
+type SessionJson = {
+  view: {
+    toolCalls: { id: string; args: Record<string, unknown>; editedArgs: Record<string, unknown> | null }[];
+    trainingSteps: { id: string; status: string }[];
+  };
+};
 
 async function sessionJson(page: Page, conversationId: string): Promise<SessionJson> {
   const res = await page.request.get(`/api/conversations/${conversationId}`);
@@ -88,7 +102,11 @@ async function writtenFile(page: Page, workspaceId: string, conversationId: stri
 }
 
 /** After the denial: the correction is on the denied card, a step trains and the KL chart gains a point. */
-async function expectDeniedAndTrained(s: Awaited<ReturnType<typeof greedyUserWithConversation>>, firstId: string, testInfo: TestInfo) {
+async function expectDeniedAndTrained(
+  s: Awaited<ReturnType<typeof greedyUserWithConversation>>,
+  firstId: string,
+  testInfo: TestInfo,
+) {
   await expect(s.card.card(firstId)).toHaveAttribute("data-status", "denied");
   await expect(s.card.card(firstId).getByTestId("tool-correction")).toContainText(CORRECTION);
   await shot(s.p.page, testInfo, "03-denied.png");
@@ -100,7 +118,12 @@ async function expectDeniedAndTrained(s: Awaited<ReturnType<typeof greedyUserWit
 }
 
 /** How a test makes each decision: by mouse or by keyboard. */
-type Decisions = { approve(): Promise<void>; deny(correction: string): Promise<void>; correctFailure(text: string): Promise<void>; message(text: string): Promise<void> };
+type Decisions = {
+  approve(): Promise<void>;
+  deny(correction: string): Promise<void>;
+  correctFailure(text: string): Promise<void>;
+  message(text: string): Promise<void>;
+};
 
 const READ_ONLY_TOOLS = /^(read|glob|grep)$/;
 // The task again: the model answers the task itself with a write, whatever it tried since.
@@ -112,20 +135,27 @@ const NUDGE = TASK;
  * file-writing one with no diff included) denied and an answer followed up, each with the task again.
  * At most five such stops; the last one is named if no file-writing proposal came.
  */
-async function retryThenFileWrite(s: Awaited<ReturnType<typeof greedyUserWithConversation>>, firstId: string, decisions: Decisions, testInfo: TestInfo) {
+async function retryThenFileWrite(
+  s: Awaited<ReturnType<typeof greedyUserWithConversation>>,
+  firstId: string,
+  decisions: Decisions,
+  testInfo: TestInfo,
+) {
   const seen = [`proposal:${firstId}`];
   let next = await s.card.waitForNext(seen, MODEL_WAIT, true);
   await shot(s.p.page, testInfo, "05-retry.png");
   while (next.kind !== "proposal" || !FILE_WRITING_TOOLS.test(next.tool) || !(await s.card.showsDiff())) {
-    expect(seen.length, `no file-writing proposal: the agent stopped ${seen.length} times, the last a ${next.kind} of ${next.tool}`).toBeLessThan(6);
+    expect(
+      seen.length,
+      `no file-writing proposal: the agent stopped ${seen.length} times, the last a ${next.kind} of ${next.tool}`,
+    ).toBeLessThan(6);
     if (next.kind === "failure") await decisions.correctFailure(NUDGE);
     else if (next.kind === "answer") {
       // The page reads the conversation again with the message, and with it the state it left idle for.
       const sent = await s.p.page.getByTestId("user-message").count();
       await decisions.message(NUDGE);
       await expect(s.p.page.getByTestId("user-message")).toHaveCount(sent + 1);
-    }
-    else if (READ_ONLY_TOOLS.test(next.tool)) await decisions.approve();
+    } else if (READ_ONLY_TOOLS.test(next.tool)) await decisions.approve();
     else await decisions.deny(NUDGE);
     seen.push(next.key);
     next = await s.card.waitForNext(seen, MODEL_WAIT, true);
@@ -135,7 +165,11 @@ async function retryThenFileWrite(s: Awaited<ReturnType<typeof greedyUserWithCon
 }
 
 /** After the edited approval: the call ran and the file holds exactly the typed text. */
-async function expectWrittenExactly(s: Awaited<ReturnType<typeof greedyUserWithConversation>>, retryId: string, testInfo: TestInfo) {
+async function expectWrittenExactly(
+  s: Awaited<ReturnType<typeof greedyUserWithConversation>>,
+  retryId: string,
+  testInfo: TestInfo,
+) {
   await expect(s.card.card(retryId)).toHaveAttribute("data-status", "succeeded", { timeout: MODEL_WAIT });
   await expect(s.card.card(retryId).getByTestId("tool-result")).toContainText("✓");
   await shot(s.p.page, testInfo, "07-approved.png");
@@ -145,7 +179,9 @@ async function expectWrittenExactly(s: Awaited<ReturnType<typeof greedyUserWithC
   return path;
 }
 
-test("the whole loop: a denied proposal trains a step, the edited retry is written exactly, the dashboard and CSV list the steps, and another user sees none of it", async ({ persona }, testInfo) => {
+test("the whole loop: a denied proposal trains a step, the edited retry is written exactly, the dashboard and CSV list the steps, and another user sees none of it", async ({
+  persona,
+}, testInfo) => {
   const s = await greedyUserWithConversation(persona, "Lena");
   const { p, session, card } = s;
 
@@ -165,7 +201,9 @@ test("the whole loop: a denied proposal trains a step, the edited retry is writt
   // /c while the proposal waits: the dialog itself says why it cannot clear, and nothing changes.
   await session.send("/c");
   await p.page.getByTestId("clear-confirm").click();
-  await expect(p.page.getByTestId("clear-error")).toHaveText("Not cleared. A proposed call is waiting for your decision: approve, deny or edit it, then clear.");
+  await expect(p.page.getByTestId("clear-error")).toHaveText(
+    "Not cleared. A proposed call is waiting for your decision: approve, deny or edit it, then clear.",
+  );
   await p.page.getByTestId("clear-cancel").click();
   await expect(p.page.getByTestId("clear-dialog")).toHaveCount(0);
   await expect(p.page.getByTestId("episode-divider")).toHaveCount(0);
@@ -204,7 +242,10 @@ test("the whole loop: a denied proposal trains a step, the edited retry is writt
   expect(errors).toEqual([]);
 
   // 4. The dashboard lists every step of the conversation once all are done; the CSV download has one row each.
-  const finished = async () => (await sessionJson(p.page, s.conversationId)).view.trainingSteps.filter((t) => t.status === "done" || t.status === "failed");
+  const finished = async () =>
+    (await sessionJson(p.page, s.conversationId)).view.trainingSteps.filter(
+      (t) => t.status === "done" || t.status === "failed",
+    );
   const all = async () => (await sessionJson(p.page, s.conversationId)).view.trainingSteps.length;
   await expect.poll(async () => (await finished()).length === (await all()), { timeout: MODEL_WAIT }).toBe(true);
   const steps = (await sessionJson(p.page, s.conversationId)).view.trainingSteps;
@@ -217,10 +258,18 @@ test("the whole loop: a denied proposal trains a step, the edited retry is writt
   await shot(p.page, testInfo, "08-dashboard.png");
   const [download] = await Promise.all([p.page.waitForEvent("download"), p.page.getByTestId("export-csv").click()]);
   expect(download.suggestedFilename()).toMatch(/^training-steps-.*\.csv$/);
-  const lines = fs.readFileSync((await download.path())!, "utf8").split("\r\n").filter((l) => l !== "");
+  const lines = fs
+    .readFileSync((await download.path())!, "utf8")
+    .split("\r\n")
+    .filter((l) => l !== "");
   expect(lines[0]!.startsWith("id,step,status,queued_at,finished_at")).toBe(true);
   expect(lines.slice(1).map((l) => l.split(",")[2])).toEqual(steps.map(() => "done"));
-  expect(lines.slice(1).map((l) => l.split(",")[0]).sort()).toEqual(steps.map((t) => t.id).sort());
+  expect(
+    lines
+      .slice(1)
+      .map((l) => l.split(",")[0])
+      .sort(),
+  ).toEqual(steps.map((t) => t.id).sort());
 
   // 5. A second user: the conversation is not found, the dashboard is empty, the export has no rows.
   const other = await persona("Omar");
@@ -234,10 +283,16 @@ test("the whole loop: a denied proposal trains a step, the edited retry is writt
   const otherCsv = await otherDashboard.export("csv");
   expect(otherCsv.status()).toBe(200);
   expect(await otherCsv.text()).toBe("id,step,status,queued_at,finished_at\r\n");
-  expect((await other.page.request.get(`/api/workspaces/${s.workspaceId}/files?path=${encodeURIComponent(written)}`)).status()).toBe(404);
+  expect(
+    (
+      await other.page.request.get(`/api/workspaces/${s.workspaceId}/files?path=${encodeURIComponent(written)}`)
+    ).status(),
+  ).toBe(404);
 });
 
-test("the same decisions with the keyboard only: Esc then n, the correction and Enter; e, typing, Esc and y", async ({ persona }, testInfo) => {
+test("the same decisions with the keyboard only: Esc then n, the correction and Enter; e, typing, Esc and y", async ({
+  persona,
+}, testInfo) => {
   const s = await greedyUserWithConversation(persona, "Kai");
   const { p, session, card } = s;
   const keys = p.page.keyboard;

@@ -32,7 +32,13 @@ type View = {
   view: {
     conversation: { state: string };
     messages: { id: string; seq: number; role: string; content: string; meta: Record<string, unknown> | null }[];
-    toolCalls: { id: string; name: string; status: string; args: Record<string, unknown>; editedArgs: Record<string, unknown> | null }[];
+    toolCalls: {
+      id: string;
+      name: string;
+      status: string;
+      args: Record<string, unknown>;
+      editedArgs: Record<string, unknown> | null;
+    }[];
     corrections: { toolCallId: string | null; kind: string; text: string }[];
   };
 };
@@ -49,14 +55,18 @@ function tree(dir: string): Record<string, string> {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.name === ".git") continue;
       if (e.isDirectory()) visit(r);
-      else if (e.isFile()) out[r] = `${(fs.statSync(path.join(dir, r)).mode & 0o7777).toString(8)}:${fs.readFileSync(path.join(dir, r)).toString("base64")}`;
+      else if (e.isFile())
+        out[r] =
+          `${(fs.statSync(path.join(dir, r)).mode & 0o7777).toString(8)}:${fs.readFileSync(path.join(dir, r)).toString("base64")}`;
     }
   };
   visit("");
   return out;
 }
 
-test("hunks, an edited path, rewinds of code, conversation and both (and an undo), and a typed denial, with the keyboard only", async ({ persona }, testInfo) => {
+test("hunks, an edited path, rewinds of code, conversation and both (and an undo), and a typed denial, with the keyboard only", async ({
+  persona,
+}, testInfo) => {
   const p = await persona("Rhea");
   const page = p.page;
   const keys = page.keyboard;
@@ -75,7 +85,8 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
   const session = new SessionPage(page);
   const conversationId = await session.startFromWorkspace();
   const card = new ProposalCard(page);
-  const json = async (): Promise<View> => (await page.request.get(`/api/conversations/${conversationId}`)).json() as Promise<View>;
+  const json = async (): Promise<View> =>
+    (await page.request.get(`/api/conversations/${conversationId}`)).json() as Promise<View>;
   const seen: string[] = [];
   const tasks: string[] = [];
 
@@ -89,12 +100,23 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
     const v = await json();
     tasks.push(v.view.messages.filter((m) => m.role === "user" && m.meta?.kind === "task").at(-1)!.id);
   }
-  const waitIdle = () => expect(page.getByTestId("session-page")).toHaveAttribute("data-state", "idle", { timeout: MODEL_WAIT });
+  const waitIdle = () =>
+    expect(page.getByTestId("session-page")).toHaveAttribute("data-state", "idle", { timeout: MODEL_WAIT });
   /** The next stop: a new call to decide or correct, or the conversation idle or failed (its reason shown). */
   async function nextStop(): Promise<{ id: string; tool: string; kind: "proposal" | "failure" | "answer" | "failed" }> {
-    const not = (kind: string) => seen.filter((k) => k.startsWith(`${kind}:`)).map((k) => `:not([data-tool-call-id="${k.slice(kind.length + 1)}"])`).join("");
+    const not = (kind: string) =>
+      seen
+        .filter((k) => k.startsWith(`${kind}:`))
+        .map((k) => `:not([data-tool-call-id="${k.slice(kind.length + 1)}"])`)
+        .join("");
     const cards = `[data-testid="tool-card"][data-status="proposed"]${not("proposal")}, [data-testid="failure-card"]${not("failure")}`;
-    await expect(page.locator(`${cards}, [data-testid="session-page"][data-state="idle"], [data-testid="session-page"][data-state="failed"]`).first()).toBeVisible({ timeout: MODEL_WAIT });
+    await expect(
+      page
+        .locator(
+          `${cards}, [data-testid="session-page"][data-state="idle"], [data-testid="session-page"][data-state="failed"]`,
+        )
+        .first(),
+    ).toBeVisible({ timeout: MODEL_WAIT });
     const card = page.locator(cards);
     if ((await card.count()) === 0) {
       const state = await page.getByTestId("session-page").getAttribute("data-state");
@@ -126,7 +148,10 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
         await keys.type(" " + TASK);
         await keys.press("Enter");
       }
-      if (next.kind === "proposal" || next.kind === "failure") await expect(page.getByTestId("session-page")).toHaveAttribute("data-state", /^(idle|failed)$/, { timeout: MODEL_WAIT });
+      if (next.kind === "proposal" || next.kind === "failure")
+        await expect(page.getByTestId("session-page")).toHaveAttribute("data-state", /^(idle|failed)$/, {
+          timeout: MODEL_WAIT,
+        });
     }
     throw new Error("the model proposed no write in six tasks");
   }
@@ -167,13 +192,20 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
   await shot(page, testInfo, "review-02-hunk-applied.png");
   await waitIdle();
   const v3 = await json();
-  const hunkResult = v3.view.messages.find((m) => m.role === "tool" && (m as { toolCallId?: string }).toolCallId === hunkId)!;
+  const hunkResult = v3.view.messages.find(
+    (m) => m.role === "tool" && (m as { toolCallId?: string }).toolCallId === hunkId,
+  )!;
   expect(hunkResult.content).toContain(`Rejected hunk 2 of 2 (reason: ${REASON}):`);
   expect(hunkResult.content).toContain(`-${FOOTER.trim()}`);
   testInfo.annotations.push({ type: "rejected-hunk excerpt", description: hunkResult.content });
   console.log(`the tool message the agent reads next:\n${hunkResult.content}`);
   // The reason trains like a denial, beside the accepted result's demonstration.
-  expect(v3.view.corrections.filter((c) => c.toolCallId === hunkId).map((c) => c.kind).sort()).toEqual(["denial", "edit"]);
+  expect(
+    v3.view.corrections
+      .filter((c) => c.toolCallId === hunkId)
+      .map((c) => c.kind)
+      .sort(),
+  ).toEqual(["denial", "edit"]);
 
   // 2. A message typed while a call waits: one line asks first; Enter again denies the call with it.
   let first = { id: "", tool: "", kind: "answer" as string };
@@ -194,7 +226,10 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
   await expect(session.composer).toHaveValue("");
   await keys.press("Escape");
   await waitIdle();
-  expect((await json()).view.corrections.find((c) => c.toolCallId === first.id)).toMatchObject({ kind: "denial", text: TYPED });
+  expect((await json()).view.corrections.find((c) => c.toolCallId === first.id)).toMatchObject({
+    kind: "denial",
+    text: TYPED,
+  });
 
   // 3. A write sent to another path: e, p, the new path, Esc, y; the agent is told where it went.
   const editedId = await untilFileWrite();
@@ -218,7 +253,10 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
   await expect(card.card(editedId)).toHaveAttribute("data-status", "succeeded", { timeout: MODEL_WAIT });
   const editedCall = (await json()).view.toolCalls.find((c) => c.id === editedId)!;
   expect(fs.readFileSync(path.join(wsDir, MOVED_TO), "utf8")).toBe(String(editedCall.args.content));
-  const editedResult = (await json()).view.messages.find((m) => m.role === "tool" && (m as { toolCallId?: string }).toolCallId === editedId) ?? (await json()).view.messages.filter((m) => m.role === "tool").at(-1)!;
+  const editedResult =
+    (await json()).view.messages.find(
+      (m) => m.role === "tool" && (m as { toolCallId?: string }).toolCallId === editedId,
+    ) ?? (await json()).view.messages.filter((m) => m.role === "tool").at(-1)!;
   expect(editedResult.content).toContain(`It was written to ${MOVED_TO} instead of ${proposedPath}.`);
   await waitIdle();
 
@@ -243,7 +281,9 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
 
   /** "/rewind", the turn by its number, then c, v or b. */
   async function rewindTo(messageId: string, key: "c" | "v" | "b") {
-    const points = (await json()).view.messages.filter((m) => m.role === "user" && m.meta?.kind === "task" && !m.meta?.excluded).map((m) => m.id);
+    const points = (await json()).view.messages
+      .filter((m) => m.role === "user" && m.meta?.kind === "task" && !m.meta?.excluded)
+      .map((m) => m.id);
     const n = points.indexOf(messageId) + 1;
     expect(n, "the turn is still one to rewind to").toBeGreaterThan(0);
     expect(n).toBeLessThanOrEqual(9);
@@ -282,7 +322,9 @@ test("hunks, an edited path, rewinds of code, conversation and both (and an undo
   const v7 = await json();
   const dSeq = v7.view.messages.find((m) => m.id === turnD)!.seq;
   expect(v7.view.messages.filter((m) => m.seq >= dSeq).every((m) => m.meta?.excluded === true)).toBe(true);
-  expect(v7.view.messages.filter((m) => m.seq < dSeq).some((m) => m.meta?.excluded === true && m.meta?.rewoundBy)).toBe(false);
+  expect(v7.view.messages.filter((m) => m.seq < dSeq).some((m) => m.meta?.excluded === true && m.meta?.rewoundBy)).toBe(
+    false,
+  );
   await shot(page, testInfo, "review-07-rewound-conversation.png");
 
   // 8. Both, to before the edited write's task: the file it created is gone, the hunk call's file is

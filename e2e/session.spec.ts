@@ -20,7 +20,9 @@ async function signedUpWithConversation(persona: (name: string) => Promise<Perso
   return { p, session, workspaceId, conversationId };
 }
 
-test("a conversation starts from the workspace page and the session page shows files, composer and training", async ({ persona }) => {
+test("a conversation starts from the workspace page and the session page shows files, composer and training", async ({
+  persona,
+}) => {
   const { p, session, workspaceId, conversationId } = await signedUpWithConversation(persona, "Alice");
   await expect(session.treeEntry("calculator.py")).toBeVisible();
   await expect(session.composer).toBeVisible();
@@ -35,7 +37,9 @@ test("a conversation starts from the workspace page and the session page shows f
   await expect(p.page.locator('[data-testid="monaco-viewer"] .view-lines')).toContainText("def divide");
 
   await p.workspace.goto(workspaceId);
-  await expect(p.page.locator(`[data-testid="conversation-row"][data-conversation-id="${conversationId}"]`)).toBeVisible();
+  await expect(
+    p.page.locator(`[data-testid="conversation-row"][data-conversation-id="${conversationId}"]`),
+  ).toBeVisible();
 });
 
 test("/c asks for confirmation: cancel keeps the conversation, confirm starts a new episode", async ({ persona }) => {
@@ -52,7 +56,9 @@ test("/c asks for confirmation: cancel keeps the conversation, confirm starts a 
   await expect(p.page.getByTestId("episode-divider")).toHaveCount(1);
 });
 
-test("a page follows the conversation live: /c confirmed in another tab shows up over the stream", async ({ persona }) => {
+test("a page follows the conversation live: /c confirmed in another tab shows up over the stream", async ({
+  persona,
+}) => {
   const { p, session, conversationId } = await signedUpWithConversation(persona, "Erin");
   await expect(p.page.getByTestId("episode-divider")).toHaveCount(0);
   // A second tab of the same user clears the conversation; the first tab does nothing itself.
@@ -66,21 +72,31 @@ test("a page follows the conversation live: /c confirmed in another tab shows up
   await expect(session.composer).toBeVisible();
 });
 
-test("a task longer than the prompt budget is refused with the numbers, nothing is stored and the text stays in the composer", async ({ persona }) => {
+test("a task longer than the prompt budget is refused with the numbers, nothing is stored and the text stays in the composer", async ({
+  persona,
+}) => {
   const { p, session, conversationId } = await signedUpWithConversation(persona, "Tess");
   const task = Array.from({ length: 50_000 }, () => "x").join(" ");
   await session.send(task);
-  await expect(p.page.getByTestId("composer-error")).toHaveText(/^Too long to send: the prompt would need [\d,]+ tokens, and the model's prompt budget is [\d,]+\. Nothing was sent: shorten the message\.$/);
-  const [needed, budget] = (await p.page.getByTestId("composer-error").innerText()).match(/[\d,]+/g)!.map((n) => Number(n.replaceAll(",", "")));
+  await expect(p.page.getByTestId("composer-error")).toHaveText(
+    /^Too long to send: the prompt would need [\d,]+ tokens, and the model's prompt budget is [\d,]+\. Nothing was sent: shorten the message\.$/,
+  );
+  const [needed, budget] = (await p.page.getByTestId("composer-error").innerText())
+    .match(/[\d,]+/g)!
+    .map((n) => Number(n.replaceAll(",", "")));
   expect(needed).toBeGreaterThan(budget!);
   await expect(session.composer).toHaveValue(task);
   await expect(p.page.getByTestId("user-message")).toHaveCount(0);
   await expect(p.page.getByTestId("conversation-state")).toHaveText("idle");
-  const stored = (await (await p.page.request.get(`/api/conversations/${conversationId}`)).json()) as { view: { messages: { role: string }[] } };
+  const stored = (await (await p.page.request.get(`/api/conversations/${conversationId}`)).json()) as {
+    view: { messages: { role: string }[] };
+  };
   expect(stored.view.messages.map((m) => m.role)).toEqual(["system"]);
 });
 
-test("keys never fire while typing; /metrics opens the metrics panel and /q returns to the workspace", async ({ persona }) => {
+test("keys never fire while typing; /metrics opens the metrics panel and /q returns to the workspace", async ({
+  persona,
+}) => {
   const { p, session, workspaceId } = await signedUpWithConversation(persona, "Dave");
   await session.composer.click();
   await session.composer.pressSequentially("yes, no, edit");
@@ -97,7 +113,9 @@ test("keys never fire while typing; /metrics opens the metrics panel and /q retu
   await p.page.waitForURL(new RegExp(`/workspaces/${workspaceId}$`));
 });
 
-test("the agent's reply streams over SSE as deltas that join to its final text, drafted on the page until the stored reply takes its place", async ({ persona }) => {
+test("the agent's reply streams over SSE as deltas that join to its final text, drafted on the page until the stored reply takes its place", async ({
+  persona,
+}) => {
   const { p, session, conversationId } = await signedUpWithConversation(persona, "Frank");
   // Greedy decoding, so the reply (and whether it is one message) is the same run to run.
   await p.page.goto("/settings");
@@ -133,12 +151,19 @@ test("the agent's reply streams over SSE as deltas that join to its final text, 
   }, `/api/conversations/${conversationId}/events?after=0`);
   await session.send("Create stats.py with a function `total_apples` that returns the sum of a and b.");
 
-  const tokens = parseAgentEvents(await streamed).filter((e) => e.type === "tokens").map((e) => e.payload as { text: string; final: boolean });
+  const tokens = parseAgentEvents(await streamed)
+    .filter((e) => e.type === "tokens")
+    .map((e) => e.payload as { text: string; final: boolean });
   const final = tokens.at(-1)!;
   expect(final.final).toBe(true);
   expect(final.text).not.toBe("");
   expect(tokens.slice(0, -1).every((t) => !t.final)).toBe(true);
-  expect(tokens.slice(0, -1).map((t) => t.text).join("")).toBe(final.text);
+  expect(
+    tokens
+      .slice(0, -1)
+      .map((t) => t.text)
+      .join(""),
+  ).toBe(final.text);
 
   // The draft is shown, then the stored reply alone: the draft goes once the page holds its message.
   const drafts = () => p.page.evaluate(() => (window as unknown as { drafts: string[] }).drafts);
@@ -148,12 +173,18 @@ test("the agent's reply streams over SSE as deltas that join to its final text, 
   await expect(p.page.getByTestId("conversation-state")).toHaveText(/^(proposed|idle|failed)$/);
   // An answer that ended the task says so: an idle conversation never looks stalled.
   if ((await p.page.getByTestId("conversation-state").innerText()) === "idle") {
-    await expect(p.page.getByTestId("agent-answered")).toContainText("The agent answered; the task is done — reply to continue.");
+    await expect(p.page.getByTestId("agent-answered")).toContainText(
+      "The agent answered; the task is done — reply to continue.",
+    );
   } else await expect(p.page.getByTestId("agent-answered")).toHaveCount(0);
   for (const draft of await drafts()) expect(final.text.startsWith(draft), draft).toBe(true);
 });
 
-test("Bob gets 404 for Alice's conversation page, its SSE and data routes and his actions on her ids; signed out is 401", async ({ persona, playwright, baseURL }) => {
+test("Bob gets 404 for Alice's conversation page, its SSE and data routes and his actions on her ids; signed out is 401", async ({
+  persona,
+  playwright,
+  baseURL,
+}) => {
   const alice = await signedUpWithConversation(persona, "Alice");
   const bob = await signedUpWithConversation(persona, "Bob");
   const id = alice.conversationId;
@@ -182,7 +213,8 @@ test("Bob gets 404 for Alice's conversation page, its SSE and data routes and hi
   expect((await alice.p.page.request.get(`/api/conversations/${id}`)).status()).toBe(200);
   const anonymous = await playwright.request.newContext({ baseURL });
   try {
-    for (const url of [`/api/conversations/${id}/events`, `/api/conversations/${id}`]) expect((await anonymous.get(url)).status()).toBe(401);
+    for (const url of [`/api/conversations/${id}/events`, `/api/conversations/${id}`])
+      expect((await anonymous.get(url)).status()).toBe(401);
   } finally {
     await anonymous.dispose();
   }
@@ -192,7 +224,9 @@ test("Bob gets 404 for Alice's conversation page, its SSE and data routes and hi
     const req = route.request();
     const body = req.postData();
     if (req.method() === "POST" && req.headers()["next-action"] && body) {
-      await route.continue({ postData: body.replaceAll(bob.conversationId, id).replaceAll(bob.workspaceId, alice.workspaceId) });
+      await route.continue({
+        postData: body.replaceAll(bob.conversationId, id).replaceAll(bob.workspaceId, alice.workspaceId),
+      });
     } else await route.continue();
   });
   await bob.session.goto(bob.conversationId);

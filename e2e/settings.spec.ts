@@ -36,13 +36,23 @@ test("a user's setting overrides the default for them only, and an invalid value
   await expect(hers.row("temperature").getByTestId("setting-value")).toHaveText("0.7");
 });
 
-test("settings are grouped and explained for people, with the flag one click away and a reply limit that fits the model", async ({ persona }) => {
+test("settings are grouped and explained for people, with the flag one click away and a reply limit that fits the model", async ({
+  persona,
+}) => {
   const uma = await persona("Uma");
   await uma.auth.signUp({ name: "Uma", email: uma.email, password: PASSWORD });
   const settings = new SettingsPage(uma.page);
   await settings.goto();
 
-  await expect(settings.groups.locator("h2")).toHaveText(["Model", "Sampling", "Training", "SDPO", "Review", "Sandbox", "Server"]);
+  await expect(settings.groups.locator("h2")).toHaveText([
+    "Model",
+    "Sampling",
+    "Training",
+    "SDPO",
+    "Review",
+    "Sandbox",
+    "Server",
+  ]);
   await expect(settings.group("Sampling").getByTestId("setting-row")).toHaveCount(2);
 
   // A label and a plain line first; the range, unit and default beside them.
@@ -50,7 +60,9 @@ test("settings are grouped and explained for people, with the flag one click awa
   await expect(temperature.getByTestId("setting-label")).toHaveText("Temperature");
   await expect(temperature.getByTestId("setting-description")).toContainText("likeliest next token");
   await expect(temperature.getByTestId("setting-facts")).toHaveText("0 to 2 · default 0.7");
-  await expect(settings.row("bashTimeoutSec").getByTestId("setting-facts")).toHaveText("more than 0, up to 600 seconds · default 30");
+  await expect(settings.row("bashTimeoutSec").getByTestId("setting-facts")).toHaveText(
+    "more than 0, up to 600 seconds · default 30",
+  );
   await expect(settings.row("training").getByTestId("setting-value")).toHaveText("on");
 
   // The flag and its environment variable are there for whoever runs the server, folded away.
@@ -66,7 +78,9 @@ test("settings are grouped and explained for people, with the flag one click awa
   await expect(maxTokens.getByTestId("setting-value")).toHaveText("auto");
   await expect(maxTokens.getByTestId("setting-source")).toHaveText("default");
   await expect(maxTokens.getByTestId("setting-facts")).toHaveText("1 to 131,072 tokens · default auto");
-  await expect(maxTokens.getByTestId("setting-note")).toHaveText("This model's context holds 4,096 tokens; a reply takes what the conversation leaves.");
+  await expect(maxTokens.getByTestId("setting-note")).toHaveText(
+    "This model's context holds 4,096 tokens; a reply takes what the conversation leaves.",
+  );
 
   // A window as tall as the page, so the sticky save bar sits at the bottom of the picture, not across a row.
   const height = await uma.page.evaluate(() => document.documentElement.scrollHeight);
@@ -78,5 +92,7 @@ test("settings are grouped and explained for people, with the flag one click awa
   await settings.set("maxTokens", "8000");
   await expect(settings.result).toHaveText("Saved.");
   await expect(maxTokens.getByTestId("setting-value")).toHaveText("8000");
-  await expect(maxTokens.getByTestId("setting-note")).toHaveText("More than this model's context (4,096 tokens): a reply stops where the context ends.");
+  await expect(maxTokens.getByTestId("setting-note")).toHaveText(
+    "More than this model's context (4,096 tokens): a reply stops where the context ends.",
+  );
 });

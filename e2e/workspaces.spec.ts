@@ -4,7 +4,10 @@
  */
 import { expect, PASSWORD, test } from "./fixtures";
 
-test("a workspace made from the example shows its files, and clicking one shows its content in Monaco", async ({ persona, baseURL }) => {
+test("a workspace made from the example shows its files, and clicking one shows its content in Monaco", async ({
+  persona,
+  baseURL,
+}) => {
   const ann = await persona("Ann");
   // Everything the IDE loads (Monaco, its worker, fonts) comes from the app itself, never a CDN.
   const foreign: string[] = [];
@@ -30,7 +33,8 @@ test("a workspace made from the example shows its files, and clicking one shows 
 
   // Monaco starts its worker lazily; ask for one the way Monaco does, and see where it loads from.
   await ann.page.evaluate(() => {
-    const env = (window as unknown as { MonacoEnvironment: { getWorker(id: string, label: string): Worker } }).MonacoEnvironment;
+    const env = (window as unknown as { MonacoEnvironment: { getWorker(id: string, label: string): Worker } })
+      .MonacoEnvironment;
     env.getWorker("probe", "editorWorkerService");
   });
   await expect.poll(() => workerUrls.length).toBeGreaterThan(0);

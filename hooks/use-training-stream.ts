@@ -17,9 +17,10 @@ import { mergeSteps, type StepView } from "@/lib/charts/series";
 
 export type TrainingStreamStatus = "connecting" | "live" | "reconnecting";
 
-export function useTrainingStream(
-  options: { initial?: StepView[]; policyId?: string; replay?: number } = {},
-): { steps: StepView[]; status: TrainingStreamStatus } {
+export function useTrainingStream(options: { initial?: StepView[]; policyId?: string; replay?: number } = {}): {
+  steps: StepView[];
+  status: TrainingStreamStatus;
+} {
   const { initial, policyId, replay } = options;
   const [all, setAll] = useState<StepView[]>(() => initial ?? []);
   const [status, setStatus] = useState<TrainingStreamStatus>("connecting");
@@ -31,7 +32,8 @@ export function useTrainingStream(
       setAll(JSON.parse(e.data) as StepView[]);
       setStatus("live");
     };
-    const onSteps = (e: MessageEvent<string>) => setAll((current) => mergeSteps(current, JSON.parse(e.data) as StepView[]));
+    const onSteps = (e: MessageEvent<string>) =>
+      setAll((current) => mergeSteps(current, JSON.parse(e.data) as StepView[]));
     const onError = () => setStatus("reconnecting");
     source.addEventListener("snapshot", onSnapshot);
     source.addEventListener("steps", onSteps);

@@ -61,19 +61,37 @@ function timeIt(fn: () => void): number {
 /** Peak sgemm rate over square sizes and the model's own linear-layer shape. */
 function peakGflops(k: Kernels, runs: number, T: number, C: number, I: number): { gflops: number; shape: string } {
   let best = { gflops: 0, shape: "" };
-  const shapes: Array<[number, number, number, boolean]> = [[256, 256, 256, false], [512, 512, 512, false], [T, I, C, true], [T, C, I, true]];
+  const shapes: Array<[number, number, number, boolean]> = [
+    [256, 256, 256, false],
+    [512, 512, 512, false],
+    [T, I, C, true],
+    [T, C, I, true],
+  ];
   for (const [M, N, K, transB] of shapes) {
-    const A = k.alloc(M * K), B = k.alloc(K * N), Cm = k.alloc(M * N);
+    const A = k.alloc(M * K),
+      B = k.alloc(K * N),
+      Cm = k.alloc(M * N);
     A.fill(0.5);
     B.fill(0.25);
-    const run = (): void => k.sgemm({ transA: false, transB, M, N, K, alpha: 1, A, lda: K, B, ldb: transB ? K : N, beta: 0, C: Cm, ldc: N });
+    const run = (): void =>
+      k.sgemm({ transA: false, transB, M, N, K, alpha: 1, A, lda: K, B, ldb: transB ? K : N, beta: 0, C: Cm, ldc: N });
     run();
     const reps = Math.max(1, Math.round(2e8 / (2 * M * N * K)));
     // Peak = the fastest run: other processes on a shared machine only ever slow a run down.
-    const t = Math.min(...Array.from({ length: runs }, () => timeIt(() => { for (let r = 0; r < reps; r++) run(); }) / reps));
+    const t = Math.min(
+      ...Array.from(
+        { length: runs },
+        () =>
+          timeIt(() => {
+            for (let r = 0; r < reps; r++) run();
+          }) / reps,
+      ),
+    );
     const g = (2 * M * N * K) / t / 1e9;
     if (g > best.gflops) best = { gflops: g, shape: `${M}x${N}x${K}${transB ? " (B transposed)" : ""}` };
-    k.free(A); k.free(B); k.free(Cm);
+    k.free(A);
+    k.free(B);
+    k.free(Cm);
   }
   return best;
 }
@@ -111,8 +129,13 @@ function timeDecode(engine: Engine, id: string, prompt: number[], n: number): { 
 async function main(): Promise<void> {
   const runs = int("runs");
   const config = embeddedDefaultConfig({
-    numLayers: int("layers"), hiddenSize: int("hidden"), numHeads: int("heads"), numKvHeads: int("kv-heads"),
-    headDim: int("head-dim"), intermediateSize: int("intermediate"), vocabSize: int("vocab"),
+    numLayers: int("layers"),
+    hiddenSize: int("hidden"),
+    numHeads: int("heads"),
+    numKvHeads: int("kv-heads"),
+    headDim: int("head-dim"),
+    intermediateSize: int("intermediate"),
+    vocabSize: int("vocab"),
     maxPositionEmbeddings: Math.max(4096, int("context") + int("sample-tokens") + 1),
   });
   const inner = flags.kernels === "js" ? { ...createJsKernels(), dispose: () => {} } : await createKernels();
@@ -150,12 +173,21 @@ async function main(): Promise<void> {
     engine.prefix.invalidate();
     freshTimes.push(timeIt(() => engine.sample("bench", appended, firstToken)));
   }
-  const nextTurn = { context_tokens: appended.length, appended_tokens: 64, first_token_seconds_cached: round(median(cachedTimes)), first_token_seconds_fresh: round(median(freshTimes)), speedup: round(median(freshTimes) / median(cachedTimes)) };
+  const nextTurn = {
+    context_tokens: appended.length,
+    appended_tokens: 64,
+    first_token_seconds_cached: round(median(cachedTimes)),
+    first_token_seconds_fresh: round(median(freshTimes)),
+    speedup: round(median(freshTimes) / median(cachedTimes)),
+  };
 
   // forward_backward: one datum of T tokens, every position carrying gradient.
   const seq = randomTokens(T + 1, config.vocabSize, 4);
   const lps = engine.computeLogprobs("bench", seq).slice(1) as number[];
-  const datum = { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), logprobs: lps, advantages: lps.map((_, i) => (i % 2 ? 1 : -1)) } };
+  const datum = {
+    modelInput: seq.slice(0, -1),
+    lossFnInputs: { targetTokens: seq.slice(1), logprobs: lps, advantages: lps.map((_, i) => (i % 2 ? 1 : -1)) },
+  };
   engine.forwardBackward("bench", [datum], "importance_sampling");
   const times: number[] = [];
   let flops = 0;
@@ -173,28 +205,65 @@ async function main(): Promise<void> {
   engine.dispose();
   const full = int("full-tokens") > 0 ? timeFullTraining(kernels, int("full-tokens"), runs) : null;
 
-  console.log(JSON.stringify({
-    kernels: kernels.name,
-    model: { layers: config.numLayers, hidden: config.hiddenSize, heads: config.numHeads, kvHeads: config.numKvHeads, headDim: config.headDim, intermediate: config.intermediateSize, vocab: config.vocabSize, loraRank: int("rank") },
-    runs,
-    peak_matmul_gflops: round(peak.gflops),
-    peak_matmul_shape: peak.shape,
-    sampling: { context_tokens: prompt.length, new_tokens: n, prefill_seconds: round(prefill), tokens_per_second: round(decodeTokensPerSecond), next_turn: nextTurn },
-    forward_backward: { tokens: T, seconds: round(fbTime), tokens_per_second: round(T / fbTime), sgemm_gflop: round(flops / 1e9), gflops: round(achieved) },
-    ratio_achieved_to_peak: round(achieved / peak.gflops),
-    full_training: full,
-    flops_counted_as: "2*M*N*K per sgemm call issued; attention only over the keys each 64-query block can see; norms, rotary, softmax and loss not counted",
-  }));
+  console.log(
+    JSON.stringify({
+      kernels: kernels.name,
+      model: {
+        layers: config.numLayers,
+        hidden: config.hiddenSize,
+        heads: config.numHeads,
+        kvHeads: config.numKvHeads,
+        headDim: config.headDim,
+        intermediate: config.intermediateSize,
+        vocab: config.vocabSize,
+        loraRank: int("rank"),
+      },
+      runs,
+      peak_matmul_gflops: round(peak.gflops),
+      peak_matmul_shape: peak.shape,
+      sampling: {
+        context_tokens: prompt.length,
+        new_tokens: n,
+        prefill_seconds: round(prefill),
+        tokens_per_second: round(decodeTokensPerSecond),
+        next_turn: nextTurn,
+      },
+      forward_backward: {
+        tokens: T,
+        seconds: round(fbTime),
+        tokens_per_second: round(T / fbTime),
+        sgemm_gflop: round(flops / 1e9),
+        gflops: round(achieved),
+      },
+      ratio_achieved_to_peak: round(achieved / peak.gflops),
+      full_training: full,
+      flops_counted_as:
+        "2*M*N*K per sgemm call issued; attention only over the keys each 64-query block can see; norms, rotary, softmax and loss not counted",
+    }),
+  );
   inner.dispose();
 }
 
 /** One full-parameter training step (forward_backward on every base weight, then AdamW) on the pretraining model. */
 function timeFullTraining(kernels: CountingKernels, T: number, runs: number): Record<string, unknown> {
-  const config = embeddedDefaultConfig({ numLayers: 4, hiddenSize: 128, numHeads: 4, numKvHeads: 2, headDim: 32, intermediateSize: 384, vocabSize: 4096, tieWordEmbeddings: true, maxPositionEmbeddings: Math.max(4096, T) });
+  const config = embeddedDefaultConfig({
+    numLayers: 4,
+    hiddenSize: 128,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 32,
+    intermediateSize: 384,
+    vocabSize: 4096,
+    tieWordEmbeddings: true,
+    maxPositionEmbeddings: Math.max(4096, T),
+  });
   const engine = Engine.fromConfig(config, kernels, { seed: 1 });
   engine.createFullTraining();
   const seq = randomTokens(T + 1, config.vocabSize, 6);
-  const datum = { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map(() => 1) } };
+  const datum = {
+    modelInput: seq.slice(0, -1),
+    lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map(() => 1) },
+  };
   const adam = { learningRate: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClipNorm: 1 };
   engine.fullForwardBackward([datum], "cross_entropy");
   engine.fullOptimStep(adam);
@@ -209,9 +278,19 @@ function timeFullTraining(kernels: CountingKernels, T: number, runs: number): Re
     step.push(t + timeIt(() => engine.fullOptimStep(adam)));
   }
   engine.dispose();
-  const fbTime = median(fb), stepTime = median(step);
+  const fbTime = median(fb),
+    stepTime = median(step);
   return {
-    model: { layers: config.numLayers, hidden: config.hiddenSize, heads: config.numHeads, kvHeads: config.numKvHeads, headDim: config.headDim, intermediate: config.intermediateSize, vocab: config.vocabSize, tied: true },
+    model: {
+      layers: config.numLayers,
+      hidden: config.hiddenSize,
+      heads: config.numHeads,
+      kvHeads: config.numKvHeads,
+      headDim: config.headDim,
+      intermediate: config.intermediateSize,
+      vocab: config.vocabSize,
+      tied: true,
+    },
     tokens: T,
     forward_backward_seconds: round(fbTime),
     step_seconds: round(stepTime),

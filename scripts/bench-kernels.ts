@@ -54,7 +54,21 @@ function measure(kernelSets: Kernels[], shape: Shape, runs: number, minMs: numbe
     const A = fill(kernels.alloc(M * K));
     const B = fill(kernels.alloc(K * N));
     const C = kernels.alloc(M * N);
-    const args = { transA, transB, M, N, K, alpha: 1, A, lda: transA ? M : K, B, ldb: transB ? K : N, beta: 0, C, ldc: N };
+    const args = {
+      transA,
+      transB,
+      M,
+      N,
+      K,
+      alpha: 1,
+      A,
+      lda: transA ? M : K,
+      B,
+      ldb: transB ? K : N,
+      beta: 0,
+      C,
+      ldc: N,
+    };
     kernels.sgemm(args); // warm-up
     return args;
   });
@@ -115,7 +129,13 @@ async function main(): Promise<void> {
   wasm2.dispose();
   const cpu = os.cpus()[0]?.model ?? "unknown";
   const load = { before: round(loadBefore), after: round(os.loadavg()[0]) };
-  console.log(JSON.stringify({ unit: "GFLOP/s", node: process.version, cpu, cores: os.cpus().length, loadAverage1m: load, results }, null, 2));
+  console.log(
+    JSON.stringify(
+      { unit: "GFLOP/s", node: process.version, cpu, cores: os.cpus().length, loadAverage1m: load, results },
+      null,
+      2,
+    ),
+  );
 }
 
 function round(x: number): number {

@@ -16,7 +16,14 @@ import { FAMILY_IDS, type FamilyId } from "@/lib/curriculum/plan";
 import { HELD_OUT_SEED_BASE } from "@/lib/curriculum/episodes";
 import { loadScenarios } from "@/lib/curriculum/scenarios";
 import { familyDecisionPoints, scenarioDecisionPoint, type DecisionPoint } from "@/lib/bench/decision-points";
-import { runConfig, type LearningSetup, type Measured, type RunConfig, type RunResult, type ScenarioData } from "@/lib/bench/learning";
+import {
+  runConfig,
+  type LearningSetup,
+  type Measured,
+  type RunConfig,
+  type RunResult,
+  type ScenarioData,
+} from "@/lib/bench/learning";
 import { parseConfigs, parseNumberList, learningReport } from "@/lib/bench/learning-report";
 import { snapshotModel } from "@/lib/bench/model-snapshot";
 import { projectPath } from "@/lib/paths";
@@ -59,16 +66,21 @@ const appDefault = {
 const lrs = values.lr ? parseNumberList(values.lr) : [appDefault.learningRate];
 const comparisons = quick ? [] : ["token:student", "token:ema", "token:frozen"];
 const defaultPair = `${appDefault.lossMode}:${appDefault.teacherMode}`;
-const configs = parseConfigs(values.configs ?? [defaultPair, ...comparisons.filter((c) => c !== defaultPair)].join(","));
+const configs = parseConfigs(
+  values.configs ?? [defaultPair, ...comparisons.filter((c) => c !== defaultPair)].join(","),
+);
 // 48 unrelated tasks: one task changing its answer moves the rate 2.1 points, well inside the 5-point budget.
 const unrelatedN = Number(values.unrelated ?? (quick ? 12 : 48));
-const log = (line: string) => process.stderr.write(`[bench:learning ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const log = (line: string) =>
+  process.stderr.write(`[bench:learning ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const started = performance.now();
 
 const file = await loadScenarios(values.scenarios);
 const scenarios = values.only ? file.scenarios.filter((s) => values.only!.split(",").includes(s.id)) : file.scenarios;
 const snapshot = snapshotModel(values["model-dir"]);
-log(`model ${snapshot.source} (log step ${snapshot.step}${snapshot.final ? ", final" : ""}, weights ${snapshot.weightsModified}) copied to ${snapshot.dir}`);
+log(
+  `model ${snapshot.source} (log step ${snapshot.step}${snapshot.final ? ", final" : ""}, weights ${snapshot.weightsModified}) copied to ${snapshot.dir}`,
+);
 const backend = createEmbeddedBackend({ models: { [EMBEDDED_MODEL]: { dir: snapshot.dir } } });
 const setup: LearningSetup = {
   backend,
@@ -104,7 +116,9 @@ try {
     const others = FAMILY_IDS.filter((f): f is FamilyId => !own.has(f));
     const unrelated = await familyDecisionPoints(others, unrelatedN, HELD_OUT_SEED_BASE + 900_000 + 10_000 * si);
     const data: ScenarioData = { scenario, evaluation, training, unrelated };
-    log(`${scenario.id}: ${evaluation.length} conversations on ${evalPoints.length} tasks, ${training.length} training tasks, ${unrelated.length} unrelated (${others.join(", ")})`);
+    log(
+      `${scenario.id}: ${evaluation.length} conversations on ${evalPoints.length} tasks, ${training.length} training tasks, ${unrelated.length} unrelated (${others.join(", ")})`,
+    );
     const runs: RunResult[] = [];
     // A fresh adapter is the base model, so one measurement at k = 0 serves every configuration.
     let before: Measured | undefined;
@@ -124,9 +138,28 @@ try {
 }
 
 const report = learningReport({
-  model: { name: EMBEDDED_MODEL, dir: snapshot.source, logStep: snapshot.step, final: snapshot.final, weightsModified: snapshot.weightsModified },
+  model: {
+    name: EMBEDDED_MODEL,
+    dir: snapshot.source,
+    logStep: snapshot.step,
+    final: snapshot.final,
+    weightsModified: snapshot.weightsModified,
+  },
   appDefault,
-  options: { n, ks, lrs, configs, ...teacherKnobs, rank: setup.rank, temperature: setup.temperature, maxTokens: setup.maxTokens, seed: setup.seed, unrelated: unrelatedN, scenarios: values.scenarios, quick },
+  options: {
+    n,
+    ks,
+    lrs,
+    configs,
+    ...teacherKnobs,
+    rank: setup.rank,
+    temperature: setup.temperature,
+    maxTokens: setup.maxTokens,
+    seed: setup.seed,
+    unrelated: unrelatedN,
+    scenarios: values.scenarios,
+    quick,
+  },
   results,
   seconds: (performance.now() - started) / 1000,
   loadavg: os.loadavg(),

@@ -44,7 +44,9 @@ const warmup = Number(values.warmup);
 const timeoutMs = Number(values.timeout) * 1000;
 
 const snapshot = snapshotModel(values["model-dir"]);
-log(`model ${snapshot.source} (log step ${snapshot.step}${snapshot.final ? ", final" : ""}, weights ${snapshot.weightsModified})`);
+log(
+  `model ${snapshot.source} (log step ${snapshot.step}${snapshot.final ? ", final" : ""}, weights ${snapshot.weightsModified})`,
+);
 const statesDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-loop-states-"));
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-loop-ws-"));
 const backend = createEmbeddedBackend({ models: { [EMBEDDED_MODEL]: { dir: snapshot.dir } }, statesDir });
@@ -59,7 +61,16 @@ const measured: LoopRun[] = [];
 const skipped: string[] = [];
 try {
   const user = await createUser({ db, name: "bench", email: "bench@example.test" });
-  await saveUserSettings({ db, userId: user.id, settings: { model: EMBEDDED_MODEL, temperature: Number(values.temperature), maxTokens: Number(values["max-tokens"]), learningRate: Number(values["learning-rate"]) } });
+  await saveUserSettings({
+    db,
+    userId: user.id,
+    settings: {
+      model: EMBEDDED_MODEL,
+      temperature: Number(values.temperature),
+      maxTokens: Number(values["max-tokens"]),
+      learningRate: Number(values["learning-rate"]),
+    },
+  });
   for (let i = 0; measured.length < runs + warmup && i < tasks.length * 2; i++) {
     const { scenario, task } = tasks[(i * 7) % tasks.length]!;
     const dir = path.join(workDir, `ws-${i}`);
@@ -77,9 +88,19 @@ try {
         continue;
       }
       const correction = fillCorrection(scenario.corrections[i % scenario.corrections.length]!, task.values);
-      const run = await timeDenial(agent, db, watch, { ...ref, policyId: conv.policyId! }, callId, correction, timeoutMs);
+      const run = await timeDenial(
+        agent,
+        db,
+        watch,
+        { ...ref, policyId: conv.policyId! },
+        callId,
+        correction,
+        timeoutMs,
+      );
       const label = measured.length < warmup ? "warm-up" : `run ${measured.length - warmup + 1}`;
-      log(`${label}: ${round(run.denialToFirstToken)} s to the first token, ${round(run.denialToRetryComplete)} s to the whole retry (training ${round(run.training)} s, sampling ${round(run.sampling)} s to the first token, ${round(run.samplingComplete)} s to the last, prompt ${run.promptTokens} tokens, retry ${run.retryTokens} tokens, step ${run.stepStatus})`);
+      log(
+        `${label}: ${round(run.denialToFirstToken)} s to the first token, ${round(run.denialToRetryComplete)} s to the whole retry (training ${round(run.training)} s, sampling ${round(run.sampling)} s to the first token, ${round(run.samplingComplete)} s to the last, prompt ${run.promptTokens} tokens, retry ${run.retryTokens} tokens, step ${run.stepStatus})`,
+      );
       measured.push(run);
     } finally {
       watch.close();
@@ -110,9 +131,21 @@ fs.rmSync(workDir, { recursive: true, force: true });
 const partKeys = [...new Set(timed.flatMap((r) => Object.keys(r.parts)))];
 const report = {
   benchmark: "loop",
-  model: { name: EMBEDDED_MODEL, dir: snapshot.source, logStep: snapshot.step, final: snapshot.final, weightsModified: snapshot.weightsModified },
+  model: {
+    name: EMBEDDED_MODEL,
+    dir: snapshot.source,
+    logStep: snapshot.step,
+    final: snapshot.final,
+    weightsModified: snapshot.weightsModified,
+  },
   goal: "p50 of denial → first token of the retried proposal <= 1.5 s",
-  options: { runs: timed.length, warmup, temperature: Number(values.temperature), maxTokens: Number(values["max-tokens"]), learningRate: Number(values["learning-rate"]) },
+  options: {
+    runs: timed.length,
+    warmup,
+    temperature: Number(values.temperature),
+    maxTokens: Number(values["max-tokens"]),
+    learningRate: Number(values["learning-rate"]),
+  },
   denialToFirstToken: summarise(timed.map((r) => r.denialToFirstToken)),
   goalReached: summarise(timed.map((r) => r.denialToFirstToken)).p50 <= 1.5,
   denialToRetryComplete: summarise(timed.map((r) => r.denialToRetryComplete)),
@@ -120,17 +153,27 @@ const report = {
   parts: {
     decide: summarise(timed.map((r) => r.decide)),
     training: summarise(timed.map((r) => r.training)),
-    ...Object.fromEntries(partKeys.map((k) => [k, summarise(timed.flatMap((r) => (r.parts[k] === undefined ? [] : [r.parts[k]!])))])),
+    ...Object.fromEntries(
+      partKeys.map((k) => [k, summarise(timed.flatMap((r) => (r.parts[k] === undefined ? [] : [r.parts[k]!])))]),
+    ),
     sampling: summarise(timed.map((r) => r.sampling)),
     samplingComplete: summarise(timed.map((r) => r.samplingComplete)),
     prefill: summarise(prefill),
     // An estimate: the prefill is timed apart from the retry, so noise can exceed the short decode.
     decode: summarise(timed.map((r, i) => Math.max(0, r.samplingComplete - (prefill[i] ?? 0)))),
   },
-  promptTokens: summarise(timed.map((r) => r.promptTokens), 0),
-  retryTokens: summarise(timed.map((r) => r.retryTokens), 0),
+  promptTokens: summarise(
+    timed.map((r) => r.promptTokens),
+    0,
+  ),
+  retryTokens: summarise(
+    timed.map((r) => r.retryTokens),
+    0,
+  ),
   stepErrors: [...new Set(timed.flatMap((r) => (r.stepError ? [r.stepError] : [])))],
-  stepStatus: Object.fromEntries([...new Set(timed.map((r) => r.stepStatus))].map((s) => [s, timed.filter((r) => r.stepStatus === s).length])),
+  stepStatus: Object.fromEntries(
+    [...new Set(timed.map((r) => r.stepStatus))].map((s) => [s, timed.filter((r) => r.stepStatus === s).length]),
+  ),
   skipped,
   loadavg: os.loadavg().map((x) => round(x, 2)),
 };

@@ -28,7 +28,11 @@ export function configTable(groups = fieldsByGroup()): string {
       return `| ${group} | \`${f.flag}\` | ${env} | ${cell(range)} | ${shownDefault(f)} | ${notes} | ${cell(f.description)} |`;
     }),
   );
-  return ["| Group | Flag | Environment | Range | Default | Scope | Description |", "|---|---|---|---|---|---|---|", ...rows].join("\n");
+  return [
+    "| Group | Flag | Environment | Range | Default | Scope | Description |",
+    "|---|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
 }
 
 /** `readme` with the text between the markers replaced by the table. */

@@ -34,12 +34,19 @@ const { values } = parseArgs({
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value);
 }
 
-const withRates = (rate: number): HabitConfig => ({ ...DEFAULT_HABIT_CONFIG, rates: { write_instead_of_edit: rate, edit_without_read: rate, wrong_test_command: rate }, teacherShare: 0 });
+const withRates = (rate: number): HabitConfig => ({
+  ...DEFAULT_HABIT_CONFIG,
+  rates: { write_instead_of_edit: rate, edit_without_read: rate, wrong_test_command: rate },
+  teacherShare: 0,
+});
 const planContext = (config: HabitConfig) => {
   const rng = new Rng(Number(values.seed));
   return { rng: rng.fork("steps"), schedule: new HabitSchedule(rng.fork("habits"), config), config, mistakeRate: 0 };
@@ -51,7 +58,15 @@ const backend = createEmbeddedBackend();
 const sampler = await backend.createSamplingClient({ baseModel: values.model });
 const system = buildSystemPrompt({ cwd: CURRICULUM_CWD });
 
-const rows: Array<{ family: string; expected: string; got: string; exact: boolean; habit: boolean; sameTool: boolean; valid: boolean }> = [];
+const rows: Array<{
+  family: string;
+  expected: string;
+  got: string;
+  exact: boolean;
+  habit: boolean;
+  sameTool: boolean;
+  valid: boolean;
+}> = [];
 for (let i = 0; rows.length < Number(values.episodes); i++) {
   const family = FAMILY_IDS[i % FAMILY_IDS.length]!;
   const workspace = generateWorkspace(HELD_OUT_SEED_BASE + Number(values.seed) * 1000 + i);
@@ -61,20 +76,41 @@ for (let i = 0; rows.length < Number(values.episodes); i++) {
   const expected = first.kind === "call" ? first.call : null;
   const habitFirst = planEpisode(habitCtx, family, workspace).plan.steps[0]!;
   const habitCall = habitFirst.kind === "call" || habitFirst.kind === "deny" ? habitFirst.call : null;
-  const prompt = renderer.renderPrompt([{ role: "system", content: system }, { role: "user", content: plan.task }], TOOL_SPECS, { addGenerationPrompt: true });
-  const seq = (await sampler.sample(prompt.tokens, { maxTokens: 200, temperature: 0, seed: 0, stop: renderer.stopTokens })).sequences[0]!;
+  const prompt = renderer.renderPrompt(
+    [
+      { role: "system", content: system },
+      { role: "user", content: plan.task },
+    ],
+    TOOL_SPECS,
+    { addGenerationPrompt: true },
+  );
+  const seq = (
+    await sampler.sample(prompt.tokens, { maxTokens: 200, temperature: 0, seed: 0, stop: renderer.stopTokens })
+  ).sequences[0]!;
   const parsed = renderer.parseCompletion(seq.tokens, seq.stopReason, { tools: TOOL_SPECS });
   const calls = parsed.kind === "message" ? (parsed.message.toolCalls ?? []) : [];
   const call = calls.length === 1 ? calls[0]! : null;
-  const valid = call !== null && isToolName(call.name) && TOOLS[call.name].inputSchema.safeParse(call.arguments).success;
-  const exact = expected === null ? parsed.kind === "message" && calls.length === 0 : call !== null && call.name === expected.name && canonical(call.arguments) === canonical(expected.arguments);
-  const habit = !exact && call !== null && habitCall !== null && call.name === habitCall.name && canonical(call.arguments) === canonical(habitCall.arguments);
+  const valid =
+    call !== null && isToolName(call.name) && TOOLS[call.name].inputSchema.safeParse(call.arguments).success;
+  const exact =
+    expected === null
+      ? parsed.kind === "message" && calls.length === 0
+      : call !== null && call.name === expected.name && canonical(call.arguments) === canonical(expected.arguments);
+  const habit =
+    !exact &&
+    call !== null &&
+    habitCall !== null &&
+    call.name === habitCall.name &&
+    canonical(call.arguments) === canonical(habitCall.arguments);
   const sameTool = expected === null ? parsed.kind === "message" && calls.length === 0 : call?.name === expected.name;
   rows.push({
     family,
     expected: expected ? `${expected.name} ${canonical(expected.arguments)}` : "(plain answer)",
     got: call ? `${call.name} ${canonical(call.arguments)}` : parsed.text.slice(0, 120),
-    exact, habit, sameTool, valid,
+    exact,
+    habit,
+    sameTool,
+    valid,
   });
 }
 await backend.close();
@@ -91,7 +127,9 @@ process.stdout.write(
       toolTasks: toolTasks.length,
       validCallsOnToolTasks: toolTasks.filter((r) => r.valid).length,
       exactRate: Number((count((r) => r.exact) / rows.length).toFixed(3)),
-      validRateOnToolTasks: Number((toolTasks.filter((r) => r.valid).length / Math.max(1, toolTasks.length)).toFixed(3)),
+      validRateOnToolTasks: Number(
+        (toolTasks.filter((r) => r.valid).length / Math.max(1, toolTasks.length)).toFixed(3),
+      ),
       rows,
     },
     null,

@@ -15,12 +15,18 @@ describe("pretraining batches", () => {
     ]);
     expect(weighted).toBe(4);
     expect(tokens).toBe(7);
-    expect(datums[0]).toEqual({ modelInput: [1, 2, 3], lossFnInputs: { targetTokens: [2, 3, 4], weights: [0, 0.25, 0.25] } });
+    expect(datums[0]).toEqual({
+      modelInput: [1, 2, 3],
+      lossFnInputs: { targetTokens: [2, 3, 4], weights: [0, 0.25, 0.25] },
+    });
     expect(datums[1]!.lossFnInputs.weights).toEqual([0.25, 0.25]);
   });
 
   it("the first assistant turn's prompt is everything before its first weighted token", () => {
-    expect(firstPrompt({ tokens: [9, 8, 7, 6, 5, 4], weights: [0, 0, 1, 1, 0, 1] })).toEqual({ prompt: [9, 8], answer: [7, 6] });
+    expect(firstPrompt({ tokens: [9, 8, 7, 6, 5, 4], weights: [0, 0, 1, 1, 0, 1] })).toEqual({
+      prompt: [9, 8],
+      answer: [7, 6],
+    });
   });
 
   it("the same seed shuffles to the same permutation", () => {

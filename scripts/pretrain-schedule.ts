@@ -52,4 +52,3 @@ export function firstPrompt(e: Episode): { prompt: number[]; answer: number[] } 
   while (end < e.weights.length && e.weights[end]! > 0) end++;
   return { prompt: e.tokens.slice(0, start), answer: e.tokens.slice(start, end) };
 }
-

@@ -58,8 +58,16 @@ const num = (key: keyof typeof values): number => {
 };
 
 /** Compact-id episodes, shuffled with the seed, split into training and held-out episodes. */
-function loadEpisodes(dataDir: string, vocab: TrimmedVocab, seed: number, maxLen: number): { train: Episode[]; val: Episode[] } {
-  const lines = fs.readFileSync(path.join(dataDir, "train.jsonl"), "utf8").split("\n").filter((l) => l.length > 0);
+function loadEpisodes(
+  dataDir: string,
+  vocab: TrimmedVocab,
+  seed: number,
+  maxLen: number,
+): { train: Episode[]; val: Episode[] } {
+  const lines = fs
+    .readFileSync(path.join(dataDir, "train.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l.length > 0);
   const all: Episode[] = [];
   for (const line of lines) {
     const r = JSON.parse(line) as Episode;
@@ -78,12 +86,18 @@ function saveCheckpoint(engine: Engine, outDir: string, dtype: SavedDtype, vocab
   engine.saveBaseModel(tmp, dtype);
   fs.mkdirSync(outDir, { recursive: true });
   for (const f of ["model.safetensors", "config.json"]) fs.renameSync(path.join(tmp, f), path.join(outDir, f));
-  if (path.resolve(vocabFile) !== path.join(outDir, "vocab.json")) fs.copyFileSync(vocabFile, path.join(outDir, "vocab.json"));
+  if (path.resolve(vocabFile) !== path.join(outDir, "vocab.json"))
+    fs.copyFileSync(vocabFile, path.join(outDir, "vocab.json"));
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
 /** True when a bfloat16 copy decodes the held-out prompts greedily to the same tokens as float32. */
-function bfloat16KeepsGreedy(engine: Engine, kernels: Parameters<typeof Engine.fromDirectory>[1], val: Episode[], outDir: string): { same: boolean; checked: number } {
+function bfloat16KeepsGreedy(
+  engine: Engine,
+  kernels: Parameters<typeof Engine.fromDirectory>[1],
+  val: Episode[],
+  outDir: string,
+): { same: boolean; checked: number } {
   const dir = `${outDir}.bf16-check`;
   fs.rmSync(dir, { recursive: true, force: true });
   engine.saveBaseModel(dir, "bfloat16");
@@ -128,15 +142,27 @@ const config: ModelConfig = {
   tieWordEmbeddings: true,
 };
 const kernels = await createKernels({ threads: num("threads") === 1 ? 1 : 2 });
-const engine = initDir === undefined ? Engine.fromConfig(config, kernels, { seed, initializerRange: 0.02 }) : continuedEngine(initDir);
+const engine =
+  initDir === undefined
+    ? Engine.fromConfig(config, kernels, { seed, initializerRange: 0.02 })
+    : continuedEngine(initDir);
 engine.createFullTraining();
 const params = Object.values(engine.baseTensors()).reduce((s, t) => s + t.length, 0);
 
 /** An earlier run's weights, whose shape the flags must describe. */
 function continuedEngine(dir: string): Engine {
   const loaded = Engine.fromDirectory(dir, kernels);
-  for (const key of ["vocabSize", "hiddenSize", "intermediateSize", "numLayers", "numHeads", "numKvHeads", "headDim"] as const) {
-    if (loaded.config[key] !== config[key]) throw new Error(`--init ${dir}: ${key} is ${loaded.config[key]}, the flags say ${config[key]}`);
+  for (const key of [
+    "vocabSize",
+    "hiddenSize",
+    "intermediateSize",
+    "numLayers",
+    "numHeads",
+    "numKvHeads",
+    "headDim",
+  ] as const) {
+    if (loaded.config[key] !== config[key])
+      throw new Error(`--init ${dir}: ${key} is ${loaded.config[key]}, the flags say ${config[key]}`);
   }
   return loaded;
 }
@@ -148,11 +174,15 @@ const previous = initDir === undefined ? undefined : lastEnd(path.join(initDir, 
 const stepOffset = previous?.step ?? 0;
 const tokenOffset = previous?.tokens ?? 0;
 if (initDir === undefined) fs.writeFileSync(logFile, "");
-else if (path.join(initDir, "training-log.jsonl") !== logFile) fs.copyFileSync(path.join(initDir, "training-log.jsonl"), logFile);
+else if (path.join(initDir, "training-log.jsonl") !== logFile)
+  fs.copyFileSync(path.join(initDir, "training-log.jsonl"), logFile);
 
 function lastEnd(file: string): { step: number; tokens: number } | undefined {
   if (!fs.existsSync(file)) return undefined;
-  const ends = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.includes('"event":"end"'));
+  const ends = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.includes('"event":"end"'));
   return ends.length === 0 ? undefined : (JSON.parse(ends.at(-1)!) as { step: number; tokens: number });
 }
 const log = (record: Record<string, unknown>): void => {
@@ -161,10 +191,24 @@ const log = (record: Record<string, unknown>): void => {
   fs.appendFileSync(logFile, `${line}\n`);
 };
 log({
-  event: "start", seed, parameters: params, config, trainEpisodes: train.length, valEpisodes: val.length,
-  lr: num("lr"), minLrRatio: num("min-lr-ratio"), warmup: num("warmup"), batch: num("batch"), weightDecay: num("weight-decay"),
-  gradClip: num("grad-clip"), steps: num("steps"), maxMinutes: num("max-minutes"), startedAt: new Date().toISOString(),
-  ...(initDir === undefined ? {} : { init: path.relative(process.cwd(), initDir) || ".", fromStep: stepOffset, fromTokens: tokenOffset }),
+  event: "start",
+  seed,
+  parameters: params,
+  config,
+  trainEpisodes: train.length,
+  valEpisodes: val.length,
+  lr: num("lr"),
+  minLrRatio: num("min-lr-ratio"),
+  warmup: num("warmup"),
+  batch: num("batch"),
+  weightDecay: num("weight-decay"),
+  gradClip: num("grad-clip"),
+  steps: num("steps"),
+  maxMinutes: num("max-minutes"),
+  startedAt: new Date().toISOString(),
+  ...(initDir === undefined
+    ? {}
+    : { init: path.relative(process.cwd(), initDir) || ".", fromStep: stepOffset, fromTokens: tokenOffset }),
 });
 
 const valSet = toDatums(val.slice(0, num("val-episodes")));
@@ -196,11 +240,25 @@ while (step < maxSteps && minutes() < maxMinutes) {
   const progress = Math.max(step / maxSteps, minutes() / maxMinutes);
   const lr = learningRate(step, progress, num("lr"), num("warmup"), num("min-lr-ratio"));
   const loss = engine.fullForwardBackward(datums, "cross_entropy").metrics["loss:sum"]!;
-  const optim = engine.fullOptimStep({ learningRate: lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: num("weight-decay"), gradClipNorm: num("grad-clip") });
+  const optim = engine.fullOptimStep({
+    learningRate: lr,
+    beta1: 0.9,
+    beta2: 0.95,
+    eps: 1e-8,
+    weightDecay: num("weight-decay"),
+    gradClipNorm: num("grad-clip"),
+  });
   step++;
   seen += tokens;
   lastLoss = loss;
-  const record: Record<string, unknown> = { step: stepOffset + step, tokens: tokenOffset + seen, loss: round(loss), lr: Number(lr.toPrecision(4)), grad_norm: round(optim.metrics["optim/grad_norm"]!), epoch };
+  const record: Record<string, unknown> = {
+    step: stepOffset + step,
+    tokens: tokenOffset + seen,
+    loss: round(loss),
+    lr: Number(lr.toPrecision(4)),
+    grad_norm: round(optim.metrics["optim/grad_norm"]!),
+    epoch,
+  };
   if (step % num("val-every") === 0) record.val_loss = lastVal = round(valLoss());
   record.seconds = Math.round((Date.now() - started) / 1000);
   log(record);
@@ -220,7 +278,17 @@ else {
   dtype = greedy.same && greedy.checked > 0 ? "bfloat16" : "float32";
 }
 saveCheckpoint(engine, outDir, dtype, vocabFile);
-log({ event: "end", step: stepOffset + step, tokens: tokenOffset + seen, loss: round(lastLoss), val_loss: finalVal, last_logged_val_loss: lastVal, dtype, bf16GreedyChecked: greedy.checked, seconds: Math.round((Date.now() - started) / 1000) });
+log({
+  event: "end",
+  step: stepOffset + step,
+  tokens: tokenOffset + seen,
+  loss: round(lastLoss),
+  val_loss: finalVal,
+  last_logged_val_loss: lastVal,
+  dtype,
+  bf16GreedyChecked: greedy.checked,
+  seconds: Math.round((Date.now() - started) / 1000),
+});
 engine.dispose();
 kernels.dispose();
 

@@ -8,7 +8,14 @@ import fs from "node:fs";
 import http from "node:http";
 import { parseArgs } from "node:util";
 
-const { values } = parseArgs({ options: { listen: { type: "string" }, target: { type: "string" }, out: { type: "string" }, note: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    listen: { type: "string" },
+    target: { type: "string" },
+    out: { type: "string" },
+    note: { type: "string" },
+  },
+});
 const exchanges = [];
 
 const decode = (contentType, bytes) => {
@@ -32,17 +39,29 @@ const read = async (stream) => {
 http
   .createServer(async (req, res) => {
     const sent = await read(req);
-    const upstream = http.request(`${values.target}${req.url}`, { method: req.method, headers: req.headers }, async (answer) => {
-      const got = await read(answer);
-      exchanges.push({
-        method: req.method,
-        path: req.url,
-        request: { contentType: req.headers["content-type"] ?? null, accept: req.headers.accept ?? null, ...decode(req.headers["content-type"], sent) },
-        response: { status: answer.statusCode, contentType: answer.headers["content-type"] ?? null, ...decode(answer.headers["content-type"], got) },
-      });
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      res.end(got);
-    });
+    const upstream = http.request(
+      `${values.target}${req.url}`,
+      { method: req.method, headers: req.headers },
+      async (answer) => {
+        const got = await read(answer);
+        exchanges.push({
+          method: req.method,
+          path: req.url,
+          request: {
+            contentType: req.headers["content-type"] ?? null,
+            accept: req.headers.accept ?? null,
+            ...decode(req.headers["content-type"], sent),
+          },
+          response: {
+            status: answer.statusCode,
+            contentType: answer.headers["content-type"] ?? null,
+            ...decode(answer.headers["content-type"], got),
+          },
+        });
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        res.end(got);
+      },
+    );
     upstream.on("error", () => res.destroy());
     upstream.end(sent);
   })

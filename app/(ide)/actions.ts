@@ -16,7 +16,7 @@ import {
   registerWorkspaceInputSchema,
   renameWorkspaceInputSchema,
 } from "@/lib/workspaces/schema";
-import { z } from "zod";
+import type { z } from "zod";
 
 export type ActionResult<T = object> =
   | ({ status: "ok" } & T)
@@ -88,7 +88,11 @@ export async function registerWorkspace(input: unknown): Promise<ActionResult<{ 
   try {
     const result = await registerExistingWorkspace({ ownerId: user.id, name: parsed.data.name, dir: parsed.data.path });
     if (result.status === "invalid_data") return result;
-    log.info("workspace.registered", { userId: user.id, workspaceId: result.workspace.id, path: result.workspace.path });
+    log.info("workspace.registered", {
+      userId: user.id,
+      workspaceId: result.workspace.id,
+      path: result.workspace.path,
+    });
     revalidatePath("/workspaces");
     return { status: "ok", id: result.workspace.id };
   } catch (err) {

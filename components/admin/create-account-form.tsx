@@ -14,7 +14,11 @@ export function CreateAccountForm() {
     const formEl = event.currentTarget;
     const form = new FormData(formEl);
     startTransition(async () => {
-      const result = await createAccountAction({ name: form.get("name"), email: form.get("email"), password: form.get("password") });
+      const result = await createAccountAction({
+        name: form.get("name"),
+        email: form.get("email"),
+        password: form.get("password"),
+      });
       if (result.status === "ok") {
         formEl.reset();
         setMessage({ ok: true, text: `Created ${result.email}.` });
@@ -55,7 +59,11 @@ export function CreateAccountForm() {
         {PASSWORD_RULE}
       </p>
       {message && (
-        <p className={`w-full ${message.ok ? "text-ok" : "text-danger"}`} role="status" data-testid="create-account-message">
+        <p
+          className={`w-full ${message.ok ? "text-ok" : "text-danger"}`}
+          role="status"
+          data-testid="create-account-message"
+        >
           {message.text}
         </p>
       )}

@@ -26,7 +26,13 @@ export function RegisterWorkspaceForm() {
       </label>
       <label className="flex flex-col gap-1">
         <span className="text-muted">Absolute path on the server</span>
-        <input className="input w-80 font-mono" name="path" required placeholder="/srv/projects/app" data-testid="register-path" />
+        <input
+          className="input w-80 font-mono"
+          name="path"
+          required
+          placeholder="/srv/projects/app"
+          data-testid="register-path"
+        />
       </label>
       <button className="btn" type="submit" disabled={pending} data-testid="register-submit">
         Register

@@ -72,7 +72,11 @@ export function AuthForm({
 }
 
 /** A labelled input; `name` is the key the form's submit receives. */
-export function Field({ label, testId, ...input }: { label: string; testId: string } & React.InputHTMLAttributes<HTMLInputElement>) {
+export function Field({
+  label,
+  testId,
+  ...input
+}: { label: string; testId: string } & React.InputHTMLAttributes<HTMLInputElement>) {
   return (
     <label className="flex flex-col gap-1">
       <span className="label">{label}</span>

@@ -7,7 +7,11 @@
  */
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
-import { type CheckpointActionResult, restoreCheckpointAction, saveCheckpointNowAction } from "@/app/(ide)/settings/checkpoints/actions";
+import {
+  type CheckpointActionResult,
+  restoreCheckpointAction,
+  saveCheckpointNowAction,
+} from "@/app/(ide)/settings/checkpoints/actions";
 import type { CheckpointListing, PolicyListing } from "@/lib/training/checkpoint-actions";
 
 function describe(result: CheckpointActionResult): { ok: boolean; text: string } {
@@ -38,7 +42,13 @@ function describe(result: CheckpointActionResult): { ok: boolean; text: string }
   }
 }
 
-export function CheckpointTable({ policies, checkpoints }: { policies: PolicyListing[]; checkpoints: CheckpointListing[] }) {
+export function CheckpointTable({
+  policies,
+  checkpoints,
+}: {
+  policies: PolicyListing[];
+  checkpoints: CheckpointListing[];
+}) {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -103,7 +113,11 @@ export function CheckpointTable({ policies, checkpoints }: { policies: PolicyLis
                   {c.version}
                 </td>
                 <td className="max-w-64 px-3 py-1 text-xs" data-testid="checkpoint-correction">
-                  {c.corrections.length > 0 ? c.corrections.map((k) => `“${k.text}”`).join(", ") : <span className="text-muted">{c.origin === "manual" ? "saved by you" : "—"}</span>}
+                  {c.corrections.length > 0 ? (
+                    c.corrections.map((k) => `“${k.text}”`).join(", ")
+                  ) : (
+                    <span className="text-muted">{c.origin === "manual" ? "saved by you" : "—"}</span>
+                  )}
                 </td>
                 <td className="px-3 py-1 font-mono text-xs">
                   {c.name}
@@ -118,12 +132,23 @@ export function CheckpointTable({ policies, checkpoints }: { policies: PolicyLis
                     </a>
                   )}
                   {c.kind === "state" && !c.current && confirming !== c.id && (
-                    <button type="button" className="btn" disabled={pending} onClick={() => setConfirming(c.id)} data-testid="restore-checkpoint">
+                    <button
+                      type="button"
+                      className="btn"
+                      disabled={pending}
+                      onClick={() => setConfirming(c.id)}
+                      data-testid="restore-checkpoint"
+                    >
                       Restore
                     </button>
                   )}
                   {confirming === c.id && (
-                    <span className="flex items-center gap-2" role="alertdialog" aria-label="Confirm restore" data-testid="restore-confirm">
+                    <span
+                      className="flex items-center gap-2"
+                      role="alertdialog"
+                      aria-label="Confirm restore"
+                      data-testid="restore-confirm"
+                    >
                       <span>Make these weights a new version?</span>
                       <button
                         type="button"
@@ -137,7 +162,12 @@ export function CheckpointTable({ policies, checkpoints }: { policies: PolicyLis
                       >
                         Restore
                       </button>
-                      <button type="button" className="btn" onClick={() => setConfirming(null)} data-testid="restore-cancel">
+                      <button
+                        type="button"
+                        className="btn"
+                        onClick={() => setConfirming(null)}
+                        data-testid="restore-cancel"
+                      >
                         Cancel
                       </button>
                     </span>

@@ -14,7 +14,13 @@ export function JsonEditorImpl({ value, onChange }: { value: string; onChange: (
         height="100%"
         onMount={(ed) => ed.focus()}
         onChange={(text) => onChange(text ?? "")}
-        options={{ minimap: { enabled: false }, fontSize: 12, scrollBeyondLastLine: false, automaticLayout: true, lineNumbers: "off" }}
+        options={{
+          minimap: { enabled: false },
+          fontSize: 12,
+          scrollBeyondLastLine: false,
+          automaticLayout: true,
+          lineNumbers: "off",
+        }}
       />
     </div>
   );

@@ -6,7 +6,12 @@
  * a new version on the timeline. It reloads whenever `refreshKey` changes (a step finished).
  */
 import { useCallback, useEffect, useState, useTransition } from "react";
-import { type HistoryActionResult, resetToBaseAction, restoreVersionAction, undoVersionAction } from "@/app/(ide)/settings/checkpoints/actions";
+import {
+  type HistoryActionResult,
+  resetToBaseAction,
+  restoreVersionAction,
+  undoVersionAction,
+} from "@/app/(ide)/settings/checkpoints/actions";
 import type { Timeline, TimelineEntry } from "@/lib/agent/adapter-history";
 
 type Pending =
@@ -17,11 +22,17 @@ type Pending =
 function describe(result: HistoryActionResult): { ok: boolean; text: string } {
   switch (result.status) {
     case "done":
-      return { ok: true, text: `Now at version ${result.version}${result.replayed > 0 ? `; replaying ${result.replayed} later correction${result.replayed === 1 ? "" : "s"}` : ""}.` };
+      return {
+        ok: true,
+        text: `Now at version ${result.version}${result.replayed > 0 ? `; replaying ${result.replayed} later correction${result.replayed === 1 ? "" : "s"}` : ""}.`,
+      };
     case "busy":
       return { ok: false, text: "A training step is queued or running; try again once it has finished." };
     case "not_kept":
-      return { ok: false, text: "Those weights were not kept (see “Recent versions to keep” and “Save a checkpoint every”)." };
+      return {
+        ok: false,
+        text: "Those weights were not kept (see “Recent versions to keep” and “Save a checkpoint every”).",
+      };
     case "not_in_current":
       return { ok: false, text: "The current weights no longer hold that step." };
     case "not_found":
@@ -59,7 +70,15 @@ function what(e: TimelineEntry): string {
   }
 }
 
-export function AdapterTimeline({ policyId, refreshKey, compact = false }: { policyId: string; refreshKey?: string | number; compact?: boolean }) {
+export function AdapterTimeline({
+  policyId,
+  refreshKey,
+  compact = false,
+}: {
+  policyId: string;
+  refreshKey?: string | number;
+  compact?: boolean;
+}) {
   const [timeline, setTimeline] = useState<Timeline | null>(null);
   const [pending, setPending] = useState<Pending | null>(null);
   const [replay, setReplay] = useState(false);
@@ -93,31 +112,53 @@ export function AdapterTimeline({ policyId, refreshKey, compact = false }: { pol
   };
 
   const entries = [...(timeline?.entries ?? [])].reverse();
-  const laterHeld = (e: TimelineEntry) => entries.filter((x) => x.event === "trained" && x.inCurrent && x.version > e.version).length;
+  const laterHeld = (e: TimelineEntry) =>
+    entries.filter((x) => x.event === "trained" && x.inCurrent && x.version > e.version).length;
   const atBase = timeline !== null && (timeline.entries.at(-1)?.event === "reset" || timeline.entries.length === 0);
 
   return (
-    <section className="flex flex-col text-[12px]" data-testid="adapter-timeline" data-current-version={timeline?.currentVersion ?? ""}>
+    <section
+      className="flex flex-col text-[12px]"
+      data-testid="adapter-timeline"
+      data-current-version={timeline?.currentVersion ?? ""}
+    >
       <div className="flex items-center gap-2 border-b border-border px-2 py-1">
         <h3 className="text-[11px] font-medium uppercase tracking-wide text-muted">Versions</h3>
         <span className="text-muted">{timeline ? `current v${timeline.currentVersion}` : ""}</span>
-        <button type="button" className="btn ml-auto" disabled={busy || atBase} onClick={() => setPending({ kind: "reset" })} data-testid="history-reset">
+        <button
+          type="button"
+          className="btn ml-auto"
+          disabled={busy || atBase}
+          onClick={() => setPending({ kind: "reset" })}
+          data-testid="history-reset"
+        >
           Reset to base
         </button>
       </div>
       {pending && (
-        <div className="flex flex-col gap-1.5 border-b border-border bg-warn/10 px-2 py-1.5" role="alertdialog" aria-label="Confirm" data-testid="history-confirm" data-kind={pending.kind}>
+        <div
+          className="flex flex-col gap-1.5 border-b border-border bg-warn/10 px-2 py-1.5"
+          role="alertdialog"
+          aria-label="Confirm"
+          data-testid="history-confirm"
+          data-kind={pending.kind}
+        >
           <p>
             {pending.kind === "undo"
               ? `Undo v${pending.entry.version}: go back to the weights of v${pending.entry.sourceVersion}, the version before it?`
               : pending.kind === "restore"
                 ? `Restore the weights of v${pending.entry.version}?`
-                : "Reset to the base model? Everything the adapter learnt is set aside (kept versions can still be restored)."}
-            {" "}This makes a new version.
+                : "Reset to the base model? Everything the adapter learnt is set aside (kept versions can still be restored)."}{" "}
+            This makes a new version.
           </p>
           {pending.kind === "undo" && pending.later > 0 && (
             <label className="flex items-center gap-1.5">
-              <input type="checkbox" checked={replay} onChange={(e) => setReplay(e.target.checked)} data-testid="history-replay" />
+              <input
+                type="checkbox"
+                checked={replay}
+                onChange={(e) => setReplay(e.target.checked)}
+                data-testid="history-replay"
+              />
               Then replay the {pending.later} later correction{pending.later === 1 ? "" : "s"} without it
             </label>
           )}
@@ -125,14 +166,24 @@ export function AdapterTimeline({ policyId, refreshKey, compact = false }: { pol
             <button type="button" className="btn" disabled={busy} onClick={confirm} data-testid="history-confirm-yes">
               {pending.kind === "undo" ? "Undo" : pending.kind === "restore" ? "Restore" : "Reset"}
             </button>
-            <button type="button" className="btn" disabled={busy} onClick={() => setPending(null)} data-testid="history-cancel">
+            <button
+              type="button"
+              className="btn"
+              disabled={busy}
+              onClick={() => setPending(null)}
+              data-testid="history-cancel"
+            >
               Cancel
             </button>
           </div>
         </div>
       )}
       {message && (
-        <p className={`px-2 py-1 ${message.ok ? "text-ok" : "text-danger"}`} role="status" data-testid="history-message">
+        <p
+          className={`px-2 py-1 ${message.ok ? "text-ok" : "text-danger"}`}
+          role="status"
+          data-testid="history-message"
+        >
           {message.text}
         </p>
       )}
@@ -143,20 +194,42 @@ export function AdapterTimeline({ policyId, refreshKey, compact = false }: { pol
       ) : (
         <ol className={`divide-y divide-border ${compact ? "max-h-64 overflow-auto" : ""}`}>
           {entries.map((e) => (
-            <li key={e.version} className="flex items-start gap-2 px-2 py-1" data-testid="history-entry" data-version={e.version} data-event={e.event} data-in-current={e.inCurrent} data-kept={e.kept}>
-              <span className={`font-mono ${e.event === "trained" && !e.inCurrent ? "text-muted line-through" : ""}`}>v{e.version}</span>
+            <li
+              key={e.version}
+              className="flex items-start gap-2 px-2 py-1"
+              data-testid="history-entry"
+              data-version={e.version}
+              data-event={e.event}
+              data-in-current={e.inCurrent}
+              data-kept={e.kept}
+            >
+              <span className={`font-mono ${e.event === "trained" && !e.inCurrent ? "text-muted line-through" : ""}`}>
+                v{e.version}
+              </span>
               <span className="min-w-0 flex-1 break-words">
                 {what(e)}
                 {e.current && <span className="ml-1.5 rounded bg-ok/20 px-1 text-[11px] text-ok">current</span>}
                 {!e.kept && <span className="ml-1.5 text-[11px] text-muted">weights not kept</span>}
               </span>
               {e.event === "trained" && e.inCurrent && (
-                <button type="button" className="btn" disabled={busy} onClick={() => setPending({ kind: "undo", entry: e, later: laterHeld(e) })} data-testid="history-undo">
+                <button
+                  type="button"
+                  className="btn"
+                  disabled={busy}
+                  onClick={() => setPending({ kind: "undo", entry: e, later: laterHeld(e) })}
+                  data-testid="history-undo"
+                >
                   Undo
                 </button>
               )}
               {e.kept && !e.current && e.event !== "reset" && (
-                <button type="button" className="btn" disabled={busy} onClick={() => setPending({ kind: "restore", entry: e })} data-testid="history-restore">
+                <button
+                  type="button"
+                  className="btn"
+                  disabled={busy}
+                  onClick={() => setPending({ kind: "restore", entry: e })}
+                  data-testid="history-restore"
+                >
                   Restore
                 </button>
               )}

@@ -12,8 +12,27 @@ type Scored = Pick<StepView, "id" | "step" | "metrics">;
 
 const pct = (x: number | undefined) => (x === undefined ? "—" : `${Math.round(x * 100)}%`);
 
-export function ProbeCharts({ steps, height = 120, smoothing = 0, xAxis = "step" }: { steps: StepView[]; height?: number; smoothing?: number; xAxis?: XAxisMode }) {
-  return <MetricChart steps={steps} keys={PROBE_CHARTS.map((c) => c.key)} title="Kept after each step" height={height} smoothing={smoothing} xAxis={xAxis} />;
+export function ProbeCharts({
+  steps,
+  height = 120,
+  smoothing = 0,
+  xAxis = "step",
+}: {
+  steps: StepView[];
+  height?: number;
+  smoothing?: number;
+  xAxis?: XAxisMode;
+}) {
+  return (
+    <MetricChart
+      steps={steps}
+      keys={PROBE_CHARTS.map((c) => c.key)}
+      title="Kept after each step"
+      height={height}
+      smoothing={smoothing}
+      xAxis={xAxis}
+    />
+  );
 }
 
 /** One line per flagged step: the numbers that tripped the guard, and whether it was undone. */
@@ -25,11 +44,20 @@ export function GuardFlags({ steps }: { steps: Scored[] }) {
       {flagged.map((s) => {
         const m = s.metrics!;
         const parts: string[] = [];
-        if (m[PROBE_KEYS.dropPoints] !== undefined) parts.push(`approved behaviour kept fell ${m[PROBE_KEYS.dropPoints]} points (${pct(m[PROBE_KEYS.bestRecent])} → ${pct(m[PROBE_KEYS.approvedKept])})`);
+        if (m[PROBE_KEYS.dropPoints] !== undefined)
+          parts.push(
+            `approved behaviour kept fell ${m[PROBE_KEYS.dropPoints]} points (${pct(m[PROBE_KEYS.bestRecent])} → ${pct(m[PROBE_KEYS.approvedKept])})`,
+          );
         const top = m[PROBE_KEYS.topFirstMoveShare];
         if (top !== undefined && top >= 0.75) parts.push(`${pct(top)} of probes now start with the same call`);
         return (
-          <li key={s.id} className="text-warn" data-testid="guard-flag" data-step={s.step ?? ""} data-rolled-back={m[PROBE_KEYS.rolledBack] === 1}>
+          <li
+            key={s.id}
+            className="text-warn"
+            data-testid="guard-flag"
+            data-step={s.step ?? ""}
+            data-rolled-back={m[PROBE_KEYS.rolledBack] === 1}
+          >
             Step #{s.step}: {parts.join("; ") || "flagged"}
             {m[PROBE_KEYS.rolledBack] === 1 ? " — undone" : ""}
           </li>

@@ -81,13 +81,20 @@ export function Composer({
             }
           }}
         />
-        <button type="button" className="rounded bg-accent px-3 py-1 text-xs text-accent-fg disabled:opacity-50" data-testid="composer-send" disabled={busy || text.trim() === ""} onClick={() => void submit()}>
+        <button
+          type="button"
+          className="rounded bg-accent px-3 py-1 text-xs text-accent-fg disabled:opacity-50"
+          data-testid="composer-send"
+          disabled={busy || text.trim() === ""}
+          onClick={() => void submit()}
+        >
           Send
         </button>
       </div>
       {confirming && pendingCall && (
         <p className="mt-1 text-xs text-warn" role="alert" data-testid="typed-denial-confirm">
-          A call is waiting for your decision: Enter again denies it with this message as the correction (asked only this once) · Esc keeps editing.
+          A call is waiting for your decision: Enter again denies it with this message as the correction (asked only
+          this once) · Esc keeps editing.
         </p>
       )}
       {error && (
@@ -100,9 +107,25 @@ export function Composer({
 }
 
 /** "/c" asks first: it starts a new episode and the agent forgets the conversation so far. */
-export function ClearDialog({ busy, error, onConfirm, onCancel }: { busy: boolean; error: string | null; onConfirm: () => void; onCancel: () => void }) {
+export function ClearDialog({
+  busy,
+  error,
+  onConfirm,
+  onCancel,
+}: {
+  busy: boolean;
+  error: string | null;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
   return (
-    <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/60" role="dialog" aria-modal="true" aria-labelledby="clear-title" data-testid="clear-dialog">
+    <div
+      className="fixed inset-0 z-50 flex items-center justify-center bg-black/60"
+      role="dialog"
+      aria-modal="true"
+      aria-labelledby="clear-title"
+      data-testid="clear-dialog"
+    >
       <div
         className="w-96 rounded border border-border bg-panel p-4"
         onKeyDown={(e) => {
@@ -112,18 +135,37 @@ export function ClearDialog({ busy, error, onConfirm, onCancel }: { busy: boolea
         <h2 id="clear-title" className="mb-2 font-medium">
           Clear the conversation?
         </h2>
-        <p className="mb-4 text-[13px] text-muted">The agent starts a new episode and no longer sees the messages so far. Its trained weights, your rules and the training history stay.</p>
+        <p className="mb-4 text-[13px] text-muted">
+          The agent starts a new episode and no longer sees the messages so far. Its trained weights, your rules and the
+          training history stay.
+        </p>
         {/* Shown here, not under the composer: the dialog covers the page while it is open. */}
         {error && (
-          <p className="mb-3 rounded border border-danger/60 bg-danger/10 px-2 py-1 text-xs text-danger" role="alert" data-testid="clear-error">
+          <p
+            className="mb-3 rounded border border-danger/60 bg-danger/10 px-2 py-1 text-xs text-danger"
+            role="alert"
+            data-testid="clear-error"
+          >
             Not cleared. {error}
           </p>
         )}
         <div className="flex justify-end gap-2">
-          <button type="button" className="rounded border border-border px-3 py-1 text-xs" data-testid="clear-cancel" onClick={onCancel} autoFocus>
+          <button
+            type="button"
+            className="rounded border border-border px-3 py-1 text-xs"
+            data-testid="clear-cancel"
+            onClick={onCancel}
+            autoFocus
+          >
             Cancel
           </button>
-          <button type="button" className="rounded bg-danger px-3 py-1 text-xs text-white disabled:opacity-50" data-testid="clear-confirm" disabled={busy} onClick={onConfirm}>
+          <button
+            type="button"
+            className="rounded bg-danger px-3 py-1 text-xs text-white disabled:opacity-50"
+            data-testid="clear-confirm"
+            disabled={busy}
+            onClick={onConfirm}
+          >
             Clear
           </button>
         </div>

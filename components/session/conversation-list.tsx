@@ -10,7 +10,13 @@ import { startConversation } from "@/app/(ide)/conversations/actions";
 
 export type ConversationRow = { id: string; title: string; state: string; updatedAt: string };
 
-export function ConversationList({ workspaceId, conversations }: { workspaceId: string; conversations: ConversationRow[] }) {
+export function ConversationList({
+  workspaceId,
+  conversations,
+}: {
+  workspaceId: string;
+  conversations: ConversationRow[];
+}) {
   const router = useRouter();
   const [pending, start] = useTransition();
   const [error, setError] = useState<string | null>(null);
@@ -29,7 +35,14 @@ export function ConversationList({ workspaceId, conversations }: { workspaceId: 
             start(async () => {
               const res = await startConversation({ workspaceId });
               if (res.status === "ok") router.push(`/conversations/${res.id}`);
-              else setError(res.status === "invalid_data" || res.status === "conflict" ? res.error : res.status === "not_found" ? "Workspace not found." : "Sign in again.");
+              else
+                setError(
+                  res.status === "invalid_data" || res.status === "conflict"
+                    ? res.error
+                    : res.status === "not_found"
+                      ? "Workspace not found."
+                      : "Sign in again.",
+                );
             })
           }
         >
@@ -45,7 +58,12 @@ export function ConversationList({ workspaceId, conversations }: { workspaceId: 
         {conversations.length === 0 && <li className="px-3 py-1 text-[12px] text-muted">No conversations yet.</li>}
         {conversations.map((c) => (
           <li key={c.id}>
-            <Link href={`/conversations/${c.id}`} className="flex items-center gap-2 px-3 py-0.5 text-[13px] hover:bg-panel-2" data-testid="conversation-row" data-conversation-id={c.id}>
+            <Link
+              href={`/conversations/${c.id}`}
+              className="flex items-center gap-2 px-3 py-0.5 text-[13px] hover:bg-panel-2"
+              data-testid="conversation-row"
+              data-conversation-id={c.id}
+            >
               <span className="truncate">{c.title}</span>
               <span className="flex-1" />
               <span className="font-mono text-[11px] text-muted">{c.state}</span>

@@ -50,8 +50,10 @@ export function Conversation({
   }, [messages.length, toolCalls.length, draft?.text, awaiting?.kind]);
 
   function pendingFor(id: string): Pending {
-    if (awaiting?.kind === "decision" && awaiting.toolCall.id === id) return { kind: "decision", preview: data.preview?.toolCallId === id ? data.preview.preview : null };
-    if (awaiting?.kind === "failure_correction" && awaiting.toolCall.id === id) return { kind: "failure", suggestion: awaiting.suggestion };
+    if (awaiting?.kind === "decision" && awaiting.toolCall.id === id)
+      return { kind: "decision", preview: data.preview?.toolCallId === id ? data.preview.preview : null };
+    if (awaiting?.kind === "failure_correction" && awaiting.toolCall.id === id)
+      return { kind: "failure", suggestion: awaiting.suggestion };
     return null;
   }
 
@@ -65,8 +67,13 @@ export function Conversation({
           case "system":
             episodes += 1;
             return episodes === 1 ? null : (
-              <div key={m.id} className="my-3 flex items-center gap-2 text-[11px] text-muted" data-testid="episode-divider">
-                <span className="h-px flex-1 bg-border" /> new episode (cleared) <span className="h-px flex-1 bg-border" />
+              <div
+                key={m.id}
+                className="my-3 flex items-center gap-2 text-[11px] text-muted"
+                data-testid="episode-divider"
+              >
+                <span className="h-px flex-1 bg-border" /> new episode (cleared){" "}
+                <span className="h-px flex-1 bg-border" />
               </div>
             );
           case "user": {
@@ -92,7 +99,9 @@ export function Conversation({
             if (parseError) return <UnreadableReply key={m.id} text={m.content} detail={parseError.detail} />;
             return (
               <div key={m.id} className="my-2" data-testid="assistant-message">
-                {m.content.trim() !== "" && <div className="whitespace-pre-wrap border-l-2 border-border pl-2 text-fg/80">{m.content}</div>}
+                {m.content.trim() !== "" && (
+                  <div className="whitespace-pre-wrap border-l-2 border-border pl-2 text-fg/80">{m.content}</div>
+                )}
                 {calls.map((c) => (
                   <ToolCard
                     key={`${c.id}:${c.status}`}
@@ -128,7 +137,10 @@ export function Conversation({
         >
           <span data-testid="streaming-text">{shownDraft.prose}</span>
           {shownDraft.call && (
-            <span className={`font-mono text-[12px] text-accent ${shownDraft.prose ? "ml-2" : ""}`} data-testid="streaming-call">
+            <span
+              className={`font-mono text-[12px] text-accent ${shownDraft.prose ? "ml-2" : ""}`}
+              data-testid="streaming-call"
+            >
               ● {proposingLabel(shownDraft.call)}
             </span>
           )}
@@ -145,23 +157,39 @@ export function Conversation({
         </p>
       )}
       {lastRewind && <RewindBanner record={lastRewind} busy={busy} onUndo={() => onUndoRewind(lastRewind.rewindId)} />}
-      {awaiting?.kind === "answer" && <AnsweredBanner key={awaiting.messageId} busy={busy} error={error} onCorrect={(text) => onCorrectAnswer(awaiting.messageId, text)} />}
+      {awaiting?.kind === "answer" && (
+        <AnsweredBanner
+          key={awaiting.messageId}
+          busy={busy}
+          error={error}
+          onCorrect={(text) => onCorrectAnswer(awaiting.messageId, text)}
+        />
+      )}
       {awaiting?.kind === "stopped" && (
-        <div className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]" data-testid="agent-stopped">
+        <div
+          className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]"
+          data-testid="agent-stopped"
+        >
           {awaiting.reason} Nothing is pending: reply to continue.
         </div>
       )}
       {awaiting?.kind === "attention" && (
         <div className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]" data-testid="attention">
           {awaiting.reason}
-          <button type="button" className="ml-2 rounded border border-border px-2 py-0.5 text-xs" data-testid="retry-button" onClick={onRetry}>
+          <button
+            type="button"
+            className="ml-2 rounded border border-border px-2 py-0.5 text-xs"
+            data-testid="retry-button"
+            onClick={onRetry}
+          >
             Retry
           </button>
         </div>
       )}
       {messages.every((m) => m.role === "system") && draft === null && (
         <p className="my-4 text-center text-muted" data-testid="empty-conversation">
-          Describe a task below. Each tool call the agent proposes waits for you: y approve · n deny with a correction · e edit.
+          Describe a task below. Each tool call the agent proposes waits for you: y approve · n deny with a correction ·
+          e edit.
         </p>
       )}
       <div ref={end} />
@@ -176,8 +204,13 @@ function UnreadableReply({ text, detail }: { text: string; detail: string }) {
     <div className="my-2 border-l-2 border-warn/60 pl-2" data-testid="assistant-message" data-parse-error="true">
       {shown.prose !== "" && <div className="whitespace-pre-wrap text-fg/80">{shown.prose}</div>}
       <details className="text-[12px] text-warn">
-        <summary className="cursor-pointer">{shown.call ? `a malformed ${shown.call.name ?? "tool"} call` : "an unreadable reply"}: {detail}</summary>
-        <pre className="mt-1 max-h-48 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-muted" data-testid="raw-reply">
+        <summary className="cursor-pointer">
+          {shown.call ? `a malformed ${shown.call.name ?? "tool"} call` : "an unreadable reply"}: {detail}
+        </summary>
+        <pre
+          className="mt-1 max-h-48 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-muted"
+          data-testid="raw-reply"
+        >
           {text}
         </pre>
       </details>
@@ -190,13 +223,26 @@ function UnreadableReply({ text, detail }: { text: string; detail: string }) {
  * conversation never looks stalled. An answer that claims work the agent never did (no tool call
  * made it) can be corrected like a denied call: the correction trains, and the agent tries again.
  */
-function AnsweredBanner({ busy, error, onCorrect }: { busy: boolean; error: string | null; onCorrect: (text: string) => void }) {
+function AnsweredBanner({
+  busy,
+  error,
+  onCorrect,
+}: {
+  busy: boolean;
+  error: string | null;
+  onCorrect: (text: string) => void;
+}) {
   const [correcting, setCorrecting] = useState(false);
   return (
     <div className="my-2 rounded border border-ok/50 bg-ok/10 px-2 py-1 text-[12px]" data-testid="agent-answered">
       <span>The agent answered; the task is done — reply to continue.</span>
       {!correcting && (
-        <button type="button" className="ml-2 rounded border border-border px-2 py-0.5 text-xs" data-testid="correct-answer-button" onClick={() => setCorrecting(true)}>
+        <button
+          type="button"
+          className="ml-2 rounded border border-border px-2 py-0.5 text-xs"
+          data-testid="correct-answer-button"
+          onClick={() => setCorrecting(true)}
+        >
           Correct this answer
         </button>
       )}
@@ -218,12 +264,26 @@ function AnsweredBanner({ busy, error, onCorrect }: { busy: boolean; error: stri
 function RewindBanner({ record, busy, onUndo }: { record: RewindRecord; busy: boolean; onUndo: () => void }) {
   const restored = record.files.filter((f) => f.action === "restored").length;
   const deleted = record.files.length - restored;
-  const what = record.undoes ? "Rewind undone" : `Rewound ${record.mode === "both" ? "code and conversation" : record.mode === "code" ? "code only" : "conversation only"}`;
+  const what = record.undoes
+    ? "Rewind undone"
+    : `Rewound ${record.mode === "both" ? "code and conversation" : record.mode === "code" ? "code only" : "conversation only"}`;
   return (
-    <div className="my-2 rounded border border-accent/60 bg-accent/10 px-2 py-1 text-[12px]" data-testid="rewind-banner" data-mode={record.mode} data-undo={Boolean(record.undoes)}>
-      {what}: {restored} file{restored === 1 ? "" : "s"} restored, {deleted} removed, {record.hidden.length} message{record.hidden.length === 1 ? "" : "s"} set aside
+    <div
+      className="my-2 rounded border border-accent/60 bg-accent/10 px-2 py-1 text-[12px]"
+      data-testid="rewind-banner"
+      data-mode={record.mode}
+      data-undo={Boolean(record.undoes)}
+    >
+      {what}: {restored} file{restored === 1 ? "" : "s"} restored, {deleted} removed, {record.hidden.length} message
+      {record.hidden.length === 1 ? "" : "s"} set aside
       {record.shown.length > 0 ? `, ${record.shown.length} put back` : ""}.
-      <button type="button" className="ml-2 rounded border border-border px-2 py-0.5 text-xs" data-testid="undo-rewind" disabled={busy} onClick={onUndo}>
+      <button
+        type="button"
+        className="ml-2 rounded border border-border px-2 py-0.5 text-xs"
+        data-testid="undo-rewind"
+        disabled={busy}
+        onClick={onUndo}
+      >
         Undo (/undo)
       </button>
     </div>

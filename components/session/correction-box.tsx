@@ -87,11 +87,22 @@ export function CorrectionBox({
         ))}
         <span className="flex-1" />
         {onCancel && (
-          <button type="button" className="px-2 py-0.5 text-xs text-muted hover:text-fg" data-testid="correction-cancel" onClick={onCancel}>
+          <button
+            type="button"
+            className="px-2 py-0.5 text-xs text-muted hover:text-fg"
+            data-testid="correction-cancel"
+            onClick={onCancel}
+          >
             Cancel
           </button>
         )}
-        <button type="button" className="rounded bg-danger px-2 py-0.5 text-xs text-white disabled:opacity-50" data-testid="correction-submit" disabled={busy} onClick={submit}>
+        <button
+          type="button"
+          className="rounded bg-danger px-2 py-0.5 text-xs text-white disabled:opacity-50"
+          data-testid="correction-submit"
+          disabled={busy}
+          onClick={submit}
+        >
           {submitLabel} ⏎
         </button>
       </div>

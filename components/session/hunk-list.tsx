@@ -11,14 +11,25 @@ import { CORRECTION_CHIPS } from "@/lib/session/corrections";
 import { isTypingTarget } from "@/lib/session/keys";
 import type { HunkChoice } from "@/lib/session/hunk-review";
 
-export function HunkList({ before, after, busy, onApply }: { before: string; after: string; busy: boolean; onApply: (choices: HunkChoice[]) => void }) {
+export function HunkList({
+  before,
+  after,
+  busy,
+  onApply,
+}: {
+  before: string;
+  after: string;
+  busy: boolean;
+  onApply: (choices: HunkChoice[]) => void;
+}) {
   const hunks = useMemo(() => splitHunks(before, after), [before, after]);
   const [choices, setChoices] = useState<HunkChoice[]>(() => hunks.map(() => ({ accept: true })));
   const rows = useRef<(HTMLDivElement | null)[]>([]);
   const applyButton = useRef<HTMLButtonElement>(null);
   const reasons = useRef<(HTMLInputElement | null)[]>([]);
 
-  const set = (i: number, patch: Partial<HunkChoice>) => setChoices((cs) => cs.map((c, j) => (j === i ? { ...c, ...patch } : c)));
+  const set = (i: number, patch: Partial<HunkChoice>) =>
+    setChoices((cs) => cs.map((c, j) => (j === i ? { ...c, ...patch } : c)));
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -53,7 +64,8 @@ export function HunkList({ before, after, busy, onApply }: { before: string; aft
     <div className="mt-1 rounded border border-border" data-testid="hunk-list">
       <div className="flex items-center gap-2 border-b border-border px-2 py-0.5 text-[11px] text-muted">
         <span>
-          {hunks.length} hunks · <kbd>h</kbd> focus · <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>a</kbd> accept · <kbd>r</kbd> reject
+          {hunks.length} hunks · <kbd>h</kbd> focus · <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>a</kbd> accept ·{" "}
+          <kbd>r</kbd> reject
         </span>
         <span className="flex-1" />
         <button
@@ -86,10 +98,20 @@ export function HunkList({ before, after, busy, onApply }: { before: string; aft
                 hunk {i + 1} of {hunks.length}
               </span>
               <span className="flex-1" />
-              <button type="button" className={`rounded px-2 py-0.5 text-xs ${choice.accept ? "bg-ok text-black" : "border border-border"}`} data-testid="hunk-accept" onClick={() => set(i, { accept: true })}>
+              <button
+                type="button"
+                className={`rounded px-2 py-0.5 text-xs ${choice.accept ? "bg-ok text-black" : "border border-border"}`}
+                data-testid="hunk-accept"
+                onClick={() => set(i, { accept: true })}
+              >
                 Accept <kbd className="opacity-70">a</kbd>
               </button>
-              <button type="button" className={`rounded px-2 py-0.5 text-xs ${choice.accept ? "border border-border" : "bg-danger text-white"}`} data-testid="hunk-reject" onClick={() => set(i, { accept: false })}>
+              <button
+                type="button"
+                className={`rounded px-2 py-0.5 text-xs ${choice.accept ? "border border-border" : "bg-danger text-white"}`}
+                data-testid="hunk-reject"
+                onClick={() => set(i, { accept: false })}
+              >
                 Reject <kbd className="opacity-70">r</kbd>
               </button>
             </div>
@@ -97,7 +119,16 @@ export function HunkList({ before, after, busy, onApply }: { before: string; aft
               {formatHunk(h)
                 .split("\n")
                 .map((line, j) => (
-                  <span key={j} className={line.startsWith("+") ? "block text-ok" : line.startsWith("-") ? "block text-danger" : "block text-muted"}>
+                  <span
+                    key={j}
+                    className={
+                      line.startsWith("+")
+                        ? "block text-ok"
+                        : line.startsWith("-")
+                          ? "block text-danger"
+                          : "block text-muted"
+                    }
+                  >
                     {line}
                   </span>
                 ))}
@@ -118,7 +149,13 @@ export function HunkList({ before, after, busy, onApply }: { before: string; aft
                   }}
                 />
                 {CORRECTION_CHIPS.map((chip) => (
-                  <button key={chip.key} type="button" className="rounded border border-border px-1.5 py-0.5 text-[11px] text-muted hover:text-fg" title={chip.text} onClick={() => set(i, { correction: chip.text })}>
+                  <button
+                    key={chip.key}
+                    type="button"
+                    className="rounded border border-border px-1.5 py-0.5 text-[11px] text-muted hover:text-fg"
+                    title={chip.text}
+                    onClick={() => set(i, { correction: chip.text })}
+                  >
                     {chip.label}
                   </button>
                 ))}

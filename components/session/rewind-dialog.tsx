@@ -48,7 +48,9 @@ export function RewindDialog({
   const point = points[chosen];
   const since = point ? steps.filter((s) => Date.parse(s.queuedAt) >= Date.parse(point.createdAt)) : [];
   const sinceIds = new Set(since.map((s) => s.id));
-  const firstVersion = versions.filter((v) => v.trainingStepId !== null && sinceIds.has(v.trainingStepId)).sort((a, b) => a.number - b.number)[0];
+  const firstVersion = versions
+    .filter((v) => v.trainingStepId !== null && sinceIds.has(v.trainingStepId))
+    .sort((a, b) => a.number - b.number)[0];
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -76,7 +78,13 @@ export function RewindDialog({
   });
 
   return (
-    <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/60" role="dialog" aria-modal="true" aria-labelledby="rewind-title" data-testid="rewind-dialog">
+    <div
+      className="fixed inset-0 z-50 flex items-center justify-center bg-black/60"
+      role="dialog"
+      aria-modal="true"
+      aria-labelledby="rewind-title"
+      data-testid="rewind-dialog"
+    >
       <div ref={box} tabIndex={-1} className="w-[32rem] rounded border border-border bg-panel p-4 outline-none">
         <h2 id="rewind-title" className="mb-2 font-medium">
           Rewind to before a task
@@ -109,7 +117,13 @@ export function RewindDialog({
               ? "No training step has run since this turn."
               : `${since.length} training step${since.length === 1 ? " has" : "s have"} run since this turn (${since.map((s) => (s.step === null ? s.status : `#${s.step}`)).join(", ")}). A rewind leaves the adapter as it is.`}
             {firstVersion && (
-              <button type="button" className="ml-2 rounded border border-border px-2 py-0.5 text-xs" data-testid="rewind-undo-versions" disabled={busy} onClick={() => onUndoVersions(firstVersion.number)}>
+              <button
+                type="button"
+                className="ml-2 rounded border border-border px-2 py-0.5 text-xs"
+                data-testid="rewind-undo-versions"
+                disabled={busy}
+                onClick={() => onUndoVersions(firstVersion.number)}
+              >
                 Also undo adapter version {firstVersion.number} and later <kbd className="opacity-70">u</kbd>
               </button>
             )}
@@ -121,16 +135,32 @@ export function RewindDialog({
           </p>
         )}
         {error && (
-          <p className="mb-3 rounded border border-danger/60 bg-danger/10 px-2 py-1 text-xs text-danger" role="alert" data-testid="rewind-error">
+          <p
+            className="mb-3 rounded border border-danger/60 bg-danger/10 px-2 py-1 text-xs text-danger"
+            role="alert"
+            data-testid="rewind-error"
+          >
             Not rewound. {error}
           </p>
         )}
         <div className="flex justify-end gap-2">
-          <button type="button" className="rounded border border-border px-3 py-1 text-xs" data-testid="rewind-cancel" onClick={onCancel}>
+          <button
+            type="button"
+            className="rounded border border-border px-3 py-1 text-xs"
+            data-testid="rewind-cancel"
+            onClick={onCancel}
+          >
             Cancel <kbd className="opacity-70">Esc</kbd>
           </button>
           {MODES.map((m) => (
-            <button key={m.mode} type="button" className="rounded bg-accent px-3 py-1 text-xs text-accent-fg disabled:opacity-50" data-testid={`rewind-${m.mode}`} disabled={busy || !point} onClick={() => point && onRewind(point.messageId, m.mode)}>
+            <button
+              key={m.mode}
+              type="button"
+              className="rounded bg-accent px-3 py-1 text-xs text-accent-fg disabled:opacity-50"
+              data-testid={`rewind-${m.mode}`}
+              disabled={busy || !point}
+              onClick={() => point && onRewind(point.messageId, m.mode)}
+            >
               {m.label} <kbd className="opacity-70">{m.key}</kbd>
             </button>
           ))}

@@ -8,7 +8,15 @@ import { useState, useTransition } from "react";
 import { deleteRule, setAutoApprove } from "@/app/(ide)/conversations/actions";
 import type { AllowRule } from "@/lib/db/schema";
 
-export function RulesPanel({ rules, autoApproveReadonly, onChanged }: { rules: AllowRule[]; autoApproveReadonly: boolean; onChanged: () => void }) {
+export function RulesPanel({
+  rules,
+  autoApproveReadonly,
+  onChanged,
+}: {
+  rules: AllowRule[];
+  autoApproveReadonly: boolean;
+  onChanged: () => void;
+}) {
   const [pending, start] = useTransition();
   const [error, setError] = useState<string | null>(null);
   const [auto, setAuto] = useState(autoApproveReadonly);
@@ -36,7 +44,9 @@ export function RulesPanel({ rules, autoApproveReadonly, onChanged }: { rules: A
         Auto-approve read-only tools (read, glob, grep)
       </label>
       <p className="pt-1 text-[11px] text-muted">Always allow</p>
-      {rules.length === 0 && <p className="text-[11px] text-muted">No rules: approve with “always allow” to add one.</p>}
+      {rules.length === 0 && (
+        <p className="text-[11px] text-muted">No rules: approve with “always allow” to add one.</p>
+      )}
       <ul>
         {rules.map((r) => (
           <li key={r.id} className="flex items-center gap-1 py-0.5" data-testid="allow-rule" data-rule-id={r.id}>

@@ -8,7 +8,15 @@
  */
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { correctAnswer, decide, resumeConversation, rewindConversation, sendMessage, submitFailureCorrection, undoRewind } from "@/app/(ide)/conversations/actions";
+import {
+  correctAnswer,
+  decide,
+  resumeConversation,
+  rewindConversation,
+  sendMessage,
+  submitFailureCorrection,
+  undoRewind,
+} from "@/app/(ide)/conversations/actions";
 import { undoVersionAction } from "@/app/(ide)/settings/checkpoints/actions";
 import type { RewindMode } from "@/lib/agent/rewind";
 import type { StepView } from "@/lib/charts/series";
@@ -47,7 +55,15 @@ function tooLongMessage({ promptTokens, budget }: { promptTokens: number; budget
   return `Too long to send: the prompt would need ${n(promptTokens)} tokens, and the model's prompt budget is ${n(budget)}. Nothing was sent: shorten the message.`;
 }
 
-export function SessionClient({ initial, initialDraft, tree }: { initial: SessionData; initialDraft: Draft | null; tree: TreeEntry[] }) {
+export function SessionClient({
+  initial,
+  initialDraft,
+  tree,
+}: {
+  initial: SessionData;
+  initialDraft: Draft | null;
+  tree: TreeEntry[];
+}) {
   const router = useRouter();
   const conversationId = initial.view.conversation.id;
   const [data, setData] = useState(initial);
@@ -66,7 +82,11 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
   const [rewindNotice, setRewindNotice] = useState<string | null>(null);
 
   // Reads coalesce: a burst of events (decision, message, state …) costs one request.
-  const refetching = useRef<{ timer: ReturnType<typeof setTimeout> | null; again: boolean; running: boolean }>({ timer: null, again: false, running: false });
+  const refetching = useRef<{ timer: ReturnType<typeof setTimeout> | null; again: boolean; running: boolean }>({
+    timer: null,
+    again: false,
+    running: false,
+  });
   const refetch = useCallback(() => {
     const r = refetching.current;
     if (r.timer) return;
@@ -101,7 +121,18 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
         return;
       case "training_step": {
         const id = String(e.payload.trainingStepId ?? "");
-        if (id) setLiveSteps((prev) => ({ ...prev, [id]: { ...prev[id], id, status: String(e.payload.status), step: (e.payload.step as number | null) ?? null, lossFn: String(e.payload.lossFn ?? ""), error: (e.payload.error as string | null) ?? null } }));
+        if (id)
+          setLiveSteps((prev) => ({
+            ...prev,
+            [id]: {
+              ...prev[id],
+              id,
+              status: String(e.payload.status),
+              step: (e.payload.step as number | null) ?? null,
+              lossFn: String(e.payload.lossFn ?? ""),
+              error: (e.payload.error as string | null) ?? null,
+            },
+          }));
         refetch();
         return;
       }
@@ -130,7 +161,15 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
   // Rows from the server, with the stream's newer statuses on top (the server catches up next read).
   const steps: StepState[] = data.view.trainingSteps.map((s) => ({ ...s, ...liveSteps[s.id], metrics: s.metrics }));
   for (const [id, s] of Object.entries(liveSteps)) {
-    if (!steps.some((x) => x.id === id)) steps.push({ id, status: s.status ?? "queued", step: s.step ?? null, lossFn: s.lossFn ?? "", error: s.error ?? null, metrics: null });
+    if (!steps.some((x) => x.id === id))
+      steps.push({
+        id,
+        status: s.status ?? "queued",
+        step: s.step ?? null,
+        lossFn: s.lossFn ?? "",
+        error: s.error ?? null,
+        metrics: null,
+      });
   }
 
   async function onDecide(toolCallId: string, decision: SessionDecision) {
@@ -251,8 +290,10 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
     setBusy(true);
     try {
       const res = await undoVersionAction({ policyId, version, replay: false });
-      if (res.status === "done") setRewindNotice(`Adapter version ${version} and those after it were undone (now version ${res.version}).`);
-      else setRewindError(res.status === "failed" ? res.error : `The adapter versions were not undone (${res.status}).`);
+      if (res.status === "done")
+        setRewindNotice(`Adapter version ${version} and those after it were undone (now version ${res.version}).`);
+      else
+        setRewindError(res.status === "failed" ? res.error : `The adapter versions were not undone (${res.status}).`);
     } finally {
       setBusy(false);
       refetch();
@@ -314,7 +355,11 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
   return (
     <div className="flex h-full min-h-0 flex-col" data-testid="session-page" data-state={conv.state}>
       <div className="flex h-8 shrink-0 items-center gap-3 border-b border-border px-3">
-        <a href={`/workspaces/${data.workspace.id}`} className="text-xs text-muted hover:text-fg" data-testid="session-workspace-link">
+        <a
+          href={`/workspaces/${data.workspace.id}`}
+          className="text-xs text-muted hover:text-fg"
+          data-testid="session-workspace-link"
+        >
           {data.workspace.name}
         </a>
         <span className="text-muted">/</span>
@@ -328,7 +373,13 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
       </div>
       <div className="flex min-h-0 flex-1">
         <aside className="w-64 shrink-0 border-r border-border bg-panel" data-testid="session-files">
-          <SessionFiles workspaceId={data.workspace.id} initialEntries={tree} version={filesVersion} open={openFile} onOpen={setOpenFile} />
+          <SessionFiles
+            workspaceId={data.workspace.id}
+            initialEntries={tree}
+            version={filesVersion}
+            open={openFile}
+            onOpen={setOpenFile}
+          />
         </aside>
         <main className="flex min-w-0 flex-1 flex-col" data-testid="conversation">
           <Conversation
@@ -346,7 +397,14 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
             }}
             onUndoRewind={(id) => void onUndoRewind(id)}
           />
-          <Composer busy={busy} error={composerError} pendingCall={data.view.awaiting?.kind === "decision"} onSend={onSend} onDenyWith={onDenyWith} onCommand={onCommand} />
+          <Composer
+            busy={busy}
+            error={composerError}
+            pendingCall={data.view.awaiting?.kind === "decision"}
+            onSend={onSend}
+            onDenyWith={onDenyWith}
+            onCommand={onCommand}
+          />
         </main>
         <aside className="flex w-80 shrink-0 flex-col border-l border-border bg-panel">
           <div className="min-h-0 flex-1">
@@ -369,7 +427,12 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
       {rewinding && (
         <RewindDialog
           points={data.rewindPoints}
-          steps={data.view.trainingSteps.map((s) => ({ id: s.id, step: s.step, status: s.status, queuedAt: String(s.queuedAt) }))}
+          steps={data.view.trainingSteps.map((s) => ({
+            id: s.id,
+            step: s.step,
+            status: s.status,
+            queuedAt: String(s.queuedAt),
+          }))}
           versions={data.adapterVersions}
           busy={busy}
           error={rewindError}
@@ -384,18 +447,31 @@ export function SessionClient({ initial, initialDraft, tree }: { initial: Sessio
         />
       )}
       {metrics && (
-        <div className="fixed right-84 top-12 z-40 max-h-[70vh] w-96 overflow-auto rounded border border-border bg-panel p-3 shadow-lg" role="dialog" data-testid="metrics-panel">
+        <div
+          className="fixed right-84 top-12 z-40 max-h-[70vh] w-96 overflow-auto rounded border border-border bg-panel p-3 shadow-lg"
+          role="dialog"
+          data-testid="metrics-panel"
+        >
           <div className="mb-2 flex items-center">
             <h2 className="font-medium">Last training step&apos;s metrics</h2>
             <span className="flex-1" />
-            <button type="button" className="text-xs text-muted hover:text-fg" data-testid="metrics-close" onClick={() => setMetrics(null)} autoFocus>
+            <button
+              type="button"
+              className="text-xs text-muted hover:text-fg"
+              data-testid="metrics-close"
+              onClick={() => setMetrics(null)}
+              autoFocus
+            >
               Close
             </button>
           </div>
-          {metrics.metrics ? <MetricsTable metrics={metrics.metrics} /> : <p className="text-[13px] text-muted">No training metrics yet.</p>}
+          {metrics.metrics ? (
+            <MetricsTable metrics={metrics.metrics} />
+          ) : (
+            <p className="text-[13px] text-muted">No training metrics yet.</p>
+          )}
         </div>
       )}
     </div>
   );
 }
-

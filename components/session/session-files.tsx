@@ -9,7 +9,19 @@ import { MonacoViewer } from "@/components/editor/monaco-viewer";
 import type { FileView } from "@/lib/workspaces/read-file";
 import type { TreeEntry } from "@/lib/workspaces/tree";
 
-export function SessionFiles({ workspaceId, initialEntries, version, open, onOpen }: { workspaceId: string; initialEntries: TreeEntry[]; version: number; open: string | null; onOpen: (path: string) => void }) {
+export function SessionFiles({
+  workspaceId,
+  initialEntries,
+  version,
+  open,
+  onOpen,
+}: {
+  workspaceId: string;
+  initialEntries: TreeEntry[];
+  version: number;
+  open: string | null;
+  onOpen: (path: string) => void;
+}) {
   const [entries, setEntries] = useState(initialEntries);
   const [view, setView] = useState<FileView | { kind: "error"; error: string } | null>(null);
 
@@ -28,7 +40,9 @@ export function SessionFiles({ workspaceId, initialEntries, version, open, onOpe
 
   const load = useCallback(
     async (filePath: string) => {
-      const res = await fetch(`/api/workspaces/${workspaceId}/files?path=${encodeURIComponent(filePath)}`, { cache: "no-store" });
+      const res = await fetch(`/api/workspaces/${workspaceId}/files?path=${encodeURIComponent(filePath)}`, {
+        cache: "no-store",
+      });
       const body = await res.json().catch(() => null);
       setView(res.ok ? (body as FileView) : { kind: "error", error: body?.message ?? `HTTP ${res.status}` });
     },
@@ -60,7 +74,10 @@ export function SessionFiles({ workspaceId, initialEntries, version, open, onOpe
           </button>
         ))}
       </div>
-      <div className="flex h-6 shrink-0 items-center border-b border-border px-2 font-mono text-[11px] text-muted" data-testid="viewer-path">
+      <div
+        className="flex h-6 shrink-0 items-center border-b border-border px-2 font-mono text-[11px] text-muted"
+        data-testid="viewer-path"
+      >
         {open ?? "Select a file"}
       </div>
       <div className="min-h-0 flex-1" data-testid="file-viewer">

@@ -21,7 +21,10 @@ import type { CallPreview } from "@/lib/session/tool-preview";
 import { CorrectionBox } from "./correction-box";
 import { HunkList } from "./hunk-list";
 
-export type Pending = { kind: "decision"; preview: CallPreview | null } | { kind: "failure"; suggestion: string } | null;
+export type Pending =
+  | { kind: "decision"; preview: CallPreview | null }
+  | { kind: "failure"; suggestion: string }
+  | null;
 
 type Mode = "idle" | "deny" | "edit";
 type RememberChoice = "none" | "tool" | "path" | "bash_prefix";
@@ -101,7 +104,11 @@ export function ToolCard({
       return;
     }
     const rule: RememberRule | undefined =
-      remember === "none" ? undefined : remember === "tool" ? { kind: "tool" } : { kind: remember, pattern: pattern.trim() };
+      remember === "none"
+        ? undefined
+        : remember === "tool"
+          ? { kind: "tool" }
+          : { kind: remember, pattern: pattern.trim() };
     if (rule && rule.kind !== "tool" && rule.pattern === "") {
       setLocalError("An always-allow rule needs a pattern.");
       return;
@@ -112,9 +119,26 @@ export function ToolCard({
   useEffect(() => {
     if (!deciding) return;
     const onKey = (event: KeyboardEvent) => {
-      const key = decisionKeyFor({ key: event.key, ctrlKey: event.ctrlKey, metaKey: event.metaKey, altKey: event.altKey, repeat: event.repeat, isComposing: event.isComposing, target: event.target as HTMLElement | null });
+      const key = decisionKeyFor({
+        key: event.key,
+        ctrlKey: event.ctrlKey,
+        metaKey: event.metaKey,
+        altKey: event.altKey,
+        repeat: event.repeat,
+        isComposing: event.isComposing,
+        target: event.target as HTMLElement | null,
+      });
       // In edit mode, p moves to a write's path (Esc there returns to "Approve edited").
-      if (!key && mode === "edit" && pathEditable && event.key === "p" && !event.ctrlKey && !event.metaKey && !event.altKey && !isTypingTarget(event.target as HTMLElement | null)) {
+      if (
+        !key &&
+        mode === "edit" &&
+        pathEditable &&
+        event.key === "p" &&
+        !event.ctrlKey &&
+        !event.metaKey &&
+        !event.altKey &&
+        !isTypingTarget(event.target as HTMLElement | null)
+      ) {
         event.preventDefault();
         pathInput.current?.focus();
         pathInput.current?.select();
@@ -167,12 +191,20 @@ export function ToolCard({
             path={pathEditable ? { value: editedPath, onChange: setEditedPath, ref: pathInput } : null}
           />
         ) : (
-          <pre className="max-h-24 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-muted" data-testid="tool-args">
+          <pre
+            className="max-h-24 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-muted"
+            data-testid="tool-args"
+          >
             {JSON.stringify(shownArgs, null, 1)}
           </pre>
         )}
         {deciding && mode === "idle" && preview?.kind === "diff" && (
-          <HunkList before={preview.before} after={preview.after} busy={busy} onApply={(hunks) => onDecide({ kind: "review_hunks", hunks })} />
+          <HunkList
+            before={preview.before}
+            after={preview.after}
+            busy={busy}
+            onApply={(hunks) => onDecide({ kind: "review_hunks", hunks })}
+          />
         )}
         {call.editedArgs && <p className="text-[11px] text-accent">Ran with the person's edited arguments.</p>}
         {call.review && call.review.rejected.length > 0 && (
@@ -181,7 +213,12 @@ export function ToolCard({
               Rejected {call.review.rejected.length} of {call.review.hunks} hunks:
             </p>
             {call.review.rejected.map((r) => (
-              <pre key={r.number} className="whitespace-pre-wrap break-all font-mono text-muted" data-testid="rejected-hunk" data-hunk={r.number}>
+              <pre
+                key={r.number}
+                className="whitespace-pre-wrap break-all font-mono text-muted"
+                data-testid="rejected-hunk"
+                data-hunk={r.number}
+              >
                 hunk {r.number}
                 {r.correction ? ` (${r.correction})` : ""}
                 {"\n"}
@@ -197,21 +234,39 @@ export function ToolCard({
         )}
         {call.result && (
           <details className="mt-1" open={!call.result.success}>
-            <summary className={`cursor-pointer text-[11px] ${call.result.success ? "text-ok" : "text-danger"}`} data-testid="tool-result">
+            <summary
+              className={`cursor-pointer text-[11px] ${call.result.success ? "text-ok" : "text-danger"}`}
+              data-testid="tool-result"
+            >
               {call.result.success ? "✓" : "✗"} {call.result.output.split("\n")[0]?.slice(0, 80)}
               {call.result.output.split("\n").length > 1 ? ` +${call.result.output.split("\n").length - 1} lines` : ""}
             </summary>
-            <pre className="max-h-48 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-fg/80">{call.result.output}</pre>
+            <pre className="max-h-48 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-fg/80">
+              {call.result.output}
+            </pre>
           </details>
         )}
       </div>
 
       {deciding && mode !== "deny" && (
         <div className="flex flex-wrap items-center gap-2 border-t border-border px-2 py-1">
-          <button ref={approveButton} type="button" className="rounded bg-ok px-2 py-0.5 text-xs text-black disabled:opacity-50" data-testid="approve-button" disabled={busy} onClick={approve}>
+          <button
+            ref={approveButton}
+            type="button"
+            className="rounded bg-ok px-2 py-0.5 text-xs text-black disabled:opacity-50"
+            data-testid="approve-button"
+            disabled={busy}
+            onClick={approve}
+          >
             {mode === "edit" ? "Approve edited" : "Approve"} <kbd className="opacity-70">y</kbd>
           </button>
-          <button type="button" className="rounded bg-danger px-2 py-0.5 text-xs text-white disabled:opacity-50" data-testid="deny-button" disabled={busy} onClick={() => setMode("deny")}>
+          <button
+            type="button"
+            className="rounded bg-danger px-2 py-0.5 text-xs text-white disabled:opacity-50"
+            data-testid="deny-button"
+            disabled={busy}
+            onClick={() => setMode("deny")}
+          >
             Deny <kbd className="opacity-70">n</kbd>
           </button>
           <button
@@ -226,14 +281,24 @@ export function ToolCard({
           {mode !== "edit" && (
             <label className="flex items-center gap-1 text-[11px] text-muted">
               always allow
-              <select className="rounded border border-border bg-bg px-1 py-0.5 text-[11px]" data-testid="remember-select" value={remember} onChange={(e) => setRemember(e.target.value as RememberChoice)}>
+              <select
+                className="rounded border border-border bg-bg px-1 py-0.5 text-[11px]"
+                data-testid="remember-select"
+                value={remember}
+                onChange={(e) => setRemember(e.target.value as RememberChoice)}
+              >
                 <option value="none">no</option>
                 <option value="tool">all {call.name} calls</option>
                 {call.name !== "bash" && <option value="path">{call.name} on path pattern</option>}
                 {call.name === "bash" && <option value="bash_prefix">commands starting with</option>}
               </select>
               {(remember === "path" || remember === "bash_prefix") && (
-                <input className="w-40 rounded border border-border bg-bg px-1 py-0.5 font-mono text-[11px]" data-testid="remember-pattern" value={pattern} onChange={(e) => setPattern(e.target.value)} />
+                <input
+                  className="w-40 rounded border border-border bg-bg px-1 py-0.5 font-mono text-[11px]"
+                  data-testid="remember-pattern"
+                  value={pattern}
+                  onChange={(e) => setPattern(e.target.value)}
+                />
               )}
             </label>
           )}
@@ -250,12 +315,26 @@ export function ToolCard({
       )}
       {deciding && mode === "deny" && (
         <div className="px-2 pb-2">
-          <CorrectionBox label="Why deny? The correction trains the agent and is shown to it." submitLabel="Deny" busy={busy} error={error} onSubmit={(text) => onDecide({ kind: "deny", correction: text })} onCancel={() => setMode("idle")} />
+          <CorrectionBox
+            label="Why deny? The correction trains the agent and is shown to it."
+            submitLabel="Deny"
+            busy={busy}
+            error={error}
+            onSubmit={(text) => onDecide({ kind: "deny", correction: text })}
+            onCancel={() => setMode("idle")}
+          />
         </div>
       )}
       {pending?.kind === "failure" && (
         <div className="px-2 pb-2">
-          <CorrectionBox initial={pending.suggestion} label="The tool failed. Correction (required; the tool's hint is prefilled):" submitLabel="Send correction" busy={busy} error={error} onSubmit={onFailureCorrection} />
+          <CorrectionBox
+            initial={pending.suggestion}
+            label="The tool failed. Correction (required; the tool's hint is prefilled):"
+            submitLabel="Send correction"
+            busy={busy}
+            error={error}
+            onSubmit={onFailureCorrection}
+          />
         </div>
       )}
       {(localError || (error && mode !== "deny" && pending?.kind !== "failure")) && (
@@ -316,7 +395,13 @@ function PreviewBody({
             </p>
           )}
           <div className={`h-72 rounded border ${editing ? "border-accent/60" : "border-border"}`}>
-            <DiffEditor path={preview.path} before={preview.before} after={preview.after} editable={editing} onChange={onEditText} />
+            <DiffEditor
+              path={preview.path}
+              before={preview.before}
+              after={preview.after}
+              editable={editing}
+              onChange={onEditText}
+            />
           </div>
         </div>
       );
@@ -326,15 +411,22 @@ function PreviewBody({
           <p className="text-[12px] text-warn" data-testid="preview-error">
             No diff: {preview.error}
           </p>
-          <pre className="max-h-32 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-muted">{JSON.stringify(call.args, null, 1)}</pre>
+          <pre className="max-h-32 overflow-auto whitespace-pre-wrap break-all font-mono text-[11px] text-muted">
+            {JSON.stringify(call.args, null, 1)}
+          </pre>
         </div>
       );
     case "bash":
       return (
         <div data-testid="bash-preview">
-          <pre className="overflow-auto whitespace-pre-wrap break-all rounded bg-bg px-2 py-1 font-mono text-[12px]">$ {preview.cmd}</pre>
+          <pre className="overflow-auto whitespace-pre-wrap break-all rounded bg-bg px-2 py-1 font-mono text-[12px]">
+            $ {preview.cmd}
+          </pre>
           <p className="mt-1 text-[11px] text-muted">
-            in <span className="font-mono" data-testid="bash-cwd">{preview.cwd}</span>
+            in{" "}
+            <span className="font-mono" data-testid="bash-cwd">
+              {preview.cwd}
+            </span>
             {preview.timeout !== null ? ` · timeout ${preview.timeout}s` : ""}
           </p>
         </div>
@@ -342,7 +434,10 @@ function PreviewBody({
     case "args":
     case undefined:
       return (
-        <pre className="max-h-40 overflow-auto whitespace-pre-wrap break-all font-mono text-[12px]" data-testid="tool-args">
+        <pre
+          className="max-h-40 overflow-auto whitespace-pre-wrap break-all font-mono text-[12px]"
+          data-testid="tool-args"
+        >
           {JSON.stringify(call.args, null, 2)}
         </pre>
       );

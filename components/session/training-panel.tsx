@@ -28,7 +28,15 @@ const CHARTS = [
 const LOSS = headline("loss");
 const KL = headline("kl");
 
-export function TrainingPanel({ steps, policyId, initial }: { steps: StepState[]; policyId: string | null; initial: StepView[] }) {
+export function TrainingPanel({
+  steps,
+  policyId,
+  initial,
+}: {
+  steps: StepState[];
+  policyId: string | null;
+  initial: StepView[];
+}) {
   const current = steps.at(-1) ?? null;
   const live = useTrainingStream({ initial, ...(policyId ? { policyId } : {}) });
   const policySteps = policyId ? live.steps : initial;
@@ -36,18 +44,42 @@ export function TrainingPanel({ steps, policyId, initial }: { steps: StepState[]
   const currentMetrics = current?.status === "done" ? current.metrics : null;
   return (
     <div className="flex h-full min-h-0 flex-col overflow-auto" data-testid="training-panel" data-stream={live.status}>
-      <h2 className="border-b border-border px-2 py-1 text-xs font-medium uppercase tracking-wide text-muted">Training</h2>
-      <div className="border-b border-border px-2 py-1.5 text-[12px]" data-testid="training-status" data-status={current?.status ?? "none"}>
+      <h2 className="border-b border-border px-2 py-1 text-xs font-medium uppercase tracking-wide text-muted">
+        Training
+      </h2>
+      <div
+        className="border-b border-border px-2 py-1.5 text-[12px]"
+        data-testid="training-status"
+        data-status={current?.status ?? "none"}
+      >
         {current ? (
           <>
-            <span className={current.status === "failed" ? "text-danger" : current.status === "done" ? "text-ok" : "text-warn"}>{current.status}</span>
+            <span
+              className={
+                current.status === "failed" ? "text-danger" : current.status === "done" ? "text-ok" : "text-warn"
+              }
+            >
+              {current.status}
+            </span>
             {current.step !== null ? ` · step #${current.step}` : ""} · {current.lossFn}
-            {currentMetrics?.[LOSS.key] !== undefined && <span className="text-muted"> · {LOSS.name} {formatMetric(currentMetrics[LOSS.key]!)}</span>}
-            {currentMetrics?.[KL.key] !== undefined && <span className="text-muted"> · {KL.name} {formatMetric(currentMetrics[KL.key]!)}</span>}
+            {currentMetrics?.[LOSS.key] !== undefined && (
+              <span className="text-muted">
+                {" "}
+                · {LOSS.name} {formatMetric(currentMetrics[LOSS.key]!)}
+              </span>
+            )}
+            {currentMetrics?.[KL.key] !== undefined && (
+              <span className="text-muted">
+                {" "}
+                · {KL.name} {formatMetric(currentMetrics[KL.key]!)}
+              </span>
+            )}
             {current.error && <p className="text-danger">{current.error}</p>}
           </>
         ) : (
-          <span className="text-muted">No training yet: a denial, an edit or a failure correction trains one step.</span>
+          <span className="text-muted">
+            No training yet: a denial, an edit or a failure correction trains one step.
+          </span>
         )}
       </div>
       {CHARTS.map((c) => (
@@ -67,7 +99,13 @@ export function TrainingPanel({ steps, policyId, initial }: { steps: StepState[]
       <div className="shrink-0 overflow-x-auto border-b border-border text-[12px]" data-testid="recent-steps">
         <StepStatus steps={policySteps} limit={5} narrow />
       </div>
-      {policyId && <AdapterTimeline policyId={policyId} refreshKey={policySteps.map((s) => `${s.id}:${s.status}`).join(",")} compact />}
+      {policyId && (
+        <AdapterTimeline
+          policyId={policyId}
+          refreshKey={policySteps.map((s) => `${s.id}:${s.status}`).join(",")}
+          compact
+        />
+      )}
     </div>
   );
 }

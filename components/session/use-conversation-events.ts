@@ -10,7 +10,11 @@ import { SESSION_EVENT_TYPES } from "@/lib/session/event-types";
 
 export type LiveEvent = { id: number; type: AgentEventType; payload: Record<string, unknown> };
 
-export function useConversationEvents(conversationId: string, afterEventId: number, onEvent: (e: LiveEvent) => void): void {
+export function useConversationEvents(
+  conversationId: string,
+  afterEventId: number,
+  onEvent: (e: LiveEvent) => void,
+): void {
   const handler = useRef(onEvent);
   handler.current = onEvent;
 

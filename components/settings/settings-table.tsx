@@ -12,7 +12,21 @@ import { useState, useTransition } from "react";
 import { saveSettingsAction } from "@/app/(ide)/settings/actions";
 import type { FieldInfo, SettingGroup } from "@/lib/config";
 
-export type SettingRow = Pick<FieldInfo, "key" | "group" | "label" | "flag" | "env" | "kind" | "description" | "unit" | "range" | "whenUnset" | "perUser" | "secret"> & {
+export type SettingRow = Pick<
+  FieldInfo,
+  | "key"
+  | "group"
+  | "label"
+  | "flag"
+  | "env"
+  | "kind"
+  | "description"
+  | "unit"
+  | "range"
+  | "whenUnset"
+  | "perUser"
+  | "secret"
+> & {
   choices?: string[];
   value: string | null;
   defaultValue: string | null;
@@ -110,9 +124,16 @@ export function SettingsTable({ groups }: { groups: Array<{ group: SettingGroup;
 }
 
 function SettingItem({ row: r, error }: { row: SettingRow; error: string | undefined }) {
-  const facts = [r.range ? `${r.range}${r.unit ? ` ${r.unit}` : ""}` : r.unit, r.secret ? null : `default ${shown(r, r.defaultValue)}`].filter(Boolean);
+  const facts = [
+    r.range ? `${r.range}${r.unit ? ` ${r.unit}` : ""}` : r.unit,
+    r.secret ? null : `default ${shown(r, r.defaultValue)}`,
+  ].filter(Boolean);
   return (
-    <li className="grid grid-cols-1 gap-x-6 gap-y-2 px-4 py-3 md:grid-cols-[minmax(0,1fr)_14rem_12rem]" data-testid="setting-row" data-key={r.key}>
+    <li
+      className="grid grid-cols-1 gap-x-6 gap-y-2 px-4 py-3 md:grid-cols-[minmax(0,1fr)_14rem_12rem]"
+      data-testid="setting-row"
+      data-key={r.key}
+    >
       <div className="min-w-0">
         <div className="font-medium" data-testid="setting-label">
           {r.label}
@@ -158,9 +179,20 @@ function SettingItem({ row: r, error }: { row: SettingRow; error: string | undef
 }
 
 function OverrideInput({ row }: { row: SettingRow }) {
-  const common = { name: row.key, defaultValue: row.override ?? "", "aria-label": row.label, "data-testid": `setting-input-${row.key}` };
+  const common = {
+    name: row.key,
+    defaultValue: row.override ?? "",
+    "aria-label": row.label,
+    "data-testid": `setting-input-${row.key}`,
+  };
   if (row.kind === "boolean" || row.choices) {
-    const options = row.kind === "boolean" ? [["true", "on"], ["false", "off"]] : (row.choices ?? []).map((c) => [c, c]);
+    const options =
+      row.kind === "boolean"
+        ? [
+            ["true", "on"],
+            ["false", "off"],
+          ]
+        : (row.choices ?? []).map((c) => [c, c]);
     return (
       <select className="input w-full" {...common}>
         <option value="">(server&apos;s)</option>

@@ -34,7 +34,12 @@ export function ChartControls({
       </label>
       <label className="flex items-center gap-2">
         <span className="label">X axis</span>
-        <select className="input" value={xAxis} onChange={(e) => onXAxis(e.target.value as XAxisMode)} data-testid="x-axis-select">
+        <select
+          className="input"
+          value={xAxis}
+          onChange={(e) => onXAxis(e.target.value as XAxisMode)}
+          data-testid="x-axis-select"
+        >
           <option value="step">Step</option>
           <option value="wall">Wall time</option>
         </select>

@@ -30,8 +30,15 @@ function formatX(x: number, mode: XAxisMode): string {
   }
 }
 
-
-export function LinesChart({ lines, xAxis, height = 220 }: { lines: ChartLineInput[]; xAxis: XAxisMode; height?: number }) {
+export function LinesChart({
+  lines,
+  xAxis,
+  height = 220,
+}: {
+  lines: ChartLineInput[];
+  xAxis: XAxisMode;
+  height?: number;
+}) {
   return (
     <ResponsiveContainer width="100%" height={height}>
       <LineChart margin={{ top: 8, right: 12, bottom: 4, left: 4 }}>

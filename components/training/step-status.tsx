@@ -32,7 +32,15 @@ function metric(value: number | undefined): string {
   return value === undefined ? "" : formatMetric(value);
 }
 
-export function StepStatus({ steps, limit = 50, narrow = false }: { steps: StepView[]; limit?: number; narrow?: boolean }) {
+export function StepStatus({
+  steps,
+  limit = 50,
+  narrow = false,
+}: {
+  steps: StepView[];
+  limit?: number;
+  narrow?: boolean;
+}) {
   const shown = steps.slice(-limit).reverse();
   if (steps.length === 0) {
     return (
@@ -61,7 +69,12 @@ export function StepStatus({ steps, limit = 50, narrow = false }: { steps: StepV
           </tr>
         </thead>
         {shown.map((s) => (
-          <tbody key={s.id} className="border-b border-border last:border-b-0" data-testid="step-row" data-status={s.status}>
+          <tbody
+            key={s.id}
+            className="border-b border-border last:border-b-0"
+            data-testid="step-row"
+            data-status={s.status}
+          >
             <tr>
               <td className={`${cell} font-mono`}>{s.step !== null ? `#${s.step}` : ""}</td>
               <td className={`${cell} ${STATUS_CLASS[s.status]}`}>{s.status}</td>

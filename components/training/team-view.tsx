@@ -34,7 +34,12 @@ export function TeamView({ members }: { members: TeamMember[] }) {
       <div className="panel flex flex-wrap items-center gap-x-5 gap-y-2 p-2">
         <label className="flex items-center gap-2">
           <span className="label">Metric</span>
-          <select className="input" value={metric} onChange={(e) => setMetric(e.target.value)} data-testid="team-metric-select">
+          <select
+            className="input"
+            value={metric}
+            onChange={(e) => setMetric(e.target.value)}
+            data-testid="team-metric-select"
+          >
             {(keys.length > 0 ? keys : ["loss"]).map((k) => (
               <option key={k} value={k}>
                 {metricLabel(k)}

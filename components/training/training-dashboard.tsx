@@ -39,14 +39,24 @@ export function TrainingDashboard({ policies }: { policies: { id: string; name: 
           <legend className="sr-only">Series</legend>
           {SERIES.map((s) => (
             <label key={s.id} className="flex items-center gap-1">
-              <input type="checkbox" checked={picked.has(s.id)} onChange={() => toggle(s.id)} data-testid={`series-${s.id}`} />
+              <input
+                type="checkbox"
+                checked={picked.has(s.id)}
+                onChange={() => toggle(s.id)}
+                data-testid={`series-${s.id}`}
+              />
               {s.label}
             </label>
           ))}
         </fieldset>
         <ChartControls smoothing={smoothing} onSmoothing={setSmoothing} xAxis={xAxis} onXAxis={setXAxis} />
         {policies.length > 1 && (
-          <select className="input" value={policyId} onChange={(e) => setPolicyId(e.target.value)} data-testid="policy-select">
+          <select
+            className="input"
+            value={policyId}
+            onChange={(e) => setPolicyId(e.target.value)}
+            data-testid="policy-select"
+          >
             <option value="">All policies</option>
             {policies.map((p) => (
               <option key={p.id} value={p.id}>
@@ -73,7 +83,8 @@ export function TrainingDashboard({ policies }: { policies: { id: string; name: 
         </p>
       ) : steps.length === 0 ? (
         <p className="panel p-6 text-center text-muted" data-testid="dashboard-empty">
-          No training yet. When you deny a tool call with a correction, the agent trains on it and its curves appear here.
+          No training yet. When you deny a tool call with a correction, the agent trains on it and its curves appear
+          here.
         </p>
       ) : (
         <div className="grid grid-cols-1 gap-3 lg:grid-cols-2">

@@ -46,7 +46,12 @@ export function CreateWorkspaceForm({ examples }: { examples: string[] }) {
       </label>
       <label className="flex flex-col gap-1">
         <span className="text-muted">Start from</span>
-        <select className="input" name="example" defaultValue={examples[0] ?? ""} data-testid="workspace-example-select">
+        <select
+          className="input"
+          name="example"
+          defaultValue={examples[0] ?? ""}
+          data-testid="workspace-example-select"
+        >
           {examples.map((e) => (
             <option key={e} value={e}>
               example: {e}

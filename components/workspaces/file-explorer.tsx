@@ -9,7 +9,11 @@ import type { FileView } from "@/lib/workspaces/read-file";
 import type { TreeEntry } from "@/lib/workspaces/tree";
 import { MonacoViewer } from "@/components/editor/monaco-viewer";
 
-type Loaded = { status: "idle" } | { status: "loading"; path: string } | { status: "loaded"; view: FileView } | { status: "error"; path: string; error: string };
+type Loaded =
+  | { status: "idle" }
+  | { status: "loading"; path: string }
+  | { status: "loaded"; view: FileView }
+  | { status: "error"; path: string; error: string };
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -17,7 +21,15 @@ function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-export function FileExplorer({ workspaceId, entries, truncated }: { workspaceId: string; entries: TreeEntry[]; truncated: boolean }) {
+export function FileExplorer({
+  workspaceId,
+  entries,
+  truncated,
+}: {
+  workspaceId: string;
+  entries: TreeEntry[];
+  truncated: boolean;
+}) {
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<string | null>(null);
   const [loaded, setLoaded] = useState<Loaded>({ status: "idle" });
@@ -72,7 +84,9 @@ export function FileExplorer({ workspaceId, entries, truncated }: { workspaceId:
             data-type={e.type}
             onClick={() => (e.type === "dir" ? toggle(e.path) : open(e.path))}
           >
-            <span className="w-3 text-muted">{e.type === "dir" ? (collapsed.has(e.path) ? "▸" : "▾") : e.type === "symlink" ? "↪" : ""}</span>
+            <span className="w-3 text-muted">
+              {e.type === "dir" ? (collapsed.has(e.path) ? "▸" : "▾") : e.type === "symlink" ? "↪" : ""}
+            </span>
             {e.name}
           </button>
         ))}
@@ -83,7 +97,10 @@ export function FileExplorer({ workspaceId, entries, truncated }: { workspaceId:
         )}
       </aside>
       <section className="flex min-w-0 flex-1 flex-col">
-        <div className="flex h-7 shrink-0 items-center border-b border-border px-3 font-mono text-xs text-muted" data-testid="viewer-path">
+        <div
+          className="flex h-7 shrink-0 items-center border-b border-border px-3 font-mono text-xs text-muted"
+          data-testid="viewer-path"
+        >
           {selected ?? "Select a file"}
         </div>
         <div className="min-h-0 flex-1" data-testid="file-viewer">

@@ -27,7 +27,17 @@ function describe(result: Exclude<ActionResult, { status: "ok" }>): string {
   }
 }
 
-export function WorkspaceRow({ id, name, path, managed }: { id: string; name: string; path: string; managed: boolean }) {
+export function WorkspaceRow({
+  id,
+  name,
+  path,
+  managed,
+}: {
+  id: string;
+  name: string;
+  path: string;
+  managed: boolean;
+}) {
   const router = useRouter();
   const [mode, setMode] = useState<"view" | "rename" | "confirm-delete">("view");
   const [error, setError] = useState<string | null>(null);
@@ -59,12 +69,24 @@ export function WorkspaceRow({ id, name, path, managed }: { id: string; name: st
   }
 
   return (
-    <li className="flex flex-col gap-1 px-3 py-2" data-testid="workspace-row" data-workspace-id={id} data-workspace-name={name}>
+    <li
+      className="flex flex-col gap-1 px-3 py-2"
+      data-testid="workspace-row"
+      data-workspace-id={id}
+      data-workspace-name={name}
+    >
       <div className="flex items-center gap-3">
         {mode === "rename" ? (
           <form onSubmit={onRename} className="flex items-center gap-2" data-testid="rename-form">
             <input type="hidden" name="id" value={id} data-testid="rename-id" />
-            <input className="input w-56" name="name" defaultValue={name} autoFocus required data-testid="rename-input" />
+            <input
+              className="input w-56"
+              name="name"
+              defaultValue={name}
+              autoFocus
+              required
+              data-testid="rename-input"
+            />
             <button className="btn-primary" type="submit" disabled={pending} data-testid="rename-submit">
               Save
             </button>
@@ -73,7 +95,11 @@ export function WorkspaceRow({ id, name, path, managed }: { id: string; name: st
             </button>
           </form>
         ) : (
-          <Link href={`/workspaces/${id}`} className="font-medium text-accent hover:underline" data-testid="workspace-link">
+          <Link
+            href={`/workspaces/${id}`}
+            className="font-medium text-accent hover:underline"
+            data-testid="workspace-link"
+          >
             {name}
           </Link>
         )}

@@ -10,7 +10,8 @@ export class AdminPage {
 
   async setSignup(open: boolean) {
     const state = this.page.getByTestId("signup-state");
-    if ((await state.textContent()) !== (open ? "open" : "closed")) await this.page.getByTestId("signup-toggle").click();
+    if ((await state.textContent()) !== (open ? "open" : "closed"))
+      await this.page.getByTestId("signup-toggle").click();
     await expect(state).toHaveText(open ? "open" : "closed");
   }
 

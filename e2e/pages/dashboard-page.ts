@@ -1,4 +1,4 @@
-import { type APIResponse, type Page } from "@playwright/test";
+import type { APIResponse, Page } from "@playwright/test";
 
 /** The training dashboard, its export route, and the admin's team view. */
 export class DashboardPage {

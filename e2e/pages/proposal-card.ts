@@ -30,8 +30,16 @@ export class ProposalCard {
    * turn with an answer (the conversation idle). Returns the point's key, its call's tool, and
    * whether it is a proposal to decide, a failed call to correct or an answer.
    */
-  async waitForNext(seen: readonly string[], timeout: number, orAnswer = false): Promise<{ key: string; id: string; tool: string; kind: "proposal" | "failure" | "answer" }> {
-    const not = (kind: string) => seen.filter((k) => k.startsWith(`${kind}:`)).map((k) => `:not([data-tool-call-id="${k.slice(kind.length + 1)}"])`).join("");
+  async waitForNext(
+    seen: readonly string[],
+    timeout: number,
+    orAnswer = false,
+  ): Promise<{ key: string; id: string; tool: string; kind: "proposal" | "failure" | "answer" }> {
+    const not = (kind: string) =>
+      seen
+        .filter((k) => k.startsWith(`${kind}:`))
+        .map((k) => `:not([data-tool-call-id="${k.slice(kind.length + 1)}"])`)
+        .join("");
     const cards = `[data-testid="tool-card"][data-status="proposed"]${not("proposal")}, [data-testid="failure-card"]${not("failure")}`;
     const fresh = this.page.locator(orAnswer ? `${cards}, [data-testid="session-page"][data-state="idle"]` : cards);
     await expect(fresh.first()).toBeVisible({ timeout });

@@ -9,7 +9,13 @@
  * its lineage, followed back through each version's source.
  */
 import type { Db } from "@/lib/db/client";
-import { getVersionByNumber, listCorrectionTextsBySteps, listVersionsByPolicy, recordAdapterVersion, setVersionCheckpoint } from "@/lib/db/queries/adapter-versions";
+import {
+  getVersionByNumber,
+  listCorrectionTextsBySteps,
+  listVersionsByPolicy,
+  recordAdapterVersion,
+  setVersionCheckpoint,
+} from "@/lib/db/queries/adapter-versions";
 import { getCheckpointForOwner, listCheckpointsByPolicy } from "@/lib/db/queries/checkpoints";
 import { getPolicyForOwner, setPolicyCheckpoint } from "@/lib/db/queries/policies";
 import { enqueueTrainingStep, hasPendingTrainingStep, listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
@@ -52,13 +58,25 @@ export function lineage(versions: Pick<AdapterVersion, "number" | "event" | "sou
   return trained.reverse();
 }
 
-export async function getTimeline({ db, ownerId, policyId }: { db: Db; ownerId: string; policyId: string }): Promise<Timeline | null> {
+export async function getTimeline({
+  db,
+  ownerId,
+  policyId,
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+}): Promise<Timeline | null> {
   const policy = await getPolicyForOwner({ db, id: policyId, ownerId });
   if (!policy) return null;
   const versions = await listVersionsByPolicy({ db, ownerId, policyId });
   const steps = new Map((await listTrainingStepsByOwner({ db, ownerId, policyId })).map((s) => [s.id, s]));
   const learnedFrom = (stepId: string | null) => (stepId ? (steps.get(stepId)?.replayOf ?? stepId) : null);
-  const corrections = await listCorrectionTextsBySteps({ db, ownerId, trainingStepIds: versions.map((v) => learnedFrom(v.trainingStepId)).filter((id): id is string => id !== null) });
+  const corrections = await listCorrectionTextsBySteps({
+    db,
+    ownerId,
+    trainingStepIds: versions.map((v) => learnedFrom(v.trainingStepId)).filter((id): id is string => id !== null),
+  });
   const held = new Set(lineage(versions));
   return {
     policyId,
@@ -83,10 +101,22 @@ export async function getTimeline({ db, ownerId, policyId }: { db: Db; ownerId: 
  * The trained versions in the current weights that were made since `since` (a turn's start):
  * what a review offers to undo. Newest first, each with the corrections behind it.
  */
-export async function versionsSince({ db, ownerId, policyId, since }: { db: Db; ownerId: string; policyId: string; since: Date }): Promise<TimelineEntry[]> {
+export async function versionsSince({
+  db,
+  ownerId,
+  policyId,
+  since,
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+  since: Date;
+}): Promise<TimelineEntry[]> {
   const timeline = await getTimeline({ db, ownerId, policyId });
   if (!timeline) return [];
-  return timeline.entries.filter((e) => e.event === "trained" && e.inCurrent && Date.parse(e.createdAt) >= since.getTime()).reverse();
+  return timeline.entries
+    .filter((e) => e.event === "trained" && e.inCurrent && Date.parse(e.createdAt) >= since.getTime())
+    .reverse();
 }
 
 export type HistoryResult =
@@ -99,15 +129,42 @@ export type HistoryResult =
   /** Undo of a version whose training the current weights no longer hold (already undone or reset). */
   | { status: "not_in_current" };
 
-type WhereTo = { event: Exclude<AdapterVersionEvent, "trained">; sourceVersion: number; undoneVersion?: number; checkpoint: Checkpoint | null; optimizerStep: number };
+type WhereTo = {
+  event: Exclude<AdapterVersionEvent, "trained">;
+  sourceVersion: number;
+  undoneVersion?: number;
+  checkpoint: Checkpoint | null;
+  optimizerStep: number;
+};
 
 /** Makes `to` the policy's newest version and current weights; then the clients are reopened. */
-async function moveTo({ db, ownerId, policyId, to, live, retention }: { db: Db; ownerId: string; policyId: string; to: WhereTo; live?: LiveTrainers; retention?: Retention }): Promise<{ status: "busy" } | { status: "moved"; version: AdapterVersion }> {
+async function moveTo({
+  db,
+  ownerId,
+  policyId,
+  to,
+  live,
+  retention,
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+  to: WhereTo;
+  live?: LiveTrainers;
+  retention?: Retention;
+}): Promise<{ status: "busy" } | { status: "moved"; version: AdapterVersion }> {
   const moved = await db.transaction(async (tx) => {
     if (await hasPendingTrainingStep({ db: tx, policyId })) return null;
     const version = await recordAdapterVersion({
       db: tx,
-      version: { ownerId, policyId, event: to.event, sourceVersion: to.sourceVersion, undoneVersion: to.undoneVersion ?? null, optimizerStep: to.optimizerStep },
+      version: {
+        ownerId,
+        policyId,
+        event: to.event,
+        sourceVersion: to.sourceVersion,
+        undoneVersion: to.undoneVersion ?? null,
+        optimizerStep: to.optimizerStep,
+      },
     });
     const checkpointId = to.checkpoint?.id ?? null;
     if (checkpointId) await setVersionCheckpoint({ db: tx, id: version.id, checkpointId });
@@ -116,7 +173,8 @@ async function moveTo({ db, ownerId, policyId, to, live, retention }: { db: Db; 
   });
   if (!moved) return { status: "busy" };
   live?.forget(policyId);
-  if (retention) await pruneVersionWeights({ db, ownerId, policyId, currentCheckpointId: moved.checkpointId, retention });
+  if (retention)
+    await pruneVersionWeights({ db, ownerId, policyId, currentCheckpointId: moved.checkpointId, retention });
   return { status: "moved", version: moved };
 }
 
@@ -125,38 +183,111 @@ async function moveTo({ db, ownerId, policyId, to, live, retention }: { db: Db; 
  * where the policy started: the newest state saved before its first version (a starting
  * checkpoint, or one saved before versions were numbered), else none (--checkpoint or the base).
  */
-async function weightsOf({ db, ownerId, policyId, number }: { db: Db; ownerId: string; policyId: string; number: number }): Promise<{ checkpoint: Checkpoint | null; optimizerStep: number } | "not_found" | "not_kept"> {
+async function weightsOf({
+  db,
+  ownerId,
+  policyId,
+  number,
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+  number: number;
+}): Promise<{ checkpoint: Checkpoint | null; optimizerStep: number } | "not_found" | "not_kept"> {
   if (number === 0) {
-    const start = (await listCheckpointsByPolicy({ db, ownerId, policyId })).filter((c) => c.kind === "state" && c.version === 0).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+    const start = (await listCheckpointsByPolicy({ db, ownerId, policyId }))
+      .filter((c) => c.kind === "state" && c.version === 0)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
     return { checkpoint: start ?? null, optimizerStep: start?.step ?? 0 };
   }
   const version = await getVersionByNumber({ db, ownerId, policyId, number });
   if (!version) return "not_found";
   if (version.event === "reset") return { checkpoint: null, optimizerStep: 0 };
-  const checkpoint = version.checkpointId ? await getCheckpointForOwner({ db, id: version.checkpointId, ownerId }) : null;
+  const checkpoint = version.checkpointId
+    ? await getCheckpointForOwner({ db, id: version.checkpointId, ownerId })
+    : null;
   if (!checkpoint || checkpoint.kind !== "state") return "not_kept";
   return { checkpoint, optimizerStep: version.optimizerStep };
 }
 
 /** Restores version `version`'s weights exactly, as a new version. */
-export async function restoreVersion({ db, ownerId, policyId, version, live, retention }: { db: Db; ownerId: string; policyId: string; version: number; live?: LiveTrainers; retention?: Retention }): Promise<HistoryResult> {
+export async function restoreVersion({
+  db,
+  ownerId,
+  policyId,
+  version,
+  live,
+  retention,
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+  version: number;
+  live?: LiveTrainers;
+  retention?: Retention;
+}): Promise<HistoryResult> {
   if (!(await getPolicyForOwner({ db, id: policyId, ownerId }))) return { status: "not_found" };
   const weights = await weightsOf({ db, ownerId, policyId, number: version });
   if (weights === "not_found" || weights === "not_kept") return { status: weights };
-  const moved = await moveTo({ db, ownerId, policyId, to: { event: "restore", sourceVersion: version, ...weights }, live, retention });
+  const moved = await moveTo({
+    db,
+    ownerId,
+    policyId,
+    to: { event: "restore", sourceVersion: version, ...weights },
+    live,
+    retention,
+  });
   return moved.status === "busy" ? moved : { status: "done", version: moved.version.number, replayed: 0 };
 }
 
 /** Restores a saved checkpoint (a manual save, or any state row of the policy) as a new version. */
-export async function restoreCheckpointAsVersion({ db, ownerId, checkpoint, live, retention }: { db: Db; ownerId: string; checkpoint: Checkpoint; live?: LiveTrainers; retention?: Retention }): Promise<HistoryResult> {
-  const moved = await moveTo({ db, ownerId, policyId: checkpoint.policyId, to: { event: "restore", sourceVersion: checkpoint.version, checkpoint, optimizerStep: checkpoint.step }, live, retention });
+export async function restoreCheckpointAsVersion({
+  db,
+  ownerId,
+  checkpoint,
+  live,
+  retention,
+}: {
+  db: Db;
+  ownerId: string;
+  checkpoint: Checkpoint;
+  live?: LiveTrainers;
+  retention?: Retention;
+}): Promise<HistoryResult> {
+  const moved = await moveTo({
+    db,
+    ownerId,
+    policyId: checkpoint.policyId,
+    to: { event: "restore", sourceVersion: checkpoint.version, checkpoint, optimizerStep: checkpoint.step },
+    live,
+    retention,
+  });
   return moved.status === "busy" ? moved : { status: "done", version: moved.version.number, replayed: 0 };
 }
 
 /** Back to the base model: a fresh adapter, as a new version. */
-export async function resetToBase({ db, ownerId, policyId, live, retention }: { db: Db; ownerId: string; policyId: string; live?: LiveTrainers; retention?: Retention }): Promise<HistoryResult> {
+export async function resetToBase({
+  db,
+  ownerId,
+  policyId,
+  live,
+  retention,
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+  live?: LiveTrainers;
+  retention?: Retention;
+}): Promise<HistoryResult> {
   if (!(await getPolicyForOwner({ db, id: policyId, ownerId }))) return { status: "not_found" };
-  const moved = await moveTo({ db, ownerId, policyId, to: { event: "reset", sourceVersion: 0, checkpoint: null, optimizerStep: 0 }, live, retention });
+  const moved = await moveTo({
+    db,
+    ownerId,
+    policyId,
+    to: { event: "reset", sourceVersion: 0, checkpoint: null, optimizerStep: 0 },
+    live,
+    retention,
+  });
   return moved.status === "busy" ? moved : { status: "done", version: moved.version.number, replayed: 0 };
 }
 
@@ -165,7 +296,23 @@ export async function resetToBase({ db, ownerId, policyId, live, retention }: { 
  * `replay`, each later trained version in the current weights is queued again as a step on the
  * same corrections (never the undone one's), in order; `live.train` starts the queue.
  */
-export async function undoVersion({ db, ownerId, policyId, version, replay = false, live, retention }: { db: Db; ownerId: string; policyId: string; version: number; replay?: boolean; live?: LiveTrainers; retention?: Retention }): Promise<HistoryResult> {
+export async function undoVersion({
+  db,
+  ownerId,
+  policyId,
+  version,
+  replay = false,
+  live,
+  retention,
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+  version: number;
+  replay?: boolean;
+  live?: LiveTrainers;
+  retention?: Retention;
+}): Promise<HistoryResult> {
   if (!(await getPolicyForOwner({ db, id: policyId, ownerId }))) return { status: "not_found" };
   const versions = await listVersionsByPolicy({ db, ownerId, policyId });
   const undone = versions.find((v) => v.number === version);
@@ -174,7 +321,14 @@ export async function undoVersion({ db, ownerId, policyId, version, replay = fal
   if (!held.includes(version)) return { status: "not_in_current" };
   const weights = await weightsOf({ db, ownerId, policyId, number: undone.sourceVersion });
   if (weights === "not_found" || weights === "not_kept") return { status: weights };
-  const moved = await moveTo({ db, ownerId, policyId, to: { event: "undo", sourceVersion: undone.sourceVersion, undoneVersion: version, ...weights }, live, retention });
+  const moved = await moveTo({
+    db,
+    ownerId,
+    policyId,
+    to: { event: "undo", sourceVersion: undone.sourceVersion, undoneVersion: version, ...weights },
+    live,
+    retention,
+  });
   if (moved.status === "busy") return moved;
   if (!replay) return { status: "done", version: moved.version.number, replayed: 0 };
   // Replays learn from the original step's corrections; a replay of a replay, from the first.
@@ -193,5 +347,9 @@ export async function undoVersion({ db, ownerId, policyId, version, replay = fal
 
 /** The LiveTrainers of an agent in this process: forget its clients, start its training queue. */
 export function liveTrainersOf(core: Pick<AgentCore, "runtime" | "config" | "kickTraining">): LiveTrainers {
-  return liveTrainersFromRuntime(core.runtime, (ownerId) => core.config(ownerId), (policyId, ownerId) => core.kickTraining(policyId, ownerId));
+  return liveTrainersFromRuntime(
+    core.runtime,
+    (ownerId) => core.config(ownerId),
+    (policyId, ownerId) => core.kickTraining(policyId, ownerId),
+  );
 }

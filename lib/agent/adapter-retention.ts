@@ -17,7 +17,10 @@ import { log } from "@/lib/log";
 export type Retention = { saveEvery: number; keepVersions: number };
 
 /** The numbers of the versions whose weights are kept, given every version of the policy. */
-export function versionsToKeep(versions: Pick<AdapterVersion, "number" | "event">[], { saveEvery, keepVersions }: Retention): Set<number> {
+export function versionsToKeep(
+  versions: Pick<AdapterVersion, "number" | "event">[],
+  { saveEvery, keepVersions }: Retention,
+): Set<number> {
   const newest = versions.reduce((n, v) => Math.max(n, v.number), 0);
   const keep = new Set<number>();
   for (const v of versions) {
@@ -34,7 +37,19 @@ function isLocalPath(p: string): boolean {
 }
 
 /** Lets go of the step checkpoints no kept version (and not the current one) needs; returns their ids. */
-export async function pruneVersionWeights({ db, ownerId, policyId, currentCheckpointId, retention }: { db: Db; ownerId: string; policyId: string; currentCheckpointId: string | null; retention: Retention }): Promise<string[]> {
+export async function pruneVersionWeights({
+  db,
+  ownerId,
+  policyId,
+  currentCheckpointId,
+  retention,
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+  currentCheckpointId: string | null;
+  retention: Retention;
+}): Promise<string[]> {
   const versions = await listVersionsByPolicy({ db, ownerId, policyId });
   const keep = versionsToKeep(versions, retention);
   const needed = new Set<string>();
@@ -45,7 +60,10 @@ export async function pruneVersionWeights({ db, ownerId, policyId, currentCheckp
     if (needed.has(c.id)) continue;
     await deleteCheckpointForOwner({ db, id: c.id, ownerId });
     dropped.push(c.id);
-    if (isLocalPath(c.path)) await fs.rm(c.path, { recursive: true, force: true }).catch((error: unknown) => log.warn("retention.remove_failed", { path: c.path, error }));
+    if (isLocalPath(c.path))
+      await fs
+        .rm(c.path, { recursive: true, force: true })
+        .catch((error: unknown) => log.warn("retention.remove_failed", { path: c.path, error }));
   }
   return dropped;
 }

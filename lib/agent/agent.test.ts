@@ -63,10 +63,14 @@ forEachDriver("the agent loop", (db) => {
     await agent.idle();
     return result;
   }
-  const rowsOf = (t: TestUser & { conv: { id: string } }) => listMessagesByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
-  const callsOf = (t: TestUser & { conv: { id: string } }) => listToolCallsByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
-  const stateOf = async (t: TestUser & { conv: { id: string } }) => (await getConversationForOwner({ db: db(), id: t.conv.id, ownerId: t.user.id }))!.state;
-  const eventsOf = (t: TestUser & { conv: { id: string } }) => listEventsAfter({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
+  const rowsOf = (t: TestUser & { conv: { id: string } }) =>
+    listMessagesByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
+  const callsOf = (t: TestUser & { conv: { id: string } }) =>
+    listToolCallsByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
+  const stateOf = async (t: TestUser & { conv: { id: string } }) =>
+    (await getConversationForOwner({ db: db(), id: t.conv.id, ownerId: t.user.id }))!.state;
+  const eventsOf = (t: TestUser & { conv: { id: string } }) =>
+    listEventsAfter({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
   const promptText = (m: Message) => renderer.tokenizer.decode(m.promptTokens ?? []);
   const assistants = (rows: Message[]) => rows.filter((r) => r.role === "assistant");
 
@@ -96,7 +100,14 @@ forEachDriver("the agent loop", (db) => {
     const task = Array.from({ length: 50_000 }, () => "x").join(" ");
     const result = await say(t, task);
     const window = (await backend.listModels()).find((m) => m.modelName === TEST_MODEL_NAME)!.maxContextLength!;
-    const promptTokens = renderer.renderPrompt([{ role: "system", content: TEST_SYSTEM_PROMPT }, { role: "user", content: task }], [], { addGenerationPrompt: true }).tokens.length;
+    const promptTokens = renderer.renderPrompt(
+      [
+        { role: "system", content: TEST_SYSTEM_PROMPT },
+        { role: "user", content: task },
+      ],
+      [],
+      { addGenerationPrompt: true },
+    ).tokens.length;
     expect(result).toEqual({ kind: "too_long", promptTokens, budget: window - TEST_SETTINGS.maxTokens });
     expect(promptTokens).toBeGreaterThan(window);
     expect(await rowsOf(t)).toEqual(before.rows);
@@ -114,13 +125,26 @@ forEachDriver("the agent loop", (db) => {
     const budget = window - TEST_SETTINGS.maxTokens;
     // The prompt that must hold the message: system prompt, task, a marker for the reply between, the message.
     const held = (text: string) =>
-      renderer.renderPrompt([{ role: "system", content: TEST_SYSTEM_PROMPT }, { role: "user", content: TASKS.text }, { role: "user", content: elisionMarker(1) }, { role: "user", content: text }], [], { addGenerationPrompt: true }).tokens.length;
+      renderer.renderPrompt(
+        [
+          { role: "system", content: TEST_SYSTEM_PROMPT },
+          { role: "user", content: TASKS.text },
+          { role: "user", content: elisionMarker(1) },
+          { role: "user", content: text },
+        ],
+        [],
+        { addGenerationPrompt: true },
+      ).tokens.length;
     const words = (n: number) => Array.from({ length: n }, () => "x").join(" ");
     // "x x x …" is one token a word: the message one word past the budget.
     const n = budget - held(words(1)) + 2;
     expect(held(words(n))).toBe(budget + 1);
     const rowsBefore = await rowsOf(t);
-    expect(await agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: words(n) })).toEqual({ kind: "too_long", promptTokens: budget + 1, budget });
+    expect(await agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: words(n) })).toEqual({
+      kind: "too_long",
+      promptTokens: budget + 1,
+      budget,
+    });
     expect(await rowsOf(t)).toEqual(rowsBefore);
   });
 
@@ -128,23 +152,42 @@ forEachDriver("the agent loop", (db) => {
     const t = await begin();
     await say(t, TASKS.text);
     const answer = assistants(await rowsOf(t))[0]!;
-    expect((await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id })).awaiting).toEqual({ kind: "answer", messageId: answer.id });
+    expect((await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id })).awaiting).toEqual({
+      kind: "answer",
+      messageId: answer.id,
+    });
     const correction = "You created nothing: call write first.";
-    const out = await agent.correctAnswer({ ownerId: t.user.id, conversationId: t.conv.id, messageId: answer.id, correction });
+    const out = await agent.correctAnswer({
+      ownerId: t.user.id,
+      conversationId: t.conv.id,
+      messageId: answer.id,
+      correction,
+    });
     await agent.idle();
     const [corr] = await listCorrectionsByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
-    expect(corr).toMatchObject({ id: out.correctionId, kind: "answer", toolCallId: null, text: correction, trainingStepId: out.trainingStepId });
+    expect(corr).toMatchObject({
+      id: out.correctionId,
+      kind: "answer",
+      toolCallId: null,
+      text: correction,
+      trainingStepId: out.trainingStepId,
+    });
     const [step] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
     expect(step).toMatchObject({ id: out.trainingStepId, status: "done", step: 1, lossFn: "importance_sampling" });
     expect(step!.metrics).toMatchObject({ sdpo_step: 1, sdpo_denied_count: 1 });
     const rows = await rowsOf(t);
     const carrier = rows.find((r) => r.role === "user" && (r.meta as { kind?: string }).kind === "correction")!;
-    expect(carrier).toMatchObject({ content: answerCorrectionMessage({ correction }), meta: { kind: "correction", correctionId: corr!.id, answerMessageId: answer.id } });
+    expect(carrier).toMatchObject({
+      content: answerCorrectionMessage({ correction }),
+      meta: { kind: "correction", correctionId: corr!.id, answerMessageId: answer.id },
+    });
     const again = assistants(rows).find((r) => r.seq > carrier.seq)!;
     expect(again.meta).toMatchObject({ policyStep: 1 });
     expect(promptText(again)).toContain(answerCorrectionMessage({ correction }));
     // Only the answer the task ended with is open to correction.
-    await expect(agent.correctAnswer({ ownerId: t.user.id, conversationId: t.conv.id, messageId: answer.id, correction })).rejects.toMatchObject({ code: "conflict:message" });
+    await expect(
+      agent.correctAnswer({ ownerId: t.user.id, conversationId: t.conv.id, messageId: answer.id, correction }),
+    ).rejects.toMatchObject({ code: "conflict:message" });
   });
 
   it("by default the prompt holds the built system prompt, naming the sandbox's working directory, and every tool", async () => {
@@ -165,7 +208,10 @@ forEachDriver("the agent loop", (db) => {
     await say(t, TASKS.read);
     expect(await stateOf(t)).toBe("proposed");
     const view = await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id });
-    expect(view.awaiting).toMatchObject({ kind: "decision", toolCall: { name: "read", args: REPLIES.read.args, status: "proposed" } });
+    expect(view.awaiting).toMatchObject({
+      kind: "decision",
+      toolCall: { name: "read", args: REPLIES.read.args, status: "proposed" },
+    });
     await agent.decide({ ownerId: t.user.id, toolCallId: view.toolCalls[0]!.id, decision: { kind: "approve" } });
     await agent.idle();
     const [call] = await callsOf(t);
@@ -181,14 +227,18 @@ forEachDriver("the agent loop", (db) => {
     expect(types.indexOf("proposal")).toBeLessThan(types.indexOf("decision"));
     expect(types.indexOf("decision")).toBeLessThan(types.indexOf("tool_started"));
     expect(types.indexOf("tool_started")).toBeLessThan(types.indexOf("result"));
-    await expect(agent.decide({ ownerId: t.user.id, toolCallId: call!.id, decision: { kind: "approve" } })).rejects.toMatchObject({ code: "conflict:tool_call" });
+    await expect(
+      agent.decide({ ownerId: t.user.id, toolCallId: call!.id, decision: { kind: "approve" } }),
+    ).rejects.toMatchObject({ code: "conflict:tool_call" });
   });
 
   it("/c while a proposal waits is refused with what to do first, and clears nothing", async () => {
     const t = await begin();
     await say(t, TASKS.read);
     const rows = await rowsOf(t);
-    await expect(agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: "/c" })).rejects.toMatchObject({
+    await expect(
+      agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: "/c" }),
+    ).rejects.toMatchObject({
       code: "conflict:conversation",
       message: "A proposed call is waiting for your decision: approve, deny or edit it, then clear.",
     });
@@ -202,17 +252,33 @@ forEachDriver("the agent loop", (db) => {
     const [proposed] = await callsOf(t);
     expect(proposed).toMatchObject({ name: "write", args: REPLIES.write.args, status: "proposed" });
     const correction = "Write good into b.txt instead.";
-    const decided = await agent.decide({ ownerId: t.user.id, toolCallId: proposed!.id, decision: { kind: "deny", correction } });
+    const decided = await agent.decide({
+      ownerId: t.user.id,
+      toolCallId: proposed!.id,
+      decision: { kind: "deny", correction },
+    });
     await agent.idle();
     expect(fs.existsSync(path.join(t.dir, "b.txt"))).toBe(false);
     const [corr] = await listCorrectionsByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
-    expect(corr).toMatchObject({ kind: "denial", text: correction, toolCallId: proposed!.id, trainingStepId: decided.trainingStepId });
+    expect(corr).toMatchObject({
+      kind: "denial",
+      text: correction,
+      toolCallId: proposed!.id,
+      trainingStepId: decided.trainingStepId,
+    });
     const steps = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
     expect(steps).toHaveLength(1);
-    expect(steps[0]).toMatchObject({ id: decided.trainingStepId, status: "done", step: 1, lossFn: "importance_sampling" });
+    expect(steps[0]).toMatchObject({
+      id: decided.trainingStepId,
+      status: "done",
+      step: 1,
+      lossFn: "importance_sampling",
+    });
     expect(steps[0]!.metrics).toMatchObject({ sdpo_step: 1, sdpo_denied_count: 1 });
     expect((await getPolicyForOwner({ db: db(), id: t.policy.id, ownerId: t.user.id }))!.step).toBe(1);
-    expect((await listCheckpointsByPolicy({ db: db(), ownerId: t.user.id, policyId: t.policy.id })).map((c) => c.step)).toEqual([1, 0]);
+    expect(
+      (await listCheckpointsByPolicy({ db: db(), ownerId: t.user.id, policyId: t.policy.id })).map((c) => c.step),
+    ).toEqual([1, 0]);
     const rows = await rowsOf(t);
     const denied = rows.find((r) => r.role === "tool")!;
     expect(denied.content).toBe(deniedToolResult({ correction }));
@@ -228,7 +294,11 @@ forEachDriver("the agent loop", (db) => {
     const t = await begin();
     await say(t, TASKS.write);
     const [proposed] = await callsOf(t);
-    const decided = await agent.decide({ ownerId: t.user.id, toolCallId: proposed!.id, decision: { kind: "deny", correction: "Write good into b.txt instead." } });
+    const decided = await agent.decide({
+      ownerId: t.user.id,
+      toolCallId: proposed!.id,
+      decision: { kind: "deny", correction: "Write good into b.txt instead." },
+    });
     await agent.idle();
     const [step] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
     expect(step).toMatchObject({ id: decided.trainingStepId, status: "done", step: 1 });
@@ -238,9 +308,18 @@ forEachDriver("the agent loop", (db) => {
     expect(step!.metrics!["probe/approved_kept"]).toBeUndefined();
     const events = await eventsOf(t);
     const probe = events.findIndex((e) => e.type === "probe");
-    const retryProposal = events.findLastIndex((e) => e.type === "message" && (e.payload as { role?: string }).role === "assistant");
+    const retryProposal = events.findLastIndex(
+      (e) => e.type === "message" && (e.payload as { role?: string }).role === "assistant",
+    );
     expect(probe).toBeGreaterThan(retryProposal);
-    expect(events[probe]!.payload).toMatchObject({ trainingStepId: step!.id, step: 1, probes: 1, flagged: false, action: null, reasons: [] });
+    expect(events[probe]!.payload).toMatchObject({
+      trainingStepId: step!.id,
+      step: 1,
+      probes: 1,
+      flagged: false,
+      action: null,
+      reasons: [],
+    });
   });
 
   it("with the guard set to reject, a step that loses the approved calls is undone and the user is told", async () => {
@@ -253,22 +332,36 @@ forEachDriver("the agent loop", (db) => {
     await agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: "/c" });
     await say(t, TASKS.write);
     const write = (await callsOf(t)).find((c) => c.name === "write" && c.status === "proposed")!;
-    await agent.decide({ ownerId: t.user.id, toolCallId: write.id, decision: { kind: "deny", correction: "Write good into b.txt instead." } });
+    await agent.decide({
+      ownerId: t.user.id,
+      toolCallId: write.id,
+      decision: { kind: "deny", correction: "Write good into b.txt instead." },
+    });
     await agent.idle();
     const [first] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
     expect(first!.metrics).toMatchObject({ "probe/approved_kept": 1, "guard/flagged": 0 });
     // A rate far past any sane one wrecks the next version's first moves.
-    await saveUserSettings({ db: db(), userId: t.user.id, settings: { ...TEST_SETTINGS, guardAction: "reject", learningRate: 1 } });
+    await saveUserSettings({
+      db: db(),
+      userId: t.user.id,
+      settings: { ...TEST_SETTINGS, guardAction: "reject", learningRate: 1 },
+    });
     await agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: "/c" });
     await say(t, TASKS.write);
     const again = (await callsOf(t)).find((c) => c.status === "proposed")!;
-    await agent.decide({ ownerId: t.user.id, toolCallId: again.id, decision: { kind: "deny", correction: "Write good into b.txt instead." } });
+    await agent.decide({
+      ownerId: t.user.id,
+      toolCallId: again.id,
+      decision: { kind: "deny", correction: "Write good into b.txt instead." },
+    });
     await agent.idle();
     const second = (await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id })).find((s) => s.step === 2)!;
     expect(second.metrics).toMatchObject({ "guard/flagged": 1, "guard/rolled_back": 1, "probe/approved_kept": 0 });
     const policy = (await getPolicyForOwner({ db: db(), id: t.policy.id, ownerId: t.user.id }))!;
     expect(policy.version).toBe(3);
-    const told = (await eventsOf(t)).find((e) => e.type === "error" && (e.payload as { kind?: string }).kind === "guard_rejected")!;
+    const told = (await eventsOf(t)).find(
+      (e) => e.type === "error" && (e.payload as { kind?: string }).kind === "guard_rejected",
+    )!;
     expect(told.payload).toMatchObject({ step: 2, rolledBackTo: 3 });
     expect(String((told.payload as { message: string }).message)).toContain("Approved behaviour kept fell 100 points");
   });
@@ -277,7 +370,11 @@ forEachDriver("the agent loop", (db) => {
     const t = await begin({ probeCount: 0 });
     await say(t, TASKS.write);
     const [proposed] = await callsOf(t);
-    await agent.decide({ ownerId: t.user.id, toolCallId: proposed!.id, decision: { kind: "deny", correction: "Write good into b.txt instead." } });
+    await agent.decide({
+      ownerId: t.user.id,
+      toolCallId: proposed!.id,
+      decision: { kind: "deny", correction: "Write good into b.txt instead." },
+    });
     await agent.idle();
     const [step] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
     expect(step!.status).toBe("done");
@@ -290,14 +387,23 @@ forEachDriver("the agent loop", (db) => {
     await say(t, TASKS.write);
     const [proposed] = await callsOf(t);
     const edited = { path: "b.txt", content: "good" };
-    await expect(agent.decide({ ownerId: t.user.id, toolCallId: proposed!.id, decision: { kind: "edit", args: { path: "b.txt" } } })).rejects.toMatchObject({ code: "bad_request:tool_call" });
+    await expect(
+      agent.decide({
+        ownerId: t.user.id,
+        toolCallId: proposed!.id,
+        decision: { kind: "edit", args: { path: "b.txt" } },
+      }),
+    ).rejects.toMatchObject({ code: "bad_request:tool_call" });
     await agent.decide({ ownerId: t.user.id, toolCallId: proposed!.id, decision: { kind: "edit", args: edited } });
     await agent.idle();
     expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe("good");
     const [call] = await callsOf(t);
     expect(call).toMatchObject({ status: "succeeded", args: REPLIES.write.args, editedArgs: edited });
     const [corr] = await listCorrectionsByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
-    expect(corr).toMatchObject({ kind: "edit", solution: 'Approved tool call:\nwrite({"content":"good","path":"b.txt"})' });
+    expect(corr).toMatchObject({
+      kind: "edit",
+      solution: 'Approved tool call:\nwrite({"content":"good","path":"b.txt"})',
+    });
     expect(corr!.text).toContain("content");
     const [step] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
     expect(step).toMatchObject({ id: corr!.trainingStepId, status: "done", step: 1 });
@@ -328,26 +434,36 @@ forEachDriver("the agent loop", (db) => {
     const correctionMsg = rows.find((r) => r.role === "user" && (r.meta as { kind?: string }).kind === "correction")!;
     expect(correctionMsg.content).toContain(hint);
     expect(assistants(rows).some((r) => r.seq > correctionMsg.seq)).toBe(true);
-    await expect(agent.submitFailureCorrection({ ownerId: t.user.id, toolCallId: failed.id, correction: "again" })).rejects.toMatchObject({ code: expect.stringMatching(/^conflict:/) });
+    await expect(
+      agent.submitFailureCorrection({ ownerId: t.user.id, toolCallId: failed.id, correction: "again" }),
+    ).rejects.toMatchObject({ code: expect.stringMatching(/^conflict:/) });
   });
 
   it("a command that ran as asked and exited non-zero is an observation: no correction is asked, and the agent samples again with its output", async () => {
     const t = await begin({}, {});
     await say(t, TASKS.slow);
     const [proposed] = await callsOf(t);
-    await agent.decide({ ownerId: t.user.id, toolCallId: proposed!.id, decision: { kind: "edit", args: { cmd: "echo 'FAILED: test_add'; exit 1" } } });
+    await agent.decide({
+      ownerId: t.user.id,
+      toolCallId: proposed!.id,
+      decision: { kind: "edit", args: { cmd: "echo 'FAILED: test_add'; exit 1" } },
+    });
     await agent.idle();
     const [call] = await callsOf(t);
     expect(call).toMatchObject({ status: "observed", result: { success: false, exitCode: 1 } });
     const view = await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id });
     expect(view.awaiting?.kind).not.toBe("failure_correction");
     const events = await eventsOf(t);
-    expect(events.filter((e) => e.type === "error").map((e) => (e.payload as { kind?: string }).kind)).not.toContain("tool_failure");
+    expect(events.filter((e) => e.type === "error").map((e) => (e.payload as { kind?: string }).kind)).not.toContain(
+      "tool_failure",
+    );
     const result = events.findIndex((e) => e.type === "result");
     expect(events[result]!.payload).toMatchObject({ outcome: "observation", success: false });
     // The conversation moves on (to the edit's training step, or straight to sampling when that step
     // finished while the command ran) instead of waiting for a correction.
-    expect(["training", "sampling"]).toContain((events.slice(result).find((e) => e.type === "state")!.payload as { state: string }).state);
+    expect(["training", "sampling"]).toContain(
+      (events.slice(result).find((e) => e.type === "state")!.payload as { state: string }).state,
+    );
     const rows = await rowsOf(t);
     const tool = rows.find((r) => r.role === "tool")!;
     const next = assistants(rows).find((r) => r.seq > tool.seq);
@@ -358,7 +474,14 @@ forEachDriver("the agent loop", (db) => {
     const t = await begin();
     await say(t, TASKS.both);
     const rows = await rowsOf(t);
-    expect(rows.slice(1).map((r) => [r.role, r.role === "user" ? r.content : (r.meta as { multipleToolCalls?: number }).multipleToolCalls])).toEqual([
+    expect(
+      rows
+        .slice(1)
+        .map((r) => [
+          r.role,
+          r.role === "user" ? r.content : (r.meta as { multipleToolCalls?: number }).multipleToolCalls,
+        ]),
+    ).toEqual([
       ["user", TASKS.both],
       ["assistant", 2],
       ["user", NUDGE_TEXT],
@@ -368,7 +491,9 @@ forEachDriver("the agent loop", (db) => {
     ]);
     expect(await callsOf(t)).toEqual([]);
     expect(await stateOf(t)).toBe("failed");
-    expect((await eventsOf(t)).filter((e) => e.type === "error").map((e) => e.payload.kind)).toEqual(["multiple_tool_calls"]);
+    expect((await eventsOf(t)).filter((e) => e.type === "error").map((e) => e.payload.kind)).toEqual([
+      "multiple_tool_calls",
+    ]);
   });
 
   it("a reply cut off by the token limit is stored as a parse error, shown, and the user can retry or continue", async () => {
@@ -380,11 +505,18 @@ forEachDriver("the agent loop", (db) => {
     expect(broken.meta).toMatchObject({ parseError: { reason: "truncated" }, excluded: true });
     expect(broken.completionTokens).toHaveLength(6);
     expect(broken.content).toBe(renderer.tokenizer.decode(broken.completionTokens!));
-    expect((await eventsOf(t)).some((e) => e.type === "error" && e.payload.kind === "parse_error" && e.payload.messageId === broken.id)).toBe(true);
+    expect(
+      (await eventsOf(t)).some(
+        (e) => e.type === "error" && e.payload.kind === "parse_error" && e.payload.messageId === broken.id,
+      ),
+    ).toBe(true);
     await agent.resumeConversation({ ownerId: t.user.id, conversationId: t.conv.id });
     await agent.idle();
     rows = await rowsOf(t);
-    expect(assistants(rows).map((r) => (r.meta as { parseError?: { reason: string } }).parseError?.reason)).toEqual(["truncated", "truncated"]);
+    expect(assistants(rows).map((r) => (r.meta as { parseError?: { reason: string } }).parseError?.reason)).toEqual([
+      "truncated",
+      "truncated",
+    ]);
     await saveUserSettings({ db: db(), userId: t.user.id, settings: { ...TEST_SETTINGS } });
     await say(t, TASKS.text);
     rows = await rowsOf(t);
@@ -405,14 +537,21 @@ forEachDriver("the agent loop", (db) => {
     expect(rows.at(-1)!.role).toBe("tool");
     expect(await stateOf(t)).toBe("idle");
     expect((await eventsOf(t)).filter((e) => e.type === "error").map((e) => e.payload.kind)).toEqual(["step_cap"]);
-    expect((await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id })).awaiting).toEqual({ kind: "stopped", reason: "Stopped after 1 tool calls (the step cap, maxSteps)." });
+    expect((await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id })).awaiting).toEqual({
+      kind: "stopped",
+      reason: "Stopped after 1 tool calls (the step cap, maxSteps).",
+    });
   });
 
   it("approve with 'always allow' stores a rule, and a matching call later runs without asking", async () => {
     const t = await begin({ maxSteps: 1 });
     await say(t, TASKS.write);
     const [first] = await callsOf(t);
-    await agent.decide({ ownerId: t.user.id, toolCallId: first!.id, decision: { kind: "approve", remember: { kind: "path", pattern: "*.txt" } } });
+    await agent.decide({
+      ownerId: t.user.id,
+      toolCallId: first!.id,
+      decision: { kind: "approve", remember: { kind: "path", pattern: "*.txt" } },
+    });
     await agent.idle();
     const [rule] = await listAllowRulesByOwner({ db: db(), ownerId: t.user.id });
     expect(rule).toMatchObject({ tool: "write", kind: "path", pattern: "*.txt" });
@@ -452,7 +591,13 @@ forEachDriver("the agent loop", (db) => {
     expect(live).toEqual(all.slice(before.length).map((e) => e.id));
     const middle = all[3]!.id;
     const replayed: number[] = [];
-    const stopReplay = await replayAndSubscribe({ db: db(), ownerId: t.user.id, conversationId: t.conv.id, afterEventId: middle, listener: (e) => replayed.push(e.id) });
+    const stopReplay = await replayAndSubscribe({
+      db: db(),
+      ownerId: t.user.id,
+      conversationId: t.conv.id,
+      afterEventId: middle,
+      listener: (e) => replayed.push(e.id),
+    });
     await say(t, "/c");
     stopReplay();
     expect(replayed).toEqual((await eventsOf(t)).filter((e) => e.id > middle).map((e) => e.id));
@@ -481,14 +626,30 @@ forEachDriver("the agent loop", (db) => {
     const [call] = await callsOf(t);
     const other = await setUpUser({ db: db(), taught, name: "other" });
     const me = other.user.id;
-    await expect(agent.sendUserMessage({ ownerId: me, conversationId: t.conv.id, text: "hi" })).rejects.toMatchObject({ code: "not_found:conversation" });
-    await expect(agent.getConversationView({ ownerId: me, conversationId: t.conv.id })).rejects.toMatchObject({ code: "not_found:conversation" });
-    await expect(agent.resumeConversation({ ownerId: me, conversationId: t.conv.id })).rejects.toMatchObject({ code: "not_found:conversation" });
-    await expect(agent.decide({ ownerId: me, toolCallId: call!.id, decision: { kind: "approve" } })).rejects.toMatchObject({ code: "not_found:tool_call" });
-    await expect(agent.submitFailureCorrection({ ownerId: me, toolCallId: call!.id })).rejects.toMatchObject({ code: "not_found:tool_call" });
-    await expect(agent.startConversation({ ownerId: me, workspaceId: t.workspace.id })).rejects.toMatchObject({ code: "not_found:workspace" });
-    await expect(agent.decide({ ownerId: t.user.id, toolCallId: call!.id, decision: { kind: "deny", correction: "   " } })).rejects.toMatchObject({ code: "bad_request:api" });
-    await expect(agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: "busy?" })).rejects.toMatchObject({ code: "conflict:conversation" });
+    await expect(agent.sendUserMessage({ ownerId: me, conversationId: t.conv.id, text: "hi" })).rejects.toMatchObject({
+      code: "not_found:conversation",
+    });
+    await expect(agent.getConversationView({ ownerId: me, conversationId: t.conv.id })).rejects.toMatchObject({
+      code: "not_found:conversation",
+    });
+    await expect(agent.resumeConversation({ ownerId: me, conversationId: t.conv.id })).rejects.toMatchObject({
+      code: "not_found:conversation",
+    });
+    await expect(
+      agent.decide({ ownerId: me, toolCallId: call!.id, decision: { kind: "approve" } }),
+    ).rejects.toMatchObject({ code: "not_found:tool_call" });
+    await expect(agent.submitFailureCorrection({ ownerId: me, toolCallId: call!.id })).rejects.toMatchObject({
+      code: "not_found:tool_call",
+    });
+    await expect(agent.startConversation({ ownerId: me, workspaceId: t.workspace.id })).rejects.toMatchObject({
+      code: "not_found:workspace",
+    });
+    await expect(
+      agent.decide({ ownerId: t.user.id, toolCallId: call!.id, decision: { kind: "deny", correction: "   " } }),
+    ).rejects.toMatchObject({ code: "bad_request:api" });
+    await expect(
+      agent.sendUserMessage({ ownerId: t.user.id, conversationId: t.conv.id, text: "busy?" }),
+    ).rejects.toMatchObject({ code: "conflict:conversation" });
     expect((await callsOf(t))[0]!.status).toBe("proposed");
   });
 });

@@ -9,7 +9,12 @@
  * through events.
  */
 import { buildSystemPrompt } from "@/lib/agent/system-prompt";
-import { type ConversationState, createConversation, getConversationForOwner, updateConversation } from "@/lib/db/queries/conversations";
+import {
+  type ConversationState,
+  createConversation,
+  getConversationForOwner,
+  updateConversation,
+} from "@/lib/db/queries/conversations";
 import { appendMessage, listMessagesByConversation } from "@/lib/db/queries/messages";
 import { getOrCreatePolicy, type PolicyBackend } from "@/lib/db/queries/policies";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
@@ -98,10 +103,25 @@ export class Agent {
     const workspace = await getWorkspaceForOwner({ db: core.db, id: workspaceId, ownerId });
     if (!workspace) throw new AppError("not_found:workspace");
     const config = await core.config(ownerId);
-    const policy = await getOrCreatePolicy({ db: core.db, ownerId, baseModel: config.model, backend: core.deps.backend.kind as PolicyBackend, loraRank: config.loraRank });
+    const policy = await getOrCreatePolicy({
+      db: core.db,
+      ownerId,
+      baseModel: config.model,
+      backend: core.deps.backend.kind as PolicyBackend,
+      loraRank: config.loraRank,
+    });
     return core.db.transaction(async (tx) => {
       const conv = await createConversation({ db: tx, ownerId, workspaceId, policyId: policy.id });
-      await appendMessage({ db: tx, ownerId, conversationId: conv.id, message: { role: "system", content: core.deps.systemPrompt({ cwd: core.promptCwd(config, workspace.path) }), meta: { kind: "episode" } } });
+      await appendMessage({
+        db: tx,
+        ownerId,
+        conversationId: conv.id,
+        message: {
+          role: "system",
+          content: core.deps.systemPrompt({ cwd: core.promptCwd(config, workspace.path) }),
+          meta: { kind: "episode" },
+        },
+      });
       return conv;
     });
   }
@@ -116,9 +136,19 @@ export class Agent {
     const tooLong = await this.overBudget(conv, text);
     if (tooLong) return tooLong;
     const msg = await core.db.transaction(async (tx) => {
-      const m = await appendMessage({ db: tx, ownerId, conversationId, message: { role: "user", content: text, meta: { kind: "task" } } });
+      const m = await appendMessage({
+        db: tx,
+        ownerId,
+        conversationId,
+        message: { role: "user", content: text, meta: { kind: "task" } },
+      });
       const isFirst = m.seq <= 1 && conv.title === "New conversation";
-      await updateConversation({ db: tx, id: conversationId, ownerId, patch: { task: text, ...(isFirst ? { title: text.slice(0, 80) } : {}) } });
+      await updateConversation({
+        db: tx,
+        id: conversationId,
+        ownerId,
+        patch: { task: text, ...(isFirst ? { title: text.slice(0, 80) } : {}) },
+      });
       await core.setState(conv, "sampling", ["idle", "failed"], tx);
       return m;
     });
@@ -215,7 +245,16 @@ export class Agent {
     const msg = await core.db.transaction(async (tx) => {
       await core.setState(conv, "idle", ["idle", "failed"], tx);
       await updateConversation({ db: tx, id: conv.id, ownerId: conv.ownerId, patch: { task: null } });
-      return appendMessage({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, message: { role: "system", content: core.deps.systemPrompt({ cwd: core.promptCwd(config, workspace.path) }), meta: { kind: "episode" } } });
+      return appendMessage({
+        db: tx,
+        ownerId: conv.ownerId,
+        conversationId: conv.id,
+        message: {
+          role: "system",
+          content: core.deps.systemPrompt({ cwd: core.promptCwd(config, workspace.path) }),
+          meta: { kind: "episode" },
+        },
+      });
     });
     await core.publish(conv, "message", { messageId: msg.id, role: "system", seq: msg.seq, kind: "episode" });
     await core.publish(conv, "state", { state: "idle", cleared: true });
@@ -226,7 +265,10 @@ export class Agent {
    * A message no prompt could hold is refused before it is stored: stored, it would make every
    * sample (and every Retry) fail on the prompt budget.
    */
-  private async overBudget(conv: Conversation, text: string): Promise<Extract<SendResult, { kind: "too_long" }> | null> {
+  private async overBudget(
+    conv: Conversation,
+    text: string,
+  ): Promise<Extract<SendResult, { kind: "too_long" }> | null> {
     const core = this.core;
     const config = await core.config(conv.ownerId);
     const policy = await policyFor(core, conv, config);

@@ -39,7 +39,8 @@ export function parseCommand(command: string): ParsedCommand {
     const ch = command[i]!;
     const next = command[i + 1];
     if (ch === "\\") {
-      if (next === "\n") i += 2; // line continuation
+      if (next === "\n")
+        i += 2; // line continuation
       else {
         word += next ?? "";
         inWord = true;
@@ -146,7 +147,8 @@ export function parseCommand(command: string): ParsedCommand {
     if (first === "{" || first === "}") risks.add("command group { … }");
     if (EXECUTES_STRING.has(first)) risks.add(`${first} runs a string as a command`);
     const shellAt = segment.findIndex((w) => SHELLS.test(w));
-    if (shellAt !== -1 && segment.slice(shellAt + 1).some((w) => /^-[a-zA-Z]*c/.test(w))) risks.add(`${segment[shellAt]} -c runs a string as a command`);
+    if (shellAt !== -1 && segment.slice(shellAt + 1).some((w) => /^-[a-zA-Z]*c/.test(w)))
+      risks.add(`${segment[shellAt]} -c runs a string as a command`);
   }
   return { segments, risks: [...risks] };
 }

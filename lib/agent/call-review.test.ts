@@ -23,7 +23,14 @@ const after = "one\nTWO\nthree\nfour\nfive\nsix\nseven\neight\n";
 describe("what the agent is told", () => {
   it("tells the agent which hunk was rejected, why, and what the file holds compared with its proposal", () => {
     const applied = "one\nTWO\nthree\nfour\nfive\nsix\nseven\n";
-    const note = reviewNote(reviewOf({ proposedAfter: after, appliedAfter: applied, hunks: 2, rejected: [{ number: 2, diff: "@@ -7,0 +8,1 @@\n+eight", correction: "no eighth line" }] }));
+    const note = reviewNote(
+      reviewOf({
+        proposedAfter: after,
+        appliedAfter: applied,
+        hunks: 2,
+        rejected: [{ number: 2, diff: "@@ -7,0 +8,1 @@\n+eight", correction: "no eighth line" }],
+      }),
+    );
     expect(note).toBe(
       [
         "The reviewer accepted 1 of your 2 hunks and rejected 1; only the accepted ones were applied.",
@@ -65,7 +72,10 @@ forEachDriver("the reviewer's changes in the agent's context", (db) => {
     const conv = await agent.startConversation({ ownerId: user.id, workspaceId: workspace.id });
     const o = { db: db(), ownerId: user.id, conversationId: conv.id };
     await appendMessage({ ...o, message: { role: "user", content: "task", meta: { kind: "task" } } });
-    const m = await appendMessage({ ...o, message: { role: "assistant", content: "", toolCalls: [{ id: "c1", name, arguments: args }], meta: {} } });
+    const m = await appendMessage({
+      ...o,
+      message: { role: "assistant", content: "", toolCalls: [{ id: "c1", name, arguments: args }], meta: {} },
+    });
     const call = await createToolCall({ ...o, messageId: m.id, name, args });
     const now = (await getConversationForOwner({ db: db(), id: conv.id, ownerId: user.id }))!;
     await agent.core.setState(now, "proposed", ["idle"]);
@@ -74,17 +84,36 @@ forEachDriver("the reviewer's changes in the agent's context", (db) => {
 
   async function toolMessage(ownerId: string, conversationId: string) {
     await agent.idle();
-    return (await listMessagesByConversation({ db: db(), ownerId, conversationId })).filter((r) => r.role === "tool").at(-1)!.content;
+    return (await listMessagesByConversation({ db: db(), ownerId, conversationId }))
+      .filter((r) => r.role === "tool")
+      .at(-1)!.content;
   }
 
   it("runs exactly the accepted hunks and names the rejected one (with its reason) before the tool's output", async () => {
     const before = "alpha\nbeta\ngamma\ndelta\n";
     const proposal = "ALPHA\nbeta\ngamma\nDELTA\n";
     const t = await proposed({ "f.txt": before }, "write", { path: "f.txt", content: proposal });
-    const outcome = hunkOutcome(before, proposal, [{ accept: true }, { accept: false, correction: "delta stays lower case" }]);
+    const outcome = hunkOutcome(before, proposal, [
+      { accept: true },
+      { accept: false, correction: "delta stays lower case" },
+    ]);
     if (outcome.kind !== "partial") throw new Error(`expected a partial outcome, got ${outcome.kind}`);
-    const review = reviewOf({ proposedAfter: proposal, appliedAfter: outcome.text, hunks: outcome.hunks, rejected: outcome.rejected });
-    await agent.decide({ ownerId: t.ownerId, toolCallId: t.call.id, decision: { kind: "edit", args: { path: "f.txt", content: outcome.text }, review, correction: "Apply only the accepted hunks." } });
+    const review = reviewOf({
+      proposedAfter: proposal,
+      appliedAfter: outcome.text,
+      hunks: outcome.hunks,
+      rejected: outcome.rejected,
+    });
+    await agent.decide({
+      ownerId: t.ownerId,
+      toolCallId: t.call.id,
+      decision: {
+        kind: "edit",
+        args: { path: "f.txt", content: outcome.text },
+        review,
+        correction: "Apply only the accepted hunks.",
+      },
+    });
     const content = await toolMessage(t.ownerId, t.conversationId);
     expect(fs.readFileSync(path.join(t.dir, "f.txt"), "utf8")).toBe("ALPHA\nbeta\ngamma\ndelta\n");
     expect(content).toBe(
@@ -102,7 +131,11 @@ forEachDriver("the reviewer's changes in the agent's context", (db) => {
     );
     expect((await getToolCallForOwner({ db: db(), id: t.call.id, ownerId: t.ownerId }))!.review).toEqual(review);
     // The accepted result is the demonstration; the rejected hunk's reason is a denial of the same call.
-    const corrections = await listCorrectionsByConversation({ db: db(), ownerId: t.ownerId, conversationId: t.conversationId });
+    const corrections = await listCorrectionsByConversation({
+      db: db(),
+      ownerId: t.ownerId,
+      conversationId: t.conversationId,
+    });
     expect(corrections.map((c) => [c.kind, c.text]).sort()).toEqual([
       ["denial", "Hunk 2 was rejected: delta stays lower case"],
       ["edit", "Apply only the accepted hunks."],
@@ -112,16 +145,29 @@ forEachDriver("the reviewer's changes in the agent's context", (db) => {
   it("says where a write went when the reviewer changed its path", async () => {
     const t = await proposed({}, "write", { path: "a.py", content: "x = 1\n" });
     const review = reviewOf({ proposedAfter: "x = 1\n", appliedAfter: "x = 1\n", path: { from: "a.py", to: "b.py" } });
-    await agent.decide({ ownerId: t.ownerId, toolCallId: t.call.id, decision: { kind: "edit", args: { path: "b.py", content: "x = 1\n" }, review } });
+    await agent.decide({
+      ownerId: t.ownerId,
+      toolCallId: t.call.id,
+      decision: { kind: "edit", args: { path: "b.py", content: "x = 1\n" }, review },
+    });
     const content = await toolMessage(t.ownerId, t.conversationId);
     expect(fs.existsSync(path.join(t.dir, "a.py"))).toBe(false);
-    expect(content.split("\n").slice(0, 2)).toEqual(["The reviewer edited your call before it ran.", "It was written to b.py instead of a.py."]);
+    expect(content.split("\n").slice(0, 2)).toEqual([
+      "The reviewer edited your call before it ran.",
+      "It was written to b.py instead of a.py.",
+    ]);
   });
 
   it("names the arguments the reviewer changed in a call without a file diff", async () => {
     const t = await proposed({}, "bash", { cmd: "echo one" });
-    await agent.decide({ ownerId: t.ownerId, toolCallId: t.call.id, decision: { kind: "edit", args: { cmd: "echo two" } } });
-    expect(await toolMessage(t.ownerId, t.conversationId)).toBe('The reviewer edited your call before it ran: cmd "echo one" → "echo two".\n\nTool output:\ntwo');
+    await agent.decide({
+      ownerId: t.ownerId,
+      toolCallId: t.call.id,
+      decision: { kind: "edit", args: { cmd: "echo two" } },
+    });
+    expect(await toolMessage(t.ownerId, t.conversationId)).toBe(
+      'The reviewer edited your call before it ran: cmd "echo one" → "echo two".\n\nTool output:\ntwo',
+    );
   });
 
   it("leaves an approved call's tool message as the tool's output alone", async () => {

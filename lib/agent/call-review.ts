@@ -30,27 +30,55 @@ export const callReviewSchema = z.strictObject({
 export type CallReview = z.infer<typeof callReviewSchema>;
 
 /** The review of a diff call the reviewer changed: the file it proposed vs the file that will be. */
-export function reviewOf({ proposedAfter, appliedAfter, hunks = 0, rejected = [], path }: { proposedAfter: string; appliedAfter: string; hunks?: number; rejected?: RejectedHunk[]; path?: { from: string; to: string } }): CallReview {
-  return { hunks, rejected, ...(path && path.from !== path.to ? { path } : {}), diff: unifiedDiff(proposedAfter, appliedAfter) };
+export function reviewOf({
+  proposedAfter,
+  appliedAfter,
+  hunks = 0,
+  rejected = [],
+  path,
+}: {
+  proposedAfter: string;
+  appliedAfter: string;
+  hunks?: number;
+  rejected?: RejectedHunk[];
+  path?: { from: string; to: string };
+}): CallReview {
+  return {
+    hunks,
+    rejected,
+    ...(path && path.from !== path.to ? { path } : {}),
+    diff: unifiedDiff(proposedAfter, appliedAfter),
+  };
 }
 
 /** Past this many characters the diff in a note is cut: the model needs the gist, not a second file. */
 const NOTE_DIFF_CHARS = 4_000;
 
-const clip = (text: string) => (text.length > NOTE_DIFF_CHARS ? `${text.slice(0, NOTE_DIFF_CHARS)}\n[… ${text.length - NOTE_DIFF_CHARS} more characters of diff]` : text);
+const clip = (text: string) =>
+  text.length > NOTE_DIFF_CHARS
+    ? `${text.slice(0, NOTE_DIFF_CHARS)}\n[… ${text.length - NOTE_DIFF_CHARS} more characters of diff]`
+    : text;
 
 /**
  * The lines the agent reads before the tool's output when the reviewer changed its call.
  * `argsChanged`: for calls with no file diff (bash …), the arguments the reviewer changed.
  */
-export function reviewNote(review: CallReview | null, argsChanged?: { key: string; from: unknown; to: unknown }[]): string | null {
+export function reviewNote(
+  review: CallReview | null,
+  argsChanged?: { key: string; from: unknown; to: unknown }[],
+): string | null {
   const lines: string[] = [];
   if (review) {
     if (review.rejected.length > 0) {
       const accepted = review.hunks - review.rejected.length;
-      lines.push(`The reviewer accepted ${accepted} of your ${review.hunks} hunks and rejected ${review.rejected.length}; only the accepted ones were applied.`);
+      lines.push(
+        `The reviewer accepted ${accepted} of your ${review.hunks} hunks and rejected ${review.rejected.length}; only the accepted ones were applied.`,
+      );
       for (const r of review.rejected) {
-        lines.push(`Rejected hunk ${r.number} of ${review.hunks}${r.correction ? ` (reason: ${r.correction.trim()})` : ""}:`, r.diff);
+        lines.push(
+          `Rejected hunk ${r.number} of ${review.hunks}${r.correction ? ` (reason: ${r.correction.trim()})` : ""}:`,
+          r.diff,
+        );
       }
     } else {
       lines.push("The reviewer edited your call before it ran.");
@@ -59,18 +87,30 @@ export function reviewNote(review: CallReview | null, argsChanged?: { key: strin
     if (review.diff) lines.push("The file now holds, compared with what you proposed:", clip(review.diff));
     lines.push("Do not propose the rejected or replaced changes again unless asked.");
   } else if (argsChanged && argsChanged.length > 0) {
-    lines.push(`The reviewer edited your call before it ran: ${argsChanged.map((c) => `${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join("; ")}.`);
+    lines.push(
+      `The reviewer edited your call before it ran: ${argsChanged.map((c) => `${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join("; ")}.`,
+    );
   }
   return lines.length > 0 ? lines.join("\n") : null;
 }
 
 /** The note for a call about to report its result: null unless the reviewer changed it. */
-export function noteForCall(call: { status: string; review: CallReview | null; args: Record<string, unknown>; editedArgs: Record<string, unknown> | null }): string | null {
+export function noteForCall(call: {
+  status: string;
+  review: CallReview | null;
+  args: Record<string, unknown>;
+  editedArgs: Record<string, unknown> | null;
+}): string | null {
   if (call.status !== "edited") return null;
   if (call.review) return reviewNote(call.review);
   const edited = call.editedArgs ?? {};
-  const keys = [...new Set([...Object.keys(call.args), ...Object.keys(edited)])].filter((k) => JSON.stringify(call.args[k]) !== JSON.stringify(edited[k]));
-  return reviewNote(null, keys.map((key) => ({ key, from: call.args[key] ?? null, to: edited[key] ?? null })));
+  const keys = [...new Set([...Object.keys(call.args), ...Object.keys(edited)])].filter(
+    (k) => JSON.stringify(call.args[k]) !== JSON.stringify(edited[k]),
+  );
+  return reviewNote(
+    null,
+    keys.map((key) => ({ key, from: call.args[key] ?? null, to: edited[key] ?? null })),
+  );
 }
 
 /** The tool message with the reviewer's note first, when there is one. */

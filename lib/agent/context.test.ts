@@ -12,15 +12,40 @@ beforeAll(async () => {
 let seq = 0;
 function row(role: Message["role"], content: string, extra: Partial<Message> = {}): Message {
   const s = seq++;
-  return { id: `m${s}`, ownerId: "u", conversationId: "c", seq: s, role, content, toolCalls: null, toolCallId: null, promptTokens: null, completionTokens: null, completionLogprobs: null, meta: null, createdAt: new Date(0), ...extra };
+  return {
+    id: `m${s}`,
+    ownerId: "u",
+    conversationId: "c",
+    seq: s,
+    role,
+    content,
+    toolCalls: null,
+    toolCallId: null,
+    promptTokens: null,
+    completionTokens: null,
+    completionLogprobs: null,
+    meta: null,
+    createdAt: new Date(0),
+    ...extra,
+  };
 }
 function turn(i: number): Message[] {
   const call = { id: `call${i}`, name: "read", arguments: { path: `f${i}.txt` } };
-  return [row("assistant", "", { toolCalls: [call] }), row("tool", `contents of file ${i} `.repeat(20), { toolCallId: `t${i}`, meta: { callId: call.id, toolName: "read" } })];
+  return [
+    row("assistant", "", { toolCalls: [call] }),
+    row("tool", `contents of file ${i} `.repeat(20), {
+      toolCallId: `t${i}`,
+      meta: { callId: call.id, toolName: "read" },
+    }),
+  ];
 }
 function conversation(turns: number): Message[] {
   seq = 0;
-  return [row("system", "Agent."), row("user", "Fix the bug."), ...Array.from({ length: turns }, (_, i) => turn(i)).flat()];
+  return [
+    row("system", "Agent."),
+    row("user", "Fix the bug."),
+    ...Array.from({ length: turns }, (_, i) => turn(i)).flat(),
+  ];
 }
 
 describe("the prompt's context", () => {
@@ -28,7 +53,9 @@ describe("the prompt's context", () => {
     const rows = conversation(2);
     const built = buildPrompt({ rows, renderer, tools: [], budget: 10_000 });
     expect(built.layout).toEqual({ seqs: rows.map((r) => r.seq), elided: 0, markerAfter: null });
-    expect(built.tokens).toEqual(renderer.renderPrompt(messagesForLayout(rows, built.layout), [], { addGenerationPrompt: true }).tokens);
+    expect(built.tokens).toEqual(
+      renderer.renderPrompt(messagesForLayout(rows, built.layout), [], { addGenerationPrompt: true }).tokens,
+    );
   });
 
   it("over budget, the oldest turns go whole, the system prompt and task stay, and a marker says how many went", () => {
@@ -42,12 +69,16 @@ describe("the prompt's context", () => {
     expect(built.layout.seqs.slice(2)).toEqual(rows.slice(2 + built.layout.elided).map((r) => r.seq));
     expect(built.messages[2]).toEqual({ role: "user", content: elisionMarker(built.layout.elided) });
     // The stored layout rebuilds exactly the sampled tokens (what a training step scores).
-    expect(renderer.renderPrompt(messagesForLayout(rows, built.layout), [], { addGenerationPrompt: true }).tokens).toEqual(built.tokens);
+    expect(
+      renderer.renderPrompt(messagesForLayout(rows, built.layout), [], { addGenerationPrompt: true }).tokens,
+    ).toEqual(built.tokens);
   });
 
   it("a new episode after /c leaves the earlier one out, and excluded replies never enter", () => {
     const rows = conversation(1);
-    const broken = row("assistant", "<tool_call>{oops", { meta: { excluded: true, parseError: { reason: "invalid_json" } } });
+    const broken = row("assistant", "<tool_call>{oops", {
+      meta: { excluded: true, parseError: { reason: "invalid_json" } },
+    });
     const next = [...rows, broken, row("system", "Agent."), row("user", "New task.")];
     const built = buildPrompt({ rows: next, renderer, tools: [], budget: 10_000 });
     expect(built.messages).toEqual([
@@ -57,7 +88,9 @@ describe("the prompt's context", () => {
   });
 
   it("a prompt that cannot fit even with every turn left out is an error, not a silent cut", () => {
-    expect(() => buildPrompt({ rows: conversation(1), renderer, tools: [], budget: 5 })).toThrow(/even with every earlier turn left out/);
+    expect(() => buildPrompt({ rows: conversation(1), renderer, tools: [], budget: 5 })).toThrow(
+      /even with every earlier turn left out/,
+    );
   });
 
   it("long tool output keeps its head and tail around a marker", () => {

@@ -68,7 +68,12 @@ export function toChatMessage(row: MessageRow): ChatMessage {
         : { role: "assistant", content: row.content };
     case "tool": {
       const meta = metaOf(row);
-      return { role: "tool", toolCallId: meta.callId ?? row.toolCallId ?? "", name: meta.toolName ?? "", content: row.content };
+      return {
+        role: "tool",
+        toolCallId: meta.callId ?? row.toolCallId ?? "",
+        name: meta.toolName ?? "",
+        content: row.content,
+      };
     }
     default:
       throw new Error(`message ${row.id} has an unknown role ${row.role}`);
@@ -83,7 +88,8 @@ export function messagesForLayout(rows: MessageRow[], layout: PromptLayout): Cha
     const row = bySeq.get(seq);
     if (!row) throw new Error(`the prompt's message #${seq} is missing`);
     out.push(toChatMessage(row));
-    if (layout.elided > 0 && seq === layout.markerAfter) out.push({ role: "user", content: elisionMarker(layout.elided) });
+    if (layout.elided > 0 && seq === layout.markerAfter)
+      out.push({ role: "user", content: elisionMarker(layout.elided) });
   }
   return out;
 }
@@ -117,11 +123,25 @@ function keptCount(episode: MessageRow[]): number {
  * the rows elision keeps, the elision marker when other turns come between, and the message. When
  * this exceeds the budget, no prompt holds the message, so sending it could only fail.
  */
-export function tokensToHoldMessage({ rows, renderer, tools, text }: { rows: MessageRow[]; renderer: Renderer; tools: ToolSpec[]; text: string }): number {
+export function tokensToHoldMessage({
+  rows,
+  renderer,
+  tools,
+  text,
+}: {
+  rows: MessageRow[];
+  renderer: Renderer;
+  tools: ToolSpec[];
+  text: string;
+}): number {
   const episode = currentEpisode(rows).filter(inContext);
   const kept = episode.slice(0, keptCount(episode)).map(toChatMessage);
   const between = episode.length - kept.length;
-  const messages: ChatMessage[] = [...kept, ...(between > 0 ? [{ role: "user" as const, content: elisionMarker(between) }] : []), { role: "user", content: text }];
+  const messages: ChatMessage[] = [
+    ...kept,
+    ...(between > 0 ? [{ role: "user" as const, content: elisionMarker(between) }] : []),
+    { role: "user", content: text },
+  ];
   return renderer.renderPrompt(messages, tools, { addGenerationPrompt: true }).tokens.length;
 }
 
@@ -129,7 +149,17 @@ export function tokensToHoldMessage({ rows, renderer, tools, text }: { rows: Mes
  * The prompt for the next sample: `rows` are the conversation's messages in seq order; `budget` is
  * the most prompt tokens allowed. Throws when even the system prompt and task alone do not fit.
  */
-export function buildPrompt({ rows, renderer, tools, budget }: { rows: MessageRow[]; renderer: Renderer; tools: ToolSpec[]; budget: number }): BuiltPrompt {
+export function buildPrompt({
+  rows,
+  renderer,
+  tools,
+  budget,
+}: {
+  rows: MessageRow[];
+  renderer: Renderer;
+  tools: ToolSpec[];
+  budget: number;
+}): BuiltPrompt {
   const episode = currentEpisode(rows).filter(inContext);
   const render = (layout: PromptLayout) => {
     const messages = messagesForLayout(episode, layout);
@@ -144,17 +174,25 @@ export function buildPrompt({ rows, renderer, tools, budget }: { rows: MessageRo
   const rest = units(episode.slice(keepCount));
   const markerAfter = kept.at(-1)?.seq ?? null;
   // 2. Estimate each unit's size once, drop enough of them, then drop more while still too long.
-  const sizes = rest.map((u) => renderer.renderPrompt(u.map(toChatMessage), [], { addGenerationPrompt: false }).tokens.length);
+  const sizes = rest.map(
+    (u) => renderer.renderPrompt(u.map(toChatMessage), [], { addGenerationPrompt: false }).tokens.length,
+  );
   let excess = full.tokens.length - budget;
   let dropped = 0;
   while (dropped < rest.length && excess > 0) excess -= sizes[dropped++]!;
   for (;;) {
     const remaining = rest.slice(dropped).flat();
     const elided = rest.slice(0, dropped).reduce((n, u) => n + u.length, 0);
-    const candidate = render({ seqs: [...kept, ...remaining].map((r) => r.seq), elided, markerAfter: elided > 0 ? markerAfter : null });
+    const candidate = render({
+      seqs: [...kept, ...remaining].map((r) => r.seq),
+      elided,
+      markerAfter: elided > 0 ? markerAfter : null,
+    });
     if (candidate.tokens.length <= budget) return candidate;
     if (dropped >= rest.length) {
-      throw new Error(`the prompt needs ${candidate.tokens.length} tokens even with every earlier turn left out; the model's budget is ${budget}`);
+      throw new Error(
+        `the prompt needs ${candidate.tokens.length} tokens even with every earlier turn left out; the model's budget is ${budget}`,
+      );
     }
     dropped++;
   }

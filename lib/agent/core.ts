@@ -14,7 +14,11 @@ import type { Config, Env } from "@/lib/config";
 import { configForUser } from "@/lib/config/server";
 import type { Db } from "@/lib/db/client";
 import { InstanceLeases } from "@/lib/db/instance-leases";
-import { type ConversationState, getConversationForOwner, updateConversationState } from "@/lib/db/queries/conversations";
+import {
+  type ConversationState,
+  getConversationForOwner,
+  updateConversationState,
+} from "@/lib/db/queries/conversations";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import type { Conversation } from "@/lib/db/schema";
 import { ASSUMED_CONTEXT_WINDOW } from "@/lib/config/reply-tokens";
@@ -83,7 +87,9 @@ export class AgentCore {
   contextWindow(model: string): Promise<number> {
     let w = this.windows.get(model);
     if (!w) {
-      w = this.deps.backend.listModels().then((models) => models.find((m) => m.modelName === model)?.maxContextLength ?? DEFAULT_CONTEXT_WINDOW);
+      w = this.deps.backend
+        .listModels()
+        .then((models) => models.find((m) => m.modelName === model)?.maxContextLength ?? DEFAULT_CONTEXT_WINDOW);
       this.windows.set(model, w);
       w.catch(() => this.windows.delete(model));
     }
@@ -104,7 +110,12 @@ export class AgentCore {
   }
 
   /** Compare-and-set of the conversation's state; a conflict when it was not in `from`. */
-  async setState(conv: Pick<Conversation, "id" | "ownerId">, state: ConversationState, from: readonly ConversationState[], db: Db = this.db): Promise<Conversation> {
+  async setState(
+    conv: Pick<Conversation, "id" | "ownerId">,
+    state: ConversationState,
+    from: readonly ConversationState[],
+    db: Db = this.db,
+  ): Promise<Conversation> {
     const row = await updateConversationState({ db, id: conv.id, ownerId: conv.ownerId, state, from });
     if (!row) throw new AppError("conflict:conversation", `The conversation is busy (it is not ${from.join(" or ")}).`);
     return row;
@@ -147,7 +158,8 @@ export class AgentCore {
         // A kick from another instance while this one held the lease found it taken and left
         // the work here, perhaps after the driver's last look: look once more now it is free.
         // Once only: a miss after that is the orphan sweep's (recoverOrphans).
-        if (lookAgain && (ran || driver.again) && (await this.midTurn(conversationId, ownerId))) this.kick(conversationId, ownerId, { lookAgain: false });
+        if (lookAgain && (ran || driver.again) && (await this.midTurn(conversationId, ownerId)))
+          this.kick(conversationId, ownerId, { lookAgain: false });
       })(),
     );
   }
@@ -159,7 +171,8 @@ export class AgentCore {
       this.runtime.serialise(policyId, async () => {
         const { ran } = await this.leases.run(resource, () => this.hooks.train(this, policyId, ownerId));
         // As for kick: a step another instance queued while this one held the lease.
-        if (lookAgain && ran && (await this.stepsWaiting(policyId, ownerId))) this.kickTraining(policyId, ownerId, { lookAgain: false });
+        if (lookAgain && ran && (await this.stepsWaiting(policyId, ownerId)))
+          this.kickTraining(policyId, ownerId, { lookAgain: false });
       }),
     );
   }

@@ -49,7 +49,13 @@ const registry: Registry = ((globalThis as Record<symbol, Registry | undefined>)
 const { listeners, everywhere } = registry;
 
 function toAgentEvent(row: ConversationEvent): AgentEvent {
-  return { id: row.id, conversationId: row.conversationId, type: row.type as AgentEventType, payload: row.payload, createdAt: row.createdAt };
+  return {
+    id: row.id,
+    conversationId: row.conversationId,
+    type: row.type as AgentEventType,
+    payload: row.payload,
+    createdAt: row.createdAt,
+  };
 }
 
 /** Stores the event, then tells this process's subscribers; returns it with its id. */
@@ -126,7 +132,9 @@ export async function replayAndSubscribe({
     last = event.id;
     listener(event);
   };
-  const unsubscribe = subscribe(conversationId, afterEventId, (event) => (replaying ? buffered.push(event) : deliver(event)));
+  const unsubscribe = subscribe(conversationId, afterEventId, (event) =>
+    replaying ? buffered.push(event) : deliver(event),
+  );
   try {
     for (;;) {
       const rows = await listEventsAfter({ db, ownerId, conversationId, afterId: last, limit: 1000 });

@@ -32,7 +32,18 @@ const optionsSchema = z.strictObject({
 
 const commandSchema = z.strictObject({
   id: z.union([z.number(), z.string()]),
-  op: z.enum(["startConversation", "sendUserMessage", "resumeConversation", "decide", "submitFailureCorrection", "getConversationView", "recoverAll", "recoverOrphans", "idle", "exit"]),
+  op: z.enum([
+    "startConversation",
+    "sendUserMessage",
+    "resumeConversation",
+    "decide",
+    "submitFailureCorrection",
+    "getConversationView",
+    "recoverAll",
+    "recoverOrphans",
+    "idle",
+    "exit",
+  ]),
   input: z.unknown().optional(),
 });
 
@@ -42,9 +53,15 @@ function write(line: Record<string, unknown>): void {
 
 async function main(): Promise<void> {
   const options = optionsSchema.parse(JSON.parse(process.argv[2] ?? "{}"));
-  const handle = await createDb({ url: process.env.DATABASE_URL || undefined, dataDir: process.env.CONTINUALCODE_DATA_DIR });
+  const handle = await createDb({
+    url: process.env.DATABASE_URL || undefined,
+    dataDir: process.env.CONTINUALCODE_DATA_DIR,
+  });
   const backend = options.models
-    ? createEmbeddedBackend({ models: Object.fromEntries(Object.entries(options.models).map(([name, dir]) => [name, { dir }])), statesDir: options.statesDir })
+    ? createEmbeddedBackend({
+        models: Object.fromEntries(Object.entries(options.models).map(([name, dir]) => [name, { dir }])),
+        statesDir: options.statesDir,
+      })
     : getTrainingBackend();
   const fixedPrompt = options.systemPrompt;
   const agent = new Agent({
@@ -52,7 +69,9 @@ async function main(): Promise<void> {
     backend,
     tools: options.tools === "none" ? [] : TOOL_SPECS,
     ...(fixedPrompt !== undefined ? { systemPrompt: () => fixedPrompt } : {}),
-    ...(options.leaseTtlMs !== undefined ? { leases: new InstanceLeases({ db: handle.db, ttlMs: options.leaseTtlMs }) } : {}),
+    ...(options.leaseTtlMs !== undefined
+      ? { leases: new InstanceLeases({ db: handle.db, ttlMs: options.leaseTtlMs }) }
+      : {}),
   });
   if (options.watchOrphans) agent.watchForOrphans();
   subscribeAll((event) => write({ kind: "event", event }));
@@ -107,7 +126,14 @@ async function main(): Promise<void> {
         write({ kind: "reply", id, ok: true, result: result ?? null });
         if (command.op === "exit") await shutdown(0);
       } catch (error) {
-        write({ kind: "reply", id, ok: false, error: isAppError(error) ? error.toJSON() : { message: error instanceof Error ? error.message : String(error) } });
+        write({
+          kind: "reply",
+          id,
+          ok: false,
+          error: isAppError(error)
+            ? error.toJSON()
+            : { message: error instanceof Error ? error.message : String(error) },
+        });
       }
     });
   });

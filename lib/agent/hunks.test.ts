@@ -54,16 +54,32 @@ describe("hunks", () => {
     const words = ["a\n", "b\n", "c\n", "d\r\n", "e"];
     for (let round = 0; round < 300; round++) {
       const base = Array.from({ length: rand(12) }, () => words[rand(4)]!).join("");
-      const changed = linesOf(base).flatMap((l) => (rand(4) === 0 ? [] : rand(5) === 0 ? [words[rand(5)]!, l] : [rand(6) === 0 ? words[rand(4)]! : l]));
+      const changed = linesOf(base).flatMap((l) =>
+        rand(4) === 0 ? [] : rand(5) === 0 ? [words[rand(5)]!, l] : [rand(6) === 0 ? words[rand(4)]! : l],
+      );
       const target = changed.join("") + (rand(3) === 0 ? words[rand(5)]! : "");
       const hunks = splitHunks(base, target);
-      expect(applyHunks(base, hunks, hunks.map(() => true))).toBe(target);
-      expect(applyHunks(base, hunks, hunks.map(() => false))).toBe(base);
+      expect(
+        applyHunks(
+          base,
+          hunks,
+          hunks.map(() => true),
+        ),
+      ).toBe(target);
+      expect(
+        applyHunks(
+          base,
+          hunks,
+          hunks.map(() => false),
+        ),
+      ).toBe(base);
       const choice = hunks.map(() => rand(2) === 0);
       const partial = applyHunks(base, hunks, choice);
       // The partial result differs from `before` by exactly the accepted hunks' lines.
       const again = splitHunks(base, partial);
-      expect(again.reduce((n, h) => n + h.added.length, 0)).toBeLessThanOrEqual(hunks.filter((_, i) => choice[i]).reduce((n, h) => n + h.added.length, 0));
+      expect(again.reduce((n, h) => n + h.added.length, 0)).toBeLessThanOrEqual(
+        hunks.filter((_, i) => choice[i]).reduce((n, h) => n + h.added.length, 0),
+      );
     }
   });
 

@@ -45,7 +45,8 @@ function editScript(a: string[], b: string[]): Op[] {
   for (let d = 0; d <= max && !found; d++) {
     trace.push(v.slice(offset - d - 1, offset + d + 2));
     for (let k = -d; k <= d; k += 2) {
-      let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
+      let x =
+        k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
       let y = x - k;
       while (x < n && y < m && a[x] === b[y]) {
         x++;
@@ -58,7 +59,8 @@ function editScript(a: string[], b: string[]): Op[] {
       }
     }
   }
-  if (!found) return [...a.map((line) => ({ kind: "del" as const, line })), ...b.map((line) => ({ kind: "add" as const, line }))];
+  if (!found)
+    return [...a.map((line) => ({ kind: "del" as const, line })), ...b.map((line) => ({ kind: "add" as const, line }))];
   // Walk the trace back from the end, collecting the script in reverse.
   const ops: Op[] = [];
   let x = n;
@@ -122,12 +124,14 @@ export function splitHunks(before: string, after: string): Hunk[] {
  * `splitHunks(before, …)`'s: each replaces its own lines of `before`, and they never overlap.
  */
 export function applyHunks(before: string, hunks: readonly Hunk[], accepted: readonly boolean[]): string {
-  if (accepted.length !== hunks.length) throw new Error(`a choice for each of the ${hunks.length} hunks is needed, got ${accepted.length}`);
+  if (accepted.length !== hunks.length)
+    throw new Error(`a choice for each of the ${hunks.length} hunks is needed, got ${accepted.length}`);
   const a = linesOf(before);
   const out: string[] = [];
   let at = 0;
   for (const hunk of hunks) {
-    if (hunk.beforeStart < at || hunk.beforeStart + hunk.removed.length > a.length) throw new Error(`hunk ${hunk.index} does not fit the file`);
+    if (hunk.beforeStart < at || hunk.beforeStart + hunk.removed.length > a.length)
+      throw new Error(`hunk ${hunk.index} does not fit the file`);
     out.push(...a.slice(at, hunk.beforeStart));
     const own = a.slice(hunk.beforeStart, hunk.beforeStart + hunk.removed.length);
     if (own.some((line, i) => line !== hunk.removed[i])) throw new Error(`hunk ${hunk.index} does not match the file`);
@@ -143,7 +147,8 @@ const shown = (line: string) => line.replace(/\r?\n$/, "");
 /** One hunk as a unified-diff block: `@@ -12,2 +12,3 @@` then its `-` and `+` lines. */
 export function formatHunk(hunk: Hunk): string {
   const range = (start: number, count: number) => `${count === 0 ? start : start + 1},${count}`;
-  const noEol = (lines: string[]) => (lines.length > 0 && !/\n$/.test(lines.at(-1)!) ? ["\\ No newline at end of file"] : []);
+  const noEol = (lines: string[]) =>
+    lines.length > 0 && !/\n$/.test(lines.at(-1)!) ? ["\\ No newline at end of file"] : [];
   return [
     `@@ -${range(hunk.beforeStart, hunk.removed.length)} +${range(hunk.afterStart, hunk.added.length)} @@`,
     ...hunk.removed.map((l) => `-${shown(l)}`),

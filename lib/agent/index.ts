@@ -10,10 +10,25 @@ import { getTrainingBackend } from "@/lib/training";
 import { Agent } from "./agent";
 
 export { Agent, CLEAR_COMMAND, METRICS_COMMAND, type AgentOptions, type SendResult } from "./agent";
-export { AGENT_EVENT_TYPES, replayAndSubscribe, subscribe, subscribeAll, type AgentEvent, type AgentEventType } from "./events";
+export {
+  AGENT_EVENT_TYPES,
+  replayAndSubscribe,
+  subscribe,
+  subscribeAll,
+  type AgentEvent,
+  type AgentEventType,
+} from "./events";
 export type { DecisionResult } from "./decisions";
 export type { RecoveryReport } from "./recovery";
-export type { ConversationRef, DecideInput, Decision, FailureCorrectionInput, RememberRule, SendUserMessageInput, StartConversationInput } from "./schemas";
+export type {
+  ConversationRef,
+  DecideInput,
+  Decision,
+  FailureCorrectionInput,
+  RememberRule,
+  SendUserMessageInput,
+  StartConversationInput,
+} from "./schemas";
 export type { Awaiting, ConversationView, MessageView } from "./view";
 
 type AgentGlobal = typeof globalThis & { __continualcodeAgent?: Promise<Agent> };
@@ -33,10 +48,14 @@ export function getAgent(): Promise<Agent> {
 
 type Input<M extends keyof Agent> = Agent[M] extends (input: infer I) => unknown ? I : never;
 
-export const startConversation = async (input: Input<"startConversation">) => (await getAgent()).startConversation(input);
+export const startConversation = async (input: Input<"startConversation">) =>
+  (await getAgent()).startConversation(input);
 export const sendUserMessage = async (input: Input<"sendUserMessage">) => (await getAgent()).sendUserMessage(input);
-export const resumeConversation = async (input: Input<"resumeConversation">) => (await getAgent()).resumeConversation(input);
+export const resumeConversation = async (input: Input<"resumeConversation">) =>
+  (await getAgent()).resumeConversation(input);
 export const decide = async (input: Input<"decide">) => (await getAgent()).decide(input);
-export const submitFailureCorrection = async (input: Input<"submitFailureCorrection">) => (await getAgent()).submitFailureCorrection(input);
-export const getConversationView = async (input: Input<"getConversationView">) => (await getAgent()).getConversationView(input);
+export const submitFailureCorrection = async (input: Input<"submitFailureCorrection">) =>
+  (await getAgent()).submitFailureCorrection(input);
+export const getConversationView = async (input: Input<"getConversationView">) =>
+  (await getAgent()).getConversationView(input);
 export const recoverAll = async (options?: { staleBefore?: Date }) => (await getAgent()).recoverAll(options);

@@ -15,7 +15,9 @@ forEachDriver("the policy runtime", (db) => {
     const runtime = new PolicyRuntime({ db: db(), backend: env.backend });
     const t = await setUpUser({ db: db(), taught: env.taught });
     const config = resolveConfig({ user: TEST_SETTINGS }).config;
-    const prompt = env.renderer.renderPrompt([{ role: "user", content: "hello" }], [], { addGenerationPrompt: true }).tokens;
+    const prompt = env.renderer.renderPrompt([{ role: "user", content: "hello" }], [], {
+      addGenerationPrompt: true,
+    }).tokens;
     const params = { maxTokens: 4, temperature: 0 };
 
     let held: OpenedPolicy | undefined;
@@ -35,7 +37,10 @@ forEachDriver("the policy runtime", (db) => {
     // Freed after the call: the old sampler refuses, within a moment (the release is not awaited).
     let refusal: unknown = null;
     for (let i = 0; i < 100 && refusal === null; i++) {
-      refusal = await held!.sampler.sample(prompt, params).then(() => null, (e: unknown) => e);
+      refusal = await held!.sampler.sample(prompt, params).then(
+        () => null,
+        (e: unknown) => e,
+      );
       if (refusal === null) await new Promise((r) => setTimeout(r, 20));
     }
     expect(String(refusal)).toMatch(/released/);

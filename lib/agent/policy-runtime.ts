@@ -14,9 +14,24 @@ import { getVersionByNumber, recordAdapterVersion, setVersionCheckpoint } from "
 import { createCheckpoint } from "@/lib/db/queries/checkpoints";
 import { claimNextQueued, markTrainingStepDone, markTrainingStepFailed } from "@/lib/db/queries/training-steps";
 import type { Policy, TrainingStep } from "@/lib/db/schema";
-import { capabilitiesOf, createTeacher, dbCheckpointStore, fixedTeacher, openPolicy, sdpoConfigFromSettings, trainStep, type StepBatch, type TeacherSource } from "@/lib/sdpo";
+import {
+  capabilitiesOf,
+  createTeacher,
+  dbCheckpointStore,
+  fixedTeacher,
+  openPolicy,
+  sdpoConfigFromSettings,
+  trainStep,
+  type StepBatch,
+  type TeacherSource,
+} from "@/lib/sdpo";
 import type { RewardBaseline } from "@/lib/sdpo/advantages";
-import { canScoreDistributions, type SamplingClient, type TrainingBackend, type TrainingClient } from "@/lib/training/types";
+import {
+  canScoreDistributions,
+  type SamplingClient,
+  type TrainingBackend,
+  type TrainingClient,
+} from "@/lib/training/types";
 import { pruneVersionWeights } from "./adapter-retention";
 
 export type OpenedPolicy = {
@@ -38,7 +53,14 @@ export type StepResult =
   | { status: "failed"; row: TrainingStep; error: string };
 
 /** A policy's opened clients, how many calls are using them, and whether they were dropped or freed. */
-type Entry = { policyId: string; training: boolean; opening: Promise<OpenedPolicy>; inUse: number; retired: boolean; released: boolean };
+type Entry = {
+  policyId: string;
+  training: boolean;
+  opening: Promise<OpenedPolicy>;
+  inUse: number;
+  retired: boolean;
+  released: boolean;
+};
 
 export class PolicyRuntime {
   private readonly opened = new Map<string, Entry>();
@@ -85,7 +107,14 @@ export class PolicyRuntime {
     if (cached && cached.training === config.training) return cached;
     if (cached) this.retire(cached);
     const opening = this.open(policy, config);
-    const entry: Entry = { policyId: policy.id, training: config.training, opening, inUse: 0, retired: false, released: false };
+    const entry: Entry = {
+      policyId: policy.id,
+      training: config.training,
+      opening,
+      inUse: 0,
+      retired: false,
+      released: false,
+    };
     this.opened.set(policy.id, entry);
     opening.catch(() => {
       if (this.opened.get(policy.id) === entry) this.opened.delete(policy.id);
@@ -103,7 +132,10 @@ export class PolicyRuntime {
     if (!entry.retired || entry.inUse > 0 || entry.released) return;
     entry.released = true;
     void entry.opening.then(
-      (opened) => opened.trainer?.release?.().catch((error: unknown) => log.warn("policy.release_failed", { policyId: entry.policyId, error })),
+      (opened) =>
+        opened.trainer
+          ?.release?.()
+          .catch((error: unknown) => log.warn("policy.release_failed", { policyId: entry.policyId, error })),
       () => undefined, // a client that failed to open holds nothing
     );
   }
@@ -115,7 +147,10 @@ export class PolicyRuntime {
     // own, the newest of those is where it is now. A policy reset to the base model (a version
     // with no checkpoint) starts from a fresh adapter, --checkpoint or not.
     const latest = config.training ? await store.latest() : null;
-    const newest = !latest && policy.version > 0 ? await getVersionByNumber({ db, ownerId: policy.ownerId, policyId: policy.id, number: policy.version }) : null;
+    const newest =
+      !latest && policy.version > 0
+        ? await getVersionByNumber({ db, ownerId: policy.ownerId, policyId: policy.id, number: policy.version })
+        : null;
     const reset = config.training && newest?.event === "reset";
     const opened = await openPolicy({
       backend,
@@ -130,14 +165,35 @@ export class PolicyRuntime {
     let teacher: TeacherSource | null = null;
     if (opened.trainer) {
       if (config.teacherCheckpoint !== undefined) {
-        teacher = fixedTeacher(await backend.createSamplingClient({ baseModel: config.teacherModel ?? policy.baseModel, modelPath: config.teacherCheckpoint }));
+        teacher = fixedTeacher(
+          await backend.createSamplingClient({
+            baseModel: config.teacherModel ?? policy.baseModel,
+            modelPath: config.teacherCheckpoint,
+          }),
+        );
       } else if (config.teacherModel !== undefined && config.teacherModel !== policy.baseModel) {
         teacher = fixedTeacher(await backend.createSamplingClient({ baseModel: config.teacherModel }));
       } else {
-        teacher = await createTeacher({ mode: config.teacherMode, trainer: opened.trainer, student: opened.sampler, step: opened.step, emaTau: config.emaTau, refreshEvery: config.teacherRefreshEvery });
+        teacher = await createTeacher({
+          mode: config.teacherMode,
+          trainer: opened.trainer,
+          student: opened.sampler,
+          step: opened.step,
+          emaTau: config.emaTau,
+          refreshEvery: config.teacherRefreshEvery,
+        });
       }
     }
-    return { policy, trainer: opened.trainer, sampler: opened.sampler, teacher, step: opened.step, version: policy.version, baseline: { count: 0, mean: 0 }, vocabSize };
+    return {
+      policy,
+      trainer: opened.trainer,
+      sampler: opened.sampler,
+      teacher,
+      step: opened.step,
+      version: policy.version,
+      baseline: { count: 0, mean: 0 },
+      vocabSize,
+    };
   }
 
   /** Runs `fn` after every earlier queue run of this policy in this process has finished. */
@@ -181,11 +237,25 @@ export class PolicyRuntime {
   }
 
   /** One claimed step on the opened clients: train, save, then the checkpoint row and "done" together. */
-  private async train(policy: Policy, config: Config, row: TrainingStep, opened: OpenedPolicy, build: (row: TrainingStep, opened: OpenedPolicy) => Promise<StepBatch>): Promise<StepResult> {
+  private async train(
+    policy: Policy,
+    config: Config,
+    row: TrainingStep,
+    opened: OpenedPolicy,
+    build: (row: TrainingStep, opened: OpenedPolicy) => Promise<StepBatch>,
+  ): Promise<StepResult> {
     const { db } = this.deps;
     if (!opened.trainer || !opened.teacher) return await this.fail(row, "training is off (--no-training)");
     const batch = await build(row, opened);
-    const ctx = { trainer: opened.trainer, student: opened.sampler, teacher: opened.teacher, capabilities: capabilitiesOf(this.deps.backend), step: opened.step, baseline: opened.baseline, vocabSize: opened.vocabSize };
+    const ctx = {
+      trainer: opened.trainer,
+      student: opened.sampler,
+      teacher: opened.teacher,
+      capabilities: capabilitiesOf(this.deps.backend),
+      step: opened.step,
+      baseline: opened.baseline,
+      vocabSize: opened.vocabSize,
+    };
     const outcome = await trainStep(ctx, batch, sdpoConfigFromSettings(config));
     switch (outcome.status) {
       case "trained": {
@@ -196,10 +266,36 @@ export class PolicyRuntime {
         const name = `version-${String(opened.version + 1).padStart(6, "0")}`;
         const statePath = await opened.trainer.saveState(name);
         const { done, version } = await db.transaction(async (tx) => {
-          const version = await recordAdapterVersion({ db: tx, version: { ownerId: policy.ownerId, policyId: policy.id, event: "trained", sourceVersion: opened.version, trainingStepId: row.id, optimizerStep: outcome.step } });
-          const saved = await createCheckpoint({ db: tx, ownerId: policy.ownerId, policyId: policy.id, step: outcome.step, version: version.number, origin: "step", name, path: statePath, kind: "state" });
+          const version = await recordAdapterVersion({
+            db: tx,
+            version: {
+              ownerId: policy.ownerId,
+              policyId: policy.id,
+              event: "trained",
+              sourceVersion: opened.version,
+              trainingStepId: row.id,
+              optimizerStep: outcome.step,
+            },
+          });
+          const saved = await createCheckpoint({
+            db: tx,
+            ownerId: policy.ownerId,
+            policyId: policy.id,
+            step: outcome.step,
+            version: version.number,
+            origin: "step",
+            name,
+            path: statePath,
+            kind: "state",
+          });
           await setVersionCheckpoint({ db: tx, id: version.id, checkpointId: saved.id });
-          const marked = await markTrainingStepDone({ db: tx, id: row.id, step: version.number, optimizerStep: outcome.step, metrics: outcome.metrics });
+          const marked = await markTrainingStepDone({
+            db: tx,
+            id: row.id,
+            step: version.number,
+            optimizerStep: outcome.step,
+            metrics: outcome.metrics,
+          });
           if (!marked) throw new Error(`training step ${row.id} was no longer running when it finished`);
           return { done: marked, version: { ...version, checkpointId: saved.id } };
         });
@@ -207,9 +303,13 @@ export class PolicyRuntime {
         opened.step = outcome.step;
         opened.version = version.number;
         opened.baseline = outcome.baseline;
-        await pruneVersionWeights({ db, ownerId: policy.ownerId, policyId: policy.id, currentCheckpointId: version.checkpointId, retention: config }).catch((error: unknown) =>
-          log.warn("retention.prune_failed", { policyId: policy.id, error }),
-        );
+        await pruneVersionWeights({
+          db,
+          ownerId: policy.ownerId,
+          policyId: policy.id,
+          currentCheckpointId: version.checkpointId,
+          retention: config,
+        }).catch((error: unknown) => log.warn("retention.prune_failed", { policyId: policy.id, error }));
         return { status: "done", row: done, metrics: outcome.metrics };
       }
       case "skipped":

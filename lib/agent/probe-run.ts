@@ -43,7 +43,11 @@ async function retryProposed(core: AgentCore, conv: Conversation): Promise<void>
 }
 
 function metricsOf(scores: ProbeScores, verdict: GuardVerdict, rolledBack: boolean): Record<string, number> {
-  const out: Record<string, number> = { [PROBE_KEYS.probes]: scores.probes, [PROBE_KEYS.flagged]: verdict.flagged ? 1 : 0, [PROBE_KEYS.rolledBack]: rolledBack ? 1 : 0 };
+  const out: Record<string, number> = {
+    [PROBE_KEYS.probes]: scores.probes,
+    [PROBE_KEYS.flagged]: verdict.flagged ? 1 : 0,
+    [PROBE_KEYS.rolledBack]: rolledBack ? 1 : 0,
+  };
   if (scores.correctionsKept !== null) out[PROBE_KEYS.correctionsKept] = scores.correctionsKept;
   if (scores.deniedReturned !== null) out[PROBE_KEYS.deniedReturned] = scores.deniedReturned;
   if (scores.approvedKept !== null) out[PROBE_KEYS.approvedKept] = scores.approvedKept;
@@ -59,7 +63,14 @@ function metricsOf(scores: ProbeScores, verdict: GuardVerdict, rolledBack: boole
 /** The rollback a rejecting guard asks for: undo the version (back to the one it trained from). */
 async function rollBack(core: AgentCore, row: TrainingStep, config: Config): Promise<number | null> {
   const live = liveTrainersFromRuntime(core.runtime, (ownerId) => core.config(ownerId));
-  const result = await undoVersion({ db: core.db, ownerId: row.ownerId, policyId: row.policyId, version: row.step!, live, retention: { saveEvery: config.saveEvery, keepVersions: config.keepVersions } });
+  const result = await undoVersion({
+    db: core.db,
+    ownerId: row.ownerId,
+    policyId: row.policyId,
+    version: row.step!,
+    live,
+    retention: { saveEvery: config.saveEvery, keepVersions: config.keepVersions },
+  });
   return result.status === "done" ? result.version : null;
 }
 
@@ -71,7 +82,12 @@ export async function runStepProbes(core: AgentCore, row: TrainingStep, conv: Co
   if (conv) await retryProposed(core, conv);
 
   // 1. The probes, from the policy's newest calls.
-  const calls = await listRecentSampledCalls({ db, ownerId: row.ownerId, policyId: row.policyId, limit: CALLS_SCANNED });
+  const calls = await listRecentSampledCalls({
+    db,
+    ownerId: row.ownerId,
+    policyId: row.policyId,
+    limit: CALLS_SCANNED,
+  });
   const probes = probesFromCalls(calls, config.probeCount);
   if (probes.length === 0) return { status: "skipped", reason: "no_probes" };
 
@@ -80,7 +96,9 @@ export async function runStepProbes(core: AgentCore, row: TrainingStep, conv: Co
   if (!policy || policy.version !== row.step) return { status: "skipped", reason: "not_current" };
   const renderer = await core.renderer(policy.baseModel);
   const scores = await core.runtime.use(policy, config, async (opened) =>
-    opened.version === row.step ? scoreProbes({ sampler: opened.sampler, renderer, tools: core.deps.tools, probes }) : null,
+    opened.version === row.step
+      ? scoreProbes({ sampler: opened.sampler, renderer, tools: core.deps.tools, probes })
+      : null,
   );
   if (!scores) return { status: "skipped", reason: "not_current" };
 
@@ -89,11 +107,20 @@ export async function runStepProbes(core: AgentCore, row: TrainingStep, conv: Co
     .filter((s) => s.status === "done" && s.step !== null && s.step < row.step!)
     .sort((a, b) => a.step! - b.step!)
     .map((s) => s.metrics?.[PROBE_KEYS.approvedKept] ?? null);
-  const verdict = judgeStep({ scores, earlier, settings: { dropPoints: config.guardDropPoints, action: config.guardAction } });
+  const verdict = judgeStep({
+    scores,
+    earlier,
+    settings: { dropPoints: config.guardDropPoints, action: config.guardAction },
+  });
   const rolledBack = verdict.action === "reject" ? await rollBack(core, row, config) : null;
 
   // 4. Stored with the step (the charts read it there), then told to the conversation.
-  await recordStepProbeMetrics({ db, ownerId: row.ownerId, trainingStepId: row.id, metrics: metricsOf(scores, verdict, rolledBack !== null) });
+  await recordStepProbeMetrics({
+    db,
+    ownerId: row.ownerId,
+    trainingStepId: row.id,
+    metrics: metricsOf(scores, verdict, rolledBack !== null),
+  });
   if (conv) {
     await core.publish(conv, "probe", {
       trainingStepId: row.id,
@@ -110,13 +137,25 @@ export async function runStepProbes(core: AgentCore, row: TrainingStep, conv: Co
       rolledBackTo: rolledBack,
     });
     if (verdict.action === "warn") {
-      await core.publish(conv, "error", { kind: "guard_flagged", trainingStepId: row.id, step: row.step, message: `The guard flagged version ${row.step}: ${verdict.reasons.map(describeReason).join(" ")}` });
+      await core.publish(conv, "error", {
+        kind: "guard_flagged",
+        trainingStepId: row.id,
+        step: row.step,
+        message: `The guard flagged version ${row.step}: ${verdict.reasons.map(describeReason).join(" ")}`,
+      });
     }
     if (verdict.action === "reject") {
-      const message = rolledBack !== null
-        ? `Version ${row.step} was undone by the guard (now version ${rolledBack}): ${verdict.reasons.map(describeReason).join(" ")}`
-        : `The guard flagged version ${row.step} but could not undo it now (a step is queued or running, or the version before it was not kept): ${verdict.reasons.map(describeReason).join(" ")}`;
-      await core.publish(conv, "error", { kind: "guard_rejected", trainingStepId: row.id, step: row.step, rolledBackTo: rolledBack, message });
+      const message =
+        rolledBack !== null
+          ? `Version ${row.step} was undone by the guard (now version ${rolledBack}): ${verdict.reasons.map(describeReason).join(" ")}`
+          : `The guard flagged version ${row.step} but could not undo it now (a step is queued or running, or the version before it was not kept): ${verdict.reasons.map(describeReason).join(" ")}`;
+      await core.publish(conv, "error", {
+        kind: "guard_rejected",
+        trainingStepId: row.id,
+        step: row.step,
+        rolledBackTo: rolledBack,
+        message,
+      });
     }
   }
   return { status: "scored", scores, verdict, rolledBack };
@@ -124,5 +163,9 @@ export async function runStepProbes(core: AgentCore, row: TrainingStep, conv: Co
 
 /** Starts the probe run in the background (idle() waits for it); a failure is logged, never thrown at the trainer. */
 export function scheduleStepProbes(core: AgentCore, row: TrainingStep, conv: Conversation | null): void {
-  void core.track(runStepProbes(core, row, conv).catch((error: unknown) => log.warn("probes.failed", { trainingStepId: row.id, error })));
+  void core.track(
+    runStepProbes(core, row, conv).catch((error: unknown) =>
+      log.warn("probes.failed", { trainingStepId: row.id, error }),
+    ),
+  );
 }

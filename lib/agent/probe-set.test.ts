@@ -6,7 +6,24 @@ import { probesFromCalls } from "./probe-set";
 let n = 0;
 function sampled(over: Partial<ToolCall>, corrections: SampledCall["corrections"] = []): SampledCall {
   n++;
-  const call = { id: `tc${n}`, ownerId: "u", conversationId: "c1", messageId: `m${n}`, name: "bash", args: { cmd: "pytest" }, status: "succeeded", editedArgs: null, autoReason: null, decidedAt: null, result: null, review: null, startedAt: null, finishedAt: null, createdAt: new Date(n * 1000), ...over } as ToolCall;
+  const call = {
+    id: `tc${n}`,
+    ownerId: "u",
+    conversationId: "c1",
+    messageId: `m${n}`,
+    name: "bash",
+    args: { cmd: "pytest" },
+    status: "succeeded",
+    editedArgs: null,
+    autoReason: null,
+    decidedAt: null,
+    result: null,
+    review: null,
+    startedAt: null,
+    finishedAt: null,
+    createdAt: new Date(n * 1000),
+    ...over,
+  } as ToolCall;
   return { call, promptTokens: [n, n], completionTokens: [1, 2, 3], corrections };
 }
 const at = new Date(0);
@@ -18,17 +35,48 @@ describe("probes from a policy's calls", () => {
     const other = sampled({ conversationId: "c2", name: "read", args: { path: "a.py" } });
     const probes = probesFromCalls([other, retry, denied], 8); // newest first
     expect(probes).toEqual([
-      { kind: "correction", id: denied.call.id, promptTokens: denied.promptTokens, denied: { name: "bash", arguments: { cmd: "pytest" } }, deniedTokens: 3, corrected: { name: "bash", arguments: { cmd: "python3 -m unittest" } } },
-      { kind: "retention", id: other.call.id, promptTokens: other.promptTokens, approved: { name: "read", arguments: { path: "a.py" } }, approvedTokens: 3 },
-      { kind: "retention", id: retry.call.id, promptTokens: retry.promptTokens, approved: { name: "bash", arguments: { cmd: "python3 -m unittest" } }, approvedTokens: 3 },
+      {
+        kind: "correction",
+        id: denied.call.id,
+        promptTokens: denied.promptTokens,
+        denied: { name: "bash", arguments: { cmd: "pytest" } },
+        deniedTokens: 3,
+        corrected: { name: "bash", arguments: { cmd: "python3 -m unittest" } },
+      },
+      {
+        kind: "retention",
+        id: other.call.id,
+        promptTokens: other.promptTokens,
+        approved: { name: "read", arguments: { path: "a.py" } },
+        approvedTokens: 3,
+      },
+      {
+        kind: "retention",
+        id: retry.call.id,
+        promptTokens: retry.promptTokens,
+        approved: { name: "bash", arguments: { cmd: "python3 -m unittest" } },
+        approvedTokens: 3,
+      },
     ]);
   });
 
   it("an edit's corrected call is its edited arguments; auto-approved, proposed and edited calls are no retention probes; each kind is bounded", () => {
-    const edited = sampled({ status: "succeeded", name: "write", args: { path: "a", content: "x" }, editedArgs: { path: "a", content: "y" } }, [{ kind: "edit", createdAt: at }]);
+    const edited = sampled(
+      {
+        status: "succeeded",
+        name: "write",
+        args: { path: "a", content: "x" },
+        editedArgs: { path: "a", content: "y" },
+      },
+      [{ kind: "edit", createdAt: at }],
+    );
     const auto = sampled({ autoReason: "readonly", name: "read", args: { path: "a" } });
     const waiting = sampled({ status: "proposed" });
-    const approved = [sampled({ args: { cmd: "ls" } }), sampled({ args: { cmd: "ls -a" } }), sampled({ args: { cmd: "ls -l" } })];
+    const approved = [
+      sampled({ args: { cmd: "ls" } }),
+      sampled({ args: { cmd: "ls -a" } }),
+      sampled({ args: { cmd: "ls -l" } }),
+    ];
     const probes = probesFromCalls([...approved, waiting, auto, edited], 2);
     expect(probes.map((p) => [p.kind, p.id])).toEqual([
       ["correction", edited.call.id],
@@ -41,12 +89,16 @@ describe("probes from a policy's calls", () => {
   it("an approved call that earned an RL reward is still a retention probe; one corrected after it failed is not", () => {
     const rewarded = sampled({}, [{ kind: "approval", createdAt: at }]);
     const failed = sampled({ status: "failed" }, [{ kind: "tool_failure", createdAt: at }]);
-    expect(probesFromCalls([failed, rewarded], 8).map((p) => [p.kind, p.id])).toEqual([["retention", rewarded.call.id]]);
+    expect(probesFromCalls([failed, rewarded], 8).map((p) => [p.kind, p.id])).toEqual([
+      ["retention", rewarded.call.id],
+    ]);
   });
 
   it("a denial with no later call that ran has no corrected call yet", () => {
     const denied = sampled({ status: "denied" }, [{ kind: "denial", createdAt: at }]);
     const deniedAgain = sampled({ status: "denied" }, [{ kind: "denial", createdAt: at }]);
-    expect(probesFromCalls([deniedAgain, denied], 8).map((p) => (p.kind === "correction" ? p.corrected : "retention"))).toEqual([null, null]);
+    expect(
+      probesFromCalls([deniedAgain, denied], 8).map((p) => (p.kind === "correction" ? p.corrected : "retention")),
+    ).toEqual([null, null]);
   });
 });

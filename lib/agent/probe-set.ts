@@ -14,7 +14,11 @@ const LET_RUN = new Set(["approved", "executing", "succeeded", "observed", "fail
 
 const asCall = (name: string, args: Record<string, unknown>): ProbeCall => ({ name, arguments: args });
 const ranAs = (c: SampledCall): ProbeCall | null =>
-  c.call.editedArgs ? asCall(c.call.name, c.call.editedArgs) : LET_RUN.has(c.call.status) ? asCall(c.call.name, c.call.args) : null;
+  c.call.editedArgs
+    ? asCall(c.call.name, c.call.editedArgs)
+    : LET_RUN.has(c.call.status)
+      ? asCall(c.call.name, c.call.args)
+      : null;
 
 export function probesFromCalls(calls: readonly SampledCall[], perKind: number): Probe[] {
   const corrections: Probe[] = [];
@@ -23,11 +27,38 @@ export function probesFromCalls(calls: readonly SampledCall[], perKind: number):
     const lesson = c.corrections.some((x) => LESSONS.has(x.kind));
     if (lesson && corrections.length < perKind) {
       // The retry: the oldest newer call of the same conversation that ran (calls are newest first).
-      const retry = calls.slice(0, i).findLast((n) => n.call.conversationId === c.call.conversationId && ranAs(n) !== null && !n.corrections.some((x) => x.kind === "denial"));
+      const retry = calls
+        .slice(0, i)
+        .findLast(
+          (n) =>
+            n.call.conversationId === c.call.conversationId &&
+            ranAs(n) !== null &&
+            !n.corrections.some((x) => x.kind === "denial"),
+        );
       const corrected = c.call.editedArgs ? asCall(c.call.name, c.call.editedArgs) : retry ? ranAs(retry) : null;
-      corrections.push({ kind: "correction", id: c.call.id, promptTokens: c.promptTokens, denied: asCall(c.call.name, c.call.args), deniedTokens: c.completionTokens.length, corrected });
-    } else if (!lesson && c.corrections.every((x) => x.kind === "approval") && c.call.autoReason === null && c.call.editedArgs === null && LET_RUN.has(c.call.status) && retention.length < perKind) {
-      retention.push({ kind: "retention", id: c.call.id, promptTokens: c.promptTokens, approved: asCall(c.call.name, c.call.args), approvedTokens: c.completionTokens.length });
+      corrections.push({
+        kind: "correction",
+        id: c.call.id,
+        promptTokens: c.promptTokens,
+        denied: asCall(c.call.name, c.call.args),
+        deniedTokens: c.completionTokens.length,
+        corrected,
+      });
+    } else if (
+      !lesson &&
+      c.corrections.every((x) => x.kind === "approval") &&
+      c.call.autoReason === null &&
+      c.call.editedArgs === null &&
+      LET_RUN.has(c.call.status) &&
+      retention.length < perKind
+    ) {
+      retention.push({
+        kind: "retention",
+        id: c.call.id,
+        promptTokens: c.promptTokens,
+        approved: asCall(c.call.name, c.call.args),
+        approvedTokens: c.completionTokens.length,
+      });
     }
   }
   return [...corrections, ...retention];

@@ -35,21 +35,34 @@ afterAll(() => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
-const drivers: Array<{ name: string; make: () => Promise<Database> }> = [{ name: "pglite", make: async () => pgliteDatabase(path.join(root, "data")) }];
-if (process.env.TEST_DATABASE_URL) drivers.push({ name: "postgres", make: () => postgresDatabase(process.env.TEST_DATABASE_URL!) });
+const drivers: Array<{ name: string; make: () => Promise<Database> }> = [
+  { name: "pglite", make: async () => pgliteDatabase(path.join(root, "data")) },
+];
+if (process.env.TEST_DATABASE_URL)
+  drivers.push({ name: "postgres", make: () => postgresDatabase(process.env.TEST_DATABASE_URL!) });
 
-it.each(drivers)("a SIGKILL in every phase loses nothing and doubles nothing; the interrupted call is not re-run and each correction trains once ($name)", async ({ make }) => {
-  const database = await make();
-  try {
-    await crashAndRecover(database);
-  } finally {
-    await database.drop();
-  }
-}, 180_000);
+it.each(drivers)(
+  "a SIGKILL in every phase loses nothing and doubles nothing; the interrupted call is not re-run and each correction trains once ($name)",
+  async ({ make }) => {
+    const database = await make();
+    try {
+      await crashAndRecover(database);
+    } finally {
+      await database.drop();
+    }
+  },
+  180_000,
+);
 
 async function crashAndRecover(database: Database): Promise<void> {
   // A short lease: on PostgreSQL the killed host's leases must expire before another takes over.
-  const options = { models: { [TEST_MODEL_NAME]: taught.modelDir }, statesDir: fs.mkdtempSync(path.join(root, "states-")), systemPrompt: TEST_SYSTEM_PROMPT, tools: "none", leaseTtlMs: 1000 };
+  const options = {
+    models: { [TEST_MODEL_NAME]: taught.modelDir },
+    statesDir: fs.mkdtempSync(path.join(root, "states-")),
+    systemPrompt: TEST_SYSTEM_PROMPT,
+    tools: "none",
+    leaseTtlMs: 1000,
+  };
 
   // 1. A user, a workspace and a policy starting from the taught state, then the database closes.
   const setup = await database.open();
@@ -71,13 +84,22 @@ async function crashAndRecover(database: Database): Promise<void> {
     conv[k] = (await first.call("startConversation", { ownerId: owner, workspaceId: t.workspace.id })).id;
     await first.call("sendUserMessage", { ownerId: owner, conversationId: conv[k], text: tasks[k] });
   }
-  const proposal = async (k: keyof typeof conv) => (await first.waitFor((e) => e.conversationId === conv[k] && e.type === "proposal")).payload.toolCallId as string;
+  const proposal = async (k: keyof typeof conv) =>
+    (await first.waitFor((e) => e.conversationId === conv[k] && e.type === "proposal")).payload.toolCallId as string;
   const calls = { A: await proposal("A"), B: await proposal("B"), C: await proposal("C"), D: await proposal("D") };
   await first.call("decide", { ownerId: owner, toolCallId: calls.B, decision: { kind: "approve" } });
   await first.waitFor((e) => e.conversationId === conv.B && e.type === "tool_started");
   while (!fs.existsSync(ranFile)) await new Promise((r) => setTimeout(r, 20));
-  const denyD = first.send("decide", { ownerId: owner, toolCallId: calls.D, decision: { kind: "deny", correction: "Put good in b.txt." } });
-  const denyC = first.send("decide", { ownerId: owner, toolCallId: calls.C, decision: { kind: "deny", correction: "Write good, not bad." } });
+  const denyD = first.send("decide", {
+    ownerId: owner,
+    toolCallId: calls.D,
+    decision: { kind: "deny", correction: "Put good in b.txt." },
+  });
+  const denyC = first.send("decide", {
+    ownerId: owner,
+    toolCallId: calls.C,
+    decision: { kind: "deny", correction: "Write good, not bad." },
+  });
   const [dReply, cReply] = await Promise.all([denyD, denyC]);
   expect([dReply.ok, cReply.ok]).toEqual([true, true]);
   const running = await first.waitFor((e) => e.type === "training_step" && e.payload.status === "running");
@@ -108,9 +130,12 @@ async function crashAndRecover(database: Database): Promise<void> {
   const check = await database.open();
   try {
     const db = check.db;
-    const messages = async (k: keyof typeof conv) => listMessagesByConversation({ db, ownerId: owner, conversationId: conv[k] });
-    const toolCalls = async (k: keyof typeof conv) => listToolCallsByConversation({ db, ownerId: owner, conversationId: conv[k] });
-    const corrections = async (k: keyof typeof conv) => listCorrectionsByConversation({ db, ownerId: owner, conversationId: conv[k] });
+    const messages = async (k: keyof typeof conv) =>
+      listMessagesByConversation({ db, ownerId: owner, conversationId: conv[k] });
+    const toolCalls = async (k: keyof typeof conv) =>
+      listToolCallsByConversation({ db, ownerId: owner, conversationId: conv[k] });
+    const corrections = async (k: keyof typeof conv) =>
+      listCorrectionsByConversation({ db, ownerId: owner, conversationId: conv[k] });
     const allIds = new Set<string>();
     for (const k of ["A", "B", "C", "D"] as const) {
       const rows = await messages(k);
@@ -126,7 +151,9 @@ async function crashAndRecover(database: Database): Promise<void> {
     expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe("bad");
     // B: interrupted, shown, not re-run.
     expect((await toolCalls("B"))[0]).toMatchObject({ status: "interrupted" });
-    expect((await messages("B")).filter((r) => r.role === "tool").map((r) => r.content)).toEqual([INTERRUPTED_TOOL_TEXT]);
+    expect((await messages("B")).filter((r) => r.role === "tool").map((r) => r.content)).toEqual([
+      INTERRUPTED_TOOL_TEXT,
+    ]);
     expect((await getConversationForOwner({ db, id: conv.B, ownerId: owner }))!.state).toBe("failed");
     expect(fs.readFileSync(ranFile, "utf8")).toBe("x\n");
     // C and D: one correction each, trained by exactly one finished step.
@@ -140,10 +167,19 @@ async function crashAndRecover(database: Database): Promise<void> {
       expect((await toolCalls(k))[0]).toMatchObject({ status: "denied" });
     }
     // D's interrupted step failed as such and was queued again; no step was applied twice.
-    expect(steps.filter((s) => s.status === "failed").map((s) => [s.conversationId, s.error])).toEqual([[conv.D, expect.stringMatching(/interrupted/)]]);
-    expect(steps.filter((s) => s.status === "done").map((s) => s.step).sort()).toEqual([1, 2]);
+    expect(steps.filter((s) => s.status === "failed").map((s) => [s.conversationId, s.error])).toEqual([
+      [conv.D, expect.stringMatching(/interrupted/)],
+    ]);
+    expect(
+      steps
+        .filter((s) => s.status === "done")
+        .map((s) => s.step)
+        .sort(),
+    ).toEqual([1, 2]);
     expect((await getPolicyForOwner({ db, id: t.policy.id, ownerId: owner }))!.step).toBe(2);
-    expect((await listCheckpointsByPolicy({ db, ownerId: owner, policyId: t.policy.id })).map((c) => c.step)).toEqual([2, 1, 0]);
+    expect((await listCheckpointsByPolicy({ db, ownerId: owner, policyId: t.policy.id })).map((c) => c.step)).toEqual([
+      2, 1, 0,
+    ]);
   } finally {
     await check.close();
   }

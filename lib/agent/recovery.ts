@@ -50,11 +50,15 @@ type PolicyRef = { policyId: string; ownerId: string };
  * `staleBefore`: steps running since before it are orphans (the default, now, is right at
  * start-up: under the policy's lease nobody else is running one).
  */
-export async function recoverAll(core: AgentCore, { staleBefore = new Date() }: { staleBefore?: Date } = {}): Promise<RecoveryReport> {
+export async function recoverAll(
+  core: AgentCore,
+  { staleBefore = new Date() }: { staleBefore?: Date } = {},
+): Promise<RecoveryReport> {
   const conversations = await allConversations(core);
   const policies: PolicyRef[] = [];
   for (const user of await listUsers({ db: core.db })) {
-    for (const policy of await listPoliciesByOwner({ db: core.db, ownerId: user.id })) policies.push({ policyId: policy.id, ownerId: user.id });
+    for (const policy of await listPoliciesByOwner({ db: core.db, ownerId: user.id }))
+      policies.push({ policyId: policy.id, ownerId: user.id });
   }
   return recover(core, conversations, policies, staleBefore);
 }
@@ -62,12 +66,21 @@ export async function recoverAll(core: AgentCore, { staleBefore = new Date() }: 
 /** Takes over what no live instance holds: conversations mid-turn and training queues with steps left. */
 export async function recoverOrphans(core: AgentCore): Promise<RecoveryReport> {
   const quietForMs = core.leases.ttlMs;
-  const conversations = (await listUnleasedActiveConversations({ db: core.db, quietForMs })).filter((c) => !core.leases.busy({ kind: "conversation", id: c.id }));
-  const policies = (await listUnleasedTrainingPolicies({ db: core.db, quietForMs })).filter((p) => !core.leases.busy({ kind: "policy", id: p.policyId }));
+  const conversations = (await listUnleasedActiveConversations({ db: core.db, quietForMs })).filter(
+    (c) => !core.leases.busy({ kind: "conversation", id: c.id }),
+  );
+  const policies = (await listUnleasedTrainingPolicies({ db: core.db, quietForMs })).filter(
+    (p) => !core.leases.busy({ kind: "policy", id: p.policyId }),
+  );
   return recover(core, conversations, policies, new Date());
 }
 
-async function recover(core: AgentCore, conversations: Conversation[], policies: PolicyRef[], staleBefore: Date): Promise<RecoveryReport> {
+async function recover(
+  core: AgentCore,
+  conversations: Conversation[],
+  policies: PolicyRef[],
+  staleBefore: Date,
+): Promise<RecoveryReport> {
   const db = core.db;
   const report: RecoveryReport = { requeuedSteps: 0, interruptedToolCalls: 0, resumedConversations: 0 };
 
@@ -76,10 +89,19 @@ async function recover(core: AgentCore, conversations: Conversation[], policies:
     await core.leases.run({ kind: "policy", id: policyId }, async () => {
       for (const stale of await failStaleTrainingSteps({ db, startedBefore: staleBefore, policyId })) {
         const corrections = await listCorrectionsByTrainingStep({ db, trainingStepId: stale.id });
-        const conv = stale.conversationId ? await getConversationForOwner({ db, id: stale.conversationId, ownerId }) : null;
+        const conv = stale.conversationId
+          ? await getConversationForOwner({ db, id: stale.conversationId, ownerId })
+          : null;
         if (conv) await core.publish(conv, "training_step", stepEventPayload(stale));
         if (corrections.length === 0) continue;
-        const again = await enqueueTrainingStep({ db, ownerId: stale.ownerId, policyId: stale.policyId, conversationId: stale.conversationId, lossFn: stale.lossFn, correctionIds: corrections.map((c) => c.id) });
+        const again = await enqueueTrainingStep({
+          db,
+          ownerId: stale.ownerId,
+          policyId: stale.policyId,
+          conversationId: stale.conversationId,
+          lossFn: stale.lossFn,
+          correctionIds: corrections.map((c) => c.id),
+        });
         report.requeuedSteps++;
         if (conv) await core.publish(conv, "training_step", stepEventPayload(again, { requeuedFrom: stale.id }));
       }
@@ -116,16 +138,41 @@ async function interruptRunningCalls(core: AgentCore, conv: Conversation): Promi
   for (const call of calls.filter((c) => c.status === "executing")) {
     const callId = (await chatCallId(core, conv, call.messageId)) ?? call.id;
     const stopped = await db.transaction(async (tx) => {
-      const row = await updateToolCall({ db: tx, id: call.id, ownerId: conv.ownerId, patch: { status: "interrupted", finishedAt: new Date() }, from: ["executing"] });
+      const row = await updateToolCall({
+        db: tx,
+        id: call.id,
+        ownerId: conv.ownerId,
+        patch: { status: "interrupted", finishedAt: new Date() },
+        from: ["executing"],
+      });
       if (!row) return false;
-      await appendMessage({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, message: { role: "tool", content: INTERRUPTED_TOOL_TEXT, toolCallId: call.id, meta: { callId, toolName: call.name, kind: "interrupted" } } });
+      await appendMessage({
+        db: tx,
+        ownerId: conv.ownerId,
+        conversationId: conv.id,
+        message: {
+          role: "tool",
+          content: INTERRUPTED_TOOL_TEXT,
+          toolCallId: call.id,
+          meta: { callId, toolName: call.name, kind: "interrupted" },
+        },
+      });
       await core.setState(conv, "failed", ["executing"], tx).catch(() => null);
       return true;
     });
     if (!stopped) continue;
     interrupted++;
-    await core.publish(conv, "result", { toolCallId: call.id, success: false, interrupted: true, output: INTERRUPTED_TOOL_TEXT });
-    await core.publish(conv, "error", { kind: "interrupted", toolCallId: call.id, message: `The ${call.name} call was interrupted when the server stopped and was not run again. Retry to let the agent continue, or send a message.` });
+    await core.publish(conv, "result", {
+      toolCallId: call.id,
+      success: false,
+      interrupted: true,
+      output: INTERRUPTED_TOOL_TEXT,
+    });
+    await core.publish(conv, "error", {
+      kind: "interrupted",
+      toolCallId: call.id,
+      message: `The ${call.name} call was interrupted when the server stopped and was not run again. Retry to let the agent continue, or send a message.`,
+    });
     await core.publish(conv, "state", { state: "failed" });
     conv.state = "failed";
   }

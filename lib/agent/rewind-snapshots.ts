@@ -53,7 +53,10 @@ async function storeBlobs(db: Db, ownerId: string, blobs: Map<string, Buffer>): 
 }
 
 /** A regular file's image in `root` at real relative path `rel` (absent when missing); null when it cannot be captured. */
-async function imageAt(root: Root, rel: string): Promise<{ image: FileImage; bytes: Buffer | null; rel: string } | null> {
+async function imageAt(
+  root: Root,
+  rel: string,
+): Promise<{ image: FileImage; bytes: Buffer | null; rel: string } | null> {
   const entry = await entryBeneath(root, rel);
   if (!entry.ok) return entry.reason === "not_found" ? { image: ABSENT, bytes: null, rel } : null;
   try {
@@ -66,7 +69,11 @@ async function imageAt(root: Root, rel: string): Promise<{ image: FileImage; byt
   }
 }
 
-async function insertImages(owner: SnapshotOwner, by: ChangedBy, images: { path: string; image: FileImage }[]): Promise<void> {
+async function insertImages(
+  owner: SnapshotOwner,
+  by: ChangedBy,
+  images: { path: string; image: FileImage }[],
+): Promise<void> {
   if (images.length === 0) return;
   await owner.db.insert(fileSnapshot).values(
     images.map(({ path, image }) => ({
@@ -82,7 +89,12 @@ async function insertImages(owner: SnapshotOwner, by: ChangedBy, images: { path:
 }
 
 /** Captures the current images of `rels` (real workspace-relative paths) as `by`'s before-images. */
-export async function captureRels(owner: SnapshotOwner, by: ChangedBy, root: Root, rels: string[]): Promise<{ path: string; image: FileImage }[]> {
+export async function captureRels(
+  owner: SnapshotOwner,
+  by: ChangedBy,
+  root: Root,
+  rels: string[],
+): Promise<{ path: string; image: FileImage }[]> {
   const images: { path: string; image: FileImage }[] = [];
   const blobs = new Map<string, Buffer>();
   for (const rel of rels) {
@@ -97,7 +109,12 @@ export async function captureRels(owner: SnapshotOwner, by: ChangedBy, root: Roo
 }
 
 /** The one file a write / edit / edit_lines call names, captured before it runs. */
-export async function captureBeforeFileCall(owner: SnapshotOwner, toolCallId: string, ctx: ToolContext, pathArg: string): Promise<void> {
+export async function captureBeforeFileCall(
+  owner: SnapshotOwner,
+  toolCallId: string,
+  ctx: ToolContext,
+  pathArg: string,
+): Promise<void> {
   await withToolRoot(ctx, async (root, policy) => {
     const where = toolRelativePath(policy, root, ctx.workspace, pathArg);
     // A path the tool will refuse changes nothing, so it needs no before-image.
@@ -112,7 +129,10 @@ type Manifest = Map<string, FileImage>;
 const FLUSH_BYTES = 32 * 1024 * 1024;
 
 /** Hashes every file the walk sees; with `keep`, hands each content to it (awaited, in walk order). */
-async function manifestOf(root: Root, keep?: (sha: string, bytes: Buffer) => Promise<void>): Promise<{ files: Manifest; bytes: number }> {
+async function manifestOf(
+  root: Root,
+  keep?: (sha: string, bytes: Buffer) => Promise<void>,
+): Promise<{ files: Manifest; bytes: number }> {
   const files: Manifest = new Map();
   let bytes = 0;
   await walkFiles(root, "", async (file, dir) => {
@@ -176,7 +196,12 @@ export function changedPaths(before: Manifest, after: Manifest): { path: string;
 }
 
 /** After the bash call: the before-images of the files it changed, created or deleted. */
-export async function recordBashChanges(owner: SnapshotOwner, toolCallId: string, ctx: ToolContext, baseline: BashBaseline): Promise<{ changed: number; ms: number }> {
+export async function recordBashChanges(
+  owner: SnapshotOwner,
+  toolCallId: string,
+  ctx: ToolContext,
+  baseline: BashBaseline,
+): Promise<{ changed: number; ms: number }> {
   const started = performance.now();
   const changed = await withToolRoot(ctx, async (root) => changedPaths(baseline.files, (await manifestOf(root)).files));
   await insertImages(owner, { toolCallId }, changed);
@@ -185,7 +210,10 @@ export async function recordBashChanges(owner: SnapshotOwner, toolCallId: string
 
 /** The stored contents of an image (null for absent). */
 export async function blobOf(db: Db, ownerId: string, sha: string): Promise<Buffer> {
-  const [row] = await db.select({ bytes: snapshotBlob.bytes }).from(snapshotBlob).where(and(eq(snapshotBlob.ownerId, ownerId), eq(snapshotBlob.sha256, sha)));
+  const [row] = await db
+    .select({ bytes: snapshotBlob.bytes })
+    .from(snapshotBlob)
+    .where(and(eq(snapshotBlob.ownerId, ownerId), eq(snapshotBlob.sha256, sha)));
   if (!row) throw new Error(`snapshot content ${sha} is missing`);
   return row.bytes;
 }
@@ -194,7 +222,12 @@ export async function blobOf(db: Db, ownerId: string, sha: string): Promise<Buff
  * Runs a call with its before-images captured: the named file for the file tools, the workspace
  * walk for bash (its changes recorded after it), nothing for the read-only tools.
  */
-export async function withBeforeImages<T>(owner: SnapshotOwner, call: { id: string; name: string; args: Record<string, unknown> }, ctx: ToolContext, run: () => Promise<T>): Promise<T> {
+export async function withBeforeImages<T>(
+  owner: SnapshotOwner,
+  call: { id: string; name: string; args: Record<string, unknown> },
+  ctx: ToolContext,
+  run: () => Promise<T>,
+): Promise<T> {
   if (call.name === "write" || call.name === "edit" || call.name === "edit_lines") {
     if (typeof call.args.path === "string") await captureBeforeFileCall(owner, call.id, ctx, call.args.path);
     return run();

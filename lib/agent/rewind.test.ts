@@ -29,7 +29,9 @@ function tree(dir: string): Record<string, string> {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.name === ".git") continue;
       if (e.isDirectory()) visit(r);
-      else out[r] = `${(fs.statSync(path.join(dir, r)).mode & 0o7777).toString(8)}:${fs.readFileSync(path.join(dir, r)).toString("base64")}`;
+      else
+        out[r] =
+          `${(fs.statSync(path.join(dir, r)).mode & 0o7777).toString(8)}:${fs.readFileSync(path.join(dir, r)).toString("base64")}`;
     }
   };
   visit("");
@@ -68,14 +70,32 @@ forEachDriver("rewind", (db) => {
   }
 
   async function task(conv: Conversation, text: string): Promise<string> {
-    const m = await appendMessage({ db: db(), ownerId: conv.ownerId, conversationId: conv.id, message: { role: "user", content: text, meta: { kind: "task" } } });
+    const m = await appendMessage({
+      db: db(),
+      ownerId: conv.ownerId,
+      conversationId: conv.id,
+      message: { role: "user", content: text, meta: { kind: "task" } },
+    });
     return m.id;
   }
 
   /** One approved call, run exactly as the driver runs it, leaving the conversation idle. */
   async function run(conv: Conversation, name: string, args: Record<string, unknown>) {
-    const m = await appendMessage({ db: db(), ownerId: conv.ownerId, conversationId: conv.id, message: { role: "assistant", content: "", toolCalls: [{ id: "c", name, arguments: args }], meta: {} } });
-    await createToolCall({ db: db(), ownerId: conv.ownerId, conversationId: conv.id, messageId: m.id, name, args, status: "approved" });
+    const m = await appendMessage({
+      db: db(),
+      ownerId: conv.ownerId,
+      conversationId: conv.id,
+      message: { role: "assistant", content: "", toolCalls: [{ id: "c", name, arguments: args }], meta: {} },
+    });
+    await createToolCall({
+      db: db(),
+      ownerId: conv.ownerId,
+      conversationId: conv.id,
+      messageId: m.id,
+      name,
+      args,
+      status: "approved",
+    });
     const now = (await getConversationForOwner({ db: db(), id: conv.id, ownerId: conv.ownerId }))!;
     await agent.core.setState(now, "executing", ["idle", "sampling"]);
     expect(await executeApproved(agent.core, { ...now, state: "executing" })).toBe(true);
@@ -85,7 +105,12 @@ forEachDriver("rewind", (db) => {
   }
 
   it("puts back exactly the files the agent's calls changed since the turn, deletes those it created, and leaves every other file alone", async () => {
-    const { ownerId, dir, conv } = await begin({ "a.txt": "original\n", "keep.txt": "keep me\n", "sub/old.sh": "#!/bin/sh\necho hi\n", "mine.txt": "mine\n" });
+    const { ownerId, dir, conv } = await begin({
+      "a.txt": "original\n",
+      "keep.txt": "keep me\n",
+      "sub/old.sh": "#!/bin/sh\necho hi\n",
+      "mine.txt": "mine\n",
+    });
     fs.chmodSync(path.join(dir, "sub/old.sh"), 0o755);
     await task(conv, "first");
     await run(conv, "write", { path: "a.txt", content: "first turn\n" });
@@ -94,7 +119,9 @@ forEachDriver("rewind", (db) => {
     await run(conv, "write", { path: "a.txt", content: "second turn\n" });
     await run(conv, "edit", { path: "keep.txt", old: "keep me", new: "kept" });
     await run(conv, "write", { path: "deep/new/file.txt", content: "created\n" });
-    await run(conv, "bash", { cmd: "rm sub/old.sh && printf '\\x00\\x01binary' > blob.bin && chmod 600 blob.bin && echo more >> a.txt" });
+    await run(conv, "bash", {
+      cmd: "rm sub/old.sh && printf '\\x00\\x01binary' > blob.bin && chmod 600 blob.bin && echo more >> a.txt",
+    });
     // The person's own change to a file the agent never touched, after the turn.
     fs.writeFileSync(path.join(dir, "mine.txt"), "changed by hand\n");
     expect(tree(dir)).not.toEqual(atTurn);
@@ -103,7 +130,13 @@ forEachDriver("rewind", (db) => {
     const expected = { ...atTurn, "mine.txt": tree(dir)["mine.txt"]! };
     expect(tree(dir)).toEqual(expected);
     expect(fs.existsSync(path.join(dir, "deep/new/file.txt"))).toBe(false);
-    expect(record.files.map((f) => `${f.action} ${f.path}`).sort()).toEqual(["deleted blob.bin", "deleted deep/new/file.txt", "restored a.txt", "restored keep.txt", "restored sub/old.sh"]);
+    expect(record.files.map((f) => `${f.action} ${f.path}`).sort()).toEqual([
+      "deleted blob.bin",
+      "deleted deep/new/file.txt",
+      "restored a.txt",
+      "restored keep.txt",
+      "restored sub/old.sh",
+    ]);
     // Code only: the conversation keeps every message.
     const rows = await listMessagesByConversation({ db: db(), ownerId, conversationId: conv.id });
     expect(rows.every(inContext)).toBe(true);
@@ -141,18 +174,32 @@ forEachDriver("rewind", (db) => {
     expect(tree(dir)).toEqual(beforeRewind);
     const rows = await listMessagesByConversation({ db: db(), ownerId, conversationId: conv.id });
     expect(rows.every(inContext)).toBe(true);
-    await expect(agent.undoRewind({ ownerId, conversationId: conv.id, rewindId: rewound.rewindId })).rejects.toThrow(/already undone/);
+    await expect(agent.undoRewind({ ownerId, conversationId: conv.id, rewindId: rewound.rewindId })).rejects.toThrow(
+      /already undone/,
+    );
 
     await agent.undoRewind({ ownerId, conversationId: conv.id, rewindId: undone.rewindId });
     expect(tree(dir)).toEqual({ "a.txt": "644:" + Buffer.from("one\n").toString("base64") });
   });
 
   it("never writes a git repository's history, and refuses while a call is pending", async () => {
-    const { ownerId, dir, conv } = await begin({ "a.txt": "one\n", ".git/HEAD": "ref: refs/heads/main\n", ".git/refs/heads/main": "abc\n" });
+    const { ownerId, dir, conv } = await begin({
+      "a.txt": "one\n",
+      ".git/HEAD": "ref: refs/heads/main\n",
+      ".git/refs/heads/main": "abc\n",
+    });
     const first = await task(conv, "first");
     await run(conv, "write", { path: "a.txt", content: "two\n" });
     await run(conv, "bash", { cmd: "echo three > a.txt" });
-    const git = () => fs.readdirSync(path.join(dir, ".git"), { recursive: true }).map(String).sort().map((f) => `${f}:${fs.statSync(path.join(dir, ".git", f)).isFile() ? fs.readFileSync(path.join(dir, ".git", f), "utf8") : "dir"}`);
+    const git = () =>
+      fs
+        .readdirSync(path.join(dir, ".git"), { recursive: true })
+        .map(String)
+        .sort()
+        .map(
+          (f) =>
+            `${f}:${fs.statSync(path.join(dir, ".git", f)).isFile() ? fs.readFileSync(path.join(dir, ".git", f), "utf8") : "dir"}`,
+        );
     const gitBefore = git();
     await agent.rewind({ ownerId, conversationId: conv.id, messageId: first, mode: "code" });
     expect(fs.readFileSync(path.join(dir, "a.txt"), "utf8")).toBe("one\n");
@@ -160,7 +207,9 @@ forEachDriver("rewind", (db) => {
 
     const now = (await getConversationForOwner({ db: db(), id: conv.id, ownerId }))!;
     await agent.core.setState(now, "proposed", ["idle"]);
-    await expect(agent.rewind({ ownerId, conversationId: conv.id, messageId: first, mode: "code" })).rejects.toThrow(/once the agent has stopped/);
+    await expect(agent.rewind({ ownerId, conversationId: conv.id, messageId: first, mode: "code" })).rejects.toThrow(
+      /once the agent has stopped/,
+    );
   });
 
   it("never writes outside the workspace when a folder was swapped for a link to another directory after the call", async () => {
@@ -173,7 +222,9 @@ forEachDriver("rewind", (db) => {
     // What a sandboxed bash could do between the call and the rewind: the folder becomes a link out.
     fs.rmSync(path.join(dir, "sub"), { recursive: true });
     fs.symlinkSync(outside, path.join(dir, "sub"));
-    await expect(agent.rewind({ ownerId, conversationId: conv.id, messageId: first, mode: "code" })).rejects.toThrow(/Cannot restore sub\/f.txt/);
+    await expect(agent.rewind({ ownerId, conversationId: conv.id, messageId: first, mode: "code" })).rejects.toThrow(
+      /Cannot restore sub\/f.txt/,
+    );
     expect(fs.readFileSync(path.join(outside, "f.txt"), "utf8")).toBe("someone else's\n");
   });
 
@@ -182,8 +233,12 @@ forEachDriver("rewind", (db) => {
     const first = await task(conv, "first");
     const other = await makeUser(db(), "other");
     // Refused at the conversation, before any of its rows (or files) are looked at.
-    await expect(agent.rewind({ ownerId: other.id, conversationId: conv.id, messageId: first, mode: "both" })).rejects.toMatchObject({ type: "not_found", surface: "conversation" });
-    await expect(agent.undoRewind({ ownerId: other.id, conversationId: conv.id, rewindId: "any" })).rejects.toMatchObject({ type: "not_found", surface: "conversation" });
+    await expect(
+      agent.rewind({ ownerId: other.id, conversationId: conv.id, messageId: first, mode: "both" }),
+    ).rejects.toMatchObject({ type: "not_found", surface: "conversation" });
+    await expect(
+      agent.undoRewind({ ownerId: other.id, conversationId: conv.id, rewindId: "any" }),
+    ).rejects.toMatchObject({ type: "not_found", surface: "conversation" });
   });
 
   it("measures what bash's before-images cost on a workspace of 2,000 files", async () => {

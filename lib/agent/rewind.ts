@@ -56,7 +56,12 @@ const metaOf = (row: Pick<Message, "meta">) => (row.meta ?? {}) as MessageMeta;
 /** The task messages of the current episode still in context: the turns a rewind may go back to. */
 export function rewindPoints<R extends Pick<Message, "role" | "meta">>(rows: R[]): R[] {
   // The episode starts at its last system message (currentEpisode's rule, for any row shape).
-  const episode = rows.slice(Math.max(0, rows.findLastIndex((r) => r.role === "system")));
+  const episode = rows.slice(
+    Math.max(
+      0,
+      rows.findLastIndex((r) => r.role === "system"),
+    ),
+  );
   return episode.filter((r) => r.role === "user" && metaOf(r).kind === "task" && !metaOf(r).excluded);
 }
 
@@ -64,15 +69,24 @@ export function rewindPoints<R extends Pick<Message, "role" | "meta">>(rows: R[]
  * For each file changed since the turn, its image at that turn: the earliest before-image taken
  * after it (a call's, or a rewind's), since each was captured just before the first change.
  */
-export function imagesAtTurn(snapshots: { path: string; sha256: string | null; mode: number | null; createdAt: Date; id: string }[]): Map<string, FileImage> {
+export function imagesAtTurn(
+  snapshots: { path: string; sha256: string | null; mode: number | null; createdAt: Date; id: string }[],
+): Map<string, FileImage> {
   const out = new Map<string, FileImage>();
-  const ordered = [...snapshots].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+  const ordered = [...snapshots].sort(
+    (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id),
+  );
   for (const s of ordered) if (!out.has(s.path)) out.set(s.path, { sha256: s.sha256, mode: s.mode });
   return out;
 }
 
 /** Puts each image back: its bytes and mode, or deletes the file when it was absent. */
-async function restoreImages(core: AgentCore, ownerId: string, root: Root, images: Map<string, FileImage>): Promise<RewindRecord["files"]> {
+async function restoreImages(
+  core: AgentCore,
+  ownerId: string,
+  root: Root,
+  images: Map<string, FileImage>,
+): Promise<RewindRecord["files"]> {
   const done: RewindRecord["files"] = [];
   for (const [rel, image] of images) {
     const entry = await entryBeneath(root, rel, { mayCreateDir: () => image.sha256 !== null });
@@ -82,7 +96,8 @@ async function restoreImages(core: AgentCore, ownerId: string, root: Root, image
     }
     try {
       if (image.sha256 === null) {
-        if (entry.stat?.isDirectory()) throw new AppError("conflict:rewind", `Cannot remove ${rel}: it is a folder now`);
+        if (entry.stat?.isDirectory())
+          throw new AppError("conflict:rewind", `Cannot remove ${rel}: it is a folder now`);
         if (entry.stat) {
           await removeFile(entry);
           done.push({ path: rel, action: "deleted" });
@@ -99,7 +114,13 @@ async function restoreImages(core: AgentCore, ownerId: string, root: Root, image
   return done;
 }
 
-async function setHidden(core: AgentCore, ownerId: string, rows: Message[], rewindId: string, hide: boolean): Promise<void> {
+async function setHidden(
+  core: AgentCore,
+  ownerId: string,
+  rows: Message[],
+  rewindId: string,
+  hide: boolean,
+): Promise<void> {
   for (const row of rows) {
     const meta = { ...metaOf(row) };
     if (hide) Object.assign(meta, { excluded: true, rewoundBy: rewindId });
@@ -107,7 +128,10 @@ async function setHidden(core: AgentCore, ownerId: string, rows: Message[], rewi
       delete meta.excluded;
       delete meta.rewoundBy;
     }
-    await core.db.update(message).set({ meta }).where(and(eq(message.id, row.id), eq(message.ownerId, ownerId)));
+    await core.db
+      .update(message)
+      .set({ meta })
+      .where(and(eq(message.id, row.id), eq(message.ownerId, ownerId)));
   }
 }
 
@@ -121,12 +145,21 @@ async function toolContext(core: AgentCore, conv: Conversation): Promise<ToolCon
 async function idleConversation(core: AgentCore, ownerId: string, conversationId: string): Promise<Conversation> {
   const conv = await getConversationForOwner({ db: core.db, id: conversationId, ownerId });
   if (!conv) throw new AppError("not_found:conversation");
-  if (conv.state !== "idle" && conv.state !== "failed") throw new AppError("conflict:conversation", "Rewind once the agent has stopped (no call pending, running or training).");
+  if (conv.state !== "idle" && conv.state !== "failed")
+    throw new AppError(
+      "conflict:conversation",
+      "Rewind once the agent has stopped (no call pending, running or training).",
+    );
   return conv;
 }
 
 /** Files first (a refusal there changes nothing in the conversation), then messages, then the event. */
-async function apply(core: AgentCore, conv: Conversation, plan: { mode: RewindMode; images: Map<string, FileImage>; hide: Message[]; show: Message[] }, record: Omit<RewindRecord, "files" | "hidden" | "shown" | "mode" | "rewindId">): Promise<RewindRecord> {
+async function apply(
+  core: AgentCore,
+  conv: Conversation,
+  plan: { mode: RewindMode; images: Map<string, FileImage>; hide: Message[]; show: Message[] },
+  record: Omit<RewindRecord, "files" | "hidden" | "shown" | "mode" | "rewindId">,
+): Promise<RewindRecord> {
   const rewindId = randomUUID();
   const owner = { db: core.db, ownerId: conv.ownerId, conversationId: conv.id };
   let files: RewindRecord["files"] = [];
@@ -145,30 +178,63 @@ async function apply(core: AgentCore, conv: Conversation, plan: { mode: RewindMo
     await updateConversation({ db: core.db, id: conv.id, ownerId: conv.ownerId, patch: { task } });
     if (conv.state === "failed") await core.setState(conv, "idle", ["failed"]);
   }
-  const full: RewindRecord = { rewindId, mode: plan.mode, ...record, files, hidden: plan.hide.map((r) => r.id), shown: plan.show.map((r) => r.id) };
+  const full: RewindRecord = {
+    rewindId,
+    mode: plan.mode,
+    ...record,
+    files,
+    hidden: plan.hide.map((r) => r.id),
+    shown: plan.show.map((r) => r.id),
+  };
   await core.publish(conv, "rewind", full);
   await core.publish(conv, "state", { state: "idle", rewound: true });
   return full;
 }
 
-export async function rewind(core: AgentCore, { ownerId, conversationId, messageId, mode }: { ownerId: string; conversationId: string; messageId: string; mode: RewindMode }): Promise<RewindRecord> {
+export async function rewind(
+  core: AgentCore,
+  {
+    ownerId,
+    conversationId,
+    messageId,
+    mode,
+  }: { ownerId: string; conversationId: string; messageId: string; mode: RewindMode },
+): Promise<RewindRecord> {
   const conv = await idleConversation(core, ownerId, conversationId);
   const rows = await listMessagesByConversation({ db: core.db, ownerId, conversationId });
   const target = rewindPoints(rows).find((r) => r.id === messageId);
-  if (!target) throw new AppError("not_found:message", "Only a task message of this episode that is still in the conversation can be rewound to.");
+  if (!target)
+    throw new AppError(
+      "not_found:message",
+      "Only a task message of this episode that is still in the conversation can be rewound to.",
+    );
   const seqOf = new Map(rows.map((r) => [r.id, r.seq]));
-  const since = (await listTrainingStepsByOwner({ db: core.db, ownerId, policyId: conv.policyId ?? "" }).catch(() => [] as TrainingStep[])).filter(
-    (s) => s.conversationId === conversationId && s.queuedAt.getTime() >= target.createdAt.getTime(),
-  );
+  const since = (
+    await listTrainingStepsByOwner({ db: core.db, ownerId, policyId: conv.policyId ?? "" }).catch(
+      () => [] as TrainingStep[],
+    )
+  ).filter((s) => s.conversationId === conversationId && s.queuedAt.getTime() >= target.createdAt.getTime());
   let images = new Map<string, FileImage>();
   if (mode !== "conversation") {
     const calls = await listToolCallsByConversation({ db: core.db, ownerId, conversationId });
     const callsSince = calls.filter((c) => (seqOf.get(c.messageId) ?? -1) > target.seq).map((c) => c.id);
-    const snaps = await core.db.select().from(fileSnapshot).where(and(eq(fileSnapshot.ownerId, ownerId), eq(fileSnapshot.conversationId, conversationId)));
-    images = imagesAtTurn(snaps.filter((s) => (s.toolCallId ? callsSince.includes(s.toolCallId) : s.createdAt.getTime() > target.createdAt.getTime())));
+    const snaps = await core.db
+      .select()
+      .from(fileSnapshot)
+      .where(and(eq(fileSnapshot.ownerId, ownerId), eq(fileSnapshot.conversationId, conversationId)));
+    images = imagesAtTurn(
+      snaps.filter((s) =>
+        s.toolCallId ? callsSince.includes(s.toolCallId) : s.createdAt.getTime() > target.createdAt.getTime(),
+      ),
+    );
   }
   const hide = mode === "code" ? [] : rows.filter((r) => r.seq >= target.seq && !metaOf(r).excluded);
-  return apply(core, conv, { mode, images, hide, show: [] }, { toMessageId: messageId, trainingStepsSince: since.map((s) => ({ id: s.id, step: s.step, status: s.status })) });
+  return apply(
+    core,
+    conv,
+    { mode, images, hide, show: [] },
+    { toMessageId: messageId, trainingStepsSince: since.map((s) => ({ id: s.id, step: s.step, status: s.status })) },
+  );
 }
 
 /** The "rewind" events of a conversation, oldest first. */
@@ -184,14 +250,26 @@ export async function listRewinds(core: AgentCore, ownerId: string, conversation
 }
 
 /** Undoes a rewind (or an undo): its files get back what they held just before it, its messages their place. */
-export async function undoRewind(core: AgentCore, { ownerId, conversationId, rewindId }: { ownerId: string; conversationId: string; rewindId: string }): Promise<RewindRecord> {
+export async function undoRewind(
+  core: AgentCore,
+  { ownerId, conversationId, rewindId }: { ownerId: string; conversationId: string; rewindId: string },
+): Promise<RewindRecord> {
   const conv = await idleConversation(core, ownerId, conversationId);
   const records = await listRewinds(core, ownerId, conversationId);
   const undone = records.find((r) => r.rewindId === rewindId);
   if (!undone) throw new AppError("not_found:rewind");
-  if (records.some((r) => r.undoes === rewindId)) throw new AppError("conflict:rewind", "This rewind was already undone.");
-  const snaps = await core.db.select().from(fileSnapshot).where(and(eq(fileSnapshot.ownerId, ownerId), eq(fileSnapshot.rewindId, rewindId)));
+  if (records.some((r) => r.undoes === rewindId))
+    throw new AppError("conflict:rewind", "This rewind was already undone.");
+  const snaps = await core.db
+    .select()
+    .from(fileSnapshot)
+    .where(and(eq(fileSnapshot.ownerId, ownerId), eq(fileSnapshot.rewindId, rewindId)));
   const rows = await listMessagesByConversation({ db: core.db, ownerId, conversationId });
   const byId = (ids: string[]) => rows.filter((r) => ids.includes(r.id));
-  return apply(core, conv, { mode: undone.mode, images: imagesAtTurn(snaps), hide: byId(undone.shown), show: byId(undone.hidden) }, { undoes: rewindId, trainingStepsSince: [] });
+  return apply(
+    core,
+    conv,
+    { mode: undone.mode, images: imagesAtTurn(snaps), hide: byId(undone.shown), show: byId(undone.hidden) },
+    { undoes: rewindId, trainingStepsSince: [] },
+  );
 }

@@ -73,7 +73,8 @@ export function decideApproval({ tool, args, rules, autoApproveReadonly }: Appro
   if (!isToolName(tool)) return ask(`unknown tool ${tool}`);
   const own = rules.filter((r) => r.tool === tool);
   if (tool === "bash") return decideBash(args.cmd, own);
-  if (autoApproveReadonly && READONLY_TOOLS.has(tool)) return auto(`${tool} only reads; read-only tools are auto-approved`);
+  if (autoApproveReadonly && READONLY_TOOLS.has(tool))
+    return auto(`${tool} only reads; read-only tools are auto-approved`);
   const hit = own.find((r) => ruleMatches(r, tool, args));
   if (!hit) return ask(`no rule allows this ${tool} call`);
   return auto(hit.kind === "tool" ? `always allowed: ${tool}` : `path matches ${hit.pattern} for ${tool}`);

@@ -51,10 +51,20 @@ export const failureCorrectionSchema = z.strictObject({
 });
 
 /** A correction of the agent's final answer (e.g. it claims to have done what it never did). */
-export const answerCorrectionSchema = z.strictObject({ ownerId: id, conversationId: id, messageId: id, correction: correctionText });
+export const answerCorrectionSchema = z.strictObject({
+  ownerId: id,
+  conversationId: id,
+  messageId: id,
+  correction: correctionText,
+});
 
 /** Back to just before one of the episode's task messages: its code, its conversation, or both. */
-export const rewindSchema = z.strictObject({ ownerId: id, conversationId: id, messageId: id, mode: z.enum(["code", "conversation", "both"]) });
+export const rewindSchema = z.strictObject({
+  ownerId: id,
+  conversationId: id,
+  messageId: id,
+  mode: z.enum(["code", "conversation", "both"]),
+});
 export const undoRewindSchema = z.strictObject({ ownerId: id, conversationId: id, rewindId: id });
 
 /** Parses `input` or throws bad_request naming what is wrong. */

@@ -31,7 +31,11 @@ import { taughtTestModel, type Taught } from "./test-model";
 const LEASE_TTL_MS = 1500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -55,7 +59,14 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one Pos
     handle = await database.open();
     t = await setUpUser({ db: handle.db, taught });
     const statesDir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-shared-states-"));
-    const options = { models: { [TEST_MODEL_NAME]: taught.modelDir }, statesDir, systemPrompt: TEST_SYSTEM_PROMPT, tools: "none", leaseTtlMs: LEASE_TTL_MS, watchOrphans: true };
+    const options = {
+      models: { [TEST_MODEL_NAME]: taught.modelDir },
+      statesDir,
+      systemPrompt: TEST_SYSTEM_PROMPT,
+      tools: "none",
+      leaseTtlMs: LEASE_TTL_MS,
+      watchOrphans: true,
+    };
     a = Host.start(database, options);
     b = Host.start(database, options);
     await Promise.all([a.ready, b.ready]);
@@ -69,19 +80,28 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one Pos
 
   const owner = () => t.user.id;
   const proposalIn = async (host: Host, conversationId: string, after = 0) =>
-    (await host.waitFor((e) => e.conversationId === conversationId && e.type === "proposal" && e.id > after)) as AgentEvent;
+    (await host.waitFor(
+      (e) => e.conversationId === conversationId && e.type === "proposal" && e.id > after,
+    )) as AgentEvent;
   const startTask = async (host: Host, task: string) => {
     const conv = (await host.call("startConversation", { ownerId: owner(), workspaceId: t.workspace.id })).id as string;
     await host.call("sendUserMessage", { ownerId: owner(), conversationId: conv, text: task });
     return { conv, proposal: await proposalIn(host, conv) };
   };
-  const doneSteps = async () => (await listTrainingStepsByOwner({ db: handle.db, ownerId: owner(), policyId: t.policy.id })).filter((s) => s.status === "done");
+  const doneSteps = async () =>
+    (await listTrainingStepsByOwner({ db: handle.db, ownerId: owner(), policyId: t.policy.id })).filter(
+      (s) => s.status === "done",
+    );
 
   it("a policy trained in one instance, then in the other, takes each step once, from the newest state", async () => {
     // Each instance samples a conversation of its own, so each has the policy open at step 0.
     const [inA, inB] = await Promise.all([startTask(a, TASKS.write), startTask(b, TASKS.write)]);
     const deny = (host: Host, proposal: AgentEvent, correction: string) =>
-      host.call("decide", { ownerId: owner(), toolCallId: proposal.payload.toolCallId, decision: { kind: "deny", correction } });
+      host.call("decide", {
+        ownerId: owner(),
+        toolCallId: proposal.payload.toolCallId,
+        decision: { kind: "deny", correction },
+      });
 
     await deny(a, inA.proposal, "Write good, not bad.");
     await until("A's step", async () => (await doneSteps()).length === 1);
@@ -97,14 +117,26 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one Pos
       ["done", 2],
     ]);
     expect((await getPolicyForOwner({ db: handle.db, id: t.policy.id, ownerId: owner() }))!.step).toBe(2);
-    expect((await listCheckpointsByPolicy({ db: handle.db, ownerId: owner(), policyId: t.policy.id })).map((c) => c.step)).toEqual([2, 1, 0]);
-    for (const [conv, step] of [[inA.conv, steps[0]!], [inB.conv, steps[1]!]] as const) {
-      const [correction, ...more] = await listCorrectionsByConversation({ db: handle.db, ownerId: owner(), conversationId: conv });
+    expect(
+      (await listCheckpointsByPolicy({ db: handle.db, ownerId: owner(), policyId: t.policy.id })).map((c) => c.step),
+    ).toEqual([2, 1, 0]);
+    for (const [conv, step] of [
+      [inA.conv, steps[0]!],
+      [inB.conv, steps[1]!],
+    ] as const) {
+      const [correction, ...more] = await listCorrectionsByConversation({
+        db: handle.db,
+        ownerId: owner(),
+        conversationId: conv,
+      });
       expect(more).toEqual([]);
       expect(correction!.trainingStepId).toBe(step.id);
     }
     // Each instance announced the step it ran: the trainer was A, then B.
-    const announced = (host: Host, id: string) => host.events.some((e) => e.type === "training_step" && e.payload.trainingStepId === id && e.payload.status === "done");
+    const announced = (host: Host, id: string) =>
+      host.events.some(
+        (e) => e.type === "training_step" && e.payload.trainingStepId === id && e.payload.status === "done",
+      );
     expect([announced(a, steps[0]!.id), announced(b, steps[0]!.id)]).toEqual([true, false]);
     expect([announced(a, steps[1]!.id), announced(b, steps[1]!.id)]).toEqual([false, true]);
   }, 240_000);
@@ -115,10 +147,22 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one Pos
     const { conv, proposal } = await startTask(a, TASKS.slow);
     const followed: FollowedEvent[] = [];
     // As the SSE route follows a conversation, in a process that publishes none of its events.
-    const follower = followConversationEvents({ db: handle.db, ownerId: owner(), conversationId: conv, afterEventId: 0, send: (e) => followed.push(e), subscribe: () => () => {}, pollMs: 100 });
+    const follower = followConversationEvents({
+      db: handle.db,
+      ownerId: owner(),
+      conversationId: conv,
+      afterEventId: 0,
+      send: (e) => followed.push(e),
+      subscribe: () => () => {},
+      pollMs: 100,
+    });
     try {
       // Proposed in A, approved through B: B takes the conversation's lease and runs the call.
-      await b.call("decide", { ownerId: owner(), toolCallId: proposal.payload.toolCallId, decision: { kind: "approve" } });
+      await b.call("decide", {
+        ownerId: owner(),
+        toolCallId: proposal.payload.toolCallId,
+        decision: { kind: "approve" },
+      });
       await until("the command to start", async () => fs.existsSync(ranFile));
       const lease = await getLease({ db: handle.db, resource: { kind: "conversation", id: conv } });
       expect(lease?.holder).toContain(`:${b.pid}:`);
@@ -129,18 +173,32 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one Pos
       expect(await a.call("recoverAll")).toMatchObject({ interruptedToolCalls: 0 });
       const [call] = await listToolCallsByConversation({ db: handle.db, ownerId: owner(), conversationId: conv });
       expect(call?.status).toBe("executing");
-      expect((await getLease({ db: handle.db, resource: { kind: "conversation", id: conv } }))?.holder).toBe(lease?.holder);
+      expect((await getLease({ db: handle.db, resource: { kind: "conversation", id: conv } }))?.holder).toBe(
+        lease?.holder,
+      );
 
       const killedAt = Date.now();
       await b.kill();
-      const interrupted = await until("the takeover", async () => followed.find((e) => e.type === "result" && e.payload.interrupted === true), 30_000);
+      const interrupted = await until(
+        "the takeover",
+        async () => followed.find((e) => e.type === "result" && e.payload.interrupted === true),
+        30_000,
+      );
       const takeoverMs = Date.now() - killedAt;
       expect(takeoverMs).toBeLessThan(LEASE_TTL_MS + 5_000);
       console.log(JSON.stringify({ takeoverMs, leaseTtlMs: LEASE_TTL_MS }));
 
-      await until("the state event", async () => followed.some((e) => e.type === "state" && e.payload.state === "failed" && e.id > interrupted.id));
+      await until("the state event", async () =>
+        followed.some((e) => e.type === "state" && e.payload.state === "failed" && e.id > interrupted.id),
+      );
       await follower.caughtUp();
-      const stored = await listEventsAfter({ db: handle.db, ownerId: owner(), conversationId: conv, afterId: 0, limit: 1000 });
+      const stored = await listEventsAfter({
+        db: handle.db,
+        ownerId: owner(),
+        conversationId: conv,
+        afterId: 0,
+        limit: 1000,
+      });
       expect(followed.map((e) => e.id)).toEqual(stored.map((e) => e.id));
       // Written by three hands: the proposal by A, the run's start by B, the interruption by A.
       const by = (host: Host, id: number) => host.events.some((e) => e.id === id);
@@ -149,7 +207,9 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one Pos
       expect([by(a, started.id), by(b, started.id)]).toEqual([false, true]);
       expect([by(a, interrupted.id), by(b, interrupted.id)]).toEqual([true, false]);
 
-      expect((await listToolCallsByConversation({ db: handle.db, ownerId: owner(), conversationId: conv }))[0]?.status).toBe("interrupted");
+      expect(
+        (await listToolCallsByConversation({ db: handle.db, ownerId: owner(), conversationId: conv }))[0]?.status,
+      ).toBe("interrupted");
       expect((await getConversationForOwner({ db: handle.db, id: conv, ownerId: owner() }))?.state).toBe("failed");
       expect(fs.readFileSync(ranFile, "utf8")).toBe("x\n"); // not run again
     } finally {

@@ -21,7 +21,12 @@ import { TEACH_SPEC, TEST_MODEL_NAME } from "./test-fixtures";
 import { taughtTestModel, type Taught } from "./test-model";
 
 /** Greedy sampling and short replies: an untaught prompt costs little and every run is the same. */
-export const TEST_SETTINGS = { temperature: 0, maxTokens: 40, model: TEST_MODEL_NAME, loraRank: TEACH_SPEC.rank } as const;
+export const TEST_SETTINGS = {
+  temperature: 0,
+  maxTokens: 40,
+  model: TEST_MODEL_NAME,
+  loraRank: TEACH_SPEC.rank,
+} as const;
 
 export type TestUser = { user: User; workspace: Workspace; dir: string; policy: Policy };
 
@@ -43,8 +48,22 @@ export async function setUpUser({
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-agent-ws-"));
   for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text);
   const workspace = await createWorkspace({ db, ownerId: user.id, name: "ws", path: dir });
-  const policy = await getOrCreatePolicy({ db, ownerId: user.id, baseModel: TEST_MODEL_NAME, backend: "embedded", loraRank: TEACH_SPEC.rank });
-  await createCheckpoint({ db, ownerId: user.id, policyId: policy.id, step: 0, name: "taught", path: taught.statePath, kind: "state" });
+  const policy = await getOrCreatePolicy({
+    db,
+    ownerId: user.id,
+    baseModel: TEST_MODEL_NAME,
+    backend: "embedded",
+    loraRank: TEACH_SPEC.rank,
+  });
+  await createCheckpoint({
+    db,
+    ownerId: user.id,
+    policyId: policy.id,
+    step: 0,
+    name: "taught",
+    path: taught.statePath,
+    kind: "state",
+  });
   return { user, workspace, dir, policy };
 }
 

@@ -21,15 +21,22 @@ export class Host {
   private next = 1;
   readonly exited: Promise<number | null>;
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly ready: Promise<void>) {
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    readonly ready: Promise<void>,
+  ) {
     this.exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
   }
 
   static start(database: Database, options: Record<string, unknown>): Host {
-    const child = spawn(process.execPath, ["--import", "tsx", projectPath("lib/agent/host-entry.ts"), JSON.stringify(options)], {
-      env: { ...process.env, ...database.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", projectPath("lib/agent/host-entry.ts"), JSON.stringify(options)],
+      {
+        env: { ...process.env, ...database.env },
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     let markReady: () => void = () => {};
@@ -87,10 +94,20 @@ export class Host {
 }
 
 /** Where the host's database lives: a PGlite directory, or a fresh PostgreSQL database. */
-export type Database = { name: string; env: Record<string, string>; open: () => Promise<DbHandle>; drop: () => Promise<void> };
+export type Database = {
+  name: string;
+  env: Record<string, string>;
+  open: () => Promise<DbHandle>;
+  drop: () => Promise<void>;
+};
 
 export function pgliteDatabase(dataDir: string): Database {
-  return { name: "pglite", env: { CONTINUALCODE_DATA_DIR: dataDir, DATABASE_URL: "" }, open: () => createDb({ dataDir }), drop: async () => {} };
+  return {
+    name: "pglite",
+    env: { CONTINUALCODE_DATA_DIR: dataDir, DATABASE_URL: "" },
+    open: () => createDb({ dataDir }),
+    drop: async () => {},
+  };
 }
 
 export async function postgresDatabase(serverUrl: string): Promise<Database> {

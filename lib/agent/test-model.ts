@@ -84,7 +84,10 @@ function prepare(spec: TeachSpec, renderer: Renderer): Prepared[] {
     return {
       prompt,
       completion: full.tokens.slice(prompt.length),
-      datum: { modelInput: full.tokens.slice(0, -1), lossFnInputs: { targetTokens: full.tokens.slice(1), weights: full.weights.slice(1) } },
+      datum: {
+        modelInput: full.tokens.slice(0, -1),
+        lossFnInputs: { targetTokens: full.tokens.slice(1), weights: full.weights.slice(1) },
+      },
     };
   });
 }
@@ -92,7 +95,11 @@ function prepare(spec: TeachSpec, renderer: Renderer): Prepared[] {
 /** Does greedy sampling give every example's completion exactly? */
 async function answersAll(sampler: SamplingClient, prepared: Prepared[], renderer: Renderer): Promise<boolean> {
   for (const d of prepared) {
-    const out = await sampler.sample(d.prompt, { maxTokens: d.completion.length + 1, temperature: 0, stop: renderer.stopTokens });
+    const out = await sampler.sample(d.prompt, {
+      maxTokens: d.completion.length + 1,
+      temperature: 0,
+      stop: renderer.stopTokens,
+    });
     const got = out.sequences[0]!.tokens;
     if (got.length !== d.completion.length || got.some((t, i) => t !== d.completion[i])) return false;
   }
@@ -106,7 +113,10 @@ async function answersAll(sampler: SamplingClient, prepared: Prepared[], rendere
  */
 export async function taughtTestModel(spec: TeachSpec, renderer: Renderer): Promise<Taught> {
   const root = testModelCacheDir();
-  const modelKey = createHash("sha256").update(JSON.stringify({ config: TEST_MODEL_CONFIG, std: LM_HEAD_STD, seed: WEIGHT_SEED })).digest("hex").slice(0, 16);
+  const modelKey = createHash("sha256")
+    .update(JSON.stringify({ config: TEST_MODEL_CONFIG, std: LM_HEAD_STD, seed: WEIGHT_SEED }))
+    .digest("hex")
+    .slice(0, 16);
   const modelDir = writeTestModel(path.join(root, `model-${modelKey}`));
   const key = createHash("sha256").update(JSON.stringify({ spec, modelKey })).digest("hex").slice(0, 20);
   const done = path.join(root, `taught-${key}`);
@@ -118,27 +128,41 @@ export async function taughtTestModel(spec: TeachSpec, renderer: Renderer): Prom
   const backend = createEmbeddedBackend({ models: { [spec.modelName]: { dir: modelDir } }, statesDir });
   try {
     if (fs.existsSync(marker)) {
-      const cached: Taught = { modelDir, statePath: path.join(done, "state"), steps: (JSON.parse(fs.readFileSync(marker, "utf8")) as Taught).steps };
+      const cached: Taught = {
+        modelDir,
+        statePath: path.join(done, "state"),
+        steps: (JSON.parse(fs.readFileSync(marker, "utf8")) as Taught).steps,
+      };
       const sampler = await backend.createSamplingClient({ baseModel: spec.modelName, modelPath: cached.statePath });
       if (await answersAll(sampler, prepared, renderer)) return cached;
       fs.rmSync(done, { recursive: true, force: true });
     }
     const trainer = await backend.createTrainingClient({ baseModel: spec.modelName, rank: spec.rank, seed: spec.seed });
     for (let step = 1; step <= spec.maxSteps; step++) {
-      await trainer.forwardBackward(prepared.map((d) => d.datum), "cross_entropy");
+      await trainer.forwardBackward(
+        prepared.map((d) => d.datum),
+        "cross_entropy",
+      );
       await trainer.optimStep({ learningRate: spec.learningRate, beta1: 0.9, beta2: 0.95, eps: 1e-8 });
       if (step % 5 !== 0 && step !== spec.maxSteps) continue;
       if (!(await answersAll(await trainer.saveWeightsForSampler(), prepared, renderer))) continue;
       const tmp = `${done}.tmp-${process.pid}`;
       fs.cpSync(await trainer.saveState("taught"), path.join(tmp, "state"), { recursive: true });
-      fs.writeFileSync(path.join(tmp, "taught.json"), JSON.stringify({ modelDir, statePath: path.join(done, "state"), steps: step } satisfies Taught));
+      fs.writeFileSync(
+        path.join(tmp, "taught.json"),
+        JSON.stringify({ modelDir, statePath: path.join(done, "state"), steps: step } satisfies Taught),
+      );
       fs.rmSync(done, { recursive: true, force: true });
       try {
         fs.renameSync(tmp, done);
       } catch {
         fs.rmSync(tmp, { recursive: true, force: true }); // another process finished first
       }
-      return { modelDir, statePath: path.join(done, "state"), steps: (JSON.parse(fs.readFileSync(marker, "utf8")) as Taught).steps };
+      return {
+        modelDir,
+        statePath: path.join(done, "state"),
+        steps: (JSON.parse(fs.readFileSync(marker, "utf8")) as Taught).steps,
+      };
     }
     throw new Error(`the test model did not learn its ${prepared.length} examples in ${spec.maxSteps} steps`);
   } finally {

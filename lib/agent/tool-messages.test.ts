@@ -10,10 +10,14 @@ describe("tool messages", () => {
 
   it("an executed call's message is its output, marked when the tool failed", () => {
     expect(toolResultText({ output: "ok", success: true })).toBe("ok");
-    expect(toolResultText({ output: "file not found: a.py", success: false })).toBe(`${TOOL_ERROR_PREFIX}file not found: a.py`);
+    expect(toolResultText({ output: "file not found: a.py", success: false })).toBe(
+      `${TOOL_ERROR_PREFIX}file not found: a.py`,
+    );
   });
 
   it("a correction after a tool failure is a user message that says it is a correction", () => {
-    expect(failureCorrectionMessage({ correction: "Run python3 -m unittest instead.\n" })).toBe("Correction: Run python3 -m unittest instead.");
+    expect(failureCorrectionMessage({ correction: "Run python3 -m unittest instead.\n" })).toBe(
+      "Correction: Run python3 -m unittest instead.",
+    );
   });
 });

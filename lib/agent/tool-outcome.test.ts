@@ -16,7 +16,10 @@ const outcomeOf = async (name: string, args: unknown) => classifyToolResult(awai
 
 beforeEach(() => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), "cc-outcome-"));
-  fs.writeFileSync(path.join(ws, "test_calc.py"), "import unittest\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(1 + 1, 3)\nunittest.main()\n");
+  fs.writeFileSync(
+    path.join(ws, "test_calc.py"),
+    "import unittest\nclass T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(1 + 1, 3)\nunittest.main()\n",
+  );
   ctx = { workspace: ws, sandbox: { mode: "bwrap" } };
 });
 afterEach(() => fs.rmSync(ws, { recursive: true, force: true }));

@@ -17,6 +17,7 @@ const SHELL_COULD_NOT_RUN = new Set([126, 127]);
 
 export function classifyToolResult(result: Pick<ToolResult, "success" | "exitCode">): ToolOutcome {
   if (result.success) return { kind: "succeeded" };
-  if (result.exitCode !== undefined && !SHELL_COULD_NOT_RUN.has(result.exitCode)) return { kind: "observation", exitCode: result.exitCode };
+  if (result.exitCode !== undefined && !SHELL_COULD_NOT_RUN.has(result.exitCode))
+    return { kind: "observation", exitCode: result.exitCode };
   return { kind: "failed" };
 }

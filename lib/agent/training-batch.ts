@@ -12,7 +12,13 @@ import { type CorrectionKind, listCorrectionsByTrainingStep } from "@/lib/db/que
 import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { getToolCallForOwner } from "@/lib/db/queries/tool-calls";
 import type { Correction, Message as MessageRow, ToolCall, TrainingStep } from "@/lib/db/schema";
-import { buildTeacherMessages, type DenialExample, type RewardExample, type SDPOConfig, type StepBatch } from "@/lib/sdpo";
+import {
+  buildTeacherMessages,
+  type DenialExample,
+  type RewardExample,
+  type SDPOConfig,
+  type StepBatch,
+} from "@/lib/sdpo";
 import { messagesForLayout, type PromptLayout } from "./context";
 
 /** What a training signal records: a correction's kind, or an approval (RL reward +1). */
@@ -58,7 +64,9 @@ export async function buildStepBatch({
   const rewards: RewardExample[] = [];
   const rewarded = new Set<string>();
   for (const correction of corrections) {
-    const call = correction.toolCallId ? await getToolCallForOwner({ db, id: correction.toolCallId, ownerId: row.ownerId }) : null;
+    const call = correction.toolCallId
+      ? await getToolCallForOwner({ db, id: correction.toolCallId, ownerId: row.ownerId })
+      : null;
     if (correction.toolCallId && !call) continue;
     let rows = rowsByConversation.get(correction.conversationId);
     if (!rows) {
@@ -69,7 +77,11 @@ export async function buildStepBatch({
     const sampled = rows.find((m) => m.id === messageId);
     if (!sampled?.promptTokens || !sampled.completionTokens || !sampled.completionLogprobs) continue;
     const meta = (sampled.meta ?? {}) as SampledMeta;
-    const completion = { promptTokens: sampled.promptTokens, completionTokens: sampled.completionTokens, samplingLogprobs: sampled.completionLogprobs };
+    const completion = {
+      promptTokens: sampled.promptTokens,
+      completionTokens: sampled.completionTokens,
+      samplingLogprobs: sampled.completionLogprobs,
+    };
     const kind = correction.kind as TrainingSignalKind;
     if (kind === "approval") {
       rewards.push({ ...completion, reward: 1 });

@@ -15,7 +15,11 @@ import { scheduleStepProbes } from "./probe-run";
 import { buildStepBatch } from "./training-batch";
 
 /** The loss a correction's step will use, or null when this correction trains nothing. */
-export function trainingLossFor(config: Config, sampled: Pick<MessageRow, "completionTokens"> | null, kind: "correction" | "approval"): string | null {
+export function trainingLossFor(
+  config: Config,
+  sampled: Pick<MessageRow, "completionTokens"> | null,
+  kind: "correction" | "approval",
+): string | null {
   if (!config.training || !sampled?.completionTokens?.length) return null;
   if (kind === "approval") return config.enableRl ? "importance_sampling" : null;
   if (config.sdpo) return lossFnFor(config.lossMode);
@@ -23,7 +27,10 @@ export function trainingLossFor(config: Config, sampled: Pick<MessageRow, "compl
 }
 
 /** Does the conversation have a training step queued or running? */
-export async function hasPendingSteps(core: AgentCore, conv: Pick<Conversation, "id" | "ownerId" | "policyId">): Promise<boolean> {
+export async function hasPendingSteps(
+  core: AgentCore,
+  conv: Pick<Conversation, "id" | "ownerId" | "policyId">,
+): Promise<boolean> {
   if (!conv.policyId) return false;
   const steps = await listTrainingStepsByOwner({ db: core.db, ownerId: conv.ownerId, policyId: conv.policyId });
   return steps.some((s) => s.conversationId === conv.id && (s.status === "queued" || s.status === "running"));
@@ -36,7 +43,8 @@ export function stepEventPayload(row: TrainingStep, extra: Record<string, unknow
 /** The metrics a chat line shows after a step (the original's `trained #step L= kl= t=`). */
 function headline(metrics: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const key of ["sdpo_step", "loss", "sdpo_kl", "sdpo_tokens", "time/total"]) if (metrics[key] !== undefined) out[key] = metrics[key]!;
+  for (const key of ["sdpo_step", "loss", "sdpo_kl", "sdpo_tokens", "time/total"])
+    if (metrics[key] !== undefined) out[key] = metrics[key]!;
   return out;
 }
 
@@ -48,11 +56,13 @@ export async function trainPolicy(core: AgentCore, policyId: string, ownerId: st
     if (!policy) return;
     const config = await core.config(ownerId);
     const renderer = await core.renderer(policy.baseModel);
-    const conversationOf = async (row: TrainingStep) => (row.conversationId ? getConversationForOwner({ db, id: row.conversationId, ownerId }) : null);
+    const conversationOf = async (row: TrainingStep) =>
+      row.conversationId ? getConversationForOwner({ db, id: row.conversationId, ownerId }) : null;
     const result = await core.runtime.runNext({
       policy,
       config,
-      build: (row) => buildStepBatch({ db, row, renderer, tools: core.deps.tools, sdpo: sdpoConfigFromSettings(config) }),
+      build: (row) =>
+        buildStepBatch({ db, row, renderer, tools: core.deps.tools, sdpo: sdpoConfigFromSettings(config) }),
       onClaimed: async (row) => {
         const conv = await conversationOf(row);
         if (conv) await core.publish(conv, "training_step", stepEventPayload(row));
@@ -61,8 +71,17 @@ export async function trainPolicy(core: AgentCore, policyId: string, ownerId: st
     if (!result) return;
     const conv = await conversationOf(result.row);
     if (!conv) continue;
-    await core.publish(conv, "training_step", stepEventPayload(result.row, result.status === "done" ? { metrics: headline(result.metrics) } : {}));
-    if (result.status === "failed") await core.publish(conv, "error", { kind: "training_failed", trainingStepId: result.row.id, message: `Training step failed: ${result.error}` });
+    await core.publish(
+      conv,
+      "training_step",
+      stepEventPayload(result.row, result.status === "done" ? { metrics: headline(result.metrics) } : {}),
+    );
+    if (result.status === "failed")
+      await core.publish(conv, "error", {
+        kind: "training_failed",
+        trainingStepId: result.row.id,
+        message: `Training step failed: ${result.error}`,
+      });
     await afterStep(core, conv);
     // Scored in the background once the retry is proposed, so the probes never delay it.
     if (result.status === "done") scheduleStepProbes(core, result.row, conv);

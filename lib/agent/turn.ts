@@ -77,7 +77,13 @@ export async function policyFor(core: AgentCore, conv: Conversation, config: Con
     const existing = await getPolicyForOwner({ db: core.db, id: conv.policyId, ownerId: conv.ownerId });
     if (existing) return existing;
   }
-  const policy = await getOrCreatePolicy({ db: core.db, ownerId: conv.ownerId, baseModel: config.model, backend: core.deps.backend.kind as PolicyBackend, loraRank: config.loraRank });
+  const policy = await getOrCreatePolicy({
+    db: core.db,
+    ownerId: conv.ownerId,
+    baseModel: config.model,
+    backend: core.deps.backend.kind as PolicyBackend,
+    loraRank: config.loraRank,
+  });
   // Bound from now on, so its training steps are found from the conversation.
   await updateConversation({ db: core.db, id: conv.id, ownerId: conv.ownerId, patch: { policyId: policy.id } });
   conv.policyId = policy.id;
@@ -87,8 +93,12 @@ export async function policyFor(core: AgentCore, conv: Conversation, config: Con
 /** Tool calls proposed since the episode's latest task (the step cap counts these). */
 function stepsSinceTask(rows: MessageRow[]): number {
   const episode = currentEpisode(rows);
-  const taskIndex = episode.findLastIndex((r) => r.role === "user" && (r.meta as { kind?: string } | null)?.kind === "task");
-  return episode.slice(taskIndex + 1).filter((r) => r.role === "assistant" && inContext(r) && (r.toolCalls?.length ?? 0) === 1).length;
+  const taskIndex = episode.findLastIndex(
+    (r) => r.role === "user" && (r.meta as { kind?: string } | null)?.kind === "task",
+  );
+  return episode
+    .slice(taskIndex + 1)
+    .filter((r) => r.role === "assistant" && inContext(r) && (r.toolCalls?.length ?? 0) === 1).length;
 }
 
 /** Nudges sent since the model last gave a usable reply or the user last spoke. */
@@ -104,12 +114,38 @@ function nudgesSoFar(rows: MessageRow[]): number {
 }
 
 function approvalFor(call: { name: string; arguments: Record<string, unknown> }, rules: AllowRule[], config: Config) {
-  const asRule = (r: AllowRule) => ({ tool: r.tool, kind: r.kind as "tool" | "path" | "bash_prefix", pattern: r.pattern });
-  const verdict = decideApproval({ tool: call.name, args: call.arguments, rules: rules.map(asRule), autoApproveReadonly: config.autoApproveReadonly });
+  const asRule = (r: AllowRule) => ({
+    tool: r.tool,
+    kind: r.kind as "tool" | "path" | "bash_prefix",
+    pattern: r.pattern,
+  });
+  const verdict = decideApproval({
+    tool: call.name,
+    args: call.arguments,
+    rules: rules.map(asRule),
+    autoApproveReadonly: config.autoApproveReadonly,
+  });
   if (verdict.decision === "ask") return { auto: false as const, reason: verdict.reason };
-  const alone = rules.find((r) => decideApproval({ tool: call.name, args: call.arguments, rules: [asRule(r)], autoApproveReadonly: false }).decision === "auto");
-  const byReadonly = decideApproval({ tool: call.name, args: call.arguments, rules: [], autoApproveReadonly: config.autoApproveReadonly }).decision === "auto";
-  const autoReason = byReadonly ? "readonly" : alone ? `rule:${alone.id}` : `rules:${rules.filter((r) => r.tool === call.name).map((r) => r.id).join(",")}`;
+  const alone = rules.find(
+    (r) =>
+      decideApproval({ tool: call.name, args: call.arguments, rules: [asRule(r)], autoApproveReadonly: false })
+        .decision === "auto",
+  );
+  const byReadonly =
+    decideApproval({
+      tool: call.name,
+      args: call.arguments,
+      rules: [],
+      autoApproveReadonly: config.autoApproveReadonly,
+    }).decision === "auto";
+  const autoReason = byReadonly
+    ? "readonly"
+    : alone
+      ? `rule:${alone.id}`
+      : `rules:${rules
+          .filter((r) => r.tool === call.name)
+          .map((r) => r.id)
+          .join(",")}`;
   return { auto: true as const, reason: verdict.reason, autoReason };
 }
 
@@ -122,7 +158,11 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
   // 1. The step cap ends the task before another sample.
   if (stepsSinceTask(rows) >= config.maxSteps) {
     await core.setState(conv, "idle", ["sampling"]);
-    await core.publish(conv, "error", { kind: "step_cap", message: `Stopped after ${config.maxSteps} tool calls (the step cap, maxSteps).`, maxSteps: config.maxSteps });
+    await core.publish(conv, "error", {
+      kind: "step_cap",
+      message: `Stopped after ${config.maxSteps} tool calls (the step cap, maxSteps).`,
+      maxSteps: config.maxSteps,
+    });
     await core.publish(conv, "state", { state: "idle" });
     return;
   }
@@ -133,11 +173,16 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
   const window = await core.contextWindow(policy.baseModel);
   const budget = promptBudget(window, config.maxTokens);
   const prompt = buildPrompt({ rows, renderer, tools: core.deps.tools, budget });
-  if (prompt.layout.elided > 0) await core.publish(conv, "context", { elided: prompt.layout.elided, promptTokens: prompt.tokens.length, window });
+  if (prompt.layout.elided > 0)
+    await core.publish(conv, "context", { elided: prompt.layout.elided, promptTokens: prompt.tokens.length, window });
 
   // 3. Sample with the policy's current weights; the text streams out as non-final "tokens"
   //    events, all published before the final one (a lost delta only delays the draft).
-  const maxTokens = replyTokens({ maxTokens: config.maxTokens, contextWindow: window, promptTokens: prompt.tokens.length });
+  const maxTokens = replyTokens({
+    maxTokens: config.maxTokens,
+    contextWindow: window,
+    promptTokens: prompt.tokens.length,
+  });
   const stream = new TokenStream({
     decode: (ids) => renderer.tokenizer.decode(ids),
     stopTokens: renderer.stopTokens,
@@ -145,7 +190,11 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
   });
   const { result, policyStep } = await core.runtime.use(policy, config, async (opened) => {
     try {
-      const sampled = await opened.sampler.sample(prompt.tokens, { maxTokens, temperature: config.temperature, stop: renderer.stopTokens }, stream);
+      const sampled = await opened.sampler.sample(
+        prompt.tokens,
+        { maxTokens, temperature: config.temperature, stop: renderer.stopTokens },
+        stream,
+      );
       return { result: sampled, policyStep: opened.step };
     } finally {
       await stream.end();
@@ -166,12 +215,22 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
   if (parsed.kind === "parse_error") {
     const parseError = { reason: parsed.reason, detail: parsed.detail };
     const msg = await db.transaction(async (tx) => {
-      const m = await appendMessage({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, message: { ...sampled, content: parsed.text, meta: { ...baseMeta, parseError, excluded: true } } });
+      const m = await appendMessage({
+        db: tx,
+        ownerId: conv.ownerId,
+        conversationId: conv.id,
+        message: { ...sampled, content: parsed.text, meta: { ...baseMeta, parseError, excluded: true } },
+      });
       await core.setState(conv, "failed", ["sampling"], tx);
       return m;
     });
     await core.publish(conv, "message", { messageId: msg.id, role: "assistant", seq: msg.seq });
-    await core.publish(conv, "error", { kind: "parse_error", messageId: msg.id, ...parseError, message: `The reply could not be read (${parsed.detail}). Retry, or send a message to continue.` });
+    await core.publish(conv, "error", {
+      kind: "parse_error",
+      messageId: msg.id,
+      ...parseError,
+      message: `The reply could not be read (${parsed.detail}). Retry, or send a message to continue.`,
+    });
     await core.publish(conv, "state", { state: "failed" });
     return;
   }
@@ -179,23 +238,54 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
   if (calls.length > 1) {
     const nudge = nudgesSoFar(rows) < MAX_NUDGES;
     const { msg, nudgeMsg } = await db.transaction(async (tx) => {
-      const m = await appendMessage({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, message: { ...sampled, content: parsed.message.content, toolCalls: calls, meta: { ...baseMeta, excluded: true, multipleToolCalls: calls.length } } });
-      const n = nudge ? await appendMessage({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, message: { role: "user", content: NUDGE_TEXT, meta: { kind: "nudge" } } }) : null;
+      const m = await appendMessage({
+        db: tx,
+        ownerId: conv.ownerId,
+        conversationId: conv.id,
+        message: {
+          ...sampled,
+          content: parsed.message.content,
+          toolCalls: calls,
+          meta: { ...baseMeta, excluded: true, multipleToolCalls: calls.length },
+        },
+      });
+      const n = nudge
+        ? await appendMessage({
+            db: tx,
+            ownerId: conv.ownerId,
+            conversationId: conv.id,
+            message: { role: "user", content: NUDGE_TEXT, meta: { kind: "nudge" } },
+          })
+        : null;
       if (!nudge) await core.setState(conv, "failed", ["sampling"], tx);
       return { msg: m, nudgeMsg: n };
     });
-    await core.publish(conv, "message", { messageId: msg.id, role: "assistant", seq: msg.seq, toolCalls: calls.length });
+    await core.publish(conv, "message", {
+      messageId: msg.id,
+      role: "assistant",
+      seq: msg.seq,
+      toolCalls: calls.length,
+    });
     if (nudgeMsg) {
       await core.publish(conv, "message", { messageId: nudgeMsg.id, role: "user", seq: nudgeMsg.seq, kind: "nudge" });
       return;
     }
-    await core.publish(conv, "error", { kind: "multiple_tool_calls", messageId: msg.id, message: `The model proposed ${calls.length} tool calls at once again after ${MAX_NUDGES} reminders to make exactly one. Retry, or send a message to continue.` });
+    await core.publish(conv, "error", {
+      kind: "multiple_tool_calls",
+      messageId: msg.id,
+      message: `The model proposed ${calls.length} tool calls at once again after ${MAX_NUDGES} reminders to make exactly one. Retry, or send a message to continue.`,
+    });
     await core.publish(conv, "state", { state: "failed" });
     return;
   }
   if (calls.length === 0) {
     const msg = await db.transaction(async (tx) => {
-      const m = await appendMessage({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, message: { ...sampled, content: parsed.message.content, meta: baseMeta } });
+      const m = await appendMessage({
+        db: tx,
+        ownerId: conv.ownerId,
+        conversationId: conv.id,
+        message: { ...sampled, content: parsed.message.content, meta: baseMeta },
+      });
       await core.setState(conv, "idle", ["sampling"], tx);
       return m;
     });
@@ -207,7 +297,12 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
   const rules = await listAllowRulesByOwner({ db, ownerId: conv.ownerId });
   const approval = approvalFor(call, rules, config);
   const { msg, toolCall } = await db.transaction(async (tx) => {
-    const m = await appendMessage({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, message: { ...sampled, content: parsed.message.content, toolCalls: calls, meta: baseMeta } });
+    const m = await appendMessage({
+      db: tx,
+      ownerId: conv.ownerId,
+      conversationId: conv.id,
+      message: { ...sampled, content: parsed.message.content, toolCalls: calls, meta: baseMeta },
+    });
     const tc = await createToolCall({
       db: tx,
       ownerId: conv.ownerId,
@@ -218,13 +313,25 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
       status: approval.auto ? "auto_approved" : "proposed",
       autoReason: approval.auto ? approval.autoReason : null,
     });
-    if (approval.auto) await updateToolCall({ db: tx, id: tc.id, ownerId: conv.ownerId, patch: { decidedAt: new Date() } });
+    if (approval.auto)
+      await updateToolCall({ db: tx, id: tc.id, ownerId: conv.ownerId, patch: { decidedAt: new Date() } });
     await core.setState(conv, approval.auto ? "executing" : "proposed", ["sampling"], tx);
     return { msg: m, toolCall: tc };
   });
   await core.publish(conv, "message", { messageId: msg.id, role: "assistant", seq: msg.seq });
-  await core.publish(conv, "proposal", { toolCallId: toolCall.id, name: call.name, args: call.arguments, approval: approval.auto ? "auto" : "ask", reason: approval.reason });
-  if (approval.auto) await core.publish(conv, "decision", { toolCallId: toolCall.id, decision: "auto_approved", autoReason: approval.autoReason });
+  await core.publish(conv, "proposal", {
+    toolCallId: toolCall.id,
+    name: call.name,
+    args: call.arguments,
+    approval: approval.auto ? "auto" : "ask",
+    reason: approval.reason,
+  });
+  if (approval.auto)
+    await core.publish(conv, "decision", {
+      toolCallId: toolCall.id,
+      decision: "auto_approved",
+      autoReason: approval.autoReason,
+    });
   await core.publish(conv, "state", { state: approval.auto ? "executing" : "proposed" });
 }
 
@@ -245,7 +352,13 @@ export async function executeApproved(core: AgentCore, conv: Conversation): Prom
     await core.publish(conv, "state", { state: pending ? "training" : "sampling" });
     return true;
   }
-  const started = await updateToolCall({ db, id: next.id, ownerId: conv.ownerId, patch: { status: "executing", startedAt: new Date() }, from: [next.status as "approved"] });
+  const started = await updateToolCall({
+    db,
+    id: next.id,
+    ownerId: conv.ownerId,
+    patch: { status: "executing", startedAt: new Date() },
+    from: [next.status as "approved"],
+  });
   if (!started) return false;
   const args = next.editedArgs ?? next.args;
   await core.publish(conv, "tool_started", { toolCallId: next.id, name: next.name, args });
@@ -253,9 +366,17 @@ export async function executeApproved(core: AgentCore, conv: Conversation): Prom
   const config = await core.config(conv.ownerId);
   const workspace = await getWorkspaceForOwner({ db, id: conv.workspaceId, ownerId: conv.ownerId });
   if (!workspace) throw new Error(`the conversation's workspace ${conv.workspaceId} is gone`);
-  const toolCtx = { workspace: workspace.path, sandbox: { mode: core.sandboxMode(config), policy: sandboxPolicyFor(config) } };
+  const toolCtx = {
+    workspace: workspace.path,
+    sandbox: { mode: core.sandboxMode(config), policy: sandboxPolicyFor(config) },
+  };
   // Rewind's before-images are taken before the call may change anything.
-  const result = await withBeforeImages({ db, ownerId: conv.ownerId, conversationId: conv.id }, { id: next.id, name: next.name, args }, toolCtx, () => executeTool(next.name, args, toolCtx));
+  const result = await withBeforeImages(
+    { db, ownerId: conv.ownerId, conversationId: conv.id },
+    { id: next.id, name: next.name, args },
+    toolCtx,
+    () => executeTool(next.name, args, toolCtx),
+  );
   const reviewed = noteForCall(next);
 
   const policy = await policyFor(core, conv, config);
@@ -268,21 +389,43 @@ export async function executeApproved(core: AgentCore, conv: Conversation): Prom
   const state = failed ? "failed" : pending ? "training" : "sampling";
   const status = outcome.kind === "observation" ? "observed" : outcome.kind;
   const msg = await db.transaction(async (tx) => {
-    const done = await updateToolCall({ db: tx, id: next.id, ownerId: conv.ownerId, patch: { status, result, finishedAt: new Date() }, from: ["executing"] });
+    const done = await updateToolCall({
+      db: tx,
+      id: next.id,
+      ownerId: conv.ownerId,
+      patch: { status, result, finishedAt: new Date() },
+      from: ["executing"],
+    });
     if (!done) throw new Error(`tool call ${next.id} stopped being "executing" while it ran`);
     const m = await appendMessage({
       db: tx,
       ownerId: conv.ownerId,
       conversationId: conv.id,
-      message: { role: "tool", content: withReviewNote(reviewed, clipToolOutput(toolResultText(result), toolOutputLimit(window))), toolCallId: next.id, meta: { callId, toolName: next.name, kind: "result", outputChars: result.output.length } },
+      message: {
+        role: "tool",
+        content: withReviewNote(reviewed, clipToolOutput(toolResultText(result), toolOutputLimit(window))),
+        toolCallId: next.id,
+        meta: { callId, toolName: next.name, kind: "result", outputChars: result.output.length },
+      },
     });
     await core.setState(conv, state, ["executing"], tx);
     return m;
   });
-  await core.publish(conv, "result", { toolCallId: next.id, success: result.success, outcome: outcome.kind, output: result.output, feedback: result.feedback ?? null });
+  await core.publish(conv, "result", {
+    toolCallId: next.id,
+    success: result.success,
+    outcome: outcome.kind,
+    output: result.output,
+    feedback: result.feedback ?? null,
+  });
   await core.publish(conv, "message", { messageId: msg.id, role: "tool", seq: msg.seq });
   if (failed) {
-    await core.publish(conv, "error", { kind: "tool_failure", toolCallId: next.id, suggestion: result.feedback ?? "", message: "The tool failed: a correction is required (the tool's hint is suggested)." });
+    await core.publish(conv, "error", {
+      kind: "tool_failure",
+      toolCallId: next.id,
+      suggestion: result.feedback ?? "",
+      message: "The tool failed: a correction is required (the tool's hint is suggested).",
+    });
   }
   await core.publish(conv, "state", { state });
   return true;

@@ -47,7 +47,13 @@ function finalAnswer(rows: Message[]): Message | null {
   return last?.role === "assistant" && (last.toolCalls?.length ?? 0) === 0 ? last : null;
 }
 
-function awaitingOf(conv: Conversation, rows: Message[], calls: ToolCall[], corrections: Correction[], lastError: string | null): Awaiting {
+function awaitingOf(
+  conv: Conversation,
+  rows: Message[],
+  calls: ToolCall[],
+  corrections: Correction[],
+  lastError: string | null,
+): Awaiting {
   const proposed = calls.find((c) => c.status === "proposed");
   if (conv.state === "proposed" && proposed) return { kind: "decision", toolCall: proposed };
   if (conv.state === "idle") {
@@ -55,7 +61,9 @@ function awaitingOf(conv: Conversation, rows: Message[], calls: ToolCall[], corr
     const answer = finalAnswer(rows);
     if (answer) return { kind: "answer", messageId: answer.id };
     // Idle with a task and no answer: the step cap ended it (a fresh episode has no task yet).
-    return episode.some((r) => r.role === "user") ? { kind: "stopped", reason: lastError ?? "The agent stopped before answering." } : null;
+    return episode.some((r) => r.role === "user")
+      ? { kind: "stopped", reason: lastError ?? "The agent stopped before answering." }
+      : null;
   }
   if (conv.state !== "failed") return null;
   const last = calls.at(-1);
@@ -65,7 +73,11 @@ function awaitingOf(conv: Conversation, rows: Message[], calls: ToolCall[], corr
   return { kind: "attention", reason: lastError ?? "The agent stopped; retry or send a message." };
 }
 
-export async function getConversationView(core: AgentCore, ownerId: string, conversationId: string): Promise<ConversationView> {
+export async function getConversationView(
+  core: AgentCore,
+  ownerId: string,
+  conversationId: string,
+): Promise<ConversationView> {
   const db = core.db;
   const conversation = await getConversationForOwner({ db, id: conversationId, ownerId });
   if (!conversation) throw new AppError("not_found:conversation");
@@ -73,7 +85,9 @@ export async function getConversationView(core: AgentCore, ownerId: string, conv
     listMessagesByConversation({ db, ownerId, conversationId }),
     listToolCallsByConversation({ db, ownerId, conversationId }),
     listCorrectionsByConversation({ db, ownerId, conversationId }),
-    conversation.policyId ? listTrainingStepsByOwner({ db, ownerId, policyId: conversation.policyId }) : Promise.resolve([]),
+    conversation.policyId
+      ? listTrainingStepsByOwner({ db, ownerId, policyId: conversation.policyId })
+      : Promise.resolve([]),
   ]);
   let lastEventId = 0;
   let lastError: string | null = null;

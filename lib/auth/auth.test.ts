@@ -66,7 +66,10 @@ forEachDriver("accounts", (getDb) => {
       );
 
     it("a sign-up posted from another site is refused, one from the serving host is not", async () => {
-      const [foreign, same] = [await post("http://evil.example", "e1@example.com"), await post("http://127.0.0.1:3100", "e2@example.com")];
+      const [foreign, same] = [
+        await post("http://evil.example", "e1@example.com"),
+        await post("http://127.0.0.1:3100", "e2@example.com"),
+      ];
       expect({ foreign: foreign.status, same: same.status }).toEqual({ foreign: 403, same: 200 });
     });
   });
@@ -75,16 +78,26 @@ forEachDriver("accounts", (getDb) => {
     it("sign-up refuses a common password with a message saying why, and creates no account", async () => {
       await expect(signUp("weak@example.com", { password: "Password1" })).rejects.toMatchObject({
         statusCode: 400,
-        body: { code: "WEAK_PASSWORD", message: "That password is one of the most commonly used ones, which are tried first. Choose another." },
+        body: {
+          code: "WEAK_PASSWORD",
+          message: "That password is one of the most commonly used ones, which are tried first. Choose another.",
+        },
       });
       await expect(signUp("short@example.com", { password: "abc12" })).rejects.toMatchObject({ statusCode: 400 });
       expect(await listUsers({ db })).toEqual([]);
     });
 
     it("an admin creating an account gets the same rule, as a field message", () => {
-      const parsed = createAccountInputSchema.safeParse({ name: "Bob", email: "bob@example.com", password: "12345678" });
+      const parsed = createAccountInputSchema.safeParse({
+        name: "Bob",
+        email: "bob@example.com",
+        password: "12345678",
+      });
       expect(parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path, message: i.message }))).toEqual([
-        { path: ["password"], message: "That password is one of the most commonly used ones, which are tried first. Choose another." },
+        {
+          path: ["password"],
+          message: "That password is one of the most commonly used ones, which are tried first. Choose another.",
+        },
       ]);
     });
   });

@@ -58,10 +58,17 @@ export function buildAuth({ db, secret, baseURL, rateLimit }: BuildAuthOptions) 
     baseURL,
     trustedOrigins: (request) => requestOrigin(request),
     // better-auth's own messages go out as our JSON log lines.
-    logger: { log: (level, message, ...args) => authLog[level](message, args.length > 0 ? { details: args } : undefined) },
+    logger: {
+      log: (level, message, ...args) => authLog[level](message, args.length > 0 ? { details: args } : undefined),
+    },
     database: drizzleAdapter(db, {
       provider: "pg",
-      schema: { user: schema.user, session: schema.session, account: schema.account, verification: schema.verification },
+      schema: {
+        user: schema.user,
+        session: schema.session,
+        account: schema.account,
+        verification: schema.verification,
+      },
     }),
     emailAndPassword: {
       enabled: true,
@@ -91,7 +98,8 @@ export function buildAuth({ db, secret, baseURL, rateLimit }: BuildAuthOptions) 
         const field = Object.hasOwn(NEW_PASSWORD_FIELD, ctx.path) ? NEW_PASSWORD_FIELD[ctx.path] : undefined;
         const password: unknown = field ? (ctx.body as Record<string, unknown> | undefined)?.[field] : undefined;
         const problem = typeof password === "string" ? passwordProblem(password) : null;
-        if (problem) throw new APIError("BAD_REQUEST", { code: "WEAK_PASSWORD", message: passwordProblemMessage(problem) });
+        if (problem)
+          throw new APIError("BAD_REQUEST", { code: "WEAK_PASSWORD", message: passwordProblemMessage(problem) });
       }),
     },
     databaseHooks: {

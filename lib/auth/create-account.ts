@@ -17,9 +17,7 @@ export const createAccountInputSchema = z.object({
 });
 export type CreateAccountInput = z.infer<typeof createAccountInputSchema>;
 
-export type CreateAccountResult =
-  | { status: "created"; userId: string }
-  | { status: "email_taken" };
+export type CreateAccountResult = { status: "created"; userId: string } | { status: "email_taken" };
 
 export async function createAccount(auth: Auth, input: CreateAccountInput): Promise<CreateAccountResult> {
   const ctx = await auth.$context;

@@ -14,10 +14,10 @@ describe("password policy", () => {
   });
 
   it("takes an uncommon password of 8 characters or more, and refuses one over 128", () => {
-    expect([passwordProblem("correct-horse-battery-staple"), passwordProblem("bobs-password"), passwordProblem("x".repeat(129))]).toEqual([
-      null,
-      null,
-      "too_long",
-    ]);
+    expect([
+      passwordProblem("correct-horse-battery-staple"),
+      passwordProblem("bobs-password"),
+      passwordProblem("x".repeat(129)),
+    ]).toEqual([null, null, "too_long"]);
   });
 });

@@ -16,7 +16,12 @@ let handle: DbHandle;
 let auth: Auth;
 beforeAll(async () => {
   handle = await createTestDb();
-  auth = buildAuth({ db: handle.db, secret: "test-secret-0123456789-0123456789-abcdef", baseURL: "http://127.0.0.1", rateLimit: true });
+  auth = buildAuth({
+    db: handle.db,
+    secret: "test-secret-0123456789-0123456789-abcdef",
+    baseURL: "http://127.0.0.1",
+    rateLimit: true,
+  });
 });
 afterAll(() => handle.close());
 
@@ -26,9 +31,15 @@ async function serveAuth(options: { trustProxy: boolean; stamp?: boolean }) {
     if (options.stamp !== false) stampClientAddress(req, options.trustProxy);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)] as [string, string]])));
+    const headers = new Headers(
+      Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)] as [string, string]])),
+    );
     const answer = await auth.handler(
-      new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined }),
+      new Request(`http://127.0.0.1${req.url}`, {
+        method: req.method,
+        headers,
+        body: chunks.length ? Buffer.concat(chunks) : undefined,
+      }),
     );
     res.writeHead(answer.status, Object.fromEntries(answer.headers));
     res.end(Buffer.from(await answer.arrayBuffer()));
@@ -53,7 +64,12 @@ function signIn(port: number, localAddress: string, forwardedFor: string): Promi
         path: "/api/auth/sign-in/email",
         method: "POST",
         agent: false,
-        headers: { "content-type": "application/json", origin: "http://127.0.0.1", "x-forwarded-for": forwardedFor, "content-length": Buffer.byteLength(body) },
+        headers: {
+          "content-type": "application/json",
+          origin: "http://127.0.0.1",
+          "x-forwarded-for": forwardedFor,
+          "content-length": Buffer.byteLength(body),
+        },
       },
       (res) => (res.resume(), res.on("end", () => resolve(res.statusCode ?? 0))),
     );
@@ -62,7 +78,12 @@ function signIn(port: number, localAddress: string, forwardedFor: string): Promi
   });
 }
 
-async function tries(port: number, localAddress: string, forwarded: (i: number) => string, count = 5): Promise<number[]> {
+async function tries(
+  port: number,
+  localAddress: string,
+  forwarded: (i: number) => string,
+  count = 5,
+): Promise<number[]> {
   const statuses: number[] = [];
   for (let i = 0; i < count; i++) statuses.push(await signIn(port, localAddress, forwarded(i)));
   return statuses;
@@ -92,8 +113,12 @@ describe("the sign-in rate limit", () => {
     const server = await serveAuth({ trustProxy: true });
     try {
       // The proxy (this socket) appends each client's address; a client's own entries come before it.
-      expect(await tries(server.port, "127.0.0.14", (i) => `198.51.100.7, 192.0.2.${i + 1}`)).toEqual([401, 401, 401, 401, 401]);
-      expect(await tries(server.port, "127.0.0.14", (i) => `198.51.100.${i}, 192.0.2.200`)).toEqual([401, 401, 401, 429, 429]);
+      expect(await tries(server.port, "127.0.0.14", (i) => `198.51.100.7, 192.0.2.${i + 1}`)).toEqual([
+        401, 401, 401, 401, 401,
+      ]);
+      expect(await tries(server.port, "127.0.0.14", (i) => `198.51.100.${i}, 192.0.2.200`)).toEqual([
+        401, 401, 401, 429, 429,
+      ]);
     } finally {
       await server.close();
     }
@@ -104,14 +129,23 @@ describe("the request stamp", () => {
   it("replaces a client-sent address header with the socket's address on every server of the process", async () => {
     stampClientAddresses(false);
     const seen: Array<string | undefined> = [];
-    const server = http.createServer((req, res) => (seen.push(req.headers[CLIENT_ADDRESS_HEADER] as string | undefined), res.end()));
+    const server = http.createServer(
+      (req, res) => (seen.push(req.headers[CLIENT_ADDRESS_HEADER] as string | undefined), res.end()),
+    );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const port = (server.address() as AddressInfo).port;
       await new Promise<void>((resolve, reject) =>
         http
-          .get({ host: "127.0.0.1", port, localAddress: "127.0.0.15", agent: false, headers: { [CLIENT_ADDRESS_HEADER]: "10.9.8.7", "x-forwarded-for": "10.9.8.7" } }, (res) =>
-            (res.resume(), res.on("end", resolve)),
+          .get(
+            {
+              host: "127.0.0.1",
+              port,
+              localAddress: "127.0.0.15",
+              agent: false,
+              headers: { [CLIENT_ADDRESS_HEADER]: "10.9.8.7", "x-forwarded-for": "10.9.8.7" },
+            },
+            (res) => (res.resume(), res.on("end", resolve)),
           )
           .on("error", reject),
       );

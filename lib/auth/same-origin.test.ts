@@ -3,7 +3,11 @@ import { crossOriginRefusal } from "./same-origin";
 
 const HOST = "ide.lan:3000";
 
-function refusal(method: string, headers: Record<string, string>, options = { trustProxy: false } as { trustProxy: boolean; publicUrl?: string }) {
+function refusal(
+  method: string,
+  headers: Record<string, string>,
+  options = { trustProxy: false } as { trustProxy: boolean; publicUrl?: string },
+) {
   return crossOriginRefusal(method, new Headers({ host: HOST, ...headers }), options);
 }
 
@@ -35,6 +39,12 @@ describe("the same-origin rule for requests that change state", () => {
   it("takes X-Forwarded-Host only behind a trusted proxy, and the pinned public URL's host", () => {
     const behindProxy = { origin: "https://public.example", "x-forwarded-host": "public.example" };
     expect(refusal("POST", behindProxy, { trustProxy: true })).toBeNull();
-    expect(refusal("POST", { origin: "https://public.example" }, { trustProxy: false, publicUrl: "https://public.example/" })).toBeNull();
+    expect(
+      refusal(
+        "POST",
+        { origin: "https://public.example" },
+        { trustProxy: false, publicUrl: "https://public.example/" },
+      ),
+    ).toBeNull();
   });
 });

@@ -28,7 +28,12 @@ describe("benchmark arithmetic", () => {
   });
 
   it("the goal is reached at k = 3 only with >= 80 % corrected and an unrelated drop of at most 5 points", () => {
-    const at = (k: number, correctedRate: number, unrelatedSuccess: number): LearningPoint => ({ k, correctedRate, habitRate: 1 - correctedRate, unrelatedSuccess });
+    const at = (k: number, correctedRate: number, unrelatedSuccess: number): LearningPoint => ({
+      k,
+      correctedRate,
+      habitRate: 1 - correctedRate,
+      unrelatedSuccess,
+    });
     expect(goalVerdict([at(0, 0.2, 0.5), at(1, 0.5, 0.5), at(3, 0.85, 0.46)])).toEqual({
       correctedBefore: 0.2,
       correctedAfter: 0.85,
@@ -45,16 +50,40 @@ describe("benchmark arithmetic", () => {
   });
 
   it("learning lasts only with the corrected move at k = 3 and unrelated success within 5 points of k = 0 at k = 20", () => {
-    const at = (k: number, move: number, unrelated: number): LearningPoint => ({ k, correctedRate: move, correctedMoveRate: move, habitRate: 1 - move, unrelatedSuccess: unrelated });
-    expect(lastingVerdict([at(0, 0.1, 0.4), at(3, 0.9, 0.4), at(20, 0.85, 0.36)])).toEqual({ correctedMoveAtK3: 0.9, unrelatedDropPointsAtK20: 4, correctedMoveAtLastK: 0.85, reached: true });
+    const at = (k: number, move: number, unrelated: number): LearningPoint => ({
+      k,
+      correctedRate: move,
+      correctedMoveRate: move,
+      habitRate: 1 - move,
+      unrelatedSuccess: unrelated,
+    });
+    expect(lastingVerdict([at(0, 0.1, 0.4), at(3, 0.9, 0.4), at(20, 0.85, 0.36)])).toEqual({
+      correctedMoveAtK3: 0.9,
+      unrelatedDropPointsAtK20: 4,
+      correctedMoveAtLastK: 0.85,
+      reached: true,
+    });
     expect(lastingVerdict([at(0, 0.1, 0.4), at(3, 0.9, 0.4), at(20, 0.85, 0.3)]).reached).toBe(false);
     expect(lastingVerdict([at(0, 0.1, 0.4), at(3, 0.7, 0.4), at(20, 0.85, 0.4)]).reached).toBe(false);
-    expect(lastingVerdict([at(0, 0.1, 0.4), at(3, 0.9, 0.4)])).toMatchObject({ unrelatedDropPointsAtK20: null, reached: false });
+    expect(lastingVerdict([at(0, 0.1, 0.4), at(3, 0.9, 0.4)])).toMatchObject({
+      unrelatedDropPointsAtK20: null,
+      reached: false,
+    });
   });
 
   it("the goal judged on the move alone is reported beside the strict one, under the same unrelated budget", () => {
-    const at = (k: number, correctedRate: number, correctedMoveRate: number, unrelatedSuccess: number): LearningPoint => ({ k, correctedRate, correctedMoveRate, habitRate: 0, unrelatedSuccess });
-    expect(goalVerdict([at(0, 0, 0.3, 0.5), at(3, 0.1, 0.9, 0.5)])).toMatchObject({ reached: false, correctedMoveBefore: 0.3, correctedMoveAfter: 0.9, reachedIgnoringPaths: true });
+    const at = (
+      k: number,
+      correctedRate: number,
+      correctedMoveRate: number,
+      unrelatedSuccess: number,
+    ): LearningPoint => ({ k, correctedRate, correctedMoveRate, habitRate: 0, unrelatedSuccess });
+    expect(goalVerdict([at(0, 0, 0.3, 0.5), at(3, 0.1, 0.9, 0.5)])).toMatchObject({
+      reached: false,
+      correctedMoveBefore: 0.3,
+      correctedMoveAfter: 0.9,
+      reachedIgnoringPaths: true,
+    });
     expect(goalVerdict([at(0, 0, 0.3, 0.5), at(3, 0.1, 0.9, 0.4)]).reachedIgnoringPaths).toBe(false);
   });
 });
@@ -67,7 +96,8 @@ describe("benchmark inputs", () => {
         for (const template of scenario.corrections) {
           const text = fillCorrection(template, task.values);
           expect(text).not.toMatch(/\{\w+\}/);
-          for (const [key, value] of Object.entries(task.values)) if (template.includes(`{${key}}`)) expect(text).toContain(value);
+          for (const [key, value] of Object.entries(task.values))
+            if (template.includes(`{${key}}`)) expect(text).toContain(value);
         }
       }
     }
@@ -89,8 +119,16 @@ describe("benchmark inputs", () => {
     const steps = [
       { kind: "call" as const, call: { name: "grep" as const, arguments: { pat: "X" } }, expect: "ok" as const },
       { kind: "call" as const, call: { name: "read" as const, arguments: { path: "a.py" } }, expect: "ok" as const },
-      { kind: "call" as const, call: { name: "edit" as const, arguments: { path: "a.py", old: "1", new: "2" } }, expect: "ok" as const },
-      { kind: "call" as const, call: { name: "bash" as const, arguments: { cmd: "node --test" } }, expect: "ok" as const },
+      {
+        kind: "call" as const,
+        call: { name: "edit" as const, arguments: { path: "a.py", old: "1", new: "2" } },
+        expect: "ok" as const,
+      },
+      {
+        kind: "call" as const,
+        call: { name: "bash" as const, arguments: { cmd: "node --test" } },
+        expect: "ok" as const,
+      },
     ];
     expect(decisionIndex(steps, { path: "a.py" })).toBe(1);
     expect(decisionIndex(steps, { path: "a.py", tool: "edit" })).toBe(2);
@@ -117,51 +155,107 @@ describe("judging proposals", () => {
   it("a proposal matches the ideal call by tool and key arguments only", () => {
     const ideal = { name: "edit" as const, arguments: { path: "src/a.js", old: "x = 1", new: "x = 2" } };
     expect(matchesIdeal({ name: "edit", arguments: { path: "./src/a.js", old: "x=1", new: "x=2" } }, ideal)).toBe(true);
-    expect(matchesIdeal({ name: "edit", arguments: { path: "src/b.js", old: "x = 1", new: "x = 2" } }, ideal)).toBe(false);
+    expect(matchesIdeal({ name: "edit", arguments: { path: "src/b.js", old: "x = 1", new: "x = 2" } }, ideal)).toBe(
+      false,
+    );
     expect(matchesIdeal({ name: "write", arguments: { path: "src/a.js", content: "" } }, ideal)).toBe(false);
     expect(matchesIdeal(null, null)).toBe(true);
-    expect(matchesIdeal({ name: "bash", arguments: { cmd: "node --test " } }, { name: "bash", arguments: { cmd: "node --test" } })).toBe(true);
+    expect(
+      matchesIdeal(
+        { name: "bash", arguments: { cmd: "node --test " } },
+        { name: "bash", arguments: { cmd: "node --test" } },
+      ),
+    ).toBe(true);
   });
 
   it("the ideal move ignores which path a call names but not its tool, command or pattern", () => {
     const ideal = { name: "edit" as const, arguments: { path: "src/a.js", old: "x = 1", new: "x = 2" } };
     expect(matchesIdealMove({ name: "edit", arguments: { path: "src/b.js", old: "y", new: "z" } }, ideal)).toBe(true);
     expect(matchesIdealMove({ name: "write", arguments: { path: "src/a.js", content: "" } }, ideal)).toBe(false);
-    expect(matchesIdealMove({ name: "bash", arguments: { cmd: "jest" } }, { name: "bash", arguments: { cmd: "python3 -m unittest" } })).toBe(false);
-    expect(matchesIdealMove({ name: "grep", arguments: { pat: "foo", path: "x" } }, { name: "grep", arguments: { pat: "foo", path: "y" } })).toBe(true);
+    expect(
+      matchesIdealMove(
+        { name: "bash", arguments: { cmd: "jest" } },
+        { name: "bash", arguments: { cmd: "python3 -m unittest" } },
+      ),
+    ).toBe(false);
+    expect(
+      matchesIdealMove(
+        { name: "grep", arguments: { pat: "foo", path: "x" } },
+        { name: "grep", arguments: { pat: "foo", path: "y" } },
+      ),
+    ).toBe(true);
     expect(matchesIdealMove(null, null)).toBe(true);
   });
 
   it("a reply cut off inside a write still names its tool and path", () => {
-    expect(partialCall('<tool_call>\n{"name": "write", "arguments": {"path": "a/b.py", "content": "def f():\\n    ret')).toEqual({ name: "write", arguments: { path: "a/b.py" } });
+    expect(
+      partialCall('<tool_call>\n{"name": "write", "arguments": {"path": "a/b.py", "content": "def f():\\n    ret'),
+    ).toEqual({ name: "write", arguments: { path: "a/b.py" } });
     expect(partialCall("no call here")).toBeNull();
   });
 
-
   it("the checkpoint's step is the training log's last step line, final once it has its end record", () => {
-    expect(lastLogStep('{"event":"start"}\n{"step":1,"loss":2}\n{"step":2,"loss":1}\n{"step":')).toEqual({ step: 2, final: false });
+    expect(lastLogStep('{"event":"start"}\n{"step":1,"loss":2}\n{"step":2,"loss":1}\n{"step":')).toEqual({
+      step: 2,
+      final: false,
+    });
     expect(lastLogStep('{"step":5,"loss":1}\n{"event":"end","step":5}\n')).toEqual({ step: 5, final: true });
   });
 });
 
 describe("the learning report", () => {
   it("has one entry per scenario with every run's points, its goal verdict and the best configuration", () => {
-    const point = { messages: [], task: "t", ideal: null, wrong: null, detection: { existingFiles: new Set<string>(), readPaths: new Set<string>() }, family: "run_tests", seed: 7 };
-    const data = { scenario: { id: "s", description: "d", detector: { tool: ["bash"], args: {} }, corrections: ["c"], tasks: [] }, evaluation: [point, point], training: [{ point, values: {} }], unrelated: [{ ...point, family: "find_file" }] } as ScenarioData;
+    const point = {
+      messages: [],
+      task: "t",
+      ideal: null,
+      wrong: null,
+      detection: { existingFiles: new Set<string>(), readPaths: new Set<string>() },
+      family: "run_tests",
+      seed: 7,
+    };
+    const data = {
+      scenario: { id: "s", description: "d", detector: { tool: ["bash"], args: {} }, corrections: ["c"], tasks: [] },
+      evaluation: [point, point],
+      training: [{ point, values: {} }],
+      unrelated: [{ ...point, family: "find_file" }],
+    } as ScenarioData;
     const run = (learningRate: number, after: number): RunResult => {
       const points = [
         { k: 0, correctedRate: 0.1, habitRate: 0.9, unrelatedSuccess: 0.5 },
         { k: 3, correctedRate: after, habitRate: 1 - after, unrelatedSuccess: 0.5 },
       ];
-      return { lossMode: "token", teacherMode: "student", learningRate, rank: 32, points, goal: goalVerdict(points), lasting: lastingVerdict(points), corrections: [], seconds: 1 };
+      return {
+        lossMode: "token",
+        teacherMode: "student",
+        learningRate,
+        rank: 32,
+        points,
+        goal: goalVerdict(points),
+        lasting: lastingVerdict(points),
+        corrections: [],
+        seconds: 1,
+      };
     };
     const runs = [run(1e-5, 0.1), run(1e-3, 0.9)];
     expect(bestRun(runs)?.learningRate).toBe(1e-3);
-    const report = learningReport({ model: { name: "m" }, options: { n: 2 }, results: [{ data, runs }], seconds: 3.14159, loadavg: [1.234, 2, 3] });
+    const report = learningReport({
+      model: { name: "m" },
+      options: { n: 2 },
+      results: [{ data, runs }],
+      seconds: 3.14159,
+      loadavg: [1.234, 2, 3],
+    });
     expect(report).toMatchObject({ benchmark: "learning", seconds: 3.1, loadavg: [1.23, 2, 3] });
     expect(report.scenarios).toHaveLength(1);
     const s = report.scenarios[0]!;
-    expect(s).toMatchObject({ id: "s", conversations: 2, evaluationTasks: 1, trainingTasks: [{ seed: 7, family: "run_tests" }], unrelatedFamilies: ["find_file"] });
+    expect(s).toMatchObject({
+      id: "s",
+      conversations: 2,
+      evaluationTasks: 1,
+      trainingTasks: [{ seed: 7, family: "run_tests" }],
+      unrelatedFamilies: ["find_file"],
+    });
     expect(s.runs.map((r) => [r.learningRate, r.goal.reached])).toEqual([
       [1e-5, false],
       [1e-3, true],
@@ -170,8 +264,19 @@ describe("the learning report", () => {
     expect(s.best).toMatchObject({ learningRate: 1e-3, goal: { reached: true } });
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
     expect(s.appDefault).toBeNull();
-    const withDefault = learningReport({ model: { name: "m" }, appDefault: { lossMode: "token", teacherMode: "student", learningRate: 1e-5 }, options: {}, results: [{ data, runs }], seconds: 1, loadavg: [] });
+    const withDefault = learningReport({
+      model: { name: "m" },
+      appDefault: { lossMode: "token", teacherMode: "student", learningRate: 1e-5 },
+      options: {},
+      results: [{ data, runs }],
+      seconds: 1,
+      loadavg: [],
+    });
     expect(withDefault.appDefault).toEqual({ lossMode: "token", teacherMode: "student", learningRate: 1e-5 });
-    expect(withDefault.scenarios[0]!.appDefault).toMatchObject({ learningRate: 1e-5, points: runs[0]!.points, goal: { correctedAfter: 0.1, reached: false } });
+    expect(withDefault.scenarios[0]!.appDefault).toMatchObject({
+      learningRate: 1e-5,
+      points: runs[0]!.points,
+      goal: { correctedAfter: 0.1, reached: false },
+    });
   });
 });

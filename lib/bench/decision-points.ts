@@ -77,7 +77,9 @@ export function decisionIndex(steps: Plan["steps"], values: Record<string, strin
   const find = (f: (c: Call) => boolean) => calls.findIndex((c) => c !== null && f(c));
   const tests: Array<((c: Call) => boolean) | null> = [
     values.command !== undefined ? (c) => c.name === "bash" && String(c.arguments.cmd).trim() === values.command : null,
-    values.path !== undefined && values.tool !== undefined ? (c) => c.name === values.tool && c.arguments.path === values.path : null,
+    values.path !== undefined && values.tool !== undefined
+      ? (c) => c.name === values.tool && c.arguments.path === values.path
+      : null,
     values.path !== undefined ? (c) => c.arguments.path === values.path : null,
   ];
   for (const test of tests) {
@@ -88,7 +90,11 @@ export function decisionIndex(steps: Plan["steps"], values: Record<string, strin
   return 0;
 }
 
-async function runPrefix(seed: number, steps: Plan["steps"], task: string): Promise<{ messages: Message[]; readPaths: Set<string>; files: Set<string> }> {
+async function runPrefix(
+  seed: number,
+  steps: Plan["steps"],
+  task: string,
+): Promise<{ messages: Message[]; readPaths: Set<string>; files: Set<string> }> {
   const workspace = generateWorkspace(seed);
   const files = new Set(Object.keys(workspace.files));
   const readPaths = new Set<string>();
@@ -102,9 +108,14 @@ async function runPrefix(seed: number, steps: Plan["steps"], task: string): Prom
     await writeWorkspace(workspace, dir);
     const ctx: ToolContext = { workspace: dir, sandbox: { mode: "bwrap" } };
     for (const [i, step] of steps.entries()) {
-      if (step.kind !== "call") throw new Error(`held-out task ${seed}: step ${i} before the decision is a ${step.kind}, not a call`);
+      if (step.kind !== "call")
+        throw new Error(`held-out task ${seed}: step ${i} before the decision is a ${step.kind}, not a call`);
       const id = `call_${i}`;
-      messages.push({ role: "assistant", content: "", toolCalls: [{ id, name: step.call.name, arguments: step.call.arguments }] });
+      messages.push({
+        role: "assistant",
+        content: "",
+        toolCalls: [{ id, name: step.call.name, arguments: step.call.arguments }],
+      });
       const result = await runCallCached(step.call, ctx);
       messages.push({ role: "tool", toolCallId: id, name: step.call.name, content: toolResultText(result) });
       if (result.success && step.call.name === "read") readPaths.add(String(step.call.arguments.path));
@@ -117,7 +128,10 @@ async function runPrefix(seed: number, steps: Plan["steps"], task: string): Prom
 }
 
 /** The decision point of one scenario task. A task whose plan cannot be found starts from the bare task. */
-export async function scenarioDecisionPoint(scenario: Pick<Scenario, "id">, task: Scenario["tasks"][number]): Promise<DecisionPoint> {
+export async function scenarioDecisionPoint(
+  scenario: Pick<Scenario, "id">,
+  task: Scenario["tasks"][number],
+): Promise<DecisionPoint> {
   const found = findPlan(scenario.id, task);
   const steps = found?.plan.steps ?? [];
   const at = found ? decisionIndex(steps, task.values) : 0;
@@ -130,11 +144,23 @@ export async function scenarioDecisionPoint(scenario: Pick<Scenario, "id">, task
     if (denied?.kind === "deny") wrong = denied.call;
   }
   const { messages, readPaths, files } = await runPrefix(task.seed, steps.slice(0, at), task.task);
-  return { messages, task: task.task, ideal, wrong, detection: { existingFiles: files, readPaths }, family: task.family, seed: task.seed };
+  return {
+    messages,
+    task: task.task,
+    ideal,
+    wrong,
+    detection: { existingFiles: files, readPaths },
+    family: task.family,
+    seed: task.seed,
+  };
 }
 
 /** Held-out first decisions of other families: seeds from `seedBase` up, `count` tasks cycling through `families`. */
-export async function familyDecisionPoints(families: FamilyId[], count: number, seedBase: number): Promise<DecisionPoint[]> {
+export async function familyDecisionPoints(
+  families: FamilyId[],
+  count: number,
+  seedBase: number,
+): Promise<DecisionPoint[]> {
   const out: DecisionPoint[] = [];
   const config: HabitConfig = { rates: rates(null), teacherShare: 0, denyShare: 0 };
   for (let i = 0; out.length < count && families.length > 0; i++) {
@@ -143,10 +169,22 @@ export async function familyDecisionPoints(families: FamilyId[], count: number, 
     const workspace = generateWorkspace(seed);
     if (!FAMILIES[family].applicable(workspace)) continue;
     const rng = new Rng(seed);
-    const plan = planEpisode({ rng: rng.fork("steps"), schedule: new HabitSchedule(rng.fork("habits"), config), config, mistakeRate: 0 }, family, workspace).plan;
+    const plan = planEpisode(
+      { rng: rng.fork("steps"), schedule: new HabitSchedule(rng.fork("habits"), config), config, mistakeRate: 0 },
+      family,
+      workspace,
+    ).plan;
     const first = plan.steps[0];
     const { messages, readPaths, files } = await runPrefix(seed, [], plan.task);
-    out.push({ messages, task: plan.task, ideal: first?.kind === "call" ? first.call : null, wrong: null, detection: { existingFiles: files, readPaths }, family, seed });
+    out.push({
+      messages,
+      task: plan.task,
+      ideal: first?.kind === "call" ? first.call : null,
+      wrong: null,
+      detection: { existingFiles: files, readPaths },
+      family,
+      seed,
+    });
   }
   return out;
 }

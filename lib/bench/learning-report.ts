@@ -13,7 +13,8 @@ const TEACHER_MODES: TeacherMode[] = ["student", "ema", "frozen"];
 
 export function parseNumberList(text: string): number[] {
   const xs = text.split(",").map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x))) throw new Error(`expected a comma-separated list of numbers, got "${text}"`);
+  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x)))
+    throw new Error(`expected a comma-separated list of numbers, got "${text}"`);
   return xs;
 }
 
@@ -22,8 +23,10 @@ export function parseConfigs(text: string): Array<{ lossMode: LossMode; teacherM
   return text.split(",").map((pair) => {
     const [loss, teacher = "student"] = pair.trim().split(":");
     const teacherMode = (teacher === "self" ? "student" : teacher) as TeacherMode;
-    if (!LOSS_MODES.includes(loss as LossMode)) throw new Error(`unknown loss mode "${loss}" (one of ${LOSS_MODES.join(", ")})`);
-    if (!TEACHER_MODES.includes(teacherMode)) throw new Error(`unknown teacher mode "${teacher}" (one of self, ${TEACHER_MODES.join(", ")})`);
+    if (!LOSS_MODES.includes(loss as LossMode))
+      throw new Error(`unknown loss mode "${loss}" (one of ${LOSS_MODES.join(", ")})`);
+    if (!TEACHER_MODES.includes(teacherMode))
+      throw new Error(`unknown teacher mode "${teacher}" (one of self, ${TEACHER_MODES.join(", ")})`);
     return { lossMode: loss as LossMode, teacherMode };
   });
 }
@@ -52,12 +55,17 @@ export function learningReport(input: LearningReportInput) {
     model: input.model,
     options: input.options,
     goal: "after 3 corrections the corrected behaviour appears in >= 80% of fresh conversations (from <= 30%), unrelated success drops by <= 5 points",
-    lastingGoal: "the corrected move appears in >= 80% of fresh conversations after 3 corrections, and unrelated success at k = 20 is within 5 points of k = 0",
+    lastingGoal:
+      "the corrected move appears in >= 80% of fresh conversations after 3 corrections, and unrelated success at k = 20 is within 5 points of k = 0",
     appDefault: input.appDefault ?? null,
     scenarios: input.results.map(({ data, runs }) => {
       const best = bestRun(runs);
       const d = input.appDefault;
-      const asDefault = d ? runs.find((r) => r.lossMode === d.lossMode && r.teacherMode === d.teacherMode && r.learningRate === d.learningRate) : undefined;
+      const asDefault = d
+        ? runs.find(
+            (r) => r.lossMode === d.lossMode && r.teacherMode === d.teacherMode && r.learningRate === d.learningRate,
+          )
+        : undefined;
       return {
         id: data.scenario.id,
         description: data.scenario.description,
@@ -81,8 +89,19 @@ export function learningReport(input: LearningReportInput) {
           corrections: r.corrections,
           seconds: r.seconds,
         })),
-        appDefault: asDefault ? { lossMode: asDefault.lossMode, teacherMode: asDefault.teacherMode, learningRate: asDefault.learningRate, points: asDefault.points, goal: asDefault.goal, lasting: asDefault.lasting } : null,
-        best: best ? { lossMode: best.lossMode, teacherMode: best.teacherMode, learningRate: best.learningRate, goal: best.goal } : null,
+        appDefault: asDefault
+          ? {
+              lossMode: asDefault.lossMode,
+              teacherMode: asDefault.teacherMode,
+              learningRate: asDefault.learningRate,
+              points: asDefault.points,
+              goal: asDefault.goal,
+              lasting: asDefault.lasting,
+            }
+          : null,
+        best: best
+          ? { lossMode: best.lossMode, teacherMode: best.teacherMode, learningRate: best.learningRate, goal: best.goal }
+          : null,
       };
     }),
     seconds: round(input.seconds, 1),

@@ -14,7 +14,15 @@ import { SDPOSession, type Completion, type LossMode, type TeacherMode } from "@
 import type { SamplingClient, TrainingBackend } from "@/lib/training/types";
 import type { DecisionPoint } from "./decision-points";
 import { firstProposal, matchesIdeal, matchesIdealMove, type ProposedCall } from "./proposals";
-import { goalVerdict, lastingVerdict, rate, round, type GoalVerdict, type LastingVerdict, type LearningPoint } from "./stats";
+import {
+  goalVerdict,
+  lastingVerdict,
+  rate,
+  round,
+  type GoalVerdict,
+  type LastingVerdict,
+  type LearningPoint,
+} from "./stats";
 
 export interface RunConfig {
   lossMode: LossMode;
@@ -83,12 +91,24 @@ export interface Measured {
 }
 
 /** Every conversation i samples with seed `seed + i`, so each measurement compares the same draws. */
-export async function measure(setup: LearningSetup, sampler: SamplingClient, scenario: Scenario, data: Pick<ScenarioData, "evaluation" | "unrelated">): Promise<Measured> {
+export async function measure(
+  setup: LearningSetup,
+  sampler: SamplingClient,
+  scenario: Scenario,
+  data: Pick<ScenarioData, "evaluation" | "unrelated">,
+): Promise<Measured> {
   const { renderer, tools } = setup;
   let parseErrors = 0;
   const propose = async (point: DecisionPoint, i: number) => {
     const prompt = renderer.renderPrompt(point.messages, tools, { addGenerationPrompt: true }).tokens;
-    const seq = (await sampler.sample(prompt, { maxTokens: setup.maxTokens, temperature: setup.temperature, seed: setup.seed + i, stop: renderer.stopTokens })).sequences[0]!;
+    const seq = (
+      await sampler.sample(prompt, {
+        maxTokens: setup.maxTokens,
+        temperature: setup.temperature,
+        seed: setup.seed + i,
+        stop: renderer.stopTokens,
+      })
+    ).sequences[0]!;
     const p = firstProposal(renderer, tools, seq.tokens, seq.stopReason);
     if (!p.parsed) parseErrors++;
     return p;
@@ -108,19 +128,38 @@ export async function measure(setup: LearningSetup, sampler: SamplingClient, sce
     rightTool.push((p.call?.name ?? null) === (point.ideal?.name ?? null));
   }
   const unrelated: boolean[] = [];
-  for (const [i, point] of data.unrelated.entries()) unrelated.push(matchesRight((await propose(point, 10_000 + i)).call, point));
-  return { correctedRate: rate(corrected), correctedMoveRate: rate(correctedMove), habitRate: rate(habit), unrelatedSuccess: rate(unrelated), parseErrors, rightToolRate: rate(rightTool), firstTools };
+  for (const [i, point] of data.unrelated.entries())
+    unrelated.push(matchesRight((await propose(point, 10_000 + i)).call, point));
+  return {
+    correctedRate: rate(corrected),
+    correctedMoveRate: rate(correctedMove),
+    habitRate: rate(habit),
+    unrelatedSuccess: rate(unrelated),
+    parseErrors,
+    rightToolRate: rate(rightTool),
+    firstTools,
+  };
 }
 
 const matchesRight = (call: ProposedCall | null, point: DecisionPoint) => matchesIdeal(call, point.ideal);
 
 /** The planned habit call as a completion of `prompt`, with the sampler's log-probs of its tokens. */
-async function plannedCompletion(setup: LearningSetup, sampler: SamplingClient, point: DecisionPoint, promptTokens: number[]): Promise<Completion | null> {
+async function plannedCompletion(
+  setup: LearningSetup,
+  sampler: SamplingClient,
+  point: DecisionPoint,
+  promptTokens: number[],
+): Promise<Completion | null> {
   if (!point.wrong) return null;
   const { renderer, tools } = setup;
-  const message = { role: "assistant" as const, content: "", toolCalls: [{ id: "call_habit", name: point.wrong.name, arguments: point.wrong.arguments }] };
+  const message = {
+    role: "assistant" as const,
+    content: "",
+    toolCalls: [{ id: "call_habit", name: point.wrong.name, arguments: point.wrong.arguments }],
+  };
   const full = renderer.renderPrompt([...point.messages, message], tools, { addGenerationPrompt: false }).tokens;
-  if (full.slice(0, promptTokens.length).some((t, i) => t !== promptTokens[i])) throw new Error(`held-out task ${point.seed}: the rendered habit call does not extend the prompt`);
+  if (full.slice(0, promptTokens.length).some((t, i) => t !== promptTokens[i]))
+    throw new Error(`held-out task ${point.seed}: the rendered habit call does not extend the prompt`);
   // The rendered turn ends with the end-of-turn token and a newline; the sampler stops at the former.
   let tokens = full.slice(promptTokens.length);
   const stop = tokens.findIndex((t) => renderer.stopTokens.includes(t));
@@ -128,11 +167,27 @@ async function plannedCompletion(setup: LearningSetup, sampler: SamplingClient, 
   const lp = await sampler.computeLogprobs([...promptTokens, ...tokens]);
   const logprobs = lp.slice(promptTokens.length).map((x) => x ?? 0);
   const text = renderer.tokenizer.decode(tokens);
-  return { promptMessages: point.messages, promptTokens, tokens, logprobs, promptLength: promptTokens.length, task: point.task, stopReason: "stop", text };
+  return {
+    promptMessages: point.messages,
+    promptTokens,
+    tokens,
+    logprobs,
+    promptLength: promptTokens.length,
+    task: point.task,
+    stopReason: "stop",
+    text,
+  };
 }
 
 /** One correction: find the denied completion, record the denial, train one SDPO step. */
-async function correct(setup: LearningSetup, session: SDPOSession, scenario: Scenario, item: ScenarioData["training"][number], k: number, attempt: number): Promise<CorrectionRecord> {
+async function correct(
+  setup: LearningSetup,
+  session: SDPOSession,
+  scenario: Scenario,
+  item: ScenarioData["training"][number],
+  k: number,
+  attempt: number,
+): Promise<CorrectionRecord> {
   const { point, values } = item;
   session.clear();
   const [, user, ...rest] = point.messages;
@@ -152,7 +207,12 @@ async function correct(setup: LearningSetup, session: SDPOSession, scenario: Sce
     }
   }
   if (!completion) {
-    completion = await plannedCompletion(setup, session.samplingClient!, point, setup.renderer.renderPrompt(session.promptMessages(), setup.tools, { addGenerationPrompt: true }).tokens);
+    completion = await plannedCompletion(
+      setup,
+      session.samplingClient!,
+      point,
+      setup.renderer.renderPrompt(session.promptMessages(), setup.tools, { addGenerationPrompt: true }).tokens,
+    );
     if (completion) source = "planned";
   }
   const base = { k, seed: point.seed, family: point.family, source, correction };
@@ -160,12 +220,20 @@ async function correct(setup: LearningSetup, session: SDPOSession, scenario: Sce
   session.recordDenial(completion, correction);
   const result = await session.trainSdpo();
   const keep = ["loss", "sdpo_kl", "sdpo_tokens", "sdpo_ratio_mean", "time/total"];
-  const metrics = Object.fromEntries(keep.filter((m) => result.metrics[m] !== undefined).map((m) => [m, round(result.metrics[m]!, 4)]));
+  const metrics = Object.fromEntries(
+    keep.filter((m) => result.metrics[m] !== undefined).map((m) => [m, round(result.metrics[m]!, 4)]),
+  );
   return result.reason ? { ...base, metrics, skipped: result.reason } : { ...base, metrics };
 }
 
 /** One configuration on one scenario: a fresh adapter, measured at k = 0 and after each k in `ks`. */
-export async function runConfig(setup: LearningSetup, data: ScenarioData, config: RunConfig, ks: number[], before?: Measured): Promise<RunResult & { before: Measured }> {
+export async function runConfig(
+  setup: LearningSetup,
+  data: ScenarioData,
+  config: RunConfig,
+  ks: number[],
+  before?: Measured,
+): Promise<RunResult & { before: Measured }> {
   const t0 = performance.now();
   const session = new SDPOSession({
     backend: setup.backend,
@@ -189,7 +257,9 @@ export async function runConfig(setup: LearningSetup, data: ScenarioData, config
   const label = `${data.scenario.id} ${config.lossMode}:${config.teacherMode} lr=${config.learningRate}`;
   const at0 = before ?? (await measure(setup, session.samplingClient!, data.scenario, data));
   const points: Array<LearningPoint & Omit<Measured, keyof LearningPoint>> = [{ k: 0, ...at0 }];
-  setup.log(`${label} k=0 corrected=${at0.correctedRate} move=${at0.correctedMoveRate} habit=${at0.habitRate} unrelated=${at0.unrelatedSuccess}`);
+  setup.log(
+    `${label} k=0 corrected=${at0.correctedRate} move=${at0.correctedMoveRate} habit=${at0.habitRate} unrelated=${at0.unrelatedSuccess}`,
+  );
   const corrections: CorrectionRecord[] = [];
   let k = 0;
   for (const target of [...ks].sort((a, b) => a - b)) {
@@ -200,7 +270,18 @@ export async function runConfig(setup: LearningSetup, data: ScenarioData, config
     }
     const m = await measure(setup, session.samplingClient!, data.scenario, data);
     points.push({ k, ...m });
-    setup.log(`${label} k=${k} corrected=${m.correctedRate} move=${m.correctedMoveRate} habit=${m.habitRate} unrelated=${m.unrelatedSuccess}`);
+    setup.log(
+      `${label} k=${k} corrected=${m.correctedRate} move=${m.correctedMoveRate} habit=${m.habitRate} unrelated=${m.unrelatedSuccess}`,
+    );
   }
-  return { ...config, rank: setup.rank, points, goal: goalVerdict(points), lasting: lastingVerdict(points), corrections, seconds: round((performance.now() - t0) / 1000, 1), before: at0 };
+  return {
+    ...config,
+    rank: setup.rank,
+    points,
+    goal: goalVerdict(points),
+    lasting: lastingVerdict(points),
+    corrections,
+    seconds: round((performance.now() - t0) / 1000, 1),
+    before: at0,
+  };
 }

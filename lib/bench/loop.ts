@@ -16,7 +16,11 @@ import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 /** Collects a conversation's live events and waits for one that matches. */
 export class EventWatch {
   readonly events: Array<AgentEvent & { at: number }> = [];
-  private waiters: Array<{ test: (e: AgentEvent) => boolean; from: number; resolve: (e: AgentEvent & { at: number }) => void }> = [];
+  private waiters: Array<{
+    test: (e: AgentEvent) => boolean;
+    from: number;
+    resolve: (e: AgentEvent & { at: number }) => void;
+  }> = [];
   private readonly stop: () => void;
 
   constructor(conversationId: string) {
@@ -32,11 +36,27 @@ export class EventWatch {
   }
 
   /** The first event at or after `from` (performance.now()) that passes `test`. */
-  next(test: (e: AgentEvent) => boolean, from: number, timeoutMs: number, what: string): Promise<AgentEvent & { at: number }> {
+  next(
+    test: (e: AgentEvent) => boolean,
+    from: number,
+    timeoutMs: number,
+    what: string,
+  ): Promise<AgentEvent & { at: number }> {
     const seen = this.events.find((e) => e.at >= from && test(e));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms (events: ${this.events.slice(-6).map((e) => `${e.type} ${JSON.stringify(e.payload).slice(0, 80)}`).join(" | ")})`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no ${what} within ${timeoutMs} ms (events: ${this.events
+                .slice(-6)
+                .map((e) => `${e.type} ${JSON.stringify(e.payload).slice(0, 80)}`)
+                .join(" | ")})`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push({ test, from, resolve: (e) => (clearTimeout(timer), resolve(e)) });
     });
   }
@@ -74,10 +94,21 @@ export interface LoopRun {
 }
 
 /** Sends the task and waits for the first proposal; null when the model answered or failed instead. */
-export async function firstProposal(agent: Agent, watch: EventWatch, ref: { ownerId: string; conversationId: string }, task: string, timeoutMs: number): Promise<string | null> {
+export async function firstProposal(
+  agent: Agent,
+  watch: EventWatch,
+  ref: { ownerId: string; conversationId: string },
+  task: string,
+  timeoutMs: number,
+): Promise<string | null> {
   const t = performance.now();
   await agent.sendUserMessage({ ...ref, text: task });
-  const end = await watch.next((e) => e.type === "proposal" || isState("idle")(e) || isState("failed")(e), t, timeoutMs, "proposal");
+  const end = await watch.next(
+    (e) => e.type === "proposal" || isState("idle")(e) || isState("failed")(e),
+    t,
+    timeoutMs,
+    "proposal",
+  );
   return end.type === "proposal" ? String(end.payload.toolCallId) : null;
 }
 
@@ -98,16 +129,36 @@ export async function timeDenial(
   const decided = performance.now();
   const stepId = result.trainingStepId;
   const stepEnd = stepId
-    ? await watch.next((e) => e.type === "training_step" && e.payload.trainingStepId === stepId && (e.payload.status === "done" || e.payload.status === "failed"), t0, timeoutMs, "training step end")
+    ? await watch.next(
+        (e) =>
+          e.type === "training_step" &&
+          e.payload.trainingStepId === stepId &&
+          (e.payload.status === "done" || e.payload.status === "failed"),
+        t0,
+        timeoutMs,
+        "training step end",
+      )
     : null;
   const samplingStart = await watch.next(isState("sampling"), stepEnd?.at ?? t0, timeoutMs, "sampling state");
   const tokens = await watch.next((e) => e.type === "tokens", samplingStart.at, timeoutMs, "retry's first tokens");
-  const whole = await watch.next((e) => e.type === "tokens" && e.payload.final === true, samplingStart.at, timeoutMs, "retry's final tokens");
-  const settled = await watch.next((e) => e.type === "proposal" || isState("idle")(e) || isState("failed")(e), whole.at, timeoutMs, "retry proposal");
+  const whole = await watch.next(
+    (e) => e.type === "tokens" && e.payload.final === true,
+    samplingStart.at,
+    timeoutMs,
+    "retry's final tokens",
+  );
+  const settled = await watch.next(
+    (e) => e.type === "proposal" || isState("idle")(e) || isState("failed")(e),
+    whole.at,
+    timeoutMs,
+    "retry proposal",
+  );
   await agent.idle();
   const steps = await listTrainingStepsByOwner({ db, ownerId: ref.ownerId, policyId: ref.policyId });
   const step = steps.find((s) => s.id === stepId);
-  const parts = Object.fromEntries(PART_KEYS.filter((k) => step?.metrics?.[k] !== undefined).map((k) => [k, step!.metrics![k]!]));
+  const parts = Object.fromEntries(
+    PART_KEYS.filter((k) => step?.metrics?.[k] !== undefined).map((k) => [k, step!.metrics![k]!]),
+  );
   const messages = await listMessagesByConversation({ db, ownerId: ref.ownerId, conversationId: ref.conversationId });
   const retry = messages.filter((m) => m.role === "assistant").at(-1);
   const s = (a: number, b: number) => (b - a) / 1000;

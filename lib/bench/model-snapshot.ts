@@ -39,14 +39,19 @@ const FILES = ["config.json", "model.safetensors", "vocab.json", "training-log.j
 /** Copies the model directory's files into a fresh temporary directory; `remove()` when done. */
 export function snapshotModel(source: string): ModelSnapshot & { remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-model-"));
-  for (const f of FILES) if (fs.existsSync(path.join(source, f))) fs.copyFileSync(path.join(source, f), path.join(dir, f));
-  const log = fs.existsSync(path.join(dir, "training-log.jsonl")) ? fs.readFileSync(path.join(dir, "training-log.jsonl"), "utf8") : "";
+  for (const f of FILES)
+    if (fs.existsSync(path.join(source, f))) fs.copyFileSync(path.join(source, f), path.join(dir, f));
+  const log = fs.existsSync(path.join(dir, "training-log.jsonl"))
+    ? fs.readFileSync(path.join(dir, "training-log.jsonl"), "utf8")
+    : "";
   const weights = path.join(dir, "model.safetensors");
   return {
     dir,
     source,
     ...lastLogStep(log),
-    weightsModified: fs.existsSync(weights) ? fs.statSync(path.join(source, "model.safetensors")).mtime.toISOString() : "",
+    weightsModified: fs.existsSync(weights)
+      ? fs.statSync(path.join(source, "model.safetensors")).mtime.toISOString()
+      : "",
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }

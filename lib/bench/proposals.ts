@@ -24,7 +24,11 @@ export const KEY_ARGS: Record<string, string[]> = {
 const norm = (v: unknown) => (typeof v === "string" ? v.trim().replace(/^\.\//, "") : JSON.stringify(v));
 
 /** Same tool and same key arguments; `ideal` null means a plain answer (no call) is right. */
-export function matchesIdeal(call: ProposedCall | null, ideal: Call | null, keys: (tool: string) => string[] = (tool) => KEY_ARGS[tool] ?? []): boolean {
+export function matchesIdeal(
+  call: ProposedCall | null,
+  ideal: Call | null,
+  keys: (tool: string) => string[] = (tool) => KEY_ARGS[tool] ?? [],
+): boolean {
   if (ideal === null) return call === null;
   if (call === null || call.name !== ideal.name) return false;
   return keys(ideal.name).every((k) => norm(call.arguments[k]) === norm(ideal.arguments[k]));
@@ -66,7 +70,12 @@ export interface Proposal {
   text: string;
 }
 
-export function firstProposal(renderer: Renderer, tools: ToolSpec[], tokens: number[], stopReason: StopReason): Proposal {
+export function firstProposal(
+  renderer: Renderer,
+  tools: ToolSpec[],
+  tokens: number[],
+  stopReason: StopReason,
+): Proposal {
   // A reply that is only the end-of-turn token is an empty answer (the tokenizer refuses to decode nothing).
   if (tokens.every((t) => renderer.stopTokens.includes(t))) return { call: null, parsed: true, text: "" };
   const parsed = renderer.parseCompletion(tokens, stopReason, { tools });
@@ -74,5 +83,9 @@ export function firstProposal(renderer: Renderer, tools: ToolSpec[], tokens: num
     const first = parsed.message.toolCalls?.[0];
     return { call: first ? { name: first.name, arguments: first.arguments } : null, parsed: true, text: parsed.text };
   }
-  return { call: parsed.text.includes("<tool_call>") ? partialCall(parsed.text) : null, parsed: false, text: parsed.text };
+  return {
+    call: parsed.text.includes("<tool_call>") ? partialCall(parsed.text) : null,
+    parsed: false,
+    text: parsed.text,
+  };
 }

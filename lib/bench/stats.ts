@@ -30,7 +30,10 @@ export function mean(xs: readonly number[]): number {
 }
 
 /** p50, p95, mean, min and max of timings, in the timings' own unit. */
-export function summarise(xs: readonly number[], digits = 3): { p50: number; p95: number; mean: number; min: number; max: number; n: number } {
+export function summarise(
+  xs: readonly number[],
+  digits = 3,
+): { p50: number; p95: number; mean: number; min: number; max: number; n: number } {
   return {
     p50: round(percentile(xs, 50), digits),
     p95: round(percentile(xs, 95), digits),
@@ -117,6 +120,10 @@ export function lastingVerdict(points: readonly LearningPoint[]): LastingVerdict
     correctedMoveAtK3: move,
     unrelatedDropPointsAtK20: drop,
     correctedMoveAtLastK: last?.correctedMoveRate ?? null,
-    reached: move !== null && move >= LASTING_GOAL.minCorrectedMove && drop !== null && drop <= LASTING_GOAL.maxUnrelatedDropPoints,
+    reached:
+      move !== null &&
+      move >= LASTING_GOAL.minCorrectedMove &&
+      drop !== null &&
+      drop <= LASTING_GOAL.maxUnrelatedDropPoints,
   };
 }

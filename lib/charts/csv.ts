@@ -45,7 +45,10 @@ export function stepCsvRow(step: ExportStep, metricKeys: readonly string[]): str
 }
 
 /** One step as the flat JSON object the JSON export writes (same columns as the CSV). */
-export function stepJsonRecord(step: ExportStep, metricKeys: readonly string[]): Record<string, string | number | null> {
+export function stepJsonRecord(
+  step: ExportStep,
+  metricKeys: readonly string[],
+): Record<string, string | number | null> {
   const record: Record<string, string | number | null> = {
     id: step.id,
     step: step.step,

@@ -18,12 +18,24 @@ function step(i: number, over: Partial<StepView> = {}): StepView {
 
 describe("metricLine", () => {
   it("plots only finished steps that logged the key, ordered by step", () => {
-    const steps = [step(2), step(1), step(3, { status: "failed", metrics: null }), step(4, { metrics: { sdpo_kl: 1 } }), step(5, { status: "running", step: null, metrics: null })];
+    const steps = [
+      step(2),
+      step(1),
+      step(3, { status: "failed", metrics: null }),
+      step(4, { metrics: { sdpo_kl: 1 } }),
+      step(5, { status: "running", step: null, metrics: null }),
+    ];
     expect(metricLine(steps, "loss", { xAxis: "step", smoothing: 0 })).toEqual({
       key: "loss",
       label: "loss",
-      raw: [{ x: 1, y: 9 }, { x: 2, y: 8 }],
-      smoothed: [{ x: 1, y: 9 }, { x: 2, y: 8 }],
+      raw: [
+        { x: 1, y: 9 },
+        { x: 2, y: 8 },
+      ],
+      smoothed: [
+        { x: 1, y: 9 },
+        { x: 2, y: 8 },
+      ],
     });
   });
 
@@ -33,7 +45,10 @@ describe("metricLine", () => {
   });
 
   it("the raw line keeps the raw values while the smoothed one is averaged", () => {
-    const line = metricLine([step(1, { metrics: { loss: 0 } }), step(2, { metrics: { loss: 10 } })], "loss", { xAxis: "step", smoothing: 0.5 });
+    const line = metricLine([step(1, { metrics: { loss: 0 } }), step(2, { metrics: { loss: 10 } })], "loss", {
+      xAxis: "step",
+      smoothing: 0.5,
+    });
     expect(line.raw.map((p) => p.y)).toEqual([0, 10]);
     expect(line.smoothed.map((p) => p.y)).toEqual([0, (0.5 * 0.5 * 0 + 0.5 * 10) / 0.75]);
   });

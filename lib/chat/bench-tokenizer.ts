@@ -41,9 +41,16 @@ const tools: ToolSpec[] = ["read", "write", "edit", "edit_lines", "glob", "grep"
   description: `The ${name} tool.`,
   parameters: { type: "object", properties: { path: { type: "string" } }, required: ["path"] },
 }));
-const conversation: Message[] = [{ role: "system", content: "You are a coding agent." }, { role: "user", content: "Fix the bug." }];
+const conversation: Message[] = [
+  { role: "system", content: "You are a coding agent." },
+  { role: "user", content: "Fix the bug." },
+];
 for (let i = 0; i < 50; i++) {
-  conversation.push({ role: "assistant", content: `Step ${i}.`, toolCalls: [{ id: `c${i}`, name: "read", arguments: { path: `src/f${i}.ts` } }] });
+  conversation.push({
+    role: "assistant",
+    content: `Step ${i}.`,
+    toolCalls: [{ id: `c${i}`, name: "read", arguments: { path: `src/f${i}.ts` } }],
+  });
   conversation.push({ role: "tool", toolCallId: `c${i}`, name: "read", content: code.repeat(10) });
 }
 let promptTokens = 0;

@@ -94,16 +94,21 @@ describe("a model given as a directory", () => {
     expect(await rendererNameForDirectory(await dirWith({ "config.json": { model_type: "qwen3" } }))).toBe("qwen3");
     expect(await rendererNameForDirectory(await dirWith({ "config.json": { model_type: "qwen3_moe" } }))).toBe("qwen3");
     expect(await rendererNameForDirectory(path.join(os.tmpdir(), "no-such-model-dir"))).toBeNull();
-    await expect(rendererNameForDirectory(await dirWith({ "config.json": { model_type: "llama" } }))).rejects.toThrow(/model_type "llama" has no chat format/);
+    await expect(rendererNameForDirectory(await dirWith({ "config.json": { model_type: "llama" } }))).rejects.toThrow(
+      /model_type "llama" has no chat format/,
+    );
   });
 
   it("renders as Qwen3 and, when it was trained over a trimmed vocabulary, spells prompts in that vocabulary", async () => {
-    const plain = await getRenderer(await dirWith({ "config.json": { model_type: "qwen3" }, "vocab.json": { "<|im_end|>": 151645 } }));
+    const plain = await getRenderer(
+      await dirWith({ "config.json": { model_type: "qwen3" }, "vocab.json": { "<|im_end|>": 151645 } }),
+    );
     const bundled = await getRenderer("continualcode/qwen3-tiny-coder");
     const copy = await dirWith({ "config.json": { model_type: "qwen3" } });
     await copyFile(path.resolve("models/qwen3-tiny-coder/vocab.json"), path.join(copy, "vocab.json"));
     const copied = await getRenderer(copy);
-    const tokens = (r: typeof plain) => r.renderPrompt([{ role: "user", content: "naïve Ωmega" }], [], { addGenerationPrompt: true }).tokens;
+    const tokens = (r: typeof plain) =>
+      r.renderPrompt([{ role: "user", content: "naïve Ωmega" }], [], { addGenerationPrompt: true }).tokens;
     expect(tokens(copied)).toEqual(tokens(bundled));
     expect(tokens(plain)).not.toEqual(tokens(bundled));
   });

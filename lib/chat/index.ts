@@ -62,7 +62,13 @@ export function trimmedVocabFile(modelName: string): string | null {
 }
 
 /** Qwen3-family `model_type`s in a Hugging Face config.json, by the chat format they use. */
-const MODEL_TYPES: Record<string, RendererName> = { qwen3: "qwen3", qwen3_moe: "qwen3", qwen3_5: "qwen3_5", qwen3_5_moe: "qwen3_5", qwen3_next: "qwen3" };
+const MODEL_TYPES: Record<string, RendererName> = {
+  qwen3: "qwen3",
+  qwen3_moe: "qwen3",
+  qwen3_5: "qwen3_5",
+  qwen3_5_moe: "qwen3_5",
+  qwen3_next: "qwen3",
+};
 
 /**
  * The renderer of a model given as a directory (`--model /models/Qwen3-8B`), from its config.json's
@@ -77,7 +83,10 @@ export async function rendererNameForDirectory(dir: string): Promise<RendererNam
   }
   const type = typeof config.model_type === "string" ? config.model_type : "";
   const name = MODEL_TYPES[type];
-  if (!name) throw new Error(`${dir}: model_type "${type}" has no chat format here (known: ${Object.keys(MODEL_TYPES).join(", ")})`);
+  if (!name)
+    throw new Error(
+      `${dir}: model_type "${type}" has no chat format here (known: ${Object.keys(MODEL_TYPES).join(", ")})`,
+    );
   return name;
 }
 

@@ -46,9 +46,26 @@ describe("rendering Qwen3 prompts", () => {
     );
     // "You are a coding agent." = You·are·a·coding·agent·.  and  "Hello" = 9707.
     expect(prompt.tokens).toEqual([
-      IM_START, SYSTEM, NL, 2610, 525, 264, 10822, 8315, 13, IM_END, NL,
-      IM_START, USER, NL, 9707, IM_END, NL,
-      IM_START, ASSISTANT, NL,
+      IM_START,
+      SYSTEM,
+      NL,
+      2610,
+      525,
+      264,
+      10822,
+      8315,
+      13,
+      IM_END,
+      NL,
+      IM_START,
+      USER,
+      NL,
+      9707,
+      IM_END,
+      NL,
+      IM_START,
+      ASSISTANT,
+      NL,
     ]);
     expect(prompt.weights).toEqual(new Array(prompt.tokens.length).fill(0));
   });
@@ -63,8 +80,23 @@ describe("rendering Qwen3 prompts", () => {
       { addGenerationPrompt: false },
     );
     expect(prompt.tokens).toEqual([
-      IM_START, USER, NL, 3838, 374, 220, 17, 10, 17, 30, IM_END, NL,
-      IM_START, ASSISTANT, NL, 19, IM_END,
+      IM_START,
+      USER,
+      NL,
+      3838,
+      374,
+      220,
+      17,
+      10,
+      17,
+      30,
+      IM_END,
+      NL,
+      IM_START,
+      ASSISTANT,
+      NL,
+      19,
+      IM_END,
     ]);
     expect(prompt.weights).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
   });
@@ -74,7 +106,11 @@ describe("rendering Qwen3 prompts", () => {
       [
         { role: "system", content: "Be brief." },
         { role: "user", content: "Show a.txt" },
-        { role: "assistant", content: "Reading it.", toolCalls: [{ id: "c1", name: "read", arguments: { path: "a.txt" } }] },
+        {
+          role: "assistant",
+          content: "Reading it.",
+          toolCalls: [{ id: "c1", name: "read", arguments: { path: "a.txt" } }],
+        },
         { role: "tool", toolCallId: "c1", name: "read", content: "1| hi" },
       ],
       [READ],
@@ -91,15 +127,62 @@ describe("rendering Qwen3 prompts", () => {
     );
     expect(systemBody.slice(0, 6)).toEqual([3430, 9814, 382, 2, 13852, 271]); // Be·brief·.\n\n·#·Tools·\n\n
     expect(prompt.tokens).toEqual([
-      IM_START, SYSTEM, NL, ...systemBody, IM_END, NL,
-      IM_START, USER, NL, 7812, 264, 3909, IM_END, NL, // Show·a·.txt
-      IM_START, ASSISTANT, NL,
-      31899, 432, 624, // Reading·it·.\n
-      TOOL_CALL, NL,
-      4913, 606, 788, 330, 878, 497, 330, 16370, 788, 5212, 2343, 788, 330, 64, 3909, 95642, // {"name": "read", … "a.txt"}}\n
-      TOOL_CALL_END, IM_END, NL,
-      IM_START, USER, NL, TOOL_RESPONSE, NL, 16, 91, 15588, NL, TOOL_RESPONSE_END, IM_END, NL, // 1·|·hi
-      IM_START, ASSISTANT, NL,
+      IM_START,
+      SYSTEM,
+      NL,
+      ...systemBody,
+      IM_END,
+      NL,
+      IM_START,
+      USER,
+      NL,
+      7812,
+      264,
+      3909,
+      IM_END,
+      NL, // Show·a·.txt
+      IM_START,
+      ASSISTANT,
+      NL,
+      31899,
+      432,
+      624, // Reading·it·.\n
+      TOOL_CALL,
+      NL,
+      4913,
+      606,
+      788,
+      330,
+      878,
+      497,
+      330,
+      16370,
+      788,
+      5212,
+      2343,
+      788,
+      330,
+      64,
+      3909,
+      95642, // {"name": "read", … "a.txt"}}\n
+      TOOL_CALL_END,
+      IM_END,
+      NL,
+      IM_START,
+      USER,
+      NL,
+      TOOL_RESPONSE,
+      NL,
+      16,
+      91,
+      15588,
+      NL,
+      TOOL_RESPONSE_END,
+      IM_END,
+      NL, // 1·|·hi
+      IM_START,
+      ASSISTANT,
+      NL,
     ]);
     expect(tok.decode(prompt.tokens)).toContain(
       '<|im_start|>assistant\nReading it.\n<tool_call>\n{"name": "read", "arguments": {"path": "a.txt"}}\n</tool_call><|im_end|>\n',
@@ -204,7 +287,11 @@ describe("parsing Qwen3 completions", () => {
           {
             id: "call_0",
             name: "write",
-            arguments: { path: "a.json", content: '{"k": [1, {"z": null}]}', opts: { mode: [1, 2], deep: { x: true } } },
+            arguments: {
+              path: "a.json",
+              content: '{"k": [1, {"z": null}]}',
+              opts: { mode: [1, 2], deep: { x: true } },
+            },
           },
         ],
       },
@@ -213,14 +300,17 @@ describe("parsing Qwen3 completions", () => {
   });
 
   it("a </tool_call> inside a JSON string value does not cut the call short", () => {
-    const text = '<tool_call>\n{"name": "write", "arguments": {"path": "t.md", "content": "end with </tool_call> here"}}\n</tool_call>';
+    const text =
+      '<tool_call>\n{"name": "write", "arguments": {"path": "t.md", "content": "end with </tool_call> here"}}\n</tool_call>';
     const parsed = r.parseCompletion(sampled(text), "stop", ids);
     expect(parsed).toEqual({
       kind: "message",
       message: {
         role: "assistant",
         content: "",
-        toolCalls: [{ id: "call_0", name: "write", arguments: { path: "t.md", content: "end with </tool_call> here" } }],
+        toolCalls: [
+          { id: "call_0", name: "write", arguments: { path: "t.md", content: "end with </tool_call> here" } },
+        ],
       },
       text,
     });
@@ -237,7 +327,8 @@ describe("parsing Qwen3 completions", () => {
   });
 
   it("tool call ids are fresh and distinct when none are supplied", () => {
-    const text = '<tool_call>\n{"name": "a", "arguments": {}}\n</tool_call>\n<tool_call>\n{"name": "b", "arguments": {}}\n</tool_call>';
+    const text =
+      '<tool_call>\n{"name": "a", "arguments": {}}\n</tool_call>\n<tool_call>\n{"name": "b", "arguments": {}}\n</tool_call>';
     const parsed = r.parseCompletion(sampled(text), "stop");
     if (parsed.kind !== "message") throw new Error("expected a message");
     const [first, second] = parsed.message.toolCalls ?? [];
@@ -266,7 +357,8 @@ describe("parsing Qwen3 completions", () => {
   });
 
   it("a reply ending in </tool_call> without its opening tag is a parse error, not an answer", () => {
-    const text = 'Created stats.py.\n{"name": "write", "arguments": {"path": "stats.py", "content": "x"}}\n</tool_call>';
+    const text =
+      'Created stats.py.\n{"name": "write", "arguments": {"path": "stats.py", "content": "x"}}\n</tool_call>';
     expect(r.parseCompletion(sampled(text), "stop", ids)).toEqual({
       kind: "parse_error",
       reason: "unopened_tool_call",
@@ -277,7 +369,11 @@ describe("parsing Qwen3 completions", () => {
 
   it("a stray </tool_call> after a whole call is a parse error too", () => {
     const text = '<tool_call>\n{"name": "read", "arguments": {"path": "a"}}\n</tool_call>\n</tool_call>';
-    expect(r.parseCompletion(sampled(text), "stop", ids)).toMatchObject({ kind: "parse_error", reason: "unopened_tool_call", text });
+    expect(r.parseCompletion(sampled(text), "stop", ids)).toMatchObject({
+      kind: "parse_error",
+      reason: "unopened_tool_call",
+      text,
+    });
   });
 
   it("invalid JSON inside a tool call is a parse error naming the call", () => {
@@ -297,12 +393,18 @@ describe("parsing Qwen3 completions", () => {
     ];
     for (const [body, detail] of cases) {
       const text = `<tool_call>\n${body}\n</tool_call>`;
-      expect(r.parseCompletion(sampled(text), "stop")).toEqual({ kind: "parse_error", reason: "invalid_tool_call", detail, text });
+      expect(r.parseCompletion(sampled(text), "stop")).toEqual({
+        kind: "parse_error",
+        reason: "invalid_tool_call",
+        detail,
+        text,
+      });
     }
   });
 
   it("arguments sent as a JSON string, or left out, are accepted", () => {
-    const text = '<tool_call>\n{"name": "bash", "arguments": "{\\"cmd\\": \\"ls\\"}"}\n</tool_call>\n<tool_call>\n{"name": "glob"}\n</tool_call>';
+    const text =
+      '<tool_call>\n{"name": "bash", "arguments": "{\\"cmd\\": \\"ls\\"}"}\n</tool_call>\n<tool_call>\n{"name": "glob"}\n</tool_call>';
     const parsed = r.parseCompletion(sampled(text), "stop", ids);
     expect(parsed.kind === "message" && parsed.message.toolCalls).toEqual([
       { id: "call_0", name: "bash", arguments: { cmd: "ls" } },
@@ -347,7 +449,11 @@ describe("Qwen3 render and parse agree", () => {
       role: "assistant",
       content: "I'll fix it.",
       toolCalls: [
-        { id: "call_0", name: "edit_lines", arguments: { path: "a.py", start_line: 3, end_line: 4, content: "x = 1\n\ty = \"ü\"\n" } },
+        {
+          id: "call_0",
+          name: "edit_lines",
+          arguments: { path: "a.py", start_line: 3, end_line: 4, content: 'x = 1\n\ty = "ü"\n' },
+        },
         { id: "call_1", name: "bash", arguments: { cmd: "python -m pytest -q" } },
       ],
     },
@@ -367,7 +473,9 @@ describe("Qwen3 render and parse agree", () => {
     expect(completion.slice(0, 1)).toEqual([271]); // "\n\n" as sampled
     const parsed = r.parseCompletion(completion, "stop", ids);
     if (parsed.kind !== "message") throw new Error("expected a message");
-    const { tokens, weights } = r.renderPrompt([{ role: "user", content: "go" }, parsed.message], [], { addGenerationPrompt: false });
+    const { tokens, weights } = r.renderPrompt([{ role: "user", content: "go" }, parsed.message], [], {
+      addGenerationPrompt: false,
+    });
     const header = r.renderPrompt([{ role: "user", content: "go" }], [], { addGenerationPrompt: true }).tokens;
     expect(tokens).toEqual([...header, ...completion]);
     expect(weights.filter((w) => w === 1)).toHaveLength(completion.length);
@@ -379,7 +487,9 @@ describe("Qwen3 render and parse agree", () => {
       { role: "user", content: "Fix the failing test in a.py" },
     ];
     const prompt = r.renderPrompt(history, [READ], { addGenerationPrompt: true }).tokens;
-    const completion = sampled('Let me look.\n<tool_call>\n{"name": "read", "arguments": {"path": "a.py"}}\n</tool_call>');
+    const completion = sampled(
+      'Let me look.\n<tool_call>\n{"name": "read", "arguments": {"path": "a.py"}}\n</tool_call>',
+    );
     const parsed = r.parseCompletion(completion, "stop", ids);
     if (parsed.kind !== "message") throw new Error("expected a message");
     const next = r.renderPrompt(
@@ -395,7 +505,13 @@ describe("Qwen3 render and parse agree", () => {
     const parsedAnswer = r.parseCompletion(answer, "stop", ids);
     if (parsedAnswer.kind !== "message") throw new Error("expected a message");
     const after = r.renderPrompt(
-      [...history, parsed.message, { role: "tool", toolCallId: "call_0", name: "read", content: "1| assert f() == 2" }, parsedAnswer.message, { role: "user", content: "thanks" }],
+      [
+        ...history,
+        parsed.message,
+        { role: "tool", toolCallId: "call_0", name: "read", content: "1| assert f() == 2" },
+        parsedAnswer.message,
+        { role: "user", content: "thanks" },
+      ],
       [READ],
       { addGenerationPrompt: true },
     ).tokens;

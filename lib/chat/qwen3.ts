@@ -22,7 +22,15 @@ import {
   renderChatMl,
   type ChatMlFormat,
 } from "./chatml";
-import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN, decodeCompletion, isPlainObject, scanToolCalls, withIds, type BodyParse } from "./completion";
+import {
+  TOOL_CALL_CLOSE,
+  TOOL_CALL_OPEN,
+  decodeCompletion,
+  isPlainObject,
+  scanToolCalls,
+  withIds,
+  type BodyParse,
+} from "./completion";
 import { pyJson } from "./py-json";
 import type { Tokenizer } from "./tokenizer";
 import type { AssistantMessage, ParseOptions, ParsedCompletion, Renderer, ToolSpec } from "./types";

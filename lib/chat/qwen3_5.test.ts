@@ -57,13 +57,15 @@ describe("rendering Qwen3.5 prompts", () => {
       { addGenerationPrompt: false },
     );
     const text = tok.decode(prompt.tokens);
-    expect(text.startsWith(
-      "<|im_start|>system\n# Tools\n\nYou have access to the following functions:\n\n<tools>\n" +
-        '{"name": "edit_lines", "description": "Replace lines", "parameters": {"type": "object", "properties": ' +
-        '{"path": {"type": "string"}, "start_line": {"type": "integer"}, "end_line": {"type": "integer"}, ' +
-        '"content": {"type": "string"}}, "required": ["path", "start_line", "end_line", "content"]}}\n</tools>\n\n' +
-        "If you choose to call a function ONLY reply in the following format with NO suffix:\n\n<tool_call>\n",
-    )).toBe(true);
+    expect(
+      text.startsWith(
+        "<|im_start|>system\n# Tools\n\nYou have access to the following functions:\n\n<tools>\n" +
+          '{"name": "edit_lines", "description": "Replace lines", "parameters": {"type": "object", "properties": ' +
+          '{"path": {"type": "string"}, "start_line": {"type": "integer"}, "end_line": {"type": "integer"}, ' +
+          '"content": {"type": "string"}}, "required": ["path", "start_line", "end_line", "content"]}}\n</tools>\n\n' +
+          "If you choose to call a function ONLY reply in the following format with NO suffix:\n\n<tool_call>\n",
+      ),
+    ).toBe(true);
     expect(text.endsWith("</IMPORTANT>\n\nBe brief.<|im_end|>\n<|im_start|>user\nhi<|im_end|>")).toBe(true);
   });
 
@@ -76,7 +78,9 @@ describe("rendering Qwen3.5 prompts", () => {
         { id: "b", name: "bash", arguments: { cmd: "pytest", env: { CI: "1" } } },
       ],
     };
-    const { tokens, weights } = r.renderPrompt([{ role: "user", content: "fix" }, message], [], { addGenerationPrompt: false });
+    const { tokens, weights } = r.renderPrompt([{ role: "user", content: "fix" }, message], [], {
+      addGenerationPrompt: false,
+    });
     expect(tok.decode(tokens)).toBe(
       "<|im_start|>user\nfix<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n" +
         "Fixing line 3.\n\n<tool_call>\n<function=edit_lines>\n<parameter=path>\na.py\n</parameter>\n" +
@@ -117,7 +121,13 @@ describe("parsing Qwen3.5 completions", () => {
       message: {
         role: "assistant",
         content: "I'll edit.",
-        toolCalls: [{ id: "call_0", name: "edit_lines", arguments: { path: "123", start_line: 3, end_line: 4, content: "  indented\n" } }],
+        toolCalls: [
+          {
+            id: "call_0",
+            name: "edit_lines",
+            arguments: { path: "123", start_line: 3, end_line: 4, content: "  indented\n" },
+          },
+        ],
       },
       text,
     });
@@ -126,13 +136,14 @@ describe("parsing Qwen3.5 completions", () => {
   it("without a schema, values that are JSON parse as JSON and the rest stay strings", () => {
     expect(
       parseQwen3_5ToolCallBody(
-        "\n<function=f>\n<parameter=n>\n7\n</parameter>\n<parameter=o>\n{\"a\": [1]}\n</parameter>\n<parameter=s>\nhello world\n</parameter>\n</function>\n",
+        '\n<function=f>\n<parameter=n>\n7\n</parameter>\n<parameter=o>\n{"a": [1]}\n</parameter>\n<parameter=s>\nhello world\n</parameter>\n</function>\n',
       ),
     ).toEqual({ ok: true, name: "f", arguments: { n: 7, o: { a: [1] }, s: "hello world" } });
   });
 
   it("a </tool_call> inside a parameter value does not cut the call short", () => {
-    const text = "<tool_call>\n<function=write>\n<parameter=content>\nsee </tool_call> here\n</parameter>\n</function>\n</tool_call>";
+    const text =
+      "<tool_call>\n<function=write>\n<parameter=content>\nsee </tool_call> here\n</parameter>\n</function>\n</tool_call>";
     const parsed = r.parseCompletion(sampled(text), "stop", ids);
     expect(parsed.kind === "message" && parsed.message.toolCalls).toEqual([
       { id: "call_0", name: "write", arguments: { content: "see </tool_call> here" } },
@@ -155,7 +166,7 @@ describe("parsing Qwen3.5 completions", () => {
   });
 
   it("malformed XML, an unclosed call and a cut-off reply are parse errors that keep the text", () => {
-    const noFunction = "<tool_call>\n{\"name\": \"read\"}\n</tool_call>";
+    const noFunction = '<tool_call>\n{"name": "read"}\n</tool_call>';
     expect(r.parseCompletion(sampled(noFunction), "stop")).toEqual({
       kind: "parse_error",
       reason: "invalid_tool_call",
@@ -169,8 +180,16 @@ describe("parsing Qwen3.5 completions", () => {
       "tool call 1: unexpected text in <function=read>: path=a",
     ]);
     const unclosed = "<tool_call>\n<function=read>\n";
-    expect(r.parseCompletion(sampled(unclosed), "stop")).toMatchObject({ kind: "parse_error", reason: "unclosed_tool_call", text: unclosed });
-    expect(r.parseCompletion(tok.encode("partial"), "length")).toMatchObject({ kind: "parse_error", reason: "truncated", text: "partial" });
+    expect(r.parseCompletion(sampled(unclosed), "stop")).toMatchObject({
+      kind: "parse_error",
+      reason: "unclosed_tool_call",
+      text: unclosed,
+    });
+    expect(r.parseCompletion(tok.encode("partial"), "length")).toMatchObject({
+      kind: "parse_error",
+      reason: "truncated",
+      text: "partial",
+    });
   });
 });
 
@@ -180,12 +199,20 @@ describe("Qwen3.5 render and parse agree", () => {
       role: "assistant",
       content: "Running the tests.",
       toolCalls: [
-        { id: "call_0", name: "edit_lines", arguments: { path: "a.py", start_line: 1, end_line: 2, content: "a\n\tb\n" } },
+        {
+          id: "call_0",
+          name: "edit_lines",
+          arguments: { path: "a.py", start_line: 1, end_line: 2, content: "a\n\tb\n" },
+        },
         { id: "call_1", name: "bash", arguments: { cmd: "pytest -q" } },
       ],
     };
     const { tokens, weights } = r.renderPrompt([message], [], { addGenerationPrompt: false });
-    const parsed = r.parseCompletion(tokens.filter((_, i) => weights[i] === 1), "stop", { ...ids, tools: [EDIT] });
+    const parsed = r.parseCompletion(
+      tokens.filter((_, i) => weights[i] === 1),
+      "stop",
+      { ...ids, tools: [EDIT] },
+    );
     expect(parsed.kind === "message" && parsed.message).toEqual(message);
   });
 
@@ -195,11 +222,18 @@ describe("Qwen3.5 render and parse agree", () => {
       { role: "user", content: "fix a.py" },
     ];
     const prompt = r.renderPrompt(history, [EDIT], { addGenerationPrompt: true }).tokens;
-    const completion = sampled("<tool_call>\n<function=read>\n<parameter=path>\na.py\n</parameter>\n</function>\n</tool_call>");
+    const completion = sampled(
+      "<tool_call>\n<function=read>\n<parameter=path>\na.py\n</parameter>\n</function>\n</tool_call>",
+    );
     const parsed = r.parseCompletion(completion, "stop", ids);
     if (parsed.kind !== "message") throw new Error("expected a message");
     const next = r.renderPrompt(
-      [...history, parsed.message, { role: "tool", toolCallId: "call_0", name: "read", content: "x = 1" }, { role: "user", content: "and?" }],
+      [
+        ...history,
+        parsed.message,
+        { role: "tool", toolCallId: "call_0", name: "read", content: "x = 1" },
+        { role: "user", content: "and?" },
+      ],
       [EDIT],
       { addGenerationPrompt: true },
     ).tokens;

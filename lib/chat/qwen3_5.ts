@@ -16,7 +16,15 @@
  */
 import type { StopReason } from "@/lib/training/types";
 import { END_OF_TEXT, IM_END, TEMPLATE_SPECIALS, renderChatMl, type ChatMlFormat } from "./chatml";
-import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN, decodeCompletion, isPlainObject, scanToolCalls, withIds, type BodyParse } from "./completion";
+import {
+  TOOL_CALL_CLOSE,
+  TOOL_CALL_OPEN,
+  decodeCompletion,
+  isPlainObject,
+  scanToolCalls,
+  withIds,
+  type BodyParse,
+} from "./completion";
 import { pyJson } from "./py-json";
 import type { Tokenizer } from "./tokenizer";
 import type { AssistantMessage, ParseOptions, ParsedCompletion, Renderer, ToolSpec } from "./types";
@@ -103,7 +111,11 @@ export function parseQwen3_5ToolCallBody(body: string, tools?: ToolSpec[]): Body
     pos = PARAMETER_RE.lastIndex;
   }
   if (inner.slice(pos).trim().length > 0) {
-    return { ok: false, reason: "invalid_tool_call", detail: `unexpected text in <function=${name}>: ${inner.slice(pos).trim().slice(0, 80)}` };
+    return {
+      ok: false,
+      reason: "invalid_tool_call",
+      detail: `unexpected text in <function=${name}>: ${inner.slice(pos).trim().slice(0, 80)}`,
+    };
   }
   return { ok: true, name, arguments: args };
 }
@@ -122,7 +134,10 @@ export function createQwen3_5Renderer(tokenizer: Tokenizer): Renderer {
       if ("kind" in scan) return scan;
       const message: AssistantMessage = {
         role: "assistant",
-        content: scan.prose.map((p) => p.trim()).filter((p) => p.length > 0).join("\n"),
+        content: scan.prose
+          .map((p) => p.trim())
+          .filter((p) => p.length > 0)
+          .join("\n"),
       };
       if (scan.calls.length > 0) message.toolCalls = withIds(scan.calls, options.newToolCallId);
       return { kind: "message", message, text: decoded.text };

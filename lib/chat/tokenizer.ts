@@ -63,10 +63,7 @@ export function wrapTokenizer(name: string, inner: LenmlTokenizer): Tokenizer {
 }
 
 /** Splits text around occurrences of the given special-token strings, keeping them as parts. */
-export function splitOnSpecials(
-  text: string,
-  specials: readonly string[],
-): Array<{ text: string; special: boolean }> {
+export function splitOnSpecials(text: string, specials: readonly string[]): Array<{ text: string; special: boolean }> {
   if (specials.length === 0) return text ? [{ text, special: false }] : [];
   const escaped = specials.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
   const parts: Array<{ text: string; special: boolean }> = [];

@@ -21,7 +21,14 @@ beforeAll(async () => {
 describe("TrimmedVocab", () => {
   it("keeps the used ids, the format's special tokens and all 256 byte tokens, ascending", () => {
     for (const id of tokenizer.encode(KEPT_TEXT)) expect(vocab.has(id)).toBe(true);
-    for (const special of ["<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"]) {
+    for (const special of [
+      "<|im_start|>",
+      "<|im_end|>",
+      "<tool_call>",
+      "</tool_call>",
+      "<tool_response>",
+      "</tool_response>",
+    ]) {
       expect(vocab.has(tokenizer.idOf(special))).toBe(true);
     }
     for (let b = 0; b < 256; b++) expect(vocab.has(bytes.byteToken(b))).toBe(true);
@@ -52,7 +59,12 @@ describe("TrimmedVocab", () => {
   });
 
   it("expands out-of-vocabulary tokens into byte tokens that decode to the same text", () => {
-    for (const text of ["Photosynthesis happens in chloroplasts.", "naïve café — 数据 🚀", "<|im_end|> inside text", "\t\r\n  mixed whitespace"]) {
+    for (const text of [
+      "Photosynthesis happens in chloroplasts.",
+      "naïve café — 数据 🚀",
+      "<|im_end|> inside text",
+      "\t\r\n  mixed whitespace",
+    ]) {
       const ids = tokenizer.encode(text);
       const expanded = vocab.expandOov(ids);
       expect(expanded.every((id) => vocab.has(id))).toBe(true);
@@ -86,7 +98,13 @@ describe("TrimmedVocab", () => {
 });
 
 describe("withTrimmedVocab", () => {
-  const tools: ToolSpec[] = [{ name: "read", description: "Read a file.", parameters: { type: "object", properties: { path: { type: "string" } } } }];
+  const tools: ToolSpec[] = [
+    {
+      name: "read",
+      description: "Read a file.",
+      parameters: { type: "object", properties: { path: { type: "string" } } },
+    },
+  ];
   const messages: Message[] = [
     { role: "system", content: "You are a coding agent." },
     { role: "user", content: "Résumé the file, s'il vous plaît." },
@@ -102,16 +120,23 @@ describe("withTrimmedVocab", () => {
     expect(rendered.tokens.every((id) => vocab.has(id))).toBe(true);
     expect(rendered.tokens.length).toBe(rendered.weights.length);
     expect(tokenizer.decode(rendered.tokens)).toBe(tokenizer.decode(plain.tokens));
-    const weighted = (p: { tokens: number[]; weights: number[] }) => tokenizer.decode(p.tokens.filter((_, i) => p.weights[i] === 1));
+    const weighted = (p: { tokens: number[]; weights: number[] }) =>
+      tokenizer.decode(p.tokens.filter((_, i) => p.weights[i] === 1));
     expect(weighted(rendered)).toBe(weighted(plain));
     expect(weighted(rendered)).toContain("naïve.py");
   });
 
   it("parses an expanded completion into the same tool call", () => {
     const trimmed = withTrimmedVocab(createQwen3Renderer(tokenizer), vocab);
-    const completion = vocab.expandOov(tokenizer.encodeWithSpecials('<tool_call>\n{"name": "read", "arguments": {"path": "naïve.py"}}\n</tool_call><|im_end|>', ["<tool_call>", "</tool_call>", "<|im_end|>"]));
+    const completion = vocab.expandOov(
+      tokenizer.encodeWithSpecials(
+        '<tool_call>\n{"name": "read", "arguments": {"path": "naïve.py"}}\n</tool_call><|im_end|>',
+        ["<tool_call>", "</tool_call>", "<|im_end|>"],
+      ),
+    );
     const parsed = trimmed.parseCompletion(completion, "stop");
     expect(parsed.kind).toBe("message");
-    if (parsed.kind === "message") expect(parsed.message.toolCalls?.map((c) => [c.name, c.arguments])).toEqual([["read", { path: "naïve.py" }]]);
+    if (parsed.kind === "message")
+      expect(parsed.message.toolCalls?.map((c) => [c.name, c.arguments])).toEqual([["read", { path: "naïve.py" }]]);
   });
 });

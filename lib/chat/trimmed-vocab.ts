@@ -33,7 +33,9 @@ export function loadQwen3ByteLevel(): Promise<ByteLevel> {
     const inner = fromPreTrained() as unknown as LenmlInternals;
     const { vocab, tokens_to_ids: toId } = inner.model;
     // The table's values may be numeric strings; normalise them to numbers once.
-    const decoder: Record<string, number> = Object.fromEntries(Object.entries(inner.decoder.byte_decoder).map(([c, b]) => [c, Number(b)]));
+    const decoder: Record<string, number> = Object.fromEntries(
+      Object.entries(inner.decoder.byte_decoder).map(([c, b]) => [c, Number(b)]),
+    );
     const byteIds = new Array<number>(256);
     for (const [char, byte] of Object.entries(decoder)) {
       const id = toId.get(char);
@@ -69,7 +71,10 @@ export class TrimmedVocab {
   readonly ids: readonly number[];
   private readonly compactOf: Map<number, number>;
 
-  private constructor(ids: number[], private readonly bytes: ByteLevel) {
+  private constructor(
+    ids: number[],
+    private readonly bytes: ByteLevel,
+  ) {
     this.ids = ids;
     this.compactOf = new Map(ids.map((id, i) => [id, i]));
   }
@@ -79,14 +84,19 @@ export class TrimmedVocab {
     const keep = new Set<number>(used);
     for (const special of TEMPLATE_SPECIALS) keep.add(tokenizer.idOf(special));
     for (let b = 0; b < 256; b++) keep.add(bytes.byteToken(b));
-    return new TrimmedVocab([...keep].sort((a, b) => a - b), bytes);
+    return new TrimmedVocab(
+      [...keep].sort((a, b) => a - b),
+      bytes,
+    );
   }
 
   static fromJSON(file: VocabFile, bytes: ByteLevel): TrimmedVocab {
     if (file.tokenizer !== "qwen3") throw new Error(`vocab.json is for tokenizer ${String(file.tokenizer)}, not qwen3`);
     const ids = [...file.ids];
-    for (let i = 1; i < ids.length; i++) if (!(ids[i]! > ids[i - 1]!)) throw new Error("vocab.json ids must be strictly ascending");
-    for (let b = 0; b < 256; b++) if (!ids.includes(bytes.byteToken(b))) throw new Error(`vocab.json lacks the byte token for ${b}`);
+    for (let i = 1; i < ids.length; i++)
+      if (!(ids[i]! > ids[i - 1]!)) throw new Error("vocab.json ids must be strictly ascending");
+    for (let b = 0; b < 256; b++)
+      if (!ids.includes(bytes.byteToken(b))) throw new Error(`vocab.json lacks the byte token for ${b}`);
     return new TrimmedVocab(ids, bytes);
   }
 
@@ -125,7 +135,10 @@ export class TrimmedVocab {
   }
 
   /** `expandOov`, repeating each expanded token's weight over its bytes. */
-  expandWithWeights(qwenIds: readonly number[], weights: readonly number[] | null): { tokens: number[]; weights: number[] } {
+  expandWithWeights(
+    qwenIds: readonly number[],
+    weights: readonly number[] | null,
+  ): { tokens: number[]; weights: number[] } {
     const tokens: number[] = [];
     const out: number[] = [];
     qwenIds.forEach((id, i) => {

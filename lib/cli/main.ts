@@ -13,7 +13,10 @@ type Subcommand = {
 export const SUBCOMMANDS: Record<string, Subcommand> = {
   serve: { summary: "serve the app (the same as no command)", load: () => import("./serve") },
   trainer: { summary: "trainer serve: the Tinker API over the embedded engine", load: () => import("./trainer-serve") },
-  tool: { summary: "run one tool exactly as the agent would; prints the result as JSON", load: () => import("../tools/cli") },
+  tool: {
+    summary: "run one tool exactly as the agent would; prints the result as JSON",
+    load: () => import("../tools/cli"),
+  },
 };
 
 function commandList() {

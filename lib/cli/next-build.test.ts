@@ -37,7 +37,9 @@ describe("reading next build's output", () => {
   it("turns Next's stages into steps, keeps warnings whole and leaves the rest to the log file", () => {
     const read = buildOutputReader();
     const meanings: BuildLine[] = NEXT_OUTPUT.split("\n").map(read);
-    const stages = meanings.flatMap((m) => (m.type === "stage" ? [m.progress ? `${m.stage} ${m.progress}` : m.stage] : []));
+    const stages = meanings.flatMap((m) =>
+      m.type === "stage" ? [m.progress ? `${m.stage} ${m.progress}` : m.stage] : [],
+    );
     expect(stages).toEqual([
       "compiling",
       "compiling",

@@ -33,7 +33,8 @@ const STAGES: ReadonlyArray<{ pattern: RegExp; stage: BuildStage }> = [
 
 // A warning or an error begins; it runs until the next stage line (its code frames and import
 // traces hold blank lines of their own).
-const NOTICE_START = /^(⚠|warn\b|Warning:|Turbopack build encountered|Failed to compile|Type error|Error:|error\b|>\s*Build (error|failed))/i;
+const NOTICE_START =
+  /^(⚠|warn\b|Warning:|Turbopack build encountered|Failed to compile|Type error|Error:|error\b|>\s*Build (error|failed))/i;
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
@@ -57,9 +58,7 @@ export function buildOutputReader(): (line: string) => BuildLine {
   };
 }
 
-export type BuildResult =
-  | { ok: true; ms: number }
-  | { ok: false; ms: number; code: number; tail: string[] };
+export type BuildResult = { ok: true; ms: number } | { ok: false; ms: number; code: number; tail: string[] };
 
 /** Lines of a failed build's output printed with the failure; the log file has the rest. */
 const TAIL_LINES = 40;

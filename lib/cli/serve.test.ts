@@ -124,7 +124,9 @@ describe("migrateDatabase", () => {
     });
     expect(ok).toBe(false);
     const [first, second] = term.text().split("\n");
-    expect(first).toMatch(/^continualcode: migrating the database \(PostgreSQL at 127\.0\.0\.1:1\/none\) … failed after /);
+    expect(first).toMatch(
+      /^continualcode: migrating the database \(PostgreSQL at 127\.0\.0\.1:1\/none\) … failed after /,
+    );
     expect(second).toMatch(/^continualcode: .*ECONNREFUSED/);
   });
 });
@@ -134,7 +136,10 @@ describe("the continualcode command", () => {
   function continualcode(args: string[]) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-cli-"));
     try {
-      return spawnSync(process.execPath, ["bin/continualcode", ...args, "--data-dir", dataDir], { encoding: "utf8", timeout: 20_000 });
+      return spawnSync(process.execPath, ["bin/continualcode", ...args, "--data-dir", dataDir], {
+        encoding: "utf8",
+        timeout: 20_000,
+      });
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }

@@ -59,10 +59,10 @@ export function planServe({
   const flags = parseFlags(argv);
   const { config, sources } = resolveConfig({ flags, env, modelDefaults: recommended });
   const dataDir = path.resolve(cwd, config.dataDir);
-  const inherited = Object.fromEntries(
-    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+  const inherited = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  const set = Object.entries(sources).filter(
+    (e): e is [ConfigKey, Exclude<ValueSource, "default">] => e[1] !== "default",
   );
-  const set = Object.entries(sources).filter((e): e is [ConfigKey, Exclude<ValueSource, "default">] => e[1] !== "default");
   return {
     config,
     sources: Object.fromEntries(set),
@@ -209,7 +209,8 @@ export async function run(argv: string[]): Promise<number> {
   const exited = exitCodeOf(server);
   const ready = await waitUntilServing(`http://127.0.0.1:${port}/api/health`, { exited });
   if (ready.status === "answered") {
-    const degraded = ready.httpStatus === 200 ? "" : `; /api/health answers ${ready.httpStatus}: the database is unreachable`;
+    const degraded =
+      ready.httpStatus === 200 ? "" : `; /api/health answers ${ready.httpStatus}: the database is unreachable`;
     say(term, `serving at http://localhost:${port} (ready in ${formatDuration(ready.ms)})${degraded}`);
   }
   return exited;

@@ -30,7 +30,10 @@ describe("waitUntilServing", () => {
     await close(probe);
     const server = http.createServer((_req, res) => res.writeHead(503).end());
     const starting = sleep(400).then(() => listen(server, port));
-    const ready = await waitUntilServing(`http://127.0.0.1:${port}/api/health`, { exited: new Promise(() => {}), intervalMs: 50 });
+    const ready = await waitUntilServing(`http://127.0.0.1:${port}/api/health`, {
+      exited: new Promise(() => {}),
+      intervalMs: 50,
+    });
     await starting;
     await close(server);
     expect(ready).toMatchObject({ status: "answered", httpStatus: 503 });

@@ -26,17 +26,29 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe.skipIf(!SDK_DIR)(`the official SDK across a restart of trainer serve (${SDK_DIR ? `SDK at ${SDK_DIR}` : "skipped: set TINKER_SDK_DIR to a checkout of thinking-machines-lab/tinker"})`, () => {
-  it(
-    "goes on past a refused save, loads its state and sampler weights back by path with the same log-probs, tells the old client its model was lost, and resumes it exactly",
-    async () => {
+describe.skipIf(!SDK_DIR)(
+  `the official SDK across a restart of trainer serve (${SDK_DIR ? `SDK at ${SDK_DIR}` : "skipped: set TINKER_SDK_DIR to a checkout of thinking-machines-lab/tinker"})`,
+  () => {
+    it("goes on past a refused save, loads its state and sampler weights back by path with the same log-probs, tells the old client its model was lost, and resumes it exactly", async () => {
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-sdk-restart-"));
       const port = String(await freePort());
       const trainers: RunningTrainer[] = [];
-      const script = spawn("python3", [projectPath("scripts/tinker-sdk-restart.py"), "--base-url", `http://127.0.0.1:${port}`, "--api-key", KEY, "--base-model", FIXTURE_MODEL], {
-        env: { ...process.env, TINKER_SDK_DIR: SDK_DIR },
-        stdio: ["pipe", "pipe", "pipe"],
-      });
+      const script = spawn(
+        "python3",
+        [
+          projectPath("scripts/tinker-sdk-restart.py"),
+          "--base-url",
+          `http://127.0.0.1:${port}`,
+          "--api-key",
+          KEY,
+          "--base-model",
+          FIXTURE_MODEL,
+        ],
+        {
+          env: { ...process.env, TINKER_SDK_DIR: SDK_DIR },
+          stdio: ["pipe", "pipe", "pipe"],
+        },
+      );
       let stderr = "";
       script.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => script.once("exit", resolve));
@@ -64,14 +76,15 @@ describe.skipIf(!SDK_DIR)(`the official SDK across a restart of trainer serve ($
           pyqwest_imported: false,
         });
         expect(results!.refused_save).toMatch(/400.*checkpoint name must be/);
-        expect(results!.lost_model_error).toMatch(/lost its weights when the server restarted; its last saved state is tinker:\/\/.*\/weights\/step2 \(step 2\)/);
+        expect(results!.lost_model_error).toMatch(
+          /lost its weights when the server restarted; its last saved state is tinker:\/\/.*\/weights\/step2 \(step 2\)/,
+        );
       } finally {
         script.kill("SIGKILL");
         for (const trainer of trainers) trainer.child.kill("SIGKILL");
         await Promise.all(trainers.map((t) => t.exited));
         fs.rmSync(dataDir, { recursive: true, force: true });
       }
-    },
-    180_000,
-  );
-});
+    }, 180_000);
+  },
+);

@@ -26,11 +26,36 @@ describe("trainer serve flags", () => {
 
   it("serve each --model given, a directory under its own name", () => {
     const options = parseTrainerServe(
-      ["--port", "0", "--api-key", "tml-k", "--model", FIXTURE_DIR, "--model", EMBEDDED_MODEL, "--data-dir", "/d", "--max-body-mib", "0.5", "--seq-gap-timeout-sec", "2.5"],
+      [
+        "--port",
+        "0",
+        "--api-key",
+        "tml-k",
+        "--model",
+        FIXTURE_DIR,
+        "--model",
+        EMBEDDED_MODEL,
+        "--data-dir",
+        "/d",
+        "--max-body-mib",
+        "0.5",
+        "--seq-gap-timeout-sec",
+        "2.5",
+      ],
       {},
     );
-    expect(options.models).toEqual({ [FIXTURE_DIR]: { dir: path.resolve(FIXTURE_DIR) }, [EMBEDDED_MODEL]: expect.any(Object) });
-    expect(options).toMatchObject({ port: 0, apiKey: "tml-k", trainerDir: "/d/trainer", statesDir: "/d/trainer/states", maxBodyBytes: 512 * 1024, seqGapTimeoutMs: 2500 });
+    expect(options.models).toEqual({
+      [FIXTURE_DIR]: { dir: path.resolve(FIXTURE_DIR) },
+      [EMBEDDED_MODEL]: expect.any(Object),
+    });
+    expect(options).toMatchObject({
+      port: 0,
+      apiKey: "tml-k",
+      trainerDir: "/d/trainer",
+      statesDir: "/d/trainer/states",
+      maxBodyBytes: 512 * 1024,
+      seqGapTimeoutMs: 2500,
+    });
   });
 
   it("name the flag that is wrong", () => {

@@ -54,7 +54,10 @@ export interface TrainerServeOptions {
 }
 
 /** Flags → options; throws an Error whose message names the bad flag. */
-export function parseTrainerServe(argv: string[], env: Record<string, string | undefined> = process.env): TrainerServeOptions {
+export function parseTrainerServe(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): TrainerServeOptions {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -71,7 +74,8 @@ export function parseTrainerServe(argv: string[], env: Record<string, string | u
     },
   });
   const port = Number(values.port ?? "8100");
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: "${values.port}" is not a port number`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port: "${values.port}" is not a port number`);
   const kernels = values.kernels ?? "fast";
   if (kernels !== "fast" && kernels !== "js") throw new Error(`--kernels: "${kernels}" is not fast or js`);
   const builtIn = defaultCatalogue();
@@ -79,7 +83,10 @@ export function parseTrainerServe(argv: string[], env: Record<string, string | u
   for (const name of values.model ?? [EMBEDDED_MODEL]) {
     if (Object.hasOwn(builtIn, name)) models[name] = builtIn[name];
     else if (isModelDirectory(name)) models[name] = { dir: path.resolve(name) };
-    else throw new Error(`--model: ${name} is neither ${EMBEDDED_MODEL} nor a directory with config.json and .safetensors weights`);
+    else
+      throw new Error(
+        `--model: ${name} is neither ${EMBEDDED_MODEL} nor a directory with config.json and .safetensors weights`,
+      );
   }
   const apiKey = values["api-key"];
   // The key itself is never echoed: it is a secret even when it is a wrong one.
@@ -90,9 +97,11 @@ export function parseTrainerServe(argv: string[], env: Record<string, string | u
   }
   const dataDir = values["data-dir"] ?? env.CONTINUALCODE_DATA_DIR ?? "./.data";
   const maxBodyMib = Number(values["max-body-mib"] ?? DEFAULT_MAX_BODY_BYTES / MIB);
-  if (!(Number.isFinite(maxBodyMib) && maxBodyMib > 0)) throw new Error(`--max-body-mib: "${values["max-body-mib"]}" is not a size in MiB above 0`);
+  if (!(Number.isFinite(maxBodyMib) && maxBodyMib > 0))
+    throw new Error(`--max-body-mib: "${values["max-body-mib"]}" is not a size in MiB above 0`);
   const gapSec = Number(values["seq-gap-timeout-sec"] ?? DEFAULT_SEQ_GAP_TIMEOUT_MS / 1000);
-  if (!(Number.isFinite(gapSec) && gapSec > 0)) throw new Error(`--seq-gap-timeout-sec: "${values["seq-gap-timeout-sec"]}" is not a number of seconds above 0`);
+  if (!(Number.isFinite(gapSec) && gapSec > 0))
+    throw new Error(`--seq-gap-timeout-sec: "${values["seq-gap-timeout-sec"]}" is not a number of seconds above 0`);
   const trainerDir = path.resolve(dataDir, "trainer");
   return {
     port,
@@ -117,7 +126,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     options = parseTrainerServe(rest);
   } catch (error) {
-    process.stderr.write(`continualcode trainer serve: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    process.stderr.write(
+      `continualcode trainer serve: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`,
+    );
     return 2;
   }
   // 1. The directory is this process's: a second server would keep its own copy of the index.
@@ -141,7 +152,11 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   // 2. The engine and the API over it.
-  const backend = createEmbeddedBackend({ models: options.models, kernels: options.kernels, statesDir: options.statesDir });
+  const backend = createEmbeddedBackend({
+    models: options.models,
+    kernels: options.kernels,
+    statesDir: options.statesDir,
+  });
   const server = createTinkerProtocolServer(backend, {
     apiKey: options.apiKey,
     maxBodyBytes: options.maxBodyBytes,
@@ -156,7 +171,9 @@ export async function run(argv: string[]): Promise<number> {
       server.listen(options.port, options.host, resolve);
     });
   } catch (error) {
-    process.stderr.write(`continualcode trainer serve: cannot listen on ${options.host}:${options.port}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `continualcode trainer serve: cannot listen on ${options.host}:${options.port}: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     await backend.close();
     unlock();
     return 1;

@@ -59,7 +59,8 @@ export const FIELDS = {
   model: field({
     group: "Model",
     label: "Base model",
-    description: "The model the agent runs and trains: the bundled one, a local Hugging Face Qwen3 directory, or a Tinker model name",
+    description:
+      "The model the agent runs and trains: the bundled one, a local Hugging Face Qwen3 directory, or a Tinker model name",
     unit: null,
     kind: "string",
     schema: z.string().min(1, "must not be empty"),
@@ -80,7 +81,8 @@ export const FIELDS = {
   tinkerUrl: field({
     group: "Model",
     label: "Training server",
-    description: "Address of a Tinker training server (or any server that speaks its API); set, the model runs and trains there",
+    description:
+      "Address of a Tinker training server (or any server that speaks its API); set, the model runs and trains there",
     unit: null,
     kind: "string",
     schema: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
@@ -125,7 +127,8 @@ export const FIELDS = {
   temperature: field({
     group: "Sampling",
     label: "Temperature",
-    description: "How much the agent's choices vary: 0 always takes its likeliest next token, higher values explore more",
+    description:
+      "How much the agent's choices vary: 0 always takes its likeliest next token, higher values explore more",
     unit: null,
     kind: "number",
     schema: z.number().min(0, "must be at least 0").max(2, "must be at most 2"),
@@ -196,7 +199,8 @@ export const FIELDS = {
   keepVersions: field({
     group: "Training",
     label: "Recent versions to keep",
-    description: "Keep the weights of this many newest adapter versions (each training step, undo, restore or reset makes one), so you can undo or restore them; older ones stay on the timeline without weights unless --save-every kept them",
+    description:
+      "Keep the weights of this many newest adapter versions (each training step, undo, restore or reset makes one), so you can undo or restore them; older ones stay on the timeline without weights unless --save-every kept them",
     unit: "versions",
     kind: "integer",
     schema: z.number().int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000"),
@@ -219,7 +223,8 @@ export const FIELDS = {
   teacherMode: field({
     group: "SDPO",
     label: "Teacher",
-    description: "Who the agent learns from: its current self (student), a slow average of itself (ema), or a copy refreshed every few steps (frozen)",
+    description:
+      "Who the agent learns from: its current self (student), a slow average of itself (ema), or a copy refreshed every few steps (frozen)",
     unit: null,
     kind: "enum",
     schema: z.enum(TEACHER_MODES, { error: `must be one of ${TEACHER_MODES.join(", ")}` }),
@@ -263,7 +268,8 @@ export const FIELDS = {
   isClip: field({
     group: "SDPO",
     label: "Update clip",
-    description: "Caps how many times likelier or less likely one step may make a sampled token (the importance-sampling ratio)",
+    description:
+      "Caps how many times likelier or less likely one step may make a sampled token (the importance-sampling ratio)",
     unit: null,
     kind: "number",
     schema: z.number().gt(1, "must be greater than 1").max(100, "must be at most 100"),
@@ -308,7 +314,8 @@ export const FIELDS = {
   probeCount: field({
     group: "SDPO",
     label: "Probes per step",
-    description: "After each step, replay this many of your recent corrections and as many of your approved calls on the new version, to chart what it kept; 0 turns probes and the guard off",
+    description:
+      "After each step, replay this many of your recent corrections and as many of your approved calls on the new version, to chart what it kept; 0 turns probes and the guard off",
     unit: "tool calls",
     kind: "integer",
     schema: z.number().int("must be a whole number").min(0, "must be at least 0").max(100, "must be at most 100"),
@@ -319,7 +326,8 @@ export const FIELDS = {
   guardDropPoints: field({
     group: "SDPO",
     label: "Guard: allowed drop in approved behaviour",
-    description: "Flag a step when the share of your approved calls the agent still proposes falls by more than this many percentage points below its best of the last five steps",
+    description:
+      "Flag a step when the share of your approved calls the agent still proposes falls by more than this many percentage points below its best of the last five steps",
     unit: null,
     kind: "number",
     schema: z.number().min(0, "must be at least 0").max(100, "must be at most 100"),
@@ -330,7 +338,8 @@ export const FIELDS = {
   guardAction: field({
     group: "SDPO",
     label: "Guard: on a flagged step",
-    description: "warn: mark the step on the training panel; reject: also undo it (back to the version before) and tell you",
+    description:
+      "warn: mark the step on the training panel; reject: also undo it (back to the version before) and tell you",
     unit: null,
     kind: "enum",
     schema: z.enum(GUARD_ACTIONS, { error: `must be one of ${GUARD_ACTIONS.join(", ")}` }),
@@ -356,11 +365,7 @@ export const FIELDS = {
     description: "The most tool calls the agent makes on one task before it stops and waits for you",
     unit: "tool calls",
     kind: "integer",
-    schema: z
-      .number()
-      .int("must be a whole number")
-      .min(1, "must be at least 1")
-      .max(1000, "must be at most 1000"),
+    schema: z.number().int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000"),
     default: 50,
     perUser: true,
     step: 1,
@@ -396,7 +401,11 @@ export const FIELDS = {
     description: "Memory one bash command may use, all its processes together; 0 turns the limit off",
     unit: "MiB",
     kind: "integer",
-    schema: z.number().int("must be a whole number").min(0, "must be at least 0").max(1_048_576, "must be at most 1048576"),
+    schema: z
+      .number()
+      .int("must be a whole number")
+      .min(0, "must be at least 0")
+      .max(1_048_576, "must be at most 1048576"),
     default: 2048,
     perUser: false,
     step: 256,
@@ -407,7 +416,11 @@ export const FIELDS = {
     description: "Processes and threads one bash command may run at once, all together",
     unit: "processes",
     kind: "integer",
-    schema: z.number().int("must be a whole number").min(16, "must be at least 16").max(65_536, "must be at most 65536"),
+    schema: z
+      .number()
+      .int("must be a whole number")
+      .min(16, "must be at least 16")
+      .max(65_536, "must be at most 65536"),
     default: 256,
     perUser: false,
     step: 1,
@@ -417,10 +430,15 @@ export const FIELDS = {
   workspaceQuotaMib: field({
     group: "Sandbox",
     label: "Workspace disk quota",
-    description: "Disk space one workspace may take; writes past it are refused and a command that passes it is stopped; 0 turns the quota off",
+    description:
+      "Disk space one workspace may take; writes past it are refused and a command that passes it is stopped; 0 turns the quota off",
     unit: "MiB",
     kind: "integer",
-    schema: z.number().int("must be a whole number").min(0, "must be at least 0").max(16_777_216, "must be at most 16777216"),
+    schema: z
+      .number()
+      .int("must be a whole number")
+      .min(0, "must be at least 0")
+      .max(16_777_216, "must be at most 16777216"),
     default: 2048,
     perUser: false,
     step: 256,
@@ -433,11 +451,7 @@ export const FIELDS = {
     description: "The HTTP port the server listens on",
     unit: null,
     kind: "integer",
-    schema: z
-      .number()
-      .int("must be a whole number")
-      .min(1, "must be at least 1")
-      .max(65535, "must be at most 65535"),
+    schema: z.number().int("must be a whole number").min(1, "must be at least 1").max(65535, "must be at most 65535"),
     default: 3000,
     perUser: false,
     envAliases: ["PORT"],
@@ -509,7 +523,8 @@ export function rangeOf(key: ConfigKey): Range | undefined {
   };
   const bound = (inclusive: number | undefined, exclusive: number | undefined): Bound | undefined => {
     if (exclusive !== undefined) return { value: exclusive, exclusive: true };
-    if (inclusive !== undefined && Math.abs(inclusive) < Number.MAX_SAFE_INTEGER) return { value: inclusive, exclusive: false };
+    if (inclusive !== undefined && Math.abs(inclusive) < Number.MAX_SAFE_INTEGER)
+      return { value: inclusive, exclusive: false };
     return undefined;
   };
   const min = bound(json.minimum, json.exclusiveMinimum);
@@ -585,5 +600,7 @@ export function fieldInfo(): FieldInfo[] {
 
 /** The fields of each group, in group order then table order (the settings page's sections). */
 export function fieldsByGroup(fields: FieldInfo[] = fieldInfo()): Array<{ group: SettingGroup; fields: FieldInfo[] }> {
-  return SETTING_GROUPS.map((group) => ({ group, fields: fields.filter((f) => f.group === group) })).filter((g) => g.fields.length > 0);
+  return SETTING_GROUPS.map((group) => ({ group, fields: fields.filter((f) => f.group === group) })).filter(
+    (g) => g.fields.length > 0,
+  );
 }

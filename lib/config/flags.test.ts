@@ -27,10 +27,7 @@ describe("parseFlags", () => {
     [["--port", "3100"], { port: 3100 }],
     [["--data-dir", "/var/cc"], { dataDir: "/var/cc" }],
     [["--teacher-mode", "ema", "--ema-tau", "0.1"], { teacherMode: "ema", emaTau: 0.1 }],
-    [
-      ["--teacher-mode", "frozen", "--teacher-refresh-every", "5"],
-      { teacherMode: "frozen", teacherRefreshEvery: 5 },
-    ],
+    [["--teacher-mode", "frozen", "--teacher-refresh-every", "5"], { teacherMode: "frozen", teacherRefreshEvery: 5 }],
     [["--loss-mode", "topk_kl"], { lossMode: "topk_kl" }],
     [["--save-every", "10"], { saveEvery: 10 }],
     [["--max-steps", "7"], { maxSteps: 7 }],
@@ -108,15 +105,7 @@ describe("the field table", () => {
     const perUser = fieldInfo()
       .filter((f) => f.perUser)
       .map((f) => f.key);
-    for (const key of [
-      "model",
-      "temperature",
-      "maxTokens",
-      "loraRank",
-      "learningRate",
-      "klCoef",
-      "isClip",
-    ] as const) {
+    for (const key of ["model", "temperature", "maxTokens", "loraRank", "learningRate", "klCoef", "isClip"] as const) {
       expect(perUser).toContain(key);
     }
     for (const key of [
@@ -130,14 +119,7 @@ describe("the field table", () => {
       expect(perUser).toContain(key);
     }
     for (const key of ["lossMode", "teacherMode", "emaTau"] as const) expect(perUser).toContain(key);
-    for (const key of [
-      "port",
-      "dataDir",
-      "tinkerApiKey",
-      "tinkerUrl",
-      "unsandboxedBash",
-      "bashTimeoutSec",
-    ] as const) {
+    for (const key of ["port", "dataDir", "tinkerApiKey", "tinkerUrl", "unsandboxedBash", "bashTimeoutSec"] as const) {
       expect(perUser).not.toContain(key);
     }
     expect(

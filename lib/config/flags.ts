@@ -13,8 +13,7 @@ export function parseFlags(argv: readonly string[]): Partial<Config> {
   const out: Partial<Record<ConfigKey, unknown>> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith("--"))
-      throw new ConfigError(arg, "unexpected argument (flags start with --; see --help)");
+    if (!arg.startsWith("--")) throw new ConfigError(arg, "unexpected argument (flags start with --; see --help)");
     const eq = arg.indexOf("=");
     const name = eq === -1 ? arg : arg.slice(0, eq);
     const inline = eq === -1 ? undefined : arg.slice(eq + 1);

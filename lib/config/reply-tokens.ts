@@ -9,7 +9,13 @@
 export const ASSUMED_CONTEXT_WINDOW = 32_768;
 
 /** Tokens kept free for the reply when the prompt is trimmed to fit (lib/agent/context.ts promptBudget). */
-export function replyReserve({ maxTokens, contextWindow }: { maxTokens: number | undefined; contextWindow: number }): number {
+export function replyReserve({
+  maxTokens,
+  contextWindow,
+}: {
+  maxTokens: number | undefined;
+  contextWindow: number;
+}): number {
   return Math.min(maxTokens ?? contextWindow, Math.floor(contextWindow / 2));
 }
 

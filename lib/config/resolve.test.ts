@@ -101,9 +101,7 @@ describe("resolveConfig", () => {
       env: { CONTINUALCODE_BASH_TIMEOUT_SEC: "20" },
       user: { port: 1, bashTimeoutSec: 600, temperature: 9, loraRank: 16, unknown: true },
     });
-    expect([config.port, config.bashTimeoutSec, config.temperature, config.loraRank]).toEqual([
-      3000, 20, 0.7, 16,
-    ]);
+    expect([config.port, config.bashTimeoutSec, config.temperature, config.loraRank]).toEqual([3000, 20, 0.7, 16]);
     expect([sources.port, sources.bashTimeoutSec, sources.temperature, sources.loraRank]).toEqual([
       "default",
       "env",
@@ -179,14 +177,27 @@ describe("resolveConfig with a model's recommendations", () => {
   });
 
   it("yields to the user, a flag and the environment", () => {
-    expect(resolveConfig({ env: { CONTINUALCODE_MODEL: "tiny", CONTINUALCODE_LEARNING_RATE: "2e-4" }, modelDefaults: tiny }).config.learningRate).toBe(2e-4);
-    expect(resolveConfig({ flags: { model: "tiny", learningRate: 5e-4 }, modelDefaults: tiny }).config.learningRate).toBe(5e-4);
-    const byUser = resolveConfig({ env: { CONTINUALCODE_MODEL: "tiny" }, user: { learningRate: 1e-4 }, modelDefaults: tiny });
+    expect(
+      resolveConfig({ env: { CONTINUALCODE_MODEL: "tiny", CONTINUALCODE_LEARNING_RATE: "2e-4" }, modelDefaults: tiny })
+        .config.learningRate,
+    ).toBe(2e-4);
+    expect(
+      resolveConfig({ flags: { model: "tiny", learningRate: 5e-4 }, modelDefaults: tiny }).config.learningRate,
+    ).toBe(5e-4);
+    const byUser = resolveConfig({
+      env: { CONTINUALCODE_MODEL: "tiny" },
+      user: { learningRate: 1e-4 },
+      modelDefaults: tiny,
+    });
     expect([byUser.config.learningRate, byUser.sources.learningRate]).toEqual([1e-4, "user"]);
   });
 
   it("follows the model the user chose, not the server's", () => {
-    const { config, sources } = resolveConfig({ env: { CONTINUALCODE_MODEL: "tiny" }, user: { model: "Qwen/Qwen3-8B" }, modelDefaults: tiny });
+    const { config, sources } = resolveConfig({
+      env: { CONTINUALCODE_MODEL: "tiny" },
+      user: { model: "Qwen/Qwen3-8B" },
+      modelDefaults: tiny,
+    });
     expect(config.learningRate).toBe(1e-5);
     expect(sources.learningRate).toBe("default");
   });

@@ -76,8 +76,7 @@ function usableUserSettings(user: Record<string, unknown>): Partial<Record<Confi
   return out;
 }
 
-export type UserSettingsResult =
-  { ok: true; settings: UserSettings } | { ok: false; errors: Record<string, string> };
+export type UserSettingsResult = { ok: true; settings: UserSettings } | { ok: false; errors: Record<string, string> };
 
 /**
  * Checks what the settings form sent. Values may be typed or text (form fields); an empty value

@@ -7,9 +7,7 @@ import { CONFIG_KEYS, type ConfigKey, FIELDS, type FieldOf, fieldOf } from "./fi
 
 type Shape = { [K in ConfigKey]: FieldOf<K>["schema"] };
 
-export const configSchema = z.object(
-  Object.fromEntries(CONFIG_KEYS.map((k) => [k, FIELDS[k].schema])) as Shape,
-);
+export const configSchema = z.object(Object.fromEntries(CONFIG_KEYS.map((k) => [k, FIELDS[k].schema])) as Shape);
 
 /** The whole configuration, every key present (optional ones may be undefined). */
 export type Config = z.output<typeof configSchema>;

@@ -30,11 +30,7 @@ forEachDriver("configForUser", (db) => {
     const env = { CONTINUALCODE_TEMPERATURE: "0.5" };
     const forA = await configForUser({ db: db(), userId: a.id, env });
     const forB = await configForUser({ db: db(), userId: b.id, env });
-    expect([forA.config.temperature, forA.sources.temperature, forA.config.port]).toEqual([
-      0.1,
-      "user",
-      3000,
-    ]);
+    expect([forA.config.temperature, forA.sources.temperature, forA.config.port]).toEqual([0.1, "user", 3000]);
     expect([forB.config.temperature, forB.sources.temperature]).toEqual([0.5, "env"]);
   });
 });

@@ -26,7 +26,9 @@ beforeAll(async () => {
 
 const generate = (seed: number) => {
   clearToolCache(); // each run executes every call afresh
-  return generateCurriculum({ seed, episodes: 12, maxTokens: 4096, concurrency: 3, renderer, byteLevel }).then((g) => recordsToJsonl(g.records));
+  return generateCurriculum({ seed, episodes: 12, maxTokens: 4096, concurrency: 3, renderer, byteLevel }).then((g) =>
+    recordsToJsonl(g.records),
+  );
 };
 
 /** The assistant messages and the calls they propose, in order. */
@@ -44,7 +46,9 @@ describe("the curriculum", () => {
     const imEnd = renderer.tokenizer.idOf("<|im_end|>");
     for (const episode of ran) {
       type Turn = { call: Call } | { answer: string };
-      const planned = episode.plan.steps.flatMap((s): Turn[] => (s.kind === "call" || s.kind === "deny" ? [{ call: s.call }] : s.kind === "answer" ? [{ answer: s.text }] : []));
+      const planned = episode.plan.steps.flatMap((s): Turn[] =>
+        s.kind === "call" || s.kind === "deny" ? [{ call: s.call }] : s.kind === "answer" ? [{ answer: s.text }] : [],
+      );
       const turns: number[][] = [];
       episode.weights.forEach((w, i) => {
         if (w !== 1) return;
@@ -55,7 +59,8 @@ describe("the curriculum", () => {
       turns.forEach((turn, i) => {
         expect(turn.at(-1)).toBe(imEnd);
         const parsed = renderer.parseCompletion(turn, "stop");
-        if (parsed.kind !== "message") throw new Error(`turn ${i} of ${episode.plan.family} did not parse: ${parsed.detail}`);
+        if (parsed.kind !== "message")
+          throw new Error(`turn ${i} of ${episode.plan.family} did not parse: ${parsed.detail}`);
         const want = planned[i]!;
         if ("call" in want) {
           expect(parsed.message.toolCalls?.map((c) => ({ name: c.name, arguments: c.arguments }))).toEqual([want.call]);
@@ -87,7 +92,13 @@ describe("the curriculum", () => {
       // The weighted tokens are exactly the assistant turns as tinker-api.md §8 writes them.
       const weightedText = decode(episode.tokens.filter((_, i) => episode.weights[i] === 1));
       const expected = turns
-        .map((m) => (m.toolCalls?.length ? m.toolCalls.map((c) => `<tool_call>\n${pyJson({ name: c.name, arguments: c.arguments })}\n</tool_call>`).join("\n") : m.content))
+        .map((m) =>
+          m.toolCalls?.length
+            ? m.toolCalls
+                .map((c) => `<tool_call>\n${pyJson({ name: c.name, arguments: c.arguments })}\n</tool_call>`)
+                .join("\n")
+            : m.content,
+        )
         .map((body) => `${body}<|im_end|>`)
         .join("");
       expect(weightedText).toBe(expected);
@@ -132,19 +143,25 @@ describe("the curriculum", () => {
   });
 
   it("writes teacher-shaped episodes as lib/sdpo's reprompt: task, feedback, optional environment output, closing line, then the right call", async () => {
-    const teacherShaped = planEpisodes({ seed: 5, episodes: 400 }).filter((e) => e.plan.steps.some((s) => s.kind === "reprompt" && s.environmentOf));
+    const teacherShaped = planEpisodes({ seed: 5, episodes: 400 }).filter((e) =>
+      e.plan.steps.some((s) => s.kind === "reprompt" && s.environmentOf),
+    );
     expect(teacherShaped.length).toBeGreaterThan(0);
     const episode = await runEpisode(teacherShaped[0]!, renderer);
     const index = episode.plan.steps.findIndex((s) => s.kind === "reprompt");
     const step = episode.plan.steps[index]!;
     if (step.kind !== "reprompt") throw new Error("unreachable");
-    const reprompt = episode.messages.find((m) => m.role === "user" && m.content.endsWith("Correctly solve the original question."));
+    const reprompt = episode.messages.find(
+      (m) => m.role === "user" && m.content.endsWith("Correctly solve the original question."),
+    );
     expect(reprompt?.content).toBe(
       `${episode.plan.task}\n\nThe following is feedback from your unsuccessful earlier attempt:\n\n${step.correction}` +
         `\n\nEnvironment output:\n\n/bin/bash: line 1: ${String(step.environmentOf!.arguments.cmd)}: command not found\n[exit code 127]` +
         "\n\nCorrectly solve the original question.",
     );
     const after = episode.messages[episode.messages.indexOf(reprompt!) + 1];
-    expect(after?.role === "assistant" && after.toolCalls?.[0]?.arguments).toEqual({ cmd: episode.plan.habits.find((h) => h.habit === "wrong_test_command")!.values.command });
+    expect(after?.role === "assistant" && after.toolCalls?.[0]?.arguments).toEqual({
+      cmd: episode.plan.habits.find((h) => h.habit === "wrong_test_command")!.values.command,
+    });
   });
 });

@@ -62,7 +62,14 @@ export interface GenerateOptions extends PlanOptions {
 
 export function toRecord(ran: RanEpisode): CurriculumRecord {
   const { plan } = ran;
-  return { tokens: ran.tokens, weights: ran.weights, family: plan.family, habits: plan.habits, mistakes: plan.mistakes, workspaceSeed: plan.workspaceSeed };
+  return {
+    tokens: ran.tokens,
+    weights: ran.weights,
+    family: plan.family,
+    habits: plan.habits,
+    mistakes: plan.mistakes,
+    workspaceSeed: plan.workspaceSeed,
+  };
 }
 
 export function habitStats(records: Array<{ habits: HabitRecord[] }>): Record<HabitId, HabitStats> {
@@ -83,7 +90,9 @@ export function habitStats(records: Array<{ habits: HabitRecord[] }>): Record<Ha
   return out;
 }
 
-export async function generateCurriculum(options: GenerateOptions): Promise<{ records: CurriculumRecord[]; stats: CurriculumStats; vocab: TrimmedVocab }> {
+export async function generateCurriculum(
+  options: GenerateOptions,
+): Promise<{ records: CurriculumRecord[]; stats: CurriculumStats; vocab: TrimmedVocab }> {
   const planned = planEpisodes(options);
   const ran: Array<RanEpisode | undefined> = new Array(planned.length);
   let next = 0;
@@ -99,7 +108,9 @@ export async function generateCurriculum(options: GenerateOptions): Promise<{ re
   );
   const all = ran.filter((r): r is RanEpisode => r !== undefined);
   const kept = all.filter((r) => r.tokens.length <= options.maxTokens);
-  const droppedPerFamily = Object.fromEntries(FAMILY_IDS.map((f) => [f, all.filter((r) => r.plan.family === f && r.tokens.length > options.maxTokens).length])) as Record<FamilyId, number>;
+  const droppedPerFamily = Object.fromEntries(
+    FAMILY_IDS.map((f) => [f, all.filter((r) => r.plan.family === f && r.tokens.length > options.maxTokens).length]),
+  ) as Record<FamilyId, number>;
   const records = kept.map(toRecord);
 
   const tokenizer = options.renderer.tokenizer;
@@ -108,10 +119,17 @@ export async function generateCurriculum(options: GenerateOptions): Promise<{ re
   const vocab = TrimmedVocab.build(used, tokenizer, options.byteLevel);
 
   const system = buildSystemPrompt({ cwd: CURRICULUM_CWD });
-  const prefix = options.renderer.renderPrompt([{ role: "system", content: system }], TOOL_SPECS, { addGenerationPrompt: false });
+  const prefix = options.renderer.renderPrompt([{ role: "system", content: system }], TOOL_SPECS, {
+    addGenerationPrompt: false,
+  });
   const toolsOnly = options.renderer.renderPrompt([], TOOL_SPECS, { addGenerationPrompt: false });
-  const perFamily = Object.fromEntries(FAMILY_IDS.map((f) => [f, records.filter((r) => r.family === f).length])) as Record<FamilyId, number>;
-  const mistakes = { read_wrong_path: 0, edit_old_mismatch: 0, read_test_not_module: 0 } satisfies Record<MistakeId, number>;
+  const perFamily = Object.fromEntries(
+    FAMILY_IDS.map((f) => [f, records.filter((r) => r.family === f).length]),
+  ) as Record<FamilyId, number>;
+  const mistakes = { read_wrong_path: 0, edit_old_mismatch: 0, read_test_not_module: 0 } satisfies Record<
+    MistakeId,
+    number
+  >;
   for (const r of records) for (const m of r.mistakes) mistakes[m]++;
   const lengths = records.map((r) => r.tokens.length);
   const tokens = lengths.reduce((a, b) => a + b, 0);

@@ -55,7 +55,14 @@ function pickFamily(rng: Rng): FamilyId {
 export function planEpisode(ctx: StepContext, family: FamilyId, workspace: Workspace): PlannedEpisode {
   const b = new PlanBuilder(workspace);
   const task = FAMILIES[family].plan(ctx, b);
-  const plan: Plan = { family, workspaceSeed: workspace.seed, task, steps: b.steps, habits: b.habits, mistakes: b.mistakes };
+  const plan: Plan = {
+    family,
+    workspaceSeed: workspace.seed,
+    task,
+    steps: b.steps,
+    habits: b.habits,
+    mistakes: b.mistakes,
+  };
   return { plan, workspace, finalFiles: b.files };
 }
 

@@ -19,7 +19,8 @@ export interface Family {
 
 const ext = (ws: Workspace) => (ws.language === "python" ? "py" : "js");
 const code = (s: string) => `\`${s}\``;
-const defPattern = (ws: Workspace, name: string) => (ws.language === "python" ? `def ${name}\\(` : `function ${name}\\(`);
+const defPattern = (ws: Workspace, name: string) =>
+  ws.language === "python" ? `def ${name}\\(` : `function ${name}\\(`;
 
 function pickFn(rng: Rng, ws: Workspace): { mod: ModuleInfo; fn: FnInfo } {
   const mod = rng.pick(ws.modules);
@@ -43,7 +44,9 @@ function freshFunction(rng: Rng, ws: Workspace) {
 
 function functionSource(ws: Workspace, f: ReturnType<typeof freshFunction>): string {
   const body = returnLine(ws.language, f.template.expr(f.noun, ws.language));
-  return ws.language === "python" ? `def ${f.name}(${f.template.params.join(", ")}):\n${body}` : `function ${f.name}(${f.template.params.join(", ")}) {\n${body}\n}`;
+  return ws.language === "python"
+    ? `def ${f.name}(${f.template.params.join(", ")}):\n${body}`
+    : `function ${f.name}(${f.template.params.join(", ")}) {\n${body}\n}`;
 }
 
 const findFile: Family = {
@@ -57,7 +60,11 @@ const findFile: Family = {
       const { mod, fn } = pickFn(rng, ws);
       b.call({ name: "grep", arguments: { pat: defPattern(ws, fn.name) } });
       b.answer(`${code(fn.name)} is defined in ${mod.path}, line ${fn.defLine}.`);
-      return rng.pick([`Which file defines ${code(fn.name)}?`, `Where is ${fn.name} defined?`, `Find the definition of ${code(fn.name)}.`]);
+      return rng.pick([
+        `Which file defines ${code(fn.name)}?`,
+        `Where is ${fn.name} defined?`,
+        `Find the definition of ${code(fn.name)}.`,
+      ]);
     }
     if (kind === 1) {
       b.call({ name: "glob", arguments: { pat: ws.language === "python" ? "**/test_*.py" : "**/*.test.js" } });
@@ -69,8 +76,14 @@ const findFile: Family = {
     const file = `${mod.word}.${ext(ws)}`;
     b.call({ name: "glob", arguments: { pat: `**/${file}` } });
     readStep(ctx, b, mod.path);
-    b.answer(`${mod.path} defines ${mod.functions.map((f) => code(f.name)).join(", ")} and the constant ${mod.constName} (${mod.constValue}).`);
-    return rng.pick([`Open the ${mod.word} module and tell me what it defines.`, `What is in ${file}?`, `Show me what ${file} contains.`]);
+    b.answer(
+      `${mod.path} defines ${mod.functions.map((f) => code(f.name)).join(", ")} and the constant ${mod.constName} (${mod.constValue}).`,
+    );
+    return rng.pick([
+      `Open the ${mod.word} module and tell me what it defines.`,
+      `What is in ${file}?`,
+      `Show me what ${file} contains.`,
+    ]);
   },
 };
 
@@ -84,10 +97,17 @@ const readEdit: Family = {
     if (value === mod.constValue) value = value === 9 ? 2 : value + 1;
     const named = rng.chance(0.7);
     if (!named) b.call({ name: "grep", arguments: { pat: mod.constName } });
-    readThenChange(ctx, b, mod.path, { tool: "edit", old: `${mod.constName} = ${mod.constValue}`, new: `${mod.constName} = ${value}` });
+    readThenChange(ctx, b, mod.path, {
+      tool: "edit",
+      old: `${mod.constName} = ${mod.constValue}`,
+      new: `${mod.constName} = ${value}`,
+    });
     b.answer(`Done: ${mod.constName} is now ${value} in ${mod.path}.`);
     return named
-      ? rng.pick([`Set ${mod.constName} to ${value} in ${mod.path}.`, `In ${mod.path}, change ${mod.constName} from ${mod.constValue} to ${value}.`])
+      ? rng.pick([
+          `Set ${mod.constName} to ${value} in ${mod.path}.`,
+          `In ${mod.path}, change ${mod.constName} from ${mod.constValue} to ${value}.`,
+        ])
       : rng.pick([`Change ${mod.constName} to ${value}.`, `Make ${mod.constName} equal ${value}.`]);
   },
 };
@@ -100,9 +120,17 @@ const editLines: Family = {
     const ws = b.ws;
     const mod = rng.pick(ws.modules);
     if (ws.language === "python" && rng.chance(0.35)) {
-      readThenChange(ctx, b, mod.path, { tool: "edit_lines", start: mod.constLine - 1, end: mod.constLine, content: "" });
+      readThenChange(ctx, b, mod.path, {
+        tool: "edit_lines",
+        start: mod.constLine - 1,
+        end: mod.constLine,
+        content: "",
+      });
       b.answer(`Removed ${mod.constName} from ${mod.path}.`);
-      return rng.pick([`Remove the constant ${mod.constName} from ${mod.path}.`, `Delete ${mod.constName} in ${mod.path}; nothing uses it.`]);
+      return rng.pick([
+        `Remove the constant ${mod.constName} from ${mod.path}.`,
+        `Delete ${mod.constName} in ${mod.path}; nothing uses it.`,
+      ]);
     }
     const f = freshFunction(rng, ws);
     const source = functionSource(ws, f);
@@ -112,7 +140,12 @@ const editLines: Family = {
     } else {
       const names = [mod.constName, ...mod.functions.map((fn) => fn.name), f.name];
       const line = mod.exportsLine!;
-      readThenChange(ctx, b, mod.path, { tool: "edit_lines", start: line, end: line, content: `${source}\n\nmodule.exports = { ${names.join(", ")} };` });
+      readThenChange(ctx, b, mod.path, {
+        tool: "edit_lines",
+        start: line,
+        end: line,
+        content: `${source}\n\nmodule.exports = { ${names.join(", ")} };`,
+      });
     }
     b.answer(`Added ${code(f.name)} to ${mod.path}.`);
     const args = f.template.params.join(", ");
@@ -174,13 +207,23 @@ const fixFailingTest: Family = {
     runTests(ctx, b);
     if (rng.chance(ctx.mistakeRate)) {
       b.mistakes.push("read_test_not_module");
-      b.deny({ name: "read", arguments: { path: mod.testPath! } }, rng.pick([`The test is right; the bug is in ${code(fn.name)}. Find it with grep.`, "Don't change the test. Look for the function's definition instead."]));
+      b.deny(
+        { name: "read", arguments: { path: mod.testPath! } },
+        rng.pick([
+          `The test is right; the bug is in ${code(fn.name)}. Find it with grep.`,
+          "Don't change the test. Look for the function's definition instead.",
+        ]),
+      );
     }
     b.call({ name: "grep", arguments: { pat: defPattern(ws, fn.name) } });
     readThenChange(ctx, b, mod.path, { tool: "edit", old: fn.returnText.trim(), new: fn.fixedReturnText.trim() });
     runTests(ctx, b);
     b.answer(`Fixed ${code(fn.name)} in ${mod.path}: it now ${fn.template.summary}. All ${ws.testCount} tests pass.`);
-    return rng.pick(["The tests are failing. Fix the bug.", "Fix the failing test.", "A test fails. Find the bug and fix it."]);
+    return rng.pick([
+      "The tests are failing. Fix the bug.",
+      "Fix the failing test.",
+      "A test fails. Find the bug and fix it.",
+    ]);
   },
 };
 
@@ -204,7 +247,10 @@ const renameSymbol: Family = {
     // push some episodes past the token budget, so only some episodes do it.
     if (rng.chance(0.4)) runTests(ctx, b);
     b.answer(`Renamed ${code(fn.name)} to ${code(newName)} in ${paths.join(", ")}.`);
-    return rng.pick([`Rename ${code(fn.name)} to ${code(newName)} everywhere.`, `Rename the function ${fn.name} to ${newName} in all files.`]);
+    return rng.pick([
+      `Rename ${code(fn.name)} to ${code(newName)} everywhere.`,
+      `Rename the function ${fn.name} to ${newName} in all files.`,
+    ]);
   },
 };
 
@@ -221,8 +267,14 @@ const answerOnly: Family = {
       [[`What is ${a} + ${c}?`], `${a + c}.`],
       [["How do I run Python tests that use unittest?"], "Run `python3 -m unittest` in the project folder."],
       [["How do I run tests with Node's built-in test runner?"], "Run `node --test` in the project folder."],
-      [["When should I use edit_lines instead of edit?"], "Use edit_lines to replace a range of lines by number; use edit to replace an exact piece of text."],
-      [["What does `git status` show?"], "It shows which files changed and which changes are staged for the next commit."],
+      [
+        ["When should I use edit_lines instead of edit?"],
+        "Use edit_lines to replace a range of lines by number; use edit to replace an exact piece of text.",
+      ],
+      [
+        ["What does `git status` show?"],
+        "It shows which files changed and which changes are staged for the next commit.",
+      ],
     ];
     const [questions, answer] = rng.pick(qa);
     b.answer(answer);

@@ -88,7 +88,8 @@ export const FN_TEMPLATES: FnTemplate[] = [
     name: (n) => `average_${n}`,
     params: ["values"],
     expr: (_, l) => same("sum(values) / len(values)", "values.reduce((a, b) => a + b, 0) / values.length")(l),
-    buggy: (_, l) => same("sum(values) / (len(values) + 1)", "values.reduce((a, b) => a + b, 0) / (values.length + 1)")(l),
+    buggy: (_, l) =>
+      same("sum(values) / (len(values) + 1)", "values.reduce((a, b) => a + b, 0) / (values.length + 1)")(l),
     cases: () => [{ args: "[2, 4, 6]", expected: "4" }],
     summary: "returns the mean of the values",
   },

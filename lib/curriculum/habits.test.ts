@@ -18,7 +18,10 @@ describe("habit injection", () => {
   });
 
   it("follows other configured rates just as closely", () => {
-    const config: HabitConfig = { ...DEFAULT_HABIT_CONFIG, rates: { write_instead_of_edit: 0.3, edit_without_read: 0.5, wrong_test_command: 0.9 } };
+    const config: HabitConfig = {
+      ...DEFAULT_HABIT_CONFIG,
+      rates: { write_instead_of_edit: 0.3, edit_without_read: 0.5, wrong_test_command: 0.9 },
+    };
     const other = habitStats(planEpisodes({ seed: 12, episodes: 1000, habits: config }).map((e) => e.plan));
     for (const id of HABIT_IDS) expect(Math.abs(other[id].rate - config.rates[id])).toBeLessThanOrEqual(0.03);
   });

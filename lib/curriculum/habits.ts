@@ -71,7 +71,10 @@ const BLOCK = 20;
 export class HabitSchedule {
   private readonly queues = new Map<HabitId, boolean[]>();
 
-  constructor(private readonly rng: Rng, private readonly config: HabitConfig) {}
+  constructor(
+    private readonly rng: Rng,
+    private readonly config: HabitConfig,
+  ) {}
 
   next(habit: HabitId): boolean {
     let queue = this.queues.get(habit);

@@ -14,7 +14,10 @@ import { generateWorkspace, type Workspace } from "./workspace";
 export const DETECTORS: Record<HabitId, Matcher> = {
   write_instead_of_edit: { tool: ["write"], args: { path: { existingFile: true } } },
   edit_without_read: { tool: ["edit", "edit_lines"], args: { path: { existingFile: true, readBefore: false } } },
-  wrong_test_command: { tool: ["bash"], args: { cmd: { regex: "^\\s*(pytest|python3? -m pytest|jest|npx jest|npm (run )?test|yarn test)\\b" } } },
+  wrong_test_command: {
+    tool: ["bash"],
+    args: { cmd: { regex: "^\\s*(pytest|python3? -m pytest|jest|npx jest|npm (run )?test|yarn test)\\b" } },
+  },
 };
 
 /** Families whose first decision point can show the habit. */
@@ -31,7 +34,10 @@ export const HABIT_FAMILIES: Record<HabitId, FamilyId[]> = {
  * the example workspace. Corrections about it are then about the projects it is measured on.
  */
 export const HABIT_WORKSPACES: Partial<Record<HabitId, { accepts: (ws: Workspace) => boolean; note: string }>> = {
-  wrong_test_command: { accepts: (ws) => ws.language === "python", note: "in Python projects that run python3 -m unittest" },
+  wrong_test_command: {
+    accepts: (ws) => ws.language === "python",
+    note: "in Python projects that run python3 -m unittest",
+  },
 };
 
 const RIGHT_PATH: HabitConfig = {
@@ -53,14 +59,25 @@ export function buildDefaultScenarios(tasksPerHabit = 24): ScenarioFile {
         const ws = generateWorkspace(seed);
         if (!FAMILIES[family].applicable(ws) || HABIT_WORKSPACES[id]?.accepts(ws) === false) continue;
         // Planned along the right path, so every decision point of the task is reached and recorded.
-        const ctx = { rng: rng.fork(String(seed)), schedule: new HabitSchedule(rng, RIGHT_PATH), config: RIGHT_PATH, mistakeRate: 0 };
+        const ctx = {
+          rng: rng.fork(String(seed)),
+          schedule: new HabitSchedule(rng, RIGHT_PATH),
+          config: RIGHT_PATH,
+          mistakeRate: 0,
+        };
         const { plan } = planEpisode(ctx, family, ws);
         const decision = plan.habits.find((d) => d.habit === id);
         if (!decision) throw new Error(`held-out task ${seed} (${family}) has no decision point for ${id}`);
         tasks.push({ seed, family, task: plan.task, values: decision.values });
       }
       const note = HABIT_WORKSPACES[id]?.note;
-      return { id, description: note ? `${HABITS[id].description}, ${note}` : HABITS[id].description, detector: DETECTORS[id], corrections: HABITS[id].corrections, tasks };
+      return {
+        id,
+        description: note ? `${HABITS[id].description}, ${note}` : HABITS[id].description,
+        detector: DETECTORS[id],
+        corrections: HABITS[id].corrections,
+        tasks,
+      };
     }),
   };
 }

@@ -118,7 +118,13 @@ export class PlanBuilder {
   afterLines(path: string, start: number, end: number, content: string): string {
     const lines = this.text(path).split("\n").slice(0, -1);
     const replacement = content === "" ? [] : content.replace(/\n$/, "").split("\n");
-    return [...lines.slice(0, start - 1), ...replacement, ...lines.slice(start === lines.length + 1 ? lines.length : end)].map((l) => `${l}\n`).join("");
+    return [
+      ...lines.slice(0, start - 1),
+      ...replacement,
+      ...lines.slice(start === lines.length + 1 ? lines.length : end),
+    ]
+      .map((l) => `${l}\n`)
+      .join("");
   }
 
   private apply(call: Call): void {

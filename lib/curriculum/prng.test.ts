@@ -3,7 +3,14 @@ import { Rng } from "./prng";
 
 describe("Rng", () => {
   it("gives the same stream for the same seed and a different one for another seed", () => {
-    const draw = (seed: number) => Array.from({ length: 8 }, ((r) => () => r.next())(new Rng(seed)));
+    const draw = (seed: number) =>
+      Array.from(
+        { length: 8 },
+        (
+          (r) => () =>
+            r.next()
+        )(new Rng(seed)),
+      );
     expect(draw(42)).toEqual(draw(42));
     expect(draw(42)).not.toEqual(draw(43));
   });

@@ -68,7 +68,8 @@ export function clearToolCache(): void {
 
 async function contentKey(dir: string): Promise<string> {
   const hash = createHash("sha256");
-  for (const [rel, text] of [...(await readTree(dir))].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(`${rel}\0${text}\0`);
+  for (const [rel, text] of [...(await readTree(dir))].sort(([a], [b]) => (a < b ? -1 : 1)))
+    hash.update(`${rel}\0${text}\0`);
   return hash.digest("hex");
 }
 
@@ -89,7 +90,9 @@ export async function runCallCached(call: Call, ctx: ToolContext): Promise<ToolR
 export function teacherReprompt(task: string, correction: string, environmentFeedback?: string): string {
   const c = DEFAULT_SDPO_CONFIG;
   return buildReprompt(
-    environmentFeedback === undefined ? { task, feedback: correction } : { task, feedback: correction, environmentFeedback },
+    environmentFeedback === undefined
+      ? { task, feedback: correction }
+      : { task, feedback: correction, environmentFeedback },
     {
       templates: c.templates,
       maxRepromptChars: c.maxRepromptChars,
@@ -132,19 +135,29 @@ export async function executePlan(episode: PlannedEpisode, dir: string): Promise
         const toolCall = propose(step.call);
         last = await runCallCached(step.call, ctx);
         if (last.success !== (step.expect === "ok")) {
-          throw new Error(`episode ${plan.family}/${plan.workspaceSeed}: ${step.call.name} ${JSON.stringify(step.call.arguments)} was expected to ${step.expect === "ok" ? "succeed" : "fail"}: ${last.output}`);
+          throw new Error(
+            `episode ${plan.family}/${plan.workspaceSeed}: ${step.call.name} ${JSON.stringify(step.call.arguments)} was expected to ${step.expect === "ok" ? "succeed" : "fail"}: ${last.output}`,
+          );
         }
         messages.push({ role: "tool", toolCallId: toolCall.id, name: toolCall.name, content: toolResultText(last) });
         break;
       }
       case "deny": {
         const toolCall = propose(step.call);
-        messages.push({ role: "tool", toolCallId: toolCall.id, name: toolCall.name, content: deniedToolResult({ correction: step.correction }) });
+        messages.push({
+          role: "tool",
+          toolCallId: toolCall.id,
+          name: toolCall.name,
+          content: deniedToolResult({ correction: step.correction }),
+        });
         break;
       }
       case "fail_correction": {
         const text = step.correction.kind === "text" ? step.correction.text : last?.feedback;
-        if (!text) throw new Error(`episode ${plan.family}/${plan.workspaceSeed}: a correction after a tool failure needs the tool's feedback`);
+        if (!text)
+          throw new Error(
+            `episode ${plan.family}/${plan.workspaceSeed}: a correction after a tool failure needs the tool's feedback`,
+          );
         messages.push({ role: "user", content: failureCorrectionMessage({ correction: text }) });
         break;
       }
@@ -152,7 +165,10 @@ export async function executePlan(episode: PlannedEpisode, dir: string): Promise
         let environment: string | undefined;
         if (step.environmentOf) {
           const failed = await runCallCached(step.environmentOf, ctx);
-          if (failed.success) throw new Error(`episode ${plan.family}/${plan.workspaceSeed}: the teacher's environment call was expected to fail`);
+          if (failed.success)
+            throw new Error(
+              `episode ${plan.family}/${plan.workspaceSeed}: the teacher's environment call was expected to fail`,
+            );
           environment = failed.output;
         }
         messages.push({ role: "user", content: teacherReprompt(plan.task, step.correction, environment) });
@@ -170,7 +186,8 @@ export async function executePlan(episode: PlannedEpisode, dir: string): Promise
   const disk = await readTree(dir);
   const expected = episode.finalFiles;
   const same = disk.size === expected.size && [...expected].every(([k, v]) => disk.get(k) === v);
-  if (!same) throw new Error(`episode ${plan.family}/${plan.workspaceSeed}: the workspace on disk differs from the plan`);
+  if (!same)
+    throw new Error(`episode ${plan.family}/${plan.workspaceSeed}: the workspace on disk differs from the plan`);
   return messages;
 }
 

@@ -36,7 +36,11 @@ describe("benchmark scenarios", () => {
       const existing = new Set(Object.keys(workspace.files));
       const read = new Set<string>();
       const ctx = (): DetectionContext => ({ existingFiles: existing, readPaths: read });
-      const calls = plan.steps.flatMap((s) => (s.kind === "call" || s.kind === "deny" ? [{ call: s.call, denied: s.kind === "deny", ok: s.kind === "call" && s.expect === "ok" }] : []));
+      const calls = plan.steps.flatMap((s) =>
+        s.kind === "call" || s.kind === "deny"
+          ? [{ call: s.call, denied: s.kind === "deny", ok: s.kind === "call" && s.expect === "ok" }]
+          : [],
+      );
       const shownHabits = plan.habits.filter((h) => h.decision === "habit").map((h) => h.habit);
       for (const { call, denied, ok } of calls) {
         const detected = HABIT_IDS.filter((id) => detectHabit(DETECTORS[id], call, ctx()));
@@ -47,7 +51,7 @@ describe("benchmark scenarios", () => {
         }
         if (denied) continue;
         if (ok && call.name === "read") read.add(String(call.arguments.path));
-        if (ok && (call.name === "write")) existing.add(String(call.arguments.path));
+        if (ok && call.name === "write") existing.add(String(call.arguments.path));
       }
     }
     for (const id of HABIT_IDS) expect(hits[id]!.wrong).toBeGreaterThan(10);
@@ -60,8 +64,14 @@ describe("benchmark scenarios", () => {
     expect(detectHabit({ tool: ["write"], args: { path: { existingFile: false } } }, write, ctx)).toBe(false);
     expect(detectHabit({ tool: ["edit"], args: {} }, write, ctx)).toBe(false);
     expect(detectHabit({ tool: ["write"], args: { path: { readBefore: false } } }, write, ctx)).toBe(false);
-    expect(detectHabit(DETECTORS.wrong_test_command, { name: "bash", arguments: { cmd: "pytest -q" } }, ctx)).toBe(true);
-    expect(detectHabit(DETECTORS.wrong_test_command, { name: "bash", arguments: { cmd: "python3 -m unittest" } }, ctx)).toBe(false);
-    expect(detectHabit({ tool: ["bash"], args: { cmd: { equals: "ls" } } }, { name: "bash", arguments: { cmd: "ls" } }, ctx)).toBe(true);
+    expect(detectHabit(DETECTORS.wrong_test_command, { name: "bash", arguments: { cmd: "pytest -q" } }, ctx)).toBe(
+      true,
+    );
+    expect(
+      detectHabit(DETECTORS.wrong_test_command, { name: "bash", arguments: { cmd: "python3 -m unittest" } }, ctx),
+    ).toBe(false);
+    expect(
+      detectHabit({ tool: ["bash"], args: { cmd: { equals: "ls" } } }, { name: "bash", arguments: { cmd: "ls" } }, ctx),
+    ).toBe(true);
   });
 });

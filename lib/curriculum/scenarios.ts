@@ -13,7 +13,10 @@ export const argPredicateSchema = z
     equals: z.unknown().optional().describe("the argument equals this value"),
     regex: z.string().optional().describe("the argument is a string matching this JavaScript regex"),
     existingFile: z.boolean().optional().describe("the argument names a file that exists (true) or not (false)"),
-    readBefore: z.boolean().optional().describe("the argument names a file read earlier in the conversation (true) or not (false)"),
+    readBefore: z
+      .boolean()
+      .optional()
+      .describe("the argument names a file read earlier in the conversation (true) or not (false)"),
   })
   .describe("every predicate given must hold");
 
@@ -26,14 +29,19 @@ export const heldOutTaskSchema = z.strictObject({
   seed: z.number().int().describe("workspace seed (generateWorkspace)"),
   family: z.string(),
   task: z.string().describe("the user's request"),
-  values: z.record(z.string(), z.string()).describe("what the corrections' placeholders ({path}, {tool}, {command}, {wrong}) stand for in this task"),
+  values: z
+    .record(z.string(), z.string())
+    .describe("what the corrections' placeholders ({path}, {tool}, {command}, {wrong}) stand for in this task"),
 });
 
 export const scenarioSchema = z.strictObject({
   id: z.string(),
   description: z.string(),
   detector: matcherSchema,
-  corrections: z.array(z.string().min(1)).min(1).describe("phrasings with placeholders, filled from each task's values"),
+  corrections: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe("phrasings with placeholders, filled from each task's values"),
   tasks: z.array(heldOutTaskSchema).min(1),
 });
 
@@ -60,14 +68,19 @@ function normalisePath(value: unknown): string | null {
   return value.replace(/^\.\//, "").replace(/\/+/g, "/");
 }
 
-export function detectHabit(matcher: Matcher, call: { name: string; arguments: Record<string, unknown> }, ctx: DetectionContext): boolean {
+export function detectHabit(
+  matcher: Matcher,
+  call: { name: string; arguments: Record<string, unknown> },
+  ctx: DetectionContext,
+): boolean {
   if (!matcher.tool.includes(call.name)) return false;
   for (const [name, p] of Object.entries(matcher.args)) {
     const value = call.arguments[name];
     if (p.equals !== undefined && JSON.stringify(value) !== JSON.stringify(p.equals)) return false;
     if (p.regex !== undefined && (typeof value !== "string" || !new RegExp(p.regex).test(value))) return false;
     const filePath = normalisePath(value);
-    if (p.existingFile !== undefined && (filePath !== null && ctx.existingFiles.has(filePath)) !== p.existingFile) return false;
+    if (p.existingFile !== undefined && (filePath !== null && ctx.existingFiles.has(filePath)) !== p.existingFile)
+      return false;
     if (p.readBefore !== undefined && (filePath !== null && ctx.readPaths.has(filePath)) !== p.readBefore) return false;
   }
   return true;

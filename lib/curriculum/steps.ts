@@ -21,9 +21,17 @@ const read = (path: string): Call => ({ name: "read", arguments: { path } });
 export function changeCall(path: string, change: Change): Call {
   switch (change.tool) {
     case "edit":
-      return { name: "edit", arguments: change.all ? { path, old: change.old, new: change.new, all: true } : { path, old: change.old, new: change.new } };
+      return {
+        name: "edit",
+        arguments: change.all
+          ? { path, old: change.old, new: change.new, all: true }
+          : { path, old: change.old, new: change.new },
+      };
     case "edit_lines":
-      return { name: "edit_lines", arguments: { path, start_line: change.start, end_line: change.end, content: change.content } };
+      return {
+        name: "edit_lines",
+        arguments: { path, start_line: change.start, end_line: change.end, content: change.content },
+      };
     default: {
       const never: never = change;
       throw new Error(`unknown change ${JSON.stringify(never)}`);
@@ -32,7 +40,9 @@ export function changeCall(path: string, change: Change): Call {
 }
 
 function contentAfter(b: PlanBuilder, path: string, change: Change): string {
-  return change.tool === "edit" ? b.afterEdit(path, change.old, change.new, change.all) : b.afterLines(path, change.start, change.end, change.content);
+  return change.tool === "edit"
+    ? b.afterEdit(path, change.old, change.new, change.all)
+    : b.afterLines(path, change.start, change.end, change.content);
 }
 
 function mistake(ctx: StepContext, b: PlanBuilder, id: MistakeId): boolean {
@@ -51,7 +61,17 @@ export function readStep(ctx: StepContext, b: PlanBuilder, path: string): void {
   if (mistake(ctx, b, "read_wrong_path")) {
     const name = path.split("/").pop()!;
     b.call(read(wrongPathFor(path)), "fail");
-    b.failCorrection(ctx.rng.chance(0.5) ? { kind: "tool_feedback" } : { kind: "text", text: ctx.rng.pick([`That file isn't there. Find ${name} with glob.`, "Wrong path. Use glob to find the file first."]) });
+    b.failCorrection(
+      ctx.rng.chance(0.5)
+        ? { kind: "tool_feedback" }
+        : {
+            kind: "text",
+            text: ctx.rng.pick([
+              `That file isn't there. Find ${name} with glob.`,
+              "Wrong path. Use glob to find the file first.",
+            ]),
+          },
+    );
     b.call({ name: "glob", arguments: { pat: `**/${name}` } });
   }
   b.call(read(path));
@@ -68,7 +88,11 @@ export function changeStep(ctx: StepContext, b: PlanBuilder, path: string, chang
       if (change.tool === "edit" && / \S /.test(change.old) && mistake(ctx, b, "edit_old_mismatch")) {
         const badOld = change.old.replace(/ (\S) /, "$1");
         b.call({ name: "edit", arguments: { path, old: badOld, new: change.new } }, "fail");
-        b.failCorrection(ctx.rng.chance(0.5) ? { kind: "tool_feedback" } : { kind: "text", text: "old must match the file exactly. Copy the text from the read output." });
+        b.failCorrection(
+          ctx.rng.chance(0.5)
+            ? { kind: "tool_feedback" }
+            : { kind: "text", text: "old must match the file exactly. Copy the text from the read output." },
+        );
       }
       b.call(changeCall(path, change));
     },

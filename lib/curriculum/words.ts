@@ -3,11 +3,35 @@
  * vocabulary (and so the embedded model's trimmed vocabulary) small and closed.
  */
 
-export const PROJECT_WORDS = ["garden", "ledger", "harbor", "orbit", "pantry", "atlas", "beacon", "meadow", "quarry", "canvas"] as const;
+export const PROJECT_WORDS = [
+  "garden",
+  "ledger",
+  "harbor",
+  "orbit",
+  "pantry",
+  "atlas",
+  "beacon",
+  "meadow",
+  "quarry",
+  "canvas",
+] as const;
 
 export const MODULE_WORDS = ["tools", "stats", "text", "shapes", "prices", "inventory", "scores", "units"] as const;
 
-export const NOUNS = ["apple", "item", "order", "point", "score", "price", "word", "task", "coin", "seed", "page", "cup"] as const;
+export const NOUNS = [
+  "apple",
+  "item",
+  "order",
+  "point",
+  "score",
+  "price",
+  "word",
+  "task",
+  "coin",
+  "seed",
+  "page",
+  "cup",
+] as const;
 
 export const PACKAGE_DIRS = ["core", "lib", "util"] as const;
 

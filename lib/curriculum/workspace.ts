@@ -103,19 +103,32 @@ export function returnLine(lang: Language, expr: string): string {
 function testLines(lang: Language, importFrom: string, mod: ModuleInfo): string[] {
   const names = mod.functions.map((f) => f.name);
   if (lang === "python") {
-    const lines = ["import unittest", "", `from ${importFrom} import ${names.join(", ")}`, "", "", `class Test${capitalise(mod.word)}(unittest.TestCase):`];
+    const lines = [
+      "import unittest",
+      "",
+      `from ${importFrom} import ${names.join(", ")}`,
+      "",
+      "",
+      `class Test${capitalise(mod.word)}(unittest.TestCase):`,
+    ];
     mod.functions.forEach((fn, i) => {
       if (i > 0) lines.push("");
       lines.push(`    def test_${fn.name}(self):`);
-      for (const c of fn.template.cases(fn.noun)) lines.push(`        self.assertEqual(${fn.name}(${c.args}), ${c.expected})`);
+      for (const c of fn.template.cases(fn.noun))
+        lines.push(`        self.assertEqual(${fn.name}(${c.args}), ${c.expected})`);
     });
     lines.push("", "", 'if __name__ == "__main__":', "    unittest.main()");
     return lines;
   }
-  const lines = ['const test = require("node:test");', 'const assert = require("node:assert");', `const { ${names.join(", ")} } = require("${importFrom}");`];
+  const lines = [
+    'const test = require("node:test");',
+    'const assert = require("node:assert");',
+    `const { ${names.join(", ")} } = require("${importFrom}");`,
+  ];
   for (const fn of mod.functions) {
     lines.push("", `test("${fn.name}", () => {`);
-    for (const c of fn.template.cases(fn.noun)) lines.push(`  assert.deepStrictEqual(${fn.name}(${c.args}), ${c.expected});`);
+    for (const c of fn.template.cases(fn.noun))
+      lines.push(`  assert.deepStrictEqual(${fn.name}(${c.args}), ${c.expected});`);
     lines.push("});");
   }
   return lines;
@@ -141,21 +154,38 @@ export function generateWorkspace(seed: number): Workspace {
       const expr = template.expr(fnNoun, language);
       const text = returnLine(language, expr);
       functions.push({
-        template, noun: fnNoun, name: fnName(template.name(fnNoun), language), params: template.params,
-        defLine: 0, returnLine: 0, endLine: 0, returnText: text, fixedReturnText: text, buggy: false,
+        template,
+        noun: fnNoun,
+        name: fnName(template.name(fnNoun), language),
+        params: template.params,
+        defLine: 0,
+        returnLine: 0,
+        endLine: 0,
+        returnText: text,
+        fixedReturnText: text,
+        buggy: false,
       });
     }
     const ext = language === "python" ? "py" : "js";
     const testPath = !tested ? null : language === "python" ? `test_${word}.py` : `test/${word}.test.js`;
     return {
-      word, path: `${dir}/${word}.${ext}`, testPath, constName: constNameFor(noun), constValue: rng.int(2, 9),
-      constLine: 0, exportsLine: null, functions,
+      word,
+      path: `${dir}/${word}.${ext}`,
+      testPath,
+      constName: constNameFor(noun),
+      constValue: rng.int(2, 9),
+      constLine: 0,
+      exportsLine: null,
+      functions,
     };
   };
   const base = language === "python" ? project : "src";
   // JavaScript projects test only their first module: node's TAP report is long, and every
   // test it lists costs tokens in each transcript that runs the tests.
-  const modules = [makeModule(w1, 2, base, true), makeModule(w2, 2, nested ? `${base}/${nested}` : base, language === "python")];
+  const modules = [
+    makeModule(w1, 2, base, true),
+    makeModule(w2, 2, nested ? `${base}/${nested}` : base, language === "python"),
+  ];
 
   let bug: Workspace["bug"] = null;
   if (rng.chance(0.5)) {
@@ -168,7 +198,13 @@ export function generateWorkspace(seed: number): Workspace {
 
   const files: Record<string, string> = {};
   const testCommand = TEST_COMMANDS[language];
-  files["README.md"] = join([`# ${project}`, "", `${capitalise(language)} helpers for ${w1} and ${w2}.`, "", `Run the tests with \`${testCommand}\`.`]);
+  files["README.md"] = join([
+    `# ${project}`,
+    "",
+    `${capitalise(language)} helpers for ${w1} and ${w2}.`,
+    "",
+    `Run the tests with \`${testCommand}\`.`,
+  ]);
   files[".gitignore"] = language === "python" ? "__pycache__/\n" : "node_modules/\n";
   if (language === "python") {
     files[`${project}/__init__.py`] = "";
@@ -184,5 +220,15 @@ export function generateWorkspace(seed: number): Workspace {
     files[`${rng.pick(DOC_DIRS)}/notes.md`] = join(["# Notes", "", `- \`${fn.name}\` ${fn.template.summary}.`]);
   }
   const testCount = modules.reduce((n, m) => n + (m.testPath ? m.functions.length : 0), 0);
-  return { seed, language, project, files, modules, testCommand, wrongTestCommand: WRONG_TEST_COMMANDS[language], testCount, bug };
+  return {
+    seed,
+    language,
+    project,
+    files,
+    modules,
+    testCommand,
+    wrongTestCommand: WRONG_TEST_COMMANDS[language],
+    testCount,
+    bug,
+  };
 }

@@ -11,7 +11,14 @@ import readline from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { projectPath } from "@/lib/paths";
 import { createDb } from "./client";
-import { DataDirLockedError, dataDirHolder, LOCK_FILE, type LockHolder, lockDataDir, processStartTicks } from "./data-dir-lock";
+import {
+  DataDirLockedError,
+  dataDirHolder,
+  LOCK_FILE,
+  type LockHolder,
+  lockDataDir,
+  processStartTicks,
+} from "./data-dir-lock";
 import { createUser, getUserByEmail } from "./queries/users";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cc-lock-"));
@@ -22,9 +29,24 @@ const freshDir = () => fs.mkdtempSync(path.join(tmp, `d${dirs++}-`));
 const lockFile = (dir: string) => path.join(dir, LOCK_FILE);
 const readHolder = (dir: string) => JSON.parse(fs.readFileSync(lockFile(dir), "utf8")) as LockHolder;
 const writeHolder = (dir: string, holder: Partial<LockHolder>) =>
-  fs.writeFileSync(lockFile(dir), JSON.stringify({ pid: process.pid, hostname: os.hostname(), startTicks: processStartTicks(process.pid), since: "then", ...holder }));
+  fs.writeFileSync(
+    lockFile(dir),
+    JSON.stringify({
+      pid: process.pid,
+      hostname: os.hostname(),
+      startTicks: processStartTicks(process.pid),
+      since: "then",
+      ...holder,
+    }),
+  );
 
-type Proc = { child: ChildProcess; lines: string[]; stderr: () => string; exited: Promise<number | null>; line: (test: (l: string) => boolean) => Promise<string> };
+type Proc = {
+  child: ChildProcess;
+  lines: string[];
+  stderr: () => string;
+  exited: Promise<number | null>;
+  line: (test: (l: string) => boolean) => Promise<string>;
+};
 
 function start(args: string[], env: Record<string, string>): Proc {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
@@ -79,7 +101,10 @@ describe("a PGlite data directory has one owner", () => {
       await first.line((l) => l.includes('"ready"'));
       const began = Date.now();
       const second = startInstance(dir);
-      const outcome = JSON.parse(await second.line((l) => /"(fatal|ready)"/.test(l))) as { kind: string; error?: string };
+      const outcome = JSON.parse(await second.line((l) => /"(fatal|ready)"/.test(l))) as {
+        kind: string;
+        error?: string;
+      };
       if (outcome.kind === "ready") second.child.kill("SIGKILL");
       expect(outcome.kind).toBe("fatal");
       expect(await second.exited).toBe(1);
@@ -126,7 +151,9 @@ describe("a PGlite data directory has one owner", () => {
       const guard = setTimeout(() => cli.child.kill("SIGKILL"), 20_000);
       expect(await cli.exited).toBe(1);
       clearTimeout(guard);
-      expect(cli.stderr()).toMatch(new RegExp(`^continualcode: The data directory ${dir} is in use by process ${process.pid} `));
+      expect(cli.stderr()).toMatch(
+        new RegExp(`^continualcode: The data directory ${dir} is in use by process ${process.pid} `),
+      );
       expect(cli.stderr()).not.toMatch(/build|migrat/);
     } finally {
       held.release();
@@ -153,7 +180,9 @@ describe("which lock is stale", () => {
     const held = lockDataDir(dir);
     try {
       expect(() => lockDataDir(dir)).toThrow(DataDirLockedError);
-      expect(() => lockDataDir(dir)).toThrow(new RegExp(`in use by process ${process.pid} \\(since ${held.holder.since}\\)`));
+      expect(() => lockDataDir(dir)).toThrow(
+        new RegExp(`in use by process ${process.pid} \\(since ${held.holder.since}\\)`),
+      );
       expect(dataDirHolder(dir)).toEqual(held.holder);
     } finally {
       held.release();

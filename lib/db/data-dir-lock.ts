@@ -31,7 +31,8 @@ export class DataDirLockedError extends Error {
     readonly dataDir: string,
     readonly holder: LockHolder,
   ) {
-    const where = holder.hostname === os.hostname() ? `process ${holder.pid}` : `process ${holder.pid} on ${holder.hostname}`;
+    const where =
+      holder.hostname === os.hostname() ? `process ${holder.pid}` : `process ${holder.pid} on ${holder.hostname}`;
     const remedy =
       holder.hostname === os.hostname()
         ? "Stop that process first, or give this one another --data-dir (or DATABASE_URL for a shared PostgreSQL)."
@@ -83,7 +84,12 @@ function parseHolder(text: string): LockHolder | null {
   try {
     const v = JSON.parse(text) as Partial<LockHolder>;
     if (typeof v.pid !== "number" || typeof v.hostname !== "string") return null;
-    return { pid: v.pid, hostname: v.hostname, startTicks: typeof v.startTicks === "number" ? v.startTicks : null, since: typeof v.since === "string" ? v.since : "an unknown time" };
+    return {
+      pid: v.pid,
+      hostname: v.hostname,
+      startTicks: typeof v.startTicks === "number" ? v.startTicks : null,
+      since: typeof v.since === "string" ? v.since : "an unknown time",
+    };
   } catch {
     return null;
   }
@@ -110,7 +116,12 @@ export function dataDirHolder(dataDir: string): LockHolder | null {
 }
 
 function currentHolder(): LockHolder {
-  return { pid: process.pid, hostname: os.hostname(), startTicks: processStartTicks(process.pid), since: new Date().toISOString() };
+  return {
+    pid: process.pid,
+    hostname: os.hostname(),
+    startTicks: processStartTicks(process.pid),
+    since: new Date().toISOString(),
+  };
 }
 
 /**

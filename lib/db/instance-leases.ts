@@ -71,7 +71,10 @@ export class InstanceLeases {
     } finally {
       // Released before the entry goes: a run starting meanwhile would take the lease only to
       // have this release delete it under it.
-      if (acquired) await releaseLease({ db: this.db, resource, holder: this.holder }).catch((error: unknown) => log.warn("lease.release_failed", { resource, error }));
+      if (acquired)
+        await releaseLease({ db: this.db, resource, holder: this.holder }).catch((error: unknown) =>
+          log.warn("lease.release_failed", { resource, error }),
+        );
       this.states.delete(key);
       if (this.states.size === 0) this.stopRenewing();
     }
@@ -101,7 +104,9 @@ export class InstanceLeases {
     this.renewing = (async () => {
       try {
         const heldBefore = [...this.states].filter(([, e]) => e.state === "held");
-        const renewed = new Set((await renewLeases({ db: this.db, holder: this.holder, ttlMs: this.ttlMs })).map(keyOf));
+        const renewed = new Set(
+          (await renewLeases({ db: this.db, holder: this.holder, ttlMs: this.ttlMs })).map(keyOf),
+        );
         for (const [key, entry] of heldBefore) {
           if (renewed.has(key) || entry.state !== "held") continue;
           entry.state = "lost";

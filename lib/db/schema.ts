@@ -487,6 +487,9 @@ export const fileSnapshot = pgTable(
     mode: integer("mode"),
     createdAt: createdAt(),
   },
-  (t) => [index("file_snapshot_conversation_idx").on(t.conversationId), index("file_snapshot_rewind_idx").on(t.rewindId)],
+  (t) => [
+    index("file_snapshot_conversation_idx").on(t.conversationId),
+    index("file_snapshot_rewind_idx").on(t.rewindId),
+  ],
 );
 export type FileSnapshot = typeof fileSnapshot.$inferSelect;

@@ -75,22 +75,48 @@ export interface Activations {
  * @param T new tokens per forward, @param TK key positions visible to them,
  * @param rank LoRA rank (0 without an adapter), @param training keep per-layer activations.
  */
-export function allocActivations(k: Kernels, c: ModelConfig, T: number, TK: number, rank: number, training: boolean, rope: RopeTables): Activations {
+export function allocActivations(
+  k: Kernels,
+  c: ModelConfig,
+  T: number,
+  TK: number,
+  rank: number,
+  training: boolean,
+  rope: RopeTables,
+): Activations {
   const owned: Float32Array[] = [];
   const alloc = (n: number): Float32Array => {
     const a = k.alloc(Math.max(1, n));
     owned.push(a);
     return a;
   };
-  const C = c.hiddenSize, I = c.intermediateSize, QD = c.numHeads * c.headDim, KVD = c.numKvHeads * c.headDim;
+  const C = c.hiddenSize,
+    I = c.intermediateSize,
+    QD = c.numHeads * c.headDim,
+    KVD = c.numKvHeads * c.headDim;
   const layer = (): LayerActivations => {
     const xa: Partial<Record<TargetModule, Float32Array>> = {};
     if (rank > 0) for (const t of ALL_TARGETS) xa[t] = alloc(T * rank);
     return {
-      xn1: alloc(T * C), rstd1: alloc(T), qRaw: alloc(T * QD), kRaw: alloc(T * KVD), v: alloc(T * KVD),
-      q: alloc(T * QD), k: alloc(T * KVD), qRstd: alloc(T * c.numHeads), kRstd: alloc(T * c.numKvHeads),
-      probs: alloc(attentionProbsSize(c.numHeads, T, TK)), att: alloc(T * QD), o: alloc(T * C), xMid: alloc(T * C),
-      xn2: alloc(T * C), rstd2: alloc(T), gate: alloc(T * I), up: alloc(T * I), h: alloc(T * I), xa,
+      xn1: alloc(T * C),
+      rstd1: alloc(T),
+      qRaw: alloc(T * QD),
+      kRaw: alloc(T * KVD),
+      v: alloc(T * KVD),
+      q: alloc(T * QD),
+      k: alloc(T * KVD),
+      qRstd: alloc(T * c.numHeads),
+      kRstd: alloc(T * c.numKvHeads),
+      probs: alloc(attentionProbsSize(c.numHeads, T, TK)),
+      att: alloc(T * QD),
+      o: alloc(T * C),
+      xMid: alloc(T * C),
+      xn2: alloc(T * C),
+      rstd2: alloc(T),
+      gate: alloc(T * I),
+      up: alloc(T * I),
+      h: alloc(T * I),
+      xa,
     };
   };
   let layers: LayerActivations[];
@@ -104,7 +130,20 @@ export function allocActivations(k: Kernels, c: ModelConfig, T: number, TK: numb
     const stream = alloc(T * C);
     resid = Array.from({ length: c.numLayers + 1 }, () => stream);
   }
-  return { T, TK, rank, resid, layers, xnF: alloc(T * C), rstdF: alloc(T), gather: alloc(T * C), attnScratch: alloc(attentionScratchSize(c.numHeads, c.numKvHeads, c.headDim)), rope, grads: null, owned };
+  return {
+    T,
+    TK,
+    rank,
+    resid,
+    layers,
+    xnF: alloc(T * C),
+    rstdF: alloc(T),
+    gather: alloc(T * C),
+    attnScratch: alloc(attentionScratchSize(c.numHeads, c.numKvHeads, c.headDim)),
+    rope,
+    grads: null,
+    owned,
+  };
 }
 
 export function allocGradScratch(k: Kernels, c: ModelConfig, T: number, rank: number): GradScratch {
@@ -114,12 +153,27 @@ export function allocGradScratch(k: Kernels, c: ModelConfig, T: number, rank: nu
     owned.push(a);
     return a;
   };
-  const C = c.hiddenSize, I = c.intermediateSize, QD = c.numHeads * c.headDim, KVD = c.numKvHeads * c.headDim;
+  const C = c.hiddenSize,
+    I = c.intermediateSize,
+    QD = c.numHeads * c.headDim,
+    KVD = c.numKvHeads * c.headDim;
   return {
-    dxn: alloc(T * C), dResA: alloc(T * C), dResB: alloc(T * C), dxMid: alloc(T * C),
-    dh: alloc(T * I), dgate: alloc(T * I), dup: alloc(T * I), datt: alloc(T * QD), dq: alloc(T * QD),
-    dk: alloc(T * KVD), dv: alloc(T * KVD), dqRaw: alloc(T * QD), dkRaw: alloc(T * KVD), dP: alloc(attentionGradRows(c.numHeads, c.numKvHeads, T) * T),
-    dxa: alloc(T * rank), owned,
+    dxn: alloc(T * C),
+    dResA: alloc(T * C),
+    dResB: alloc(T * C),
+    dxMid: alloc(T * C),
+    dh: alloc(T * I),
+    dgate: alloc(T * I),
+    dup: alloc(T * I),
+    datt: alloc(T * QD),
+    dq: alloc(T * QD),
+    dk: alloc(T * KVD),
+    dv: alloc(T * KVD),
+    dqRaw: alloc(T * QD),
+    dkRaw: alloc(T * KVD),
+    dP: alloc(attentionGradRows(c.numHeads, c.numKvHeads, T) * T),
+    dxa: alloc(T * rank),
+    owned,
   };
 }
 

@@ -39,7 +39,10 @@ export function adamStep(adapter: AdamTarget, params: AdamParams, kernels: Kerne
   for (const t of adapter.tensors) {
     if (!t.m) t.m = kernels.alloc(t.value.length);
     if (!t.v) t.v = kernels.alloc(t.value.length);
-    const p = t.value, m = t.m, v = t.v, g = t.grad;
+    const p = t.value,
+      m = t.m,
+      v = t.v,
+      g = t.grad;
     for (let i = 0; i < p.length; i++) {
       const gi = g ? g[i] * gradScale : 0;
       if (wd !== 0) p[i] *= 1 - lr * wd;

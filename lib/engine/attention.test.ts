@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { createJsKernels } from "./kernels/js-kernels";
-import { attentionBackward, attentionForward, attentionGradRows, attentionProbsSize, attentionScratchSize, type AttentionDims } from "./attention";
+import {
+  attentionBackward,
+  attentionForward,
+  attentionGradRows,
+  attentionProbsSize,
+  attentionScratchSize,
+  type AttentionDims,
+} from "./attention";
 import { Rng } from "./sampling";
 
 const k = createJsKernels();
@@ -17,8 +24,14 @@ function randomArray(n: number, rng: Rng): Float32Array {
 /** out, and (for pos0 = 0) dq, dk, dv of Σ out ⊙ dout, computed head by head in float64. */
 function reference(q: Float32Array, keys: Float32Array, values: Float32Array, dout: Float32Array, d: AttentionDims) {
   const { T, TK, pos0, NH, NKV, HD } = d;
-  const QD = NH * HD, KVD = NKV * HD, group = NH / NKV, scale = 1 / Math.sqrt(HD);
-  const out = new Float64Array(T * QD), dq = new Float64Array(T * QD), dk = new Float64Array(TK * KVD), dv = new Float64Array(TK * KVD);
+  const QD = NH * HD,
+    KVD = NKV * HD,
+    group = NH / NKV,
+    scale = 1 / Math.sqrt(HD);
+  const out = new Float64Array(T * QD),
+    dq = new Float64Array(T * QD),
+    dk = new Float64Array(TK * KVD),
+    dv = new Float64Array(TK * KVD);
   for (let h = 0; h < NH; h++) {
     const g = Math.floor(h / group);
     for (let t = 0; t < T; t++) {
@@ -32,7 +45,7 @@ function reference(q: Float32Array, keys: Float32Array, values: Float32Array, do
         max = Math.max(max, p[j]);
       }
       let sum = 0;
-      for (let j = 0; j <= last; j++) sum += (p[j] = Math.exp(p[j] - max));
+      for (let j = 0; j <= last; j++) sum += p[j] = Math.exp(p[j] - max);
       for (let j = 0; j <= last; j++) p[j] /= sum;
       const dp = new Float64Array(last + 1);
       let dot = 0;
@@ -63,18 +76,25 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, n: number): number 
 }
 
 describe("blocked grouped-query attention", () => {
-  const NH = 6, NKV = 2, HD = 4;
+  const NH = 6,
+    NKV = 2,
+    HD = 4;
 
   it("forward and backward match the direct computation over three query blocks (the last partial)", () => {
     const T = 150;
     const d: AttentionDims = { T, TK: T, pos0: 0, NH, NKV, HD };
     const rng = new Rng(1);
-    const q = randomArray(T * NH * HD, rng), keys = randomArray(T * NKV * HD, rng), values = randomArray(T * NKV * HD, rng), dout = randomArray(T * NH * HD, rng);
+    const q = randomArray(T * NH * HD, rng),
+      keys = randomArray(T * NKV * HD, rng),
+      values = randomArray(T * NKV * HD, rng),
+      dout = randomArray(T * NH * HD, rng);
     const probs = new Float32Array(attentionProbsSize(NH, T, T)).fill(NaN);
     const scratch = new Float32Array(attentionScratchSize(NH, NKV, HD));
     const out = new Float32Array(T * NH * HD);
     attentionForward(k, out, probs, q, keys, values, scratch, d);
-    const dq = new Float32Array(T * NH * HD), dk = new Float32Array(T * NKV * HD), dv = new Float32Array(T * NKV * HD);
+    const dq = new Float32Array(T * NH * HD),
+      dk = new Float32Array(T * NKV * HD),
+      dv = new Float32Array(T * NKV * HD);
     const dP = new Float32Array(attentionGradRows(NH, NKV, T) * T).fill(NaN);
     attentionBackward(k, dq, dk, dv, dP, dout, probs, q, keys, values, scratch, d);
     const ref = reference(q, keys, values, dout, d);
@@ -87,13 +107,28 @@ describe("blocked grouped-query attention", () => {
   it("queries after cached positions (a 70-token chunk at position 30, one token at position 99) see every earlier key", () => {
     const rng = new Rng(2);
     const TK = 100;
-    const keys = randomArray(TK * NKV * HD, rng), values = randomArray(TK * NKV * HD, rng);
-    for (const [T, pos0] of [[70, 30], [1, 99]]) {
+    const keys = randomArray(TK * NKV * HD, rng),
+      values = randomArray(TK * NKV * HD, rng);
+    for (const [T, pos0] of [
+      [70, 30],
+      [1, 99],
+    ]) {
       const d: AttentionDims = { T, TK, pos0, NH, NKV, HD };
       const q = randomArray(T * NH * HD, rng);
       const out = new Float32Array(T * NH * HD);
-      attentionForward(k, out, new Float32Array(attentionProbsSize(NH, T, TK)), q, keys, values, new Float32Array(attentionScratchSize(NH, NKV, HD)), d);
-      expect(maxDiff(out, reference(q, keys, values, new Float32Array(T * NH * HD), d).out, out.length)).toBeLessThan(1e-5);
+      attentionForward(
+        k,
+        out,
+        new Float32Array(attentionProbsSize(NH, T, TK)),
+        q,
+        keys,
+        values,
+        new Float32Array(attentionScratchSize(NH, NKV, HD)),
+        d,
+      );
+      expect(maxDiff(out, reference(q, keys, values, new Float32Array(T * NH * HD), d).out, out.length)).toBeLessThan(
+        1e-5,
+      );
     }
   });
 });

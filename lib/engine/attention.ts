@@ -50,7 +50,17 @@ function blockOffset(r0: number, g: number, group: number, NH: number, T: number
 }
 
 /** dst[off + (j·rows + i)·HD + d] = src[(r0 + i)·QD + (h0 + j)·HD + d]: a group's heads stacked by rows. */
-function stack(dst: Float32Array, off: number, src: Float32Array, r0: number, rows: number, h0: number, group: number, QD: number, HD: number): void {
+function stack(
+  dst: Float32Array,
+  off: number,
+  src: Float32Array,
+  r0: number,
+  rows: number,
+  h0: number,
+  group: number,
+  QD: number,
+  HD: number,
+): void {
   for (let j = 0; j < group; j++) {
     for (let i = 0; i < rows; i++) {
       const s = (r0 + i) * QD + (h0 + j) * HD;
@@ -60,7 +70,17 @@ function stack(dst: Float32Array, off: number, src: Float32Array, r0: number, ro
 }
 
 /** The inverse of stack: writes the stacked rows back to their heads' columns. */
-function unstack(dst: Float32Array, src: Float32Array, off: number, r0: number, rows: number, h0: number, group: number, QD: number, HD: number): void {
+function unstack(
+  dst: Float32Array,
+  src: Float32Array,
+  off: number,
+  r0: number,
+  rows: number,
+  h0: number,
+  group: number,
+  QD: number,
+  HD: number,
+): void {
   for (let j = 0; j < group; j++) {
     for (let i = 0; i < rows; i++) {
       const s = off + (j * rows + i) * HD;
@@ -85,7 +105,8 @@ export function attentionForward(
   d: AttentionDims,
 ): void {
   const { T, TK, pos0, NH, NKV, HD } = d;
-  const QD = NH * HD, KVD = NKV * HD;
+  const QD = NH * HD,
+    KVD = NKV * HD;
   const group = NH / NKV;
   const scale = 1 / Math.sqrt(HD);
   for (let r0 = 0; r0 < T; r0 += QUERY_BLOCK) {
@@ -96,10 +117,42 @@ export function attentionForward(
       const pOff = blockOffset(r0, g, group, NH, T, TK);
       stack(scratch, 0, q, r0, rows, g * group, group, QD, HD);
       // S = Q_g k_gᵀ (group·rows, visible)
-      k.sgemm({ transA: false, transB: true, M: stacked, N: visible, K: HD, alpha: 1, A: scratch, lda: HD, B: keys, bOffset: g * HD, ldb: KVD, beta: 0, C: probs, cOffset: pOff, ldc: TK });
+      k.sgemm({
+        transA: false,
+        transB: true,
+        M: stacked,
+        N: visible,
+        K: HD,
+        alpha: 1,
+        A: scratch,
+        lda: HD,
+        B: keys,
+        bOffset: g * HD,
+        ldb: KVD,
+        beta: 0,
+        C: probs,
+        cOffset: pOff,
+        ldc: TK,
+      });
       for (let j = 0; j < group; j++) causalSoftmax(probs, pOff + j * rows * TK, rows, TK, pos0 + r0, scale, visible);
       // O_g = P v_g (group·rows, HD), then back to each head's columns
-      k.sgemm({ transA: false, transB: false, M: stacked, N: HD, K: visible, alpha: 1, A: probs, aOffset: pOff, lda: TK, B: values, bOffset: g * HD, ldb: KVD, beta: 0, C: scratch, ldc: HD });
+      k.sgemm({
+        transA: false,
+        transB: false,
+        M: stacked,
+        N: HD,
+        K: visible,
+        alpha: 1,
+        A: probs,
+        aOffset: pOff,
+        lda: TK,
+        B: values,
+        bOffset: g * HD,
+        ldb: KVD,
+        beta: 0,
+        C: scratch,
+        ldc: HD,
+      });
       unstack(out, scratch, 0, r0, rows, g * group, group, QD, HD);
     }
   }
@@ -125,10 +178,13 @@ export function attentionBackward(
   d: AttentionDims,
 ): void {
   const { T, NH, NKV, HD } = d;
-  const QD = NH * HD, KVD = NKV * HD;
+  const QD = NH * HD,
+    KVD = NKV * HD;
   const group = NH / NKV;
   const scale = 1 / Math.sqrt(HD);
-  const QS = 0, DOS = group * QUERY_BLOCK * HD, DQS = 2 * DOS; // offsets of stacked Q, dO, dQ in scratch
+  const QS = 0,
+    DOS = group * QUERY_BLOCK * HD,
+    DQS = 2 * DOS; // offsets of stacked Q, dO, dQ in scratch
   dk.fill(0, 0, T * KVD);
   dv.fill(0, 0, T * KVD);
   for (let r0 = 0; r0 < T; r0 += QUERY_BLOCK) {
@@ -140,9 +196,42 @@ export function attentionBackward(
       stack(scratch, QS, q, r0, rows, g * group, group, QD, HD);
       stack(scratch, DOS, dout, r0, rows, g * group, group, QD, HD);
       // dv_g[0:visible] += Pᵀ dO (visible, HD)
-      k.sgemm({ transA: true, transB: false, M: visible, N: HD, K: stacked, alpha: 1, A: probs, aOffset: pOff, lda: T, B: scratch, bOffset: DOS, ldb: HD, beta: 1, C: dv, cOffset: g * HD, ldc: KVD });
+      k.sgemm({
+        transA: true,
+        transB: false,
+        M: visible,
+        N: HD,
+        K: stacked,
+        alpha: 1,
+        A: probs,
+        aOffset: pOff,
+        lda: T,
+        B: scratch,
+        bOffset: DOS,
+        ldb: HD,
+        beta: 1,
+        C: dv,
+        cOffset: g * HD,
+        ldc: KVD,
+      });
       // dP = dO v_gᵀ (group·rows, visible)
-      k.sgemm({ transA: false, transB: true, M: stacked, N: visible, K: HD, alpha: 1, A: scratch, aOffset: DOS, lda: HD, B: values, bOffset: g * HD, ldb: KVD, beta: 0, C: dP, ldc: T });
+      k.sgemm({
+        transA: false,
+        transB: true,
+        M: stacked,
+        N: visible,
+        K: HD,
+        alpha: 1,
+        A: scratch,
+        aOffset: DOS,
+        lda: HD,
+        B: values,
+        bOffset: g * HD,
+        ldb: KVD,
+        beta: 0,
+        C: dP,
+        ldc: T,
+      });
       // dS = P ⊙ (dP − Σ_j dP_j P_j) · scale, written into dP (entries past the diagonal are 0)
       for (let s = 0; s < stacked; s++) {
         const t = r0 + (s % rows);
@@ -154,10 +243,42 @@ export function attentionBackward(
         for (let j = t + 1; j < visible; j++) dP[o + j] = 0;
       }
       // dQ = dS k_g (group·rows, HD), back to each head's columns
-      k.sgemm({ transA: false, transB: false, M: stacked, N: HD, K: visible, alpha: 1, A: dP, lda: T, B: keys, bOffset: g * HD, ldb: KVD, beta: 0, C: scratch, cOffset: DQS, ldc: HD });
+      k.sgemm({
+        transA: false,
+        transB: false,
+        M: stacked,
+        N: HD,
+        K: visible,
+        alpha: 1,
+        A: dP,
+        lda: T,
+        B: keys,
+        bOffset: g * HD,
+        ldb: KVD,
+        beta: 0,
+        C: scratch,
+        cOffset: DQS,
+        ldc: HD,
+      });
       unstack(dq, scratch, DQS, r0, rows, g * group, group, QD, HD);
       // dk_g[0:visible] += dSᵀ Q (visible, HD)
-      k.sgemm({ transA: true, transB: false, M: visible, N: HD, K: stacked, alpha: 1, A: dP, lda: T, B: scratch, bOffset: QS, ldb: HD, beta: 1, C: dk, cOffset: g * HD, ldc: KVD });
+      k.sgemm({
+        transA: true,
+        transB: false,
+        M: visible,
+        N: HD,
+        K: stacked,
+        alpha: 1,
+        A: dP,
+        lda: T,
+        B: scratch,
+        bOffset: QS,
+        ldb: HD,
+        beta: 1,
+        C: dk,
+        cOffset: g * HD,
+        ldc: KVD,
+      });
     }
   }
 }

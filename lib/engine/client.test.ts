@@ -23,7 +23,14 @@ const V = config.vocabSize;
 function klDatum(): Datum {
   const N = seq.length - 1;
   const teacher = new Float32Array(N * V).fill(Math.log(1 / V));
-  return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map((_, t) => (t < 5 ? 0 : 1)), teacherLogprobs: teacher } };
+  return {
+    modelInput: seq.slice(0, -1),
+    lossFnInputs: {
+      targetTokens: seq.slice(1),
+      weights: seq.slice(1).map((_, t) => (t < 5 ? 0 : 1)),
+      teacherLogprobs: teacher,
+    },
+  };
 }
 
 let client: EngineClient;
@@ -88,17 +95,27 @@ describe("EngineClient (worker thread)", () => {
     const own = await EngineClient.start({ model: { random: config, seed: 5 }, kernels: "js" });
     try {
       const local = new Engine(randomBaseModel(config, 5, createJsKernels()), createJsKernels());
-      const sft: Datum = { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map(() => 1) } };
+      const sft: Datum = {
+        modelInput: seq.slice(0, -1),
+        lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map(() => 1) },
+      };
       local.createFullTraining();
       await own.createFullTraining();
       for (let i = 0; i < 2; i++) {
-        const [remote, here] = [await own.fullForwardBackward([sft], "cross_entropy"), local.fullForwardBackward([sft], "cross_entropy")];
+        const [remote, here] = [
+          await own.fullForwardBackward([sft], "cross_entropy"),
+          local.fullForwardBackward([sft], "cross_entropy"),
+        ];
         expect(remote.metrics["loss:sum"]).toBe(here.metrics["loss:sum"]);
-        expect((await own.fullOptimStep(adam)).metrics["optim/step"]).toBe(local.fullOptimStep(adam).metrics["optim/step"]);
+        expect((await own.fullOptimStep(adam)).metrics["optim/step"]).toBe(
+          local.fullOptimStep(adam).metrics["optim/step"],
+        );
       }
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "full-client-"));
       await own.saveBaseModel(dir);
-      expect(Engine.fromDirectory(dir, createJsKernels()).computeLogprobs(null, seq)).toEqual(local.computeLogprobs(null, seq));
+      expect(Engine.fromDirectory(dir, createJsKernels()).computeLogprobs(null, seq)).toEqual(
+        local.computeLogprobs(null, seq),
+      );
       fs.rmSync(dir, { recursive: true });
     } finally {
       await own.close();
@@ -106,14 +123,18 @@ describe("EngineClient (worker thread)", () => {
   });
 
   it("a model directory that cannot be loaded fails start() with the reason", async () => {
-    await expect(EngineClient.start({ model: { dir: "/nonexistent/model" }, kernels: "js" })).rejects.toThrow(/config\.json|no such file/i);
+    await expect(EngineClient.start({ model: { dir: "/nonexistent/model" }, kernels: "js" })).rejects.toThrow(
+      /config\.json|no such file/i,
+    );
   });
 
   it("a sample's progress batches, joined, are its first sequence's tokens, and all arrive before it resolves", async () => {
     const params = { maxTokens: 120, temperature: 1, seed: 6, numSamples: 2 };
     const batches: number[][] = [];
     let resolved = false;
-    const sampled = client.sample(null, seq.slice(0, 4), params, { onTokens: (tokens) => batches.push(resolved ? [-1] : tokens) });
+    const sampled = client.sample(null, seq.slice(0, 4), params, {
+      onTokens: (tokens) => batches.push(resolved ? [-1] : tokens),
+    });
     void sampled.then(
       () => (resolved = true),
       () => {},
@@ -131,8 +152,12 @@ describe("EngineClient (worker thread)", () => {
         throw new Error("observer broke");
       },
     };
-    await expect(client.sample(null, seq.slice(0, 4), { maxTokens: 5, temperature: 0 }, failing)).rejects.toThrow("observer broke");
-    expect((await client.sample(null, seq.slice(0, 4), { maxTokens: 5, temperature: 0 })).sequences[0]!.tokens).toHaveLength(5);
+    await expect(client.sample(null, seq.slice(0, 4), { maxTokens: 5, temperature: 0 }, failing)).rejects.toThrow(
+      "observer broke",
+    );
+    expect(
+      (await client.sample(null, seq.slice(0, 4), { maxTokens: 5, temperature: 0 })).sequences[0]!.tokens,
+    ).toHaveLength(5);
   });
 
   it("an error in the worker rejects that call only", async () => {

@@ -10,7 +10,15 @@ import type { Worker } from "node:worker_threads";
 import { startTsWorker } from "../worker-threads";
 import type { SampleObserver, SampleResult, SamplingParams } from "../training/types";
 import type { ModelConfig } from "./config";
-import { transferables, type EngineMethod, type EngineReply, type EngineRequest, type EngineWorkerData, type MethodArgs, type MethodResult } from "./protocol";
+import {
+  transferables,
+  type EngineMethod,
+  type EngineReply,
+  type EngineRequest,
+  type EngineWorkerData,
+  type MethodArgs,
+  type MethodResult,
+} from "./protocol";
 
 export type { EngineWorkerData } from "./protocol";
 
@@ -21,7 +29,11 @@ export class EngineClient {
   private readonly pending = new Map<number, Pending>();
   private closed = false;
 
-  private constructor(private readonly worker: Worker, readonly config: ModelConfig, readonly kernelsName: string) {
+  private constructor(
+    private readonly worker: Worker,
+    readonly config: ModelConfig,
+    readonly kernelsName: string,
+  ) {
     worker.on("message", (msg: EngineReply) => {
       if (msg.type !== "result" && msg.type !== "error" && msg.type !== "progress") return;
       const p = this.pending.get(msg.seq);
@@ -77,10 +89,18 @@ export class EngineClient {
   }
 
   /** Samples in the worker; `observer` sees the first sequence's tokens in batches as they come. */
-  sample = (id: string | null, prompt: number[], params: SamplingParams, observer?: SampleObserver): Promise<SampleResult> =>
-    this.post("sample", [id, prompt, params], observer);
+  sample = (
+    id: string | null,
+    prompt: number[],
+    params: SamplingParams,
+    observer?: SampleObserver,
+  ): Promise<SampleResult> => this.post("sample", [id, prompt, params], observer);
 
-  private post<M extends EngineMethod>(method: M, args: MethodArgs<M>, observer?: SampleObserver): Promise<MethodResult<M>> {
+  private post<M extends EngineMethod>(
+    method: M,
+    args: MethodArgs<M>,
+    observer?: SampleObserver,
+  ): Promise<MethodResult<M>> {
     if (this.closed) return Promise.reject(new Error("engine client is closed"));
     const seq = ++this.seq;
     const req: EngineRequest = { seq, method, args, ...(observer ? { progress: true } : {}) };

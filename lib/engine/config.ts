@@ -32,9 +32,12 @@ export function parseHfConfig(json: Record<string, unknown>): ModelConfig {
     throw new Error(`config.json: missing numeric field "${key}"`);
   };
   const modelType = json.model_type;
-  if (modelType !== undefined && modelType !== "qwen3") throw new Error(`config.json: model_type "${String(modelType)}" is not qwen3`);
-  if (json.attention_bias === true) throw new Error("config.json: attention_bias is not supported (Qwen3 has no biases)");
-  if (json.hidden_act !== undefined && json.hidden_act !== "silu") throw new Error(`config.json: hidden_act "${String(json.hidden_act)}" is not silu`);
+  if (modelType !== undefined && modelType !== "qwen3")
+    throw new Error(`config.json: model_type "${String(modelType)}" is not qwen3`);
+  if (json.attention_bias === true)
+    throw new Error("config.json: attention_bias is not supported (Qwen3 has no biases)");
+  if (json.hidden_act !== undefined && json.hidden_act !== "silu")
+    throw new Error(`config.json: hidden_act "${String(json.hidden_act)}" is not silu`);
   const ropeParams = json.rope_parameters as { rope_theta?: number; rope_type?: string } | undefined;
   const ropeScaling = json.rope_scaling as { rope_type?: string; type?: string } | null | undefined;
   const ropeType = ropeParams?.rope_type ?? ropeScaling?.rope_type ?? ropeScaling?.type ?? "default";
@@ -60,7 +63,10 @@ export function parseHfConfig(json: Record<string, unknown>): ModelConfig {
 }
 
 export function validateConfig(c: ModelConfig): void {
-  if (c.numHeads % c.numKvHeads !== 0) throw new Error(`config: num_attention_heads ${c.numHeads} is not a multiple of num_key_value_heads ${c.numKvHeads}`);
+  if (c.numHeads % c.numKvHeads !== 0)
+    throw new Error(
+      `config: num_attention_heads ${c.numHeads} is not a multiple of num_key_value_heads ${c.numKvHeads}`,
+    );
   if (c.headDim % 2 !== 0) throw new Error(`config: head_dim ${c.headDim} must be even for rotary embeddings`);
 }
 
@@ -68,7 +74,11 @@ export function validateConfig(c: ModelConfig): void {
  * Writes the config back as Hugging Face Qwen3 fields, which both our loader and transformers read
  * (saved models, random models in tests and benches). `dtype` names the stored tensors' type.
  */
-export function toHfConfig(c: ModelConfig, dtype: "float32" | "bfloat16" = "float32", initializerRange = 0.02): Record<string, unknown> {
+export function toHfConfig(
+  c: ModelConfig,
+  dtype: "float32" | "bfloat16" = "float32",
+  initializerRange = 0.02,
+): Record<string, unknown> {
   return {
     architectures: ["Qwen3ForCausalLM"],
     model_type: "qwen3",

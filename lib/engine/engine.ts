@@ -8,11 +8,30 @@
  * caller's thread.
  */
 import type { Kernels } from "./kernels/types";
-import type { AdamParams, Datum, ForwardBackwardResult, LossFnConfig, LossFnName, SampleResult, SampledSequence, SamplingParams } from "../training/types";
+import type {
+  AdamParams,
+  Datum,
+  ForwardBackwardResult,
+  LossFnConfig,
+  LossFnName,
+  SampleResult,
+  SampledSequence,
+  SamplingParams,
+} from "../training/types";
 import { validateConfig, type ModelConfig } from "./config";
 import { loadBaseModel, freeBaseModel, namedBaseTensors, randomBaseModel, type BaseModel } from "./weights";
 import { FullTraining, saveHfModel, type SavedDtype } from "./full-training";
-import { ALL_TARGETS, cloneLoraWeights, createLora, emaLoraWeights, ensureGrads, freeLora, zeroGrads, type LoraAdapter, type TargetModule } from "./lora";
+import {
+  ALL_TARGETS,
+  cloneLoraWeights,
+  createLora,
+  emaLoraWeights,
+  ensureGrads,
+  freeLora,
+  zeroGrads,
+  type LoraAdapter,
+  type TargetModule,
+} from "./lora";
 import { allocActivations, forward, freeActivations, logits, type Activations, type RopeTables } from "./model";
 import { createKvCache, freeKvCache, type KvCache } from "./kv-cache";
 import { PrefixCache } from "./prefix-cache";
@@ -46,9 +65,16 @@ export class Engine {
   /** The last scored or sampled sequence's keys and values; every weight change below invalidates it. */
   readonly prefix: PrefixCache;
 
-  constructor(readonly model: BaseModel, readonly kernels: Kernels) {
+  constructor(
+    readonly model: BaseModel,
+    readonly kernels: Kernels,
+  ) {
     this.config = model.config;
-    this.rope = ropeTables(Math.min(this.config.maxPositionEmbeddings, 1 << 16), this.config.headDim, this.config.ropeTheta);
+    this.rope = ropeTables(
+      Math.min(this.config.maxPositionEmbeddings, 1 << 16),
+      this.config.headDim,
+      this.config.ropeTheta,
+    );
     this.workspace = new Workspace(kernels, this.config, this.rope);
     this.prefix = new PrefixCache(this.config, kernels);
   }
@@ -57,7 +83,11 @@ export class Engine {
    * A freshly initialised model as transformers initialises Qwen3: normal(0, initializerRange) for
    * every linear and embedding, ones for every norm; deterministic in `seed`.
    */
-  static fromConfig(config: ModelConfig, kernels: Kernels, options: { seed?: number; initializerRange?: number } = {}): Engine {
+  static fromConfig(
+    config: ModelConfig,
+    kernels: Kernels,
+    options: { seed?: number; initializerRange?: number } = {},
+  ): Engine {
     validateConfig(config);
     return new Engine(randomBaseModel(config, options.seed ?? 0, kernels, options.initializerRange ?? 0.02), kernels);
   }
@@ -79,7 +109,11 @@ export class Engine {
   createAdapter(id: string, options: CreateAdapterOptions): void {
     this.assertFree(id);
     this.prefix.invalidate();
-    const config = { rank: options.rank, alpha: options.alpha ?? 2 * options.rank, targetModules: options.targetModules ?? [...ALL_TARGETS] };
+    const config = {
+      rank: options.rank,
+      alpha: options.alpha ?? 2 * options.rank,
+      targetModules: options.targetModules ?? [...ALL_TARGETS],
+    };
     this.adapters.set(id, createLora(this.config, config, options.seed ?? 0, this.kernels));
   }
 
@@ -117,7 +151,8 @@ export class Engine {
   /** Copies of the LoRA weights (or gradients) under PEFT's on-disk keys. */
   adapterTensors(id: string, what: "value" | "grad" = "value"): Record<string, Float32Array> {
     const out: Record<string, Float32Array> = {};
-    for (const t of this.adapter(id).tensors) out[t.name] = Float32Array.from(what === "value" ? t.value : (t.grad ?? new Float32Array(t.value.length)));
+    for (const t of this.adapter(id).tensors)
+      out[t.name] = Float32Array.from(what === "value" ? t.value : (t.grad ?? new Float32Array(t.value.length)));
     return out;
   }
 
@@ -126,39 +161,65 @@ export class Engine {
     for (const t of this.adapter(id).tensors) {
       const src = tensors[t.name];
       if (!src) continue;
-      if (src.length !== t.value.length) throw new Error(`tensor ${t.name} has ${src.length} values, expected ${t.value.length}`);
+      if (src.length !== t.value.length)
+        throw new Error(`tensor ${t.name} has ${src.length} values, expected ${t.value.length}`);
       t.value.set(src);
     }
   }
 
   // ---- training -------------------------------------------------------------------------------
 
-  forwardBackward(id: string, datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig = {}): ForwardBackwardResult {
+  forwardBackward(
+    id: string,
+    datums: Datum[],
+    lossFn: LossFnName,
+    lossFnConfig: LossFnConfig = {},
+  ): ForwardBackwardResult {
     const lora = this.adapter(id);
     ensureGrads(lora, this.kernels);
     return this.runLoss(lora, datums, lossFn, lossFnConfig, true);
   }
 
   /** The same losses and log-probs without touching gradients. */
-  forward(id: string | null, datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig = {}): ForwardBackwardResult {
+  forward(
+    id: string | null,
+    datums: Datum[],
+    lossFn: LossFnName,
+    lossFnConfig: LossFnConfig = {},
+  ): ForwardBackwardResult {
     return this.runLoss(this.adapterOrNull(id), datums, lossFn, lossFnConfig, false);
   }
 
   optimStep(id: string, params: AdamParams): { metrics: Record<string, number> } {
     this.prefix.invalidate();
     const { gradNorm } = adamStep(this.adapter(id), params, this.kernels);
-    return { metrics: { "optim/grad_norm": gradNorm, "optim/lr": params.learningRate, "optim/step": this.adapter(id).step } };
+    return {
+      metrics: { "optim/grad_norm": gradNorm, "optim/lr": params.learningRate, "optim/step": this.adapter(id).step },
+    };
   }
 
   zeroGrad(id: string): void {
     zeroGrads(this.adapter(id));
   }
 
-  private runLoss(lora: LoraAdapter | null, datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig, withGrad: boolean): ForwardBackwardResult {
+  private runLoss(
+    lora: LoraAdapter | null,
+    datums: Datum[],
+    lossFn: LossFnName,
+    lossFnConfig: LossFnConfig,
+    withGrad: boolean,
+  ): ForwardBackwardResult {
     const outputs: ForwardBackwardResult["lossFnOutputs"] = [];
     let lossSum = 0;
     for (const datum of datums) {
-      const d = datumPass(this, lora, datum, lossFn, lossFnConfig, withGrad && lora ? { kind: "lora" } : { kind: "none" });
+      const d = datumPass(
+        this,
+        lora,
+        datum,
+        lossFn,
+        lossFnConfig,
+        withGrad && lora ? { kind: "lora" } : { kind: "none" },
+      );
       lossSum += d.loss;
       outputs.push({ logprobs: d.logprobs, entropies: d.entropies });
     }
@@ -166,10 +227,23 @@ export class Engine {
   }
 
   /** One forward pass over a whole sequence from position 0. The caller frees acts and cache. */
-  private run(lora: LoraAdapter | null, tokens: ArrayLike<number>, training: boolean, capacity: number): { acts: Activations; cache: KvCache } {
+  private run(
+    lora: LoraAdapter | null,
+    tokens: ArrayLike<number>,
+    training: boolean,
+    capacity: number,
+  ): { acts: Activations; cache: KvCache } {
     this.checkLength(capacity);
     const cache = createKvCache(this.config, capacity, this.kernels);
-    const acts = allocActivations(this.kernels, this.config, tokens.length, tokens.length, lora?.config.rank ?? 0, training, this.rope);
+    const acts = allocActivations(
+      this.kernels,
+      this.config,
+      tokens.length,
+      tokens.length,
+      lora?.config.rank ?? 0,
+      training,
+      this.rope,
+    );
     try {
       forward(this.kernels, this.model, lora, tokens, cache, acts, this.rope);
     } catch (e) {
@@ -202,7 +276,12 @@ export class Engine {
   }
 
   /** The k most likely next tokens at each position: ids and log-probs (P, k), best first. */
-  topkLogprobs(id: string | null, tokens: number[], positions: number[], k: number): { ids: Int32Array; logprobs: Float32Array } {
+  topkLogprobs(
+    id: string | null,
+    tokens: number[],
+    positions: number[],
+    k: number,
+  ): { ids: Int32Array; logprobs: Float32Array } {
     const V = this.config.vocabSize;
     const kk = Math.min(k, V);
     const ids = new Int32Array(positions.length * kk);
@@ -219,9 +298,16 @@ export class Engine {
     return { ids, logprobs: lps };
   }
 
-  private scoreRows(id: string | null, tokens: number[], positions: number[], visit: (row: number, pos: number, buf: Float32Array, off: number) => void): void {
+  private scoreRows(
+    id: string | null,
+    tokens: number[],
+    positions: number[],
+    visit: (row: number, pos: number, buf: Float32Array, off: number) => void,
+  ): void {
     const V = this.config.vocabSize;
-    for (const p of positions) if (!(p >= 0 && p < tokens.length)) throw new Error(`position ${p} is outside a sequence of ${tokens.length} tokens`);
+    for (const p of positions)
+      if (!(p >= 0 && p < tokens.length))
+        throw new Error(`position ${p} is outside a sequence of ${tokens.length} tokens`);
     if (tokens.length === 0 || positions.length === 0) return;
     this.checkLength(tokens.length);
     const lora = this.adapterOrNull(id);
@@ -230,7 +316,15 @@ export class Engine {
     const cache = this.prefix.take(id, tokens, tokens.length, first);
     const pos0 = cache.length;
     const T = tokens.length - pos0;
-    const acts = allocActivations(this.kernels, this.config, T, tokens.length, lora?.config.rank ?? 0, false, this.rope);
+    const acts = allocActivations(
+      this.kernels,
+      this.config,
+      T,
+      tokens.length,
+      lora?.config.rank ?? 0,
+      false,
+      this.rope,
+    );
     // At most T rows per chunk: the gather buffer holds (T, C).
     const chunk = Math.min(SCORE_CHUNK, T, positions.length);
     const buf = this.kernels.alloc(chunk * V); // (chunk, V)
@@ -239,7 +333,14 @@ export class Engine {
       forward(this.kernels, this.model, lora, tokens.slice(pos0), cache, acts, this.rope);
       for (let start = 0; start < positions.length; start += chunk) {
         const rows = positions.slice(start, start + chunk);
-        logits(this.kernels, this.model, acts, T, rows.map((p) => p - pos0), buf);
+        logits(
+          this.kernels,
+          this.model,
+          acts,
+          T,
+          rows.map((p) => p - pos0),
+          buf,
+        );
         logSoftmaxRows(buf, rows.length, V);
         rows.forEach((pos, i) => visit(start + i, pos, buf, i * V));
       }
@@ -269,7 +370,15 @@ export class Engine {
     // The prompt's last position is computed afresh: its hidden state gives the first token's logits.
     const cache = this.prefix.take(id, prompt, capacity, prompt.length - 1);
     const pos0 = cache.length;
-    const prefill = allocActivations(this.kernels, this.config, prompt.length - pos0, prompt.length, rank, false, this.rope);
+    const prefill = allocActivations(
+      this.kernels,
+      this.config,
+      prompt.length - pos0,
+      prompt.length,
+      rank,
+      false,
+      this.rope,
+    );
     const step = allocActivations(this.kernels, this.config, 1, capacity, rank, false, this.rope);
     const promptLogits = this.kernels.alloc(V); // (V)
     const row = this.kernels.alloc(V); // (V)
@@ -346,7 +455,9 @@ export class Engine {
   /** Copies of the base weights (or, in full-parameter training, their gradients) under checkpoint names. */
   baseTensors(what: "value" | "grad" = "value"): Record<string, Float32Array> {
     if (what === "grad") return this.fullTraining().gradTensors();
-    return Object.fromEntries(Object.entries(namedBaseTensors(this.model)).map(([name, t]) => [name, Float32Array.from(t.data)]));
+    return Object.fromEntries(
+      Object.entries(namedBaseTensors(this.model)).map(([name, t]) => [name, Float32Array.from(t.data)]),
+    );
   }
 
   setBaseTensors(tensors: Record<string, ArrayLike<number>>): void {
@@ -354,7 +465,8 @@ export class Engine {
     for (const [name, t] of Object.entries(namedBaseTensors(this.model))) {
       const src = tensors[name];
       if (!src) continue;
-      if (src.length !== t.data.length) throw new Error(`tensor ${name} has ${src.length} values, expected ${t.data.length}`);
+      if (src.length !== t.data.length)
+        throw new Error(`tensor ${name} has ${src.length} values, expected ${t.data.length}`);
       t.data.set(src);
     }
   }
@@ -380,7 +492,8 @@ export class Engine {
   /** Restores a saved state into `id`, creating the adapter when it does not exist yet. */
   loadState(id: string, dir: string, options: { weightsOnly?: boolean } = {}): void {
     this.prefix.invalidate();
-    if (!this.adapters.has(id)) this.adapters.set(id, createLora(this.config, readLoraStateConfig(dir), 0, this.kernels));
+    if (!this.adapters.has(id))
+      this.adapters.set(id, createLora(this.config, readLoraStateConfig(dir), 0, this.kernels));
     loadLoraState(this.adapter(id), dir, options.weightsOnly ?? false, this.kernels);
   }
 

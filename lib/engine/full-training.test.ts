@@ -23,11 +23,23 @@ afterAll(() => fs.rmSync(tmp, { recursive: true }));
 
 function sftDatum(n: number, vocab: number, seed: number): Datum {
   const seq = randomTokens(n + 1, vocab, seed);
-  return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map((_, t) => (t < 2 ? 0 : 0.5 + (t % 3) * 0.5)) } };
+  return {
+    modelInput: seq.slice(0, -1),
+    lossFnInputs: {
+      targetTokens: seq.slice(1),
+      weights: seq.slice(1).map((_, t) => (t < 2 ? 0 : 0.5 + (t % 3) * 0.5)),
+    },
+  };
 }
 
 /** Analytic vs central-difference derivative of the loss along a random unit direction over `names`. */
-function directional(engine: Engine, data: Datum[], loss: LossFnName, names: string[], seed: number): { analytic: number; numeric: number } {
+function directional(
+  engine: Engine,
+  data: Datum[],
+  loss: LossFnName,
+  names: string[],
+  seed: number,
+): { analytic: number; numeric: number } {
   const base = engine.baseTensors();
   engine.fullZeroGrad();
   engine.fullForwardBackward(data, loss);
@@ -57,7 +69,9 @@ function directional(engine: Engine, data: Datum[], loss: LossFnName, names: str
 
 function expectClose({ analytic, numeric }: { analytic: number; numeric: number }, label: string): void {
   expect(Math.abs(analytic), `${label}: gradient is zero`).toBeGreaterThan(1e-4);
-  expect(Math.abs(analytic - numeric), `${label}: analytic ${analytic} vs numeric ${numeric}`).toBeLessThan(3e-4 + 2e-3 * Math.abs(numeric));
+  expect(Math.abs(analytic - numeric), `${label}: analytic ${analytic} vs numeric ${numeric}`).toBeLessThan(
+    3e-4 + 2e-3 * Math.abs(numeric),
+  );
 }
 
 describe("full-parameter gradients agree with finite differences of the loss", () => {
@@ -78,9 +92,14 @@ describe("full-parameter gradients agree with finite differences of the loss", (
       const lps = engine.forward(null, data, "cross_entropy").lossFnOutputs.map((o) => o.logprobs);
       const isData = data.map((d, i) => ({
         modelInput: d.modelInput,
-        lossFnInputs: { targetTokens: d.lossFnInputs.targetTokens, logprobs: lps[i].map((lp) => lp - 0.05), advantages: lps[i].map((_, t) => (t % 2 ? 1 : -0.5)) },
+        lossFnInputs: {
+          targetTokens: d.lossFnInputs.targetTokens,
+          logprobs: lps[i].map((lp) => lp - 0.05),
+          advantages: lps[i].map((_, t) => (t % 2 ? 1 : -0.5)),
+        },
       }));
-      for (let s = 0; s < 2; s++) expectClose(directional(engine, isData, "importance_sampling", names, 70 + s), `direction ${s}`);
+      for (let s = 0; s < 2; s++)
+        expectClose(directional(engine, isData, "importance_sampling", names, 70 + s), `direction ${s}`);
     });
   }
 
@@ -97,7 +116,8 @@ describe("full-parameter gradients agree with finite differences of the loss", (
       e.createFullTraining();
       e.fullForwardBackward(data, "cross_entropy");
     }
-    const gu = untied.baseTensors("grad"), gt = tied.baseTensors("grad");
+    const gu = untied.baseTensors("grad"),
+      gt = tied.baseTensors("grad");
     const sum = gu["model.embed_tokens.weight"].map((x, i) => x + gu["lm_head.weight"][i]);
     const got = gt["model.embed_tokens.weight"];
     for (let i = 0; i < sum.length; i++) expect(got[i]).toBeCloseTo(sum[i], 5);
@@ -111,12 +131,22 @@ describe("full-parameter training", () => {
     engine.createFullTraining();
     const data = [0, 1, 2].map((i) => {
       const seq = randomTokens(25, config.vocabSize, 40 + i);
-      return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map(() => 1) } };
+      return {
+        modelInput: seq.slice(0, -1),
+        lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map(() => 1) },
+      };
     });
     const losses: number[] = [];
     for (let step = 0; step < 30; step++) {
       losses.push(engine.fullForwardBackward(data, "cross_entropy").metrics["loss:sum"]);
-      const { metrics } = engine.fullOptimStep({ learningRate: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, gradClipNorm: 1 });
+      const { metrics } = engine.fullOptimStep({
+        learningRate: 1e-2,
+        beta1: 0.9,
+        beta2: 0.95,
+        eps: 1e-8,
+        weightDecay: 0.01,
+        gradClipNorm: 1,
+      });
       expect(metrics["optim/step"]).toBe(step + 1);
     }
     // A fresh model (weights of std 0.02) predicts almost uniformly: the loss starts near 72·ln(64).
@@ -136,7 +166,8 @@ describe("full-parameter training", () => {
         return e.baseTensors("grad");
       });
       for (const [name, g] of Object.entries(grads[0])) {
-        let scale = 0, diff = 0;
+        let scale = 0,
+          diff = 0;
         for (let i = 0; i < g.length; i++) {
           scale = Math.max(scale, Math.abs(g[i]));
           diff = Math.max(diff, Math.abs(g[i] - grads[1][name][i]));
@@ -185,7 +216,14 @@ describe("saving the base model as a Hugging Face directory", () => {
       expect(keys.includes("lm_head.weight")).toBe(!tied);
       expect(keys).toContain("model.layers.1.self_attn.q_norm.weight");
       const cfg = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
-      expect(cfg).toMatchObject({ model_type: "qwen3", architectures: ["Qwen3ForCausalLM"], torch_dtype: "float32", dtype: "float32", tie_word_embeddings: tied, head_dim: config.headDim });
+      expect(cfg).toMatchObject({
+        model_type: "qwen3",
+        architectures: ["Qwen3ForCausalLM"],
+        torch_dtype: "float32",
+        dtype: "float32",
+        tie_word_embeddings: tied,
+        head_dim: config.headDim,
+      });
       // Every field transformers itself wrote into the reference fixture's config is present.
       const reference = JSON.parse(fs.readFileSync(path.join(REFERENCE_FIXTURE_DIR, "config.json"), "utf8"));
       expect(Object.keys(reference).filter((key) => key !== "transformers_version" && !(key in cfg))).toEqual([]);

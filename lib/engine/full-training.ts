@@ -20,14 +20,32 @@ export type SavedDtype = "float32" | "bfloat16";
 
 /** Zero-filled tensors in the model's layout (lm_head shares embed_tokens' array when tied). */
 export function allocBaseWeights(c: ModelConfig, kernels: Kernels): BaseWeights {
-  const C = c.hiddenSize, I = c.intermediateSize, HD = c.headDim, QD = c.numHeads * HD, KVD = c.numKvHeads * HD, V = c.vocabSize;
+  const C = c.hiddenSize,
+    I = c.intermediateSize,
+    HD = c.headDim,
+    QD = c.numHeads * HD,
+    KVD = c.numKvHeads * HD,
+    V = c.vocabSize;
   const layer = (): LayerWeights => ({
-    input_layernorm: kernels.alloc(C), q_proj: kernels.alloc(QD * C), k_proj: kernels.alloc(KVD * C), v_proj: kernels.alloc(KVD * C),
-    o_proj: kernels.alloc(C * QD), q_norm: kernels.alloc(HD), k_norm: kernels.alloc(HD), post_attention_layernorm: kernels.alloc(C),
-    gate_proj: kernels.alloc(I * C), up_proj: kernels.alloc(I * C), down_proj: kernels.alloc(C * I),
+    input_layernorm: kernels.alloc(C),
+    q_proj: kernels.alloc(QD * C),
+    k_proj: kernels.alloc(KVD * C),
+    v_proj: kernels.alloc(KVD * C),
+    o_proj: kernels.alloc(C * QD),
+    q_norm: kernels.alloc(HD),
+    k_norm: kernels.alloc(HD),
+    post_attention_layernorm: kernels.alloc(C),
+    gate_proj: kernels.alloc(I * C),
+    up_proj: kernels.alloc(I * C),
+    down_proj: kernels.alloc(C * I),
   });
   const embed = kernels.alloc(V * C);
-  return { embed_tokens: embed, layers: Array.from({ length: c.numLayers }, layer), norm: kernels.alloc(C), lm_head: c.tieWordEmbeddings ? embed : kernels.alloc(V * C) };
+  return {
+    embed_tokens: embed,
+    layers: Array.from({ length: c.numLayers }, layer),
+    norm: kernels.alloc(C),
+    lm_head: c.tieWordEmbeddings ? embed : kernels.alloc(V * C),
+  };
 }
 
 /** Gradients and Adam state for every base weight, by checkpoint name. */
@@ -40,7 +58,16 @@ export class FullTraining {
     this.grads = allocBaseWeights(model.config, kernels);
     const values = namedBaseTensors(model);
     const grads = namedBaseTensors({ config: model.config, ...this.grads });
-    this.optim = { step: 0, tensors: Object.keys(values).map((name) => ({ name, value: values[name].data, grad: grads[name].data, m: null, v: null })) };
+    this.optim = {
+      step: 0,
+      tensors: Object.keys(values).map((name) => ({
+        name,
+        value: values[name].data,
+        grad: grads[name].data,
+        m: null,
+        v: null,
+      })),
+    };
   }
 
   get step(): number {
@@ -88,11 +115,19 @@ export class FullTraining {
  * Writes a Hugging Face Qwen3 directory: config.json and model.safetensors with the checkpoint's
  * key names (no lm_head.weight when tied, as transformers saves them), float32 or bfloat16.
  */
-export function saveHfModel(model: { config: ModelConfig } & BaseWeights, dir: string, dtype: SavedDtype = "float32", initializerRange = 0.02): void {
+export function saveHfModel(
+  model: { config: ModelConfig } & BaseWeights,
+  dir: string,
+  dtype: SavedDtype = "float32",
+  initializerRange = 0.02,
+): void {
   fs.mkdirSync(dir, { recursive: true });
   const stored = dtype === "bfloat16" ? "BF16" : "F32";
   const tensors: Record<string, TensorToWrite> = {};
   for (const [name, t] of Object.entries(namedBaseTensors(model))) tensors[name] = { ...t, dtype: stored };
   writeSafetensors(path.join(dir, "model.safetensors"), tensors);
-  fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(toHfConfig(model.config, dtype, initializerRange), null, 2));
+  fs.writeFileSync(
+    path.join(dir, "config.json"),
+    JSON.stringify(toHfConfig(model.config, dtype, initializerRange), null, 2),
+  );
 }

@@ -28,7 +28,8 @@ function datums(): Datum[] {
     const teacher = new Float32Array(n * V);
     for (let i = 0; i < teacher.length; i++) teacher[i] = rng.normal() * 2;
     for (let t = 0; t < n; t++) {
-      let max = -Infinity, sum = 0;
+      let max = -Infinity,
+        sum = 0;
       for (let j = 0; j < V; j++) max = Math.max(max, teacher[t * V + j]);
       for (let j = 0; j < V; j++) sum += Math.exp(teacher[t * V + j] - max);
       for (let j = 0; j < V; j++) teacher[t * V + j] -= max + Math.log(sum);
@@ -37,7 +38,10 @@ function datums(): Datum[] {
     const ids = new Int32Array(n * K);
     const topLp = new Float32Array(n * K);
     for (let t = 0; t < n; t++) {
-      const perm = randomTokens(V, 1 << 30, t + 17 * d).map((r, i) => [r, i]).sort((a, b) => a[0] - b[0]).slice(0, K);
+      const perm = randomTokens(V, 1 << 30, t + 17 * d)
+        .map((r, i) => [r, i])
+        .sort((a, b) => a[0] - b[0])
+        .slice(0, K);
       perm.forEach(([, id], s) => {
         ids[t * K + s] = id;
         topLp[t * K + s] = -1 - s * 0.7;
@@ -67,7 +71,12 @@ function lossAt(loss: LossFnName, cfg: LossFnConfig, tensors: Record<string, Flo
 }
 
 /** Analytic vs finite-difference derivative along a random unit direction over `which` tensors. */
-function directional(loss: LossFnName, cfg: LossFnConfig, which: string[], seed: number): { analytic: number; numeric: number } {
+function directional(
+  loss: LossFnName,
+  cfg: LossFnConfig,
+  which: string[],
+  seed: number,
+): { analytic: number; numeric: number } {
   const base = engine.adapterTensors("p");
   engine.zeroGrad("p");
   engine.forwardBackward("p", data, loss, cfg);
@@ -86,7 +95,8 @@ function directional(loss: LossFnName, cfg: LossFnConfig, which: string[], seed:
   const eps = 1e-2;
   const shifted = (sign: number): Record<string, Float32Array> => {
     const out: Record<string, Float32Array> = {};
-    for (const n of names) out[n] = which.includes(n) ? Float32Array.from(base[n], (x, i) => x + (sign * eps * dir[n][i]) / norm) : base[n];
+    for (const n of names)
+      out[n] = which.includes(n) ? Float32Array.from(base[n], (x, i) => x + (sign * eps * dir[n][i]) / norm) : base[n];
     return out;
   };
   const numeric = (lossAt(loss, cfg, shifted(1)) - lossAt(loss, cfg, shifted(-1))) / (2 * eps);
@@ -95,7 +105,9 @@ function directional(loss: LossFnName, cfg: LossFnConfig, which: string[], seed:
 }
 
 function expectClose({ analytic, numeric }: { analytic: number; numeric: number }, label: string): void {
-  expect(Math.abs(analytic - numeric), `${label}: analytic ${analytic} vs numeric ${numeric}`).toBeLessThan(3e-4 + 2e-3 * Math.abs(numeric));
+  expect(Math.abs(analytic - numeric), `${label}: analytic ${analytic} vs numeric ${numeric}`).toBeLessThan(
+    3e-4 + 2e-3 * Math.abs(numeric),
+  );
 }
 
 describe("LoRA gradients agree with finite differences of the loss", () => {
@@ -131,7 +143,13 @@ describe("LoRA gradients agree with finite differences of the loss", () => {
       modelInput: d.modelInput,
       lossFnInputs: {
         targetTokens: d.lossFnInputs.targetTokens,
-        weights: lps[i].map((lp, t) => Math.min(Math.max(Math.exp(lp - d.lossFnInputs.logprobs![t]), cfg.clipLowThreshold), cfg.clipHighThreshold) * d.lossFnInputs.advantages![t]),
+        weights: lps[i].map(
+          (lp, t) =>
+            Math.min(
+              Math.max(Math.exp(lp - d.lossFnInputs.logprobs![t]), cfg.clipLowThreshold),
+              cfg.clipHighThreshold,
+            ) * d.lossFnInputs.advantages![t],
+        ),
       },
     }));
     const a = gradsOf("cispo", data, cfg);
@@ -169,8 +187,17 @@ describe("LoRA gradients agree with finite differences of the loss", () => {
       expect(win.grads).toEqual(full.grads);
       expect(full.grads[names[0]].some((g) => g !== 0)).toBe(true);
     }
-    const outside = windowed.map((d) => ({ ...d, lossFnInputs: { ...d.lossFnInputs, teacherRowsStart: start + 1, teacherLogprobs: d.lossFnInputs.teacherLogprobs.slice(V) } }));
-    expect(() => engine.forwardBackward("p", outside, "reverse_kl", {})).toThrow("position 2 has weight 1.5 but teacherLogprobs covers only positions [3, 11)");
+    const outside = windowed.map((d) => ({
+      ...d,
+      lossFnInputs: {
+        ...d.lossFnInputs,
+        teacherRowsStart: start + 1,
+        teacherLogprobs: d.lossFnInputs.teacherLogprobs.slice(V),
+      },
+    }));
+    expect(() => engine.forwardBackward("p", outside, "reverse_kl", {})).toThrow(
+      "position 2 has weight 1.5 but teacherLogprobs covers only positions [3, 11)",
+    );
     engine.zeroGrad("p");
   });
 

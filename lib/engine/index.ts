@@ -5,7 +5,7 @@
  * calling thread (tests, scripts).
  */
 export { Engine, type CreateAdapterOptions } from "./engine";
-export { type SavedDtype } from "./full-training";
+export type { SavedDtype } from "./full-training";
 export { EngineClient, type EngineWorkerData } from "./client";
 export { parseHfConfig, toHfConfig, type ModelConfig } from "./config";
 export { loadBaseModel, randomBaseModel, namedBaseTensors, type BaseModel } from "./weights";

@@ -52,15 +52,25 @@ export function moduleOf(target: TargetModule): "self_attn" | "mlp" {
 
 /** (in, out) features of a projection. */
 export function projectionDims(c: ModelConfig, target: TargetModule): [number, number] {
-  const C = c.hiddenSize, Q = c.numHeads * c.headDim, KV = c.numKvHeads * c.headDim, I = c.intermediateSize;
+  const C = c.hiddenSize,
+    Q = c.numHeads * c.headDim,
+    KV = c.numKvHeads * c.headDim,
+    I = c.intermediateSize;
   switch (target) {
-    case "q_proj": return [C, Q];
-    case "k_proj": return [C, KV];
-    case "v_proj": return [C, KV];
-    case "o_proj": return [Q, C];
-    case "gate_proj": return [C, I];
-    case "up_proj": return [C, I];
-    case "down_proj": return [I, C];
+    case "q_proj":
+      return [C, Q];
+    case "k_proj":
+      return [C, KV];
+    case "v_proj":
+      return [C, KV];
+    case "o_proj":
+      return [Q, C];
+    case "gate_proj":
+      return [C, I];
+    case "up_proj":
+      return [C, I];
+    case "down_proj":
+      return [I, C];
     default: {
       const never: never = target;
       throw new Error(`unknown LoRA target ${String(never)}`);
@@ -82,7 +92,8 @@ export function loraScaling(config: LoraConfig): number {
 }
 
 export function createLora(model: ModelConfig, config: LoraConfig, seed: number, kernels: Kernels): LoraAdapter {
-  for (const t of config.targetModules) if (!ALL_TARGETS.includes(t)) throw new Error(`unknown LoRA target module ${t}`);
+  for (const t of config.targetModules)
+    if (!ALL_TARGETS.includes(t)) throw new Error(`unknown LoRA target module ${t}`);
   if (!(config.rank >= 1)) throw new Error(`LoRA rank must be ≥ 1, got ${config.rank}`);
   const rng = new Rng(seed);
   const adapter: LoraAdapter = { config, scaling: loraScaling(config), layers: [], tensors: [], step: 0 };
@@ -92,8 +103,22 @@ export function createLora(model: ModelConfig, config: LoraConfig, seed: number,
     for (const target of ALL_TARGETS) {
       if (!config.targetModules.includes(target)) continue;
       const [inF, outF] = projectionDims(model, target);
-      const A: LoraTensor = { name: peftKey(l, target, "A"), shape: [r, inF], value: kernels.alloc(r * inF), grad: null, m: null, v: null };
-      const B: LoraTensor = { name: peftKey(l, target, "B"), shape: [outF, r], value: kernels.alloc(outF * r), grad: null, m: null, v: null };
+      const A: LoraTensor = {
+        name: peftKey(l, target, "A"),
+        shape: [r, inF],
+        value: kernels.alloc(r * inF),
+        grad: null,
+        m: null,
+        v: null,
+      };
+      const B: LoraTensor = {
+        name: peftKey(l, target, "B"),
+        shape: [outF, r],
+        value: kernels.alloc(outF * r),
+        grad: null,
+        m: null,
+        v: null,
+      };
       // kaiming_uniform_(a=√5) on an (r, in) matrix: bound = gain·sqrt(3/in) with gain = sqrt(2/6), i.e. 1/sqrt(in).
       const bound = 1 / Math.sqrt(inF);
       for (let i = 0; i < A.value.length; i++) A.value[i] = (2 * rng.uniform() - 1) * bound;
@@ -111,7 +136,14 @@ export function cloneLoraWeights(src: LoraAdapter, kernels: Kernels): LoraAdapte
   const tensors = src.tensors.map((t) => {
     const value = kernels.alloc(t.value.length);
     value.set(t.value);
-    const copy: LoraTensor = { name: t.name, shape: [...t.shape] as [number, number], value, grad: null, m: null, v: null };
+    const copy: LoraTensor = {
+      name: t.name,
+      shape: [...t.shape] as [number, number],
+      value,
+      grad: null,
+      m: null,
+      v: null,
+    };
     byName.set(t.name, copy);
     return copy;
   });
@@ -122,15 +154,23 @@ export function cloneLoraWeights(src: LoraAdapter, kernels: Kernels): LoraAdapte
     }
     return out;
   });
-  return { config: { ...src.config, targetModules: [...src.config.targetModules] }, scaling: src.scaling, layers, tensors, step: src.step };
+  return {
+    config: { ...src.config, targetModules: [...src.config.targetModules] },
+    scaling: src.scaling,
+    layers,
+    tensors,
+    step: src.step,
+  };
 }
 
 /** target ← target + rate · (source − target), tensor by tensor (an exponential moving average). */
 export function emaLoraWeights(target: LoraAdapter, source: LoraAdapter, rate: number): void {
-  if (target.tensors.length !== source.tensors.length) throw new Error("EMA update between adapters of different layouts");
+  if (target.tensors.length !== source.tensors.length)
+    throw new Error("EMA update between adapters of different layouts");
   target.tensors.forEach((t, i) => {
     const s = source.tensors[i];
-    if (s.name !== t.name || s.value.length !== t.value.length) throw new Error(`EMA update: tensor ${t.name} does not match ${s.name}`);
+    if (s.name !== t.name || s.value.length !== t.value.length)
+      throw new Error(`EMA update: tensor ${t.name} does not match ${s.name}`);
     for (let j = 0; j < t.value.length; j++) t.value[j] += rate * (s.value[j] - t.value[j]);
   });
 }
@@ -168,11 +208,53 @@ export function linearForward(
   scaling: number,
   xa: Float32Array | null, // (T, r)
 ): void {
-  k.sgemm({ transA: false, transB: true, M: T, N: outF, K: inF, alpha: 1, A: x, lda: inF, B: W, ldb: inF, beta: 0, C: y, ldc: outF });
+  k.sgemm({
+    transA: false,
+    transB: true,
+    M: T,
+    N: outF,
+    K: inF,
+    alpha: 1,
+    A: x,
+    lda: inF,
+    B: W,
+    ldb: inF,
+    beta: 0,
+    C: y,
+    ldc: outF,
+  });
   if (!lora || !xa) return;
   const r = lora.A.shape[0];
-  k.sgemm({ transA: false, transB: true, M: T, N: r, K: inF, alpha: 1, A: x, lda: inF, B: lora.A.value, ldb: inF, beta: 0, C: xa, ldc: r });
-  k.sgemm({ transA: false, transB: true, M: T, N: outF, K: r, alpha: scaling, A: xa, lda: r, B: lora.B.value, ldb: r, beta: 1, C: y, ldc: outF });
+  k.sgemm({
+    transA: false,
+    transB: true,
+    M: T,
+    N: r,
+    K: inF,
+    alpha: 1,
+    A: x,
+    lda: inF,
+    B: lora.A.value,
+    ldb: inF,
+    beta: 0,
+    C: xa,
+    ldc: r,
+  });
+  k.sgemm({
+    transA: false,
+    transB: true,
+    M: T,
+    N: outF,
+    K: r,
+    alpha: scaling,
+    A: xa,
+    lda: r,
+    B: lora.B.value,
+    ldb: r,
+    beta: 1,
+    C: y,
+    ldc: outF,
+  });
 }
 
 /**
@@ -196,13 +278,101 @@ export function linearBackward(
   dxa: Float32Array | null, // (T, r) scratch
   dW: Float32Array | null = null, // (out, in)
 ): void {
-  if (dW) k.sgemm({ transA: true, transB: false, M: outF, N: inF, K: T, alpha: 1, A: dy, lda: outF, B: x, ldb: inF, beta: 1, C: dW, ldc: inF });
-  if (dx) k.sgemm({ transA: false, transB: false, M: T, N: inF, K: outF, alpha: 1, A: dy, lda: outF, B: W, ldb: inF, beta: accumulate ? 1 : 0, C: dx, ldc: inF });
+  if (dW)
+    k.sgemm({
+      transA: true,
+      transB: false,
+      M: outF,
+      N: inF,
+      K: T,
+      alpha: 1,
+      A: dy,
+      lda: outF,
+      B: x,
+      ldb: inF,
+      beta: 1,
+      C: dW,
+      ldc: inF,
+    });
+  if (dx)
+    k.sgemm({
+      transA: false,
+      transB: false,
+      M: T,
+      N: inF,
+      K: outF,
+      alpha: 1,
+      A: dy,
+      lda: outF,
+      B: W,
+      ldb: inF,
+      beta: accumulate ? 1 : 0,
+      C: dx,
+      ldc: inF,
+    });
   if (!lora || !xa || !dxa) return;
   const r = lora.A.shape[0];
-  const gA = lora.A.grad!, gB = lora.B.grad!;
-  k.sgemm({ transA: true, transB: false, M: outF, N: r, K: T, alpha: scaling, A: dy, lda: outF, B: xa, ldb: r, beta: 1, C: gB, ldc: r }); // (out, r)
-  k.sgemm({ transA: false, transB: false, M: T, N: r, K: outF, alpha: scaling, A: dy, lda: outF, B: lora.B.value, ldb: r, beta: 0, C: dxa, ldc: r }); // (T, r)
-  k.sgemm({ transA: true, transB: false, M: r, N: inF, K: T, alpha: 1, A: dxa, lda: r, B: x, ldb: inF, beta: 1, C: gA, ldc: inF }); // (r, in)
-  if (dx) k.sgemm({ transA: false, transB: false, M: T, N: inF, K: r, alpha: 1, A: dxa, lda: r, B: lora.A.value, ldb: inF, beta: 1, C: dx, ldc: inF });
+  const gA = lora.A.grad!,
+    gB = lora.B.grad!;
+  k.sgemm({
+    transA: true,
+    transB: false,
+    M: outF,
+    N: r,
+    K: T,
+    alpha: scaling,
+    A: dy,
+    lda: outF,
+    B: xa,
+    ldb: r,
+    beta: 1,
+    C: gB,
+    ldc: r,
+  }); // (out, r)
+  k.sgemm({
+    transA: false,
+    transB: false,
+    M: T,
+    N: r,
+    K: outF,
+    alpha: scaling,
+    A: dy,
+    lda: outF,
+    B: lora.B.value,
+    ldb: r,
+    beta: 0,
+    C: dxa,
+    ldc: r,
+  }); // (T, r)
+  k.sgemm({
+    transA: true,
+    transB: false,
+    M: r,
+    N: inF,
+    K: T,
+    alpha: 1,
+    A: dxa,
+    lda: r,
+    B: x,
+    ldb: inF,
+    beta: 1,
+    C: gA,
+    ldc: inF,
+  }); // (r, in)
+  if (dx)
+    k.sgemm({
+      transA: false,
+      transB: false,
+      M: T,
+      N: inF,
+      K: r,
+      alpha: 1,
+      A: dxa,
+      lda: r,
+      B: lora.A.value,
+      ldb: inF,
+      beta: 1,
+      C: dx,
+      ldc: inF,
+    });
 }

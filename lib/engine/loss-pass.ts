@@ -46,7 +46,13 @@ function entropyRows(lossFn: LossFnName, datum: Datum): ArrayLike<number> | true
 const selected = (rows: ArrayLike<number> | true, t: number): boolean => rows === true || rows[t] !== 0;
 
 /** H = −Σ p log p of log-softmax rows `logp` and their probabilities `probs` (N, V), at the selected positions; 0 elsewhere. */
-function entropiesFromRows(logp: Float32Array, probs: Float32Array, N: number, V: number, rows: ArrayLike<number> | true): number[] {
+function entropiesFromRows(
+  logp: Float32Array,
+  probs: Float32Array,
+  N: number,
+  V: number,
+  rows: ArrayLike<number> | true,
+): number[] {
   const h = new Array<number>(N).fill(0);
   for (let t = 0; t < N; t++) {
     if (!selected(rows, t)) continue;
@@ -98,13 +104,21 @@ export interface PassResult extends DatumLoss {
  * Runs `datum` (pos0 = 0) and returns its loss, target log-probs and entropies; with a gradient
  * target, also adds the datum's gradients into it (accumulating across calls).
  */
-export function datumPass(ctx: PassContext, lora: LoraAdapter | null, datum: Datum, lossFn: LossFnName, lossFnConfig: LossFnConfig, target: GradTarget): PassResult {
+export function datumPass(
+  ctx: PassContext,
+  lora: LoraAdapter | null,
+  datum: Datum,
+  lossFn: LossFnName,
+  lossFnConfig: LossFnConfig,
+  target: GradTarget,
+): PassResult {
   const { kernels, model, rope } = ctx;
   const V = model.config.vocabSize;
   const N = datum.modelInput.length;
   if (N === 0) throw new Error("a datum has an empty model input");
   const maxPositions = rope.cos.length / (model.config.headDim / 2);
-  if (N > maxPositions) throw new Error(`${N} positions exceed the model's context of ${model.config.maxPositionEmbeddings}`);
+  if (N > maxPositions)
+    throw new Error(`${N} positions exceed the model's context of ${model.config.maxPositionEmbeddings}`);
   if (target.kind === "lora" && !lora) throw new Error("LoRA gradients need an adapter");
   checkLossInputs(datum.lossFnInputs, N, V);
   const withGrad = target.kind !== "none";

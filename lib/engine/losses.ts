@@ -54,7 +54,8 @@ export function needsFullRows(name: LossFnName): boolean {
  * (see checkTeacherRows).
  */
 export function checkLossInputs(inputs: LossFnInputs, N: number, V: number): void {
-  if (inputs.targetTokens.length !== N) throw new Error(`targetTokens has ${inputs.targetTokens.length} entries for ${N} input positions`);
+  if (inputs.targetTokens.length !== N)
+    throw new Error(`targetTokens has ${inputs.targetTokens.length} entries for ${N} input positions`);
   const check = (arr: ArrayLike<number> | undefined, label: string): void => {
     if (arr && arr.length !== N) throw new Error(`${label} has ${arr.length} entries, expected ${N}`);
   };
@@ -72,7 +73,8 @@ export function checkLossInputs(inputs: LossFnInputs, N: number, V: number): voi
 function checkTeacherRows(inputs: LossFnInputs, N: number, V: number): void {
   const { teacherLogprobs: full, teacherTopkIds: ids, teacherTopkLogprobs: topLp } = inputs;
   const start = inputs.teacherRowsStart ?? 0;
-  if (!Number.isInteger(start) || start < 0 || start > N) throw new Error(`teacherRowsStart ${start} is not a position in [0, ${N}]`);
+  if (!Number.isInteger(start) || start < 0 || start > N)
+    throw new Error(`teacherRowsStart ${start} is not a position in [0, ${N}]`);
   const span = N - start;
   const covered = (R: number, label: string): void => {
     const w = inputs.weights;
@@ -86,11 +88,15 @@ function checkTeacherRows(inputs: LossFnInputs, N: number, V: number): void {
   if (full) {
     if (full.length % V !== 0) throw new Error(`teacherLogprobs has ${full.length} entries, not whole rows of ${V}`);
     const R = full.length / V;
-    if (R > span) throw new Error(`teacherLogprobs has ${R} rows from position ${start}, more than the ${span} positions left of ${N}`);
+    if (R > span)
+      throw new Error(
+        `teacherLogprobs has ${R} rows from position ${start}, more than the ${span} positions left of ${N}`,
+      );
     covered(R, "teacherLogprobs");
   }
   if (ids && topLp) {
-    if (topLp.length !== ids.length) throw new Error(`teacherTopkIds has ${ids.length} entries but teacherTopkLogprobs ${topLp.length}`);
+    if (topLp.length !== ids.length)
+      throw new Error(`teacherTopkIds has ${ids.length} entries but teacherTopkLogprobs ${topLp.length}`);
     if (span === 0 ? ids.length !== 0 : ids.length % span !== 0) {
       throw new Error(`teacherTopkIds has ${ids.length} entries, not (${span}, k) for positions [${start}, ${N})`);
     }
@@ -105,7 +111,17 @@ function checkTeacherRows(inputs: LossFnInputs, N: number, V: number): void {
  * only written after every row it could overwrite has been read. Losses on target log-probs only
  * (see needsFullRows) may pass `logp` null with the target log-probs already in `targetLogprobs`.
  */
-export function datumLoss(name: LossFnName, config: LossFnConfig, inputs: LossFnInputs, logp: Float32Array | null, probs: Float32Array, N: number, V: number, withGrad: boolean, targetLogprobs?: number[]): DatumLoss {
+export function datumLoss(
+  name: LossFnName,
+  config: LossFnConfig,
+  inputs: LossFnInputs,
+  logp: Float32Array | null,
+  probs: Float32Array,
+  N: number,
+  V: number,
+  withGrad: boolean,
+  targetLogprobs?: number[],
+): DatumLoss {
   const targets = inputs.targetTokens;
   checkLossInputs(inputs, N, V);
   let lp: number[];
@@ -140,7 +156,16 @@ export function datumLoss(name: LossFnName, config: LossFnConfig, inputs: LossFn
 }
 
 /** Losses that depend on the target log-probs only: L = Σ_t f_t(lp_t), dL/dz = f'_t · (onehot − p). */
-function tokenLoss(name: "cross_entropy" | "importance_sampling" | "ppo" | "cispo", config: LossFnConfig, inputs: LossFnInputs, lp: number[], probs: Float32Array, N: number, V: number, withGrad: boolean): DatumLoss {
+function tokenLoss(
+  name: "cross_entropy" | "importance_sampling" | "ppo" | "cispo",
+  config: LossFnConfig,
+  inputs: LossFnInputs,
+  lp: number[],
+  probs: Float32Array,
+  N: number,
+  V: number,
+  withGrad: boolean,
+): DatumLoss {
   let loss = 0;
   const coef = new Float64Array(N); // dL/dlp_t
   if (name === "cross_entropy") {
@@ -183,7 +208,9 @@ function tokenLoss(name: "cross_entropy" | "importance_sampling" | "ppo" | "cisp
   const rows: number[] = [];
   if (withGrad) for (let t = 0; t < N; t++) if (coef[t] !== 0) rows.push(t);
   rows.forEach((t, i) => {
-    const o = t * V, d = i * V, c = coef[t];
+    const o = t * V,
+      d = i * V,
+      c = coef[t];
     for (let j = 0; j < V; j++) probs[d + j] = -c * probs[o + j];
     probs[d + inputs.targetTokens[t]] += c;
   });
@@ -191,7 +218,15 @@ function tokenLoss(name: "cross_entropy" | "importance_sampling" | "ppo" | "cisp
 }
 
 /** Full-vocabulary reverse KL against teacher log-softmax rows (R, V) from teacherRowsStart; dKL_t/dz_j = p_j (log p_j − log t_j − KL_t). */
-function fullKl(inputs: LossFnInputs, lp: number[], logp: Float32Array, probs: Float32Array, N: number, V: number, withGrad: boolean): DatumLoss {
+function fullKl(
+  inputs: LossFnInputs,
+  lp: number[],
+  logp: Float32Array,
+  probs: Float32Array,
+  N: number,
+  V: number,
+  withGrad: boolean,
+): DatumLoss {
   const w = need(inputs.weights, "weights", "reverse_kl");
   const teacher = need(inputs.teacherLogprobs, "teacherLogprobs", "reverse_kl");
   const start = inputs.teacherRowsStart ?? 0;
@@ -218,7 +253,15 @@ function fullKl(inputs: LossFnInputs, lp: number[], logp: Float32Array, probs: F
 }
 
 /** Top-k reverse KL (definition in the module comment). */
-function topkKl(inputs: LossFnInputs, lp: number[], logp: Float32Array, probs: Float32Array, N: number, V: number, withGrad: boolean): DatumLoss {
+function topkKl(
+  inputs: LossFnInputs,
+  lp: number[],
+  logp: Float32Array,
+  probs: Float32Array,
+  N: number,
+  V: number,
+  withGrad: boolean,
+): DatumLoss {
   const w = need(inputs.weights, "weights", "topk_reverse_kl");
   const ids = need(inputs.teacherTopkIds, "teacherTopkIds", "topk_reverse_kl");
   const tlp = need(inputs.teacherTopkLogprobs, "teacherTopkLogprobs", "topk_reverse_kl");

@@ -22,16 +22,30 @@ export { allocActivations, freeActivations, type Activations, type RopeTables } 
  * keys/values to `cache`, and leaves the final normed hidden states in acts.xnF (T, C).
  * `acts` must have been allocated for (T, TK = cache.length + T) (see allocActivations).
  */
-export function forward(k: Kernels, model: BaseModel, lora: LoraAdapter | null, tokens: ArrayLike<number>, cache: KvCache, acts: Activations, rt: RopeTables): void {
+export function forward(
+  k: Kernels,
+  model: BaseModel,
+  lora: LoraAdapter | null,
+  tokens: ArrayLike<number>,
+  cache: KvCache,
+  acts: Activations,
+  rt: RopeTables,
+): void {
   const c = model.config;
   const T = tokens.length;
-  const C = c.hiddenSize, NH = c.numHeads, NKV = c.numKvHeads, HD = c.headDim, I = c.intermediateSize;
-  const QD = NH * HD, KVD = NKV * HD;
+  const C = c.hiddenSize,
+    NH = c.numHeads,
+    NKV = c.numKvHeads,
+    HD = c.headDim,
+    I = c.intermediateSize;
+  const QD = NH * HD,
+    KVD = NKV * HD;
   const pos0 = cache.length;
   const TK = pos0 + T;
   if (TK > cache.capacity) throw new Error(`sequence of ${TK} positions exceeds the cache capacity ${cache.capacity}`);
   if (T > acts.T || TK > acts.TK) throw new Error("activations were allocated for a shorter sequence");
-  if (lora && lora.config.rank > acts.rank) throw new Error(`activations were allocated for LoRA rank ${acts.rank}, not ${lora.config.rank}`);
+  if (lora && lora.config.rank > acts.rank)
+    throw new Error(`activations were allocated for LoRA rank ${acts.rank}, not ${lora.config.rank}`);
   const eps = c.rmsNormEps;
   const scaling = lora?.scaling ?? 0;
 
@@ -39,7 +53,8 @@ export function forward(k: Kernels, model: BaseModel, lora: LoraAdapter | null, 
   const x0 = acts.resid[0]; // (T, C)
   for (let t = 0; t < T; t++) {
     const id = tokens[t];
-    if (!(id >= 0 && id < c.vocabSize)) throw new Error(`token id ${id} at position ${pos0 + t} is outside the vocabulary of ${c.vocabSize}`);
+    if (!(id >= 0 && id < c.vocabSize))
+      throw new Error(`token id ${id} at position ${pos0 + t} is outside the vocabulary of ${c.vocabSize}`);
     x0.set(model.embed_tokens.subarray(id * C, id * C + C), t * C);
   }
 
@@ -47,7 +62,8 @@ export function forward(k: Kernels, model: BaseModel, lora: LoraAdapter | null, 
     const w = model.layers[l];
     const a = acts.layers[l];
     const pairs = lora?.layers[l] ?? {};
-    const xIn = acts.resid[l], xOut = acts.resid[l + 1];
+    const xIn = acts.resid[l],
+      xOut = acts.resid[l + 1];
     // 2. Attention block: pre-norm, projections, per-head q/k norm, rotary, attention, output projection.
     rmsnormForward(a.xn1, a.rstd1, xIn, w.input_layernorm, T, C, eps); // (T, C)
     linearForward(k, a.qRaw, a.xn1, T, w.q_proj, C, QD, pairs.q_proj, scaling, a.xa.q_proj ?? null); // (T, QD)
@@ -79,8 +95,16 @@ export function forward(k: Kernels, model: BaseModel, lora: LoraAdapter | null, 
  * Logits (P, V) at the given rows of the last forward (all T rows when `rows` is null), written
  * into `out`. Rows are gathered first so the product only covers what is needed.
  */
-export function logits(k: Kernels, model: BaseModel, acts: Activations, T: number, rows: ArrayLike<number> | null, out: Float32Array): number {
-  const C = model.config.hiddenSize, V = model.config.vocabSize;
+export function logits(
+  k: Kernels,
+  model: BaseModel,
+  acts: Activations,
+  T: number,
+  rows: ArrayLike<number> | null,
+  out: Float32Array,
+): number {
+  const C = model.config.hiddenSize,
+    V = model.config.vocabSize;
   let src = acts.xnF;
   let P = T;
   if (rows) {
@@ -88,7 +112,21 @@ export function logits(k: Kernels, model: BaseModel, acts: Activations, T: numbe
     for (let i = 0; i < P; i++) acts.gather.set(acts.xnF.subarray(rows[i] * C, rows[i] * C + C), i * C); // (P, C)
     src = acts.gather;
   }
-  k.sgemm({ transA: false, transB: true, M: P, N: V, K: C, alpha: 1, A: src, lda: C, B: model.lm_head, ldb: C, beta: 0, C: out, ldc: V }); // (P, V)
+  k.sgemm({
+    transA: false,
+    transB: true,
+    M: P,
+    N: V,
+    K: C,
+    alpha: 1,
+    A: src,
+    lda: C,
+    B: model.lm_head,
+    ldb: C,
+    beta: 0,
+    C: out,
+    ldc: V,
+  }); // (P, V)
   return P;
 }
 
@@ -104,10 +142,26 @@ export interface BaseGradTarget {
  * Adds into the LoRA gradients (which must be allocated) when there is an adapter, and into the
  * base weights' gradients when `base` is given; otherwise base weights get none.
  */
-export function backward(k: Kernels, model: BaseModel, lora: LoraAdapter | null, acts: Activations, cache: KvCache, T: number, rows: ArrayLike<number>, dLogits: Float32Array, base: BaseGradTarget | null = null): void {
+export function backward(
+  k: Kernels,
+  model: BaseModel,
+  lora: LoraAdapter | null,
+  acts: Activations,
+  cache: KvCache,
+  T: number,
+  rows: ArrayLike<number>,
+  dLogits: Float32Array,
+  base: BaseGradTarget | null = null,
+): void {
   const c = model.config;
-  const C = c.hiddenSize, NH = c.numHeads, NKV = c.numKvHeads, HD = c.headDim, I = c.intermediateSize, V = c.vocabSize;
-  const QD = NH * HD, KVD = NKV * HD;
+  const C = c.hiddenSize,
+    NH = c.numHeads,
+    NKV = c.numKvHeads,
+    HD = c.headDim,
+    I = c.intermediateSize,
+    V = c.vocabSize;
+  const QD = NH * HD,
+    KVD = NKV * HD;
   const scaling = lora?.scaling ?? 0;
   const g = acts.grads ?? (acts.grads = allocGradScratch(k, c, acts.T, acts.rank));
   const gw = base?.grads ?? null;
@@ -117,9 +171,37 @@ export function backward(k: Kernels, model: BaseModel, lora: LoraAdapter | null,
   //    dxnF rows = dLogits W (P, C), scattered into (T, C); then the final norm.
   if (gw) {
     for (let i = 0; i < P; i++) acts.gather.set(acts.xnF.subarray(rows[i] * C, rows[i] * C + C), i * C); // (P, C)
-    k.sgemm({ transA: true, transB: false, M: V, N: C, K: P, alpha: 1, A: dLogits, lda: V, B: acts.gather, ldb: C, beta: 1, C: gw.lm_head, ldc: C }); // (V, C)
+    k.sgemm({
+      transA: true,
+      transB: false,
+      M: V,
+      N: C,
+      K: P,
+      alpha: 1,
+      A: dLogits,
+      lda: V,
+      B: acts.gather,
+      ldb: C,
+      beta: 1,
+      C: gw.lm_head,
+      ldc: C,
+    }); // (V, C)
   }
-  k.sgemm({ transA: false, transB: false, M: P, N: C, K: V, alpha: 1, A: dLogits, lda: V, B: model.lm_head, ldb: C, beta: 0, C: acts.gather, ldc: C }); // (P, C)
+  k.sgemm({
+    transA: false,
+    transB: false,
+    M: P,
+    N: C,
+    K: V,
+    alpha: 1,
+    A: dLogits,
+    lda: V,
+    B: model.lm_head,
+    ldb: C,
+    beta: 0,
+    C: acts.gather,
+    ldc: C,
+  }); // (P, C)
   g.dxn.fill(0, 0, T * C);
   for (let i = 0; i < P; i++) {
     const r = rows[i];
@@ -135,16 +217,93 @@ export function backward(k: Kernels, model: BaseModel, lora: LoraAdapter | null,
     const pairs = lora?.layers[l] ?? {};
     const lg = gw?.layers[l] ?? null;
     // 2. MLP block backward; dxMid starts as the residual branch's gradient.
-    linearBackward(k, g.dh, false, dRes, a.h, T, w.down_proj, I, C, pairs.down_proj, scaling, a.xa.down_proj ?? null, g.dxa, lg?.down_proj ?? null); // (T, I)
+    linearBackward(
+      k,
+      g.dh,
+      false,
+      dRes,
+      a.h,
+      T,
+      w.down_proj,
+      I,
+      C,
+      pairs.down_proj,
+      scaling,
+      a.xa.down_proj ?? null,
+      g.dxa,
+      lg?.down_proj ?? null,
+    ); // (T, I)
     swigluBackward(g.dgate, g.dup, g.dh, a.gate, a.up, T * I); // (T, I)
-    linearBackward(k, g.dxn, false, g.dgate, a.xn2, T, w.gate_proj, C, I, pairs.gate_proj, scaling, a.xa.gate_proj ?? null, g.dxa, lg?.gate_proj ?? null); // (T, C)
-    linearBackward(k, g.dxn, true, g.dup, a.xn2, T, w.up_proj, C, I, pairs.up_proj, scaling, a.xa.up_proj ?? null, g.dxa, lg?.up_proj ?? null); // (T, C)
+    linearBackward(
+      k,
+      g.dxn,
+      false,
+      g.dgate,
+      a.xn2,
+      T,
+      w.gate_proj,
+      C,
+      I,
+      pairs.gate_proj,
+      scaling,
+      a.xa.gate_proj ?? null,
+      g.dxa,
+      lg?.gate_proj ?? null,
+    ); // (T, C)
+    linearBackward(
+      k,
+      g.dxn,
+      true,
+      g.dup,
+      a.xn2,
+      T,
+      w.up_proj,
+      C,
+      I,
+      pairs.up_proj,
+      scaling,
+      a.xa.up_proj ?? null,
+      g.dxa,
+      lg?.up_proj ?? null,
+    ); // (T, C)
     const dxMid = g.dxMid; // (T, C)
     dxMid.set(dRes.subarray(0, T * C));
-    rmsnormBackward(dxMid, g.dxn, a.xMid, w.post_attention_layernorm, a.rstd2, T, C, true, lg?.post_attention_layernorm ?? null);
+    rmsnormBackward(
+      dxMid,
+      g.dxn,
+      a.xMid,
+      w.post_attention_layernorm,
+      a.rstd2,
+      T,
+      C,
+      true,
+      lg?.post_attention_layernorm ?? null,
+    );
     // 3. Attention block backward: o_proj, attention, rotary (inverse rotation), q/k norm, projections.
-    linearBackward(k, g.datt, false, dxMid, a.att, T, w.o_proj, QD, C, pairs.o_proj, scaling, a.xa.o_proj ?? null, g.dxa, lg?.o_proj ?? null); // (T, QD)
-    attentionBackward(k, g.dq, g.dk, g.dv, g.dP, g.datt, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, { T, TK: T, pos0: 0, NH, NKV, HD });
+    linearBackward(
+      k,
+      g.datt,
+      false,
+      dxMid,
+      a.att,
+      T,
+      w.o_proj,
+      QD,
+      C,
+      pairs.o_proj,
+      scaling,
+      a.xa.o_proj ?? null,
+      g.dxa,
+      lg?.o_proj ?? null,
+    ); // (T, QD)
+    attentionBackward(k, g.dq, g.dk, g.dv, g.dP, g.datt, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, {
+      T,
+      TK: T,
+      pos0: 0,
+      NH,
+      NKV,
+      HD,
+    });
     rope(g.dq, T, NH, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, QD)
     rope(g.dk, T, NKV, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, KVD)
     rmsnormBackward(g.dqRaw, g.dq, a.qRaw, w.q_norm, a.qRstd, T * NH, HD, false, lg?.q_norm ?? null); // (T, QD)
@@ -152,18 +311,74 @@ export function backward(k: Kernels, model: BaseModel, lora: LoraAdapter | null,
     // Layer 0's input comes straight from the embeddings: its gradient is needed only to train them.
     const needInput = l > 0 || gw !== null;
     const dxn1 = needInput ? g.dxn : null;
-    linearBackward(k, dxn1, false, g.dqRaw, a.xn1, T, w.q_proj, C, QD, pairs.q_proj, scaling, a.xa.q_proj ?? null, g.dxa, lg?.q_proj ?? null);
-    linearBackward(k, dxn1, true, g.dkRaw, a.xn1, T, w.k_proj, C, KVD, pairs.k_proj, scaling, a.xa.k_proj ?? null, g.dxa, lg?.k_proj ?? null);
-    linearBackward(k, dxn1, true, g.dv, a.xn1, T, w.v_proj, C, KVD, pairs.v_proj, scaling, a.xa.v_proj ?? null, g.dxa, lg?.v_proj ?? null);
+    linearBackward(
+      k,
+      dxn1,
+      false,
+      g.dqRaw,
+      a.xn1,
+      T,
+      w.q_proj,
+      C,
+      QD,
+      pairs.q_proj,
+      scaling,
+      a.xa.q_proj ?? null,
+      g.dxa,
+      lg?.q_proj ?? null,
+    );
+    linearBackward(
+      k,
+      dxn1,
+      true,
+      g.dkRaw,
+      a.xn1,
+      T,
+      w.k_proj,
+      C,
+      KVD,
+      pairs.k_proj,
+      scaling,
+      a.xa.k_proj ?? null,
+      g.dxa,
+      lg?.k_proj ?? null,
+    );
+    linearBackward(
+      k,
+      dxn1,
+      true,
+      g.dv,
+      a.xn1,
+      T,
+      w.v_proj,
+      C,
+      KVD,
+      pairs.v_proj,
+      scaling,
+      a.xa.v_proj ?? null,
+      g.dxa,
+      lg?.v_proj ?? null,
+    );
     if (!needInput) break;
     dResNext.set(dxMid.subarray(0, T * C));
-    rmsnormBackward(dResNext, g.dxn, acts.resid[l], w.input_layernorm, a.rstd1, T, C, true, lg?.input_layernorm ?? null); // (T, C)
+    rmsnormBackward(
+      dResNext,
+      g.dxn,
+      acts.resid[l],
+      w.input_layernorm,
+      a.rstd1,
+      T,
+      C,
+      true,
+      lg?.input_layernorm ?? null,
+    ); // (T, C)
     [dRes, dResNext] = [dResNext, dRes];
   }
   // 4. Embeddings: each position's residual-stream gradient is added to its token's row.
   if (gw && base) {
     for (let t = 0; t < T; t++) {
-      const e = base.tokens[t] * C, o = t * C;
+      const e = base.tokens[t] * C,
+        o = t * C;
       for (let j = 0; j < C; j++) gw.embed_tokens[e + j] += dRes[o + j];
     }
   }

@@ -4,7 +4,16 @@
  * callers read, and the RMSNorm weight gradient against finite differences.
  */
 import { describe, expect, it } from "vitest";
-import { causalSoftmax, expNonPositive, logSoftmaxRows, rmsnormBackward, rmsnormForward, softmaxRowsWithTargets, swigluBackward, swigluForward } from "./ops";
+import {
+  causalSoftmax,
+  expNonPositive,
+  logSoftmaxRows,
+  rmsnormBackward,
+  rmsnormForward,
+  softmaxRowsWithTargets,
+  swigluBackward,
+  swigluForward,
+} from "./ops";
 import { Rng } from "./sampling";
 
 describe("element-wise operations", () => {
@@ -26,11 +35,14 @@ describe("element-wise operations", () => {
     const up = Float32Array.from(gate, (_, i) => 0.5 + i * 0.25);
     const dh = Float32Array.from(gate, (_, i) => 1 - i * 0.1);
     const n = gate.length;
-    const h = new Float32Array(n), dgate = new Float32Array(n), dup = new Float32Array(n);
+    const h = new Float32Array(n),
+      dgate = new Float32Array(n),
+      dup = new Float32Array(n);
     swigluForward(h, gate, up, n);
     swigluBackward(dgate, dup, dh, gate, up, n);
     for (let i = 0; i < n; i++) {
-      const g = gate[i], sg = 1 / (1 + Math.exp(-g));
+      const g = gate[i],
+        sg = 1 / (1 + Math.exp(-g));
       expect(h[i]).toBeCloseTo(g * sg * up[i], 6);
       expect(dup[i]).toBeCloseTo(dh[i] * g * sg, 6);
       expect(dgate[i]).toBeCloseTo(dh[i] * up[i] * sg * (1 + g * (1 - sg)), 6);
@@ -39,7 +51,8 @@ describe("element-wise operations", () => {
 
   it("softmax with targets gives log-softmax's target log-probs, and its probabilities in place on the rows asked for", () => {
     const rng = new Rng(1);
-    const N = 5, V = 300;
+    const N = 5,
+      V = 300;
     const z = Float32Array.from({ length: N * V }, () => rng.normal() * 4);
     const targets = [0, 17, 299, 150, 3];
     const logp = Float32Array.from(z);
@@ -57,14 +70,22 @@ describe("element-wise operations", () => {
     const lpSome: number[] = new Array(N);
     softmaxRowsWithTargets(some, N, V, targets, lpSome, [0, 1, 0, 0, 2]);
     expect(lpSome).toEqual(lp);
-    for (const [r, written] of [[0, false], [1, true], [4, true], [2, false]] as const) {
+    for (const [r, written] of [
+      [0, false],
+      [1, true],
+      [4, true],
+      [2, false],
+    ] as const) {
       expect(some.subarray(r * V, (r + 1) * V)).toEqual((written ? inPlace : z).subarray(r * V, (r + 1) * V));
     }
-    expect(() => softmaxRowsWithTargets(Float32Array.from(z), N, V, [0, 1, 2, 3, V], lp, true)).toThrow(/outside the vocabulary/);
+    expect(() => softmaxRowsWithTargets(Float32Array.from(z), N, V, [0, 1, 2, 3, V], lp, true)).toThrow(
+      /outside the vocabulary/,
+    );
   });
 
   it("causal softmax normalises each visible prefix and zeroes past the diagonal only up to zeroUntil", () => {
-    const T = 4, TK = 8;
+    const T = 4,
+      TK = 8;
     const s = new Float32Array(T * TK).fill(7);
     causalSoftmax(s, 0, T, TK, 2, 0.5, 6); // queries at positions 2..5
     for (let t = 0; t < T; t++) {
@@ -77,11 +98,13 @@ describe("element-wise operations", () => {
 
   it("rmsnormBackward's weight gradient matches finite differences", () => {
     const rng = new Rng(2);
-    const rows = 3, D = 5;
+    const rows = 3,
+      D = 5;
     const x = Float32Array.from({ length: rows * D }, () => rng.normal());
     const w = Float32Array.from({ length: D }, () => 1 + 0.3 * rng.normal());
     const dy = Float32Array.from({ length: rows * D }, () => rng.normal());
-    const y = new Float32Array(rows * D), rstd = new Float32Array(rows);
+    const y = new Float32Array(rows * D),
+      rstd = new Float32Array(rows);
     rmsnormForward(y, rstd, x, w, rows, D, 1e-6);
     const dw = new Float32Array(D);
     rmsnormBackward(new Float32Array(rows * D), dy, x, w, rstd, rows, D, false, dw);
@@ -91,7 +114,8 @@ describe("element-wise operations", () => {
       return out.reduce((s, v, i) => s + v * dy[i], 0);
     };
     for (let i = 0; i < D; i++) {
-      const plus = Float32Array.from(w), minus = Float32Array.from(w);
+      const plus = Float32Array.from(w),
+        minus = Float32Array.from(w);
       plus[i] += 1e-2;
       minus[i] -= 1e-2;
       expect(dw[i]).toBeCloseTo((loss(plus) - loss(minus)) / 2e-2, 3);

@@ -42,7 +42,15 @@ function sigmoid(g: number): number {
  * y = w · x / sqrt(mean(x²) + eps) over rows of D values. Caches 1/rms per row in `rstd`.
  * x and y may be the same array (in-place) when the backward is not needed.
  */
-export function rmsnormForward(y: Float32Array, rstd: Float32Array | null, x: Float32Array, w: Float32Array, rows: number, D: number, eps: number): void {
+export function rmsnormForward(
+  y: Float32Array,
+  rstd: Float32Array | null,
+  x: Float32Array,
+  w: Float32Array,
+  rows: number,
+  D: number,
+  eps: number,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * D;
     let ss = 0;
@@ -58,7 +66,17 @@ export function rmsnormForward(y: Float32Array, rstd: Float32Array | null, x: Fl
  * With `accumulate` the result is added to dx (residual stream), else written. With `dw`, the
  * weight's gradient Σ_rows dy_i·x_i·s is added to it (summed in float64 first).
  */
-export function rmsnormBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, w: Float32Array, rstd: Float32Array, rows: number, D: number, accumulate: boolean, dw: Float32Array | null = null): void {
+export function rmsnormBackward(
+  dx: Float32Array,
+  dy: Float32Array,
+  x: Float32Array,
+  w: Float32Array,
+  rstd: Float32Array,
+  rows: number,
+  D: number,
+  accumulate: boolean,
+  dw: Float32Array | null = null,
+): void {
   const dwSum = dw ? new Float64Array(D) : null;
   for (let r = 0; r < rows; r++) {
     const o = r * D;
@@ -95,7 +113,16 @@ export function ropeTables(maxPos: number, HD: number, theta: number): { cos: Fl
  * out[i] = x[i]·cos − x[i+h]·sin, out[i+h] = x[i+h]·cos + x[i]·sin.
  * With `inverse` it applies the transpose rotation, which is the backward pass.
  */
-export function rope(x: Float32Array, T: number, H: number, HD: number, pos0: number, cos: Float32Array, sin: Float32Array, inverse: boolean): void {
+export function rope(
+  x: Float32Array,
+  T: number,
+  H: number,
+  HD: number,
+  pos0: number,
+  cos: Float32Array,
+  sin: Float32Array,
+  inverse: boolean,
+): void {
   const half = HD / 2;
   const sign = inverse ? -1 : 1;
   for (let t = 0; t < T; t++) {
@@ -123,7 +150,14 @@ export function swigluForward(h: Float32Array, gate: Float32Array, up: Float32Ar
 }
 
 /** dgate = dh · up · silu'(gate), dup = dh · silu(gate); silu'(g) = σ(g)·(1 + g·(1 − σ(g))). */
-export function swigluBackward(dgate: Float32Array, dup: Float32Array, dh: Float32Array, gate: Float32Array, up: Float32Array, n: number): void {
+export function swigluBackward(
+  dgate: Float32Array,
+  dup: Float32Array,
+  dh: Float32Array,
+  gate: Float32Array,
+  up: Float32Array,
+  n: number,
+): void {
   for (let i = 0; i < n; i++) {
     const g = gate[i];
     const sg = sigmoid(g);
@@ -165,7 +199,14 @@ export function logSoftmaxRows(z: Float32Array, rows: number, V: number, probs: 
  * dL/dlogits. Probabilities are written only where `probRows` is non-zero (true: every row, false:
  * none); other rows keep their logits and cost one pass for the log-sum-exp.
  */
-export function softmaxRowsWithTargets(z: Float32Array, rows: number, V: number, targets: ArrayLike<number>, lp: number[], probRows: boolean | ArrayLike<number>): void {
+export function softmaxRowsWithTargets(
+  z: Float32Array,
+  rows: number,
+  V: number,
+  targets: ArrayLike<number>,
+  lp: number[],
+  probRows: boolean | ArrayLike<number>,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * V;
     const y = targets[r];
@@ -194,7 +235,15 @@ export function softmaxRowsWithTargets(z: Float32Array, rows: number, V: number,
  * absolute position pos0+t. Entries past the diagonal are zeroed up to column `zeroUntil` only:
  * callers read no further (attention multiplies each query block by the keys it can see).
  */
-export function causalSoftmax(s: Float32Array, off: number, T: number, TK: number, pos0: number, scale: number, zeroUntil = TK): void {
+export function causalSoftmax(
+  s: Float32Array,
+  off: number,
+  T: number,
+  TK: number,
+  pos0: number,
+  scale: number,
+  zeroUntil = TK,
+): void {
   for (let t = 0; t < T; t++) {
     const o = off + t * TK;
     const last = pos0 + t; // keys 0..last are visible

@@ -93,7 +93,8 @@ beforeAll(() => {
 describe.each(["js", "fast"] as const)("with %s kernels", (kind) => {
   let dispose = (): void => {};
   beforeAll(async () => {
-    const kernels: Kernels = kind === "js" ? createJsKernels() : await createKernels().then((k) => ((dispose = () => k.dispose()), k));
+    const kernels: Kernels =
+      kind === "js" ? createJsKernels() : await createKernels().then((k) => ((dispose = () => k.dispose()), k));
     engine = Engine.fromDirectory(FIXTURE, kernels);
   });
   afterAll(() => dispose());
@@ -101,7 +102,11 @@ describe.each(["js", "fast"] as const)("with %s kernels", (kind) => {
   describe("base model parity with transformers", () => {
     it("log-softmax at every position matches logprobs_0 and logprobs_1 within 1e-4", () => {
       cases.sequences.forEach((seq, i) => {
-        const rows = engine.logSoftmaxRows(null, seq, seq.map((_, p) => p));
+        const rows = engine.logSoftmaxRows(
+          null,
+          seq,
+          seq.map((_, p) => p),
+        );
         expect(maxAbsDiff(rows, f32(`logprobs_${i}`))).toBeLessThan(1e-4);
       });
     });
@@ -112,7 +117,8 @@ describe.each(["js", "fast"] as const)("with %s kernels", (kind) => {
       const full = f32("logprobs_1");
       const V = full.length / seq.length;
       expect(lps[0]).toBeNull();
-      for (let i = 1; i < seq.length; i++) expect(Math.abs((lps[i] as number) - full[(i - 1) * V + seq[i]])).toBeLessThan(1e-4);
+      for (let i = 1; i < seq.length; i++)
+        expect(Math.abs((lps[i] as number) - full[(i - 1) * V + seq[i]])).toBeLessThan(1e-4);
     });
 
     it("greedy decoding from sequence 0 reproduces greedy_from_0 exactly", () => {
@@ -129,9 +135,16 @@ describe.each(["js", "fast"] as const)("with %s kernels", (kind) => {
       expect(Math.abs(res.metrics["loss:sum"] - cases.is_loss) / Math.abs(cases.is_loss)).toBeLessThan(1e-4);
       expect(maxAbsDiff(res.lossFnOutputs[0].logprobs, f32("is_logprobs_with_lora"))).toBeLessThan(1e-4);
       expectGradsMatch("is", "grad_is");
-      engine.optimStep("is", { learningRate: cases.adam.lr, beta1: cases.adam.beta1, beta2: cases.adam.beta2, eps: cases.adam.eps, weightDecay: cases.adam.weight_decay });
+      engine.optimStep("is", {
+        learningRate: cases.adam.lr,
+        beta1: cases.adam.beta1,
+        beta2: cases.adam.beta2,
+        eps: cases.adam.eps,
+        weightDecay: cases.adam.weight_decay,
+      });
       const after = engine.adapterTensors("is");
-      for (const name of cases.lora_param_names) expect(maxAbsDiff(after[diskName(name)], f32(`after_adam/${name}`)), name).toBeLessThan(1e-5);
+      for (const name of cases.lora_param_names)
+        expect(maxAbsDiff(after[diskName(name)], f32(`after_adam/${name}`)), name).toBeLessThan(1e-5);
       engine.dropAdapter("is");
     });
 
@@ -145,7 +158,16 @@ describe.each(["js", "fast"] as const)("with %s kernels", (kind) => {
       const teacher = new Float32Array(N * V);
       teacher.set(teacherRows, (cases.is_prompt_len - 1) * V);
       const weights = new Array(N).fill(0).map((_, i) => (i >= cases.is_prompt_len - 1 ? 1 : 0));
-      const res = engine.forwardBackward("kl", [{ modelInput: datum.modelInput, lossFnInputs: { targetTokens: datum.lossFnInputs.targetTokens, weights, teacherLogprobs: teacher } }], "reverse_kl");
+      const res = engine.forwardBackward(
+        "kl",
+        [
+          {
+            modelInput: datum.modelInput,
+            lossFnInputs: { targetTokens: datum.lossFnInputs.targetTokens, weights, teacherLogprobs: teacher },
+          },
+        ],
+        "reverse_kl",
+      );
       expect(Math.abs(res.metrics["loss:sum"] - cases.kl_sum) / cases.kl_sum).toBeLessThan(1e-4);
       expectGradsMatch("kl", "grad_kl");
       engine.dropAdapter("kl");
@@ -177,11 +199,19 @@ describe.each(["js", "fast"] as const)("with %s kernels", (kind) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "peft-export-"));
       engine.exportPeft("export", dir);
       const shapes = (file: string): Record<string, number[]> =>
-        Object.fromEntries(Object.entries(readSafetensorsHeader(fs.readFileSync(file)).entries).map(([k, v]) => [k, v.shape]));
-      expect(shapes(path.join(dir, "adapter_model.safetensors"))).toEqual(shapes(path.join(FIXTURE, "adapter", "adapter_model.safetensors")));
+        Object.fromEntries(
+          Object.entries(readSafetensorsHeader(fs.readFileSync(file)).entries).map(([k, v]) => [k, v.shape]),
+        );
+      expect(shapes(path.join(dir, "adapter_model.safetensors"))).toEqual(
+        shapes(path.join(FIXTURE, "adapter", "adapter_model.safetensors")),
+      );
       const cfg = JSON.parse(fs.readFileSync(path.join(dir, "adapter_config.json"), "utf8"));
       const fixtureCfg = JSON.parse(fs.readFileSync(path.join(FIXTURE, "adapter", "adapter_config.json"), "utf8"));
-      expect({ r: cfg.r, alpha: cfg.lora_alpha, targets: [...cfg.target_modules].sort() }).toEqual({ r: fixtureCfg.r, alpha: fixtureCfg.lora_alpha, targets: [...fixtureCfg.target_modules].sort() });
+      expect({ r: cfg.r, alpha: cfg.lora_alpha, targets: [...cfg.target_modules].sort() }).toEqual({
+        r: fixtureCfg.r,
+        alpha: fixtureCfg.lora_alpha,
+        targets: [...fixtureCfg.target_modules].sort(),
+      });
       fs.rmSync(dir, { recursive: true });
       engine.dropAdapter("export");
     });

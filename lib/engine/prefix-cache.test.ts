@@ -44,8 +44,14 @@ describe("the prefix cache", () => {
     const reusedBefore = engine.prefix.reused;
     const rows = engine.logSoftmaxRows("a", longer, positions);
     expect(engine.prefix.reused - reusedBefore).toBe(prompt.length);
-    close(rows, fresh(engine, () => engine.logSoftmaxRows("a", longer, positions)));
-    close(cached, fresh(engine, () => engine.computeLogprobs("a", longer)));
+    close(
+      rows,
+      fresh(engine, () => engine.logSoftmaxRows("a", longer, positions)),
+    );
+    close(
+      cached,
+      fresh(engine, () => engine.computeLogprobs("a", longer)),
+    );
   });
 
   it("a teacher prompt that shares the student's prompt reuses it for the completion's rows", () => {
@@ -56,7 +62,10 @@ describe("the prefix cache", () => {
     const before = engine.prefix.reused;
     const rows = engine.logSoftmaxRows("a", teacher, positions);
     expect(engine.prefix.reused - before).toBe(prompt.length - 2);
-    close(rows, fresh(engine, () => engine.logSoftmaxRows("a", teacher, positions)));
+    close(
+      rows,
+      fresh(engine, () => engine.logSoftmaxRows("a", teacher, positions)),
+    );
   });
 
   it("sampling a prompt that extends the last one reuses it and draws the same tokens with the same log-probs", () => {
@@ -75,13 +84,31 @@ describe("the prefix cache", () => {
 
   it("any change to the weights, another adapter or the base model starts afresh", () => {
     const engine = engineWithAdapter();
-    const datum: Datum = { modelInput: prompt.slice(0, -1), lossFnInputs: { targetTokens: prompt.slice(1), weights: prompt.slice(1).map(() => 1) } };
+    const datum: Datum = {
+      modelInput: prompt.slice(0, -1),
+      lossFnInputs: { targetTokens: prompt.slice(1), weights: prompt.slice(1).map(() => 1) },
+    };
     const positions = [prompt.length - 2, prompt.length - 1];
     const score = (id: string | null) => engine.logSoftmaxRows(id, prompt, positions);
     const changes: Array<[string, () => void]> = [
       ["an optimizer step", () => (engine.forwardBackward("a", [datum], "cross_entropy"), engine.optimStep("a", adam))],
-      ["new tensors", () => engine.setAdapterTensors("a", Object.fromEntries(Object.entries(engine.adapterTensors("a")).map(([k, v]) => [k, v.map((x) => x * 0.5)])))],
-      ["an EMA update", () => (engine.snapshotAdapter("a", "ema"), randomizeAdapter(engine, "ema", 3), engine.emaUpdate("a", "ema", 0.5), engine.dropAdapter("ema"))],
+      [
+        "new tensors",
+        () =>
+          engine.setAdapterTensors(
+            "a",
+            Object.fromEntries(Object.entries(engine.adapterTensors("a")).map(([k, v]) => [k, v.map((x) => x * 0.5)])),
+          ),
+      ],
+      [
+        "an EMA update",
+        () => (
+          engine.snapshotAdapter("a", "ema"),
+          randomizeAdapter(engine, "ema", 3),
+          engine.emaUpdate("a", "ema", 0.5),
+          engine.dropAdapter("ema")
+        ),
+      ],
     ];
     for (const [what, change] of changes) {
       score("a");
@@ -89,7 +116,10 @@ describe("the prefix cache", () => {
       const before = engine.prefix.reused;
       const after = score("a");
       expect(engine.prefix.reused - before, what).toBe(0);
-      close(after, fresh(engine, () => score("a")));
+      close(
+        after,
+        fresh(engine, () => score("a")),
+      );
     }
     score("a");
     const before = engine.prefix.reused;

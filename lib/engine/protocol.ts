@@ -44,8 +44,15 @@ export type MethodArgs<M extends EngineMethod> = M extends "sample"
       ? A
       : never
     : [];
-type SampleArgs = Parameters<Engine["sample"]> extends [infer Id, infer Prompt, infer Params, ...unknown[]] ? [Id, Prompt, Params] : never;
-export type MethodResult<M extends EngineMethod> = M extends keyof Engine ? (Engine[M] extends (...args: never[]) => infer R ? R : never) : never;
+type SampleArgs =
+  Parameters<Engine["sample"]> extends [infer Id, infer Prompt, infer Params, ...unknown[]]
+    ? [Id, Prompt, Params]
+    : never;
+export type MethodResult<M extends EngineMethod> = M extends keyof Engine
+  ? Engine[M] extends (...args: never[]) => infer R
+    ? R
+    : never
+  : never;
 
 export interface EngineWorkerData {
   /** A Hugging Face Qwen3 directory, or a random model (tests, benchmarks). */
@@ -80,7 +87,13 @@ export function transferables(value: unknown, out: ArrayBuffer[] = [], depth = 0
   if (value === null || typeof value !== "object" || depth > 4) return out;
   if (ArrayBuffer.isView(value)) {
     const buf = value.buffer;
-    if (buf instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === buf.byteLength && !out.includes(buf)) out.push(buf);
+    if (
+      buf instanceof ArrayBuffer &&
+      value.byteOffset === 0 &&
+      value.byteLength === buf.byteLength &&
+      !out.includes(buf)
+    )
+      out.push(buf);
     return out;
   }
   if (Array.isArray(value)) {

@@ -32,7 +32,11 @@ interface HeaderEntry {
 const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, U8: 1, BOOL: 1 };
 
 /** Parses the header only (names, dtypes, shapes) without converting any data. */
-export function readSafetensorsHeader(bytes: Uint8Array): { entries: Record<string, HeaderEntry>; dataStart: number; metadata: Record<string, string> } {
+export function readSafetensorsHeader(bytes: Uint8Array): {
+  entries: Record<string, HeaderEntry>;
+  dataStart: number;
+  metadata: Record<string, string>;
+} {
   if (bytes.byteLength < 8) throw new Error("safetensors: file shorter than its 8-byte header length");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
@@ -52,7 +56,8 @@ export function readSafetensors(path: string): Map<string, Tensor> {
     const count = e.shape.reduce((a, b) => a * b, 1);
     const [begin, end] = e.data_offsets;
     if (BYTES[e.dtype] === undefined) throw new Error(`safetensors: tensor ${name} has unsupported dtype ${e.dtype}`);
-    if (end - begin !== count * BYTES[e.dtype]) throw new Error(`safetensors: tensor ${name} has ${end - begin} bytes for shape [${e.shape}] of ${e.dtype}`);
+    if (end - begin !== count * BYTES[e.dtype])
+      throw new Error(`safetensors: tensor ${name} has ${end - begin} bytes for shape [${e.shape}] of ${e.dtype}`);
     // Copy into a fresh, aligned buffer: offsets in the file need not be multiples of 4.
     const raw = new Uint8Array(end - begin);
     raw.set(bytes.subarray(dataStart + begin, dataStart + end));
@@ -126,15 +131,23 @@ export function toBfloat16Bits(src: Float32Array): Uint16Array {
 }
 
 /** Writes float tensors (float32, or bfloat16 where asked), in the order given, with an optional string metadata map. */
-export function writeSafetensors(path: string, tensors: Record<string, TensorToWrite>, metadata: Record<string, string> = { format: "pt" }): void {
+export function writeSafetensors(
+  path: string,
+  tensors: Record<string, TensorToWrite>,
+  metadata: Record<string, string> = { format: "pt" },
+): void {
   const header: Record<string, unknown> = { __metadata__: metadata };
   const payloads: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new Error(`safetensors: tensor ${name} has ${t.data.length} values for shape [${t.shape}]`);
+    if (count !== t.data.length)
+      throw new Error(`safetensors: tensor ${name} has ${t.data.length} values for shape [${t.shape}]`);
     const dtype = t.dtype ?? "F32";
-    const bytes = dtype === "BF16" ? new Uint8Array(toBfloat16Bits(t.data).buffer) : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const bytes =
+      dtype === "BF16"
+        ? new Uint8Array(toBfloat16Bits(t.data).buffer)
+        : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
     payloads.push(bytes);
     offset += bytes.byteLength;

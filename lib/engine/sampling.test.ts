@@ -40,8 +40,12 @@ describe("sampling", () => {
   it("temperature 0, top-k 1 and a tiny top-p all decode greedily", () => {
     const greedy = argmaxContinuation(8);
     expect(engine.sample("a", prompt, { maxTokens: 8, temperature: 0 }).sequences[0].tokens).toEqual(greedy);
-    expect(engine.sample("a", prompt, { maxTokens: 8, temperature: 1, topK: 1, seed: 5 }).sequences[0].tokens).toEqual(greedy);
-    expect(engine.sample("a", prompt, { maxTokens: 8, temperature: 1, topP: 1e-6, seed: 5 }).sequences[0].tokens).toEqual(greedy);
+    expect(engine.sample("a", prompt, { maxTokens: 8, temperature: 1, topK: 1, seed: 5 }).sequences[0].tokens).toEqual(
+      greedy,
+    );
+    expect(
+      engine.sample("a", prompt, { maxTokens: 8, temperature: 1, topP: 1e-6, seed: 5 }).sequences[0].tokens,
+    ).toEqual(greedy);
   });
 
   it("top-k sampling only ever picks one of the k most likely tokens", () => {
@@ -87,7 +91,9 @@ describe("sampling", () => {
     const top = engine.topkLogprobs("a", prompt, positions, 5);
     const V = config.vocabSize;
     positions.forEach((_, r) => {
-      const sorted = Array.from(rows.subarray(r * V, (r + 1) * V)).sort((x, y) => y - x).slice(0, 5);
+      const sorted = Array.from(rows.subarray(r * V, (r + 1) * V))
+        .sort((x, y) => y - x)
+        .slice(0, 5);
       expect(Array.from(top.logprobs.subarray(r * 5, r * 5 + 5))).toEqual(sorted.map((x) => Math.fround(x)));
       for (let j = 0; j < 5; j++) expect(rows[r * V + top.ids[r * 5 + j]]).toBe(top.logprobs[r * 5 + j]);
     });
@@ -118,6 +124,8 @@ describe("sampling", () => {
   });
 
   it("a prompt plus maxTokens beyond the context window is refused", () => {
-    expect(() => engine.sample("a", prompt, { maxTokens: config.maxPositionEmbeddings, temperature: 0 })).toThrow(/context/);
+    expect(() => engine.sample("a", prompt, { maxTokens: config.maxPositionEmbeddings, temperature: 0 })).toThrow(
+      /context/,
+    );
   });
 });

@@ -15,7 +15,7 @@ export class Rng {
   private spare: number | null = null;
 
   constructor(seed: number) {
-    let s = seed >>> 0 ^ Math.floor(seed / 2 ** 32);
+    let s = (seed >>> 0) ^ Math.floor(seed / 2 ** 32);
     const next = (): number => {
       s = (s + 0x9e3779b9) | 0;
       let z = s;
@@ -77,7 +77,12 @@ export class TokenChooser {
   }
 
   /** Picks a token from `logits[offset .. offset+V)`; returns it with its model log-prob. */
-  choose(logits: Float32Array, offset: number, params: TokenChoiceParams, rng: Rng): { token: number; logprob: number } {
+  choose(
+    logits: Float32Array,
+    offset: number,
+    params: TokenChoiceParams,
+    rng: Rng,
+  ): { token: number; logprob: number } {
     const V = this.vocabSize;
     let max = -Infinity;
     let argmax = 0;

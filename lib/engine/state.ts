@@ -81,7 +81,8 @@ export function loadLoraState(adapter: LoraAdapter, dir: string, weightsOnly: bo
 
 function copyInto(dst: Float32Array, src: ArrayLike<number> | undefined, name: string, shape: number[]): void {
   if (!src) throw new Error(`saved adapter is missing tensor ${name}`);
-  if (src.length !== dst.length) throw new Error(`saved tensor ${name} has ${src.length} values, expected shape [${shape}]`);
+  if (src.length !== dst.length)
+    throw new Error(`saved tensor ${name} has ${src.length} values, expected shape [${shape}]`);
   dst.set(src);
 }
 
@@ -119,19 +120,27 @@ export function exportPeft(adapter: LoraAdapter, dir: string, baseModelName: str
 /** Reads a PEFT LoRA adapter directory into a new adapter for `model`. */
 export function importPeft(model: ModelConfig, dir: string, kernels: Kernels): LoraAdapter {
   const cfg = JSON.parse(fs.readFileSync(path.join(dir, "adapter_config.json"), "utf8")) as Record<string, unknown>;
-  if (cfg.peft_type !== undefined && cfg.peft_type !== "LORA") throw new Error(`adapter ${dir}: peft_type ${String(cfg.peft_type)} is not LORA`);
+  if (cfg.peft_type !== undefined && cfg.peft_type !== "LORA")
+    throw new Error(`adapter ${dir}: peft_type ${String(cfg.peft_type)} is not LORA`);
   if (cfg.use_dora === true) throw new Error(`adapter ${dir}: DoRA is not supported`);
   for (const key of ["rank_pattern", "alpha_pattern"]) {
     const v = cfg[key];
-    if (v && typeof v === "object" && Object.keys(v).length > 0) throw new Error(`adapter ${dir}: ${key} is not supported`);
+    if (v && typeof v === "object" && Object.keys(v).length > 0)
+      throw new Error(`adapter ${dir}: ${key} is not supported`);
   }
-  if (cfg.layers_to_transform !== undefined && cfg.layers_to_transform !== null) throw new Error(`adapter ${dir}: layers_to_transform is not supported`);
+  if (cfg.layers_to_transform !== undefined && cfg.layers_to_transform !== null)
+    throw new Error(`adapter ${dir}: layers_to_transform is not supported`);
   const rawTargets = cfg.target_modules;
   if (!Array.isArray(rawTargets)) throw new Error(`adapter ${dir}: target_modules must be a list of module names`);
   const targets = ALL_TARGETS.filter((t) => rawTargets.includes(t));
   const unknown = rawTargets.filter((t) => !(ALL_TARGETS as readonly string[]).includes(t as string));
   if (unknown.length > 0) throw new Error(`adapter ${dir}: unsupported target modules ${unknown.join(", ")}`);
-  const config: LoraConfig = { rank: Number(cfg.r), alpha: Number(cfg.lora_alpha ?? cfg.r), targetModules: targets, useRslora: cfg.use_rslora === true };
+  const config: LoraConfig = {
+    rank: Number(cfg.r),
+    alpha: Number(cfg.lora_alpha ?? cfg.r),
+    targetModules: targets,
+    useRslora: cfg.use_rslora === true,
+  };
   const adapter = createLora(model, config, 0, kernels);
   const tensors = readSafetensors(path.join(dir, "adapter_model.safetensors"));
   const expected = new Set<string>();
@@ -145,7 +154,8 @@ export function importPeft(model: ModelConfig, dir: string, kernels: Kernels): L
     expected.add(t.name);
   }
   for (const name of tensors.keys()) {
-    if (!expected.has(name) && !expected.has(name.replace(/\.default\.weight$/, ".weight"))) throw new Error(`adapter ${dir} has unexpected tensor ${name}`);
+    if (!expected.has(name) && !expected.has(name.replace(/\.default\.weight$/, ".weight")))
+      throw new Error(`adapter ${dir} has unexpected tensor ${name}`);
   }
   return adapter;
 }

@@ -28,7 +28,18 @@ export function tinyConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {
 
 /** The size of the embedded default model (benchmarks). */
 export function embeddedDefaultConfig(overrides: Partial<ModelConfig> = {}): ModelConfig {
-  return tinyConfig({ vocabSize: 6144, hiddenSize: 192, intermediateSize: 512, numLayers: 6, numHeads: 6, numKvHeads: 2, headDim: 32, maxPositionEmbeddings: 4096, ropeTheta: 1e6, ...overrides });
+  return tinyConfig({
+    vocabSize: 6144,
+    hiddenSize: 192,
+    intermediateSize: 512,
+    numLayers: 6,
+    numHeads: 6,
+    numKvHeads: 2,
+    headDim: 32,
+    maxPositionEmbeddings: 4096,
+    ropeTheta: 1e6,
+    ...overrides,
+  });
 }
 
 /** An engine over a random model whose weights are large enough (std) to give peaked distributions. */

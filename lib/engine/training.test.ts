@@ -17,7 +17,10 @@ import type { AdamParams, Datum, LossFnName } from "../training/types";
 const config = tinyConfig({ tieWordEmbeddings: true });
 const adam: AdamParams = { learningRate: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8 };
 const seq = randomTokens(24, config.vocabSize, 5);
-const sft: Datum = { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map((_, t) => (t < 4 ? 0 : 1)) } };
+const sft: Datum = {
+  modelInput: seq.slice(0, -1),
+  lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map((_, t) => (t < 4 ? 0 : 1)) },
+};
 
 describe("training the LoRA adapter", () => {
   it("a freshly initialised adapter (B = 0) gives exactly the base model's log-probs", () => {
@@ -47,7 +50,8 @@ describe("training the LoRA adapter", () => {
     const once = engine.adapterTensors("a", "grad");
     engine.forwardBackward("a", [sft], "cross_entropy");
     const twice = engine.adapterTensors("a", "grad");
-    for (const n of Object.keys(once)) for (let i = 0; i < once[n].length; i++) expect(twice[n][i]).toBeCloseTo(2 * once[n][i], 5);
+    for (const n of Object.keys(once))
+      for (let i = 0; i < once[n].length; i++) expect(twice[n][i]).toBeCloseTo(2 * once[n][i], 5);
     engine.optimStep("a", adam);
     for (const g of Object.values(engine.adapterTensors("a", "grad"))) expect(g.every((x) => x === 0)).toBe(true);
   });
@@ -66,7 +70,8 @@ describe("training the LoRA adapter", () => {
     for (const n of Object.keys(before)) {
       for (let i = 0; i < before[n].length; i++) {
         const g = grads[n][i] * coef;
-        const expected = before[n][i] * (1 - adam.learningRate * 0.1) - (adam.learningRate * g) / (Math.abs(g) + adam.eps);
+        const expected =
+          before[n][i] * (1 - adam.learningRate * 0.1) - (adam.learningRate * g) / (Math.abs(g) + adam.eps);
         expect(after[n][i]).toBeCloseTo(expected, 5);
       }
     }
@@ -106,18 +111,33 @@ describe("training the LoRA adapter", () => {
     engine.emaUpdate("ema", "student", 1);
     expect(engine.adapterTensors("ema")).toEqual(engine.adapterTensors("student"));
     engine.emaUpdate("ema", "frozen", 0.25);
-    const s = engine.adapterTensors("student"), f = engine.adapterTensors("frozen"), e = engine.adapterTensors("ema");
-    for (const n of Object.keys(s)) for (let i = 0; i < s[n].length; i++) expect(e[n][i]).toBeCloseTo(0.75 * s[n][i] + 0.25 * f[n][i], 6);
+    const s = engine.adapterTensors("student"),
+      f = engine.adapterTensors("frozen"),
+      e = engine.adapterTensors("ema");
+    for (const n of Object.keys(s))
+      for (let i = 0; i < s[n].length; i++) expect(e[n][i]).toBeCloseTo(0.75 * s[n][i] + 0.25 * f[n][i], 6);
   });
 
   it("the reused workspace gives the same results as fresh buffers, whether it grows or is larger than needed", () => {
     const V = config.vocabSize;
     const datum = (n: number, seed: number): Datum => {
       const s = randomTokens(n + 1, V, seed);
-      return { modelInput: s.slice(0, -1), lossFnInputs: { targetTokens: s.slice(1), weights: s.slice(1).map(() => 1), teacherLogprobs: new Float32Array(n * V).fill(-Math.log(V)) } };
+      return {
+        modelInput: s.slice(0, -1),
+        lossFnInputs: {
+          targetTokens: s.slice(1),
+          weights: s.slice(1).map(() => 1),
+          teacherLogprobs: new Float32Array(n * V).fill(-Math.log(V)),
+        },
+      };
     };
-    const short = datum(6, 31), long = datum(70, 32);
-    const run = (engine: ReturnType<typeof randomEngine>, order: Datum[], loss: "cross_entropy" | "reverse_kl"): { losses: number[]; grads: Record<string, Float32Array> } => {
+    const short = datum(6, 31),
+      long = datum(70, 32);
+    const run = (
+      engine: ReturnType<typeof randomEngine>,
+      order: Datum[],
+      loss: "cross_entropy" | "reverse_kl",
+    ): { losses: number[]; grads: Record<string, Float32Array> } => {
       const losses = order.map((d) => engine.forwardBackward("a", [d], loss).metrics["loss:sum"]);
       const grads = engine.adapterTensors("a", "grad");
       engine.zeroGrad("a");
@@ -199,9 +219,21 @@ describe("entropies from forward_backward", () => {
       case "cispo":
         return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens, weights, logprobs, advantages } };
       case "reverse_kl":
-        return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens, weights, teacherRowsStart: P - 1, teacherLogprobs: teacher } };
+        return {
+          modelInput: seq.slice(0, -1),
+          lossFnInputs: { targetTokens, weights, teacherRowsStart: P - 1, teacherLogprobs: teacher },
+        };
       case "topk_reverse_kl":
-        return { modelInput: seq.slice(0, -1), lossFnInputs: { targetTokens, weights, teacherRowsStart: P - 1, teacherTopkIds: topk.ids, teacherTopkLogprobs: topk.logprobs } };
+        return {
+          modelInput: seq.slice(0, -1),
+          lossFnInputs: {
+            targetTokens,
+            weights,
+            teacherRowsStart: P - 1,
+            teacherTopkIds: topk.ids,
+            teacherTopkLogprobs: topk.logprobs,
+          },
+        };
       default: {
         const never: never = lossFn;
         throw new Error(`unknown loss ${String(never)}`);
@@ -209,25 +241,36 @@ describe("entropies from forward_backward", () => {
     }
   }
 
-  const losses: LossFnName[] = ["cross_entropy", "importance_sampling", "ppo", "cispo", "reverse_kl", "topk_reverse_kl"];
-  it.each(losses)("%s: the learner's entropy at every weighted position equals that of its log-softmax rows, 0 elsewhere; forward reports the same", (lossFn) => {
-    const engine = randomEngine(createJsKernels(), config);
-    engine.createAdapter("a", { rank: 4, seed: 3 });
-    randomizeAdapter(engine, "a", 9);
-    const expected = rowEntropies(engine, "a");
-    const datum = datumFor(lossFn, engine);
-    const trained = engine.forwardBackward("a", [datum], lossFn).lossFnOutputs[0]!.entropies!;
-    const scored = engine.forward("a", [datum], lossFn).lossFnOutputs[0]!.entropies!;
-    expect(trained).toHaveLength(N);
-    trained.forEach((h, t) => expect(h).toBeCloseTo(expected[t]!, 5));
-    expect(expected.filter((h) => h > 0.1)).toHaveLength(weighted.length);
-    expect(scored).toEqual(trained);
-  });
+  const losses: LossFnName[] = [
+    "cross_entropy",
+    "importance_sampling",
+    "ppo",
+    "cispo",
+    "reverse_kl",
+    "topk_reverse_kl",
+  ];
+  it.each(losses)(
+    "%s: the learner's entropy at every weighted position equals that of its log-softmax rows, 0 elsewhere; forward reports the same",
+    (lossFn) => {
+      const engine = randomEngine(createJsKernels(), config);
+      engine.createAdapter("a", { rank: 4, seed: 3 });
+      randomizeAdapter(engine, "a", 9);
+      const expected = rowEntropies(engine, "a");
+      const datum = datumFor(lossFn, engine);
+      const trained = engine.forwardBackward("a", [datum], lossFn).lossFnOutputs[0]!.entropies!;
+      const scored = engine.forward("a", [datum], lossFn).lossFnOutputs[0]!.entropies!;
+      expect(trained).toHaveLength(N);
+      trained.forEach((h, t) => expect(h).toBeCloseTo(expected[t]!, 5));
+      expect(expected.filter((h) => h > 0.1)).toHaveLength(weighted.length);
+      expect(scored).toEqual(trained);
+    },
+  );
 
   it("a policy-loss datum without weights reports entropies at its non-zero advantages", () => {
     const engine = randomEngine(createJsKernels(), config);
     const { weights: _unused, ...inputs } = datumFor("importance_sampling", engine).lossFnInputs;
-    const out = engine.forward(null, [{ modelInput: seq.slice(0, -1), lossFnInputs: inputs }], "importance_sampling").lossFnOutputs[0]!.entropies!;
+    const out = engine.forward(null, [{ modelInput: seq.slice(0, -1), lossFnInputs: inputs }], "importance_sampling")
+      .lossFnOutputs[0]!.entropies!;
     const expected = rowEntropies(engine, null);
     out.forEach((h, t) => expect(h).toBeCloseTo(advantages[t] ? expected[t]! : 0, 5));
   });

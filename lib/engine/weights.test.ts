@@ -32,7 +32,10 @@ function saveModel(dir: string, tied: boolean, shards = 1): Engine {
       writeSafetensors(path.join(dir, file), Object.fromEntries(part.map((n) => [n, tensors[n]])));
       for (const n of part) weightMap[n] = file;
     }
-    fs.writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    fs.writeFileSync(
+      path.join(dir, "model.safetensors.index.json"),
+      JSON.stringify({ metadata: {}, weight_map: weightMap }),
+    );
   }
   return new Engine(model, createJsKernels());
 }
@@ -51,7 +54,11 @@ describe("loading Hugging Face Qwen3 directories", () => {
   const tokens = randomTokens(12, tinyConfig().vocabSize, 2);
 
   it("a saved random model loads back with identical log-probs (untied, tied, sharded)", () => {
-    for (const [name, tied, shards] of [["untied", false, 1], ["tied", true, 1], ["sharded", false, 3]] as const) {
+    for (const [name, tied, shards] of [
+      ["untied", false, 1],
+      ["tied", true, 1],
+      ["sharded", false, 3],
+    ] as const) {
       const dir = path.join(tmp, name);
       const original = saveModel(dir, tied, shards);
       const loaded = Engine.fromDirectory(dir, createJsKernels());
@@ -65,12 +72,18 @@ describe("loading Hugging Face Qwen3 directories", () => {
     saveModel(dir, false);
     const file = path.join(dir, "model.safetensors");
     const tensors = readSafetensors(file);
-    const keep = Object.fromEntries([...tensors].filter(([n]) => n !== "model.layers.1.self_attn.k_norm.weight").map(([n, t]) => [n, { shape: t.shape, data: t.data as Float32Array }]));
+    const keep = Object.fromEntries(
+      [...tensors]
+        .filter(([n]) => n !== "model.layers.1.self_attn.k_norm.weight")
+        .map(([n, t]) => [n, { shape: t.shape, data: t.data as Float32Array }]),
+    );
     writeSafetensors(file, keep);
     expect(() => Engine.fromDirectory(dir, createJsKernels())).toThrow("model.layers.1.self_attn.k_norm.weight");
     keep["model.layers.1.self_attn.k_norm.weight"] = { shape: [3], data: new Float32Array(3) };
     writeSafetensors(file, keep);
-    expect(() => Engine.fromDirectory(dir, createJsKernels())).toThrow(/model\.layers\.1\.self_attn\.k_norm\.weight has shape \[3\]/);
+    expect(() => Engine.fromDirectory(dir, createJsKernels())).toThrow(
+      /model\.layers\.1\.self_attn\.k_norm\.weight has shape \[3\]/,
+    );
   });
 
   it("bfloat16 and float16 tensors widen to the same float32 values", () => {

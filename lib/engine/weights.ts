@@ -39,7 +39,9 @@ export interface BaseModel extends BaseWeights {
 
 /** Expected [checkpoint key suffix, shape] of every tensor of one decoder layer. */
 function layerShapes(c: ModelConfig): Array<[keyof LayerWeights, string, number[]]> {
-  const C = c.hiddenSize, I = c.intermediateSize, HD = c.headDim;
+  const C = c.hiddenSize,
+    I = c.intermediateSize,
+    HD = c.headDim;
   return [
     ["input_layernorm", "input_layernorm.weight", [C]],
     ["q_proj", "self_attn.q_proj.weight", [c.numHeads * HD, C]],
@@ -60,7 +62,8 @@ function readCheckpointTensors(dir: string): Map<string, Tensor> {
   const single = path.join(dir, "model.safetensors");
   if (fs.existsSync(single)) return readSafetensors(single);
   const indexPath = path.join(dir, "model.safetensors.index.json");
-  if (!fs.existsSync(indexPath)) throw new Error(`model directory ${dir} has neither model.safetensors nor model.safetensors.index.json`);
+  if (!fs.existsSync(indexPath))
+    throw new Error(`model directory ${dir} has neither model.safetensors nor model.safetensors.index.json`);
   const index = JSON.parse(fs.readFileSync(indexPath, "utf8")) as { weight_map: Record<string, string> };
   const all = new Map<string, Tensor>();
   for (const shard of new Set(Object.values(index.weight_map))) {
@@ -83,7 +86,8 @@ export function loadBaseModel(dir: string, kernels: Kernels): BaseModel {
     out.set(t.data);
     return out;
   };
-  const C = config.hiddenSize, V = config.vocabSize;
+  const C = config.hiddenSize,
+    V = config.vocabSize;
   const embed = take("model.embed_tokens.weight", [V, C]);
   const layers: LayerWeights[] = [];
   for (let l = 0; l < config.numLayers; l++) {
@@ -106,7 +110,8 @@ export function randomBaseModel(config: ModelConfig, seed: number, kernels: Kern
     else for (let i = 0; i < a.length; i++) a[i] = rng.normal() * std;
     return a;
   };
-  const C = config.hiddenSize, V = config.vocabSize;
+  const C = config.hiddenSize,
+    V = config.vocabSize;
   const embed = fill([V, C], "normal");
   const layers = Array.from({ length: config.numLayers }, () => {
     const lw = {} as LayerWeights;

@@ -11,7 +11,13 @@ import { createJsKernels } from "./kernels/js-kernels";
 import { countingKernels } from "./accounting";
 import { Engine } from "./engine";
 import { randomBaseModel } from "./weights";
-import { PROGRESS_INTERVAL_MS, transferables, type EngineReply, type EngineRequest, type EngineWorkerData } from "./protocol";
+import {
+  PROGRESS_INTERVAL_MS,
+  transferables,
+  type EngineReply,
+  type EngineRequest,
+  type EngineWorkerData,
+} from "./protocol";
 
 async function makeKernels(kind: EngineWorkerData["kernels"]): Promise<Kernels> {
   if (kind === "js") return createJsKernels();
@@ -26,14 +32,19 @@ async function main(): Promise<void> {
   let engine: Engine;
   try {
     const kernels = countingKernels(await makeKernels(data.kernels ?? "fast"));
-    engine = "dir" in data.model ? Engine.fromDirectory(data.model.dir, kernels) : new Engine(randomBaseModel(data.model.random, data.model.seed, kernels), kernels);
+    engine =
+      "dir" in data.model
+        ? Engine.fromDirectory(data.model.dir, kernels)
+        : new Engine(randomBaseModel(data.model.random, data.model.seed, kernels), kernels);
   } catch (e) {
     port.postMessage({ type: "init-error", error: e instanceof Error ? e.message : String(e) } satisfies EngineReply);
     return;
   }
   port.on("message", (req: EngineRequest) => {
     let reply: EngineReply;
-    const progress = req.progress ? progressPoster((tokens) => port.postMessage({ type: "progress", seq: req.seq, tokens } satisfies EngineReply)) : null;
+    const progress = req.progress
+      ? progressPoster((tokens) => port.postMessage({ type: "progress", seq: req.seq, tokens } satisfies EngineReply))
+      : null;
     try {
       const fn = (engine as unknown as Record<string, (...args: unknown[]) => unknown>)[req.method];
       if (typeof fn !== "function") throw new Error(`unknown engine method ${req.method}`);

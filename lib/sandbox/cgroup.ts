@@ -123,7 +123,11 @@ function parentFor(controller: Controller): Promise<Parent | null> {
 type Group = { dir: string; version: CgroupVersion };
 
 /** The limit files for `controller`, in the order they must be written (v1 memsw must not be below memory). */
-async function limitWrites(controller: Controller, group: Group, limits: CallCgroupLimits): Promise<Array<[string, string]>> {
+async function limitWrites(
+  controller: Controller,
+  group: Group,
+  limits: CallCgroupLimits,
+): Promise<Array<[string, string]>> {
   switch (controller) {
     case "pids":
       return [["pids.max", String(limits.maxProcesses)]];
@@ -132,16 +136,23 @@ async function limitWrites(controller: Controller, group: Group, limits: CallCgr
       if (group.version === 2) {
         // swap.max 0: swap would let the call use more than its limit; oom.group: an OOM kill takes
         // the whole call at once instead of one process the kernel happens to pick.
-        const writes: Array<[string, string]> = [["memory.max", bytes], ["memory.oom.group", "1"]];
+        const writes: Array<[string, string]> = [
+          ["memory.max", bytes],
+          ["memory.oom.group", "1"],
+        ];
         if (await exists(path.join(group.dir, "memory.swap.max"))) writes.push(["memory.swap.max", "0"]);
         return writes;
       }
       // oom_control 1: at the limit the kernel pauses the process that asked for memory instead of
       // killing one it picks, so the rest of the call never carries on after a partial kill; the
       // watcher sees under_oom and stops the whole call (v1 has no memory.oom.group).
-      const writes: Array<[string, string]> = [["memory.limit_in_bytes", bytes], ["memory.oom_control", "1"]];
+      const writes: Array<[string, string]> = [
+        ["memory.limit_in_bytes", bytes],
+        ["memory.oom_control", "1"],
+      ];
       // memsw (memory + swap) exists only where swap accounting is on; equal to the limit: no swap.
-      if (await exists(path.join(group.dir, "memory.memsw.limit_in_bytes"))) writes.push(["memory.memsw.limit_in_bytes", bytes]);
+      if (await exists(path.join(group.dir, "memory.memsw.limit_in_bytes")))
+        writes.push(["memory.memsw.limit_in_bytes", bytes]);
       return writes;
     }
     default: {
@@ -152,7 +163,10 @@ async function limitWrites(controller: Controller, group: Group, limits: CallCgr
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function makeGroup(controller: Controller, limits: CallCgroupLimits): Promise<Group | null> {
@@ -161,7 +175,8 @@ async function makeGroup(controller: Controller, limits: CallCgroupLimits): Prom
   const group = { dir: path.join(parent.dir, randomUUID()), version: parent.version };
   try {
     await fs.mkdir(group.dir);
-    for (const [file, value] of await limitWrites(controller, group, limits)) await fs.writeFile(path.join(group.dir, file), value);
+    for (const [file, value] of await limitWrites(controller, group, limits))
+      await fs.writeFile(path.join(group.dir, file), value);
     return group;
   } catch {
     await fs.rmdir(group.dir).catch(() => {});
@@ -202,7 +217,8 @@ export async function createCallCgroup(limits: CallCgroupLimits): Promise<CallCg
     if (shared && parent?.version === 2) {
       // v2: the controller is already enabled for the shared parent; write this one's limits into the same group.
       try {
-        for (const [file, value] of await limitWrites(controller, shared, limits)) await fs.writeFile(path.join(shared.dir, file), value);
+        for (const [file, value] of await limitWrites(controller, shared, limits))
+          await fs.writeFile(path.join(shared.dir, file), value);
         groups.set(controller, shared);
       } catch {
         // this controller stays unenforced

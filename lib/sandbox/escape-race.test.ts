@@ -46,7 +46,12 @@ let victimBaseline: string;
 
 /** The victim's folder as names and contents: any escaped write changes it. */
 function victimSnapshot(): string {
-  return JSON.stringify(fs.readdirSync(victim).sort().map((name) => [name, fs.readFileSync(path.join(victim, name), "utf8")]));
+  return JSON.stringify(
+    fs
+      .readdirSync(victim)
+      .sort()
+      .map((name) => [name, fs.readFileSync(path.join(victim, name), "utf8")]),
+  );
 }
 
 function restoreVictim() {
@@ -85,21 +90,34 @@ type Target = {
 };
 
 const twoPaths = (i: number) => (i % 2 === 0 ? "d/secret.txt" : "f.txt");
-const tool = (name: string, args: (i: number) => Record<string, unknown>) => (ctx: ToolContext, i: number) => executeTool(name, args(i), ctx);
+const tool = (name: string, args: (i: number) => Record<string, unknown>) => (ctx: ToolContext, i: number) =>
+  executeTool(name, args(i), ctx);
 
 const TARGETS: Target[] = [
   { name: "read", attempt: tool("read", (i) => ({ path: twoPaths(i) })) },
   { name: "write", writes: true, attempt: tool("write", (i) => ({ path: twoPaths(i), content: "written\n" })) },
   // Each edit makes the line one letter longer, so `old` always matches once inside (and "inside" also matches the victim's line).
   { name: "edit", writes: true, attempt: tool("edit", (i) => ({ path: twoPaths(i), old: "inside", new: "insidex" })) },
-  { name: "edit_lines", writes: true, attempt: tool("edit_lines", (i) => ({ path: twoPaths(i), start_line: 1, end_line: 1, content: "inside\n" })) },
+  {
+    name: "edit_lines",
+    writes: true,
+    attempt: tool("edit_lines", (i) => ({ path: twoPaths(i), start_line: 1, end_line: 1, content: "inside\n" })),
+  },
   { name: "glob", attempt: tool("glob", (i) => (i % 2 === 0 ? { pat: "**/*" } : { pat: "*", path: "d" })) },
   { name: "grep", attempt: tool("grep", (i) => ({ pat: CANARY, path: [".", "d", "f.txt"][i % 3] })) },
   {
     name: "diff preview",
-    attempt: (ctx, i) => previewToolCall({ workspacePath: ctx.workspace, sandbox: ctx.sandbox, cwd: "/workspace" }, "edit", { path: twoPaths(i), old: "inside", new: "changed" }),
+    attempt: (ctx, i) =>
+      previewToolCall({ workspacePath: ctx.workspace, sandbox: ctx.sandbox, cwd: "/workspace" }, "edit", {
+        path: twoPaths(i),
+        old: "inside",
+        new: "changed",
+      }),
   },
-  { name: "file viewer (GET /api/workspaces/:id/files)", attempt: (ctx, i) => readWorkspaceFile(ctx.workspace, twoPaths(i)) },
+  {
+    name: "file viewer (GET /api/workspaces/:id/files)",
+    attempt: (ctx, i) => readWorkspaceFile(ctx.workspace, twoPaths(i)),
+  },
   { name: "file tree (GET /api/workspaces/:id/tree)", attempt: (ctx) => listTree(ctx.workspace) },
 ];
 
@@ -147,20 +165,23 @@ afterAll(() => {
 
 const bwrapMissing = (await findBwrap()) === null;
 
-describe.skipIf(bwrapMissing)("a rename race inside the sandbox cannot send a file tool or route outside the workspace", () => {
-  const counts: Record<string, RaceCount> = {};
-  afterAll(() => console.table(counts));
+describe.skipIf(bwrapMissing)(
+  "a rename race inside the sandbox cannot send a file tool or route outside the workspace",
+  () => {
+    const counts: Record<string, RaceCount> = {};
+    afterAll(() => console.table(counts));
 
-  TARGETS.forEach((target, index) => {
-    it(`${target.name}: 0 escapes while the swapper runs`, { timeout: (SWAP_SECONDS + 30) * 1000 }, async () => {
-      const count = await race(target, index);
-      counts[target.name] = count;
-      // The attack really ran: thousands of swaps, and tries that met the swapped state.
-      expect(count.swaps).toBeGreaterThan(1000);
-      expect(count.tries).toBeGreaterThan(5);
-      expect(count.swappedSeen).toBeGreaterThan(0);
-      expect(count.escapes).toBe(0);
-      expect(victimSnapshot()).toBe(victimBaseline);
+    TARGETS.forEach((target, index) => {
+      it(`${target.name}: 0 escapes while the swapper runs`, { timeout: (SWAP_SECONDS + 30) * 1000 }, async () => {
+        const count = await race(target, index);
+        counts[target.name] = count;
+        // The attack really ran: thousands of swaps, and tries that met the swapped state.
+        expect(count.swaps).toBeGreaterThan(1000);
+        expect(count.tries).toBeGreaterThan(5);
+        expect(count.swappedSeen).toBeGreaterThan(0);
+        expect(count.escapes).toBe(0);
+        expect(victimSnapshot()).toBe(victimBaseline);
+      });
     });
-  });
-});
+  },
+);

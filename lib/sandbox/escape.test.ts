@@ -58,22 +58,38 @@ function processesWith(token: string): string[] {
 }
 
 function runCli(tool: string, workspace: string, args: unknown): Promise<Outcome> {
-  const argv = ["--import", "tsx", path.join(ROOT, "lib/tools/cli-entry.ts"), tool, "--workspace", workspace, "--args", JSON.stringify(args)];
+  const argv = [
+    "--import",
+    "tsx",
+    path.join(ROOT, "lib/tools/cli-entry.ts"),
+    tool,
+    "--workspace",
+    workspace,
+    "--args",
+    JSON.stringify(args),
+  ];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, argv, { cwd: ROOT, env: { ...process.env, CC_PLANTED_SECRET: SECRET }, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-      try {
-        resolve({ code, result: JSON.parse(stdout) });
-      } catch {
-        reject(new Error(`tool CLI printed no JSON (exit ${code}): ${stdout}${stderr}`));
-      }
-    });
+    execFile(
+      process.execPath,
+      argv,
+      { cwd: ROOT, env: { ...process.env, CC_PLANTED_SECRET: SECRET }, maxBuffer: 4 << 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+        try {
+          resolve({ code, result: JSON.parse(stdout) });
+        } catch {
+          reject(new Error(`tool CLI printed no JSON (exit ${code}): ${stdout}${stderr}`));
+        }
+      },
+    );
   });
 }
 
 function listen(server: net.Server, where: string | number): Promise<void> {
   servers.push(server);
-  return new Promise((resolve) => (typeof where === "number" ? server.listen(where, "127.0.0.1", resolve) : server.listen(where, resolve)));
+  return new Promise((resolve) =>
+    typeof where === "number" ? server.listen(where, "127.0.0.1", resolve) : server.listen(where, resolve),
+  );
 }
 
 let port = 0;
@@ -95,8 +111,14 @@ beforeAll(async () => {
   const tcp = net.createServer((s) => (count(), s.destroy()));
   await listen(tcp, 0);
   port = (tcp.address() as net.AddressInfo).port;
-  await listen(net.createServer((s) => (count(), s.destroy())), unixSocket());
-  await listen(net.createServer((s) => (count(), s.destroy())), `\0${abstractSocket}`);
+  await listen(
+    net.createServer((s) => (count(), s.destroy())),
+    unixSocket(),
+  );
+  await listen(
+    net.createServer((s) => (count(), s.destroy())),
+    `\0${abstractSocket}`,
+  );
   ESCAPE_CASES.forEach((_, index) => makeWorkspace(index));
   baseline = snapshot(base);
 });

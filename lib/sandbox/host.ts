@@ -18,7 +18,9 @@ export async function findBwrap(): Promise<string | null> {
   const chosen = process.env.CONTINUALCODE_BWRAP;
   const candidates = chosen
     ? [chosen]
-    : [...(process.env.PATH ?? "").split(":"), "/usr/bin", "/usr/local/bin", "/bin"].filter(Boolean).map((dir) => path.join(dir, "bwrap"));
+    : [...(process.env.PATH ?? "").split(":"), "/usr/bin", "/usr/local/bin", "/bin"]
+        .filter(Boolean)
+        .map((dir) => path.join(dir, "bwrap"));
   for (const candidate of candidates) {
     try {
       await fs.access(candidate, fs.constants.X_OK);
@@ -40,7 +42,13 @@ export async function probeHost(policy: SandboxPolicy, realRoot: string): Promis
   }
   const etcEntries: string[] = [];
   for (const p of policy.etcFiles) {
-    if (await fs.lstat(p).then(() => true, () => false)) etcEntries.push(p);
+    if (
+      await fs.lstat(p).then(
+        () => true,
+        () => false,
+      )
+    )
+      etcEntries.push(p);
   }
   return { systemEntries, etcEntries, protectedRealSubpaths: await protectedRealSubpaths(policy, realRoot) };
 }

@@ -23,7 +23,10 @@ afterEach(() => {
   fs.rmSync(ws, { recursive: true, force: true });
 });
 
-const withLimits = (limits: Partial<SandboxLimits>): SandboxPolicy => ({ ...DEFAULT_POLICY, limits: { ...DEFAULT_POLICY.limits, ...limits } });
+const withLimits = (limits: Partial<SandboxLimits>): SandboxPolicy => ({
+  ...DEFAULT_POLICY,
+  limits: { ...DEFAULT_POLICY.limits, ...limits },
+});
 
 async function timed<T>(work: Promise<T>): Promise<{ result: T; seconds: number }> {
   const started = Date.now();
@@ -44,8 +47,13 @@ describe.runIf(enforces.memory !== null)("the memory limit holds for the whole c
 
   it("stops three processes of 600 MiB each under a 1 GiB limit for the call, and says so", async () => {
     const policy = withLimits({ callMemoryBytes: 1024 * MiB });
-    const { result, seconds } = await timed(runCommand({ command: threeOf600MiB, workspace: ws, policy, mode: "bwrap" }));
-    expect(result).toMatchObject({ status: "limit", limit: { kind: "memory", limitBytes: 1024 * MiB, enforcedBy: enforces.memory } });
+    const { result, seconds } = await timed(
+      runCommand({ command: threeOf600MiB, workspace: ws, policy, mode: "bwrap" }),
+    );
+    expect(result).toMatchObject({
+      status: "limit",
+      limit: { kind: "memory", limitBytes: 1024 * MiB, enforcedBy: enforces.memory },
+    });
     expect(result.status === "limit" && result.output).not.toContain("all three finished");
     // The survivors were stopped too, not left to sleep out their 4 s.
     expect(seconds).toBeLessThan(4);
@@ -53,15 +61,26 @@ describe.runIf(enforces.memory !== null)("the memory limit holds for the whole c
 
   it("the bash tool's result names the memory limit that stopped the call", async () => {
     const policy = withLimits({ callMemoryBytes: 256 * MiB });
-    const result = await executeTool("bash", { cmd: `python3 -c 's = "x" * (400 << 20)'; echo survived` }, { workspace: ws, sandbox: { mode: "bwrap", policy } });
+    const result = await executeTool(
+      "bash",
+      { cmd: `python3 -c 's = "x" * (400 << 20)'; echo survived` },
+      { workspace: ws, sandbox: { mode: "bwrap", policy } },
+    );
     expect(result).toMatchObject({ success: false });
-    expect(result.output).toContain(`[stopped: out of memory: the command's processes together reached the 256 MiB limit for one command (cgroup v${enforces.memory})]`);
+    expect(result.output).toContain(
+      `[stopped: out of memory: the command's processes together reached the 256 MiB limit for one command (cgroup v${enforces.memory})]`,
+    );
     expect(result.output).not.toContain("survived");
   });
 
   it("lets a call that stays under the limit finish", async () => {
     const policy = withLimits({ callMemoryBytes: 256 * MiB });
-    const result = await runCommand({ command: `python3 -c 's = "x" * (100 << 20)' && echo fine`, workspace: ws, policy, mode: "bwrap" });
+    const result = await runCommand({
+      command: `python3 -c 's = "x" * (100 << 20)' && echo fine`,
+      workspace: ws,
+      policy,
+      mode: "bwrap",
+    });
     expect(result).toMatchObject({ status: "exited", exitCode: 0, output: "fine\n" });
   });
 });
@@ -69,22 +88,49 @@ describe.runIf(enforces.memory !== null)("the memory limit holds for the whole c
 describe.runIf(enforces.processes !== null)("the process limit holds for the whole call", () => {
   it("stops a fork bomb at the call's process limit", async () => {
     const policy = withLimits({ maxProcesses: 64 });
-    const { result, seconds } = await timed(runCommand({ command: "bomb() { bomb | bomb & }; bomb; sleep 20", workspace: ws, policy, mode: "bwrap", timeoutS: 20 }));
-    expect(result).toMatchObject({ status: "limit", limit: { kind: "processes", max: 64, enforcedBy: enforces.processes } });
+    const { result, seconds } = await timed(
+      runCommand({
+        command: "bomb() { bomb | bomb & }; bomb; sleep 20",
+        workspace: ws,
+        policy,
+        mode: "bwrap",
+        timeoutS: 20,
+      }),
+    );
+    expect(result).toMatchObject({
+      status: "limit",
+      limit: { kind: "processes", max: 64, enforcedBy: enforces.processes },
+    });
     expect(seconds).toBeLessThan(5);
-    const viaTool = await executeTool("bash", { cmd: "for i in $(seq 100); do sleep 5 & done; wait" }, { workspace: ws, sandbox: { mode: "bwrap", policy } });
-    expect(viaTool.output).toContain(`[stopped: the command reached its limit of 64 processes and threads at once (cgroup v${enforces.processes})]`);
+    const viaTool = await executeTool(
+      "bash",
+      { cmd: "for i in $(seq 100); do sleep 5 & done; wait" },
+      { workspace: ws, sandbox: { mode: "bwrap", policy } },
+    );
+    expect(viaTool.output).toContain(
+      `[stopped: the command reached its limit of 64 processes and threads at once (cgroup v${enforces.processes})]`,
+    );
   });
 
   it("holds the unsandboxed mode to the same limit", async () => {
     const policy = withLimits({ maxProcesses: 64 });
-    const result = await runCommand({ command: "for i in $(seq 100); do sleep 5 & done; wait", workspace: ws, policy, mode: "unsandboxed" });
+    const result = await runCommand({
+      command: "for i in $(seq 100); do sleep 5 & done; wait",
+      workspace: ws,
+      policy,
+      mode: "unsandboxed",
+    });
     expect(result).toMatchObject({ status: "limit", limit: { kind: "processes", max: 64 } });
   });
 
   it("lets a call run as many processes as the limit allows", async () => {
     const policy = withLimits({ maxProcesses: 64 });
-    const result = await runCommand({ command: "for i in $(seq 40); do sleep 0.5 & done; wait; echo done", workspace: ws, policy, mode: "bwrap" });
+    const result = await runCommand({
+      command: "for i in $(seq 40); do sleep 0.5 & done; wait; echo done",
+      workspace: ws,
+      policy,
+      mode: "bwrap",
+    });
     expect(result).toMatchObject({ status: "exited", exitCode: 0, output: "done\n" });
   });
 });
@@ -94,7 +140,12 @@ describe("the workspace's disk quota in bash", () => {
   const policy = withLimits({ workspaceQuotaBytes: quota });
 
   it("stops dd filling the disk at what is left of the quota", async () => {
-    const result = await runCommand({ command: "dd if=/dev/zero of=fill bs=1M count=500 status=none", workspace: ws, policy, mode: "bwrap" });
+    const result = await runCommand({
+      command: "dd if=/dev/zero of=fill bs=1M count=500 status=none",
+      workspace: ws,
+      policy,
+      mode: "bwrap",
+    });
     expect(result).toMatchObject({ status: "exited", fileLimitFromQuota: { quotaBytes: quota } });
     expect(result.status === "exited" && result.exitCode).toBe(128 + 25); // SIGXFSZ
     expect(fs.statSync(path.join(ws, "fill")).size).toBeLessThanOrEqual(quota);
@@ -102,9 +153,15 @@ describe("the workspace's disk quota in bash", () => {
   });
 
   it("the bash tool's result says the quota capped the file", async () => {
-    const result = await executeTool("bash", { cmd: "dd if=/dev/zero of=fill bs=1M count=500 status=none" }, { workspace: ws, sandbox: { mode: "bwrap", policy } });
+    const result = await executeTool(
+      "bash",
+      { cmd: "dd if=/dev/zero of=fill bs=1M count=500 status=none" },
+      { workspace: ws, sandbox: { mode: "bwrap", policy } },
+    );
     expect(result.success).toBe(false);
-    expect(result.output).toMatch(/no file could grow past 19.9 MiB in this call: what was left of the workspace's 20 MiB disk quota\]$/);
+    expect(result.output).toMatch(
+      /no file could grow past 19.9 MiB in this call: what was left of the workspace's 20 MiB disk quota\]$/,
+    );
   });
 
   it("stops a call writing many files once the workspace passes its quota", async () => {
@@ -130,7 +187,12 @@ describe("the workspace's disk quota in bash", () => {
   });
 
   it("with no quota, the same dd writes all it asks for", async () => {
-    const result = await runCommand({ command: "dd if=/dev/zero of=fill bs=1M count=30 status=none", workspace: ws, policy: withLimits({ workspaceQuotaBytes: null }), mode: "bwrap" });
+    const result = await runCommand({
+      command: "dd if=/dev/zero of=fill bs=1M count=30 status=none",
+      workspace: ws,
+      policy: withLimits({ workspaceQuotaBytes: null }),
+      mode: "bwrap",
+    });
     expect(result).toEqual({ status: "exited", exitCode: 0, output: "", timeoutS: 30 });
     expect(fs.statSync(path.join(ws, "fill")).size).toBe(30 * MiB);
   });

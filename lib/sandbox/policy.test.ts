@@ -55,7 +55,12 @@ describe("the policy as data", () => {
   });
 
   it("clamps timeouts to the default and the maximum", () => {
-    expect([clampTimeout(DEFAULT_POLICY, undefined), clampTimeout(DEFAULT_POLICY, 5), clampTimeout(DEFAULT_POLICY, 9999), clampTimeout(DEFAULT_POLICY, -1)]).toEqual([30, 5, 600, 30]);
+    expect([
+      clampTimeout(DEFAULT_POLICY, undefined),
+      clampTimeout(DEFAULT_POLICY, 5),
+      clampTimeout(DEFAULT_POLICY, 9999),
+      clampTimeout(DEFAULT_POLICY, -1),
+    ]).toEqual([30, 5, 600, 30]);
   });
 
   it("bwrapArgs builds the whole sandbox from the policy and the host facts", () => {
@@ -65,13 +70,24 @@ describe("the policy as data", () => {
       protectedRealSubpaths: [".git"],
     };
     const args = bwrapArgs(DEFAULT_POLICY, "/data/ws/1", host);
-    expect(args.slice(0, 6)).toEqual(["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--die-with-parent"]);
+    expect(args.slice(0, 6)).toEqual([
+      "--unshare-all",
+      "--unshare-user",
+      "--disable-userns",
+      "--cap-drop",
+      "ALL",
+      "--die-with-parent",
+    ]);
     expect(args).toContain("--new-session");
     expect(args).toContain("--clearenv");
     expect(args).not.toContain("--share-net");
     const tail = args.slice(args.indexOf("--setenv"));
-    expect(tail.join(" ")).toContain("--ro-bind /usr /usr --symlink usr/bin /bin --ro-bind /etc/passwd /etc/passwd --proc /proc --dev /dev --size 536870912 --tmpfs /tmp");
-    expect(tail.join(" ")).toContain("--bind /data/ws/1 /workspace --ro-bind /data/ws/1/.git /workspace/.git --chdir /workspace");
+    expect(tail.join(" ")).toContain(
+      "--ro-bind /usr /usr --symlink usr/bin /bin --ro-bind /etc/passwd /etc/passwd --proc /proc --dev /dev --size 536870912 --tmpfs /tmp",
+    );
+    expect(tail.join(" ")).toContain(
+      "--bind /data/ws/1 /workspace --ro-bind /data/ws/1/.git /workspace/.git --chdir /workspace",
+    );
     expect(bwrapArgs(readOnly, "/data/ws/1", host).join(" ")).toContain("--ro-bind /data/ws/1 /workspace --chdir");
   });
 });
@@ -111,12 +127,16 @@ describe("output capping", () => {
     const text = capture.text();
     expect(text.startsWith("HEAD")).toBe(true);
     expect(text.endsWith("TAIL")).toBe(true);
-    expect(text).toContain("[... output truncated: 10000008 bytes in all; the first and last 500 characters are shown ...]");
+    expect(text).toContain(
+      "[... output truncated: 10000008 bytes in all; the first and last 500 characters are shown ...]",
+    );
     expect(text.length).toBeLessThan(1200);
   });
 
   it("capChars cuts text longer than the limit in the middle", () => {
-    expect(capChars("abcdefghij", 4)).toBe("ab\n\n[... output truncated: 10 characters in all; the first and last 2 characters are shown ...]\n\nij");
+    expect(capChars("abcdefghij", 4)).toBe(
+      "ab\n\n[... output truncated: 10 characters in all; the first and last 2 characters are shown ...]\n\nij",
+    );
   });
 });
 
@@ -127,9 +147,21 @@ describe("the per-process limits a call's shell sets", () => {
   const none = { memory: false, processes: false };
   const rows: Array<[string, ShellLimits, string]> = [
     ["a cgroup holds memory and processes, no quota", shellLimits(limits, both, null), "ulimit -f 262144 -c 0"],
-    ["no cgroup: the call's memory and process limits apply per process", shellLimits(limits, none, null), "ulimit -u 256 -f 262144 -v 2097152 -c 0"],
-    ["no cgroup, no memory limit", shellLimits({ ...limits, callMemoryBytes: null }, none, null), "ulimit -u 256 -f 262144 -c 0"],
-    ["only a pids cgroup", shellLimits(limits, { memory: false, processes: true }, null), "ulimit -f 262144 -v 2097152 -c 0"],
+    [
+      "no cgroup: the call's memory and process limits apply per process",
+      shellLimits(limits, none, null),
+      "ulimit -u 256 -f 262144 -v 2097152 -c 0",
+    ],
+    [
+      "no cgroup, no memory limit",
+      shellLimits({ ...limits, callMemoryBytes: null }, none, null),
+      "ulimit -u 256 -f 262144 -c 0",
+    ],
+    [
+      "only a pids cgroup",
+      shellLimits(limits, { memory: false, processes: true }, null),
+      "ulimit -f 262144 -v 2097152 -c 0",
+    ],
     ["10 MiB left of the quota caps every file", shellLimits(limits, both, 10 * MiB), "ulimit -f 10240 -c 0"],
     ["a workspace over its quota: no file may grow", shellLimits(limits, both, 0), "ulimit -f 0 -c 0"],
     ["more left than the largest file", shellLimits(limits, both, 1024 * MiB), "ulimit -f 262144 -c 0"],
@@ -142,19 +174,40 @@ describe("the per-process limits a call's shell sets", () => {
 describe("the policy an administrator's settings make", () => {
   const MiB = 1024 * 1024;
   it("carries the timeout, memory, process and quota settings into the limits", () => {
-    const policy = sandboxPolicyFor({ bashTimeoutSec: 90, sandboxMemoryMib: 4096, sandboxMaxProcesses: 512, workspaceQuotaMib: 10240 });
+    const policy = sandboxPolicyFor({
+      bashTimeoutSec: 90,
+      sandboxMemoryMib: 4096,
+      sandboxMaxProcesses: 512,
+      workspaceQuotaMib: 10240,
+    });
     expect(policy).toEqual({
       ...DEFAULT_POLICY,
-      limits: { ...DEFAULT_POLICY.limits, defaultTimeoutS: 90, callMemoryBytes: 4096 * MiB, maxProcesses: 512, workspaceQuotaBytes: 10240 * MiB },
+      limits: {
+        ...DEFAULT_POLICY.limits,
+        defaultTimeoutS: 90,
+        callMemoryBytes: 4096 * MiB,
+        maxProcesses: 512,
+        workspaceQuotaBytes: 10240 * MiB,
+      },
     });
   });
 
   it("reads 0 MiB as no memory limit and no quota", () => {
-    const policy = sandboxPolicyFor({ bashTimeoutSec: 30, sandboxMemoryMib: 0, sandboxMaxProcesses: 256, workspaceQuotaMib: 0 });
+    const policy = sandboxPolicyFor({
+      bashTimeoutSec: 30,
+      sandboxMemoryMib: 0,
+      sandboxMaxProcesses: 256,
+      workspaceQuotaMib: 0,
+    });
     expect([policy.limits.callMemoryBytes, policy.limits.workspaceQuotaBytes]).toEqual([null, null]);
   });
 
   it("defaults to 2 GiB of memory and 256 processes per call and a 2 GiB quota per workspace", () => {
-    expect(DEFAULT_POLICY.limits).toMatchObject({ callMemoryBytes: 2048 * MiB, maxProcesses: 256, workspaceQuotaBytes: 2048 * MiB, defaultTimeoutS: 30 });
+    expect(DEFAULT_POLICY.limits).toMatchObject({
+      callMemoryBytes: 2048 * MiB,
+      maxProcesses: 256,
+      workspaceQuotaBytes: 2048 * MiB,
+      defaultTimeoutS: 30,
+    });
   });
 });

@@ -22,21 +22,31 @@ const limitsSchema = z.object({
     .number()
     .int()
     .positive()
-    .describe("processes and threads one call runs at once, all together (pids cgroup; without one, ulimit -u, which counts per user and never binds root)"),
-  maxFileBytes: z.number().int().positive().describe("largest file a command may write (ulimit -f); lowered to what is left of the workspace quota"),
+    .describe(
+      "processes and threads one call runs at once, all together (pids cgroup; without one, ulimit -u, which counts per user and never binds root)",
+    ),
+  maxFileBytes: z
+    .number()
+    .int()
+    .positive()
+    .describe("largest file a command may write (ulimit -f); lowered to what is left of the workspace quota"),
   callMemoryBytes: z
     .number()
     .int()
     .positive()
     .nullable()
-    .describe("memory for one call, all its processes together (memory cgroup; without one, each process's address space via ulimit -v). null: no limit"),
+    .describe(
+      "memory for one call, all its processes together (memory cgroup; without one, each process's address space via ulimit -v). null: no limit",
+    ),
   tmpBytes: z.number().int().positive().describe("size of the private /tmp (its pages count as the call's memory)"),
   workspaceQuotaBytes: z
     .number()
     .int()
     .positive()
     .nullable()
-    .describe("disk space the workspace may occupy: file tools refuse writes past it, a bash call that passes it is stopped. null: no quota"),
+    .describe(
+      "disk space the workspace may occupy: file tools refuse writes past it, a bash call that passes it is stopped. null: no quota",
+    ),
 });
 
 const commonFields = {
@@ -45,7 +55,9 @@ const commonFields = {
     .describe("workspace-relative paths that stay read-only for every tool (bash re-binds them read-only)"),
   systemPaths: z
     .array(z.string())
-    .describe("host directories a command sees read-only at the same path; symlinks (merged /usr) are recreated as symlinks"),
+    .describe(
+      "host directories a command sees read-only at the same path; symlinks (merged /usr) are recreated as symlinks",
+    ),
   etcFiles: z
     .array(z.string())
     .describe("the few /etc entries a shell and common tools need; missing ones are skipped. Never /etc/shadow"),
@@ -157,11 +169,20 @@ export function bwrapArgs(policy: SandboxPolicy, workspaceRoot: string, host: Ho
     // A new session stops TIOCSTI terminal injection (CVE-2017-5226).
     "--new-session",
     "--clearenv",
-    "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin",
-    "--setenv", "HOME", policy.sandboxWorkspace,
-    "--setenv", "LANG", "C.UTF-8",
-    "--setenv", "TERM", "dumb",
-    "--hostname", "sandbox",
+    "--setenv",
+    "PATH",
+    "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin",
+    "--setenv",
+    "HOME",
+    policy.sandboxWorkspace,
+    "--setenv",
+    "LANG",
+    "C.UTF-8",
+    "--setenv",
+    "TERM",
+    "dumb",
+    "--hostname",
+    "sandbox",
   ];
   for (const entry of host.systemEntries) {
     if (entry.symlinkTarget !== undefined) args.push("--symlink", entry.symlinkTarget, entry.path);
@@ -202,7 +223,11 @@ export type ShellLimits = {
 };
 
 /** The per-process limits for a call, given what its cgroup enforces and the quota left (null: no quota). */
-export function shellLimits(limits: SandboxLimits, cgroup: { memory: boolean; processes: boolean }, quotaLeftBytes: number | null): ShellLimits {
+export function shellLimits(
+  limits: SandboxLimits,
+  cgroup: { memory: boolean; processes: boolean },
+  quotaLeftBytes: number | null,
+): ShellLimits {
   return {
     fileBytes: quotaLeftBytes === null ? limits.maxFileBytes : Math.min(limits.maxFileBytes, quotaLeftBytes),
     processes: cgroup.processes ? null : limits.maxProcesses,
@@ -252,7 +277,10 @@ export function canWrite(policy: SandboxPolicy, rel: string, protectedExtra: str
 }
 
 /** Codex-style summary: the roots a command may write and the subpaths inside them that stay read-only. */
-export function writableRoots(policy: SandboxPolicy, root: string): Array<{ root: string; readOnlySubpaths: string[] }> {
+export function writableRoots(
+  policy: SandboxPolicy,
+  root: string,
+): Array<{ root: string; readOnlySubpaths: string[] }> {
   switch (policy.type) {
     case "read-only":
       return [];

@@ -21,7 +21,10 @@ const run = (command: string, extra: Partial<Parameters<typeof runCommand>[0]> =
 describe("runCommand", () => {
   it("without bubblewrap, bash is refused with the install command", async () => {
     process.env.CONTINUALCODE_BWRAP = "/nonexistent/bwrap";
-    expect(await run("true")).toEqual({ status: "unavailable", error: "bash is disabled: bubblewrap is not installed (install it with `apt-get install -y bubblewrap`)" });
+    expect(await run("true")).toEqual({
+      status: "unavailable",
+      error: "bash is disabled: bubblewrap is not installed (install it with `apt-get install -y bubblewrap`)",
+    });
     const viaTool = await executeTool("bash", { cmd: "true" }, { workspace: ws, sandbox: { mode: "bwrap" } });
     expect(viaTool.success).toBe(false);
     expect(viaTool.output).toContain("apt-get install -y bubblewrap");
@@ -35,7 +38,12 @@ describe("runCommand", () => {
   });
 
   it("the unsandboxed mode still times out with exit code 124", async () => {
-    expect(await run("sleep 5", { mode: "unsandboxed", timeoutS: 0.3 })).toEqual({ status: "timed_out", exitCode: 124, output: "", timeoutS: 0.3 });
+    expect(await run("sleep 5", { mode: "unsandboxed", timeoutS: 0.3 })).toEqual({
+      status: "timed_out",
+      exitCode: 124,
+      output: "",
+      timeoutS: 0.3,
+    });
   });
 
   it("the unsandboxed mode does not wait for a background job that holds the pipe", async () => {
@@ -57,7 +65,10 @@ describe("runCommand", () => {
   });
 
   it("the file-size limit stops a command writing a file larger than allowed", async () => {
-    const policy: SandboxPolicy = { ...DEFAULT_POLICY, limits: { ...DEFAULT_POLICY.limits, maxFileBytes: 1024 * 1024 } };
+    const policy: SandboxPolicy = {
+      ...DEFAULT_POLICY,
+      limits: { ...DEFAULT_POLICY.limits, maxFileBytes: 1024 * 1024 },
+    };
     const result = await run("head -c 5000000 /dev/zero > big.bin", { policy });
     expect(result).toMatchObject({ status: "exited" });
     expect(result.status === "exited" && result.exitCode).not.toBe(0);
@@ -65,6 +76,8 @@ describe("runCommand", () => {
   });
 
   it("a missing workspace is reported, not run elsewhere", async () => {
-    expect(await runCommand({ command: "true", workspace: path.join(ws, "nope"), policy: DEFAULT_POLICY, mode: "bwrap" })).toMatchObject({ status: "unavailable" });
+    expect(
+      await runCommand({ command: "true", workspace: path.join(ws, "nope"), policy: DEFAULT_POLICY, mode: "bwrap" }),
+    ).toMatchObject({ status: "unavailable" });
   });
 });

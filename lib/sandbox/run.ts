@@ -74,7 +74,16 @@ const QUOTA_WATCH_MS = 100;
 /** A watch waits at least this many times as long as its last check took, so measuring takes at most a tenth of a core. */
 const WATCH_IDLE_FACTOR = 9;
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15, SIGXFSZ: 25 };
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGTERM: 15,
+  SIGXFSZ: 25,
+};
 
 /** The in-sandbox shell: apply the ulimits, then run the command as `bash -c` (passed as $1, never interpolated). */
 function shellArgv(limits: ShellLimits, command: string): string[] {
@@ -100,7 +109,12 @@ type SpawnSpec = {
   fd3?: string;
 };
 
-async function buildSpawn(input: RunCommandInput, realRoot: string, cgroup: CallCgroup | null, limits: ShellLimits): Promise<SpawnSpec | null> {
+async function buildSpawn(
+  input: RunCommandInput,
+  realRoot: string,
+  cgroup: CallCgroup | null,
+  limits: ShellLimits,
+): Promise<SpawnSpec | null> {
   const inner = shellArgv(limits, input.command);
   const hostEnv = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" };
   const start = (argv: string[]) => (cgroup ? joinCgroup(cgroup, argv) : { file: argv[0]!, args: argv.slice(1) });
@@ -138,16 +152,23 @@ export async function runCommand(input: RunCommandInput): Promise<RunCommandResu
   const timeoutS = clampTimeout(policy, input.timeoutS);
   // 1. The quota: what is left caps every file the call may write.
   const quotaBytes = quotaFor(input);
-  const disk: DiskWatch | null = quotaBytes === null ? null : { realRoot, quotaBytes, usedBefore: await workspaceUsage(realRoot) };
+  const disk: DiskWatch | null =
+    quotaBytes === null ? null : { realRoot, quotaBytes, usedBefore: await workspaceUsage(realRoot) };
   const leftBytes = disk ? quotaLeft(disk.usedBefore, disk.quotaBytes) : null;
   // 2. The call's cgroup, and per-process limits for what it cannot hold.
-  const cgroup = await createCallCgroup({ memoryBytes: policy.limits.callMemoryBytes, maxProcesses: policy.limits.maxProcesses });
+  const cgroup = await createCallCgroup({
+    memoryBytes: policy.limits.callMemoryBytes,
+    maxProcesses: policy.limits.maxProcesses,
+  });
   const enforced = { memory: cgroup?.enforces.memory != null, processes: cgroup?.enforces.processes != null };
   const limits = shellLimits(policy.limits, enforced, leftBytes);
   try {
     const spec = await buildSpawn(input, realRoot, cgroup, limits);
     if (!spec) {
-      return { status: "unavailable", error: `bash is disabled: bubblewrap is not installed (install it with \`${INSTALL_BWRAP}\`)` };
+      return {
+        status: "unavailable",
+        error: `bash is disabled: bubblewrap is not installed (install it with \`${INSTALL_BWRAP}\`)`,
+      };
     }
     // 3. Run, watching the limits; 4. once it ended, the last look (a process killed for memory
     // while the shell carried on, or a workspace grown past its quota between two measurements).
@@ -162,11 +183,18 @@ export async function runCommand(input: RunCommandInput): Promise<RunCommandResu
         const limit = await limitNow();
         if (limit) return { status: "limit", limit, exitCode, output };
         const fromQuota = disk && leftBytes !== null && limits.fileBytes < policy.limits.maxFileBytes;
-        return { status: "exited", exitCode, output, timeoutS, ...(fromQuota ? { fileLimitFromQuota: { leftBytes, quotaBytes: disk.quotaBytes } } : {}) };
+        return {
+          status: "exited",
+          exitCode,
+          output,
+          timeoutS,
+          ...(fromQuota ? { fileLimitFromQuota: { leftBytes, quotaBytes: disk.quotaBytes } } : {}),
+        };
       }
       case "limit": {
         // Measured again after the kill, so the usage reported is what the workspace holds now.
-        const limit = ran.stop.limit.kind === "disk_quota" && disk ? ((await diskLimit(disk)) ?? ran.stop.limit) : ran.stop.limit;
+        const limit =
+          ran.stop.limit.kind === "disk_quota" && disk ? ((await diskLimit(disk)) ?? ran.stop.limit) : ran.stop.limit;
         return { status: "limit", limit, exitCode, output };
       }
       case "timed_out":
@@ -211,7 +239,11 @@ async function diskLimit({ realRoot, quotaBytes, usedBefore }: DiskWatch): Promi
   return usedBytes > quotaBytes && usedBytes > usedBefore ? { kind: "disk_quota", usedBytes, quotaBytes } : null;
 }
 
-async function callLimitHit(input: RunCommandInput, cgroup: CallCgroup | null, disk: DiskWatch | null): Promise<CallLimit | null> {
+async function callLimitHit(
+  input: RunCommandInput,
+  cgroup: CallCgroup | null,
+  disk: DiskWatch | null,
+): Promise<CallLimit | null> {
   return (cgroup && (await cgroupLimit(input, cgroup))) ?? (disk ? await diskLimit(disk) : null);
 }
 

@@ -22,7 +22,10 @@ export function meanAbs(values: ArrayLike<number>): number {
 }
 
 /** The adaptive gain for a batch of raw advantages (kl_coef · delta); 1 when disabled. */
-export function adaptiveGain(rawAdvantages: ArrayLike<number>, config: Pick<SDPOConfig, "adaptiveKl" | "targetAdvAbsMean" | "adaptiveKlMaxGain">): number {
+export function adaptiveGain(
+  rawAdvantages: ArrayLike<number>,
+  config: Pick<SDPOConfig, "adaptiveKl" | "targetAdvAbsMean" | "adaptiveKlMaxGain">,
+): number {
   if (!config.adaptiveKl) return 1;
   const m = meanAbs(rawAdvantages);
   if (m === 0) return config.adaptiveKlMaxGain;
@@ -46,7 +49,10 @@ export function sdpoCredit(
     }
     return teacher_T.map((tau, t) => tau - student_T[t]!);
   });
-  const gain = adaptiveGain(delta_D_T.flat().map((d) => config.klCoef * d), config);
+  const gain = adaptiveGain(
+    delta_D_T.flat().map((d) => config.klCoef * d),
+    config,
+  );
   const credits = delta_D_T.map((delta) => ({ delta, advantages: delta.map((d) => config.klCoef * gain * d), gain }));
   return { credits, gain };
 }
@@ -68,7 +74,12 @@ export function rlAdvantage(reward: number, baseline: RewardBaseline): { advanta
  * sampling) > isClip, that token's advantage is multiplied by isClip / ratio, so its term in
  * −Σ ratio·A counts as isClip·A. Returns the new advantages and the ratios.
  */
-export function clipAdvantagesByRatio(advantages_T: number[], current_T: number[], sampling_T: number[], isClip: number): { advantages: number[]; ratios: number[]; clipped: number } {
+export function clipAdvantagesByRatio(
+  advantages_T: number[],
+  current_T: number[],
+  sampling_T: number[],
+  isClip: number,
+): { advantages: number[]; ratios: number[]; clipped: number } {
   let clipped = 0;
   const ratios = current_T.map((lp, t) => Math.exp(lp - sampling_T[t]!));
   const out = advantages_T.map((a, t) => {

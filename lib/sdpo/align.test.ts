@@ -25,7 +25,12 @@ describe("pairing teacher log-probs with completion tokens", () => {
     const teacher = sliceCompletionLogprobs(computeLogprobs, 4, 3);
     const student = [-1.5, -2.5, -1.0];
     const advantages = teacher.map((tau, t) => tau - student[t]!);
-    const datum = buildDatum({ promptTokens: [1, 2], completionTokens: [20, 21, 22], samplingLogprobs: student, advantages });
+    const datum = buildDatum({
+      promptTokens: [1, 2],
+      completionTokens: [20, 21, 22],
+      samplingLogprobs: student,
+      advantages,
+    });
     expect(datum).toEqual({
       modelInput: [1, 2, 20, 21],
       lossFnInputs: {
@@ -43,13 +48,20 @@ describe("pairing teacher log-probs with completion tokens", () => {
 
 describe("building datums", () => {
   it("a datum with mismatched advantages is refused", () => {
-    expect(() => buildDatum({ promptTokens: [1], completionTokens: [2, 3], samplingLogprobs: [-1, -1], advantages: [0.1] })).toThrow(/advantages has 1 entries for 2 completion tokens/);
+    expect(() =>
+      buildDatum({ promptTokens: [1], completionTokens: [2, 3], samplingLogprobs: [-1, -1], advantages: [0.1] }),
+    ).toThrow(/advantages has 1 entries for 2 completion tokens/);
   });
 
   it("teacher rows land on the completion positions: row t is position P-1+t, the one predicting completion token t", () => {
     const V = 3;
     const rows = Float32Array.from([-1, -2, -3, -4, -5, -6]);
-    const datum = buildDatum({ promptTokens: [0, 1, 2], completionTokens: [1, 2], samplingLogprobs: [-1, -1], teacherRows: { logprobs: rows, vocabSize: V } });
+    const datum = buildDatum({
+      promptTokens: [0, 1, 2],
+      completionTokens: [1, 2],
+      samplingLogprobs: [-1, -1],
+      teacherRows: { logprobs: rows, vocabSize: V },
+    });
     expect(datum.lossFnInputs.teacherRowsStart).toBe(2);
     expect(Array.from(datum.lossFnInputs.teacherLogprobs!)).toEqual([-1, -2, -3, -4, -5, -6]);
     expect(datum.lossFnInputs.weights).toEqual([0, 0, 1, 1]);

@@ -5,9 +5,15 @@
  * therefore entries N..N+T-1 (the original product read N-1..N+T-2, one token early).
  */
 
-export function sliceCompletionLogprobs(all: ReadonlyArray<number | null>, promptLength: number, completionLength: number): number[] {
+export function sliceCompletionLogprobs(
+  all: ReadonlyArray<number | null>,
+  promptLength: number,
+  completionLength: number,
+): number[] {
   if (all.length !== promptLength + completionLength) {
-    throw new Error(`expected ${promptLength + completionLength} log-probs (prompt ${promptLength} + completion ${completionLength}), got ${all.length}`);
+    throw new Error(
+      `expected ${promptLength + completionLength} log-probs (prompt ${promptLength} + completion ${completionLength}), got ${all.length}`,
+    );
   }
   if (promptLength < 1) throw new Error("a scored prompt needs at least one token");
   return all.slice(promptLength, promptLength + completionLength).map((lp, t) => {

@@ -4,7 +4,13 @@
  * Gradient control is the guard's need: a rejected step must not leave accumulated gradients
  * behind for the next optimizer step, so a client that can discard them says so here.
  */
-import type { BackendCapabilities, GradientControl, LossFnName, TrainingBackend, TrainingClient } from "@/lib/training/types";
+import type {
+  BackendCapabilities,
+  GradientControl,
+  LossFnName,
+  TrainingBackend,
+  TrainingClient,
+} from "@/lib/training/types";
 import type { LossMode } from "./config";
 
 export const TINKER_CAPABILITIES: BackendCapabilities = {

@@ -62,7 +62,15 @@ export function fileCheckpointStore(dir: string): CheckpointStore {
 }
 
 /** Checkpoint rows of one policy; the latest is the policy's current checkpoint. */
-export function dbCheckpointStore({ db, ownerId, policyId }: { db: Db; ownerId: string; policyId: string }): CheckpointStore {
+export function dbCheckpointStore({
+  db,
+  ownerId,
+  policyId,
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+}): CheckpointStore {
   const toRecord = (row: { name: string; step: number; path: string; createdAt: Date }): CheckpointRecord => ({
     name: row.name,
     step: row.step,
@@ -71,7 +79,15 @@ export function dbCheckpointStore({ db, ownerId, policyId }: { db: Db; ownerId: 
   });
   return {
     async record(entry) {
-      const row = await createCheckpoint({ db, ownerId, policyId, step: entry.step, name: entry.name, path: entry.statePath, kind: "state" });
+      const row = await createCheckpoint({
+        db,
+        ownerId,
+        policyId,
+        step: entry.step,
+        name: entry.name,
+        path: entry.statePath,
+        kind: "state",
+      });
       return toRecord(row);
     },
     async latest() {

@@ -29,7 +29,8 @@ export function buildDatum(input: DatumInput): Datum {
   if (P < 1) throw new Error("a datum needs at least one prompt token");
   if (T < 1) throw new Error("a datum needs at least one completion token");
   const perToken = (arr: ArrayLike<number> | undefined, label: string, per = 1) => {
-    if (arr !== undefined && arr.length !== T * per) throw new Error(`${label} has ${arr.length} entries for ${T} completion tokens${per > 1 ? ` × ${per}` : ""}`);
+    if (arr !== undefined && arr.length !== T * per)
+      throw new Error(`${label} has ${arr.length} entries for ${T} completion tokens${per > 1 ? ` × ${per}` : ""}`);
   };
   perToken(input.samplingLogprobs, "samplingLogprobs");
   perToken(input.advantages, "advantages");
@@ -73,14 +74,17 @@ export function assertDatumShape(datum: Datum): void {
   const inputs = datum.lossFnInputs;
   for (const key of ["targetTokens", "logprobs", "advantages", "weights"] as const) {
     const arr = inputs[key];
-    if (arr !== undefined && arr.length !== N) throw new Error(`datum ${key} has ${arr.length} entries, modelInput has ${N}`);
+    if (arr !== undefined && arr.length !== N)
+      throw new Error(`datum ${key} has ${arr.length} entries, modelInput has ${N}`);
   }
   const topk = inputs.teacherTopkIds;
   const full = inputs.teacherLogprobs;
   if (!topk && !full) return;
   const start = inputs.teacherRowsStart ?? 0;
-  if (!Number.isInteger(start) || start < 0 || start >= N) throw new Error(`datum teacherRowsStart ${start} is not one of its ${N} positions`);
+  if (!Number.isInteger(start) || start < 0 || start >= N)
+    throw new Error(`datum teacherRowsStart ${start} is not one of its ${N} positions`);
   const R = N - start;
-  if (topk && (topk.length % R !== 0 || inputs.teacherTopkLogprobs?.length !== topk.length)) throw new Error(`teacher top-k arrays are not (${R}, k) from position ${start}`);
+  if (topk && (topk.length % R !== 0 || inputs.teacherTopkLogprobs?.length !== topk.length))
+    throw new Error(`teacher top-k arrays are not (${R}, k) from position ${start}`);
   if (full && full.length % R !== 0) throw new Error(`teacher rows are not (${R}, V) from position ${start}`);
 }

@@ -26,7 +26,10 @@ describe("the guard", () => {
 
   it("lets a drop of exactly the threshold pass, and forgives a peak older than five steps", () => {
     expect(judgeStep({ scores: scores({ approvedKept: 0.9 }), earlier: [1], settings: warn }).flagged).toBe(false);
-    expect(judgeStep({ scores: scores({ approvedKept: 0.7 }), earlier: [1, 0.75, 0.75, 0.75, 0.75, 0.75], settings: warn }).flagged).toBe(false);
+    expect(
+      judgeStep({ scores: scores({ approvedKept: 0.7 }), earlier: [1, 0.75, 0.75, 0.75, 0.75, 0.75], settings: warn })
+        .flagged,
+    ).toBe(false);
     expect(judgeStep({ scores: scores({ approvedKept: 0.7 }), earlier: [], settings: warn }).flagged).toBe(false);
   });
 
@@ -34,18 +37,39 @@ describe("the guard", () => {
     const collapsed = scores({ topFirstMove: 'bash({"cmd":"node --test"})', topFirstMoveShare: 0.875 });
     expect(judgeStep({ scores: collapsed, earlier: [], settings: { dropPoints: 10, action: "reject" } })).toEqual({
       flagged: true,
-      reasons: [{ kind: "collapse", firstMove: 'bash({"cmd":"node --test"})', share: 0.875, probes: 8, distinctReferences: 4 }],
+      reasons: [
+        { kind: "collapse", firstMove: 'bash({"cmd":"node --test"})', share: 0.875, probes: 8, distinctReferences: 4 },
+      ],
       action: "reject",
     });
-    expect(describeReason({ kind: "collapse", firstMove: 'bash({"cmd":"node --test"})', share: 0.875, probes: 8, distinctReferences: 4 })).toBe('7 of 8 probes (4 different calls) now start with bash({"cmd":"node --test"}).');
+    expect(
+      describeReason({
+        kind: "collapse",
+        firstMove: 'bash({"cmd":"node --test"})',
+        share: 0.875,
+        probes: 8,
+        distinctReferences: 4,
+      }),
+    ).toBe('7 of 8 probes (4 different calls) now start with bash({"cmd":"node --test"}).');
   });
 
   it("does not call it collapse when the probes' own calls agree, or there are too few probes", () => {
-    expect(judgeStep({ scores: scores({ topFirstMoveShare: 1, distinctReferences: 1 }), earlier: [], settings: warn }).flagged).toBe(false);
-    expect(judgeStep({ scores: scores({ topFirstMoveShare: 1, probes: 3, distinctReferences: 3 }), earlier: [], settings: warn }).flagged).toBe(false);
+    expect(
+      judgeStep({ scores: scores({ topFirstMoveShare: 1, distinctReferences: 1 }), earlier: [], settings: warn })
+        .flagged,
+    ).toBe(false);
+    expect(
+      judgeStep({
+        scores: scores({ topFirstMoveShare: 1, probes: 3, distinctReferences: 3 }),
+        earlier: [],
+        settings: warn,
+      }).flagged,
+    ).toBe(false);
   });
 
   it("says what changed in a sentence", () => {
-    expect(describeReason({ kind: "approved_drop", bestRecent: 1, now: 0.75, points: 25 })).toBe("Approved behaviour kept fell 25 points, from 100% to 75%.");
+    expect(describeReason({ kind: "approved_drop", bestRecent: 1, now: 0.75, points: 25 })).toBe(
+      "Approved behaviour kept fell 25 points, from 100% to 75%.",
+    );
   });
 });

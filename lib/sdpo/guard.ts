@@ -29,13 +29,22 @@ export const COLLAPSE_MIN_REFERENCES = 3;
 export const COLLAPSE_SHARE = 0.75;
 
 /** `earlier`: approved behaviour kept at the previous steps, oldest first (null where none was scored). */
-export function judgeStep({ scores, earlier, settings }: { scores: ProbeScores; earlier: readonly (number | null)[]; settings: GuardSettings }): GuardVerdict {
+export function judgeStep({
+  scores,
+  earlier,
+  settings,
+}: {
+  scores: ProbeScores;
+  earlier: readonly (number | null)[];
+  settings: GuardSettings;
+}): GuardVerdict {
   const reasons: GuardReason[] = [];
   const recent = earlier.slice(-RECENT_STEPS).filter((x): x is number => x !== null);
   if (scores.approvedKept !== null && recent.length > 0) {
     const bestRecent = Math.max(...recent);
     const points = Math.round((bestRecent - scores.approvedKept) * 1000) / 10;
-    if (points > settings.dropPoints) reasons.push({ kind: "approved_drop", bestRecent, now: scores.approvedKept, points });
+    if (points > settings.dropPoints)
+      reasons.push({ kind: "approved_drop", bestRecent, now: scores.approvedKept, points });
   }
   if (
     scores.topFirstMove !== null &&
@@ -44,7 +53,13 @@ export function judgeStep({ scores, earlier, settings }: { scores: ProbeScores; 
     scores.distinctReferences >= COLLAPSE_MIN_REFERENCES &&
     scores.topFirstMoveShare >= COLLAPSE_SHARE
   ) {
-    reasons.push({ kind: "collapse", firstMove: scores.topFirstMove, share: scores.topFirstMoveShare, probes: scores.probes, distinctReferences: scores.distinctReferences });
+    reasons.push({
+      kind: "collapse",
+      firstMove: scores.topFirstMove,
+      share: scores.topFirstMoveShare,
+      probes: scores.probes,
+      distinctReferences: scores.distinctReferences,
+    });
   }
   return { flagged: reasons.length > 0, reasons, action: reasons.length > 0 ? settings.action : null };
 }

@@ -26,15 +26,29 @@ afterAll(async () => {
   await fx?.close();
 });
 
-const denial = (): DenialExample => ({ promptTokens: PROMPT, completionTokens: completion.tokens, samplingLogprobs: completion.logprobs, teacherPromptTokens: [...PROMPT, ...FEEDBACK], hasSolution: false });
+const denial = (): DenialExample => ({
+  promptTokens: PROMPT,
+  completionTokens: completion.tokens,
+  samplingLogprobs: completion.logprobs,
+  teacherPromptTokens: [...PROMPT, ...FEEDBACK],
+  hasSolution: false,
+});
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const completionLp = async (s: SamplingClient) => sum((await s.computeLogprobs([...PROMPT, ...completion.tokens])).slice(PROMPT.length) as number[]);
+const completionLp = async (s: SamplingClient) =>
+  sum((await s.computeLogprobs([...PROMPT, ...completion.tokens])).slice(PROMPT.length) as number[]);
 
 async function setup(config: SDPOConfig, teacherFor?: (student: SamplingClient) => TeacherSource) {
   const trainer = await fx.trainer();
   const student = await trainer.saveWeightsForSampler();
-  const teacher = teacherFor ? teacherFor(student) : await createTeacher({ mode: "student", trainer, student, step: 0, emaTau: 0.05, refreshEvery: 10 });
-  const runWith = (c: SDPOConfig, batch: StepBatch) => trainStep({ trainer, student, teacher, capabilities: capabilitiesOf(fx.backend), step: 0, baseline: { count: 0, mean: 0 } }, batch, c);
+  const teacher = teacherFor
+    ? teacherFor(student)
+    : await createTeacher({ mode: "student", trainer, student, step: 0, emaTau: 0.05, refreshEvery: 10 });
+  const runWith = (c: SDPOConfig, batch: StepBatch) =>
+    trainStep(
+      { trainer, student, teacher, capabilities: capabilitiesOf(fx.backend), step: 0, baseline: { count: 0, mean: 0 } },
+      batch,
+      c,
+    );
   return { trainer, student, teacher, run: (batch: StepBatch) => runWith(config, batch), runWith };
 }
 
@@ -53,7 +67,11 @@ describe("the non-finite guard", () => {
     const { trainer, run } = await setup(sdpoConfig({ learningRate: 1e-2 }), nanTeacher);
     const before = await fx.weights(trainer);
     const outcome = await run({ denials: [denial()], rewards: [] });
-    expect(outcome).toEqual({ status: "rejected", reason: "non-finite log-probs or advantages; the step was not run", baseline: { count: 0, mean: 0 } });
+    expect(outcome).toEqual({
+      status: "rejected",
+      reason: "non-finite log-probs or advantages; the step was not run",
+      baseline: { count: 0, mean: 0 },
+    });
     expect(await fx.weights(trainer)).toEqual(before);
     expect(await trainer.gradientNorm()).toBe(0);
   });
@@ -63,7 +81,9 @@ describe("the non-finite guard", () => {
     const before = await fx.weights(trainer);
     const outcome = await run({ denials: [denial()], rewards: [] });
     expect(outcome.status).toBe("rejected");
-    expect(outcome.status === "rejected" && outcome.reason).toMatch(/gradients are not finite; the gradients were discarded/);
+    expect(outcome.status === "rejected" && outcome.reason).toMatch(
+      /gradients are not finite; the gradients were discarded/,
+    );
     expect(await trainer.gradientNorm()).toBe(0);
     expect(await fx.weights(trainer)).toEqual(before);
     // A sound step afterwards trains from exactly those weights, with no leftover gradient.
@@ -74,14 +94,22 @@ describe("the non-finite guard", () => {
 
   it("with SDPO off a denial trains nothing and says why", async () => {
     const { run } = await setup(sdpoConfig({ enableSdpo: false }));
-    expect(await run({ denials: [denial()], rewards: [] })).toEqual({ status: "skipped", reason: "SDPO is off (--no-sdpo)" });
+    expect(await run({ denials: [denial()], rewards: [] })).toEqual({
+      status: "skipped",
+      reason: "SDPO is off (--no-sdpo)",
+    });
   });
 });
 
 describe("RL with a reward baseline", () => {
   it("an approved completion (+1) becomes more likely", async () => {
     const { student, run } = await setup(sdpoConfig({ enableRl: true, learningRate: 5e-3 }));
-    const outcome = await run({ denials: [], rewards: [{ promptTokens: PROMPT, completionTokens: completion.tokens, samplingLogprobs: completion.logprobs, reward: 1 }] });
+    const outcome = await run({
+      denials: [],
+      rewards: [
+        { promptTokens: PROMPT, completionTokens: completion.tokens, samplingLogprobs: completion.logprobs, reward: 1 },
+      ],
+    });
     if (outcome.status !== "trained") throw new Error(outcome.reason);
     expect(await completionLp(outcome.student)).toBeGreaterThan(await completionLp(student));
     expect(outcome.metrics.grpo_reward_adv_mean).toBe(1);
@@ -91,7 +119,17 @@ describe("RL with a reward baseline", () => {
 
   it("a denied completion (−1) becomes less likely, even with SDPO off", async () => {
     const { student, run } = await setup(sdpoConfig({ enableRl: true, enableSdpo: false, learningRate: 5e-3 }));
-    const outcome = await run({ denials: [], rewards: [{ promptTokens: PROMPT, completionTokens: completion.tokens, samplingLogprobs: completion.logprobs, reward: -1 }] });
+    const outcome = await run({
+      denials: [],
+      rewards: [
+        {
+          promptTokens: PROMPT,
+          completionTokens: completion.tokens,
+          samplingLogprobs: completion.logprobs,
+          reward: -1,
+        },
+      ],
+    });
     if (outcome.status !== "trained") throw new Error(outcome.reason);
     expect(await completionLp(outcome.student)).toBeLessThan(await completionLp(student));
     expect(outcome.metrics.grpo_reward_adv_mean).toBe(-1);

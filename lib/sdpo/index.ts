@@ -5,15 +5,39 @@
  * datums, metrics) are exported for the agent, the trainer and the dashboard.
  */
 export { SDPOSession, type Completion, type SampleOutcome, type SDPOSessionOptions, type TrainResult } from "./session";
-export { trainStep, type DenialExample, type RewardExample, type SampledCompletion, type StepBatch, type StepContext, type StepOutcome } from "./train-step";
-export { DEFAULT_SDPO_CONFIG, DEFAULT_TEMPLATES, adamFor, sdpoConfig, type LossMode, type SDPOConfig, type TeacherMode, type TeacherTemplates } from "./config";
+export {
+  trainStep,
+  type DenialExample,
+  type RewardExample,
+  type SampledCompletion,
+  type StepBatch,
+  type StepContext,
+  type StepOutcome,
+} from "./train-step";
+export {
+  DEFAULT_SDPO_CONFIG,
+  DEFAULT_TEMPLATES,
+  adamFor,
+  sdpoConfig,
+  type LossMode,
+  type SDPOConfig,
+  type TeacherMode,
+  type TeacherTemplates,
+} from "./config";
 export { buildReprompt, buildTeacherMessages, fillTemplate, firstUserMessage, type TeacherInput } from "./teacher";
 export { completionRowPositions, sliceCompletionLogprobs } from "./align";
 export { adaptiveGain, clipAdvantagesByRatio, rlAdvantage, sdpoCredit, type RewardBaseline } from "./advantages";
 export { assertDatumShape, buildDatum, type DatumInput } from "./datum";
 export { creditMetrics, meanRowEntropy, meanRowReverseKl, nllMetrics } from "./metrics";
 export { createTeacher, fixedTeacher, type TeacherSource } from "./teachers";
-export { assertLossModeSupported, capabilitiesOf, hasGradientControl, lossFnFor, TINKER_CAPABILITIES, type GradientControl } from "./capabilities";
+export {
+  assertLossModeSupported,
+  capabilitiesOf,
+  hasGradientControl,
+  lossFnFor,
+  TINKER_CAPABILITIES,
+  type GradientControl,
+} from "./capabilities";
 export { dbCheckpointStore, fileCheckpointStore, type CheckpointRecord, type CheckpointStore } from "./checkpoints";
 export { openPolicy, type OpenedPolicy, type OpenPolicyOptions } from "./resume";
 export { enqueueSdpoStep, recordSdpoStep, runQueuedStep, type RecordableOutcome } from "./step-record";

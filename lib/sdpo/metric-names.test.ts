@@ -29,6 +29,12 @@ describe("headline metrics", () => {
   });
 
   it("formats values to four significant digits, with exponents only at the extremes", () => {
-    expect([formatMetric(0.123456), formatMetric(1234), formatMetric(0.00001234), formatMetric(-2.5e6), formatMetric(0)]).toEqual(["0.1235", "1,234", "1.23e-5", "-2.50e+6", "0"]);
+    expect([
+      formatMetric(0.123456),
+      formatMetric(1234),
+      formatMetric(0.00001234),
+      formatMetric(-2.5e6),
+      formatMetric(0),
+    ]).toEqual(["0.1235", "1,234", "1.23e-5", "-2.50e+6", "0"]);
   });
 });

@@ -21,21 +21,24 @@ export const HEADLINE_METRICS: readonly HeadlineMetric[] = [
     id: "loss",
     name: "Loss",
     key: "loss",
-    explanation: "What the update minimised, summed over the trained tokens; read its trend, its scale depends on the loss",
+    explanation:
+      "What the update minimised, summed over the trained tokens; read its trend, its scale depends on the loss",
     unit: null,
   },
   {
     id: "kl",
     name: "KL to teacher",
     key: "sdpo_kl",
-    explanation: "How far the agent's choices were from the teacher's, who saw your correction; falls as the agent learns it",
+    explanation:
+      "How far the agent's choices were from the teacher's, who saw your correction; falls as the agent learns it",
     unit: "nats per token",
   },
   {
     id: "advantage",
     name: "Mean advantage",
     key: "credit/adv_mean",
-    explanation: "The average push on each trained token: above 0 the teacher preferred the agent's tokens, below 0 it wanted others",
+    explanation:
+      "The average push on each trained token: above 0 the teacher preferred the agent's tokens, below 0 it wanted others",
     unit: null,
   },
   {

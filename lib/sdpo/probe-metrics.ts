@@ -17,6 +17,15 @@ export const PROBE_KEYS = {
 } as const;
 
 export const PROBE_CHARTS = [
-  { key: PROBE_KEYS.correctionsKept, name: "Corrections kept", explanation: "Of your recent corrections, the share whose denied call stays gone (or whose corrected call appears) under this version" },
-  { key: PROBE_KEYS.approvedKept, name: "Approved behaviour kept", explanation: "Of the calls you recently approved unchanged, the share this version still proposes first" },
+  {
+    key: PROBE_KEYS.correctionsKept,
+    name: "Corrections kept",
+    explanation:
+      "Of your recent corrections, the share whose denied call stays gone (or whose corrected call appears) under this version",
+  },
+  {
+    key: PROBE_KEYS.approvedKept,
+    name: "Approved behaviour kept",
+    explanation: "Of the calls you recently approved unchanged, the share this version still proposes first",
+  },
 ] as const;

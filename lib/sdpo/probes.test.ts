@@ -27,27 +27,60 @@ describe("probe scoring on the bundled model", () => {
   let session: SDPOSession;
   let unrelated: DecisionPoint[];
 
-  const prompt = (p: DecisionPoint) => renderer.renderPrompt(p.messages, TOOL_SPECS, { addGenerationPrompt: true }).tokens;
+  const prompt = (p: DecisionPoint) =>
+    renderer.renderPrompt(p.messages, TOOL_SPECS, { addGenerationPrompt: true }).tokens;
   /** The greedy reply's first call and length: what the user saw proposed, and approved unchanged. */
-  async function proposed(sampler: SamplingClient, p: DecisionPoint): Promise<{ call: ProbeCall | null; tokens: number }> {
-    const seq = (await sampler.sample(prompt(p), { maxTokens: 128, temperature: 0, seed: 0, stop: renderer.stopTokens })).sequences[0]!;
+  async function proposed(
+    sampler: SamplingClient,
+    p: DecisionPoint,
+  ): Promise<{ call: ProbeCall | null; tokens: number }> {
+    const seq = (
+      await sampler.sample(prompt(p), { maxTokens: 128, temperature: 0, seed: 0, stop: renderer.stopTokens })
+    ).sequences[0]!;
     const parsed = renderer.parseCompletion(seq.tokens, seq.stopReason, { tools: TOOL_SPECS });
-    return { call: parsed.kind === "message" ? (parsed.message.toolCalls?.[0] ?? null) : null, tokens: seq.tokens.length };
+    return {
+      call: parsed.kind === "message" ? (parsed.message.toolCalls?.[0] ?? null) : null,
+      tokens: seq.tokens.length,
+    };
   }
   async function retentionProbes(sampler: SamplingClient): Promise<Probe[]> {
     const probes: Probe[] = [];
     for (const [i, p] of unrelated.entries()) {
       const { call, tokens } = await proposed(sampler, p);
-      if (call) probes.push({ kind: "retention", id: `r${i}`, promptTokens: prompt(p), approved: call, approvedTokens: tokens });
+      if (call)
+        probes.push({
+          kind: "retention",
+          id: `r${i}`,
+          promptTokens: prompt(p),
+          approved: call,
+          approvedTokens: tokens,
+        });
     }
     return probes;
   }
 
   beforeAll(async () => {
-    backend = createEmbeddedBackend({ models: { [EMBEDDED_MODEL]: { dir: projectPath("models", "qwen3-tiny-coder") } } });
+    backend = createEmbeddedBackend({
+      models: { [EMBEDDED_MODEL]: { dir: projectPath("models", "qwen3-tiny-coder") } },
+    });
     renderer = await getRenderer(EMBEDDED_MODEL);
-    unrelated = await familyDecisionPoints(["find_file", "read_edit", "write_new", "rename_symbol"], 8, HELD_OUT_SEED_BASE + 700_000);
-    session = new SDPOSession({ backend, model: EMBEDDED_MODEL, renderer, tools: TOOL_SPECS, systemPrompt: String(unrelated[0]!.messages[0]!.content), loraRank: 32, seed: 1, temperature: 0.7, maxTokens: 128, sdpo: { learningRate: RATE } });
+    unrelated = await familyDecisionPoints(
+      ["find_file", "read_edit", "write_new", "rename_symbol"],
+      8,
+      HELD_OUT_SEED_BASE + 700_000,
+    );
+    session = new SDPOSession({
+      backend,
+      model: EMBEDDED_MODEL,
+      renderer,
+      tools: TOOL_SPECS,
+      systemPrompt: String(unrelated[0]!.messages[0]!.content),
+      loraRank: 32,
+      seed: 1,
+      temperature: 0.7,
+      maxTokens: 128,
+      sdpo: { learningRate: RATE },
+    });
     await session.init();
   }, 300_000);
   afterAll(async () => {
@@ -59,14 +92,36 @@ describe("probe scoring on the bundled model", () => {
     const retention = await retentionProbes(sampler);
     expect(retention.length).toBeGreaterThanOrEqual(4);
     const corrections: Probe[] = retention.map((r, i) =>
-      r.kind === "retention" ? { kind: "correction", id: `c${i}`, promptTokens: r.promptTokens, denied: r.approved, deniedTokens: r.approvedTokens, corrected: { name: "read", arguments: { path: "CHANGELOG.md" } } } : r,
+      r.kind === "retention"
+        ? {
+            kind: "correction",
+            id: `c${i}`,
+            promptTokens: r.promptTokens,
+            denied: r.approved,
+            deniedTokens: r.approvedTokens,
+            corrected: { name: "read", arguments: { path: "CHANGELOG.md" } },
+          }
+        : r,
     );
     const scores = await scoreProbes({ sampler, renderer, tools: TOOL_SPECS, probes: [...retention, ...corrections] });
-    expect(scores).toMatchObject({ approvedKept: 1, deniedReturned: 1, correctionsKept: 0, probes: 2 * retention.length });
-    expect(scores.outcomes.filter((o) => o.kind === "correction").every((o) => o.correctedAppeared === false && !o.kept)).toBe(true);
-    expect(scores.outcomes.filter((o) => o.kind === "retention").map((o) => o.firstMove)).toEqual(retention.map((r) => (r.kind === "retention" ? callKey(r.approved) : "")));
+    expect(scores).toMatchObject({
+      approvedKept: 1,
+      deniedReturned: 1,
+      correctionsKept: 0,
+      probes: 2 * retention.length,
+    });
+    expect(
+      scores.outcomes.filter((o) => o.kind === "correction").every((o) => o.correctedAppeared === false && !o.kept),
+    ).toBe(true);
+    expect(scores.outcomes.filter((o) => o.kind === "retention").map((o) => o.firstMove)).toEqual(
+      retention.map((r) => (r.kind === "retention" ? callKey(r.approved) : "")),
+    );
     // Nothing changed: the guard sees no drop from the version's own best.
-    expect(judgeStep({ scores, earlier: [1], settings: { dropPoints: 10, action: "warn" } })).toEqual({ flagged: false, reasons: [], action: null });
+    expect(judgeStep({ scores, earlier: [1], settings: { dropPoints: 10, action: "warn" } })).toEqual({
+      flagged: false,
+      reasons: [],
+      action: null,
+    });
   }, 300_000);
 
   it("ten corrections of one habit at the app's rate lose approved unrelated calls, and the guard flags the step", async () => {

@@ -15,7 +15,14 @@ import type { SamplingClient } from "@/lib/training/types";
 export type ProbeCall = { name: string; arguments: Record<string, unknown> };
 
 export type Probe =
-  | { kind: "correction"; id: string; promptTokens: number[]; denied: ProbeCall; deniedTokens: number; corrected: ProbeCall | null }
+  | {
+      kind: "correction";
+      id: string;
+      promptTokens: number[];
+      denied: ProbeCall;
+      deniedTokens: number;
+      corrected: ProbeCall | null;
+    }
   | { kind: "retention"; id: string; promptTokens: number[]; approved: ProbeCall; approvedTokens: number };
 
 /** What one probe's greedy first reply was. */
@@ -51,7 +58,9 @@ export type ProbeScores = {
 /** JSON with sorted keys at every level, so two equal calls have one key. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 }
 
@@ -63,8 +72,16 @@ export function callKey(call: ProbeCall): string {
 const EXTRA_TOKENS = 16;
 
 /** The greedy first move at `promptTokens` under `sampler`. */
-async function firstMove(sampler: SamplingClient, renderer: Renderer, tools: ToolSpec[], promptTokens: number[], maxTokens: number, seed: number): Promise<string> {
-  const seq = (await sampler.sample(promptTokens, { maxTokens, temperature: 0, seed, stop: renderer.stopTokens })).sequences[0]!;
+async function firstMove(
+  sampler: SamplingClient,
+  renderer: Renderer,
+  tools: ToolSpec[],
+  promptTokens: number[],
+  maxTokens: number,
+  seed: number,
+): Promise<string> {
+  const seq = (await sampler.sample(promptTokens, { maxTokens, temperature: 0, seed, stop: renderer.stopTokens }))
+    .sequences[0]!;
   const parsed = renderer.parseCompletion(seq.tokens, seq.stopReason, { tools });
   if (parsed.kind === "parse_error") return "unreadable";
   const call = parsed.message.toolCalls?.[0];
@@ -73,21 +90,54 @@ async function firstMove(sampler: SamplingClient, renderer: Renderer, tools: Too
 
 const share = (flags: boolean[]) => (flags.length === 0 ? null : flags.filter(Boolean).length / flags.length);
 
-export async function scoreProbes({ sampler, renderer, tools, probes, seed = 0 }: { sampler: SamplingClient; renderer: Renderer; tools: ToolSpec[]; probes: Probe[]; seed?: number }): Promise<ProbeScores> {
+export async function scoreProbes({
+  sampler,
+  renderer,
+  tools,
+  probes,
+  seed = 0,
+}: {
+  sampler: SamplingClient;
+  renderer: Renderer;
+  tools: ToolSpec[];
+  probes: Probe[];
+  seed?: number;
+}): Promise<ProbeScores> {
   const outcomes: ProbeOutcome[] = [];
   const references = new Set<string>();
   for (const probe of probes) {
     switch (probe.kind) {
       case "correction": {
-        const move = await firstMove(sampler, renderer, tools, probe.promptTokens, probe.deniedTokens + EXTRA_TOKENS, seed);
+        const move = await firstMove(
+          sampler,
+          renderer,
+          tools,
+          probe.promptTokens,
+          probe.deniedTokens + EXTRA_TOKENS,
+          seed,
+        );
         const deniedReturned = move === callKey(probe.denied);
         const correctedAppeared = probe.corrected ? move === callKey(probe.corrected) : null;
         references.add(callKey(probe.corrected ?? probe.denied));
-        outcomes.push({ id: probe.id, kind: probe.kind, firstMove: move, deniedReturned, correctedAppeared, kept: correctedAppeared ?? (!deniedReturned && move !== "unreadable") });
+        outcomes.push({
+          id: probe.id,
+          kind: probe.kind,
+          firstMove: move,
+          deniedReturned,
+          correctedAppeared,
+          kept: correctedAppeared ?? (!deniedReturned && move !== "unreadable"),
+        });
         break;
       }
       case "retention": {
-        const move = await firstMove(sampler, renderer, tools, probe.promptTokens, probe.approvedTokens + EXTRA_TOKENS, seed);
+        const move = await firstMove(
+          sampler,
+          renderer,
+          tools,
+          probe.promptTokens,
+          probe.approvedTokens + EXTRA_TOKENS,
+          seed,
+        );
         references.add(callKey(probe.approved));
         outcomes.push({ id: probe.id, kind: probe.kind, firstMove: move, kept: move === callKey(probe.approved) });
         break;

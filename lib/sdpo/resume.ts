@@ -47,9 +47,16 @@ export async function openPolicy(options: OpenPolicyOptions): Promise<OpenedPoli
   }
   // 2. Open it.
   if (!options.enableTraining) {
-    const sampler = await backend.createSamplingClient(statePath === null ? { baseModel: model } : { baseModel: model, modelPath: statePath });
+    const sampler = await backend.createSamplingClient(
+      statePath === null ? { baseModel: model } : { baseModel: model, modelPath: statePath },
+    );
     return { trainer: null, sampler, step, origin, statePath };
   }
-  const trainer = await backend.createTrainingClient({ baseModel: model, rank: options.rank, seed: options.seed, ...(statePath === null ? {} : { fromState: statePath }) });
+  const trainer = await backend.createTrainingClient({
+    baseModel: model,
+    rank: options.rank,
+    seed: options.seed,
+    ...(statePath === null ? {} : { fromState: statePath }),
+  });
   return { trainer, sampler: await trainer.saveWeightsForSampler(), step, origin, statePath };
 }

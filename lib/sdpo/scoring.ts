@@ -42,7 +42,11 @@ function pickTargets(rows: Float32Array, completion: number[], V: number): numbe
  * last slot is the (k+1)-th best, or the sampled token when it is not among the k best. Without it
  * a denied token outside the teacher's top-k would get no gradient at all.
  */
-export function withSampledToken(top: { ids: Int32Array; logprobs: Float32Array }, completion: number[], sampledLogprobs: number[]): { ids: Int32Array; logprobs: Float32Array; k: number } {
+export function withSampledToken(
+  top: { ids: Int32Array; logprobs: Float32Array },
+  completion: number[],
+  sampledLogprobs: number[],
+): { ids: Int32Array; logprobs: Float32Array; k: number } {
   const T = completion.length;
   const K = top.ids.length / Math.max(1, T);
   const ids = Int32Array.from(top.ids);
@@ -63,14 +67,23 @@ export async function scoreCompletion(sampler: SamplingClient, req: ScoreRequest
   const sequence = [...req.contextTokens, ...req.completionTokens];
   const positions = completionRowPositions(P, T);
   const distributions = canScoreDistributions(sampler);
-  const wantRows = req.lossMode === "full_kl" || req.forceRows === true || (distributions && req.lossMode === "token" && T * (req.vocabSize ?? Infinity) <= ENTROPY_ROWS_BUDGET);
+  const wantRows =
+    req.lossMode === "full_kl" ||
+    req.forceRows === true ||
+    (distributions && req.lossMode === "token" && T * (req.vocabSize ?? Infinity) <= ENTROPY_ROWS_BUDGET);
   if (req.lossMode !== "token" && !distributions) {
-    throw new Error(`SDPO loss mode "${req.lossMode}" needs a teacher that returns whole distributions (embedded backend)`);
+    throw new Error(
+      `SDPO loss mode "${req.lossMode}" needs a teacher that returns whole distributions (embedded backend)`,
+    );
   }
   if (wantRows && distributions) {
     const rows = await sampler.logSoftmaxRows(sequence, positions);
     const V = rows.length / Math.max(1, T);
-    return { logprobs: pickTargets(rows, req.completionTokens, V), rows: { logprobs: rows, vocabSize: V }, entropy: meanRowEntropy(rows, V) };
+    return {
+      logprobs: pickTargets(rows, req.completionTokens, V),
+      rows: { logprobs: rows, vocabSize: V },
+      entropy: meanRowEntropy(rows, V),
+    };
   }
   const logprobs = sliceCompletionLogprobs(await sampler.computeLogprobs(sequence), P, T);
   if (req.lossMode === "topk_kl" && distributions) {

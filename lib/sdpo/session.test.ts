@@ -26,13 +26,31 @@ const backends: EmbeddedBackend[] = [];
 let renderer: Renderer;
 
 function backend(): EmbeddedBackend {
-  const b = createEmbeddedBackend({ statesDir, models: { [MODEL]: { random: tinyConfig({ vocabSize: 151_669, numLayers: 1, maxPositionEmbeddings: 512 }), seed: 3 } } });
+  const b = createEmbeddedBackend({
+    statesDir,
+    models: {
+      [MODEL]: { random: tinyConfig({ vocabSize: 151_669, numLayers: 1, maxPositionEmbeddings: 512 }), seed: 3 },
+    },
+  });
   backends.push(b);
   return b;
 }
 
 function session(overrides: Partial<ConstructorParameters<typeof SDPOSession>[0]> = {}) {
-  return new SDPOSession({ backend: backend(), model: MODEL, renderer, loraRank: 4, seed: 7, maxTokens: 6, temperature: 1, systemPrompt: "You are a coding agent.", checkpoints: store, saveEvery: 1, sdpo: { learningRate: 1e-2 }, ...overrides });
+  return new SDPOSession({
+    backend: backend(),
+    model: MODEL,
+    renderer,
+    loraRank: 4,
+    seed: 7,
+    maxTokens: 6,
+    temperature: 1,
+    systemPrompt: "You are a coding agent.",
+    checkpoints: store,
+    saveEvery: 1,
+    sdpo: { learningRate: 1e-2 },
+    ...overrides,
+  });
 }
 
 beforeAll(async () => {
@@ -56,13 +74,42 @@ describe("an SDPO session on real messages", () => {
     expect(c.tokens.length).toBe(c.logprobs.length);
 
     expect(s.recordDenial(c, "   ")).toBe(false);
-    expect(await s.trainSdpo()).toEqual({ metrics: {}, reason: "the correction is blank, so there is nothing to learn from" });
+    expect(await s.trainSdpo()).toEqual({
+      metrics: {},
+      reason: "the correction is blank, so there is nothing to learn from",
+    });
     expect(s.sdpoSteps).toBe(0);
 
-    expect(s.recordDenial(c, "read the file before editing it", { environmentFeedback: "ENOENT: sum.test.tsx" })).toBe(true);
+    expect(s.recordDenial(c, "read the file before editing it", { environmentFeedback: "ENOENT: sum.test.tsx" })).toBe(
+      true,
+    );
     const trained = await s.trainSdpo();
     expect(trained.reason).toBeUndefined();
-    for (const key of ["sdpo_step", "sdpo_denied_count", "sdpo_reward_only_count", "sdpo_total_datums", "sdpo_tokens", "sdpo_kl", "grpo_reward_adv_mean", "loss", "credit/adv_abs_mean_raw", "credit/kl_gain", "credit/solution_coverage", "entropy/student", "entropy/teacher", "entropy/gap", "entropy/student_true", "entropy/teacher_true", "fwd/loss:sum", "optim/grad_norm", "time/teacher_scoring", "time/forward_backward", "time/optim", "time/sampler_refresh", "time/total"]) {
+    for (const key of [
+      "sdpo_step",
+      "sdpo_denied_count",
+      "sdpo_reward_only_count",
+      "sdpo_total_datums",
+      "sdpo_tokens",
+      "sdpo_kl",
+      "grpo_reward_adv_mean",
+      "loss",
+      "credit/adv_abs_mean_raw",
+      "credit/kl_gain",
+      "credit/solution_coverage",
+      "entropy/student",
+      "entropy/teacher",
+      "entropy/gap",
+      "entropy/student_true",
+      "entropy/teacher_true",
+      "fwd/loss:sum",
+      "optim/grad_norm",
+      "time/teacher_scoring",
+      "time/forward_backward",
+      "time/optim",
+      "time/sampler_refresh",
+      "time/total",
+    ]) {
       expect(Number.isFinite(trained.metrics[key]), key).toBe(true);
     }
     expect(trained.metrics).toMatchObject({ sdpo_step: 1, sdpo_denied_count: 1, sdpo_tokens: c.tokens.length });
@@ -89,10 +136,17 @@ describe("an SDPO session on real messages", () => {
     const handle = await createTestDb();
     try {
       const user = await makeUser(handle.db);
-      const policy = await getOrCreatePolicy({ db: handle.db, ownerId: user.id, baseModel: MODEL, backend: "embedded", loraRank: 4 });
+      const policy = await getOrCreatePolicy({
+        db: handle.db,
+        ownerId: user.id,
+        baseModel: MODEL,
+        backend: "embedded",
+        loraRank: 4,
+      });
       const s = session({
         checkpoints: undefined,
-        recordStep: async (lossFn, run) => (await recordSdpoStep({ db: handle.db, ownerId: user.id, policyId: policy.id, lossFn }, run)).outcome,
+        recordStep: async (lossFn, run) =>
+          (await recordSdpoStep({ db: handle.db, ownerId: user.id, policyId: policy.id, lossFn }, run)).outcome,
       });
       await s.init();
       s.addUserMessage("Add a divide function");
@@ -125,7 +179,11 @@ describe("an SDPO session on real messages", () => {
   it("tool results carry the name of the call they answer", async () => {
     const s = session({ enableTraining: false });
     s.addUserMessage("Read a.ts");
-    s.addAssistantMessage({ role: "assistant", content: "", toolCalls: [{ id: "call_1", name: "read", arguments: { path: "a.ts" } }] });
+    s.addAssistantMessage({
+      role: "assistant",
+      content: "",
+      toolCalls: [{ id: "call_1", name: "read", arguments: { path: "a.ts" } }],
+    });
     s.addToolResult("call_1", "1| export {}");
     expect(s.messages.at(-1)).toEqual({ role: "tool", toolCallId: "call_1", name: "read", content: "1| export {}" });
     expect(() => s.addToolResult("call_9", "x")).toThrow(/no tool call call_9/);

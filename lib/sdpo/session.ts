@@ -8,7 +8,13 @@
 import { getRenderer } from "@/lib/chat";
 import { ASSUMED_CONTEXT_WINDOW, replyTokens } from "@/lib/config/reply-tokens";
 import type { AssistantMessage, Message, ParseErrorReason, Renderer, ToolSpec } from "@/lib/chat/types";
-import { canScoreDistributions, type SamplingClient, type StopReason, type TrainingBackend, type TrainingClient } from "@/lib/training/types";
+import {
+  canScoreDistributions,
+  type SamplingClient,
+  type StopReason,
+  type TrainingBackend,
+  type TrainingClient,
+} from "@/lib/training/types";
 import type { RewardBaseline } from "./advantages";
 import { assertLossModeSupported, capabilitiesOf, lossFnFor } from "./capabilities";
 import type { CheckpointStore } from "./checkpoints";
@@ -64,7 +70,9 @@ export type SampleOutcome =
   | { kind: "message"; message: AssistantMessage; completion: Completion }
   | { kind: "parse_error"; reason: ParseErrorReason; detail: string; completion: Completion };
 
-export type TrainResult = { metrics: Record<string, number>; reason?: undefined } | { metrics: Record<string, never>; reason: string };
+export type TrainResult =
+  | { metrics: Record<string, number>; reason?: undefined }
+  | { metrics: Record<string, never>; reason: string };
 
 interface PendingDenial {
   completion: Completion;
@@ -108,9 +116,19 @@ export class SDPOSession {
   async init(): Promise<void> {
     const o = this.options;
     this.renderer = o.renderer ?? (await getRenderer(o.model));
-    this.contextWindow = (await o.backend.listModels()).find((m) => m.modelName === o.model)?.maxContextLength ?? ASSUMED_CONTEXT_WINDOW;
-    if (this.training && this.config.enableSdpo) assertLossModeSupported(this.config.lossMode, capabilitiesOf(o.backend));
-    const opened = await openPolicy({ backend: o.backend, model: o.model, rank: o.loraRank ?? 32, seed: o.seed, checkpoint: o.checkpoint, store: o.checkpoints, enableTraining: this.training });
+    this.contextWindow =
+      (await o.backend.listModels()).find((m) => m.modelName === o.model)?.maxContextLength ?? ASSUMED_CONTEXT_WINDOW;
+    if (this.training && this.config.enableSdpo)
+      assertLossModeSupported(this.config.lossMode, capabilitiesOf(o.backend));
+    const opened = await openPolicy({
+      backend: o.backend,
+      model: o.model,
+      rank: o.loraRank ?? 32,
+      seed: o.seed,
+      checkpoint: o.checkpoint,
+      store: o.checkpoints,
+      enableTraining: this.training,
+    });
     this.trainingClient = opened.trainer;
     this.samplingClient = opened.sampler;
     this.sdpoSteps = opened.step;
@@ -118,12 +136,21 @@ export class SDPOSession {
     if (canScoreDistributions(opened.sampler)) this.vocabSize = (await opened.sampler.logSoftmaxRows([0], [0])).length;
     if (!opened.trainer) return;
     if (o.teacherCheckpoint !== undefined) {
-      this.teacher = fixedTeacher(await o.backend.createSamplingClient({ baseModel: o.teacherModel ?? o.model, modelPath: o.teacherCheckpoint }));
+      this.teacher = fixedTeacher(
+        await o.backend.createSamplingClient({ baseModel: o.teacherModel ?? o.model, modelPath: o.teacherCheckpoint }),
+      );
     } else if (o.teacherModel !== undefined && o.teacherModel !== o.model) {
       this.teacher = fixedTeacher(await o.backend.createSamplingClient({ baseModel: o.teacherModel }));
     } else {
       const c = this.config;
-      this.teacher = await createTeacher({ mode: c.teacherMode, trainer: opened.trainer, student: opened.sampler, step: opened.step, emaTau: c.emaTau, refreshEvery: c.teacherRefreshEvery });
+      this.teacher = await createTeacher({
+        mode: c.teacherMode,
+        trainer: opened.trainer,
+        student: opened.sampler,
+        step: opened.step,
+        emaTau: c.emaTau,
+        refreshEvery: c.teacherRefreshEvery,
+      });
     }
   }
 
@@ -147,7 +174,9 @@ export class SDPOSession {
   }
 
   addToolResult(toolCallId: string, content: string): void {
-    const call = this.messages.flatMap((m) => (m.role === "assistant" ? (m.toolCalls ?? []) : [])).find((c) => c.id === toolCallId);
+    const call = this.messages
+      .flatMap((m) => (m.role === "assistant" ? (m.toolCalls ?? []) : []))
+      .find((c) => c.id === toolCallId);
     if (!call) throw new Error(`no tool call ${toolCallId} in this conversation`);
     this.messages.push({ role: "tool", toolCallId, name: call.name, content });
   }
@@ -161,20 +190,47 @@ export class SDPOSession {
     const renderer = this.need(this.renderer, "renderer");
     const sampler = this.need(this.samplingClient, "sampling client");
     const promptMessages = this.promptMessages();
-    const promptTokens = renderer.renderPrompt(promptMessages, this.options.tools ?? [], { addGenerationPrompt: true }).tokens;
+    const promptTokens = renderer.renderPrompt(promptMessages, this.options.tools ?? [], {
+      addGenerationPrompt: true,
+    }).tokens;
     const seed = this.options.seed === undefined ? undefined : this.options.seed + this.samples;
     this.samples++;
-    const result = await sampler.sample(promptTokens, { maxTokens: replyTokens({ maxTokens: this.options.maxTokens, contextWindow: this.contextWindow, promptTokens: promptTokens.length }), temperature: this.options.temperature ?? 0.7, stop: renderer.stopTokens, seed });
+    const result = await sampler.sample(promptTokens, {
+      maxTokens: replyTokens({
+        maxTokens: this.options.maxTokens,
+        contextWindow: this.contextWindow,
+        promptTokens: promptTokens.length,
+      }),
+      temperature: this.options.temperature ?? 0.7,
+      stop: renderer.stopTokens,
+      seed,
+    });
     const seq = result.sequences[0]!;
     const parsed = renderer.parseCompletion(seq.tokens, seq.stopReason, { tools: this.options.tools });
-    const completion: Completion = { promptMessages, promptTokens, tokens: seq.tokens, logprobs: seq.logprobs, promptLength: promptTokens.length, task: this.task ?? "", stopReason: seq.stopReason, text: parsed.text };
-    return parsed.kind === "message" ? { kind: "message", message: parsed.message, completion } : { kind: "parse_error", reason: parsed.reason, detail: parsed.detail, completion };
+    const completion: Completion = {
+      promptMessages,
+      promptTokens,
+      tokens: seq.tokens,
+      logprobs: seq.logprobs,
+      promptLength: promptTokens.length,
+      task: this.task ?? "",
+      stopReason: seq.stopReason,
+      text: parsed.text,
+    };
+    return parsed.kind === "message"
+      ? { kind: "message", message: parsed.message, completion }
+      : { kind: "parse_error", reason: parsed.reason, detail: parsed.detail, completion };
   }
 
   /** Keeps a denial for the next trainSdpo(); false (and nothing kept) when there is nothing to learn. */
-  recordDenial(completion: Completion | null, feedback: string, extra: { solution?: string; environmentFeedback?: string } = {}): boolean {
+  recordDenial(
+    completion: Completion | null,
+    feedback: string,
+    extra: { solution?: string; environmentFeedback?: string } = {},
+  ): boolean {
     if (!this.trainingClient) return this.ignore("training is off (--no-training)");
-    if (!completion || completion.tokens.length === 0) return this.ignore("there is no sampled completion to learn from");
+    if (!completion || completion.tokens.length === 0)
+      return this.ignore("there is no sampled completion to learn from");
     if (!feedback.trim()) return this.ignore("the correction is blank, so there is nothing to learn from");
     this.denials.push({ completion, feedback, ...extra });
     return true;
@@ -198,18 +254,29 @@ export class SDPOSession {
     this.denials = [];
     this.approvals = [];
     this.ignored = null;
-    if (denials.length === 0 && approvals.length === 0) return { metrics: {}, reason: ignored ?? "no corrections were recorded" };
+    if (denials.length === 0 && approvals.length === 0)
+      return { metrics: {}, reason: ignored ?? "no corrections were recorded" };
     const batch = this.batchFrom(denials, approvals);
-    const ctx = { trainer, student: this.need(this.samplingClient, "sampler"), teacher: this.need(this.teacher, "teacher"), capabilities: capabilitiesOf(this.options.backend), step: this.sdpoSteps, baseline: this.baseline, vocabSize: this.vocabSize };
+    const ctx = {
+      trainer,
+      student: this.need(this.samplingClient, "sampler"),
+      teacher: this.need(this.teacher, "teacher"),
+      capabilities: capabilitiesOf(this.options.backend),
+      step: this.sdpoSteps,
+      baseline: this.baseline,
+      vocabSize: this.vocabSize,
+    };
     const run = () => trainStep(ctx, batch, this.config);
-    const lossFn = batch.denials.length > 0 && this.config.enableSdpo ? lossFnFor(this.config.lossMode) : "importance_sampling";
+    const lossFn =
+      batch.denials.length > 0 && this.config.enableSdpo ? lossFnFor(this.config.lossMode) : "importance_sampling";
     const outcome = this.options.recordStep ? await this.options.recordStep(lossFn, run) : await run();
     switch (outcome.status) {
       case "trained":
         this.samplingClient = outcome.student;
         this.sdpoSteps = outcome.step;
         this.baseline = outcome.baseline;
-        if ((this.options.saveEvery ?? 0) > 0 && outcome.step % this.options.saveEvery! === 0) await this.saveCheckpoint();
+        if ((this.options.saveEvery ?? 0) > 0 && outcome.step % this.options.saveEvery! === 0)
+          await this.saveCheckpoint();
         return { metrics: outcome.metrics };
       case "skipped":
       case "rejected":
@@ -229,7 +296,10 @@ export class SDPOSession {
     return statePath;
   }
 
-  private batchFrom(denials: PendingDenial[], approvals: Completion[]): { denials: DenialExample[]; rewards: RewardExample[] } {
+  private batchFrom(
+    denials: PendingDenial[],
+    approvals: Completion[],
+  ): { denials: DenialExample[]; rewards: RewardExample[] } {
     const renderer = this.need(this.renderer, "renderer");
     const tools = this.options.tools ?? [];
     const c = this.config;
@@ -240,7 +310,11 @@ export class SDPOSession {
       rewarded.add(completion);
       return -1;
     };
-    const sampled = (x: Completion) => ({ promptTokens: x.promptTokens, completionTokens: x.tokens, samplingLogprobs: x.logprobs });
+    const sampled = (x: Completion) => ({
+      promptTokens: x.promptTokens,
+      completionTokens: x.tokens,
+      samplingLogprobs: x.logprobs,
+    });
     if (!c.enableSdpo) {
       const rewards = denials.flatMap((d) => {
         const r = rewardFor(d.completion);
@@ -249,9 +323,23 @@ export class SDPOSession {
       return { denials: [], rewards: [...rewards, ...approvals.map((a) => ({ ...sampled(a), reward: 1 }))] };
     }
     const examples = denials.map((d): DenialExample => {
-      const teacherMessages = buildTeacherMessages({ promptMessages: d.completion.promptMessages, task: d.completion.task, feedback: d.feedback, solution: d.solution, environmentFeedback: d.environmentFeedback }, c);
+      const teacherMessages = buildTeacherMessages(
+        {
+          promptMessages: d.completion.promptMessages,
+          task: d.completion.task,
+          feedback: d.feedback,
+          solution: d.solution,
+          environmentFeedback: d.environmentFeedback,
+        },
+        c,
+      );
       const teacherPromptTokens = renderer.renderPrompt(teacherMessages, tools, { addGenerationPrompt: true }).tokens;
-      return { ...sampled(d.completion), teacherPromptTokens, hasSolution: Boolean(d.solution?.trim()), reward: rewardFor(d.completion) };
+      return {
+        ...sampled(d.completion),
+        teacherPromptTokens,
+        hasSolution: Boolean(d.solution?.trim()),
+        reward: rewardFor(d.completion),
+      };
     });
     return { denials: examples, rewards: approvals.map((a) => ({ ...sampled(a), reward: 1 })) };
   }

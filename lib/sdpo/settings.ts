@@ -8,8 +8,31 @@ import type { Config } from "@/lib/config";
 import { sdpoConfig, type SDPOConfig } from "./config";
 import type { SDPOSessionOptions } from "./session";
 
-type SdpoSettings = Pick<Config, "klCoef" | "isClip" | "learningRate" | "sdpo" | "enableRl" | "teacherMode" | "emaTau" | "teacherRefreshEvery" | "lossMode">;
-type SessionSettings = SdpoSettings & Pick<Config, "model" | "checkpoint" | "teacherModel" | "teacherCheckpoint" | "maxTokens" | "temperature" | "training" | "loraRank" | "saveEvery">;
+type SdpoSettings = Pick<
+  Config,
+  | "klCoef"
+  | "isClip"
+  | "learningRate"
+  | "sdpo"
+  | "enableRl"
+  | "teacherMode"
+  | "emaTau"
+  | "teacherRefreshEvery"
+  | "lossMode"
+>;
+type SessionSettings = SdpoSettings &
+  Pick<
+    Config,
+    | "model"
+    | "checkpoint"
+    | "teacherModel"
+    | "teacherCheckpoint"
+    | "maxTokens"
+    | "temperature"
+    | "training"
+    | "loraRank"
+    | "saveEvery"
+  >;
 
 export function sdpoConfigFromSettings(s: SdpoSettings): SDPOConfig {
   return sdpoConfig({

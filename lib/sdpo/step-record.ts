@@ -6,10 +6,17 @@
  */
 import type { Db } from "@/lib/db/client";
 import type { TrainingStep } from "@/lib/db/schema";
-import { claimNextQueued, enqueueTrainingStep, markTrainingStepDone, markTrainingStepFailed } from "@/lib/db/queries/training-steps";
+import {
+  claimNextQueued,
+  enqueueTrainingStep,
+  markTrainingStepDone,
+  markTrainingStepFailed,
+} from "@/lib/db/queries/training-steps";
 
 /** What a step run reports back: the trained metrics and step count, or why nothing was trained. */
-export type RecordableOutcome = { status: "trained"; metrics: Record<string, number>; step: number } | { status: "skipped" | "rejected"; reason: string };
+export type RecordableOutcome =
+  | { status: "trained"; metrics: Record<string, number>; step: number }
+  | { status: "skipped" | "rejected"; reason: string };
 
 export interface EnqueueStepInput {
   db: Db;
@@ -62,14 +69,19 @@ export async function runQueuedStep<O extends RecordableOutcome>({
  * older than this one, nobody else will run them, and their episode is gone: they are failed as
  * interrupted on the way, the same way failStaleTrainingSteps treats orphaned running steps.
  */
-export async function recordSdpoStep<O extends RecordableOutcome>(input: EnqueueStepInput, run: () => Promise<O>): Promise<{ row: TrainingStep; outcome: O }> {
+export async function recordSdpoStep<O extends RecordableOutcome>(
+  input: EnqueueStepInput,
+  run: () => Promise<O>,
+): Promise<{ row: TrainingStep; outcome: O }> {
   const queued = await enqueueSdpoStep(input);
   for (;;) {
     const result = await runQueuedStep({
       db: input.db,
       policyId: input.policyId,
       run: async (row): Promise<O | { status: "skipped"; reason: string }> =>
-        row.id === queued.id ? run() : { status: "skipped", reason: "interrupted: left queued by a process that stopped" },
+        row.id === queued.id
+          ? run()
+          : { status: "skipped", reason: "interrupted: left queued by a process that stopped" },
     });
     if (!result) {
       await markTrainingStepFailed({ db: input.db, id: queued.id, error: "another step of this policy is running" });

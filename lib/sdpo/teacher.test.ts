@@ -3,7 +3,12 @@ import type { Message } from "@/lib/chat/types";
 import { DEFAULT_TEMPLATES } from "./config";
 import { buildReprompt, buildTeacherMessages } from "./teacher";
 
-const options = { templates: DEFAULT_TEMPLATES, maxRepromptChars: 10_240, removeThinkingFromDemonstration: false, includeEnvironmentFeedback: true };
+const options = {
+  templates: DEFAULT_TEMPLATES,
+  maxRepromptChars: 10_240,
+  removeThinkingFromDemonstration: false,
+  includeEnvironmentFeedback: true,
+};
 const prompt: Message[] = [
   { role: "system", content: "You are a coding agent." },
   { role: "user", content: "Fix the failing test" },
@@ -13,14 +18,20 @@ const prompt: Message[] = [
 describe("the teacher context", () => {
   it("is the student's prompt plus one user message with the original task, solution, correction, tool output and instruction", () => {
     const messages = buildTeacherMessages(
-      { promptMessages: prompt, task: "Fix the failing test", feedback: "read the file first", solution: 'read({"path":"a.ts"})', environmentFeedback: "ENOENT: a.tsx" },
+      {
+        promptMessages: prompt,
+        task: "Fix the failing test",
+        feedback: "read the file first",
+        solution: 'read({"path":"a.ts"})',
+        environmentFeedback: "ENOENT: a.tsx",
+      },
       options,
     );
     expect(messages.slice(0, 3)).toEqual(prompt);
     expect(messages[3]).toEqual({
       role: "user",
       content:
-        "Fix the failing test\n\nCorrect solution:\n\nread({\"path\":\"a.ts\"})" +
+        'Fix the failing test\n\nCorrect solution:\n\nread({"path":"a.ts"})' +
         "\n\nThe following is feedback from your unsuccessful earlier attempt:\n\nread the file first" +
         "\n\nEnvironment output:\n\nENOENT: a.tsx\n\nCorrectly solve the original question.",
     });
@@ -42,12 +53,18 @@ describe("the teacher context", () => {
 
   it("a correction longer than the limit is still kept whole", () => {
     const feedback = "f".repeat(400);
-    const text = buildReprompt({ task: "task", feedback, environmentFeedback: "e".repeat(100) }, { ...options, maxRepromptChars: 300 });
+    const text = buildReprompt(
+      { task: "task", feedback, environmentFeedback: "e".repeat(100) },
+      { ...options, maxRepromptChars: 300 },
+    );
     expect(text).toContain(feedback);
   });
 
   it("tool output is left out when environment feedback is switched off", () => {
-    const text = buildReprompt({ task: "t", feedback: "f", environmentFeedback: "boom" }, { ...options, includeEnvironmentFeedback: false });
+    const text = buildReprompt(
+      { task: "t", feedback: "f", environmentFeedback: "boom" },
+      { ...options, includeEnvironmentFeedback: false },
+    );
     expect(text).not.toContain("boom");
   });
 });

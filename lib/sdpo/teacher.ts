@@ -53,7 +53,8 @@ export function buildReprompt(input: Omit<TeacherInput, "promptMessages">, optio
   const t = options.templates;
   let solution = input.solution?.trim() ? input.solution : undefined;
   if (solution !== undefined && options.removeThinkingFromDemonstration) solution = stripThinking(solution);
-  const env = options.includeEnvironmentFeedback && input.environmentFeedback?.trim() ? input.environmentFeedback : undefined;
+  const env =
+    options.includeEnvironmentFeedback && input.environmentFeedback?.trim() ? input.environmentFeedback : undefined;
   const slots = { task: input.task, solution: solution ?? "", environment: env ?? "" };
   const render = () =>
     fillTemplate(t.reprompt, {

@@ -9,7 +9,10 @@ import { createTeacher } from "./teachers";
 import { startFixtureBackend, type FixtureBackend } from "./testing";
 
 const SEQ = [4, 8, 15, 16, 23, 42, 108, 7];
-const DATUM: Datum = { modelInput: SEQ.slice(0, -1), lossFnInputs: { targetTokens: SEQ.slice(1), weights: SEQ.slice(1).map(() => 1) } };
+const DATUM: Datum = {
+  modelInput: SEQ.slice(0, -1),
+  lossFnInputs: { targetTokens: SEQ.slice(1), weights: SEQ.slice(1).map(() => 1) },
+};
 const ADAM: AdamParams = { learningRate: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8 };
 let fx: FixtureBackend;
 beforeAll(async () => {
@@ -29,7 +32,14 @@ async function trainOnce(trainer: TrainingClient): Promise<SamplingClient> {
 describe("teacher sources", () => {
   it("the student teacher is the newest student sampler", async () => {
     const trainer = await fx.trainer();
-    const teacher = await createTeacher({ mode: "student", trainer, student: await trainer.saveWeightsForSampler(), step: 0, emaTau: 0.05, refreshEvery: 10 });
+    const teacher = await createTeacher({
+      mode: "student",
+      trainer,
+      student: await trainer.saveWeightsForSampler(),
+      step: 0,
+      emaTau: 0.05,
+      refreshEvery: 10,
+    });
     const student = await trainOnce(trainer);
     await teacher.afterStep({ trainer, student, step: 1 });
     expect(teacher.current()).toBe(student);
@@ -38,7 +48,14 @@ describe("teacher sources", () => {
   it("the EMA teacher moves part of the way toward the student", async () => {
     const trainer = await fx.trainer();
     const start = await trainer.saveWeightsForSampler();
-    const teacher = await createTeacher({ mode: "ema", trainer, student: start, step: 0, emaTau: 0.5, refreshEvery: 10 });
+    const teacher = await createTeacher({
+      mode: "ema",
+      trainer,
+      student: start,
+      step: 0,
+      emaTau: 0.5,
+      refreshEvery: 10,
+    });
     const before = await lps(teacher.current());
     const student = await trainOnce(trainer);
     await teacher.afterStep({ trainer, student, step: 1 });
@@ -51,7 +68,14 @@ describe("teacher sources", () => {
 
   it("the frozen teacher keeps its weights until every K-th step refreshes them", async () => {
     const trainer = await fx.trainer();
-    const teacher = await createTeacher({ mode: "frozen", trainer, student: await trainer.saveWeightsForSampler(), step: 0, emaTau: 0.05, refreshEvery: 2 });
+    const teacher = await createTeacher({
+      mode: "frozen",
+      trainer,
+      student: await trainer.saveWeightsForSampler(),
+      step: 0,
+      emaTau: 0.05,
+      refreshEvery: 2,
+    });
     const frozen = await lps(teacher.current());
     let student = await trainOnce(trainer);
     await teacher.afterStep({ trainer, student, step: 1 });

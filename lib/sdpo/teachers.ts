@@ -49,7 +49,9 @@ export async function createTeacher(options: TeacherOptions): Promise<TeacherSou
     }
     case "ema": {
       if (!hasTeacherOperations(trainer)) {
-        throw new Error('teacher mode "ema" averages weights in memory and needs the embedded backend; use "student" or "frozen"');
+        throw new Error(
+          'teacher mode "ema" averages weights in memory and needs the embedded backend; use "student" or "frozen"',
+        );
       }
       let sampler: SamplingClient = await trainer.emaTeacher(options.emaTau);
       return {
@@ -61,7 +63,8 @@ export async function createTeacher(options: TeacherOptions): Promise<TeacherSou
       };
     }
     case "frozen": {
-      if (!(options.refreshEvery >= 1)) throw new Error(`the frozen teacher's refresh interval must be at least 1 step; got ${options.refreshEvery}`);
+      if (!(options.refreshEvery >= 1))
+        throw new Error(`the frozen teacher's refresh interval must be at least 1 step; got ${options.refreshEvery}`);
       let sampler = await freeze(trainer, options.step);
       return {
         mode,

@@ -25,7 +25,9 @@ export interface FixtureBackend {
   close(): Promise<void>;
 }
 
-export async function startFixtureBackend(statesDir = fs.mkdtempSync(path.join(os.tmpdir(), "sdpo-states-"))): Promise<FixtureBackend> {
+export async function startFixtureBackend(
+  statesDir = fs.mkdtempSync(path.join(os.tmpdir(), "sdpo-states-")),
+): Promise<FixtureBackend> {
   let engine: EngineClient | null = null;
   const backend = createEmbeddedBackend({
     statesDir,
@@ -41,7 +43,12 @@ export async function startFixtureBackend(statesDir = fs.mkdtempSync(path.join(o
     engine: getEngine,
     statesDir,
     async trainer(options = {}) {
-      const t = await backend.createTrainingClient({ baseModel: FIXTURE_MODEL, rank: options.rank ?? 4, seed: options.seed ?? 1, fromState: options.fromState });
+      const t = await backend.createTrainingClient({
+        baseModel: FIXTURE_MODEL,
+        rank: options.rank ?? 4,
+        seed: options.seed ?? 1,
+        fromState: options.fromState,
+      });
       return t;
     },
     weights: (trainer) => getEngine().adapterTensors(trainer.clientId, "value"),

@@ -26,10 +26,20 @@ beforeAll(async () => {
   fx = await startFixtureBackend();
   server = createTinkerProtocolServer(fx.backend, { apiKey: "secret", longPollMs: 20 });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  tinker = createTinkerBackend({ apiKey: "secret", baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log: () => {} });
+  tinker = createTinkerBackend({
+    apiKey: "secret",
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    log: () => {},
+  });
   const sampler = await fx.backend.createSamplingClient({ baseModel: FIXTURE_MODEL });
   const s = (await sampler.sample(PROMPT, { maxTokens: 6, temperature: 1, seed: 3 })).sequences[0]!;
-  denial = { promptTokens: PROMPT, completionTokens: s.tokens, samplingLogprobs: s.logprobs, teacherPromptTokens: [...PROMPT, 300, 301, 302, 303], hasSolution: true };
+  denial = {
+    promptTokens: PROMPT,
+    completionTokens: s.tokens,
+    samplingLogprobs: s.logprobs,
+    teacherPromptTokens: [...PROMPT, 300, 301, 302, 303],
+    hasSolution: true,
+  };
 });
 afterAll(async () => {
   await tinker?.close();
@@ -42,22 +52,31 @@ async function oneStep(backend: TrainingBackend, { teacherMode = "student" as Te
   const trainer = await backend.createTrainingClient({ baseModel: FIXTURE_MODEL, rank: 4, seed: 9 });
   const student = await trainer.saveWeightsForSampler();
   const teacher = await createTeacher({ mode: teacherMode, trainer, student, step: 0, emaTau: 0.05, refreshEvery: 10 });
-  const out = await trainStep({ trainer, student, teacher, capabilities: capabilitiesOf(backend), step: 0, baseline: { count: 0, mean: 0 } }, { denials: [example], rewards: [] }, config);
+  const out = await trainStep(
+    { trainer, student, teacher, capabilities: capabilitiesOf(backend), step: 0, baseline: { count: 0, mean: 0 } },
+    { denials: [example], rewards: [] },
+    config,
+  );
   if (out.status !== "trained") throw new Error(out.reason);
   const after = (await out.student.computeLogprobs([...PROMPT, ...denial.completionTokens])).slice(1) as number[];
   return { metrics: out.metrics, after };
 }
 
 describe("one SDPO step through Tinker", () => {
-  it.each(["student", "frozen"] as const)("teacher %s: gives the embedded backend's metrics and weights within float tolerance", async (teacherMode) => {
-    const direct = await oneStep(fx.backend, { teacherMode });
-    const remote = await oneStep(tinker, { teacherMode });
-    const compared = Object.keys(direct.metrics).filter((k) => !k.startsWith("time/") && !k.startsWith("optim/") && !k.endsWith("_true"));
-    expect(compared.length).toBeGreaterThan(20);
-    for (const key of compared) expect(remote.metrics[key], key).toBeCloseTo(direct.metrics[key]!, 4);
-    remote.after.forEach((lp, i) => expect(lp).toBeCloseTo(direct.after[i]!, 5));
-    expect(direct.metrics.sdpo_ratio_mean).toBeCloseTo(1, 4);
-  });
+  it.each(["student", "frozen"] as const)(
+    "teacher %s: gives the embedded backend's metrics and weights within float tolerance",
+    async (teacherMode) => {
+      const direct = await oneStep(fx.backend, { teacherMode });
+      const remote = await oneStep(tinker, { teacherMode });
+      const compared = Object.keys(direct.metrics).filter(
+        (k) => !k.startsWith("time/") && !k.startsWith("optim/") && !k.endsWith("_true"),
+      );
+      expect(compared.length).toBeGreaterThan(20);
+      for (const key of compared) expect(remote.metrics[key], key).toBeCloseTo(direct.metrics[key]!, 4);
+      remote.after.forEach((lp, i) => expect(lp).toBeCloseTo(direct.after[i]!, 5));
+      expect(direct.metrics.sdpo_ratio_mean).toBeCloseTo(1, 4);
+    },
+  );
 
   it("an off-policy completion has its ratio clipped at is_clip on both paths, with the same loss and report", async () => {
     // Sampling log-probs 1.5 below the model's: every ratio is e^1.5 ≈ 4.48 > is_clip = 2.
@@ -76,9 +95,15 @@ describe("one SDPO step through Tinker", () => {
     const trainer = await tinker.createTrainingClient({ baseModel: FIXTURE_MODEL, rank: 4, seed: 9 });
     const student = await trainer.saveWeightsForSampler();
     const teacher = await createTeacher({ mode: "student", trainer, student, step: 0, emaTau: 0.05, refreshEvery: 10 });
-    await expect(trainStep({ trainer, student, teacher, capabilities: capabilitiesOf(tinker), step: 0, baseline: { count: 0, mean: 0 } }, { denials: [denial], rewards: [] }, sdpoConfig({ lossMode: "full_kl" }))).rejects.toThrow(
-      /SDPO loss mode "full_kl" needs the reverse_kl loss, which this backend cannot compute/,
-    );
-    await expect(createTeacher({ mode: "ema", trainer, student, step: 0, emaTau: 0.05, refreshEvery: 10 })).rejects.toThrow(/needs the embedded backend/);
+    await expect(
+      trainStep(
+        { trainer, student, teacher, capabilities: capabilitiesOf(tinker), step: 0, baseline: { count: 0, mean: 0 } },
+        { denials: [denial], rewards: [] },
+        sdpoConfig({ lossMode: "full_kl" }),
+      ),
+    ).rejects.toThrow(/SDPO loss mode "full_kl" needs the reverse_kl loss, which this backend cannot compute/);
+    await expect(
+      createTeacher({ mode: "ema", trainer, student, step: 0, emaTau: 0.05, refreshEvery: 10 }),
+    ).rejects.toThrow(/needs the embedded backend/);
   });
 });

@@ -5,7 +5,14 @@
  * inputs, loss or gradients are not finite is rejected before the optimizer runs, its gradients
  * discarded, so the weights stay exactly as they were. Returns one flat metrics record.
  */
-import type { BackendCapabilities, Datum, ForwardBackwardResult, LossFnConfig, SamplingClient, TrainingClient } from "@/lib/training/types";
+import type {
+  BackendCapabilities,
+  Datum,
+  ForwardBackwardResult,
+  LossFnConfig,
+  SamplingClient,
+  TrainingClient,
+} from "@/lib/training/types";
 import { clipAdvantagesByRatio, rlAdvantage, sdpoCredit, type RewardBaseline } from "./advantages";
 import { sliceCompletionLogprobs } from "./align";
 import { assertLossModeSupported, hasGradientControl, lossFnFor } from "./capabilities";
@@ -55,20 +62,31 @@ export interface StepContext {
 }
 
 export type StepOutcome =
-  | { status: "trained"; metrics: Record<string, number>; student: SamplingClient; step: number; baseline: RewardBaseline }
+  | {
+      status: "trained";
+      metrics: Record<string, number>;
+      student: SamplingClient;
+      step: number;
+      baseline: RewardBaseline;
+    }
   | { status: "skipped"; reason: string }
   | { status: "rejected"; reason: string; baseline: RewardBaseline };
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
-const meanOf = (xs: Array<number | undefined>): number | undefined => (xs.every((x) => x !== undefined) && xs.length ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : undefined);
+const meanOf = (xs: Array<number | undefined>): number | undefined =>
+  xs.every((x) => x !== undefined) && xs.length ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : undefined;
 
 /**
  * Mean entropy over a completion's positions (P−1 … P+T−2, the rows scoreCompletion fetches) from a
  * forward_backward output; undefined when the backend gave none or a position had no weight (and
  * so no entropy).
  */
-function completionEntropy(output: ForwardBackwardResult["lossFnOutputs"][number], datum: Datum, ex: SampledCompletion): number | undefined {
+function completionEntropy(
+  output: ForwardBackwardResult["lossFnOutputs"][number],
+  datum: Datum,
+  ex: SampledCompletion,
+): number | undefined {
   const entropies = output.entropies;
   const weights = datum.lossFnInputs.weights;
   if (!entropies || !weights) return undefined;
@@ -91,13 +109,22 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
   if (denials.length > 0) assertLossModeSupported(config.lossMode, ctx.capabilities);
   for (const ex of [...denials, ...rewards]) {
     if (ex.completionTokens.length === 0) return { status: "skipped", reason: "a completion has no tokens" };
-    if (ex.samplingLogprobs.length !== ex.completionTokens.length) throw new Error("sampling log-probs and completion tokens differ in length");
+    if (ex.samplingLogprobs.length !== ex.completionTokens.length)
+      throw new Error("sampling log-probs and completion tokens differ in length");
   }
 
   // 1. Teacher scoring. The student's true entropies come from its forward_backward (step 4).
   const tScore = performance.now();
-  const scoreReq = (contextTokens: number[], ex: SampledCompletion) => ({ contextTokens, completionTokens: ex.completionTokens, lossMode: config.lossMode, topK: config.topK, vocabSize: ctx.vocabSize });
-  const teacherScores: Scored[] = await Promise.all(denials.map((ex) => scoreCompletion(ctx.teacher.current(), scoreReq(ex.teacherPromptTokens, ex))));
+  const scoreReq = (contextTokens: number[], ex: SampledCompletion) => ({
+    contextTokens,
+    completionTokens: ex.completionTokens,
+    lossMode: config.lossMode,
+    topK: config.topK,
+    vocabSize: ctx.vocabSize,
+  });
+  const teacherScores: Scored[] = await Promise.all(
+    denials.map((ex) => scoreCompletion(ctx.teacher.current(), scoreReq(ex.teacherPromptTokens, ex))),
+  );
   const teacherScoring = seconds(tScore);
 
   // 2. Advantages: SDPO credit, plus the RL advantage over the completion when it has a reward.
@@ -110,7 +137,11 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
     rewarded.push(next.advantage);
     return next.advantage;
   };
-  const { credits, gain } = sdpoCredit(teacherScores.map((s) => s.logprobs), denials.map((d) => d.samplingLogprobs), config);
+  const { credits, gain } = sdpoCredit(
+    teacherScores.map((s) => s.logprobs),
+    denials.map((d) => d.samplingLogprobs),
+    config,
+  );
   const rlDenial = denials.map((d) => rl(d.reward));
   const rlOnly = rewards.map((r) => rl(r.reward));
   const sdpoAdvantages = credits.map((c, d) => c.advantages.map((a) => a + rlDenial[d]!));
@@ -122,7 +153,10 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
     ...sdpoAdvantages,
     rlOnly,
   ];
-  const distributionRows = teacherScores.flatMap((s) => [...(s.rows ? [s.rows.logprobs] : []), ...(s.topk ? [s.topk.logprobs] : [])]);
+  const distributionRows = teacherScores.flatMap((s) => [
+    ...(s.rows ? [s.rows.logprobs] : []),
+    ...(s.topk ? [s.topk.logprobs] : []),
+  ]);
   if (!finiteInputs.every(allFinite) || !distributionRows.every(validLogprobRow)) {
     return rejected("non-finite log-probs or advantages; the step was not run");
   }
@@ -132,7 +166,17 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
   const delta = credits.flatMap((c) => c.delta);
   const studentLp = denials.flatMap((d) => d.samplingLogprobs);
   const teacherLp = teacherScores.flatMap((s) => s.logprobs);
-  Object.assign(metrics, creditMetrics({ advantages: sdpoAdvantages.flat(), delta, klCoef: config.klCoef, gain, withSolution: denials.filter((d) => d.hasSolution).length, denials: denials.length }));
+  Object.assign(
+    metrics,
+    creditMetrics({
+      advantages: sdpoAdvantages.flat(),
+      delta,
+      klCoef: config.klCoef,
+      gain,
+      withSolution: denials.filter((d) => d.hasSolution).length,
+      denials: denials.length,
+    }),
+  );
   Object.assign(metrics, nllMetrics(studentLp, teacherLp));
   const teacherTrue = meanOf(teacherScores.map((s) => s.entropy));
 
@@ -142,7 +186,9 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
     // In the KL losses a denial's RL reward still trains through importance sampling.
     ...(config.lossMode === "token"
       ? denials.map((ex, d) => ({ ex, advantages: sdpoAdvantages[d]! }))
-      : denials.flatMap((ex, d) => (rlDenial[d] ? [{ ex, advantages: ex.completionTokens.map(() => rlDenial[d]!) }] : []))),
+      : denials.flatMap((ex, d) =>
+          rlDenial[d] ? [{ ex, advantages: ex.completionTokens.map(() => rlDenial[d]!) }] : [],
+        )),
     ...rewards.map((ex, i) => ({ ex, advantages: ex.completionTokens.map(() => rlOnly[i]!) })),
   ];
   const klDatums: Datum[] =
@@ -157,7 +203,9 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
   const ratios: number[] = [];
   let clippedCount = 0;
   if (isExamples.length > 0 && !ctx.capabilities.importanceSamplingClipRatio) {
-    const current = await Promise.all(isExamples.map(({ ex }) => ctx.student.computeLogprobs([...ex.promptTokens, ...ex.completionTokens])));
+    const current = await Promise.all(
+      isExamples.map(({ ex }) => ctx.student.computeLogprobs([...ex.promptTokens, ...ex.completionTokens])),
+    );
     for (const [i, item] of isExamples.entries()) {
       const lp = sliceCompletionLogprobs(current[i]!, item.ex.promptTokens.length, item.ex.completionTokens.length);
       const clipped = clipAdvantagesByRatio(item.advantages, lp, item.ex.samplingLogprobs, config.isClip);
@@ -171,7 +219,8 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
   // 4. forward_backward; a non-finite loss or gradient discards what it accumulated.
   const results: ForwardBackwardResult[] = [];
   const discard = async (reason: string): Promise<StepOutcome> => {
-    if (!hasGradientControl(ctx.trainer)) throw new Error(`${reason}, and this training client cannot discard the gradients it accumulated`);
+    if (!hasGradientControl(ctx.trainer))
+      throw new Error(`${reason}, and this training client cannot discard the gradients it accumulated`);
     await ctx.trainer.discardGradients();
     return rejected(`${reason}; the gradients were discarded and the weights are unchanged`);
   };
@@ -180,8 +229,10 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
   // The denials are the first datums of the first forward_backward (KL datums, or in token mode the first IS datums).
   const denialDatums = klDatums.length > 0 ? klDatums : isDatums;
   const loss = results.reduce((a, r) => a + (r.metrics["loss:sum"] ?? 0), 0);
-  if (!Number.isFinite(loss) || !results.every((r) => r.lossFnOutputs.every((o) => allFinite(o.logprobs)))) return discard("the loss is not finite");
-  if (hasGradientControl(ctx.trainer) && !Number.isFinite(await ctx.trainer.gradientNorm())) return discard("the gradients are not finite");
+  if (!Number.isFinite(loss) || !results.every((r) => r.lossFnOutputs.every((o) => allFinite(o.logprobs))))
+    return discard("the loss is not finite");
+  if (hasGradientControl(ctx.trainer) && !Number.isFinite(await ctx.trainer.gradientNorm()))
+    return discard("the gradients are not finite");
   if (ctx.capabilities.importanceSamplingClipRatio && isDatums.length > 0) {
     // Native clipping: the ratio is exp(learner − sampling) at the positions with an advantage.
     const isResult = results[results.length - 1]!;
@@ -194,9 +245,26 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
   }
   const forwardBackward = seconds(tFb);
   if (teacherTrue !== undefined) {
-    const fromPass = meanOf(denials.map((ex, d) => completionEntropy(results[0]!.lossFnOutputs[d]!, denialDatums[d]!, ex)));
+    const fromPass = meanOf(
+      denials.map((ex, d) => completionEntropy(results[0]!.lossFnOutputs[d]!, denialDatums[d]!, ex)),
+    );
     // A backend without entropies in its outputs: score the student separately; its weights are still those the step started from.
-    const studentTrue = fromPass ?? meanOf(await Promise.all(denials.map(async (ex) => (await scoreCompletion(ctx.student, { ...scoreReq(ex.promptTokens, ex), lossMode: "token", forceRows: true })).entropy)));
+    const studentTrue =
+      fromPass ??
+      meanOf(
+        await Promise.all(
+          denials.map(
+            async (ex) =>
+              (
+                await scoreCompletion(ctx.student, {
+                  ...scoreReq(ex.promptTokens, ex),
+                  lossMode: "token",
+                  forceRows: true,
+                })
+              ).entropy,
+          ),
+        ),
+      );
     if (studentTrue !== undefined) {
       metrics["entropy/teacher_true"] = teacherTrue;
       metrics["entropy/student_true"] = studentTrue;

@@ -6,7 +6,12 @@
 import { getAgent, replayAndSubscribe, subscribe, subscribeAll } from "@/lib/agent";
 import type { Agent } from "@/lib/agent";
 
-export type AgentRuntime = { agent: Agent; replayAndSubscribe: typeof replayAndSubscribe; subscribe: typeof subscribe; subscribeAll: typeof subscribeAll };
+export type AgentRuntime = {
+  agent: Agent;
+  replayAndSubscribe: typeof replayAndSubscribe;
+  subscribe: typeof subscribe;
+  subscribeAll: typeof subscribeAll;
+};
 
 export { getAgent };
 

@@ -10,7 +10,10 @@ const message = (messageId: string, role = "assistant") => ev("message", { messa
 const state = (s: string) => ev("state", { state: s });
 
 /** Every draft the page shows along the events, as the browser receives them over SSE. */
-function drafts(events: Array<{ id: number; type: string; payload: Record<string, unknown> }>, from: Draft | null = null): Array<Draft | null> {
+function drafts(
+  events: Array<{ id: number; type: string; payload: Record<string, unknown> }>,
+  from: Draft | null = null,
+): Array<Draft | null> {
   const out: Array<Draft | null> = [];
   let draft = from;
   for (const e of parseAgentEvents(sse(events)) as DraftEvent[]) out.push((draft = draftAfterEvent(draft, e)));
@@ -19,7 +22,15 @@ function drafts(events: Array<{ id: number; type: string; payload: Record<string
 
 describe("the session page's draft of the reply being sampled", () => {
   it("grows with each delta, takes the final text, then waits for its stored message", () => {
-    const shown = drafts([state("sampling"), delta("Hi"), delta(" the"), delta("re 🎉"), final("Hi there 🎉"), message("m1"), state("idle")]);
+    const shown = drafts([
+      state("sampling"),
+      delta("Hi"),
+      delta(" the"),
+      delta("re 🎉"),
+      final("Hi there 🎉"),
+      message("m1"),
+      state("idle"),
+    ]);
     expect(shown).toEqual([
       null,
       { text: "Hi", final: false, messageId: null },
@@ -35,7 +46,11 @@ describe("the session page's draft of the reply being sampled", () => {
     const draft: Draft = { text: "Hi", final: true, messageId: "m1" };
     expect(draftBeside(draft, [{ id: "m0" }])).toEqual(draft);
     expect(draftBeside(draft, [{ id: "m0" }, { id: "m1" }])).toBeNull();
-    expect(draftBeside({ text: "H", final: false, messageId: null }, [{ id: "m1" }])).toEqual({ text: "H", final: false, messageId: null });
+    expect(draftBeside({ text: "H", final: false, messageId: null }, [{ id: "m1" }])).toEqual({
+      text: "H",
+      final: false,
+      messageId: null,
+    });
   });
 
   it("a reply sampled after a finished one starts a fresh draft", () => {
@@ -44,10 +59,14 @@ describe("the session page's draft of the reply being sampled", () => {
   });
 
   it("a sample that stops without a message drops its draft", () => {
-    expect(drafts([delta("half a rep"), ev("error", { kind: "internal", message: "boom" }), state("failed")]).at(-1)).toBeNull();
+    expect(
+      drafts([delta("half a rep"), ev("error", { kind: "internal", message: "boom" }), state("failed")]).at(-1),
+    ).toBeNull();
   });
 
   it("a page opened mid-reply continues the draft it was given", () => {
-    expect(drafts([delta("ly")], { text: "Part", final: false, messageId: null })).toEqual([{ text: "Partly", final: false, messageId: null }]);
+    expect(drafts([delta("ly")], { text: "Part", final: false, messageId: null })).toEqual([
+      { text: "Partly", final: false, messageId: null },
+    ]);
   });
 });

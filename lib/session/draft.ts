@@ -25,7 +25,9 @@ export function draftAfterEvent(draft: Draft | null, e: DraftEvent): Draft | nul
       return draft && !draft.final ? { ...draft, text: draft.text + text } : { text, final: false, messageId: null };
     }
     case "message":
-      return draft && e.payload.role === "assistant" && typeof e.payload.messageId === "string" ? { ...draft, final: true, messageId: e.payload.messageId } : draft;
+      return draft && e.payload.role === "assistant" && typeof e.payload.messageId === "string"
+        ? { ...draft, final: true, messageId: e.payload.messageId }
+        : draft;
     case "state":
       return draft && draft.messageId === null && e.payload.state !== "sampling" ? null : draft;
     default:

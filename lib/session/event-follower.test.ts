@@ -19,7 +19,8 @@ async function conversationOf(name: string) {
   const user = await makeUser(db, name);
   const ws = await createWorkspace({ db, ownerId: user.id, name: "ws", path: `/tmp/cc-follow-${name}` });
   const conv = await createConversation({ db, ownerId: user.id, workspaceId: ws.id });
-  const publish = (type: "message" | "state", payload: Record<string, unknown>) => publishEvent({ db, ownerId: user.id, conversationId: conv.id, type, payload });
+  const publish = (type: "message" | "state", payload: Record<string, unknown>) =>
+    publishEvent({ db, ownerId: user.id, conversationId: conv.id, type, payload });
   return { user, conv, publish };
 }
 
@@ -32,7 +33,15 @@ it("replays the stored events after the given id, then live ones, each once and 
   const first = await publish("state", { state: "sampling" });
   await publish("message", { role: "user" });
   const got: FollowedEvent[] = [];
-  const follower = followConversationEvents({ db: handle.db, ownerId: user.id, conversationId: conv.id, afterEventId: first.id, send: (e) => got.push(e), subscribe, pollMs: 60_000 });
+  const follower = followConversationEvents({
+    db: handle.db,
+    ownerId: user.id,
+    conversationId: conv.id,
+    afterEventId: first.id,
+    send: (e) => got.push(e),
+    subscribe,
+    pollMs: 60_000,
+  });
   await follower.caughtUp();
   await publish("state", { state: "idle" });
   await publish("state", { state: "failed" });
@@ -50,7 +59,15 @@ it("events this process's bus never announces still arrive by polling", async ()
   const { user, conv, publish } = await conversationOf("poll");
   const got: FollowedEvent[] = [];
   const deaf = () => () => {};
-  const follower = followConversationEvents({ db: handle.db, ownerId: user.id, conversationId: conv.id, afterEventId: 0, send: (e) => got.push(e), subscribe: deaf, pollMs: 20 });
+  const follower = followConversationEvents({
+    db: handle.db,
+    ownerId: user.id,
+    conversationId: conv.id,
+    afterEventId: 0,
+    send: (e) => got.push(e),
+    subscribe: deaf,
+    pollMs: 20,
+  });
   await publish("state", { state: "sampling" });
   await until(() => got.length === 1);
   follower.stop();
@@ -64,7 +81,15 @@ it("another owner's id sees none of the conversation's events", async () => {
   const stranger = await makeUser(handle.db, "stranger");
   await publish("state", { state: "sampling" });
   const got: FollowedEvent[] = [];
-  const follower = followConversationEvents({ db: handle.db, ownerId: stranger.id, conversationId: conv.id, afterEventId: 0, send: (e) => got.push(e), subscribe, pollMs: 60_000 });
+  const follower = followConversationEvents({
+    db: handle.db,
+    ownerId: stranger.id,
+    conversationId: conv.id,
+    afterEventId: 0,
+    send: (e) => got.push(e),
+    subscribe,
+    pollMs: 60_000,
+  });
   await follower.caughtUp();
   follower.stop();
   expect(got).toEqual([]);

@@ -4,4 +4,17 @@
  */
 import type { AgentEventType } from "@/lib/agent/events";
 
-export const SESSION_EVENT_TYPES = ["message", "tokens", "proposal", "decision", "tool_started", "result", "training_step", "state", "context", "rewind", "error", "probe"] as const satisfies readonly AgentEventType[];
+export const SESSION_EVENT_TYPES = [
+  "message",
+  "tokens",
+  "proposal",
+  "decision",
+  "tool_started",
+  "result",
+  "training_step",
+  "state",
+  "context",
+  "rewind",
+  "error",
+  "probe",
+] as const satisfies readonly AgentEventType[];

@@ -7,11 +7,19 @@ const input: TargetLike = { tagName: "INPUT", isContentEditable: false, closest:
 const textarea: TargetLike = { tagName: "textarea", isContentEditable: false, closest: () => null };
 const editable: TargetLike = { tagName: "DIV", isContentEditable: true, closest: () => null };
 /** Monaco's hidden textarea is a TEXTAREA too; a div inside the editor is caught by `closest`. */
-const insideMonaco: TargetLike = { tagName: "DIV", isContentEditable: false, closest: (s: string) => (s.includes(".monaco-editor") ? {} : null) };
+const insideMonaco: TargetLike = {
+  tagName: "DIV",
+  isContentEditable: false,
+  closest: (s: string) => (s.includes(".monaco-editor") ? {} : null),
+};
 
 describe("decision keys", () => {
   it("y, n and e on the page map to approve, deny and edit", () => {
-    expect([decisionKeyFor({ key: "y", target: body }), decisionKeyFor({ key: "n", target: body }), decisionKeyFor({ key: "e", target: button })]).toEqual(["approve", "deny", "edit"]);
+    expect([
+      decisionKeyFor({ key: "y", target: body }),
+      decisionKeyFor({ key: "n", target: body }),
+      decisionKeyFor({ key: "e", target: button }),
+    ]).toEqual(["approve", "deny", "edit"]);
   });
 
   it("never fires while typing in an input, a textarea, a contenteditable or a Monaco editor", () => {

@@ -15,7 +15,11 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(ws, { recursive: true, force: true }));
 
 /** Runs the real tool on a file holding `before` and returns what it left there. */
-async function applied(name: DiffToolName, before: string | null, args: Record<string, unknown>): Promise<{ success: boolean; text: string | null }> {
+async function applied(
+  name: DiffToolName,
+  before: string | null,
+  args: Record<string, unknown>,
+): Promise<{ success: boolean; text: string | null }> {
   const file = path.join(ws, String(args.path));
   fs.rmSync(file, { force: true });
   if (before !== null) fs.writeFileSync(file, before);
@@ -29,15 +33,60 @@ const CASES: Case[] = [
   { title: "write over a file", name: "write", before: "old\n", args: { path: "w.txt", content: "new\ncontent" } },
   { title: "write a new file", name: "write", before: null, args: { path: "n.txt", content: "fresh\n" } },
   { title: "edit once", name: "edit", before: "a = 1\nb = 2\n", args: { path: "e.py", old: "b = 2", new: "b = 3" } },
-  { title: "edit every occurrence", name: "edit", before: "x x x\n", args: { path: "e.txt", old: "x", new: "yy", all: true } },
-  { title: "edit with read's line-number prefixes", name: "edit", before: "def f():\n    return 1\n", args: { path: "p.py", old: "2|     return 1", new: "2|     return 2" } },
-  { title: "edit in a CRLF file", name: "edit", before: "a\r\nb\r\nc\r\n", args: { path: "c.txt", old: "a\nb", new: "A\nB" } },
-  { title: "edit with a $ pattern in new", name: "edit", before: "cost\n", args: { path: "d.txt", old: "cost", new: "$& $1 $$" } },
-  { title: "edit_lines in the middle", name: "edit_lines", before: "1\n2\n3\n", args: { path: "l.txt", start_line: 2, end_line: 2, content: "two\nzwei" } },
-  { title: "edit_lines appending after a last line without newline", name: "edit_lines", before: "1\n2", args: { path: "l.txt", start_line: 3, end_line: 3, content: "3" } },
-  { title: "edit_lines replacing a last line without newline", name: "edit_lines", before: "1\n2", args: { path: "l.txt", start_line: 2, end_line: 2, content: "two\n" } },
-  { title: "edit_lines deleting in a CRLF file", name: "edit_lines", before: "a\r\nb\r\nc\r\n", args: { path: "l.txt", start_line: 1, end_line: 2, content: "" } },
-  { title: "edit_lines CRLF replacement", name: "edit_lines", before: "a\r\nb\r\n", args: { path: "l.txt", start_line: 1, end_line: 1, content: "x\ny" } },
+  {
+    title: "edit every occurrence",
+    name: "edit",
+    before: "x x x\n",
+    args: { path: "e.txt", old: "x", new: "yy", all: true },
+  },
+  {
+    title: "edit with read's line-number prefixes",
+    name: "edit",
+    before: "def f():\n    return 1\n",
+    args: { path: "p.py", old: "2|     return 1", new: "2|     return 2" },
+  },
+  {
+    title: "edit in a CRLF file",
+    name: "edit",
+    before: "a\r\nb\r\nc\r\n",
+    args: { path: "c.txt", old: "a\nb", new: "A\nB" },
+  },
+  {
+    title: "edit with a $ pattern in new",
+    name: "edit",
+    before: "cost\n",
+    args: { path: "d.txt", old: "cost", new: "$& $1 $$" },
+  },
+  {
+    title: "edit_lines in the middle",
+    name: "edit_lines",
+    before: "1\n2\n3\n",
+    args: { path: "l.txt", start_line: 2, end_line: 2, content: "two\nzwei" },
+  },
+  {
+    title: "edit_lines appending after a last line without newline",
+    name: "edit_lines",
+    before: "1\n2",
+    args: { path: "l.txt", start_line: 3, end_line: 3, content: "3" },
+  },
+  {
+    title: "edit_lines replacing a last line without newline",
+    name: "edit_lines",
+    before: "1\n2",
+    args: { path: "l.txt", start_line: 2, end_line: 2, content: "two\n" },
+  },
+  {
+    title: "edit_lines deleting in a CRLF file",
+    name: "edit_lines",
+    before: "a\r\nb\r\nc\r\n",
+    args: { path: "l.txt", start_line: 1, end_line: 2, content: "" },
+  },
+  {
+    title: "edit_lines CRLF replacement",
+    name: "edit_lines",
+    before: "a\r\nb\r\n",
+    args: { path: "l.txt", start_line: 1, end_line: 1, content: "x\ny" },
+  },
 ];
 
 describe("a preview equals what the tool writes", () => {
@@ -68,8 +117,18 @@ describe("an edited right side becomes arguments that write exactly its bytes", 
   const edits: Array<{ name: DiffToolName; before: string; original: Record<string, unknown>; edited: string }> = [
     { name: "write", before: "a\n", original: { path: "x.txt", content: "b\n" }, edited: "c\nd" },
     { name: "edit", before: "a\nb\n", original: { path: "x.txt", old: "a", new: "A" }, edited: "A\nB\nC\n" },
-    { name: "edit_lines", before: "1\n2\n3\n", original: { path: "x.txt", start_line: 2, end_line: 2, content: "two" }, edited: "1\ntwo\n3\nfour\n" },
-    { name: "edit_lines", before: "1\n2", original: { path: "x.txt", start_line: 1, end_line: 1, content: "one" }, edited: "one\n2" },
+    {
+      name: "edit_lines",
+      before: "1\n2\n3\n",
+      original: { path: "x.txt", start_line: 2, end_line: 2, content: "two" },
+      edited: "1\ntwo\n3\nfour\n",
+    },
+    {
+      name: "edit_lines",
+      before: "1\n2",
+      original: { path: "x.txt", start_line: 1, end_line: 1, content: "one" },
+      edited: "one\n2",
+    },
   ];
   for (const e of edits) {
     it(`${e.name}: ${JSON.stringify(e.edited)}`, async () => {
@@ -86,10 +145,22 @@ describe("an edited right side becomes arguments that write exactly its bytes", 
   });
 
   it("edit and edit_lines keep the path their diff shows, and no edit takes an empty path", () => {
-    expect(editedArgsFor("edit", { path: "x.txt", old: "a", new: "A" }, "a\n", "A\n", "y.txt")).toEqual({ ok: false, error: "only a write can go to another path; edit changes the file its diff shows (deny with a correction instead)" });
-    expect(editedArgsFor("edit_lines", { path: "x.txt", start_line: 1, end_line: 1, content: "A" }, "a\n", "A\n", "y.txt")).toMatchObject({ ok: false });
-    expect(editedArgsFor("edit", { path: "x.txt", old: "a", new: "A" }, "a\n", "B\n", "x.txt")).toEqual({ ok: true, args: { path: "x.txt", old: "a\n", new: "B\n" } });
-    expect(editedArgsFor("write", { path: "x.txt", content: "b" }, "", "c", " ")).toEqual({ ok: false, error: "the path is empty" });
+    expect(editedArgsFor("edit", { path: "x.txt", old: "a", new: "A" }, "a\n", "A\n", "y.txt")).toEqual({
+      ok: false,
+      error:
+        "only a write can go to another path; edit changes the file its diff shows (deny with a correction instead)",
+    });
+    expect(
+      editedArgsFor("edit_lines", { path: "x.txt", start_line: 1, end_line: 1, content: "A" }, "a\n", "A\n", "y.txt"),
+    ).toMatchObject({ ok: false });
+    expect(editedArgsFor("edit", { path: "x.txt", old: "a", new: "A" }, "a\n", "B\n", "x.txt")).toEqual({
+      ok: true,
+      args: { path: "x.txt", old: "a\n", new: "B\n" },
+    });
+    expect(editedArgsFor("write", { path: "x.txt", content: "b" }, "", "c", " ")).toEqual({
+      ok: false,
+      error: "the path is empty",
+    });
   });
 
   it("an edit the tool could not write exactly is refused rather than applied differently", () => {

@@ -34,7 +34,10 @@ export function previewEdit(text: string, args: Record<string, unknown>): Previe
   const newText = str(args.new);
   if (oldText === null || newText === null) return { ok: false, error: "old and new must be strings" };
   const edited = applyEdit(text, oldText, newText, args.all === true);
-  if (edited.ok) return edited.strippedPrefixes ? { ok: true, after: edited.text, note: "line-number prefixes were stripped from old/new" } : { ok: true, after: edited.text };
+  if (edited.ok)
+    return edited.strippedPrefixes
+      ? { ok: true, after: edited.text, note: "line-number prefixes were stripped from old/new" }
+      : { ok: true, after: edited.text };
   switch (edited.reason) {
     case "empty_old":
       return { ok: false, error: "old must not be empty" };
@@ -52,7 +55,8 @@ export function previewEditLines(text: string, args: Record<string, unknown>): P
   const start = int(args.start_line);
   const end = int(args.end_line);
   const content = str(args.content);
-  if (start === null || end === null || content === null) return { ok: false, error: "start_line, end_line must be integers and content a string" };
+  if (start === null || end === null || content === null)
+    return { ok: false, error: "start_line, end_line must be integers and content a string" };
   const edited = applyEditLines(text, start, end, content);
   if (edited.ok) return { ok: true, after: edited.text };
   switch (edited.reason) {
@@ -98,7 +102,13 @@ export type EditedArgs = { ok: true; args: Record<string, unknown> } | { ok: fal
  * A write may also go to another path (`toPath`; `before` is then that file's text): edit and
  * edit_lines change the file their diff shows, so theirs stays.
  */
-export function editedArgsFor(name: DiffToolName, original: Record<string, unknown>, before: string, edited: string, toPath?: string): EditedArgs {
+export function editedArgsFor(
+  name: DiffToolName,
+  original: Record<string, unknown>,
+  before: string,
+  edited: string,
+  toPath?: string,
+): EditedArgs {
   const proposedPath = str(original.path);
   if (proposedPath === null) return { ok: false, error: "the call has no path" };
   const path = toPath ?? proposedPath;
@@ -110,12 +120,16 @@ export function editedArgsFor(name: DiffToolName, original: Record<string, unkno
       args = { path, content: edited };
       break;
     case "edit":
-      if (before === "") return { ok: false, error: "edit cannot change an empty file; deny and ask for a write instead" };
+      if (before === "")
+        return { ok: false, error: "edit cannot change an empty file; deny and ask for a write instead" };
       args = { path, old: before, new: edited };
       break;
     case "edit_lines": {
       const n = splitLines(before).length;
-      args = n === 0 ? { path, start_line: 1, end_line: 1, content: edited } : { path, start_line: 1, end_line: n, content: edited };
+      args =
+        n === 0
+          ? { path, start_line: 1, end_line: 1, content: edited }
+          : { path, start_line: 1, end_line: n, content: edited };
       break;
     }
     default: {
@@ -125,6 +139,10 @@ export function editedArgsFor(name: DiffToolName, original: Record<string, unkno
   }
   const check = previewAfter(name, before, args);
   if (!check.ok) return { ok: false, error: `the edited text cannot be applied with ${name}: ${check.error}` };
-  if (check.after !== edited) return { ok: false, error: `${name} cannot write exactly this text (line endings or the final newline differ); adjust it or deny with a correction` };
+  if (check.after !== edited)
+    return {
+      ok: false,
+      error: `${name} cannot write exactly this text (line endings or the final newline differ); adjust it or deny with a correction`,
+    };
   return { ok: true, args };
 }

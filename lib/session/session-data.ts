@@ -38,13 +38,21 @@ export type SessionData = {
 export type Where = Parameters<typeof previewToolCall>[0];
 
 /** Where the owner's tools run for this conversation: workspace path, sandbox mode, cwd. */
-export async function toolWhere(agent: Agent, ownerId: string, workspaceId: string): Promise<{ where: Where; workspace: { id: string; name: string }; autoApproveReadonly: boolean }> {
+export async function toolWhere(
+  agent: Agent,
+  ownerId: string,
+  workspaceId: string,
+): Promise<{ where: Where; workspace: { id: string; name: string }; autoApproveReadonly: boolean }> {
   const core = agent.core;
   const ws = await getWorkspaceForOwner({ db: core.db, id: workspaceId, ownerId });
   if (!ws) throw new AppError("not_found:workspace");
   const config = await core.config(ownerId);
   return {
-    where: { workspacePath: ws.path, sandbox: { mode: core.sandboxMode(config) }, cwd: core.promptCwd(config, ws.path) },
+    where: {
+      workspacePath: ws.path,
+      sandbox: { mode: core.sandboxMode(config) },
+      cwd: core.promptCwd(config, ws.path),
+    },
     workspace: { id: ws.id, name: ws.name },
     autoApproveReadonly: config.autoApproveReadonly,
   };
@@ -59,14 +67,33 @@ export async function loadSessionData(agent: Agent, ownerId: string, conversatio
   if (awaiting && (awaiting.kind === "decision" || awaiting.kind === "failure_correction")) {
     const call = awaiting.toolCall;
     // A failed call already ran: its preview is the arguments, never a diff of the file as it is now.
-    preview = { toolCallId: call.id, preview: awaiting.kind === "decision" ? await previewToolCall(where, call.name, call.args) : { kind: "args" } };
+    preview = {
+      toolCallId: call.id,
+      preview: awaiting.kind === "decision" ? await previewToolCall(where, call.name, call.args) : { kind: "args" },
+    };
   }
   const rewinds = await listRewinds(agent.core, ownerId, conversationId);
   const policyId = view.conversation.policyId;
   const versions = policyId ? await listVersionsByPolicy({ db: agent.core.db, ownerId, policyId }) : [];
-  const adapterVersions = versions.filter((v) => v.event === "trained").map((v) => ({ number: v.number, trainingStepId: v.trainingStepId }));
-  const points = rewindPoints(view.messages).map((m) => ({ messageId: m.id, text: m.content, createdAt: m.createdAt.toISOString() }));
-  return { view, workspace, preview, rules, autoApproveReadonly, cwd: where.cwd, rewinds, rewindPoints: points, adapterVersions };
+  const adapterVersions = versions
+    .filter((v) => v.event === "trained")
+    .map((v) => ({ number: v.number, trainingStepId: v.trainingStepId }));
+  const points = rewindPoints(view.messages).map((m) => ({
+    messageId: m.id,
+    text: m.content,
+    createdAt: m.createdAt.toISOString(),
+  }));
+  return {
+    view,
+    workspace,
+    preview,
+    rules,
+    autoApproveReadonly,
+    cwd: where.cwd,
+    rewinds,
+    rewindPoints: points,
+    adapterVersions,
+  };
 }
 
 /** The reply being sampled as of the view's last event, or null when none is. */

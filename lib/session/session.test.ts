@@ -56,101 +56,167 @@ forEachDriver("the session page's server side", (db) => {
     return { ...t, conv, call: call! };
   }
 
-  it("the card's diff is the real file against exactly what approving writes", async () => {
-    const t = await proposedWrite();
-    const data = await loadSessionData(agent, t.user.id, t.conv.id);
-    expect(data.view.awaiting).toMatchObject({ kind: "decision", toolCall: { id: t.call.id } });
-    expect(data.preview).toEqual({ toolCallId: t.call.id, preview: { kind: "diff", tool: "write", path: "b.txt", before: "old\n", after: "bad", newFile: false } });
-    await agent.decide({ ownerId: t.user.id, toolCallId: t.call.id, decision: { kind: "approve" } });
-    await agent.idle();
-    expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe(data.preview!.preview.kind === "diff" ? data.preview!.preview.after : null);
-  }, TEST_TIMEOUT_MS);
+  it(
+    "the card's diff is the real file against exactly what approving writes",
+    async () => {
+      const t = await proposedWrite();
+      const data = await loadSessionData(agent, t.user.id, t.conv.id);
+      expect(data.view.awaiting).toMatchObject({ kind: "decision", toolCall: { id: t.call.id } });
+      expect(data.preview).toEqual({
+        toolCallId: t.call.id,
+        preview: { kind: "diff", tool: "write", path: "b.txt", before: "old\n", after: "bad", newFile: false },
+      });
+      await agent.decide({ ownerId: t.user.id, toolCallId: t.call.id, decision: { kind: "approve" } });
+      await agent.idle();
+      expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe(
+        data.preview!.preview.kind === "diff" ? data.preview!.preview.after : null,
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it("an edited right side runs as the same tool's arguments, leaves exactly the edited bytes and trains a step", async () => {
-    const t = await proposedWrite();
-    const { where } = await toolWhere(agent, t.user.id, t.workspace.id);
-    const edited = "good\nand more\n";
-    const args = await argsForEditedText(where, t.call.name, t.call.args, edited);
-    expect(args).toEqual({ ok: true, args: { path: "b.txt", content: edited } });
-    if (!args.ok) return;
-    const out = await agent.decide({ ownerId: t.user.id, toolCallId: t.call.id, decision: { kind: "edit", args: args.args } });
-    await agent.idle();
-    expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe(edited);
-    const data = await loadSessionData(agent, t.user.id, t.conv.id);
-    expect(data.view.toolCalls[0]).toMatchObject({ status: "succeeded", editedArgs: { path: "b.txt", content: edited } });
-    expect(data.view.trainingSteps.find((s) => s.id === out.trainingStepId)).toMatchObject({ status: "done", step: 1 });
-  }, TEST_TIMEOUT_MS);
+  it(
+    "an edited right side runs as the same tool's arguments, leaves exactly the edited bytes and trains a step",
+    async () => {
+      const t = await proposedWrite();
+      const { where } = await toolWhere(agent, t.user.id, t.workspace.id);
+      const edited = "good\nand more\n";
+      const args = await argsForEditedText(where, t.call.name, t.call.args, edited);
+      expect(args).toEqual({ ok: true, args: { path: "b.txt", content: edited } });
+      if (!args.ok) return;
+      const out = await agent.decide({
+        ownerId: t.user.id,
+        toolCallId: t.call.id,
+        decision: { kind: "edit", args: args.args },
+      });
+      await agent.idle();
+      expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe(edited);
+      const data = await loadSessionData(agent, t.user.id, t.conv.id);
+      expect(data.view.toolCalls[0]).toMatchObject({
+        status: "succeeded",
+        editedArgs: { path: "b.txt", content: edited },
+      });
+      expect(data.view.trainingSteps.find((s) => s.id === out.trainingStepId)).toMatchObject({
+        status: "done",
+        step: 1,
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it("an edited write sent to another path writes the edited text there and leaves the proposed file alone", async () => {
-    const t = await proposedWrite();
-    const { where } = await toolWhere(agent, t.user.id, t.workspace.id);
-    expect(await argsForEditedText(where, t.call.name, t.call.args, "x", "../outside.txt")).toMatchObject({ ok: false });
-    const args = await argsForEditedText(where, t.call.name, t.call.args, "moved\n", "sub/c.txt");
-    expect(args).toEqual({ ok: true, args: { path: "sub/c.txt", content: "moved\n" } });
-    if (!args.ok) return;
-    await agent.decide({ ownerId: t.user.id, toolCallId: t.call.id, decision: { kind: "edit", args: args.args } });
-    await agent.idle();
-    expect(fs.readFileSync(path.join(t.dir, "sub/c.txt"), "utf8")).toBe("moved\n");
-    expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe("old\n");
-    const [call] = await listToolCallsByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
-    expect(call).toMatchObject({ status: "succeeded", args: REPLIES.write.args, editedArgs: { path: "sub/c.txt", content: "moved\n" } });
-  }, TEST_TIMEOUT_MS);
+  it(
+    "an edited write sent to another path writes the edited text there and leaves the proposed file alone",
+    async () => {
+      const t = await proposedWrite();
+      const { where } = await toolWhere(agent, t.user.id, t.workspace.id);
+      expect(await argsForEditedText(where, t.call.name, t.call.args, "x", "../outside.txt")).toMatchObject({
+        ok: false,
+      });
+      const args = await argsForEditedText(where, t.call.name, t.call.args, "moved\n", "sub/c.txt");
+      expect(args).toEqual({ ok: true, args: { path: "sub/c.txt", content: "moved\n" } });
+      if (!args.ok) return;
+      await agent.decide({ ownerId: t.user.id, toolCallId: t.call.id, decision: { kind: "edit", args: args.args } });
+      await agent.idle();
+      expect(fs.readFileSync(path.join(t.dir, "sub/c.txt"), "utf8")).toBe("moved\n");
+      expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe("old\n");
+      const [call] = await listToolCallsByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
+      expect(call).toMatchObject({
+        status: "succeeded",
+        args: REPLIES.write.args,
+        editedArgs: { path: "sub/c.txt", content: "moved\n" },
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it("deny with a correction trains a step, and the page's stream replays proposal, decision and the step's progress in order", async () => {
-    const t = await proposedWrite();
-    const out = await agent.decide({ ownerId: t.user.id, toolCallId: t.call.id, decision: { kind: "deny", correction: "Write good into b.txt instead." } });
-    expect(out.trainingStepId).not.toBeNull();
-    await agent.idle();
-    expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe("old\n");
+  it(
+    "deny with a correction trains a step, and the page's stream replays proposal, decision and the step's progress in order",
+    async () => {
+      const t = await proposedWrite();
+      const out = await agent.decide({
+        ownerId: t.user.id,
+        toolCallId: t.call.id,
+        decision: { kind: "deny", correction: "Write good into b.txt instead." },
+      });
+      expect(out.trainingStepId).not.toBeNull();
+      await agent.idle();
+      expect(fs.readFileSync(path.join(t.dir, "b.txt"), "utf8")).toBe("old\n");
 
-    const seen: AgentEvent[] = [];
-    const unsubscribe = await replayAndSubscribe({ db: db(), ownerId: t.user.id, conversationId: t.conv.id, afterEventId: 0, listener: (e) => seen.push(e) });
-    unsubscribe();
-    const streamed = parseAgentEvents(sse(seen));
-    expect(streamed).toEqual(seen.map((e) => ({ id: e.id, type: e.type, payload: e.payload })));
-    const steps = streamed.filter((e) => e.type === "training_step" && (e.payload as { trainingStepId?: string }).trainingStepId === out.trainingStepId);
-    expect(steps.map((e) => (e.payload as { status: string }).status)).toEqual(["queued", "running", "done"]);
-    const order = (type: string) => streamed.findIndex((e) => e.type === type);
-    expect(order("proposal")).toBeLessThan(order("decision"));
-    expect(order("decision")).toBeLessThan(order("training_step"));
+      const seen: AgentEvent[] = [];
+      const unsubscribe = await replayAndSubscribe({
+        db: db(),
+        ownerId: t.user.id,
+        conversationId: t.conv.id,
+        afterEventId: 0,
+        listener: (e) => seen.push(e),
+      });
+      unsubscribe();
+      const streamed = parseAgentEvents(sse(seen));
+      expect(streamed).toEqual(seen.map((e) => ({ id: e.id, type: e.type, payload: e.payload })));
+      const steps = streamed.filter(
+        (e) =>
+          e.type === "training_step" &&
+          (e.payload as { trainingStepId?: string }).trainingStepId === out.trainingStepId,
+      );
+      expect(steps.map((e) => (e.payload as { status: string }).status)).toEqual(["queued", "running", "done"]);
+      const order = (type: string) => streamed.findIndex((e) => e.type === type);
+      expect(order("proposal")).toBeLessThan(order("decision"));
+      expect(order("decision")).toBeLessThan(order("training_step"));
 
-    const data = await loadSessionData(agent, t.user.id, t.conv.id);
-    expect(data.view.corrections[0]).toMatchObject({ kind: "denial", text: "Write good into b.txt instead.", toolCallId: t.call.id });
-    expect(data.view.trainingSteps.find((s) => s.id === out.trainingStepId)?.metrics).toMatchObject({ sdpo_step: 1, sdpo_denied_count: 1 });
-  }, TEST_TIMEOUT_MS);
+      const data = await loadSessionData(agent, t.user.id, t.conv.id);
+      expect(data.view.corrections[0]).toMatchObject({
+        kind: "denial",
+        text: "Write good into b.txt instead.",
+        toolCallId: t.call.id,
+      });
+      expect(data.view.trainingSteps.find((s) => s.id === out.trainingStepId)?.metrics).toMatchObject({
+        sdpo_step: 1,
+        sdpo_denied_count: 1,
+      });
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it("a page opened mid-reply gets the draft so far, and its stream from there ends in the stored reply, shown once", async () => {
-    const t = await proposedWrite();
-    const data = await loadSessionData(agent, t.user.id, t.conv.id);
-    expect(await loadDraft(agent, t.user.id, data.view)).toBeNull();
-    const events = await listEventsAfter({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
-    const tokens = events.filter((e) => e.type === "tokens");
-    const [firstDelta, final] = [tokens[0]!, tokens.at(-1)!];
-    expect(firstDelta.payload.final).toBe(false);
-    // The page as it was read right after the first delta: sampling, no reply stored yet.
-    const midReply = {
-      ...data.view,
-      conversation: { ...data.view.conversation, state: "sampling" },
-      messages: data.view.messages.filter((m) => m.role !== "assistant"),
-      lastEventId: firstDelta.id,
-    };
-    const draft = await loadDraft(agent, t.user.id, midReply);
-    expect(draft).toEqual({ text: firstDelta.payload.text, final: false, messageId: null });
-    let shown: Draft | null = draft;
-    const texts: string[] = [];
-    for (const e of parseAgentEvents(sse(events.filter((e) => e.id > firstDelta.id))) as DraftEvent[]) {
-      shown = draftAfterEvent(shown, e);
-      if (shown && !shown.final) texts.push(shown.text);
-    }
-    const reply = data.view.messages.find((m) => m.role === "assistant")!;
-    expect(shown).toEqual({ text: final.payload.text, final: true, messageId: reply.id });
-    expect(texts.every((text) => String(final.payload.text).startsWith(text))).toBe(true);
-    expect(draftBeside(shown, data.view.messages)).toBeNull();
-  }, TEST_TIMEOUT_MS);
+  it(
+    "a page opened mid-reply gets the draft so far, and its stream from there ends in the stored reply, shown once",
+    async () => {
+      const t = await proposedWrite();
+      const data = await loadSessionData(agent, t.user.id, t.conv.id);
+      expect(await loadDraft(agent, t.user.id, data.view)).toBeNull();
+      const events = await listEventsAfter({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
+      const tokens = events.filter((e) => e.type === "tokens");
+      const [firstDelta, final] = [tokens[0]!, tokens.at(-1)!];
+      expect(firstDelta.payload.final).toBe(false);
+      // The page as it was read right after the first delta: sampling, no reply stored yet.
+      const midReply = {
+        ...data.view,
+        conversation: { ...data.view.conversation, state: "sampling" },
+        messages: data.view.messages.filter((m) => m.role !== "assistant"),
+        lastEventId: firstDelta.id,
+      };
+      const draft = await loadDraft(agent, t.user.id, midReply);
+      expect(draft).toEqual({ text: firstDelta.payload.text, final: false, messageId: null });
+      let shown: Draft | null = draft;
+      const texts: string[] = [];
+      for (const e of parseAgentEvents(sse(events.filter((e) => e.id > firstDelta.id))) as DraftEvent[]) {
+        shown = draftAfterEvent(shown, e);
+        if (shown && !shown.final) texts.push(shown.text);
+      }
+      const reply = data.view.messages.find((m) => m.role === "assistant")!;
+      expect(shown).toEqual({ text: final.payload.text, final: true, messageId: reply.id });
+      expect(texts.every((text) => String(final.payload.text).startsWith(text))).toBe(true);
+      expect(draftBeside(shown, data.view.messages)).toBeNull();
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it("another user's conversation is not found", async () => {
-    const t = await proposedWrite();
-    const other = await setUpUser({ db: db(), taught, name: "other" });
-    await expect(loadSessionData(agent, other.user.id, t.conv.id)).rejects.toMatchObject({ type: "not_found" });
-  }, TEST_TIMEOUT_MS);
+  it(
+    "another user's conversation is not found",
+    async () => {
+      const t = await proposedWrite();
+      const other = await setUpUser({ db: db(), taught, name: "other" });
+      await expect(loadSessionData(agent, other.user.id, t.conv.id)).rejects.toMatchObject({ type: "not_found" });
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { encodeSseComment, encodeSseEvent, parseAgentEvents, parseSse, resumeAfter, sse } from "./sse";
 
-const evProposal = (id: number) => ({ id, type: "proposal", payload: { toolCallId: "tc1", name: "write", args: { path: "a.txt", content: "x\ny" } } });
+const evProposal = (id: number) => ({
+  id,
+  type: "proposal",
+  payload: { toolCallId: "tc1", name: "write", args: { path: "a.txt", content: "x\ny" } },
+});
 const evResult = (id: number) => ({ id, type: "result", payload: { toolCallId: "tc1", success: true, output: "ok" } });
 
 describe("SSE encoding", () => {

@@ -59,7 +59,11 @@ export function parseSse(text: string): SseEvent[] {
 
 /** Parsed events back as agent events (id number, type, payload object). */
 export function parseAgentEvents(text: string): Array<{ id: number; type: string; payload: unknown }> {
-  return parseSse(text).map((e) => ({ id: Number(e.id), type: e.event ?? "message", payload: JSON.parse(e.data) as unknown }));
+  return parseSse(text).map((e) => ({
+    id: Number(e.id),
+    type: e.event ?? "message",
+    payload: JSON.parse(e.data) as unknown,
+  }));
 }
 
 /**

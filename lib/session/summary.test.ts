@@ -13,8 +13,14 @@ describe("call summaries", () => {
   });
 
   it("offer the path for file tools and the first word for bash as the rule pattern", () => {
-    expect(defaultRulePattern("bash", { cmd: "  git status --short" })).toEqual({ kind: "bash_prefix", pattern: "git" });
-    expect(defaultRulePattern("edit", { path: "src/a.ts", old: "a", new: "b" })).toEqual({ kind: "path", pattern: "src/a.ts" });
+    expect(defaultRulePattern("bash", { cmd: "  git status --short" })).toEqual({
+      kind: "bash_prefix",
+      pattern: "git",
+    });
+    expect(defaultRulePattern("edit", { path: "src/a.ts", old: "a", new: "b" })).toEqual({
+      kind: "path",
+      pattern: "src/a.ts",
+    });
     expect(defaultRulePattern("glob", { pat: "*" })).toBeNull();
   });
 });

@@ -20,7 +20,10 @@ export function callSummary(name: string, args: Record<string, unknown>): string
 }
 
 /** The rule pattern an "always allow" offers first: the file's path, or the command's first word. */
-export function defaultRulePattern(name: string, args: Record<string, unknown>): { kind: "path" | "bash_prefix"; pattern: string } | null {
+export function defaultRulePattern(
+  name: string,
+  args: Record<string, unknown>,
+): { kind: "path" | "bash_prefix"; pattern: string } | null {
   if (name === "bash") {
     const first = s(args.cmd).trim().split(/\s+/)[0] ?? "";
     return first ? { kind: "bash_prefix", pattern: first } : null;

@@ -42,7 +42,13 @@ export const bashTool: Tool<typeof inputSchema> = {
             "Delete files the task no longer needs (build output, caches), then retry.",
           );
         }
-        return { ...fail(`${output}\n[exit code ${result.exitCode}]`, `The command exited with code ${result.exitCode}. Fix the command and retry.`), exitCode: result.exitCode };
+        return {
+          ...fail(
+            `${output}\n[exit code ${result.exitCode}]`,
+            `The command exited with code ${result.exitCode}. Fix the command and retry.`,
+          ),
+          exitCode: result.exitCode,
+        };
       }
       case "limit":
         return limitResult(result.output, result.limit);
@@ -73,17 +79,23 @@ function limitResult(output: string, limit: CallLimit): ToolResult {
   switch (limit.kind) {
     case "memory":
       return fail(
-        withNote(`stopped: out of memory: the command's processes together reached the ${formatMiB(limit.limitBytes)} limit for one command (cgroup v${limit.enforcedBy})`),
+        withNote(
+          `stopped: out of memory: the command's processes together reached the ${formatMiB(limit.limitBytes)} limit for one command (cgroup v${limit.enforcedBy})`,
+        ),
         "Use less memory at once: fewer parallel jobs or workers, smaller inputs.",
       );
     case "processes":
       return fail(
-        withNote(`stopped: the command reached its limit of ${limit.max} processes and threads at once (cgroup v${limit.enforcedBy})`),
+        withNote(
+          `stopped: the command reached its limit of ${limit.max} processes and threads at once (cgroup v${limit.enforcedBy})`,
+        ),
         "Run fewer processes at once (for example make -j4 or fewer test workers), and never start processes in an unbounded loop.",
       );
     case "disk_quota":
       return fail(
-        withNote(`stopped: ${overQuotaSentence(limit.usedBytes, limit.quotaBytes, "now")}; until files are deleted, no file can grow`),
+        withNote(
+          `stopped: ${overQuotaSentence(limit.usedBytes, limit.quotaBytes, "now")}; until files are deleted, no file can grow`,
+        ),
         "Delete files the task no longer needs (build output, caches, large downloads), then retry with a command that writes less.",
       );
     default: {

@@ -15,13 +15,25 @@ function capture() {
 
 describe("continualcode tool", () => {
   it("parses the name, --workspace and --args (spaced or with =)", () => {
-    expect(parseToolArgv(["read", "--workspace", "/w", "--args", '{"path":"a"}'])).toEqual({ name: "read", workspace: "/w", args: { path: "a" }, unsandboxed: false });
-    expect(parseToolArgv(["bash", "--workspace=/w", "--args={}", "--unsandboxed"])).toEqual({ name: "bash", workspace: "/w", args: {}, unsandboxed: true });
+    expect(parseToolArgv(["read", "--workspace", "/w", "--args", '{"path":"a"}'])).toEqual({
+      name: "read",
+      workspace: "/w",
+      args: { path: "a" },
+      unsandboxed: false,
+    });
+    expect(parseToolArgv(["bash", "--workspace=/w", "--args={}", "--unsandboxed"])).toEqual({
+      name: "bash",
+      workspace: "/w",
+      args: {},
+      unsandboxed: true,
+    });
   });
 
   it("reports usage errors with exit code 2", async () => {
     expect(parseToolArgv(["read"])).toEqual({ error: "missing --workspace DIR" });
-    expect(parseToolArgv(["read", "--workspace", "/w", "--args", "{bad"])).toMatchObject({ error: expect.stringContaining("--args is not valid JSON") });
+    expect(parseToolArgv(["read", "--workspace", "/w", "--args", "{bad"])).toMatchObject({
+      error: expect.stringContaining("--args is not valid JSON"),
+    });
     const out = capture();
     expect(await runToolCommand(["read", "--bogus"])).toBe(2);
     expect(out.join("")).toContain("unknown option --bogus");

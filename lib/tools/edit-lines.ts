@@ -20,13 +20,19 @@ const READ_FIRST = "Read the file first and use the line numbers it shows.";
 
 export const editLinesTool: Tool<typeof inputSchema> = {
   name: "edit_lines",
-  description: "Replace lines start_line..end_line (1-based, inclusive) with content. To append, use start_line=end_line=last line+1.",
+  description:
+    "Replace lines start_line..end_line (1-based, inclusive) with content. To append, use start_line=end_line=last line+1.",
   inputSchema,
   readOnly: false,
   async run(args, ctx) {
     const loaded = await readTextFile(ctx, args.path);
-    if (!loaded.ok) return fail(loaded.error, loaded.missing ? `The file ${args.path} does not exist; create it with write.` : READ_FIRST);
-    if (!loaded.file.validUtf8) return fail(`${args.path} is not valid UTF-8; editing it would corrupt it`, "Edit this file with bash instead.");
+    if (!loaded.ok)
+      return fail(
+        loaded.error,
+        loaded.missing ? `The file ${args.path} does not exist; create it with write.` : READ_FIRST,
+      );
+    if (!loaded.file.validUtf8)
+      return fail(`${args.path} is not valid UTF-8; editing it would corrupt it`, "Edit this file with bash instead.");
     const { start_line: start, end_line: end } = args;
     const edited = applyEditLines(loaded.file.text, start, end, args.content);
     if (!edited.ok) {
@@ -37,7 +43,10 @@ export const editLinesTool: Tool<typeof inputSchema> = {
         case "start_past_end":
           return fail(`start_line ${start} is past the end of ${args.path} (${n} lines)`, READ_FIRST);
         case "append_range":
-          return fail(`end_line ${end} is past the end of ${args.path} (${n} lines); to append use start_line=end_line=${n + 1}`, READ_FIRST);
+          return fail(
+            `end_line ${end} is past the end of ${args.path} (${n} lines); to append use start_line=end_line=${n + 1}`,
+            READ_FIRST,
+          );
         case "end_past_end":
           return fail(`end_line ${end} is past the end of ${args.path} (${n} lines)`, READ_FIRST);
       }

@@ -16,7 +16,10 @@ const inputSchema = z.strictObject({
 
 /** Up to 3 line numbers whose text contains the first non-blank line of `old`. */
 function nearLines(text: string, old: string): number[] {
-  const probe = old.split("\n").map((l) => l.trim()).find((l) => l !== "");
+  const probe = old
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l !== "");
   if (!probe) return [];
   const hits: number[] = [];
   splitLines(text).forEach((line, i) => {
@@ -32,8 +35,15 @@ export const editTool: Tool<typeof inputSchema> = {
   readOnly: false,
   async run(args, ctx) {
     const loaded = await readTextFile(ctx, args.path);
-    if (!loaded.ok) return fail(loaded.error, loaded.missing ? `The file ${args.path} does not exist; find it with glob, or create it with write.` : undefined);
-    if (!loaded.file.validUtf8) return fail(`${args.path} is not valid UTF-8; editing it would corrupt it`, "Edit this file with bash instead.");
+    if (!loaded.ok)
+      return fail(
+        loaded.error,
+        loaded.missing
+          ? `The file ${args.path} does not exist; find it with glob, or create it with write.`
+          : undefined,
+      );
+    if (!loaded.file.validUtf8)
+      return fail(`${args.path} is not valid UTF-8; editing it would corrupt it`, "Edit this file with bash instead.");
     const edited = applyEdit(loaded.file.text, args.old, args.new, args.all === true);
     if (!edited.ok) {
       switch (edited.reason) {

@@ -29,14 +29,24 @@ export function badPattern(pat: string): string | null {
 export type SearchBase = { ok: true; rel: string; isDir: boolean } | { ok: false; error: string; feedback: string };
 
 /** The search folder (or file) for glob/grep as a real workspace-relative path, with the same errors for both. */
-export async function resolveSearchBase(root: Root, policy: SandboxPolicy, ctx: ToolContext, input: string): Promise<SearchBase> {
+export async function resolveSearchBase(
+  root: Root,
+  policy: SandboxPolicy,
+  ctx: ToolContext,
+  input: string,
+): Promise<SearchBase> {
   const feedback = "Search inside the workspace with a relative path such as '.' or 'src'.";
   const where = toolRelativePath(policy, root, ctx.workspace, input);
   if (!where.ok) return { ok: false, error: where.error, feedback };
   const opened = await openBeneath(root, where.rel);
   if (!opened.ok) {
-    if (opened.reason === "outside" || opened.reason === "too_many_links") return { ok: false, error: `${input} ${opened.error}`, feedback };
-    return { ok: false, error: `directory not found: ${input}`, feedback: "Check the folder, or search the whole workspace with path='.' and pat='**/*'." };
+    if (opened.reason === "outside" || opened.reason === "too_many_links")
+      return { ok: false, error: `${input} ${opened.error}`, feedback };
+    return {
+      ok: false,
+      error: `directory not found: ${input}`,
+      feedback: "Check the folder, or search the whole workspace with path='.' and pat='**/*'.",
+    };
   }
   await opened.handle.close();
   return { ok: true, rel: opened.rel, isDir: opened.stat.isDirectory() };
@@ -53,7 +63,8 @@ export const globTool: Tool<typeof inputSchema> = {
     return withToolRoot(ctx, async (root, policy) => {
       const base = await resolveSearchBase(root, policy, ctx, args.path ?? ".");
       if (!base.ok) return fail(base.error, base.feedback);
-      if (!base.isDir) return fail(`${args.path} is not a directory`, "Give a folder in path, or read the file directly.");
+      if (!base.isDir)
+        return fail(`${args.path} is not a directory`, "Give a folder in path, or read the file directly.");
       const matcher = globToRegExp(args.pat);
       const prefix = base.rel === "" ? "" : `${base.rel}/`;
       const withTimes: Array<{ rel: string; mtime: number }> = [];

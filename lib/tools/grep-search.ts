@@ -32,7 +32,8 @@ export function searchFiles(req: GrepRequest): Promise<GrepReport> {
       const text = stripEol(line);
       if (!regex.test(text)) return;
       total++;
-      if (hits.length < MAX_GREP_HITS) hits.push(`${rel}:${i + 1}:${text.length > MAX_HIT_CHARS ? `${text.slice(0, MAX_HIT_CHARS)}…` : text}`);
+      if (hits.length < MAX_GREP_HITS)
+        hits.push(`${rel}:${i + 1}:${text.length > MAX_HIT_CHARS ? `${text.slice(0, MAX_HIT_CHARS)}…` : text}`);
     });
   };
   return withRoot(req.workspace, req.aliases, async (root) => {
@@ -46,7 +47,8 @@ export function searchFiles(req: GrepRequest): Promise<GrepReport> {
       if (opened.ok) {
         try {
           const { stat } = opened;
-          if (stat.isFile() && stat.size <= MAX_TEXT_BYTES) search(opened.rel, { ok: true, stat, bytes: await readOpened(opened.handle, stat.size) });
+          if (stat.isFile() && stat.size <= MAX_TEXT_BYTES)
+            search(opened.rel, { ok: true, stat, bytes: await readOpened(opened.handle, stat.size) });
         } finally {
           await opened.handle.close();
         }

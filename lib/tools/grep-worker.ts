@@ -5,5 +5,6 @@ import { searchFiles, type GrepRequest } from "./grep-search";
 const request = (workerData as { data: GrepRequest }).data;
 searchFiles(request).then(
   (report) => parentPort!.postMessage({ ok: true, report }),
-  (error: unknown) => parentPort!.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) }),
+  (error: unknown) =>
+    parentPort!.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) }),
 );

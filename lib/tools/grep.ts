@@ -50,15 +50,35 @@ function searchInWorker(request: GrepRequest, limitMs: number): Promise<WorkerAn
 }
 
 /** The grep tool's body, with the worker's time limit as a parameter. */
-export async function grepWithLimit(args: z.infer<typeof inputSchema>, ctx: ToolContext, limitMs: number): Promise<ToolResult> {
+export async function grepWithLimit(
+  args: z.infer<typeof inputSchema>,
+  ctx: ToolContext,
+  limitMs: number,
+): Promise<ToolResult> {
   const compiled = compilePattern(args.pat);
-  if (!compiled.ok) return fail(compiled.error, "Fix the pattern: it is a JavaScript RegExp (escape ( ) [ ] { } . * + ? with \\ to match them literally).");
+  if (!compiled.ok)
+    return fail(
+      compiled.error,
+      "Fix the pattern: it is a JavaScript RegExp (escape ( ) [ ] { } . * + ? with \\ to match them literally).",
+    );
   const base = await withToolRoot(ctx, (root, policy) => resolveSearchBase(root, policy, ctx, args.path ?? "."));
   if (!base.ok) return fail(base.error, base.feedback);
-  const answer = await searchInWorker({ pat: args.pat, workspace: ctx.workspace, aliases: [policyOf(ctx).sandboxWorkspace], rel: base.rel, isDir: base.isDir }, limitMs);
+  const answer = await searchInWorker(
+    {
+      pat: args.pat,
+      workspace: ctx.workspace,
+      aliases: [policyOf(ctx).sandboxWorkspace],
+      rel: base.rel,
+      isDir: base.isDir,
+    },
+    limitMs,
+  );
   if (!answer.ok) {
     if ("timedOut" in answer) {
-      return fail(`grep stopped after ${limitMs / 1000} s`, "Simplify the pattern (nested quantifiers such as (a+)+ backtrack badly) or narrow path.");
+      return fail(
+        `grep stopped after ${limitMs / 1000} s`,
+        "Simplify the pattern (nested quantifiers such as (a+)+ backtrack badly) or narrow path.",
+      );
     }
     throw new Error(answer.error);
   }

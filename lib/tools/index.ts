@@ -97,6 +97,10 @@ export async function executeTool(name: string, args: unknown, ctx: ToolContext)
     return await tool.run(parsed.data, ctx);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { output: `Tool crashed: ${message}`, success: false, feedback: `Tool crashed: ${message}. Fix the arguments and retry.` };
+    return {
+      output: `Tool crashed: ${message}`,
+      success: false,
+      feedback: `Tool crashed: ${message}. Fix the arguments and retry.`,
+    };
   }
 }

@@ -33,21 +33,27 @@ export const readTool: Tool<typeof inputSchema> = {
     if (!loaded.ok) {
       return fail(
         loaded.error,
-        loaded.missing ? `The file ${args.path} does not exist. Check the path, or find it with glob (e.g. pat='**/*${args.path.split("/").pop()}').` : undefined,
+        loaded.missing
+          ? `The file ${args.path} does not exist. Check the path, or find it with glob (e.g. pat='**/*${args.path.split("/").pop()}').`
+          : undefined,
       );
     }
     const lines = splitLines(loaded.file.text);
     if (lines.length === 0) return ok("(empty file)");
     const start = args.offset ?? 1;
     if (start > lines.length) {
-      return fail(`offset ${start} is past the end of ${args.path} (${lines.length} lines)`, `Use an offset between 1 and ${lines.length}.`);
+      return fail(
+        `offset ${start} is past the end of ${args.path} (${lines.length} lines)`,
+        `Use an offset between 1 and ${lines.length}.`,
+      );
     }
     const end = Math.min(lines.length, start - 1 + Math.min(args.limit ?? MAX_LINES, MAX_LINES));
     const shown: string[] = [];
     let chars = 0;
     for (let n = start; n <= end; n++) {
       let text = stripEol(lines[n - 1]!);
-      if (text.length > MAX_LINE_CHARS) text = `${text.slice(0, MAX_LINE_CHARS)}… [line cut at ${MAX_LINE_CHARS} characters]`;
+      if (text.length > MAX_LINE_CHARS)
+        text = `${text.slice(0, MAX_LINE_CHARS)}… [line cut at ${MAX_LINE_CHARS} characters]`;
       chars += text.length + 8;
       if (chars > MAX_OUTPUT_CHARS && shown.length > 0) break;
       shown.push(text);

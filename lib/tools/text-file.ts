@@ -7,7 +7,14 @@
  * and a last line without a newline is never joined to appended text.
  */
 import { checkWriteQuota } from "@/lib/workspaces/quota";
-import { allLinksInside, entryBeneath, openBeneath, readOpened, replaceFile, type Refusal } from "@/lib/workspaces/safe-fs";
+import {
+  allLinksInside,
+  entryBeneath,
+  openBeneath,
+  readOpened,
+  replaceFile,
+  type Refusal,
+} from "@/lib/workspaces/safe-fs";
 import { toolRelativePath, withToolRoot, writeRules } from "./tool-path";
 import type { ToolContext } from "./types";
 
@@ -47,10 +54,16 @@ export function readTextFile(ctx: ToolContext, input: string): Promise<ReadText>
       if (stat.isDirectory()) return { ok: false, error: `${input} is a directory, not a file` };
       if (!stat.isFile()) return { ok: false, error: `${input} is not a regular file` };
       if (stat.size > MAX_TEXT_BYTES) {
-        return { ok: false, error: `${input} is ${stat.size} bytes; the file tools handle up to ${MAX_TEXT_BYTES} bytes (use grep, or bash with head/sed)` };
+        return {
+          ok: false,
+          error: `${input} is ${stat.size} bytes; the file tools handle up to ${MAX_TEXT_BYTES} bytes (use grep, or bash with head/sed)`,
+        };
       }
       if (stat.nlink > 1 && !(await allLinksInside(root, stat))) {
-        return { ok: false, error: `cannot read ${input}: it has ${stat.nlink} hard links and not all of them are inside the workspace` };
+        return {
+          ok: false,
+          error: `cannot read ${input}: it has ${stat.nlink} hard links and not all of them are inside the workspace`,
+        };
       }
       const bytes = await readOpened(opened.handle, stat.size);
       if (isBinary(bytes)) return { ok: false, error: `${input} is a binary file (${bytes.length} bytes); not shown` };
@@ -103,10 +116,18 @@ export function writeTextFile(ctx: ToolContext, input: string, content: string):
       if (stat?.isDirectory()) return { ok: false, error: `${input} is a directory` };
       if (stat && !stat.isFile()) return { ok: false, error: `${input} is not a regular file` };
       if (stat && stat.nlink > 1) {
-        return { ok: false, error: `cannot write ${input}: it has ${stat.nlink} hard links, which may lie outside the workspace` };
+        return {
+          ok: false,
+          error: `cannot write ${input}: it has ${stat.nlink} hard links, which may lie outside the workspace`,
+        };
       }
       const bytes = Buffer.from(content, "utf8");
-      const quota = await checkWriteQuota({ root: root.real, quotaBytes: policy.limits.workspaceQuotaBytes, replacing: stat, newBytes: bytes.length });
+      const quota = await checkWriteQuota({
+        root: root.real,
+        quotaBytes: policy.limits.workspaceQuotaBytes,
+        replacing: stat,
+        newBytes: bytes.length,
+      });
       if (!quota.ok) return { ok: false, error: `cannot write ${input}: ${quota.error}` };
       await replaceFile(entry, bytes, stat ? stat.mode & 0o7777 : NEW_FILE_MODE);
       return { ok: true };

@@ -34,12 +34,16 @@ describe("toolRelativePath", () => {
   });
 
   it("accepts the workspace's own absolute host path", async () => {
-    const where = await withRoot(ws, [], async (root) => toolRelativePath(DEFAULT_POLICY, root, ws, path.join(ws, "src/a.ts")));
+    const where = await withRoot(ws, [], async (root) =>
+      toolRelativePath(DEFAULT_POLICY, root, ws, path.join(ws, "src/a.ts")),
+    );
     expect(where).toEqual({ ok: true, rel: "src/a.ts" });
   });
 
   it("says why a /proc path is refused", async () => {
-    const where = await withRoot(ws, [], async (root) => toolRelativePath(DEFAULT_POLICY, root, ws, "/proc/self/environ"));
+    const where = await withRoot(ws, [], async (root) =>
+      toolRelativePath(DEFAULT_POLICY, root, ws, "/proc/self/environ"),
+    );
     expect(where).toEqual({ ok: false, error: "/proc/self/environ: paths under /proc are not allowed" });
   });
 });

@@ -30,9 +30,13 @@ export function toolRelativePath(policy: SandboxPolicy, root: Root, workspace: s
   if (input.includes("\0")) return { ok: false, error: "path contains a NUL byte" };
   let relative = shown;
   if (path.isAbsolute(shown)) {
-    if (isProcPath(path.posix.normalize(shown))) return { ok: false, error: `${shown}: paths under /proc are not allowed` };
-    const base = [policy.sandboxWorkspace, path.resolve(workspace), root.real].find((b) => isInside(b, path.posix.normalize(shown)));
-    if (base === undefined) return { ok: false, error: `${shown} is outside the workspace (use a path relative to the workspace root)` };
+    if (isProcPath(path.posix.normalize(shown)))
+      return { ok: false, error: `${shown}: paths under /proc are not allowed` };
+    const base = [policy.sandboxWorkspace, path.resolve(workspace), root.real].find((b) =>
+      isInside(b, path.posix.normalize(shown)),
+    );
+    if (base === undefined)
+      return { ok: false, error: `${shown} is outside the workspace (use a path relative to the workspace root)` };
     relative = path.posix.relative(base, path.posix.normalize(shown));
   }
   const rel = normalizeBeneath(relative);

@@ -24,7 +24,11 @@ afterEach(() => fs.rmSync(ws, { recursive: true, force: true }));
 describe("the original's tool cases", () => {
   it("edit strips read-style line-number prefixes when every line of old carries one", async () => {
     put("a.py", "def f():\n    return 1\n");
-    const result = await run("edit", { path: "a.py", old: "1| def f():\n2|     return 1", new: "1| def f():\n2|     return 2" });
+    const result = await run("edit", {
+      path: "a.py",
+      old: "1| def f():\n2|     return 1",
+      new: "1| def f():\n2|     return 2",
+    });
     expect(result).toEqual({ output: "ok", success: true });
     expect(file("a.py")).toBe("def f():\n    return 2\n");
   });
@@ -36,13 +40,20 @@ describe("the original's tool cases", () => {
     expect(result.output).toContain("matches 2 times");
     expect(result.output).toContain("use all=true");
     expect(result.feedback).toContain("edit_lines");
-    expect(await run("edit", { path: "a.txt", old: "x = 1", new: "x = 2", all: true })).toEqual({ output: "ok (2 replacements)", success: true });
+    expect(await run("edit", { path: "a.txt", old: "x = 1", new: "x = 2", all: true })).toEqual({
+      output: "ok (2 replacements)",
+      success: true,
+    });
     expect(file("a.txt")).toBe("x = 2\nx = 2\n");
   });
 
   it("edit_lines rejects a bad range", async () => {
     put("a.txt", "1\n2\n3\n");
-    for (const [s, e] of [[0, 1], [3, 2], [-1, 2]]) {
+    for (const [s, e] of [
+      [0, 1],
+      [3, 2],
+      [-1, 2],
+    ]) {
       const result = await run("edit_lines", { path: "a.txt", start_line: s, end_line: e, content: "x" });
       expect(result.success).toBe(false);
       expect(result.output).toContain("bad range");
@@ -79,7 +90,11 @@ describe("the original's tool cases", () => {
 
   it("read of a missing file fails with a hint to use glob", async () => {
     const result = await run("read", { path: "nope.txt" });
-    expect(result).toEqual({ output: "file not found: nope.txt", success: false, feedback: expect.stringContaining("glob") });
+    expect(result).toEqual({
+      output: "file not found: nope.txt",
+      success: false,
+      feedback: expect.stringContaining("glob"),
+    });
   });
 
   it("an unknown tool fails and lists the valid tools", async () => {
@@ -90,7 +105,10 @@ describe("the original's tool cases", () => {
 
   it("edit_lines appends at end of file with start = end = last line + 1", async () => {
     put("a.txt", "1\n2\n");
-    expect(await run("edit_lines", { path: "a.txt", start_line: 3, end_line: 3, content: "3" })).toEqual({ output: "ok", success: true });
+    expect(await run("edit_lines", { path: "a.txt", start_line: 3, end_line: 3, content: "3" })).toEqual({
+      output: "ok",
+      success: true,
+    });
     expect(file("a.txt")).toBe("1\n2\n3\n");
   });
 
@@ -169,7 +187,9 @@ describe("the original's bugs, fixed", () => {
 
   it("text that is not valid UTF-8 is shown with replacement characters but never edited", async () => {
     fs.writeFileSync(path.join(ws, "latin1.txt"), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
-    expect((await run("read", { path: "latin1.txt" })).output).toBe("(not valid UTF-8: undecodable bytes shown as \ufffd)\n1| caf\ufffd");
+    expect((await run("read", { path: "latin1.txt" })).output).toBe(
+      "(not valid UTF-8: undecodable bytes shown as \ufffd)\n1| caf\ufffd",
+    );
     const edited = await run("edit_lines", { path: "latin1.txt", start_line: 1, end_line: 1, content: "x" });
     expect(edited.output).toBe("latin1.txt is not valid UTF-8; editing it would corrupt it");
   });
@@ -268,7 +288,11 @@ describe("the original's bugs, fixed", () => {
   it("grep stops a pattern that backtracks catastrophically instead of stalling the server", async () => {
     put("a.txt", `${"a".repeat(40)}!\n`);
     const result = await grepWithLimit({ pat: "^(a+)+$" }, ctx, 500);
-    expect(result).toEqual({ output: "grep stopped after 0.5 s", success: false, feedback: expect.stringContaining("nested quantifiers") });
+    expect(result).toEqual({
+      output: "grep stopped after 0.5 s",
+      success: false,
+      feedback: expect.stringContaining("nested quantifiers"),
+    });
   });
 
   it("grep says none when nothing matches", async () => {
@@ -295,7 +319,10 @@ describe("links and special files", () => {
     execFileSync("mkfifo", [path.join(ws, ".gitignore")]);
     put("a.txt", "a\n");
     expect((await run("glob", { pat: "*" })).output).toBe("a.txt");
-    expect(await run("read", { path: ".gitignore" })).toEqual({ output: ".gitignore is not a regular file", success: false });
+    expect(await run("read", { path: ".gitignore" })).toEqual({
+      output: ".gitignore is not a regular file",
+      success: false,
+    });
   });
 
   it("reads and writes through symlinks that stay inside, absolute /workspace ones included", async () => {

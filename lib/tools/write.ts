@@ -19,10 +19,17 @@ export const writeTool: Tool<typeof inputSchema> = {
   async run(args, ctx) {
     const bytes = Buffer.byteLength(args.content, "utf8");
     if (bytes > MAX_TEXT_BYTES) {
-      return fail(`content is ${bytes} bytes; write accepts up to ${MAX_TEXT_BYTES}`, "Write a smaller file, or generate it with bash.");
+      return fail(
+        `content is ${bytes} bytes; write accepts up to ${MAX_TEXT_BYTES}`,
+        "Write a smaller file, or generate it with bash.",
+      );
     }
     const written = await writeTextFile(ctx, args.path, args.content);
-    if (!written.ok) return fail(written.error, "Write inside the workspace, to a path you may change (not .git/), or choose another path.");
+    if (!written.ok)
+      return fail(
+        written.error,
+        "Write inside the workspace, to a path you may change (not .git/), or choose another path.",
+      );
     return ok("ok");
   },
 };

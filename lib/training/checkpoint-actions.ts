@@ -58,7 +58,11 @@ export function liveTrainers(): LiveTrainers | undefined {
  * LiveTrainers over the agent's PolicyRuntime: a save waits behind the policy's training queue in
  * this process (runtime.serialise), so it never captures half a step.
  */
-export function liveTrainersFromRuntime(runtime: PolicyRuntime, configFor: (ownerId: string) => Promise<Config>, train?: (policyId: string, ownerId: string) => void): LiveTrainers {
+export function liveTrainersFromRuntime(
+  runtime: PolicyRuntime,
+  configFor: (ownerId: string) => Promise<Config>,
+  train?: (policyId: string, ownerId: string) => void,
+): LiveTrainers {
   return {
     saveState(policy, name) {
       return runtime.serialise(policy.id, async () =>
@@ -98,7 +102,13 @@ function isLocalPath(p: string): boolean {
   return path.isAbsolute(p) && !p.includes("://");
 }
 
-export async function listCheckpointsForOwner({ db, ownerId }: { db: Db; ownerId: string }): Promise<{ policies: PolicyListing[]; checkpoints: CheckpointListing[] }> {
+export async function listCheckpointsForOwner({
+  db,
+  ownerId,
+}: {
+  db: Db;
+  ownerId: string;
+}): Promise<{ policies: PolicyListing[]; checkpoints: CheckpointListing[] }> {
   const policies = await listPoliciesByOwner({ db, ownerId });
   const checkpoints: CheckpointListing[] = [];
   for (const p of policies) {
@@ -120,7 +130,16 @@ export async function listCheckpointsForOwner({ db, ownerId }: { db: Db; ownerId
       });
     }
   }
-  return { policies: policies.map((p) => ({ id: p.id, name: p.name, step: p.step, baseModel: p.baseModel, backend: p.backend })), checkpoints };
+  return {
+    policies: policies.map((p) => ({
+      id: p.id,
+      name: p.name,
+      step: p.step,
+      baseModel: p.baseModel,
+      backend: p.backend,
+    })),
+    checkpoints,
+  };
 }
 
 export type SaveResult =
@@ -131,7 +150,10 @@ export type SaveResult =
 
 /** A checkpoint name that sorts by time and passes every backend's name check. */
 export function manualCheckpointName(now = new Date()): string {
-  return `manual-${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}`;
+  return `manual-${now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")}`;
 }
 
 export async function saveCheckpointNow({
@@ -161,19 +183,41 @@ export async function saveCheckpointNow({
     log.warn("checkpoint.live_save_failed", { policyId, error });
   }
   if (saved) {
-    const checkpoint = await createCheckpoint({ db, ownerId, policyId, step: saved.step, name, path: saved.path, kind: "state" });
+    const checkpoint = await createCheckpoint({
+      db,
+      ownerId,
+      policyId,
+      step: saved.step,
+      name,
+      path: saved.path,
+      kind: "state",
+    });
     return { status: "saved", checkpoint };
   }
   // No client open here: the newest weights are the current state directory (saved after every step).
-  const current = policy.currentCheckpointId ? await getCheckpointForOwner({ db, id: policy.currentCheckpointId, ownerId }) : null;
+  const current = policy.currentCheckpointId
+    ? await getCheckpointForOwner({ db, id: policy.currentCheckpointId, ownerId })
+    : null;
   if (!current) {
     if (liveError) throw liveError;
     return { status: "nothing_to_save" };
   }
-  if (!isLocalPath(current.path)) return { status: "unsupported", reason: "this backend's checkpoints can only be saved while its training client is open" };
+  if (!isLocalPath(current.path))
+    return {
+      status: "unsupported",
+      reason: "this backend's checkpoints can only be saved while its training client is open",
+    };
   const target = path.join(path.dirname(current.path), name);
   await fs.cp(current.path, target, { recursive: true, errorOnExist: true, force: false });
-  const checkpoint = await createCheckpoint({ db, ownerId, policyId, step: current.step, name, path: target, kind: "state" });
+  const checkpoint = await createCheckpoint({
+    db,
+    ownerId,
+    policyId,
+    step: current.step,
+    name,
+    path: target,
+    kind: "state",
+  });
   return { status: "saved", checkpoint };
 }
 
@@ -187,7 +231,14 @@ export function peftFromState(stateDir: string, outDir: string, baseModel: strin
   for (const [name, t] of readSafetensors(path.join(stateDir, "lora_state.safetensors"))) {
     if (name.endsWith(".exp_avg") || name.endsWith(".exp_avg_sq")) continue;
     if (t.shape.length !== 2) throw new Error(`${stateDir}: LoRA tensor ${name} is not a matrix`);
-    tensors.push({ name, shape: [t.shape[0]!, t.shape[1]!], value: Float32Array.from(t.data as ArrayLike<number>), grad: null, m: null, v: null });
+    tensors.push({
+      name,
+      shape: [t.shape[0]!, t.shape[1]!],
+      value: Float32Array.from(t.data as ArrayLike<number>),
+      grad: null,
+      m: null,
+      v: null,
+    });
   }
   const adapter: LoraAdapter = { config, scaling: config.alpha / config.rank, layers: [], tensors, step: 0 };
   exportPeft(adapter, outDir, baseModel);
@@ -199,10 +250,19 @@ export type ExportResult =
   | { status: "unsupported"; reason: string };
 
 /** The checkpoint as PEFT adapter files, named `<archive>/<file>`, read back from a temporary directory. */
-export async function exportCheckpointPeft({ db, ownerId, checkpointId }: { db: Db; ownerId: string; checkpointId: string }): Promise<ExportResult> {
+export async function exportCheckpointPeft({
+  db,
+  ownerId,
+  checkpointId,
+}: {
+  db: Db;
+  ownerId: string;
+  checkpointId: string;
+}): Promise<ExportResult> {
   const checkpoint = await getCheckpointForOwner({ db, id: checkpointId, ownerId });
   if (!checkpoint) return { status: "not_found" };
-  if (!isLocalPath(checkpoint.path)) return { status: "unsupported", reason: "only checkpoints stored on this server can be exported" };
+  if (!isLocalPath(checkpoint.path))
+    return { status: "unsupported", reason: "only checkpoints stored on this server can be exported" };
   const policy = await getPolicyForOwner({ db, id: checkpoint.policyId, ownerId });
   const archiveName = `${policy?.name ?? "policy"}-${checkpoint.name}-peft`.replace(/[^A-Za-z0-9._-]/g, "_");
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "peft-export-"));
@@ -210,14 +270,24 @@ export async function exportCheckpointPeft({ db, ownerId, checkpointId }: { db: 
     if (checkpoint.kind === "peft") await fs.cp(checkpoint.path, tmp, { recursive: true });
     else peftFromState(checkpoint.path, tmp, policy?.baseModel ?? null);
     const names = (await fs.readdir(tmp)).sort();
-    const files = await Promise.all(names.map(async (n) => ({ name: `${archiveName}/${n}`, data: new Uint8Array(await fs.readFile(path.join(tmp, n))), mtime: checkpoint.createdAt })));
+    const files = await Promise.all(
+      names.map(async (n) => ({
+        name: `${archiveName}/${n}`,
+        data: new Uint8Array(await fs.readFile(path.join(tmp, n))),
+        mtime: checkpoint.createdAt,
+      })),
+    );
     return { status: "ok", archiveName, files };
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
 }
 
-export type RestoreResult = { status: "restored"; checkpoint: Checkpoint; version: number } | { status: "not_found" } | { status: "busy" } | { status: "not_a_state" };
+export type RestoreResult =
+  | { status: "restored"; checkpoint: Checkpoint; version: number }
+  | { status: "not_found" }
+  | { status: "busy" }
+  | { status: "not_a_state" };
 
 /**
  * Makes the checkpoint's weights a new adapter version, the policy's current one, unless a
@@ -256,7 +326,15 @@ export async function restoreCheckpoint({
 }
 
 /** The corrections behind each trained version of the policy, by version number. */
-async function correctionsByVersion({ db, ownerId, policyId }: { db: Db; ownerId: string; policyId: string }): Promise<Map<number, CheckpointListing["corrections"]>> {
+async function correctionsByVersion({
+  db,
+  ownerId,
+  policyId,
+}: {
+  db: Db;
+  ownerId: string;
+  policyId: string;
+}): Promise<Map<number, CheckpointListing["corrections"]>> {
   const timeline = await getTimeline({ db, ownerId, policyId });
   return new Map((timeline?.entries ?? []).map((e) => [e.version, e.corrections]));
 }

@@ -25,14 +25,23 @@ export interface ContractTarget {
 
 /** Capabilities as the contract reads them: a backend that states none offers Tinker's. */
 function capabilitiesOf(backend: TrainingBackend): BackendCapabilities {
-  return backend.capabilities ?? { losses: ["cross_entropy", "importance_sampling", "ppo", "cispo"], importanceSamplingClipRatio: false, teacherModes: ["student", "frozen"] };
+  return (
+    backend.capabilities ?? {
+      losses: ["cross_entropy", "importance_sampling", "ppo", "cispo"],
+      importanceSamplingClipRatio: false,
+      teacherModes: ["student", "frozen"],
+    }
+  );
 }
 
 /** Cross-entropy on the completion of SEQUENCE (shifted: position i predicts token i+1). */
 export function ceDatum(sequence = SEQUENCE): Datum {
   return {
     modelInput: sequence.slice(0, -1),
-    lossFnInputs: { targetTokens: sequence.slice(1), weights: sequence.slice(1).map((_, i) => (i + 1 >= COMPLETION_START ? 1 : 0)) },
+    lossFnInputs: {
+      targetTokens: sequence.slice(1),
+      weights: sequence.slice(1).map((_, i) => (i + 1 >= COMPLETION_START ? 1 : 0)),
+    },
   };
 }
 
@@ -53,7 +62,9 @@ export function isDatum(prompt: number[], tokens: number[], sampled: number[], a
 
 function closeTo(actual: number[], expected: number[], tolerance = 1e-5): void {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((a, i) => expect(Math.abs(a - expected[i])).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(expected[i]))));
+  actual.forEach((a, i) =>
+    expect(Math.abs(a - expected[i])).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(expected[i]))),
+  );
 }
 
 async function trainOnce(client: TrainingClient): Promise<void> {
@@ -90,7 +101,11 @@ export type ReferenceNumbers = Awaited<ReturnType<typeof referenceRun>>;
 export function expectSameNumbers(a: ReferenceNumbers, b: ReferenceNumbers, tolerance = 1e-5): void {
   const tokens = (r: ReferenceNumbers) => [r.sampled.map((s) => s.tokens), r.sampledAfter.map((s) => s.tokens)];
   expect(tokens(a)).toEqual(tokens(b));
-  closeTo(a.sampled.flatMap((s) => s.logprobs), b.sampled.flatMap((s) => s.logprobs), tolerance);
+  closeTo(
+    a.sampled.flatMap((s) => s.logprobs),
+    b.sampled.flatMap((s) => s.logprobs),
+    tolerance,
+  );
   closeTo(a.scored.slice(1) as number[], b.scored.slice(1) as number[], tolerance);
   closeTo([a.ce.loss, a.is.loss], [b.ce.loss, b.is.loss], tolerance);
   closeTo([...a.ce.logprobs, ...a.is.logprobs], [...b.ce.logprobs, ...b.is.logprobs], tolerance);
@@ -101,7 +116,8 @@ export function expectSameNumbers(a: ReferenceNumbers, b: ReferenceNumbers, tole
 /** Registers the contract tests for the backend `target()` returns (set up in the caller's beforeAll). */
 export function backendContract(name: string, target: () => ContractTarget): void {
   describe(`the training-backend contract: ${name}`, () => {
-    const create = (rank = 4, seed = 1) => target().backend.createTrainingClient({ baseModel: target().baseModel, rank, seed });
+    const create = (rank = 4, seed = 1) =>
+      target().backend.createTrainingClient({ baseModel: target().baseModel, rank, seed });
 
     it("lists the model it serves", async () => {
       const models = await target().backend.listModels();
@@ -115,7 +131,9 @@ export function backendContract(name: string, target: () => ContractTarget): voi
       expect(await sampler.sample(PROMPT, params)).toEqual(first);
       expect(first.sequences).toHaveLength(2);
       const others = await Promise.all([8, 9, 10].map((seed) => sampler.sample(PROMPT, { ...params, seed })));
-      expect(others.some((o) => JSON.stringify(o.sequences[0].tokens) !== JSON.stringify(first.sequences[0].tokens))).toBe(true);
+      expect(
+        others.some((o) => JSON.stringify(o.sequences[0].tokens) !== JSON.stringify(first.sequences[0].tokens)),
+      ).toBe(true);
       for (const seq of first.sequences) {
         expect(seq.tokens).toHaveLength(8);
         expect(seq.stopReason).toBe("length");
@@ -129,7 +147,8 @@ export function backendContract(name: string, target: () => ContractTarget): voi
     it("a stop token ends a sample and is included", async () => {
       const sampler = await (await create()).saveWeightsForSampler();
       const free = (await sampler.sample(PROMPT, { maxTokens: 8, temperature: 0 })).sequences[0];
-      const stopped = (await sampler.sample(PROMPT, { maxTokens: 8, temperature: 0, stop: [free.tokens[2]] })).sequences[0];
+      const stopped = (await sampler.sample(PROMPT, { maxTokens: 8, temperature: 0, stop: [free.tokens[2]] }))
+        .sequences[0];
       const at = free.tokens.indexOf(free.tokens[2]);
       expect(stopped).toMatchObject({ stopReason: "stop", tokens: free.tokens.slice(0, at + 1) });
     });
@@ -146,8 +165,15 @@ export function backendContract(name: string, target: () => ContractTarget): voi
 
     it("importance_sampling's loss:sum = −Σ exp(lp − q)·A over a sampled completion", async () => {
       const trainer = await create();
-      const seq = (await (await trainer.saveWeightsForSampler()).sample(PROMPT, { maxTokens: 5, temperature: 1, seed: 2 })).sequences[0];
-      const datum = isDatum(PROMPT, seq.tokens, seq.logprobs.map((q) => q - 0.3), 0.7);
+      const seq = (
+        await (await trainer.saveWeightsForSampler()).sample(PROMPT, { maxTokens: 5, temperature: 1, seed: 2 })
+      ).sequences[0];
+      const datum = isDatum(
+        PROMPT,
+        seq.tokens,
+        seq.logprobs.map((q) => q - 0.3),
+        0.7,
+      );
       const out = await trainer.forwardBackward([datum], "importance_sampling");
       const { logprobs: q, advantages: A } = datum.lossFnInputs;
       const lp = out.lossFnOutputs[0].logprobs;
@@ -159,8 +185,16 @@ export function backendContract(name: string, target: () => ContractTarget): voi
     it("losses outside the backend's capabilities are refused, the ones inside run", async () => {
       const caps = capabilitiesOf(target().backend);
       const trainer = await create();
-      const seq = (await (await trainer.saveWeightsForSampler()).sample(PROMPT, { maxTokens: 4, temperature: 1, seed: 4 })).sequences[0];
-      const datum = () => isDatum(PROMPT, seq.tokens, seq.logprobs.map((q) => q - 1), 1);
+      const seq = (
+        await (await trainer.saveWeightsForSampler()).sample(PROMPT, { maxTokens: 4, temperature: 1, seed: 4 })
+      ).sequences[0];
+      const datum = () =>
+        isDatum(
+          PROMPT,
+          seq.tokens,
+          seq.logprobs.map((q) => q - 1),
+          1,
+        );
       const clipped = trainer.forwardBackward([datum()], "importance_sampling", { clipRatio: 1.5 });
       if (!caps.importanceSamplingClipRatio) {
         await expect(clipped).rejects.toThrow(/clipRatio/);
@@ -177,7 +211,12 @@ export function backendContract(name: string, target: () => ContractTarget): voi
       const trainer = await create();
       if (!capabilitiesOf(backend).losses.includes("reverse_kl")) {
         const rows = new Float32Array((SEQUENCE.length - 1) * FIXTURE_VOCAB);
-        await expect(trainer.forwardBackward([{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherLogprobs: rows } }], "reverse_kl")).rejects.toThrow();
+        await expect(
+          trainer.forwardBackward(
+            [{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherLogprobs: rows } }],
+            "reverse_kl",
+          ),
+        ).rejects.toThrow();
         return;
       }
       expect(hasTeacherOperations(trainer)).toBe(true);
@@ -200,24 +239,66 @@ export function backendContract(name: string, target: () => ContractTarget): voi
         for (let v = 0; v < V; v++) expected += Math.exp(s[p * V + v]) * (s[p * V + v] - t[p * V + v]);
       }
       expect(expected).toBeGreaterThan(0);
-      const full = await trainer.forwardBackward([{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherLogprobs: Float32Array.from(t) } }], "reverse_kl");
+      const full = await trainer.forwardBackward(
+        [{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherLogprobs: Float32Array.from(t) } }],
+        "reverse_kl",
+      );
       closeTo([full.metrics["loss:sum"]], [expected], 1e-4);
       // Rows for the weighted (completion) positions only, from teacherRowsStart, give the same loss.
       const start = COMPLETION_START - 1;
-      const windowed = await trainer.forwardBackward([{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherRowsStart: start, teacherLogprobs: t.slice(start * V) } }], "reverse_kl");
+      const windowed = await trainer.forwardBackward(
+        [
+          {
+            ...ceDatum(),
+            lossFnInputs: { ...ceDatum().lossFnInputs, teacherRowsStart: start, teacherLogprobs: t.slice(start * V) },
+          },
+        ],
+        "reverse_kl",
+      );
       closeTo([windowed.metrics["loss:sum"]], [expected], 1e-4);
       await expect(
-        trainer.forwardBackward([{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherRowsStart: start + 1, teacherLogprobs: t.slice((start + 1) * V) } }], "reverse_kl"),
+        trainer.forwardBackward(
+          [
+            {
+              ...ceDatum(),
+              lossFnInputs: {
+                ...ceDatum().lossFnInputs,
+                teacherRowsStart: start + 1,
+                teacherLogprobs: t.slice((start + 1) * V),
+              },
+            },
+          ],
+          "reverse_kl",
+        ),
       ).rejects.toThrow(`position ${start} has weight 1`);
       // Top-k over the whole vocabulary is the full KL; a smaller k still gives a finite loss.
       for (const k of [V, 8]) {
         const top = await teacher.topkLogprobs(SEQUENCE, positions, k);
         const out = await trainer.forwardBackward(
-          [{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherTopkIds: top.ids.slice(), teacherTopkLogprobs: top.logprobs.slice() } }],
+          [
+            {
+              ...ceDatum(),
+              lossFnInputs: {
+                ...ceDatum().lossFnInputs,
+                teacherTopkIds: top.ids.slice(),
+                teacherTopkLogprobs: top.logprobs.slice(),
+              },
+            },
+          ],
           "topk_reverse_kl",
         );
         const win = await trainer.forwardBackward(
-          [{ ...ceDatum(), lossFnInputs: { ...ceDatum().lossFnInputs, teacherRowsStart: start, teacherTopkIds: top.ids.slice(start * k), teacherTopkLogprobs: top.logprobs.slice(start * k) } }],
+          [
+            {
+              ...ceDatum(),
+              lossFnInputs: {
+                ...ceDatum().lossFnInputs,
+                teacherRowsStart: start,
+                teacherTopkIds: top.ids.slice(start * k),
+                teacherTopkLogprobs: top.logprobs.slice(start * k),
+              },
+            },
+          ],
           "topk_reverse_kl",
         );
         closeTo([win.metrics["loss:sum"]], [out.metrics["loss:sum"]], 1e-6);
@@ -245,13 +326,20 @@ export function backendContract(name: string, target: () => ContractTarget): voi
       const next = async (client: TrainingClient) => {
         const out = await client.forwardBackward([ceDatum()], "cross_entropy");
         await client.optimStep(ADAM);
-        return { loss: out.metrics["loss:sum"], after: await (await client.saveWeightsForSampler()).computeLogprobs(SEQUENCE) };
+        return {
+          loss: out.metrics["loss:sum"],
+          after: await (await client.saveWeightsForSampler()).computeLogprobs(SEQUENCE),
+        };
       };
       const straight = await next(trainer);
       await trainer.loadState(saved);
       expect(await next(trainer)).toEqual(straight);
 
-      const resumed = await target().backend.createTrainingClient({ baseModel: target().baseModel, rank: 4, fromState: saved });
+      const resumed = await target().backend.createTrainingClient({
+        baseModel: target().baseModel,
+        rank: 4,
+        fromState: saved,
+      });
       expect(resumed.rank).toBe(4);
       expect(await next(resumed)).toEqual(straight);
 
@@ -288,7 +376,9 @@ export function backendContract(name: string, target: () => ContractTarget): voi
     });
 
     it("an unknown base model is refused with the models that exist", async () => {
-      await expect(target().backend.createTrainingClient({ baseModel: "no/such-model", rank: 4 })).rejects.toThrow(new RegExp(target().baseModel.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")));
+      await expect(target().backend.createTrainingClient({ baseModel: "no/such-model", rank: 4 })).rejects.toThrow(
+        new RegExp(target().baseModel.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")),
+      );
     });
   });
 }

@@ -73,7 +73,9 @@ export class EmbeddedSamplingClient implements DistributionSamplingClient {
     const modelParams = this.ids.samplingToModel(params);
     // The observer hears Qwen3 ids, like the result, whatever the model's own numbering.
     const modelObserver = observer && { onTokens: (tokens: number[]) => observer.onTokens(this.ids.fromModel(tokens)) };
-    return this.ids.sampleFromModel(await this.adapter.run((id) => this.engine.sample(id, prompt, modelParams, modelObserver)));
+    return this.ids.sampleFromModel(
+      await this.adapter.run((id) => this.engine.sample(id, prompt, modelParams, modelObserver)),
+    );
   }
 
   async computeLogprobs(tokens: number[]): Promise<(number | null)[]> {
@@ -83,12 +85,21 @@ export class EmbeddedSamplingClient implements DistributionSamplingClient {
 
   async logSoftmaxRows(tokens: number[], positions: number[]): Promise<Float32Array> {
     const modelTokens = this.ids.toModel(tokens);
-    return this.ids.rowsFromModel(await this.adapter.run((id) => this.engine.logSoftmaxRows(id, modelTokens, positions)), positions.length);
+    return this.ids.rowsFromModel(
+      await this.adapter.run((id) => this.engine.logSoftmaxRows(id, modelTokens, positions)),
+      positions.length,
+    );
   }
 
-  async topkLogprobs(tokens: number[], positions: number[], k: number): Promise<{ ids: Int32Array; logprobs: Float32Array }> {
+  async topkLogprobs(
+    tokens: number[],
+    positions: number[],
+    k: number,
+  ): Promise<{ ids: Int32Array; logprobs: Float32Array }> {
     const modelTokens = this.ids.toModel(tokens);
-    return this.ids.topkFromModel(await this.adapter.run((id) => this.engine.topkLogprobs(id, modelTokens, positions, k)));
+    return this.ids.topkFromModel(
+      await this.adapter.run((id) => this.engine.topkLogprobs(id, modelTokens, positions, k)),
+    );
   }
 }
 
@@ -116,9 +127,14 @@ class Snapshot implements AdapterRef {
 
   run<T>(call: (id: string | null) => Promise<T>): Promise<T> {
     if (this.live !== null) return call(this.live);
-    if (this.owner.isClosed) return Promise.reject(new Error("the training client that made this sampler was released"));
+    if (this.owner.isClosed)
+      return Promise.reject(new Error("the training client that made this sampler was released"));
     if (this.savedAt === null) {
-      return Promise.reject(new Error("these sampler weights were released after newer ones were saved; call saveWeightsForSampler() again"));
+      return Promise.reject(
+        new Error(
+          "these sampler weights were released after newer ones were saved; call saveWeightsForSampler() again",
+        ),
+      );
     }
     // Calls arriving during a reload share it; each continuation posts its call synchronously,
     // before anything could release the reloaded copy.
@@ -277,7 +293,8 @@ export class EmbeddedTrainingClient implements TrainingClient, TeacherOperations
 
   async loadState(dir: string, options: { weightsOnly?: boolean } = {}): Promise<void> {
     const meta = readMeta(dir);
-    if (meta && meta.baseModel !== this.baseModel) throw new Error(`${dir} was trained on ${meta.baseModel}, not ${this.baseModel}`);
+    if (meta && meta.baseModel !== this.baseModel)
+      throw new Error(`${dir} was trained on ${meta.baseModel}, not ${this.baseModel}`);
     await this.engine.loadState(this.clientId, dir, options);
   }
 

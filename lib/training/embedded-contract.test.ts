@@ -15,7 +15,10 @@ let statesDir: string;
 beforeAll(() => {
   statesDir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-embedded-contract-"));
   const baseModel = "test/qwen3-tiny-a";
-  target = { backend: createEmbeddedBackend({ models: { [baseModel]: { dir: FIXTURE_DIR } }, kernels: "js", statesDir }), baseModel };
+  target = {
+    backend: createEmbeddedBackend({ models: { [baseModel]: { dir: FIXTURE_DIR } }, kernels: "js", statesDir }),
+    baseModel,
+  };
 });
 
 afterAll(async () => {

@@ -23,7 +23,11 @@ describe.skipIf(!installed)(`the bundled model (skipped only when ${MODEL_DIR}/m
   it("its renderer spells text outside the model's vocabulary in byte tokens the model has", async () => {
     const renderer = await getRenderer(EMBEDDED_MODEL);
     const vocab = VocabMap.read(MODEL_DIR)!;
-    const prompt = renderer.renderPrompt([{ role: "user", content: "Rename Zephyrine to 量子 in the quarterly reports" }], TOOL_SPECS, { addGenerationPrompt: true });
+    const prompt = renderer.renderPrompt(
+      [{ role: "user", content: "Rename Zephyrine to 量子 in the quarterly reports" }],
+      TOOL_SPECS,
+      { addGenerationPrompt: true },
+    );
     expect(() => vocab.toModel(prompt.tokens)).not.toThrow();
     expect(renderer.tokenizer.decode(prompt.tokens)).toContain("Rename Zephyrine to 量子 in the quarterly reports");
     expect(renderer.stopTokens).toContain(renderer.tokenizer.idOf("<|im_end|>"));
@@ -37,7 +41,12 @@ describe.skipIf(!installed)(`the bundled model (skipped only when ${MODEL_DIR}/m
       { role: "user" as const, content: "Fix the failing test." },
     ];
     const prompt = renderer.renderPrompt(messages, TOOL_SPECS, { addGenerationPrompt: true });
-    const result = await sampler.sample(prompt.tokens, { maxTokens: 160, temperature: 0, seed: 7, stop: renderer.stopTokens });
+    const result = await sampler.sample(prompt.tokens, {
+      maxTokens: 160,
+      temperature: 0,
+      seed: 7,
+      stop: renderer.stopTokens,
+    });
     const seq = result.sequences[0]!;
     const parsed = renderer.parseCompletion(seq.tokens, seq.stopReason, { tools: TOOL_SPECS });
     expect(seq.stopReason, parsed.text).toBe("stop");

@@ -46,15 +46,18 @@ function backend(options: EmbeddedBackendOptions = {}): EmbeddedBackend {
   return b;
 }
 
-
 describe("the embedded backend", () => {
   it("an unknown model name fails with the models that are available", async () => {
-    await expect(backend().createTrainingClient({ baseModel: "Qwen/Qwen3-8B", rank: 4 })).rejects.toThrow(`unknown model Qwen/Qwen3-8B; available: ${MODEL}`);
+    await expect(backend().createTrainingClient({ baseModel: "Qwen/Qwen3-8B", rank: 4 })).rejects.toThrow(
+      `unknown model Qwen/Qwen3-8B; available: ${MODEL}`,
+    );
   });
 
   it("the bundled model's name says it is not installed when its directory is missing", async () => {
     const b = backend({ models: { [EMBEDDED_MODEL]: { dir: path.join(statesDir, "no-model-here") } } });
-    await expect(b.createTrainingClient({ baseModel: EMBEDDED_MODEL, rank: 4 })).rejects.toThrow(/continualcode\/qwen3-tiny-coder is not installed/);
+    await expect(b.createTrainingClient({ baseModel: EMBEDDED_MODEL, rank: 4 })).rejects.toThrow(
+      /continualcode\/qwen3-tiny-coder is not installed/,
+    );
     expect(await b.listModels()).toEqual([]);
     expect(await b.probe(EMBEDDED_MODEL)).toMatchObject({ reachable: false });
   });
@@ -68,7 +71,10 @@ describe("the embedded backend", () => {
 
   it("every training client of one model shares one engine, with its own adapter", async () => {
     const b = backend();
-    const [one, two] = await Promise.all([b.createTrainingClient({ baseModel: MODEL, rank: 4, seed: 1 }), b.createTrainingClient({ baseModel: MODEL, rank: 4, seed: 1 })]);
+    const [one, two] = await Promise.all([
+      b.createTrainingClient({ baseModel: MODEL, rank: 4, seed: 1 }),
+      b.createTrainingClient({ baseModel: MODEL, rank: 4, seed: 1 }),
+    ]);
     expect(engines).toHaveLength(1);
     expect(one.clientId).not.toBe(two.clientId);
     const before = await (await two.saveWeightsForSampler()).computeLogprobs(SEQUENCE);
@@ -140,7 +146,9 @@ describe("the embedded backend", () => {
   it("a state from another base model is refused", async () => {
     const b = backend({ models: { [MODEL]: { dir: FIXTURE_DIR }, other: { dir: FIXTURE_DIR } } });
     const saved = await (await b.createTrainingClient({ baseModel: MODEL, rank: 4 })).saveState("mine");
-    await expect(b.createTrainingClient({ baseModel: "other", rank: 4, fromState: saved })).rejects.toThrow(/trained on test\/qwen3-tiny-a, not other/);
+    await expect(b.createTrainingClient({ baseModel: "other", rank: 4, fromState: saved })).rejects.toThrow(
+      /trained on test\/qwen3-tiny-a, not other/,
+    );
   });
 
   it("releasing a training client returns the engine's memory to where it was before the client", async () => {

@@ -59,7 +59,9 @@ async function tokenSpace(source: ModelSource, engine: EngineClient): Promise<To
     const map = VocabMap.read(source.dir);
     if (!map) return SAME_IDS;
     if (map.modelSize !== engine.config.vocabSize) {
-      throw new Error(`${source.dir}: vocab.json keeps ${map.modelSize} tokens but the model has ${engine.config.vocabSize}`);
+      throw new Error(
+        `${source.dir}: vocab.json keeps ${map.modelSize} tokens but the model has ${engine.config.vocabSize}`,
+      );
     }
     return map;
   } catch (error) {
@@ -90,7 +92,11 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
       } catch (error) {
         return Promise.reject(error);
       }
-      running = start({ model: source, kernels: options.kernels ?? "fast" }).then(async (engine) => ({ engine, source, ids: await tokenSpace(source, engine) }));
+      running = start({ model: source, kernels: options.kernels ?? "fast" }).then(async (engine) => ({
+        engine,
+        source,
+        ids: await tokenSpace(source, engine),
+      }));
       // A failed start is not remembered: the next call tries again (weights may have appeared).
       running.catch(() => engines.delete(model));
       engines.set(model, running);
@@ -118,7 +124,15 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
         if (!(Number.isInteger(rank) && rank > 0)) throw new Error(`LoRA rank must be a positive integer; got ${rank}`);
         await engine.createAdapter(clientId, { rank, seed: create.seed });
       }
-      return new EmbeddedTrainingClient({ engine, clientId, baseModel: create.baseModel, rank, statesDir, samplersInMemory, ids });
+      return new EmbeddedTrainingClient({
+        engine,
+        clientId,
+        baseModel: create.baseModel,
+        rank,
+        statesDir,
+        samplersInMemory,
+        ids,
+      });
     },
 
     async createSamplingClient(open) {
@@ -128,7 +142,8 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
         return new EmbeddedSamplingClient(engine, fixedAdapter(null), null, ids);
       }
       const baseModel = open.baseModel ?? readMeta(open.modelPath)?.baseModel;
-      if (baseModel === undefined) throw new Error(`${open.modelPath} is not a checkpoint saved here; name its baseModel`);
+      if (baseModel === undefined)
+        throw new Error(`${open.modelPath} is not a checkpoint saved here; name its baseModel`);
       const { engine, ids } = await engineFor(baseModel);
       const id = `${tag}-path-${++loaded}`;
       await engine.loadState(id, open.modelPath, { weightsOnly: true });
@@ -138,7 +153,8 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
     async listModels() {
       const models = availableModels(catalogue);
       // Directory models that were loaded by path are served too.
-      for (const name of engines.keys()) if (!models.some((m) => m.modelName === name)) models.push({ modelName: name });
+      for (const name of engines.keys())
+        if (!models.some((m) => m.modelName === name)) models.push({ modelName: name });
       return models;
     },
 
@@ -152,15 +168,23 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
       const where = "dir" in source ? source.dir : "a random model";
       const running = engines.get(model);
       if (!running) return { reachable: true, detail: `${model} from ${where} (engine starts on first use)` };
-      const answer = running.then(({ engine }) => engine.hasAdapter("__probe__")).then(
-        () => ({ reachable: true, detail: `${model} from ${where}, engine running` }),
-        (error: unknown) => ({ reachable: false, detail: `engine for ${model} failed: ${error instanceof Error ? error.message : String(error)}` }),
-      );
+      const answer = running
+        .then(({ engine }) => engine.hasAdapter("__probe__"))
+        .then(
+          () => ({ reachable: true, detail: `${model} from ${where}, engine running` }),
+          (error: unknown) => ({
+            reachable: false,
+            detail: `engine for ${model} failed: ${error instanceof Error ? error.message : String(error)}`,
+          }),
+        );
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<{ reachable: boolean; detail: string }>((resolve) => {
         // The engine runs one call at a time: a slow answer means a long step or a load in
         // progress, not a dead worker (a dead one rejects at once).
-        timer = setTimeout(() => resolve({ reachable: true, detail: `${model}: engine busy (no answer within ${timeoutMs} ms)` }), timeoutMs);
+        timer = setTimeout(
+          () => resolve({ reachable: true, detail: `${model}: engine busy (no answer within ${timeoutMs} ms)` }),
+          timeoutMs,
+        );
       });
       return Promise.race([answer, late]).finally(() => clearTimeout(timer));
     },
@@ -169,7 +193,14 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
       closed = true;
       const running = [...engines.values()];
       engines.clear();
-      await Promise.all(running.map((r) => r.then(({ engine }) => engine.close(), () => undefined)));
+      await Promise.all(
+        running.map((r) =>
+          r.then(
+            ({ engine }) => engine.close(),
+            () => undefined,
+          ),
+        ),
+      );
     },
   };
 }

@@ -40,21 +40,33 @@ describe("getTrainingBackend", () => {
     const tinker = getTrainingBackend({ ...embeddedConfig, tinkerUrl: url, tinkerApiKey: "k" });
     expect(tinker.kind).toBe("tinker");
     expect(tinker).not.toBe(embedded);
-    expect(tinker.capabilities).toMatchObject({ importanceSamplingClipRatio: false, teacherModes: ["student", "frozen"] });
+    expect(tinker.capabilities).toMatchObject({
+      importanceSamplingClipRatio: false,
+      teacherModes: ["student", "frozen"],
+    });
   });
 
   it("a Tinker URL without a key is refused with the flag to set", () => {
-    expect(() => getTrainingBackend({ ...embeddedConfig, tinkerUrl: url })).toThrow(/--tinker-api-key or set TINKER_API_KEY/);
+    expect(() => getTrainingBackend({ ...embeddedConfig, tinkerUrl: url })).toThrow(
+      /--tinker-api-key or set TINKER_API_KEY/,
+    );
   });
 });
 
 describe("describeBackend", () => {
   it("reports a Tinker server that answers its health check as reachable", async () => {
-    expect(await describeBackend({ ...embeddedConfig, tinkerUrl: url, tinkerApiKey: "k" })).toEqual({ kind: "tinker", reachable: true, detail: `${url}/api/v1/healthz ok` });
+    expect(await describeBackend({ ...embeddedConfig, tinkerUrl: url, tinkerApiKey: "k" })).toEqual({
+      kind: "tinker",
+      reachable: true,
+      detail: `${url}/api/v1/healthz ok`,
+    });
   });
 
   it("reports a Tinker URL with nothing listening as unreachable, with the reason", async () => {
-    const health = await describeBackend({ ...embeddedConfig, tinkerUrl: "http://127.0.0.1:9", tinkerApiKey: "k" }, 500);
+    const health = await describeBackend(
+      { ...embeddedConfig, tinkerUrl: "http://127.0.0.1:9", tinkerApiKey: "k" },
+      500,
+    );
     expect(health).toMatchObject({ kind: "tinker", reachable: false });
     expect(health.detail).toMatch(/^http:\/\/127\.0\.0\.1:9\/api\/v1\/healthz: /);
   });
@@ -78,6 +90,10 @@ describe("describeBackend", () => {
   });
 
   it("turns a configuration that cannot make a backend into an unreachable report", async () => {
-    expect(await describeBackend({ ...embeddedConfig, tinkerUrl: url })).toMatchObject({ kind: "tinker", reachable: false, detail: expect.stringMatching(/API key/) });
+    expect(await describeBackend({ ...embeddedConfig, tinkerUrl: url })).toMatchObject({
+      kind: "tinker",
+      reachable: false,
+      detail: expect.stringMatching(/API key/),
+    });
   });
 });

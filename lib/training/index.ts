@@ -29,7 +29,9 @@ const cacheHolder = globalThis as { [CACHE_KEY]?: Cached };
 
 function signature(config: BackendConfig): string {
   const tinker = config.tinkerUrl !== undefined || config.tinkerApiKey !== undefined;
-  return tinker ? `tinker ${config.tinkerUrl ?? DEFAULT_BASE_URL} ${config.tinkerApiKey ?? ""}` : `embedded ${path.resolve(config.dataDir)}`;
+  return tinker
+    ? `tinker ${config.tinkerUrl ?? DEFAULT_BASE_URL} ${config.tinkerApiKey ?? ""}`
+    : `embedded ${path.resolve(config.dataDir)}`;
 }
 
 /** Flags (passed through the environment) + environment + defaults; no user's settings. */
@@ -38,7 +40,10 @@ function operatorConfig(): BackendConfig {
 }
 
 /** A new backend for `config` (callers normally want the cached getTrainingBackend). */
-export function createTrainingBackend(config: BackendConfig, env: Record<string, string | undefined> = process.env): AnyBackend {
+export function createTrainingBackend(
+  config: BackendConfig,
+  env: Record<string, string | undefined> = process.env,
+): AnyBackend {
   if (config.tinkerUrl !== undefined || config.tinkerApiKey !== undefined) {
     return createTinkerBackend({
       ...tinkerOptionsFromEnv(env),
@@ -85,8 +90,14 @@ export async function describeBackend(given?: BackendConfig, timeoutMs = 2_000):
     config ??= operatorConfig();
     backend = getTrainingBackend(config);
   } catch (error) {
-    const tinker = config ? config.tinkerUrl !== undefined || config.tinkerApiKey !== undefined : Object.keys(process.env).some((k) => k.includes("TINKER") && process.env[k]);
-    return { kind: tinker ? "tinker" : "embedded", reachable: false, detail: error instanceof Error ? error.message : String(error) };
+    const tinker = config
+      ? config.tinkerUrl !== undefined || config.tinkerApiKey !== undefined
+      : Object.keys(process.env).some((k) => k.includes("TINKER") && process.env[k]);
+    return {
+      kind: tinker ? "tinker" : "embedded",
+      reachable: false,
+      detail: error instanceof Error ? error.message : String(error),
+    };
   }
   if (backend.kind === "embedded") return { kind: "embedded", ...(await backend.probe(config.model, timeoutMs)) };
   const url = `${(config.tinkerUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")}/api/v1/healthz`;
@@ -96,7 +107,12 @@ export async function describeBackend(given?: BackendConfig, timeoutMs = 2_000):
     const ok = res.ok && body?.status === "ok";
     return { kind: "tinker", reachable: ok, detail: ok ? `${url} ok` : `${url} answered ${res.status}` };
   } catch (error) {
-    const reason = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : error instanceof Error ? error.message : String(error);
+    const reason =
+      error instanceof Error && error.name === "TimeoutError"
+        ? `no answer within ${timeoutMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
     return { kind: "tinker", reachable: false, detail: `${url}: ${reason}` };
   }
 }

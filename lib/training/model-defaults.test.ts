@@ -32,8 +32,12 @@ describe("a model's recommended settings", () => {
   });
 
   it("refuse an invalid value, an unknown setting, a server-only setting and the model itself, naming the file", () => {
-    expect(() => readModelDefaults(modelDir({ recommended: { learningRate: -1 } }))).toThrow(/continualcode\.json: learningRate must be greater than 0/);
-    expect(() => readModelDefaults(modelDir({ recommended: { speed: 3 } }))).toThrow(/speed is not a setting a model may recommend/);
+    expect(() => readModelDefaults(modelDir({ recommended: { learningRate: -1 } }))).toThrow(
+      /continualcode\.json: learningRate must be greater than 0/,
+    );
+    expect(() => readModelDefaults(modelDir({ recommended: { speed: 3 } }))).toThrow(
+      /speed is not a setting a model may recommend/,
+    );
     expect(() => readModelDefaults(modelDir({ recommended: { port: 80 } }))).toThrow(/port is not a setting/);
     expect(() => readModelDefaults(modelDir({ recommended: { model: "x" } }))).toThrow(/model is not a setting/);
     expect(() => readModelDefaults(modelDir({ learningRate: 1 }))).toThrow(/expected \{"recommended"/);

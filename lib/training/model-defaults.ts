@@ -36,7 +36,8 @@ export function readModelDefaults(dir: string): Recommended {
   for (const [name, value] of Object.entries(recommended)) {
     const key = CONFIG_KEYS.find((k) => k === name);
     // The model itself and operator-only settings (ports, keys, paths) are not a model's to choose.
-    if (!key || key === "model" || !fieldOf(key).perUser) throw new Error(`${file}: ${name} is not a setting a model may recommend`);
+    if (!key || key === "model" || !fieldOf(key).perUser)
+      throw new Error(`${file}: ${name} is not a setting a model may recommend`);
     const checked = checkValue(key, value);
     if (!checked.ok) throw new Error(`${file}: ${name} ${checked.detail}`);
     out[key] = checked.value;

@@ -40,7 +40,11 @@ function listed(catalogue: ModelCatalogue): Array<[string, ModelSource]> {
 
 /** The catalogue's entry for `name`, installed or not; undefined for a name it does not list. */
 export function catalogueEntry(catalogue: ModelCatalogue, name: string): ModelSource | undefined {
-  return typeof catalogue === "function" ? catalogue(name) : Object.hasOwn(catalogue, name) ? catalogue[name] : undefined;
+  return typeof catalogue === "function"
+    ? catalogue(name)
+    : Object.hasOwn(catalogue, name)
+      ? catalogue[name]
+      : undefined;
 }
 
 /** The source for `name`, or an error that says what exists and what is missing. */
@@ -82,9 +86,13 @@ export interface ServedModel {
 }
 
 function modelLimits(source: ModelSource): Omit<ServedModel, "modelName"> {
-  if ("random" in source) return { maxContextLength: source.random.maxPositionEmbeddings, maxLoraRank: source.random.hiddenSize };
+  if ("random" in source)
+    return { maxContextLength: source.random.maxPositionEmbeddings, maxLoraRank: source.random.hiddenSize };
   try {
-    const json = JSON.parse(fs.readFileSync(path.join(source.dir, "config.json"), "utf8")) as { max_position_embeddings?: unknown; hidden_size?: unknown };
+    const json = JSON.parse(fs.readFileSync(path.join(source.dir, "config.json"), "utf8")) as {
+      max_position_embeddings?: unknown;
+      hidden_size?: unknown;
+    };
     return {
       ...(typeof json.max_position_embeddings === "number" ? { maxContextLength: json.max_position_embeddings } : {}),
       ...(typeof json.hidden_size === "number" ? { maxLoraRank: json.hidden_size } : {}),

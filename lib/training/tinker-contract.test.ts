@@ -48,7 +48,13 @@ describe("the embedded backend and the Tinker paths to it", () => {
   it("a reverse_kl datum with windowed teacher rows, posted as JSON, trains over the protocol as it does in-process", async () => {
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const post = async (route: string, body: object) =>
-      (await fetch(`${baseUrl}${route}`, { method: "POST", headers: { "Content-Type": "application/json", "X-API-Key": API_KEY }, body: JSON.stringify(body) })).json();
+      (
+        await fetch(`${baseUrl}${route}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-API-Key": API_KEY },
+          body: JSON.stringify(body),
+        })
+      ).json();
     const result = async (pending: { request_id: string }) => {
       for (;;) {
         const answer = await post("/api/v1/retrieve_future", { request_id: pending.request_id });
@@ -61,11 +67,26 @@ describe("the embedded backend and the Tinker paths to it", () => {
     if (!canScoreDistributions(sampler)) throw new Error("the embedded sampler scores distributions");
     const teacher = await sampler.logSoftmaxRows([5, 17, 42, 99, 7, 250, 3, 12, 300, 44], [P + 1, P + 2, P + 3]); // (3, V), a different context
     const weights = [0, 0, 0, 0, 1, 1, 1];
-    const datum = { modelInput: sequence.slice(0, -1), lossFnInputs: { targetTokens: sequence.slice(1), weights, teacherRowsStart: P - 1, teacherLogprobs: Float32Array.from(teacher) } };
-    const inProcess = await (await embedded.createTrainingClient({ baseModel: MODEL, rank: 4, seed: 3 })).forwardBackward([datum], "reverse_kl");
+    const datum = {
+      modelInput: sequence.slice(0, -1),
+      lossFnInputs: {
+        targetTokens: sequence.slice(1),
+        weights,
+        teacherRowsStart: P - 1,
+        teacherLogprobs: Float32Array.from(teacher),
+      },
+    };
+    const inProcess = await (
+      await embedded.createTrainingClient({ baseModel: MODEL, rank: 4, seed: 3 })
+    ).forwardBackward([datum], "reverse_kl");
 
     const { session_id } = await post("/api/v1/create_session", { tags: [], user_metadata: {}, sdk_version: "test" });
-    const model = await post("/api/v1/create_model", { session_id, model_seq_id: 0, base_model: MODEL, lora_config: { rank: 4, seed: 3 } });
+    const model = await post("/api/v1/create_model", {
+      session_id,
+      model_seq_id: 0,
+      base_model: MODEL,
+      lora_config: { rank: 4, seed: 3 },
+    });
     await result(model);
     const tensor = (data: number[], dtype: "int64" | "float32", shape: number[]) => ({ data, dtype, shape });
     const wireDatum = {
@@ -77,7 +98,11 @@ describe("the embedded backend and the Tinker paths to it", () => {
         teacher_rows_start: tensor([P - 1], "int64", []),
       },
     };
-    const fb = await post("/api/v1/forward_backward", { model_id: model.model_id, seq_id: 1, forward_backward_input: { data: [wireDatum], loss_fn: "reverse_kl" } });
+    const fb = await post("/api/v1/forward_backward", {
+      model_id: model.model_id,
+      seq_id: 1,
+      forward_backward_input: { data: [wireDatum], loss_fn: "reverse_kl" },
+    });
     const remote = await result(fb);
     expect(inProcess.metrics["loss:sum"]).toBeGreaterThan(0);
     expect(remote.metrics["loss:sum"]).toBeCloseTo(inProcess.metrics["loss:sum"]!, 6);

@@ -5,13 +5,7 @@
  */
 
 /** Loss functions. The first two are Tinker's own; the KL losses exist only on the embedded backend. */
-export type LossFnName =
-  | "cross_entropy"
-  | "importance_sampling"
-  | "ppo"
-  | "cispo"
-  | "reverse_kl"
-  | "topk_reverse_kl";
+export type LossFnName = "cross_entropy" | "importance_sampling" | "ppo" | "cispo" | "reverse_kl" | "topk_reverse_kl";
 
 /**
  * One training example, already shifted: `modelInput` is S[0..n-2] and every per-position input

@@ -31,7 +31,9 @@ describe("VocabMap", () => {
   });
 
   it("refuses an id outside the vocabulary with a message that says how to avoid it", () => {
-    expect(() => map.toModel([5, 6])).toThrow(/token 6 is outside the model's vocabulary of 12 tokens; .*withTrimmedVocab/);
+    expect(() => map.toModel([5, 6])).toThrow(
+      /token 6 is outside the model's vocabulary of 12 tokens; .*withTrimmedVocab/,
+    );
     expect(() => map.fromModel([12])).toThrow(/model token 12 is outside its vocabulary of 12/);
   });
 
@@ -43,14 +45,22 @@ describe("VocabMap", () => {
     });
     const datum: Datum = {
       modelInput: [151644, 42],
-      lossFnInputs: { targetTokens: [42, IM_END], weights: [0, 1], teacherTopkIds: Int32Array.from([42, 99, IM_END, 0]), teacherLogprobs: rows },
+      lossFnInputs: {
+        targetTokens: [42, IM_END],
+        weights: [0, 1],
+        teacherTopkIds: Int32Array.from([42, 99, IM_END, 0]),
+        teacherLogprobs: rows,
+      },
     };
     const inner = map.datumToModel(datum);
     expect(inner.modelInput).toEqual([9, 3]);
     expect(inner.lossFnInputs.targetTokens).toEqual([3, 10]);
     expect(inner.lossFnInputs.weights).toEqual([0, 1]);
     expect([...inner.lossFnInputs.teacherTopkIds!]).toEqual([3, 4, 10, 0]);
-    expect([...inner.lossFnInputs.teacherLogprobs!]).toEqual([...KEPT.map((_, c) => -1 - c), ...KEPT.map((_, c) => -2 - 2 * c)]);
+    expect([...inner.lossFnInputs.teacherLogprobs!]).toEqual([
+      ...KEPT.map((_, c) => -1 - c),
+      ...KEPT.map((_, c) => -2 - 2 * c),
+    ]);
     expect(datum.modelInput).toEqual([151644, 42]);
   });
 
@@ -59,7 +69,14 @@ describe("VocabMap", () => {
     KEPT.forEach((id, c) => (rows[id] = -1 - c));
     const datum: Datum = {
       modelInput: [151644, 77091, 198],
-      lossFnInputs: { targetTokens: [77091, 198, IM_END], weights: [0, 0, 1], teacherRowsStart: 2, teacherLogprobs: rows, teacherTopkIds: Int32Array.from([IM_END, 42]), teacherTopkLogprobs: Float32Array.from([-0.1, -3]) },
+      lossFnInputs: {
+        targetTokens: [77091, 198, IM_END],
+        weights: [0, 0, 1],
+        teacherRowsStart: 2,
+        teacherLogprobs: rows,
+        teacherTopkIds: Int32Array.from([IM_END, 42]),
+        teacherTopkLogprobs: Float32Array.from([-0.1, -3]),
+      },
     };
     expect(map.datumToModel(datum)).toEqual({
       modelInput: [9, 7, 5],
@@ -87,7 +104,9 @@ describe("VocabMap", () => {
     expect(map.samplingToModel({ maxTokens: 4, temperature: 0, stop: [IM_END, 151657] }).stop).toEqual([10]);
     const out = map.sampleFromModel({ sequences: [{ tokens: [3, 10], logprobs: [-1, -2], stopReason: "stop" }] });
     expect(out.sequences[0]!.tokens).toEqual([42, IM_END]);
-    expect(map.topkFromModel({ ids: Int32Array.from([10, 0]), logprobs: Float32Array.from([-0.1, -3]) }).ids).toEqual(Int32Array.from([IM_END, 0]));
+    expect(map.topkFromModel({ ids: Int32Array.from([10, 0]), logprobs: Float32Array.from([-0.1, -3]) }).ids).toEqual(
+      Int32Array.from([IM_END, 0]),
+    );
   });
 
   it("reads vocab.json from a model directory, and finds none where there is none", () => {
@@ -140,11 +159,16 @@ describe("the embedded backend over a trimmed-vocabulary model", () => {
       await expect(sampler.sample([151644, 6], params)).rejects.toThrow(/token 6 is outside the model's vocabulary/);
 
       const trainer = await backend.createTrainingClient({ baseModel: dir, rank: 2, seed: 0 });
-      const datum: Datum = { modelInput: prompt, lossFnInputs: { targetTokens: [77091, 198, 42, IM_END], weights: [0, 0, 1, 1] } };
+      const datum: Datum = {
+        modelInput: prompt,
+        lossFnInputs: { targetTokens: [77091, 198, 42, IM_END], weights: [0, 0, 1, 1] },
+      };
       const result = await trainer.forwardBackward([datum], "cross_entropy");
       const expected = direct.forward(null, [map.datumToModel(datum)], "cross_entropy");
       expect(result.metrics["loss:sum"]).toBeCloseTo(expected.metrics["loss:sum"]!, 5);
-      await expect(trainer.forwardBackward([{ ...datum, modelInput: [151644, 77091, 198, 7] }], "cross_entropy")).rejects.toThrow(/token 7 is outside/);
+      await expect(
+        trainer.forwardBackward([{ ...datum, modelInput: [151644, 77091, 198, 7] }], "cross_entropy"),
+      ).rejects.toThrow(/token 7 is outside/);
     } finally {
       await backend.close();
     }
@@ -160,13 +184,22 @@ describe("the embedded backend over a trimmed-vocabulary model", () => {
       const teacher = await sampler.logSoftmaxRows([151644, 17, 198, 42, IM_END, 5], positions);
       expect(teacher.length).toBe(2 * QWEN3_ROWS);
       const N = sequence.length - 1;
-      const base = { modelInput: sequence.slice(0, -1), lossFnInputs: { targetTokens: sequence.slice(1), weights: [0, 0, 0, 1, 1] } };
-      const windowed = (): Datum => ({ ...base, lossFnInputs: { ...base.lossFnInputs, teacherRowsStart: P - 1, teacherLogprobs: Float32Array.from(teacher) } });
+      const base = {
+        modelInput: sequence.slice(0, -1),
+        lossFnInputs: { targetTokens: sequence.slice(1), weights: [0, 0, 0, 1, 1] },
+      };
+      const windowed = (): Datum => ({
+        ...base,
+        lossFnInputs: { ...base.lossFnInputs, teacherRowsStart: P - 1, teacherLogprobs: Float32Array.from(teacher) },
+      });
       const spread = new Float32Array(N * QWEN3_ROWS);
       spread.set(teacher, (P - 1) * QWEN3_ROWS);
       const trainer = await backend.createTrainingClient({ baseModel: dir, rank: 2, seed: 0 });
       const win = await trainer.forwardBackward([windowed()], "reverse_kl");
-      const full = await trainer.forwardBackward([{ ...base, lossFnInputs: { ...base.lossFnInputs, teacherLogprobs: spread } }], "reverse_kl");
+      const full = await trainer.forwardBackward(
+        [{ ...base, lossFnInputs: { ...base.lossFnInputs, teacherLogprobs: spread } }],
+        "reverse_kl",
+      );
       const expected = direct.forward(null, [map.datumToModel(windowed())], "reverse_kl");
       expect(win).toEqual(full);
       expect(win.metrics["loss:sum"]).toBeGreaterThan(0);
@@ -182,7 +215,9 @@ describe("the embedded backend over a trimmed-vocabulary model", () => {
     fs.writeFileSync(path.join(other, "vocab.json"), JSON.stringify({ tokenizer: "qwen3", ids: KEPT.slice(1) }));
     const backend = createEmbeddedBackend({ models: {}, kernels: "js", statesDir: path.join(other, "states") });
     try {
-      await expect(backend.createSamplingClient({ baseModel: other })).rejects.toThrow(/vocab.json keeps 11 tokens but the model has 12/);
+      await expect(backend.createSamplingClient({ baseModel: other })).rejects.toThrow(
+        /vocab.json keeps 11 tokens but the model has 12/,
+      );
     } finally {
       await backend.close();
       fs.rmSync(other, { recursive: true, force: true });
@@ -192,28 +227,41 @@ describe("the embedded backend over a trimmed-vocabulary model", () => {
 
 const BUNDLED_DIR = projectPath("models", "qwen3-tiny-coder");
 
-describe.skipIf(!fs.existsSync(path.join(BUNDLED_DIR, "model.safetensors")))("entropies from the bundled trimmed-vocabulary model", () => {
-  it("forward_backward's entropies in Qwen3 ids equal those of the sampler's rows widened to Qwen3's width", async () => {
-    const backend = createEmbeddedBackend({ statesDir: fs.mkdtempSync(path.join(os.tmpdir(), "cc-entropy-states-")) });
-    try {
-      const bundled = VocabMap.read(BUNDLED_DIR)!;
-      const sequence = bundled.fromModel([3, 40, 200, 7, 512, 90, 1001, 64, 300, 12]);
-      const P = 5;
-      const N = sequence.length - 1;
-      const positions = Array.from({ length: N - (P - 1) }, (_, i) => P - 1 + i);
-      const weights = Array.from({ length: N }, (_, t) => (t >= P - 1 ? 1 : 0));
-      const trainer = await backend.createTrainingClient({ baseModel: EMBEDDED_MODEL, rank: 2, seed: 0 });
-      const sampler = await trainer.saveWeightsForSampler();
-      const logprobs = (await sampler.computeLogprobs(sequence)).slice(1).map((lp) => lp ?? 0);
-      const datum: Datum = { modelInput: sequence.slice(0, -1), lossFnInputs: { targetTokens: sequence.slice(1), weights, logprobs, advantages: weights } };
-      const out = (await trainer.forwardBackward([datum], "importance_sampling")).lossFnOutputs[0]!.entropies!;
-      const rows = await sampler.logSoftmaxRows(sequence, positions);
-      expect(rows.length).toBe(positions.length * QWEN3_ROWS);
-      expect(rows.some((lp) => lp === -Infinity)).toBe(true);
-      positions.forEach((t, i) => expect(out[t]).toBeCloseTo(meanRowEntropy(rows.subarray(i * QWEN3_ROWS, (i + 1) * QWEN3_ROWS), QWEN3_ROWS), 5));
-      expect(out.slice(0, P - 1)).toEqual([0, 0, 0, 0]);
-    } finally {
-      await backend.close();
-    }
-  });
-});
+describe.skipIf(!fs.existsSync(path.join(BUNDLED_DIR, "model.safetensors")))(
+  "entropies from the bundled trimmed-vocabulary model",
+  () => {
+    it("forward_backward's entropies in Qwen3 ids equal those of the sampler's rows widened to Qwen3's width", async () => {
+      const backend = createEmbeddedBackend({
+        statesDir: fs.mkdtempSync(path.join(os.tmpdir(), "cc-entropy-states-")),
+      });
+      try {
+        const bundled = VocabMap.read(BUNDLED_DIR)!;
+        const sequence = bundled.fromModel([3, 40, 200, 7, 512, 90, 1001, 64, 300, 12]);
+        const P = 5;
+        const N = sequence.length - 1;
+        const positions = Array.from({ length: N - (P - 1) }, (_, i) => P - 1 + i);
+        const weights = Array.from({ length: N }, (_, t) => (t >= P - 1 ? 1 : 0));
+        const trainer = await backend.createTrainingClient({ baseModel: EMBEDDED_MODEL, rank: 2, seed: 0 });
+        const sampler = await trainer.saveWeightsForSampler();
+        const logprobs = (await sampler.computeLogprobs(sequence)).slice(1).map((lp) => lp ?? 0);
+        const datum: Datum = {
+          modelInput: sequence.slice(0, -1),
+          lossFnInputs: { targetTokens: sequence.slice(1), weights, logprobs, advantages: weights },
+        };
+        const out = (await trainer.forwardBackward([datum], "importance_sampling")).lossFnOutputs[0]!.entropies!;
+        const rows = await sampler.logSoftmaxRows(sequence, positions);
+        expect(rows.length).toBe(positions.length * QWEN3_ROWS);
+        expect(rows.some((lp) => lp === -Infinity)).toBe(true);
+        positions.forEach((t, i) =>
+          expect(out[t]).toBeCloseTo(
+            meanRowEntropy(rows.subarray(i * QWEN3_ROWS, (i + 1) * QWEN3_ROWS), QWEN3_ROWS),
+            5,
+          ),
+        );
+        expect(out.slice(0, P - 1)).toEqual([0, 0, 0, 0]);
+      } finally {
+        await backend.close();
+      }
+    });
+  },
+);

@@ -44,8 +44,10 @@ export class VocabMap implements TokenSpace {
   private readonly compactOf: Map<number, number>;
 
   private constructor(private readonly ids: readonly number[]) {
-    for (let i = 1; i < ids.length; i++) if (!(ids[i]! > ids[i - 1]!)) throw new Error("vocab.json ids must be strictly ascending");
-    if (ids.length > 0 && (ids[0]! < 0 || ids[ids.length - 1]! >= QWEN3_ROWS)) throw new Error(`vocab.json ids must lie in [0, ${QWEN3_ROWS})`);
+    for (let i = 1; i < ids.length; i++)
+      if (!(ids[i]! > ids[i - 1]!)) throw new Error("vocab.json ids must be strictly ascending");
+    if (ids.length > 0 && (ids[0]! < 0 || ids[ids.length - 1]! >= QWEN3_ROWS))
+      throw new Error(`vocab.json ids must lie in [0, ${QWEN3_ROWS})`);
     this.compactOf = new Map(ids.map((id, i) => [id, i]));
   }
 
@@ -60,7 +62,8 @@ export class VocabMap implements TokenSpace {
     if (!fs.existsSync(file)) return null;
     const json = JSON.parse(fs.readFileSync(file, "utf8")) as { tokenizer?: unknown; ids?: unknown };
     if (json.tokenizer !== "qwen3") throw new Error(`${file} is for tokenizer ${String(json.tokenizer)}, not qwen3`);
-    if (!Array.isArray(json.ids) || !json.ids.every((id) => Number.isInteger(id))) throw new Error(`${file} needs an integer "ids" array`);
+    if (!Array.isArray(json.ids) || !json.ids.every((id) => Number.isInteger(id)))
+      throw new Error(`${file} needs an integer "ids" array`);
     return new VocabMap(json.ids as number[]);
   }
 
@@ -105,7 +108,8 @@ export class VocabMap implements TokenSpace {
 
   rowsFromModel(rows: Float32Array, count: number): Float32Array {
     const n = this.ids.length;
-    if (rows.length !== count * n) throw new Error(`expected ${count} rows of ${n} log-probs, got ${rows.length} values`);
+    if (rows.length !== count * n)
+      throw new Error(`expected ${count} rows of ${n} log-probs, got ${rows.length} values`);
     const out = new Float32Array(count * QWEN3_ROWS).fill(-Infinity);
     for (let r = 0; r < count; r++) for (let c = 0; c < n; c++) out[r * QWEN3_ROWS + this.ids[c]!] = rows[r * n + c]!;
     return out;
@@ -124,7 +128,9 @@ export class VocabMap implements TokenSpace {
   private compact(id: number): number {
     const c = this.compactOf.get(id);
     if (c === undefined) {
-      throw new Error(`token ${id} is outside the model's vocabulary of ${this.ids.length} tokens; render prompts with the model's renderer (withTrimmedVocab), which spells such text in byte tokens`);
+      throw new Error(
+        `token ${id} is outside the model's vocabulary of ${this.ids.length} tokens; render prompts with the model's renderer (withTrimmedVocab), which spells such text in byte tokens`,
+      );
     }
     return c;
   }

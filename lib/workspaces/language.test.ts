@@ -3,7 +3,22 @@ import { languageForPath } from "./language";
 
 describe("languageForPath", () => {
   it("names the viewer's languages by extension, case-insensitively, and plain text otherwise", () => {
-    const paths = ["a/b.py", "x.TS", "c.tsx", "d.mjs", "e.json", "README.md", "s.css", "i.html", "run.sh", ".bashrc", ".gitignore", "Makefile", "noext", "x.rs"];
+    const paths = [
+      "a/b.py",
+      "x.TS",
+      "c.tsx",
+      "d.mjs",
+      "e.json",
+      "README.md",
+      "s.css",
+      "i.html",
+      "run.sh",
+      ".bashrc",
+      ".gitignore",
+      "Makefile",
+      "noext",
+      "x.rs",
+    ];
     expect(Object.fromEntries(paths.map((p) => [p, languageForPath(p)]))).toEqual({
       "a/b.py": "python",
       "x.TS": "typescript",

@@ -2,7 +2,16 @@
  * The Monaco language id for a file, from its name. Only the languages the viewer registers are
  * named here; anything else is shown as plain text.
  */
-export type ViewerLanguage = "typescript" | "javascript" | "python" | "json" | "markdown" | "css" | "html" | "shell" | "plaintext";
+export type ViewerLanguage =
+  | "typescript"
+  | "javascript"
+  | "python"
+  | "json"
+  | "markdown"
+  | "css"
+  | "html"
+  | "shell"
+  | "plaintext";
 
 const BY_EXTENSION: Record<string, ViewerLanguage> = {
   ts: "typescript",

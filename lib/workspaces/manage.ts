@@ -40,9 +40,7 @@ export async function createManagedWorkspace({
   }
 }
 
-export type RegisterResult =
-  | { status: "ok"; workspace: Workspace }
-  | { status: "invalid_data"; error: string };
+export type RegisterResult = { status: "ok"; workspace: Workspace } | { status: "invalid_data"; error: string };
 
 /**
  * Registers an existing absolute directory (admin only; the caller checks the role). The data
@@ -70,10 +68,14 @@ export async function registerExistingWorkspace({
     return { status: "invalid_data", error: `No such directory: ${dir}` };
   }
   if (!(await fs.stat(real)).isDirectory()) return { status: "invalid_data", error: `Not a directory: ${dir}` };
-  if (real === path.parse(real).root) return { status: "invalid_data", error: "The file system root cannot be a workspace." };
+  if (real === path.parse(real).root)
+    return { status: "invalid_data", error: "The file system root cannot be a workspace." };
   const data = await fs.realpath(dataRoot).catch(() => path.resolve(dataRoot));
   if (isInside(data, real) || isInside(real, data)) {
-    return { status: "invalid_data", error: "The data directory (and anything in or around it) cannot be a workspace." };
+    return {
+      status: "invalid_data",
+      error: "The data directory (and anything in or around it) cannot be a workspace.",
+    };
   }
   const workspace = await workspaces.createWorkspace({ db, ownerId, name, path: real, managed: false });
   return { status: "ok", workspace };
@@ -95,7 +97,11 @@ export async function deleteWorkspaceWithFiles({
   root?: string;
 }): Promise<Workspace | null> {
   const row = await workspaces.deleteWorkspace({ db, id, ownerId });
-  if (row?.managed && isInside(path.resolve(root), path.resolve(row.path)) && path.resolve(root) !== path.resolve(row.path)) {
+  if (
+    row?.managed &&
+    isInside(path.resolve(root), path.resolve(row.path)) &&
+    path.resolve(root) !== path.resolve(row.path)
+  ) {
     await fs.rm(row.path, { recursive: true, force: true });
   }
   return row;

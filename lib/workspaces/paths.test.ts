@@ -31,9 +31,12 @@ describe("relativeInWorkspace", () => {
     expect(relativeInWorkspace("")).toEqual({ status: "ok", rel: "" });
   });
 
-  it.each(["../secret.txt", "src/../../secret.txt", "/etc/passwd", "a\0b"])("refuses %s before looking at the disk", (rel) => {
-    expect(relativeInWorkspace(rel).status).toBe("outside");
-  });
+  it.each(["../secret.txt", "src/../../secret.txt", "/etc/passwd", "a\0b"])(
+    "refuses %s before looking at the disk",
+    (rel) => {
+      expect(relativeInWorkspace(rel).status).toBe("outside");
+    },
+  );
 });
 
 describe("readWorkspaceFile", () => {
@@ -69,7 +72,10 @@ describe("readWorkspaceFile", () => {
   it("refuses a file hard-linked to one outside, as the file tools do", async () => {
     await fs.link(path.join(base, "secret.txt"), path.join(root, "hard.txt"));
     const view = await readWorkspaceFile(root, "hard.txt");
-    expect(view).toMatchObject({ kind: "outside", error: "hard.txt has 2 hard links and not all of them are inside the workspace" });
+    expect(view).toMatchObject({
+      kind: "outside",
+      error: "hard.txt has 2 hard links and not all of them are inside the workspace",
+    });
     await fs.link(path.join(root, "src", "a.py"), path.join(root, "src", "twin.py"));
     expect(await readWorkspaceFile(root, "src/twin.py")).toMatchObject({ kind: "text", content: "print('a')\n" });
   });

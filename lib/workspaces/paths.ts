@@ -17,5 +17,7 @@ export function relativeInWorkspace(relativePath: string): RelativePath {
     return { status: "outside", error: `Absolute paths are not allowed: ${relativePath}` };
   }
   const rel = normalizeBeneath(relativePath);
-  return rel === null ? { status: "outside", error: `Path leaves the workspace: ${relativePath}` } : { status: "ok", rel };
+  return rel === null
+    ? { status: "outside", error: `Path leaves the workspace: ${relativePath}` }
+    : { status: "ok", rel };
 }

@@ -65,5 +65,8 @@ export async function checkWriteQuota({
   const current = replacing?.isFile() ? replacing.blocks * 512 : 0;
   const wouldUse = (await workspaceUsage(root)) - current + newBytes;
   if (wouldUse <= quotaBytes || newBytes <= current) return { ok: true };
-  return { ok: false, error: `${overQuotaSentence(wouldUse, quotaBytes, "would")}; delete files the task no longer needs, or write less` };
+  return {
+    ok: false,
+    error: `${overQuotaSentence(wouldUse, quotaBytes, "would")}; delete files the task no longer needs, or write less`,
+  };
 }

@@ -63,9 +63,14 @@ export async function readWorkspaceFile(workspaceRoot: string, relativePath: str
       const { stat } = opened;
       if (stat.isDirectory()) return { kind: "directory", path: relativePath };
       if (!stat.isFile()) return { kind: "outside", path: relativePath, error: `Not a regular file: ${relativePath}` };
-      if (stat.size > MAX_VIEW_BYTES) return { kind: "too_large", path: relativePath, size: stat.size, limit: MAX_VIEW_BYTES };
+      if (stat.size > MAX_VIEW_BYTES)
+        return { kind: "too_large", path: relativePath, size: stat.size, limit: MAX_VIEW_BYTES };
       if (stat.nlink > 1 && !(await allLinksInside(root, stat))) {
-        return { kind: "outside", path: relativePath, error: `${relativePath} has ${stat.nlink} hard links and not all of them are inside the workspace` };
+        return {
+          kind: "outside",
+          path: relativePath,
+          error: `${relativePath} has ${stat.nlink} hard links and not all of them are inside the workspace`,
+        };
       }
       const bytes = await readOpened(opened.handle, stat.size);
       if (looksBinary(bytes.subarray(0, SNIFF_BYTES))) return { kind: "binary", path: relativePath, size: stat.size };

@@ -117,7 +117,11 @@ export async function openRoot(workspace: string, extraAliases: string[] = []): 
 }
 
 /** Runs `use` with the workspace's root open, and closes it afterwards. */
-export async function withRoot<T>(workspace: string, extraAliases: string[], use: (root: Root) => Promise<T>): Promise<T> {
+export async function withRoot<T>(
+  workspace: string,
+  extraAliases: string[],
+  use: (root: Root) => Promise<T>,
+): Promise<T> {
   const root = await openRoot(workspace, extraAliases);
   try {
     return await use(root);
@@ -199,7 +203,12 @@ async function walk(root: Root, rel: string, goal: Goal, options: WalkOptions = 
       const alias = root.aliases.find((a) => isInside(a, normal));
       if (alias === undefined) return OUTSIDE;
       await dropAll();
-      parts.unshift(...path.posix.relative(alias, normal).split("/").filter((p) => p !== ""));
+      parts.unshift(
+        ...path.posix
+          .relative(alias, normal)
+          .split("/")
+          .filter((p) => p !== ""),
+      );
     } else {
       parts.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
     }
@@ -288,7 +297,8 @@ async function walk(root: Root, rel: string, goal: Goal, options: WalkOptions = 
       }
       if (opened === "ENOENT" || opened === "ENOTDIR") return refusal("not_found", "no such file or directory");
       // A socket (ENXIO) or a device we may not open.
-      if (opened === "ENXIO" || opened === "ENODEV" || opened === "EACCES") return refusal("not_a_file", `${name} is not a regular file`);
+      if (opened === "ENXIO" || opened === "ENODEV" || opened === "EACCES")
+        return refusal("not_a_file", `${name} is not a regular file`);
       throw Object.assign(new Error(`open ${name}: ${opened}`), { code: opened });
     }
     // The path named a directory we hold (or the root): a fresh descriptor for it.
@@ -328,7 +338,9 @@ export async function readOpened(handle: FileHandle, length: number): Promise<Bu
   return buffer.subarray(0, filled);
 }
 
-export type FileIn = { ok: true; stat: Stats; bytes: Buffer } | { ok: false; reason: "missing" | "not_a_file" | "too_large"; stat?: Stats };
+export type FileIn =
+  | { ok: true; stat: Stats; bytes: Buffer }
+  | { ok: false; reason: "missing" | "not_a_file" | "too_large"; stat?: Stats };
 
 /** The regular file `name` of `dir`, never through a symlink and never more than `maxBytes`. */
 export async function readFileIn(dir: FileHandle, name: string, maxBytes: number): Promise<FileIn> {

@@ -27,7 +27,10 @@ export const deleteWorkspaceInputSchema = z.object({ id: workspaceIdSchema });
 
 export const registerWorkspaceInputSchema = z.object({
   name: workspaceNameSchema,
-  path: z.string().trim().refine((p) => path.isAbsolute(p), "Must be an absolute path"),
+  path: z
+    .string()
+    .trim()
+    .refine((p) => path.isAbsolute(p), "Must be an absolute path"),
 });
 
 /** `?path=` of the files route: a relative path as shown in the tree. */

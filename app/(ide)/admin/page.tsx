@@ -16,7 +16,9 @@ export default async function AdminPage() {
       <section className="panel flex items-center gap-3 p-3">
         <div>
           <h2 className="label">Public sign-up</h2>
-          <p className="text-muted">When closed, only admins can create accounts (the server refuses sign-up requests).</p>
+          <p className="text-muted">
+            When closed, only admins can create accounts (the server refuses sign-up requests).
+          </p>
         </div>
         <SignupToggle open={signupOpen} />
       </section>

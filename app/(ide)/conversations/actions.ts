@@ -99,7 +99,11 @@ export async function sendMessage(input: unknown): Promise<SessionActionResult<{
   const user = await getSessionUser();
   if (!user) return { status: "unauthorized" };
   return guarded(async () => {
-    const result = await (await getAgent()).sendUserMessage({ ownerId: user.id, conversationId: parsed.data.conversationId, text: parsed.data.text });
+    const result = await (await getAgent()).sendUserMessage({
+      ownerId: user.id,
+      conversationId: parsed.data.conversationId,
+      text: parsed.data.text,
+    });
     return { status: "ok", result };
   });
 }
@@ -113,7 +117,11 @@ export async function decide(input: unknown): Promise<SessionActionResult<{ trai
     const agent = await getAgent();
     const translated = await agentDecision(agent, user.id, parsed.data.toolCallId, parsed.data.decision);
     if (!translated.ok) return translated.failure;
-    const out = await agent.decide({ ownerId: user.id, toolCallId: parsed.data.toolCallId, decision: translated.decision });
+    const out = await agent.decide({
+      ownerId: user.id,
+      toolCallId: parsed.data.toolCallId,
+      decision: translated.decision,
+    });
     log.info("tool_call.decided", { userId: user.id, toolCallId: out.toolCall.id, status: out.toolCall.status });
     return { status: "ok", trainingStepId: out.trainingStepId };
   });
@@ -132,7 +140,10 @@ async function agentDecision(
     case "deny":
       return { ok: true, decision: { kind: "deny", correction: d.correction } };
     case "edit_args":
-      return { ok: true, decision: { kind: "edit", args: d.args, ...(d.correction ? { correction: d.correction } : {}) } };
+      return {
+        ok: true,
+        decision: { kind: "edit", args: d.args, ...(d.correction ? { correction: d.correction } : {}) },
+      };
     case "edit_text":
     case "review_hunks": {
       const call = await getToolCallForOwner({ db: agent.core.db, id: toolCallId, ownerId });
@@ -141,12 +152,26 @@ async function agentDecision(
       const { where } = await toolWhere(agent, ownerId, conv.workspaceId);
       // What the proposal would leave in the file now: what the edit or the hunks are measured against.
       const proposed = await previewToolCall(where, call.name, call.args);
-      if (proposed.kind !== "diff") return { ok: false, failure: { status: "invalid_data", error: proposed.kind === "diff_error" ? proposed.error : `${call.name} has no file diff` } };
+      if (proposed.kind !== "diff")
+        return {
+          ok: false,
+          failure: {
+            status: "invalid_data",
+            error: proposed.kind === "diff_error" ? proposed.error : `${call.name} has no file diff`,
+          },
+        };
       if (d.kind === "edit_text") {
         const args = await argsForEditedText(where, call.name, call.args, d.text, d.path);
         if (!args.ok) return { ok: false, failure: { status: "invalid_data", error: args.error } };
-        const review = reviewOf({ proposedAfter: proposed.after, appliedAfter: d.text, ...(d.path ? { path: { from: proposed.path, to: d.path } } : {}) });
-        return { ok: true, decision: { kind: "edit", args: args.args, review, ...(d.correction ? { correction: d.correction } : {}) } };
+        const review = reviewOf({
+          proposedAfter: proposed.after,
+          appliedAfter: d.text,
+          ...(d.path ? { path: { from: proposed.path, to: d.path } } : {}),
+        });
+        return {
+          ok: true,
+          decision: { kind: "edit", args: args.args, review, ...(d.correction ? { correction: d.correction } : {}) },
+        };
       }
       const outcome = hunkOutcome(proposed.before, proposed.after, d.hunks);
       switch (outcome.kind) {
@@ -159,7 +184,12 @@ async function agentDecision(
         case "partial": {
           const args = await argsForEditedText(where, call.name, call.args, outcome.text);
           if (!args.ok) return { ok: false, failure: { status: "invalid_data", error: args.error } };
-          const review = reviewOf({ proposedAfter: proposed.after, appliedAfter: outcome.text, hunks: outcome.hunks, rejected: outcome.rejected });
+          const review = reviewOf({
+            proposedAfter: proposed.after,
+            appliedAfter: outcome.text,
+            hunks: outcome.hunks,
+            rejected: outcome.rejected,
+          });
           const correction = `Apply only the accepted hunks; rejected: ${outcome.rejected.map((r) => r.number).join(", ")} of ${outcome.hunks}.`;
           return { ok: true, decision: { kind: "edit", args: args.args, review, correction } };
         }
@@ -172,13 +202,19 @@ async function agentDecision(
   }
 }
 
-export async function submitFailureCorrection(input: unknown): Promise<SessionActionResult<{ trainingStepId: string | null }>> {
+export async function submitFailureCorrection(
+  input: unknown,
+): Promise<SessionActionResult<{ trainingStepId: string | null }>> {
   const parsed = failureCorrectionInputSchema.safeParse(input);
   if (!parsed.success) return invalid(parsed.error);
   const user = await getSessionUser();
   if (!user) return { status: "unauthorized" };
   return guarded(async () => {
-    const out = await (await getAgent()).submitFailureCorrection({ ownerId: user.id, toolCallId: parsed.data.toolCallId, ...(parsed.data.correction ? { correction: parsed.data.correction } : {}) });
+    const out = await (await getAgent()).submitFailureCorrection({
+      ownerId: user.id,
+      toolCallId: parsed.data.toolCallId,
+      ...(parsed.data.correction ? { correction: parsed.data.correction } : {}),
+    });
     return { status: "ok", trainingStepId: out.trainingStepId };
   });
 }
@@ -191,7 +227,11 @@ export async function correctAnswer(input: unknown): Promise<SessionActionResult
   if (!user) return { status: "unauthorized" };
   return guarded(async () => {
     const out = await (await getAgent()).correctAnswer({ ownerId: user.id, ...parsed.data });
-    log.info("answer.corrected", { userId: user.id, conversationId: parsed.data.conversationId, correctionId: out.correctionId });
+    log.info("answer.corrected", {
+      userId: user.id,
+      conversationId: parsed.data.conversationId,
+      correctionId: out.correctionId,
+    });
     return { status: "ok", trainingStepId: out.trainingStepId };
   });
 }
@@ -234,15 +274,27 @@ export async function resumeConversation(input: unknown): Promise<SessionActionR
 }
 
 /** Code, conversation or both back to just before one of the episode's task messages. */
-export async function rewindConversation(input: unknown): Promise<SessionActionResult<{ rewindId: string; files: number; trainingStepsSince: number }>> {
+export async function rewindConversation(
+  input: unknown,
+): Promise<SessionActionResult<{ rewindId: string; files: number; trainingStepsSince: number }>> {
   const parsed = rewindInputSchema.safeParse(input);
   if (!parsed.success) return invalid(parsed.error);
   const user = await getSessionUser();
   if (!user) return { status: "unauthorized" };
   return guarded(async () => {
     const record = await (await getAgent()).rewind({ ownerId: user.id, ...parsed.data });
-    log.info("conversation.rewound", { userId: user.id, conversationId: parsed.data.conversationId, mode: record.mode, files: record.files.length });
-    return { status: "ok", rewindId: record.rewindId, files: record.files.length, trainingStepsSince: record.trainingStepsSince.length };
+    log.info("conversation.rewound", {
+      userId: user.id,
+      conversationId: parsed.data.conversationId,
+      mode: record.mode,
+      files: record.files.length,
+    });
+    return {
+      status: "ok",
+      rewindId: record.rewindId,
+      files: record.files.length,
+      trainingStepsSince: record.trainingStepsSince.length,
+    };
   });
 }
 
@@ -254,7 +306,11 @@ export async function undoRewind(input: unknown): Promise<SessionActionResult<{ 
   if (!user) return { status: "unauthorized" };
   return guarded(async () => {
     const record = await (await getAgent()).undoRewind({ ownerId: user.id, ...parsed.data });
-    log.info("conversation.rewind_undone", { userId: user.id, conversationId: parsed.data.conversationId, undoes: record.undoes });
+    log.info("conversation.rewind_undone", {
+      userId: user.id,
+      conversationId: parsed.data.conversationId,
+      undoes: record.undoes,
+    });
     return { status: "ok", rewindId: record.rewindId };
   });
 }

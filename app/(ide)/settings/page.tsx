@@ -26,15 +26,20 @@ function maxTokensNote(config: Config): string | undefined {
   const context = modelContext(config);
   if (context === undefined) return undefined;
   const tokens = context.toLocaleString("en-US");
-  if (config.maxTokens === undefined) return `This model's context holds ${tokens} tokens; a reply takes what the conversation leaves.`;
-  if (config.maxTokens >= context) return `More than this model's context (${tokens} tokens): a reply stops where the context ends.`;
+  if (config.maxTokens === undefined)
+    return `This model's context holds ${tokens} tokens; a reply takes what the conversation leaves.`;
+  if (config.maxTokens >= context)
+    return `More than this model's context (${tokens} tokens): a reply stops where the context ends.`;
   return undefined;
 }
 
 /** Every setting, in its group, with its value in effect for this user, its default and where the value came from. */
 export default async function SettingsPage() {
   const user = await requireUser();
-  const [resolved, overrides] = await Promise.all([configForUser({ userId: user.id }), getUserSettings({ userId: user.id })]);
+  const [resolved, overrides] = await Promise.all([
+    configForUser({ userId: user.id }),
+    getUserSettings({ userId: user.id }),
+  ]);
   const visible = publicConfig(resolved.config) as Record<string, unknown>;
   const note = maxTokensNote(resolved.config);
   const groups = fieldsByGroup().map(({ group, fields }) => ({
@@ -67,8 +72,9 @@ export default async function SettingsPage() {
       <div>
         <h1 className="text-base font-semibold">Settings</h1>
         <p className="text-muted">
-          The values your sessions run with, and where each comes from: your setting › a command-line flag › an environment variable › the
-          model&apos;s recommendation › the default. You can change the ones with a box on the right; the rest belong to whoever runs the server.
+          The values your sessions run with, and where each comes from: your setting › a command-line flag › an
+          environment variable › the model&apos;s recommendation › the default. You can change the ones with a box on
+          the right; the rest belong to whoever runs the server.
         </p>
       </div>
       <SettingsTable groups={groups} />

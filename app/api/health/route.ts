@@ -19,7 +19,11 @@ export async function GET(): Promise<Response> {
     log.error("health.database_unreachable", { error: err });
   }
   // The backend's detail (paths, URLs) stays in the server log: this endpoint needs no sign-in.
-  const backend = await describeBackend().catch((err: unknown) => ({ kind: "unknown", reachable: false, detail: String(err) }));
+  const backend = await describeBackend().catch((err: unknown) => ({
+    kind: "unknown",
+    reachable: false,
+    detail: String(err),
+  }));
   if (!backend.reachable) log.warn("health.backend_unreachable", { backend });
   const status = database === "ok" ? "ok" : "degraded";
   return Response.json(

@@ -3,7 +3,14 @@
 // so two writers can never take the same number and a number is never reused.
 import { and, asc, eq, gte, inArray, sql } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
-import { type AdapterVersion, type AdapterVersionEvent, adapterVersion, checkpoint, correction, policy } from "../schema";
+import {
+  type AdapterVersion,
+  type AdapterVersionEvent,
+  adapterVersion,
+  checkpoint,
+  correction,
+  policy,
+} from "../schema";
 
 export type NewVersion = {
   ownerId: string;
@@ -32,34 +39,85 @@ export async function recordAdapterVersion({ db, version }: { db?: Db; version: 
 }
 
 /** Points a version at the checkpoint that keeps its weights. */
-export async function setVersionCheckpoint({ db, id, checkpointId }: { db?: Db; id: string; checkpointId: string | null }): Promise<void> {
+export async function setVersionCheckpoint({
+  db,
+  id,
+  checkpointId,
+}: {
+  db?: Db;
+  id: string;
+  checkpointId: string | null;
+}): Promise<void> {
   const d = await resolveDb(db);
   await d.update(adapterVersion).set({ checkpointId }).where(eq(adapterVersion.id, id));
 }
 
 /** The policy's versions, oldest first. */
-export async function listVersionsByPolicy({ db, ownerId, policyId, since }: { db?: Db; ownerId: string; policyId: string; since?: Date }): Promise<AdapterVersion[]> {
+export async function listVersionsByPolicy({
+  db,
+  ownerId,
+  policyId,
+  since,
+}: {
+  db?: Db;
+  ownerId: string;
+  policyId: string;
+  since?: Date;
+}): Promise<AdapterVersion[]> {
   const d = await resolveDb(db);
-  const where = and(eq(adapterVersion.policyId, policyId), eq(adapterVersion.ownerId, ownerId), since ? gte(adapterVersion.createdAt, since) : undefined);
+  const where = and(
+    eq(adapterVersion.policyId, policyId),
+    eq(adapterVersion.ownerId, ownerId),
+    since ? gte(adapterVersion.createdAt, since) : undefined,
+  );
   return d.select().from(adapterVersion).where(where).orderBy(asc(adapterVersion.number));
 }
 
-export async function getVersionByNumber({ db, ownerId, policyId, number }: { db?: Db; ownerId: string; policyId: string; number: number }): Promise<AdapterVersion | null> {
+export async function getVersionByNumber({
+  db,
+  ownerId,
+  policyId,
+  number,
+}: {
+  db?: Db;
+  ownerId: string;
+  policyId: string;
+  number: number;
+}): Promise<AdapterVersion | null> {
   const d = await resolveDb(db);
   const [row] = await d
     .select()
     .from(adapterVersion)
-    .where(and(eq(adapterVersion.policyId, policyId), eq(adapterVersion.ownerId, ownerId), eq(adapterVersion.number, number)));
+    .where(
+      and(
+        eq(adapterVersion.policyId, policyId),
+        eq(adapterVersion.ownerId, ownerId),
+        eq(adapterVersion.number, number),
+      ),
+    );
   return row ?? null;
 }
 
 /** What the timeline says about each step: the corrections it learned from, by training step id. */
-export async function listCorrectionTextsBySteps({ db, ownerId, trainingStepIds }: { db?: Db; ownerId: string; trainingStepIds: string[] }): Promise<Map<string, { id: string; kind: string; text: string }[]>> {
+export async function listCorrectionTextsBySteps({
+  db,
+  ownerId,
+  trainingStepIds,
+}: {
+  db?: Db;
+  ownerId: string;
+  trainingStepIds: string[];
+}): Promise<Map<string, { id: string; kind: string; text: string }[]>> {
   const out = new Map<string, { id: string; kind: string; text: string }[]>();
   if (trainingStepIds.length === 0) return out;
   const d = await resolveDb(db);
   const rows = await d
-    .select({ id: correction.id, kind: correction.kind, text: correction.text, trainingStepId: correction.trainingStepId })
+    .select({
+      id: correction.id,
+      kind: correction.kind,
+      text: correction.text,
+      trainingStepId: correction.trainingStepId,
+    })
     .from(correction)
     .where(and(eq(correction.ownerId, ownerId), inArray(correction.trainingStepId, trainingStepIds)))
     .orderBy(asc(correction.createdAt), asc(correction.id));

@@ -24,13 +24,7 @@ export async function createAllowRule({
   return row!;
 }
 
-export async function listAllowRulesByOwner({
-  db,
-  ownerId,
-}: {
-  db?: Db;
-  ownerId: string;
-}): Promise<AllowRule[]> {
+export async function listAllowRulesByOwner({ db, ownerId }: { db?: Db; ownerId: string }): Promise<AllowRule[]> {
   const d = await resolveDb(db);
   return d
     .select()

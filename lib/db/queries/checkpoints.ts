@@ -30,7 +30,15 @@ export async function createCheckpoint({
 }): Promise<Checkpoint> {
   const d = await resolveDb(db);
   return d.transaction(async (tx) => {
-    const current = version ?? (await tx.select({ version: policy.version }).from(policy).where(and(eq(policy.id, policyId), eq(policy.ownerId, ownerId))))[0]?.version ?? 0;
+    const current =
+      version ??
+      (
+        await tx
+          .select({ version: policy.version })
+          .from(policy)
+          .where(and(eq(policy.id, policyId), eq(policy.ownerId, ownerId)))
+      )[0]?.version ??
+      0;
     const [row] = await tx
       .insert(checkpoint)
       .values({ ownerId, policyId, step, name, path, kind, version: current, origin })
@@ -81,7 +89,15 @@ export async function listCheckpointsByPolicy({
 }
 
 /** Deletes the owner's checkpoint row (retention, after its files are gone). */
-export async function deleteCheckpointForOwner({ db, id, ownerId }: { db?: Db; id: string; ownerId: string }): Promise<void> {
+export async function deleteCheckpointForOwner({
+  db,
+  id,
+  ownerId,
+}: {
+  db?: Db;
+  id: string;
+  ownerId: string;
+}): Promise<void> {
   const d = await resolveDb(db);
   await d.delete(checkpoint).where(and(eq(checkpoint.id, id), eq(checkpoint.ownerId, ownerId)));
 }

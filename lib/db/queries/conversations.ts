@@ -7,14 +7,7 @@ import { type Db, resolveDb } from "../client";
 import { type Conversation, conversation, workspace } from "../schema";
 
 /** The agent loop's states, as stored in conversation.state. */
-export const CONVERSATION_STATES = [
-  "idle",
-  "sampling",
-  "proposed",
-  "executing",
-  "training",
-  "failed",
-] as const;
+export const CONVERSATION_STATES = ["idle", "sampling", "proposed", "executing", "training", "failed"] as const;
 export type ConversationState = (typeof CONVERSATION_STATES)[number];
 
 export async function createConversation({
@@ -39,10 +32,7 @@ export async function createConversation({
       .from(workspace)
       .where(and(eq(workspace.id, workspaceId), eq(workspace.ownerId, ownerId)));
     if (!ws) throw new AppError("not_found:workspace");
-    const [row] = await tx
-      .insert(conversation)
-      .values({ ownerId, workspaceId, title, task, policyId })
-      .returning();
+    const [row] = await tx.insert(conversation).values({ ownerId, workspaceId, title, task, policyId }).returning();
     return row!;
   });
 }

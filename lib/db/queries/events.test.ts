@@ -15,9 +15,7 @@ forEachDriver("events, allow rules and checkpoints", (db) => {
     const conv = await createConversation({ db: db(), ownerId: u.id, workspaceId: ws.id });
     const events = [];
     for (const type of ["token", "proposal", "result", "metrics"]) {
-      events.push(
-        await appendEvent({ db: db(), ownerId: u.id, conversationId: conv.id, type, payload: { type } }),
-      );
+      events.push(await appendEvent({ db: db(), ownerId: u.id, conversationId: conv.id, type, payload: { type } }));
     }
     const ids = events.map((e) => e.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
@@ -32,9 +30,7 @@ forEachDriver("events, allow rules and checkpoints", (db) => {
       ["metrics", { type: "metrics" }],
     ]);
     expect(await listEventsAfter({ db: db(), ownerId: u.id, conversationId: conv.id })).toHaveLength(4);
-    expect(
-      await listEventsAfter({ db: db(), ownerId: u.id, conversationId: conv.id, afterId: ids[3]! }),
-    ).toEqual([]);
+    expect(await listEventsAfter({ db: db(), ownerId: u.id, conversationId: conv.id, afterId: ids[3]! })).toEqual([]);
     expect(await listEventsAfter({ db: db(), ownerId: other.id, conversationId: conv.id })).toEqual([]);
   });
 
@@ -68,9 +64,7 @@ forEachDriver("events, allow rules and checkpoints", (db) => {
     const base = { db: db(), ownerId: u.id, policyId: p.id };
     const state = await createCheckpoint({ ...base, step: 3, name: "s3", path: "/d/s3", kind: "state" });
     await createCheckpoint({ ...base, step: 4, name: "w4", path: "/d/w4", kind: "sampler" });
-    expect((await getPolicyForOwner({ db: db(), id: p.id, ownerId: u.id }))?.currentCheckpointId).toBe(
-      state.id,
-    );
+    expect((await getPolicyForOwner({ db: db(), id: p.id, ownerId: u.id }))?.currentCheckpointId).toBe(state.id);
     expect((await listCheckpointsByPolicy({ ...base })).map((c) => c.name)).toEqual(["w4", "s3"]);
     expect(await getCheckpointForOwner({ db: db(), id: state.id, ownerId: other.id })).toBeNull();
     expect(await listCheckpointsByPolicy({ db: db(), ownerId: other.id, policyId: p.id })).toEqual([]);

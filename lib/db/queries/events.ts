@@ -18,10 +18,7 @@ export async function appendEvent({
   payload: Record<string, unknown>;
 }): Promise<ConversationEvent> {
   const d = await resolveDb(db);
-  const [row] = await d
-    .insert(conversationEvent)
-    .values({ ownerId, conversationId, type, payload })
-    .returning();
+  const [row] = await d.insert(conversationEvent).values({ ownerId, conversationId, type, payload }).returning();
   return row!;
 }
 

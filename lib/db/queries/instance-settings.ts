@@ -6,15 +6,7 @@ import { instanceSetting } from "../schema";
 
 const SIGNUP_OPEN = "signup_open";
 
-export async function getInstanceSetting<T>({
-  db,
-  key,
-  fallback,
-}: {
-  db?: Db;
-  key: string;
-  fallback: T;
-}): Promise<T> {
+export async function getInstanceSetting<T>({ db, key, fallback }: { db?: Db; key: string; fallback: T }): Promise<T> {
   const d = await resolveDb(db);
   const [row] = await d
     .select({ value: instanceSetting.value })
@@ -23,15 +15,7 @@ export async function getInstanceSetting<T>({
   return row ? (row.value as T) : fallback;
 }
 
-export async function setInstanceSetting({
-  db,
-  key,
-  value,
-}: {
-  db?: Db;
-  key: string;
-  value: unknown;
-}): Promise<void> {
+export async function setInstanceSetting({ db, key, value }: { db?: Db; key: string; value: unknown }): Promise<void> {
   const d = await resolveDb(db);
   await d
     .insert(instanceSetting)

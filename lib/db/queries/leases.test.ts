@@ -4,7 +4,15 @@ import { InstanceLeases } from "../instance-leases";
 import { lease } from "../schema";
 import { forEachDriver, makeUser } from "../test-db";
 import { createConversation, updateConversationState } from "./conversations";
-import { acquireLease, getLease, type LeaseResource, listUnleasedActiveConversations, listUnleasedTrainingPolicies, releaseLease, renewLeases } from "./leases";
+import {
+  acquireLease,
+  getLease,
+  type LeaseResource,
+  listUnleasedActiveConversations,
+  listUnleasedTrainingPolicies,
+  releaseLease,
+  renewLeases,
+} from "./leases";
 import { getOrCreatePolicy } from "./policies";
 import { enqueueTrainingStep } from "./training-steps";
 import { createWorkspace } from "./workspaces";
@@ -34,7 +42,9 @@ forEachDriver("leases", (db) => {
 
   it("of many instances asking at once, exactly one gets the lease", async () => {
     const r = resource();
-    const got = await Promise.all(Array.from({ length: 8 }, (_, i) => acquireLease({ db: db(), resource: r, holder: `i${i}`, ttlMs: 60_000 })));
+    const got = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => acquireLease({ db: db(), resource: r, holder: `i${i}`, ttlMs: 60_000 })),
+    );
     expect(got.filter((row) => row !== null)).toHaveLength(1);
   });
 
@@ -50,7 +60,13 @@ forEachDriver("leases", (db) => {
   it("lists the work no live instance holds once it has been quiet: conversations mid-turn and policies with steps to run", async () => {
     const user = await makeUser(db(), "lease");
     const ws = await createWorkspace({ db: db(), ownerId: user.id, name: "ws", path: `/tmp/cc-lease-${user.id}` });
-    const policy = await getOrCreatePolicy({ db: db(), ownerId: user.id, baseModel: "m", backend: "embedded", loraRank: 8 });
+    const policy = await getOrCreatePolicy({
+      db: db(),
+      ownerId: user.id,
+      baseModel: "m",
+      backend: "embedded",
+      loraRank: 8,
+    });
     const conv = async (state: "idle" | "sampling" | "executing") => {
       const c = await createConversation({ db: db(), ownerId: user.id, workspaceId: ws.id });
       await updateConversationState({ db: db(), id: c.id, ownerId: user.id, state });
@@ -64,7 +80,9 @@ forEachDriver("leases", (db) => {
     await acquireLease({ db: db(), resource: { kind: "conversation", id: expired }, holder: "dead", ttlMs: 60_000 });
     await db().update(lease).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(lease.resourceId, expired));
     // Just written: the writer is about to take it, so it is nobody's orphan yet.
-    expect((await listUnleasedActiveConversations({ db: db(), quietForMs: 60_000 })).map((c) => c.id)).not.toContain(orphan);
+    expect((await listUnleasedActiveConversations({ db: db(), quietForMs: 60_000 })).map((c) => c.id)).not.toContain(
+      orphan,
+    );
     await sleep(120);
     const listed = (await listUnleasedActiveConversations({ db: db(), quietForMs: 100 })).map((c) => c.id);
     expect(listed).toEqual(expect.arrayContaining([orphan, expired]));

@@ -10,11 +10,28 @@ export type LeaseResource = { kind: LeaseKind; id: string };
 const expiresIn = (ttlMs: number) => sql`now() + make_interval(secs => ${ttlMs / 1000})`;
 
 /** Takes or renews the lease for `holder`; null when another holder's lease has not expired. */
-export async function acquireLease({ db, resource, holder, ttlMs }: { db?: Db; resource: LeaseResource; holder: string; ttlMs: number }): Promise<Lease | null> {
+export async function acquireLease({
+  db,
+  resource,
+  holder,
+  ttlMs,
+}: {
+  db?: Db;
+  resource: LeaseResource;
+  holder: string;
+  ttlMs: number;
+}): Promise<Lease | null> {
   const d = await resolveDb(db);
   const [row] = await d
     .insert(lease)
-    .values({ kind: resource.kind, resourceId: resource.id, holder, acquiredAt: sql`now()`, renewedAt: sql`now()`, expiresAt: expiresIn(ttlMs) })
+    .values({
+      kind: resource.kind,
+      resourceId: resource.id,
+      holder,
+      acquiredAt: sql`now()`,
+      renewedAt: sql`now()`,
+      expiresAt: expiresIn(ttlMs),
+    })
     .onConflictDoUpdate({
       target: [lease.kind, lease.resourceId],
       set: {
@@ -33,7 +50,15 @@ export async function acquireLease({ db, resource, holder, ttlMs }: { db?: Db; r
  * Extends every lease `holder` still has. Returns those renewed: a lease missing from them was
  * taken over by another instance (this one let it expire) and is no longer the caller's.
  */
-export async function renewLeases({ db, holder, ttlMs }: { db?: Db; holder: string; ttlMs: number }): Promise<LeaseResource[]> {
+export async function renewLeases({
+  db,
+  holder,
+  ttlMs,
+}: {
+  db?: Db;
+  holder: string;
+  ttlMs: number;
+}): Promise<LeaseResource[]> {
   const d = await resolveDb(db);
   const rows = await d
     .update(lease)
@@ -44,9 +69,19 @@ export async function renewLeases({ db, holder, ttlMs }: { db?: Db; holder: stri
 }
 
 /** Gives the lease up, if `holder` still has it. */
-export async function releaseLease({ db, resource, holder }: { db?: Db; resource: LeaseResource; holder: string }): Promise<void> {
+export async function releaseLease({
+  db,
+  resource,
+  holder,
+}: {
+  db?: Db;
+  resource: LeaseResource;
+  holder: string;
+}): Promise<void> {
   const d = await resolveDb(db);
-  await d.delete(lease).where(and(eq(lease.kind, resource.kind), eq(lease.resourceId, resource.id), eq(lease.holder, holder)));
+  await d
+    .delete(lease)
+    .where(and(eq(lease.kind, resource.kind), eq(lease.resourceId, resource.id), eq(lease.holder, holder)));
 }
 
 /** Every lease `holder` has (graceful shutdown gives them all up at once). */
@@ -64,7 +99,10 @@ export async function clearLeases({ db }: { db?: Db } = {}): Promise<void> {
 /** The lease as it stands, expired or not; null when nobody holds it. */
 export async function getLease({ db, resource }: { db?: Db; resource: LeaseResource }): Promise<Lease | null> {
   const d = await resolveDb(db);
-  const [row] = await d.select().from(lease).where(and(eq(lease.kind, resource.kind), eq(lease.resourceId, resource.id)));
+  const [row] = await d
+    .select()
+    .from(lease)
+    .where(and(eq(lease.kind, resource.kind), eq(lease.resourceId, resource.id)));
   return row ?? null;
 }
 
@@ -84,26 +122,47 @@ const quietFor = (ms: number) => sql`now() - make_interval(secs => ${ms / 1000})
  * runs and nobody has touched for `quietForMs`: one whose state was just written is about to be
  * taken by the instance that wrote it, which must not lose the race to a sweep.
  */
-export async function listUnleasedActiveConversations({ db, quietForMs }: { db?: Db; quietForMs: number }): Promise<Conversation[]> {
+export async function listUnleasedActiveConversations({
+  db,
+  quietForMs,
+}: {
+  db?: Db;
+  quietForMs: number;
+}): Promise<Conversation[]> {
   const d = await resolveDb(db);
   return d
     .select()
     .from(conversation)
-    .where(and(inArray(conversation.state, ["sampling", "executing", "training"]), lt(conversation.updatedAt, quietFor(quietForMs)), unleased("conversation", conversation.id)));
+    .where(
+      and(
+        inArray(conversation.state, ["sampling", "executing", "training"]),
+        lt(conversation.updatedAt, quietFor(quietForMs)),
+        unleased("conversation", conversation.id),
+      ),
+    );
 }
 
 /**
  * Policies whose training queue no live instance runs and that have a step running (its trainer
  * is gone) or one queued for at least `quietForMs` (its queuer would have started it by then).
  */
-export async function listUnleasedTrainingPolicies({ db, quietForMs }: { db?: Db; quietForMs: number }): Promise<Array<{ policyId: string; ownerId: string }>> {
+export async function listUnleasedTrainingPolicies({
+  db,
+  quietForMs,
+}: {
+  db?: Db;
+  quietForMs: number;
+}): Promise<Array<{ policyId: string; ownerId: string }>> {
   const d = await resolveDb(db);
   return d
     .selectDistinct({ policyId: trainingStep.policyId, ownerId: trainingStep.ownerId })
     .from(trainingStep)
     .where(
       and(
-        or(eq(trainingStep.status, "running"), and(eq(trainingStep.status, "queued"), lt(trainingStep.queuedAt, quietFor(quietForMs)))),
+        or(
+          eq(trainingStep.status, "running"),
+          and(eq(trainingStep.status, "queued"), lt(trainingStep.queuedAt, quietFor(quietForMs))),
+        ),
         unleased("policy", trainingStep.policyId),
       ),
     );

@@ -89,9 +89,7 @@ forEachDriver("conversations and messages", (db) => {
   it("another user cannot read, append to or change someone's conversation", async () => {
     const { owner, other, ws, conv } = await setup();
     expect(await getConversationForOwner({ db: db(), id: conv.id, ownerId: other.id })).toBeNull();
-    expect(await listConversationsByWorkspace({ db: db(), ownerId: other.id, workspaceId: ws.id })).toEqual(
-      [],
-    );
+    expect(await listConversationsByWorkspace({ db: db(), ownerId: other.id, workspaceId: ws.id })).toEqual([]);
     await expect(
       appendMessage({
         db: db(),
@@ -100,15 +98,11 @@ forEachDriver("conversations and messages", (db) => {
         message: { role: "user", content: "x" },
       }),
     ).rejects.toMatchObject({ code: "not_found:conversation" });
-    expect(
-      await updateConversationState({ db: db(), id: conv.id, ownerId: other.id, state: "sampling" }),
-    ).toBeNull();
-    expect(
-      await updateConversation({ db: db(), id: conv.id, ownerId: other.id, patch: { title: "x" } }),
-    ).toBeNull();
-    await expect(
-      createConversation({ db: db(), ownerId: other.id, workspaceId: ws.id }),
-    ).rejects.toMatchObject({ code: "not_found:workspace" });
+    expect(await updateConversationState({ db: db(), id: conv.id, ownerId: other.id, state: "sampling" })).toBeNull();
+    expect(await updateConversation({ db: db(), id: conv.id, ownerId: other.id, patch: { title: "x" } })).toBeNull();
+    await expect(createConversation({ db: db(), ownerId: other.id, workspaceId: ws.id })).rejects.toMatchObject({
+      code: "not_found:workspace",
+    });
     expect((await getConversationForOwner({ db: db(), id: conv.id, ownerId: owner.id }))?.title).toBe(
       "New conversation",
     );
@@ -125,9 +119,7 @@ forEachDriver("conversations and messages", (db) => {
     };
     const [a, b] = await Promise.all([updateConversationState(args), updateConversationState(args)]);
     expect([a, b].filter(Boolean)).toHaveLength(1);
-    expect((await getConversationForOwner({ db: db(), id: conv.id, ownerId: owner.id }))?.state).toBe(
-      "sampling",
-    );
+    expect((await getConversationForOwner({ db: db(), id: conv.id, ownerId: owner.id }))?.state).toBe("sampling");
   });
 
   it("a failed transaction leaves nothing behind", async () => {
@@ -144,9 +136,7 @@ forEachDriver("conversations and messages", (db) => {
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
-    expect(
-      await listMessagesByConversation({ db: db(), ownerId: owner.id, conversationId: conv.id }),
-    ).toEqual([]);
+    expect(await listMessagesByConversation({ db: db(), ownerId: owner.id, conversationId: conv.id })).toEqual([]);
     expect((await getConversationForOwner({ db: db(), id: conv.id, ownerId: owner.id }))?.title).toBe(
       "New conversation",
     );
@@ -179,11 +169,7 @@ forEachDriver("conversations and messages", (db) => {
       });
     expect((await decide("approved"))?.status).toBe("approved");
     expect(await decide("denied")).toBeNull();
-    expect(
-      await updateToolCall({ db: db(), id: call.id, ownerId: other.id, patch: { status: "failed" } }),
-    ).toBeNull();
-    expect((await getToolCallForOwner({ db: db(), id: call.id, ownerId: owner.id }))?.status).toBe(
-      "approved",
-    );
+    expect(await updateToolCall({ db: db(), id: call.id, ownerId: other.id, patch: { status: "failed" } })).toBeNull();
+    expect((await getToolCallForOwner({ db: db(), id: call.id, ownerId: owner.id }))?.status).toBe("approved");
   });
 });

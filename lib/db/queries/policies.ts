@@ -60,15 +60,23 @@ export async function getPolicyById({ db, id }: { db?: Db; id: string }): Promis
 
 export async function listPoliciesByOwner({ db, ownerId }: { db?: Db; ownerId: string }): Promise<Policy[]> {
   const d = await resolveDb(db);
-  return d
-    .select()
-    .from(policy)
-    .where(eq(policy.ownerId, ownerId))
-    .orderBy(asc(policy.createdAt), asc(policy.id));
+  return d.select().from(policy).where(eq(policy.ownerId, ownerId)).orderBy(asc(policy.createdAt), asc(policy.id));
 }
 
 /** Points the owner's policy at a saved state and the step it was saved at (null: the base model). */
-export async function setPolicyCheckpoint({ db, ownerId, policyId, checkpointId, step }: { db?: Db; ownerId: string; policyId: string; checkpointId: string | null; step: number }): Promise<void> {
+export async function setPolicyCheckpoint({
+  db,
+  ownerId,
+  policyId,
+  checkpointId,
+  step,
+}: {
+  db?: Db;
+  ownerId: string;
+  policyId: string;
+  checkpointId: string | null;
+  step: number;
+}): Promise<void> {
   const d = await resolveDb(db);
   await d
     .update(policy)

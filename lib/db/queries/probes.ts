@@ -4,17 +4,39 @@ import { and, desc, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
 import { type Correction, conversation, correction, message, type ToolCall, toolCall, trainingStep } from "../schema";
 
-export type SampledCall = { call: ToolCall; promptTokens: number[]; completionTokens: number[]; corrections: Pick<Correction, "kind" | "createdAt">[] };
+export type SampledCall = {
+  call: ToolCall;
+  promptTokens: number[];
+  completionTokens: number[];
+  corrections: Pick<Correction, "kind" | "createdAt">[];
+};
 
 /** The policy's newest `limit` calls that were sampled (prompt and reply stored), newest first. */
-export async function listRecentSampledCalls({ db, ownerId, policyId, limit }: { db?: Db; ownerId: string; policyId: string; limit: number }): Promise<SampledCall[]> {
+export async function listRecentSampledCalls({
+  db,
+  ownerId,
+  policyId,
+  limit,
+}: {
+  db?: Db;
+  ownerId: string;
+  policyId: string;
+  limit: number;
+}): Promise<SampledCall[]> {
   const d = await resolveDb(db);
   const rows = await d
     .select({ call: toolCall, promptTokens: message.promptTokens, completionTokens: message.completionTokens })
     .from(toolCall)
     .innerJoin(message, eq(message.id, toolCall.messageId))
     .innerJoin(conversation, eq(conversation.id, toolCall.conversationId))
-    .where(and(eq(toolCall.ownerId, ownerId), eq(conversation.policyId, policyId), isNotNull(message.promptTokens), isNotNull(message.completionTokens)))
+    .where(
+      and(
+        eq(toolCall.ownerId, ownerId),
+        eq(conversation.policyId, policyId),
+        isNotNull(message.promptTokens),
+        isNotNull(message.completionTokens),
+      ),
+    )
     .orderBy(desc(toolCall.createdAt), desc(toolCall.id))
     .limit(limit);
   if (rows.length === 0) return [];
@@ -32,7 +54,17 @@ export async function listRecentSampledCalls({ db, ownerId, policyId, limit }: {
 }
 
 /** Adds `metrics` to a finished step's record (probe scores arrive after the step). */
-export async function recordStepProbeMetrics({ db, ownerId, trainingStepId, metrics }: { db?: Db; ownerId: string; trainingStepId: string; metrics: Record<string, number> }): Promise<void> {
+export async function recordStepProbeMetrics({
+  db,
+  ownerId,
+  trainingStepId,
+  metrics,
+}: {
+  db?: Db;
+  ownerId: string;
+  trainingStepId: string;
+  metrics: Record<string, number>;
+}): Promise<void> {
   const d = await resolveDb(db);
   await d
     .update(trainingStep)

@@ -82,7 +82,10 @@ export async function listToolCallsByConversation({
 }
 
 export type ToolCallPatch = Partial<
-  Pick<ToolCall, "status" | "editedArgs" | "review" | "autoReason" | "decidedAt" | "result" | "startedAt" | "finishedAt">
+  Pick<
+    ToolCall,
+    "status" | "editedArgs" | "review" | "autoReason" | "decidedAt" | "result" | "startedAt" | "finishedAt"
+  >
 > & { status?: ToolCallStatus };
 
 /** Applies `patch`; with `from`, only while the call's status is one of those. Null if no match. */

@@ -115,9 +115,7 @@ forEachDriver("training steps", (db) => {
     expect(await getTrainingStepForOwner({ db: db(), id: step.id, ownerId: b.u.id })).toBeNull();
     expect(await listTrainingStepsByOwner({ db: db(), ownerId: b.u.id })).toEqual([]);
     expect(await getPolicyForOwner({ db: db(), id: a.p.id, ownerId: b.u.id })).toBeNull();
-    expect((await getTrainingStepForOwner({ db: db(), id: step.id, ownerId: a.u.id }))?.lossFn).toBe(
-      "cross_entropy",
-    );
+    expect((await getTrainingStepForOwner({ db: db(), id: step.id, ownerId: a.u.id }))?.lossFn).toBe("cross_entropy");
   });
 
   it("lists a policy's steps in queue order for their owner", async () => {
@@ -135,9 +133,7 @@ forEachDriver("training steps", (db) => {
         ).id,
       );
     }
-    expect(
-      (await listTrainingStepsByOwner({ db: db(), ownerId: u.id, policyId: p.id })).map((s) => s.id),
-    ).toEqual(ids);
+    expect((await listTrainingStepsByOwner({ db: db(), ownerId: u.id, policyId: p.id })).map((s) => s.id)).toEqual(ids);
   });
 
   it("enqueueing links the step's corrections, only the owner's", async () => {
@@ -182,11 +178,7 @@ forEachDriver("training steps", (db) => {
   it("getOrCreatePolicy returns the same row when raced", async () => {
     const u = await makeUser(db());
     const args = { db: db(), ownerId: u.id, baseModel: "m", backend: "tinker" as const, loraRank: 32 };
-    const rows = await Promise.all([
-      getOrCreatePolicy(args),
-      getOrCreatePolicy(args),
-      getOrCreatePolicy(args),
-    ]);
+    const rows = await Promise.all([getOrCreatePolicy(args), getOrCreatePolicy(args), getOrCreatePolicy(args)]);
     expect(new Set(rows.map((r) => r.id)).size).toBe(1);
   });
 
@@ -205,14 +197,10 @@ forEachDriver("training steps", (db) => {
       lossFn: "importance_sampling",
     });
     expect((await claimNextQueued({ db: db(), policyId: p.id }))?.id).toBe(s1.id);
-    expect(
-      await failStaleTrainingSteps({ db: db(), startedBefore: new Date(Date.now() - 3_600_000) }),
-    ).toEqual([]);
+    expect(await failStaleTrainingSteps({ db: db(), startedBefore: new Date(Date.now() - 3_600_000) })).toEqual([]);
 
     const failed = await failStaleTrainingSteps({ db: db(), startedBefore: new Date(Date.now() + 60_000) });
-    expect(failed.filter((s) => s.policyId === p.id).map((s) => [s.id, s.status])).toEqual([
-      [s1.id, "failed"],
-    ]);
+    expect(failed.filter((s) => s.policyId === p.id).map((s) => [s.id, s.status])).toEqual([[s1.id, "failed"]]);
     expect((await claimNextQueued({ db: db(), policyId: p.id }))?.id).toBe(s2.id);
   });
 
@@ -221,19 +209,42 @@ forEachDriver("training steps", (db) => {
     const idle = await makeUser(db(), "idle");
     const queuedOnly = await ownerWithPolicy(db());
     for (const loss of [3, 2]) {
-      await enqueueTrainingStep({ db: db(), ownerId: trained.u.id, policyId: trained.p.id, lossFn: "importance_sampling" });
+      await enqueueTrainingStep({
+        db: db(),
+        ownerId: trained.u.id,
+        policyId: trained.p.id,
+        lossFn: "importance_sampling",
+      });
       const claimed = await claimNextQueued({ db: db(), policyId: trained.p.id });
       await markTrainingStepDone({ db: db(), id: claimed!.id, step: 4 - loss, metrics: { loss } });
     }
-    const failed = await enqueueTrainingStep({ db: db(), ownerId: trained.u.id, policyId: trained.p.id, lossFn: "importance_sampling" });
+    const failed = await enqueueTrainingStep({
+      db: db(),
+      ownerId: trained.u.id,
+      policyId: trained.p.id,
+      lossFn: "importance_sampling",
+    });
     await markTrainingStepFailed({ db: db(), id: failed.id, error: "boom" });
-    await enqueueTrainingStep({ db: db(), ownerId: queuedOnly.u.id, policyId: queuedOnly.p.id, lossFn: "importance_sampling" });
+    await enqueueTrainingStep({
+      db: db(),
+      ownerId: queuedOnly.u.id,
+      policyId: queuedOnly.p.id,
+      lossFn: "importance_sampling",
+    });
 
     const team = await listTeamTraining({ db: db() });
     const mine = team.filter((m) => [trained.u.email, idle.email, queuedOnly.u.email].includes(m.email));
-    expect(mine.map((m) => ({ email: m.email, steps: m.steps.map((s) => ({ step: s.step, metrics: s.metrics })) }))).toEqual(
+    expect(
+      mine.map((m) => ({ email: m.email, steps: m.steps.map((s) => ({ step: s.step, metrics: s.metrics })) })),
+    ).toEqual(
       [
-        { email: trained.u.email, steps: [{ step: 1, metrics: { loss: 3 } }, { step: 2, metrics: { loss: 2 } }] },
+        {
+          email: trained.u.email,
+          steps: [
+            { step: 1, metrics: { loss: 3 } },
+            { step: 2, metrics: { loss: 2 } },
+          ],
+        },
         { email: idle.email, steps: [] },
         { email: queuedOnly.u.email, steps: [] },
       ].sort((a, b) => (a.email < b.email ? -1 : 1)),

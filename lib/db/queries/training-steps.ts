@@ -50,7 +50,10 @@ export async function enqueueTrainingStep({
 export async function claimNextQueued({
   db,
   policyId,
-}: { db?: Db; policyId?: string } = {}): Promise<TrainingStep | null> {
+}: {
+  db?: Db;
+  policyId?: string;
+} = {}): Promise<TrainingStep | null> {
   const onlyPolicy = policyId ? sql`and t.policy_id = ${policyId}` : sql``;
   const oldestReady = sql`(
     select t.id from ${trainingStep} t
@@ -180,12 +183,7 @@ export async function listTrainingStepsByOwner({
     ? and(eq(trainingStep.ownerId, ownerId), eq(trainingStep.policyId, policyId))
     : eq(trainingStep.ownerId, ownerId);
   const d = await resolveDb(db);
-  return d
-    .select()
-    .from(trainingStep)
-    .where(where)
-    .orderBy(asc(trainingStep.queueSeq))
-    .limit(limit);
+  return d.select().from(trainingStep).where(where).orderBy(asc(trainingStep.queueSeq)).limit(limit);
 }
 
 /** A user's finished steps as the team view plots them; no ids, errors or conversations. */
@@ -199,12 +197,23 @@ export type TeamMemberTraining = {
  * the newest `limit` such steps across the team. A user who has trained nothing is listed with none,
  * so the admin's "one line per user" covers the whole team.
  */
-export async function listTeamTraining({ db, limit = 10_000 }: { db?: Db; limit?: number } = {}): Promise<TeamMemberTraining[]> {
+export async function listTeamTraining({
+  db,
+  limit = 10_000,
+}: {
+  db?: Db;
+  limit?: number;
+} = {}): Promise<TeamMemberTraining[]> {
   const d = await resolveDb(db);
   const [users, rows] = await Promise.all([
     d.select({ id: user.id, email: user.email }).from(user).orderBy(asc(user.email)),
     d
-      .select({ ownerId: trainingStep.ownerId, step: trainingStep.step, finishedAt: trainingStep.finishedAt, metrics: trainingStep.metrics })
+      .select({
+        ownerId: trainingStep.ownerId,
+        step: trainingStep.step,
+        finishedAt: trainingStep.finishedAt,
+        metrics: trainingStep.metrics,
+      })
       .from(trainingStep)
       .where(and(eq(trainingStep.status, "done"), sql`jsonb_typeof(${trainingStep.metrics}) = 'object'`))
       .orderBy(desc(trainingStep.queueSeq))
@@ -212,19 +221,43 @@ export async function listTeamTraining({ db, limit = 10_000 }: { db?: Db; limit?
   ]);
   const byOwner = new Map(users.map((u) => [u.id, { email: u.email, steps: [] as TeamMemberTraining["steps"] }]));
   // Newest first from the query; each user's steps are wanted oldest first.
-  for (const r of rows.reverse()) byOwner.get(r.ownerId)?.steps.push({ step: r.step, finishedAt: r.finishedAt, metrics: r.metrics ?? {} });
+  for (const r of rows.reverse())
+    byOwner.get(r.ownerId)?.steps.push({ step: r.step, finishedAt: r.finishedAt, metrics: r.metrics ?? {} });
   return [...byOwner.values()];
 }
 
 /** The owner's newest `limit` steps, returned oldest first (the dashboard's first page). */
-export async function listLatestStepsForOwner({ db, ownerId, limit }: { db?: Db; ownerId: string; limit: number }): Promise<TrainingStep[]> {
+export async function listLatestStepsForOwner({
+  db,
+  ownerId,
+  limit,
+}: {
+  db?: Db;
+  ownerId: string;
+  limit: number;
+}): Promise<TrainingStep[]> {
   const d = await resolveDb(db);
-  const rows = await d.select().from(trainingStep).where(eq(trainingStep.ownerId, ownerId)).orderBy(desc(trainingStep.queueSeq)).limit(limit);
+  const rows = await d
+    .select()
+    .from(trainingStep)
+    .where(eq(trainingStep.ownerId, ownerId))
+    .orderBy(desc(trainingStep.queueSeq))
+    .limit(limit);
   return rows.reverse();
 }
 
 /** The owner's steps with queue position ≥ `fromSeq`, oldest first: keyset paging for the export, change detection for the stream. */
-export async function listStepsForOwnerFromSeq({ db, ownerId, fromSeq, limit }: { db?: Db; ownerId: string; fromSeq: number; limit: number }): Promise<TrainingStep[]> {
+export async function listStepsForOwnerFromSeq({
+  db,
+  ownerId,
+  fromSeq,
+  limit,
+}: {
+  db?: Db;
+  ownerId: string;
+  fromSeq: number;
+  limit: number;
+}): Promise<TrainingStep[]> {
   const d = await resolveDb(db);
   return d
     .select()

@@ -4,13 +4,7 @@ import { eq } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
 import { userSetting } from "../schema";
 
-export async function getUserSettings({
-  db,
-  userId,
-}: {
-  db?: Db;
-  userId: string;
-}): Promise<Record<string, unknown>> {
+export async function getUserSettings({ db, userId }: { db?: Db; userId: string }): Promise<Record<string, unknown>> {
   const d = await resolveDb(db);
   const [row] = await d
     .select({ settings: userSetting.settings })

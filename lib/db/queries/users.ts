@@ -30,15 +30,7 @@ export async function listUsers({ db }: { db?: Db } = {}): Promise<User[]> {
   return d.select().from(user).orderBy(asc(user.createdAt), asc(user.id));
 }
 
-export async function setUserRole({
-  db,
-  id,
-  role,
-}: {
-  db?: Db;
-  id: string;
-  role: Role;
-}): Promise<User | null> {
+export async function setUserRole({ db, id, role }: { db?: Db; id: string; role: Role }): Promise<User | null> {
   const d = await resolveDb(db);
   const [row] = await d.update(user).set({ role }).where(eq(user.id, id)).returning();
   return row ?? null;

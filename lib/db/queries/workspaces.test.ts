@@ -39,9 +39,7 @@ forEachDriver("workspaces", (db) => {
     const err = await createWorkspace({ db: db(), ownerId: u.id, name: "dup", path: "/w/2" }).catch((e) => e);
     expect(err).toBeInstanceOf(AppError);
     expect({ code: err.code, status: err.status }).toEqual({ code: "conflict:workspace", status: 409 });
-    await expect(
-      createWorkspace({ db: db(), ownerId: other.id, name: "dup", path: "/w/3" }),
-    ).resolves.toMatchObject({
+    await expect(createWorkspace({ db: db(), ownerId: other.id, name: "dup", path: "/w/3" })).resolves.toMatchObject({
       name: "dup",
     });
     const second = await createWorkspace({ db: db(), ownerId: u.id, name: "two", path: "/w/4" });

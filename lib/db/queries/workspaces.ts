@@ -39,13 +39,7 @@ export async function createWorkspace({
 }
 
 /** The owner's workspaces, oldest first. */
-export async function listWorkspacesByOwner({
-  db,
-  ownerId,
-}: {
-  db?: Db;
-  ownerId: string;
-}): Promise<Workspace[]> {
+export async function listWorkspacesByOwner({ db, ownerId }: { db?: Db; ownerId: string }): Promise<Workspace[]> {
   const d = await resolveDb(db);
   return d
     .select()

@@ -49,7 +49,23 @@ function runCase(kernels: Kernels, c: Case, seed = 1) {
   const B = make(offset + (transB ? N : K) * ldb).map(next);
   const C = make(offset + M * ldc).map(c.cFill === undefined ? next : () => c.cFill!);
   const expected = C.slice();
-  const args: Omit<SgemmArgs, "C"> = { transA, transB, M, N, K, alpha, A, aOffset: offset, lda, B, bOffset: offset, ldb, beta, cOffset: offset, ldc };
+  const args: Omit<SgemmArgs, "C"> = {
+    transA,
+    transB,
+    M,
+    N,
+    K,
+    alpha,
+    A,
+    aOffset: offset,
+    lda,
+    B,
+    bOffset: offset,
+    ldb,
+    beta,
+    cOffset: offset,
+    ldc,
+  };
   kernels.sgemm({ ...args, C });
   sgemmReference({ ...args, C: expected });
   let magnitude = 1;
@@ -64,10 +80,14 @@ function expectMatch(kernels: Kernels, c: Case, seed = 1): void {
   let worst = 0;
   let where = -1;
   for (let i = 0; i < expected.length; i++) {
-    const error = Number.isNaN(expected[i]) !== Number.isNaN(actual[i]) ? Infinity : Math.abs(expected[i] - actual[i]) || 0;
+    const error =
+      Number.isNaN(expected[i]) !== Number.isNaN(actual[i]) ? Infinity : Math.abs(expected[i] - actual[i]) || 0;
     if (error > worst) [worst, where] = [error, i];
   }
-  expect(worst, `${JSON.stringify(c)}: element ${where} is ${actual[where]}, expected ${expected[where]}`).toBeLessThanOrEqual(tolerance);
+  expect(
+    worst,
+    `${JSON.stringify(c)}: element ${where} is ${actual[where]}, expected ${expected[where]}`,
+  ).toBeLessThanOrEqual(tolerance);
 }
 
 const TRANSPOSES = [
@@ -95,7 +115,8 @@ afterAll(() => {
 describe("wasm sgemm", () => {
   it("matches the reference for every transpose combination on square sizes from 1 to 300", () => {
     for (const kernels of [oneThread, twoThreads])
-      for (const [transA, transB] of TRANSPOSES) for (const n of SIZES) expectMatch(kernels, { transA, transB, M: n, N: n, K: n });
+      for (const [transA, transB] of TRANSPOSES)
+        for (const n of SIZES) expectMatch(kernels, { transA, transB, M: n, N: n, K: n });
   });
 
   it("matches the reference on rectangular shapes with ragged edges in every dimension", () => {
@@ -108,13 +129,21 @@ describe("wasm sgemm", () => {
       [5, 9, 1],
     ];
     for (const kernels of [oneThread, alwaysSplit])
-      for (const [transA, transB] of TRANSPOSES) for (const [M, N, K] of shapes) expectMatch(kernels, { transA, transB, M, N, K });
+      for (const [transA, transB] of TRANSPOSES)
+        for (const [M, N, K] of shapes) expectMatch(kernels, { transA, transB, M, N, K });
   });
 
   it("computes matrix-vector products (M = 1, 2, 3) and single-column outputs (N = 1)", () => {
     for (const kernels of [oneThread, alwaysSplit])
       for (const [transA, transB] of TRANSPOSES) {
-        for (const M of [1, 2, 3]) for (const [N, K] of [[1, 1], [17, 3], [300, 129], [2049, 256]]) expectMatch(kernels, { transA, transB, M, N, K });
+        for (const M of [1, 2, 3])
+          for (const [N, K] of [
+            [1, 1],
+            [17, 3],
+            [300, 129],
+            [2049, 256],
+          ])
+            expectMatch(kernels, { transA, transB, M, N, K });
         expectMatch(kernels, { transA, transB, M: 129, N: 1, K: 300 });
       }
   });
@@ -122,13 +151,22 @@ describe("wasm sgemm", () => {
   it("addresses sub-matrices through offsets and leading dimensions wider than the rows, leaving the gaps untouched", () => {
     for (const kernels of [oneThread, alwaysSplit])
       for (const [transA, transB] of TRANSPOSES)
-        for (const [M, N, K] of [[1, 300, 17], [17, 64, 129], [129, 17, 64]]) expectMatch(kernels, { transA, transB, M, N, K, pad: 5, offset: 7, beta: 0.5 });
+        for (const [M, N, K] of [
+          [1, 300, 17],
+          [17, 64, 129],
+          [129, 17, 64],
+        ])
+          expectMatch(kernels, { transA, transB, M, N, K, pad: 5, offset: 7, beta: 0.5 });
   });
 
   it("scales by alpha and accumulates into C when beta is 1 or any other value", () => {
     for (const kernels of [oneThread, alwaysSplit])
       for (const [transA, transB] of TRANSPOSES)
-        for (const [alpha, beta] of [[-0.5, 1], [2, 1], [1.5, -0.25]]) {
+        for (const [alpha, beta] of [
+          [-0.5, 1],
+          [2, 1],
+          [1.5, -0.25],
+        ]) {
           expectMatch(kernels, { transA, transB, M: 129, N: 64, K: 300, alpha, beta });
           expectMatch(kernels, { transA, transB, M: 1, N: 129, K: 17, alpha, beta });
         }
@@ -137,7 +175,12 @@ describe("wasm sgemm", () => {
   it("ignores C when beta is 0, so NaN already in C never reaches the result", () => {
     for (const kernels of [oneThread, alwaysSplit])
       for (const [transA, transB] of TRANSPOSES)
-        for (const [M, N, K] of [[1, 17, 3], [64, 64, 64], [129, 300, 17], [17, 17, 0]]) {
+        for (const [M, N, K] of [
+          [1, 17, 3],
+          [64, 64, 64],
+          [129, 300, 17],
+          [17, 17, 0],
+        ]) {
           const { actual } = runCase(kernels, { transA, transB, M, N, K, cFill: NaN, pad: 2 });
           const ldc = N + 2;
           for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) expect(Number.isNaN(actual[i * ldc + j])).toBe(false);
@@ -191,7 +234,21 @@ describe("wasm kernel memory", () => {
     expectMatch(kernels, { transA: true, transB: false, M: 64, N: 64, K: 64 });
     const B = kernels.alloc(64 * 64).fill(1);
     const C = kernels.alloc(64 * 64);
-    kernels.sgemm({ transA: false, transB: false, M: 64, N: 64, K: 64, alpha: 1, A, lda: 64, B, ldb: 64, beta: 0, C, ldc: 64 });
+    kernels.sgemm({
+      transA: false,
+      transB: false,
+      M: 64,
+      N: 64,
+      K: 64,
+      alpha: 1,
+      A,
+      lda: 64,
+      B,
+      ldb: 64,
+      beta: 0,
+      C,
+      ldc: 64,
+    });
     let rowSum = 0;
     for (let k = 0; k < 64; k++) rowSum += A[k];
     expect(C[5]).toBe(rowSum);
@@ -233,11 +290,15 @@ describe("createKernels", () => {
   });
 
   it("lets a program that never calls dispose exit on its own", () => {
-    const child = spawnSync(process.execPath, ["--import", "tsx", projectPath("lib/engine/kernels/fixtures/product-check.ts")], {
-      cwd: projectPath(),
-      encoding: "utf8",
-      timeout: 20_000,
-    });
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", projectPath("lib/engine/kernels/fixtures/product-check.ts")],
+      {
+        cwd: projectPath(),
+        encoding: "utf8",
+        timeout: 20_000,
+      },
+    );
     expect(child.status, child.stderr).toBe(0);
     const report = JSON.parse(child.stdout.trim());
     expect(report).toMatchObject({ name: "wasm-simd x2", isMainThread: true });

@@ -19,7 +19,14 @@ const job = (M: number, N: number, K = 64): SgemmJob => ({
 
 describe("partition", () => {
   it("cuts the longer side of C into tile-aligned chunks that cover it exactly once", () => {
-    for (const [M, N] of [[1024, 1024], [512, 768], [129, 64], [1, 8192], [3, 2049], [300, 300]]) {
+    for (const [M, N] of [
+      [1024, 1024],
+      [512, 768],
+      [129, 64],
+      [1, 8192],
+      [3, 2049],
+      [300, 300],
+    ]) {
       const part = partition(job(M, N))!;
       expect(part.byRows).toBe(M >= N);
       expect(part.size % (part.byRows ? 4 : 16)).toBe(0);
@@ -29,7 +36,9 @@ describe("partition", () => {
         const chunk = chunkOf(job(M, N), part, index);
         const size = part.byRows ? chunk.M : chunk.N;
         expect(size).toBeGreaterThan(0);
-        expect(part.byRows ? chunk.c : chunk.c - job(M, N).c).toBe(part.byRows ? job(M, N).c + covered * N * 4 : covered * 4);
+        expect(part.byRows ? chunk.c : chunk.c - job(M, N).c).toBe(
+          part.byRows ? job(M, N).c + covered * N * 4 : covered * 4,
+        );
         covered += size;
       }
       expect(covered).toBe(length);

@@ -216,7 +216,13 @@ export class Mailbox {
 }
 
 /** Computes chunks of `job` until the shared counter runs past the last one. */
-export function runClaimedChunks(exports: KernelsInstance, job: SgemmJob, part: Partition, mailbox: Mailbox, work: number): void {
+export function runClaimedChunks(
+  exports: KernelsInstance,
+  job: SgemmJob,
+  part: Partition,
+  mailbox: Mailbox,
+  work: number,
+): void {
   for (let index = mailbox.claim(); index < part.count; index = mailbox.claim()) {
     runSgemmJob(exports, chunkOf(job, part, index), work);
   }

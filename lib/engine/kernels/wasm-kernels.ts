@@ -10,7 +10,17 @@ import type { Worker } from "node:worker_threads";
 import { projectPath } from "../../paths";
 import { startTsWorker } from "../../worker-threads";
 import { WasmHeap } from "./heap";
-import { MAILBOX_BYTES, Mailbox, OP_SGEMM, OP_STOP, partition, runClaimedChunks, runSgemmJob, type SgemmWorkerData, type SgemmJob } from "./sgemm-protocol";
+import {
+  MAILBOX_BYTES,
+  Mailbox,
+  OP_SGEMM,
+  OP_STOP,
+  partition,
+  runClaimedChunks,
+  runSgemmJob,
+  type SgemmWorkerData,
+  type SgemmJob,
+} from "./sgemm-protocol";
 import type { Kernels, SgemmArgs } from "./types";
 import { KERNELS_WASM_PATH, createSharedMemory, instantiateKernels, kernelsModule } from "./wasm-module";
 
@@ -82,11 +92,43 @@ export async function createWasmKernels(options: WasmKernelsOptions = {}): Promi
       if (M === 0 || N === 0) return;
       const scratch: number[] = [];
       try {
-        const a = resolve(heap, "A", args.A, args.aOffset ?? 0, args.lda, args.transA ? K : M, args.transA ? M : K, scratch);
-        const b = resolve(heap, "B", args.B, args.bOffset ?? 0, args.ldb, args.transB ? N : K, args.transB ? K : N, scratch);
+        const a = resolve(
+          heap,
+          "A",
+          args.A,
+          args.aOffset ?? 0,
+          args.lda,
+          args.transA ? K : M,
+          args.transA ? M : K,
+          scratch,
+        );
+        const b = resolve(
+          heap,
+          "B",
+          args.B,
+          args.bOffset ?? 0,
+          args.ldb,
+          args.transB ? N : K,
+          args.transB ? K : N,
+          scratch,
+        );
         const cOffset = args.cOffset ?? 0;
         const c = resolve(heap, "C", args.C, cOffset, args.ldc, M, N, scratch);
-        const job: SgemmJob = { transA: args.transA, transB: args.transB, M, N, K, alpha: args.alpha, a, lda: args.lda, b, ldb: args.ldb, beta: args.beta, c, ldc: args.ldc };
+        const job: SgemmJob = {
+          transA: args.transA,
+          transB: args.transB,
+          M,
+          N,
+          K,
+          alpha: args.alpha,
+          a,
+          lda: args.lda,
+          b,
+          ldb: args.ldb,
+          beta: args.beta,
+          c,
+          ldc: args.ldc,
+        };
         run(job);
         if (!heap.owns(args.C)) args.C.set(heap.view(c, span(M, N, args.ldc)), cOffset);
       } finally {
@@ -122,8 +164,13 @@ async function startWorker(data: SgemmWorkerData): Promise<Worker> {
 }
 
 function checkDims(M: number, N: number, K: number): void {
-  for (const [name, value] of [["M", M], ["N", N], ["K", K]] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) throw new RangeError(`sgemm: ${name} = ${value} is not a valid dimension`);
+  for (const [name, value] of [
+    ["M", M],
+    ["N", N],
+    ["K", K],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff)
+      throw new RangeError(`sgemm: ${name} = ${value} is not a valid dimension`);
   }
 }
 
@@ -137,10 +184,20 @@ function span(rows: number, cols: number, ld: number): number {
  * scratch copy (recorded in `scratch` for release). Bounds are checked here because the kernels
  * would otherwise read or write other tensors of the shared memory without complaint.
  */
-function resolve(heap: WasmHeap, name: string, array: Float32Array, offset: number, ld: number, rows: number, cols: number, scratch: number[]): number {
+function resolve(
+  heap: WasmHeap,
+  name: string,
+  array: Float32Array,
+  offset: number,
+  ld: number,
+  rows: number,
+  cols: number,
+  scratch: number[],
+): number {
   const n = span(rows, cols, ld);
   if (n === 0) return 0;
-  if (!Number.isInteger(ld) || ld < cols || (rows > 1 && ld < 1)) throw new RangeError(`sgemm: leading dimension of ${name} (${ld}) is below its ${cols} columns`);
+  if (!Number.isInteger(ld) || ld < cols || (rows > 1 && ld < 1))
+    throw new RangeError(`sgemm: leading dimension of ${name} (${ld}) is below its ${cols} columns`);
   if (!Number.isInteger(offset) || offset < 0 || offset + n > array.length) {
     throw new RangeError(`sgemm: ${name} needs ${n} floats from offset ${offset} but has ${array.length}`);
   }

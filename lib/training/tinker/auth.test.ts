@@ -13,7 +13,10 @@ describe("JWT credential", () => {
   it("refreshes on demand when under 60 s remain, and not before", async () => {
     let nowMs = 1_000_000;
     let issued = 0;
-    const credential = new JwtCredential(async () => jwt(nowMs / 1000 + 100 + issued++), () => nowMs);
+    const credential = new JwtCredential(
+      async () => jwt(nowMs / 1000 + 100 + issued++),
+      () => nowMs,
+    );
     await credential.start();
     const first = await credential.get();
     nowMs += 30_000; // 70 s left

@@ -77,9 +77,12 @@ export class JwtCredential implements Credential {
     this.timer = null;
     if (this.closed || delayMs === null) return;
     // setTimeout fires at once for delays past 2^31-1 ms; tokens living that long refresh in 24 days.
-    this.timer = setTimeout(() => {
-      this.refresh().catch(() => {});
-    }, Math.min(delayMs, 2_147_483_647));
+    this.timer = setTimeout(
+      () => {
+        this.refresh().catch(() => {});
+      },
+      Math.min(delayMs, 2_147_483_647),
+    );
     this.timer.unref();
   }
 }

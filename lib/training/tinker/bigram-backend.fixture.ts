@@ -57,11 +57,16 @@ function logitsOf(lora: Lora): Table {
 }
 
 const clone = (t: Table): Table => t.map((row) => [...row]);
-const zeros = (rows: number, cols: number): Table => Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
+const zeros = (rows: number, cols: number): Table =>
+  Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
 
 class BigramSampler implements SamplingClient {
   private readonly logprobs: Table;
-  constructor(lora: Lora, readonly modelPath: string | null, private readonly gate: () => Promise<void>) {
+  constructor(
+    lora: Lora,
+    readonly modelPath: string | null,
+    private readonly gate: () => Promise<void>,
+  ) {
     this.logprobs = logitsOf(lora).map(logSoftmaxRow);
   }
 
@@ -104,9 +109,16 @@ class BigramTrainer implements TrainingClient {
   private v: Lora;
   private step = 0;
 
-  constructor(readonly rank: number, seed: number, private readonly store: BigramBackend) {
+  constructor(
+    readonly rank: number,
+    seed: number,
+    private readonly store: BigramBackend,
+  ) {
     const r = rng(seed);
-    this.lora = { A: Array.from({ length: V }, () => Array.from({ length: rank }, () => (r() * 2 - 1) * 0.5)), B: zeros(rank, V) };
+    this.lora = {
+      A: Array.from({ length: V }, () => Array.from({ length: rank }, () => (r() * 2 - 1) * 0.5)),
+      B: zeros(rank, V),
+    };
     this.grad = { A: zeros(V, rank), B: zeros(rank, V) };
     this.m = { A: zeros(V, rank), B: zeros(rank, V) };
     this.v = { A: zeros(V, rank), B: zeros(rank, V) };
@@ -120,7 +132,12 @@ class BigramTrainer implements TrainingClient {
     return this.lossPass(datums, lossFn, config, false);
   }
 
-  private lossPass(datums: Datum[], lossFn: LossFnName, config: LossFnConfig | undefined, accumulate: boolean): ForwardBackwardResult {
+  private lossPass(
+    datums: Datum[],
+    lossFn: LossFnName,
+    config: LossFnConfig | undefined,
+    accumulate: boolean,
+  ): ForwardBackwardResult {
     const logprobs = logitsOf(this.lora).map(logSoftmaxRow);
     const dLogits = zeros(V, V);
     let loss = 0;
@@ -184,7 +201,9 @@ class BigramTrainer implements TrainingClient {
   }
 
   async saveWeightsForSampler(name?: string): Promise<SamplingClient> {
-    const sampler = new BigramSampler(this.snapshot().lora, name ? `bigram://sampler/${name}` : null, () => this.store.sampleGate());
+    const sampler = new BigramSampler(this.snapshot().lora, name ? `bigram://sampler/${name}` : null, () =>
+      this.store.sampleGate(),
+    );
     if (name) this.store.samplers.set(sampler.modelPath!, sampler);
     return sampler;
   }

@@ -34,6 +34,8 @@ describe("client/config", () => {
   });
 
   it("answers only a caller with the key", async () => {
-    expect((await new RawTinker(url, "tml-wrong").post("/api/v1/client/config", { sdk_version: "0.25.0" })).status).toBe(401);
+    expect(
+      (await new RawTinker(url, "tml-wrong").post("/api/v1/client/config", { sdk_version: "0.25.0" })).status,
+    ).toBe(401);
   });
 });

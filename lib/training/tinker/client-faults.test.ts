@@ -85,7 +85,11 @@ function polls(...replies: Reply[]): Handler {
   return () => replies[Math.min(i++, replies.length - 1)];
 }
 
-const RESULT_FB = { loss_fn_output_type: "ArrayRecord", loss_fn_outputs: [{ logprobs: { data: [-1], dtype: "float32" } }], metrics: { "loss:sum": 1 } };
+const RESULT_FB = {
+  loss_fn_output_type: "ArrayRecord",
+  loss_fn_outputs: [{ logprobs: { data: [-1], dtype: "float32" } }],
+  metrics: { "loss:sum": 1 },
+};
 const DATUM = { modelInput: [1], lossFnInputs: { targetTokens: [2], weights: [1] } };
 const CREATED = { body: { model_id: "s1:train:0", type: "create_model" } };
 
@@ -98,7 +102,12 @@ afterEach(async () => {
 async function setup(script: Record<string, Handler>) {
   const server = await scriptedServer(script);
   const { timing, sleeps } = fakeTiming();
-  const backend: TinkerBackend = createTinkerBackend({ apiKey: "tml-test", baseUrl: server.url, timing, log: () => {} });
+  const backend: TinkerBackend = createTinkerBackend({
+    apiKey: "tml-test",
+    baseUrl: server.url,
+    timing,
+    log: () => {},
+  });
   cleanup.push(server.close, () => backend.close());
   return { server, backend, sleeps };
 }
@@ -112,7 +121,12 @@ describe("polling a future", () => {
   it("try_again, 408 and 5xx answers are re-polled at once until the result arrives", async () => {
     const { server, backend, sleeps } = await setup({
       "/api/v1/retrieve_future": byRequest(
-        polls({ body: { type: "try_again", request_id: "fb-1", queue_state: "active" } }, { status: 408, body: { queue_state: "paused_capacity" } }, { status: 503, body: { detail: "busy" } }, { body: RESULT_FB }),
+        polls(
+          { body: { type: "try_again", request_id: "fb-1", queue_state: "active" } },
+          { status: 408, body: { queue_state: "paused_capacity" } },
+          { status: 503, body: { detail: "busy" } },
+          { body: RESULT_FB },
+        ),
       ),
     });
     const client = await backend.createTrainingClient({ baseModel: "m", rank: 4 });
@@ -126,7 +140,9 @@ describe("polling a future", () => {
 
   it("429 while polling backs off 1 s, 2 s, and the exponent resets after any other HTTP answer", async () => {
     const { backend, sleeps } = await setup({
-      "/api/v1/retrieve_future": byRequest(polls({ status: 429 }, { status: 429 }, { status: 500 }, { status: 429 }, { body: RESULT_FB })),
+      "/api/v1/retrieve_future": byRequest(
+        polls({ status: 429 }, { status: 429 }, { status: 500 }, { status: 429 }, { body: RESULT_FB }),
+      ),
     });
     const client = await backend.createTrainingClient({ baseModel: "m", rank: 4 });
     await client.forwardBackward([DATUM], "cross_entropy");
@@ -156,7 +172,9 @@ describe("polling a future", () => {
 
   it("three 400s then a result still succeeds", async () => {
     const bad = { status: 400, body: { detail: "proxy glitch" } };
-    const { backend } = await setup({ "/api/v1/retrieve_future": byRequest(polls(bad, bad, bad, { body: RESULT_FB })) });
+    const { backend } = await setup({
+      "/api/v1/retrieve_future": byRequest(polls(bad, bad, bad, { body: RESULT_FB })),
+    });
     const client = await backend.createTrainingClient({ baseModel: "m", rank: 4 });
     expect((await client.forwardBackward([DATUM], "cross_entropy")).metrics).toEqual({ "loss:sum": 1 });
   });
@@ -174,14 +192,18 @@ describe("polling a future", () => {
   });
 
   it("410 on a training future is surfaced, not resubmitted: re-running a seq_id is the SDK's call to avoid", async () => {
-    const { server, backend } = await setup({ "/api/v1/retrieve_future": byRequest(polls({ status: 410, body: { detail: "gone" } })) });
+    const { server, backend } = await setup({
+      "/api/v1/retrieve_future": byRequest(polls({ status: 410, body: { detail: "gone" } })),
+    });
     const client = await backend.createTrainingClient({ baseModel: "m", rank: 4 });
     await expect(client.forwardBackward([DATUM], "cross_entropy")).rejects.toBeInstanceOf(TinkerPromiseExpiredError);
     expect(server.calls("/api/v1/forward_backward")).toHaveLength(1);
   });
 
   it("a 401 while polling is fatal at once", async () => {
-    const { server, backend } = await setup({ "/api/v1/retrieve_future": byRequest(polls({ status: 401, body: { detail: "Invalid JWT" } })) });
+    const { server, backend } = await setup({
+      "/api/v1/retrieve_future": byRequest(polls({ status: 401, body: { detail: "Invalid JWT" } })),
+    });
     const client = await backend.createTrainingClient({ baseModel: "m", rank: 4 });
     await expect(client.forwardBackward([DATUM], "cross_entropy")).rejects.toMatchObject({ status: 401 });
     expect(server.calls("/api/v1/retrieve_future").filter((c) => c.body.request_id === "fb-1")).toHaveLength(1);
@@ -193,7 +215,8 @@ describe("sampling", () => {
 
   it("410 while polling re-sends the sample with a fresh seq_id and polls the new request id", async () => {
     const { server, backend, sleeps } = await setup({
-      "/api/v1/retrieve_future": (body) => (body.request_id === "sample-1" ? { status: 410, body: { detail: "expired" } } : SAMPLE),
+      "/api/v1/retrieve_future": (body) =>
+        body.request_id === "sample-1" ? { status: 410, body: { detail: "expired" } } : SAMPLE,
     });
     const sampler = await backend.createSamplingClient({ baseModel: "m" });
     const result = await sampler.sample([1, 2], { maxTokens: 1, temperature: 1 });
@@ -234,7 +257,11 @@ describe("sampling", () => {
 describe("direct calls and submits", () => {
   it("429 with retry-after waits what the server asked, then retries", async () => {
     const { backend, sleeps } = await setup({
-      "/api/v1/create_session": polls({ status: 429, headers: { "retry-after": "3" } }, { status: 429, headers: { "retry-after-ms": "250" } }, { body: { session_id: "s1" } }),
+      "/api/v1/create_session": polls(
+        { status: 429, headers: { "retry-after": "3" } },
+        { status: 429, headers: { "retry-after-ms": "250" } },
+        { body: { session_id: "s1" } },
+      ),
     });
     await backend.connect();
     expect(sleeps).toEqual([3000, 250]);
@@ -242,14 +269,21 @@ describe("direct calls and submits", () => {
 
   it("500s are retried at the transport level with 0.5·2^n s backoff and jitter", async () => {
     const { backend, sleeps } = await setup({
-      "/api/v1/create_session": polls({ status: 500 }, { status: 502 }, { status: 503 }, { body: { session_id: "s1" } }),
+      "/api/v1/create_session": polls(
+        { status: 500 },
+        { status: 502 },
+        { status: 503 },
+        { body: { session_id: "s1" } },
+      ),
     });
     await backend.connect();
     expect(sleeps).toEqual([437.5, 875, 1750]); // min(0.5·2^n, 10) s × (1 − 0.25·0.5)
   });
 
   it("a submit that keeps failing with 503 gives up once the 300 s operation budget is spent", async () => {
-    const { server, backend, sleeps } = await setup({ "/api/v1/create_model": () => ({ status: 503, body: { detail: "down" } }) });
+    const { server, backend, sleeps } = await setup({
+      "/api/v1/create_model": () => ({ status: 503, body: { detail: "down" } }),
+    });
     await expect(backend.createTrainingClient({ baseModel: "m", rank: 4 })).rejects.toMatchObject({ status: 503 });
     const attempts = server.calls("/api/v1/create_model").length;
     expect(attempts % 11).toBe(0); // each operation attempt = 1 try + 10 transport retries
@@ -259,7 +293,9 @@ describe("direct calls and submits", () => {
   });
 
   it("401 is not retried at any level", async () => {
-    const { server, backend, sleeps } = await setup({ "/api/v1/create_session": () => ({ status: 401, body: { detail: "Invalid API key" } }) });
+    const { server, backend, sleeps } = await setup({
+      "/api/v1/create_session": () => ({ status: 401, body: { detail: "Invalid API key" } }),
+    });
     await expect(backend.connect()).rejects.toMatchObject({ status: 401, detail: "Invalid API key" });
     expect(server.calls("/api/v1/create_session")).toHaveLength(1);
     expect(sleeps).toEqual([]);
@@ -267,7 +303,11 @@ describe("direct calls and submits", () => {
 
   it("402 on a submit pauses 5 s at a time until billing resumes", async () => {
     const { backend, sleeps } = await setup({
-      "/api/v1/create_session": polls({ status: 402, body: { detail: "billing" } }, { status: 402 }, { body: { session_id: "s1" } }),
+      "/api/v1/create_session": polls(
+        { status: 402, body: { detail: "billing" } },
+        { status: 402 },
+        { body: { session_id: "s1" } },
+      ),
     });
     await backend.connect();
     expect(sleeps).toEqual([5000, 5000]);
@@ -296,7 +336,9 @@ describe("direct calls and submits", () => {
         return { body: { request_id: "fb-1" } };
       },
       "/api/v1/optim_step": () => ({ body: { request_id: "opt-2" } }),
-      "/api/v1/retrieve_future": byRequest((b) => ({ body: b.request_id === "fb-1" ? RESULT_FB : { metrics: { "step:max": 1 } } })),
+      "/api/v1/retrieve_future": byRequest((b) => ({
+        body: b.request_id === "fb-1" ? RESULT_FB : { metrics: { "step:max": 1 } },
+      })),
     });
     const client = await backend.createTrainingClient({ baseModel: "m", rank: 4 });
     const [, step] = await Promise.all([
@@ -317,14 +359,26 @@ describe("transport", () => {
     const server = await scriptedServer({ "/api/v1/slow": polls({ hang: true }, { body: { ok: true } }) });
     cleanup.push(server.close);
     const { timing, sleeps } = fakeTiming();
-    const http = new TinkerHttp({ baseUrl: `${server.url}/`, credential: staticCredential("k"), timing, userAgent: "t" });
+    const http = new TinkerHttp({
+      baseUrl: `${server.url}/`,
+      credential: staticCredential("k"),
+      timing,
+      userAgent: "t",
+    });
     expect(await http.post("/api/v1/slow", {}, { timeoutMs: 50, maxRetries: 1 })).toEqual({ ok: true });
     expect(server.calls("/api/v1/slow")).toHaveLength(2);
     expect(sleeps).toEqual([437.5]);
   });
 
   it("the base URL keeps its path and the SDK's environment variables become options", () => {
-    expect(tinkerOptionsFromEnv({ TINKER_API_KEY: "tml-x", TINKER_BASE_URL: "http://h:1/svc", TINKER_TAGS: "a,b", CLOUDFLARE_ACCESS_CLIENT_ID: "id" })).toEqual({
+    expect(
+      tinkerOptionsFromEnv({
+        TINKER_API_KEY: "tml-x",
+        TINKER_BASE_URL: "http://h:1/svc",
+        TINKER_TAGS: "a,b",
+        CLOUDFLARE_ACCESS_CLIENT_ID: "id",
+      }),
+    ).toEqual({
       apiKey: "tml-x",
       baseUrl: "http://h:1/svc",
       tags: ["a", "b"],

@@ -46,7 +46,9 @@ export interface TinkerBackend extends TrainingBackend {
  * TINKER_API_KEY, TINKER_BASE_URL, TINKER_TAGS (comma-separated), TINKER_PROJECT_ID and the
  * Cloudflare Access pair.
  */
-export function tinkerOptionsFromEnv(env: Record<string, string | undefined> = process.env): Partial<TinkerBackendOptions> {
+export function tinkerOptionsFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): Partial<TinkerBackendOptions> {
   const headers: Record<string, string> = {};
   if (env.CLOUDFLARE_ACCESS_CLIENT_ID) headers["CF-Access-Client-Id"] = env.CLOUDFLARE_ACCESS_CLIENT_ID;
   if (env.CLOUDFLARE_ACCESS_CLIENT_SECRET) headers["CF-Access-Client-Secret"] = env.CLOUDFLARE_ACCESS_CLIENT_SECRET;
@@ -108,7 +110,11 @@ export function createTinkerBackend(options: TinkerBackendOptions): TinkerBacken
       if (info.base_model !== create.baseModel) {
         throw new Error(`checkpoint ${create.fromState} was trained on ${info.base_model}, not ${create.baseModel}`);
       }
-      const client = await TinkerTrainingClient.create(s, { ...create, rank: info.lora_rank ?? create.rank, maxContextLength });
+      const client = await TinkerTrainingClient.create(s, {
+        ...create,
+        rank: info.lora_rank ?? create.rank,
+        maxContextLength,
+      });
       await client.loadState(create.fromState);
       return client;
     },

@@ -21,7 +21,10 @@ export class TinkerStatusError extends Error {
 
 /** No HTTP response came back (refused, reset, DNS). */
 export class TinkerConnectionError extends Error {
-  constructor(readonly path: string, cause: unknown) {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
     super(`Tinker ${path}: connection failed (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
     this.name = "TinkerConnectionError";
   }
@@ -29,7 +32,10 @@ export class TinkerConnectionError extends Error {
 
 /** The client gave up waiting for one HTTP response. */
 export class TinkerTimeoutError extends Error {
-  constructor(readonly path: string, readonly timeoutMs: number) {
+  constructor(
+    readonly path: string,
+    readonly timeoutMs: number,
+  ) {
     super(`Tinker ${path}: no response within ${timeoutMs} ms`);
     this.name = "TinkerTimeoutError";
   }

@@ -101,7 +101,10 @@ export async function pollFuture<T>(ctx: PollContext, future: UntypedFuture, req
     }
     backoffExponent = 0;
     if (body instanceof ProtobufBody) {
-      if (!fromProtobuf) throw new Error(`Tinker retrieve_future for ${future.request_id} answered protobuf for a ${requestType}, which has no protobuf form`);
+      if (!fromProtobuf)
+        throw new Error(
+          `Tinker retrieve_future for ${future.request_id} answered protobuf for a ${requestType}, which has no protobuf form`,
+        );
       return fromProtobuf(body.bytes) as T;
     }
     if (body === null || typeof body !== "object") {

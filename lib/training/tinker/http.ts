@@ -125,7 +125,12 @@ export class TinkerHttp {
       response = await fetch(joinUrl(this.options.baseUrl, path), {
         method,
         headers,
-        body: method === "GET" ? undefined : body instanceof ProtobufBody ? Buffer.from(body.bytes) : JSON.stringify(body ?? {}),
+        body:
+          method === "GET"
+            ? undefined
+            : body instanceof ProtobufBody
+              ? Buffer.from(body.bytes)
+              : JSON.stringify(body ?? {}),
         signal: AbortSignal.timeout(timeoutMs),
         // Next.js patches fetch with a data cache; answers from a training service must never be cached.
         cache: "no-store",

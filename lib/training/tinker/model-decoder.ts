@@ -10,7 +10,9 @@ import { loadQwen3Tokenizer, loadTokenizerFromDir } from "@/lib/chat/tokenizer";
 import type { ModelSource } from "@/lib/training/models";
 import type { TokenDecoder } from "./stop-strings";
 
-export function decoderForModels(models: Record<string, ModelSource>): (baseModel: string) => Promise<TokenDecoder | null> {
+export function decoderForModels(
+  models: Record<string, ModelSource>,
+): (baseModel: string) => Promise<TokenDecoder | null> {
   const loaded = new Map<string, Promise<TokenDecoder>>();
   return (baseModel) => {
     if (!Object.hasOwn(models, baseModel)) return Promise.resolve(null);
@@ -18,7 +20,10 @@ export function decoderForModels(models: Record<string, ModelSource>): (baseMode
     if (!decoder) {
       const source = models[baseModel]!;
       const dir = "dir" in source ? source.dir : null;
-      decoder = dir && fs.existsSync(path.join(dir, "tokenizer.json")) ? loadTokenizerFromDir(baseModel, dir) : loadQwen3Tokenizer();
+      decoder =
+        dir && fs.existsSync(path.join(dir, "tokenizer.json"))
+          ? loadTokenizerFromDir(baseModel, dir)
+          : loadQwen3Tokenizer();
       loaded.set(baseModel, decoder);
     }
     return decoder;

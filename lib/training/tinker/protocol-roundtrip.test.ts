@@ -41,12 +41,17 @@ const FORMS = [
 let protobuf = true;
 
 /** A float as it crosses the wire: float32 bytes in protobuf (as Tinker sends it), a double in JSON. */
-const onWire = (values: ReadonlyArray<number | null>) => values.map((v) => (v === null || !protobuf ? v : Math.fround(v)));
+const onWire = (values: ReadonlyArray<number | null>) =>
+  values.map((v) => (v === null || !protobuf ? v : Math.fround(v)));
 const forwardBackwardOnWire = (r: ForwardBackwardResult) => ({
   ...r,
-  lossFnOutputs: r.lossFnOutputs.map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, onWire(Array.from(v))]))),
+  lossFnOutputs: r.lossFnOutputs.map((o) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, onWire(Array.from(v))])),
+  ),
 });
-const sampleOnWire = (r: SampleResult) => ({ sequences: r.sequences.map((seq) => ({ ...seq, logprobs: onWire(seq.logprobs) })) });
+const sampleOnWire = (r: SampleResult) => ({
+  sequences: r.sequences.map((seq) => ({ ...seq, logprobs: onWire(seq.logprobs) })),
+});
 
 async function serve(options: TinkerProtocolServerOptions = {}, backend = new BigramBackend()) {
   const log: Logged[] = [];
@@ -84,7 +89,11 @@ async function contentTypeTap(target: string) {
   const seen: Array<{ path: string; sent: string; answered: string }> = [];
   const tap = http.createServer((req, res) => {
     const upstream = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-      seen.push({ path: req.url ?? "", sent: String(req.headers["content-type"] ?? ""), answered: String(answer.headers["content-type"] ?? "") });
+      seen.push({
+        path: req.url ?? "",
+        sent: String(req.headers["content-type"] ?? ""),
+        answered: String(answer.headers["content-type"] ?? ""),
+      });
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
@@ -108,14 +117,18 @@ describe.each(FORMS)("a Tinker client against the protocol server ($form)", (for
     await trainer.forwardBackward([DATUM], "cross_entropy");
     await trainer.forward!([DATUM], "cross_entropy");
     await (await trainer.saveWeightsForSampler()).sample([1], { maxTokens: 2, temperature: 1 });
-    const types = (path: string, side: "sent" | "answered") => [...new Set(tap.seen.filter((s) => s.path === path).map((s) => s[side]))];
+    const types = (path: string, side: "sent" | "answered") => [
+      ...new Set(tap.seen.filter((s) => s.path === path).map((s) => s[side])),
+    ];
     if (form.protobuf) {
       expect(types("/api/v1/forward_backward", "sent")).toEqual(["application/x-protobuf"]);
       expect(types("/api/v1/retrieve_future", "answered")).toContain("application/x-protobuf");
     } else {
       // The first protobuf submit is refused (415); it and every later one go as JSON.
       expect(types("/api/v1/forward_backward", "sent")).toEqual(["application/x-protobuf", "application/json"]);
-      expect(tap.seen.filter((s) => s.path === "/api/v1/forward_backward" && s.sent === "application/x-protobuf")).toHaveLength(1);
+      expect(
+        tap.seen.filter((s) => s.path === "/api/v1/forward_backward" && s.sent === "application/x-protobuf"),
+      ).toHaveLength(1);
       expect(types("/api/v1/forward", "sent")).toEqual(["application/json"]);
       expect(types("/api/v1/retrieve_future", "answered")).toEqual(["application/json"]);
     }
@@ -124,7 +137,9 @@ describe.each(FORMS)("a Tinker client against the protocol server ($form)", (for
   it("forward gives forward_backward's outputs and leaves no gradient for the next step", async () => {
     const { url } = await serve();
     const backend = client(url);
-    const [withForward, without] = await Promise.all([1, 2].map(() => backend.createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2, seed: 3 })));
+    const [withForward, without] = await Promise.all(
+      [1, 2].map(() => backend.createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2, seed: 3 })),
+    );
     const forwarded = await withForward!.forward!([DATUM], "cross_entropy");
     expect(forwarded.lossFnOutputs).toEqual((await without!.forwardBackward([DATUM], "cross_entropy")).lossFnOutputs);
     await withForward!.forwardBackward([DATUM], "cross_entropy");
@@ -152,12 +167,22 @@ describe.each(FORMS)("a Tinker client against the protocol server ($form)", (for
       modelInput: [1, 2, 3],
       lossFnInputs: { targetTokens: [2, 3, 4], logprobs: [-2, -2, -2], advantages: [0, 1, -1], weights: [9, 9, 9] },
     };
-    const local = await (await new BigramBackend().createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2 })).forwardBackward([datum], "importance_sampling");
+    const local = await (
+      await new BigramBackend().createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2 })
+    ).forwardBackward([datum], "importance_sampling");
     expect(await trainer.forwardBackward([datum], "importance_sampling")).toEqual(forwardBackwardOnWire(local));
-    const sent = bodies("/api/v1/forward_backward")[0] as { forward_backward_input: { data: Array<{ loss_fn_inputs: object }> } };
-    expect(Object.keys(sent.forward_backward_input.data[0].loss_fn_inputs).sort()).toEqual(["advantages", "logprobs", "target_tokens"]);
+    const sent = bodies("/api/v1/forward_backward")[0] as {
+      forward_backward_input: { data: Array<{ loss_fn_inputs: object }> };
+    };
+    expect(Object.keys(sent.forward_backward_input.data[0].loss_fn_inputs).sort()).toEqual([
+      "advantages",
+      "logprobs",
+      "target_tokens",
+    ]);
     await expect(trainer.forwardBackward([datum], "reverse_kl")).rejects.toThrow(/only on the embedded backend/);
-    await expect(trainer.forwardBackward([datum], "importance_sampling", { clipRatio: 2 })).rejects.toThrow(/clipRatio/);
+    await expect(trainer.forwardBackward([datum], "importance_sampling", { clipRatio: 2 })).rejects.toThrow(
+      /clipRatio/,
+    );
     expect(bodies("/api/v1/forward_backward")).toHaveLength(1);
   });
 
@@ -166,12 +191,18 @@ describe.each(FORMS)("a Tinker client against the protocol server ($form)", (for
     const backend = client(url);
     const a = await backend.createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2 });
     const b = await backend.createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2 });
-    await Promise.all([a.forwardBackward([DATUM], "cross_entropy"), a.optimStep(ADAM), b.forwardBackward([DATUM], "cross_entropy")]);
+    await Promise.all([
+      a.forwardBackward([DATUM], "cross_entropy"),
+      a.optimStep(ADAM),
+      b.forwardBackward([DATUM], "cross_entropy"),
+    ]);
     await a.saveState("x");
     expect(bodies("/api/v1/create_model").map((m) => m.model_seq_id)).toEqual([0, 1]);
     const seqs = (model: string) =>
       ["/api/v1/forward_backward", "/api/v1/optim_step", "/api/v1/save_weights"].flatMap((p) =>
-        bodies(p).filter((x) => x.model_id === model).map((x) => x.seq_id),
+        bodies(p)
+          .filter((x) => x.model_id === model)
+          .map((x) => x.seq_id),
       );
     const [idA, idB] = bodies("/api/v1/create_model").map((m) => `${m.session_id}:train:${m.model_seq_id}`);
     expect(seqs(idA).sort()).toEqual([1, 2, 3]);
@@ -181,23 +212,72 @@ describe.each(FORMS)("a Tinker client against the protocol server ($form)", (for
   it("the server holds a request until the missing smaller seq_id arrives", async () => {
     const { url } = await serve();
     const post = async (path: string, body: object) =>
-      (await fetch(`${url}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
-    const { session_id } = await post("/api/v1/create_session", { tags: [], user_metadata: {}, sdk_version: "t", type: "create_session" });
-    const created = await post("/api/v1/create_model", { session_id, model_seq_id: 0, base_model: BIGRAM_MODEL, lora_config: { rank: 2 } });
-    expect(await post("/api/v1/retrieve_future", { request_id: created.request_id })).toEqual({ type: "create_model", model_id: `${session_id}:train:0` });
-    const step = await post("/api/v1/optim_step", { model_id: created.model_id, seq_id: 2, adam_params: { learning_rate: 0.05 } });
+      (
+        await fetch(`${url}${path}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        })
+      ).json();
+    const { session_id } = await post("/api/v1/create_session", {
+      tags: [],
+      user_metadata: {},
+      sdk_version: "t",
+      type: "create_session",
+    });
+    const created = await post("/api/v1/create_model", {
+      session_id,
+      model_seq_id: 0,
+      base_model: BIGRAM_MODEL,
+      lora_config: { rank: 2 },
+    });
+    expect(await post("/api/v1/retrieve_future", { request_id: created.request_id })).toEqual({
+      type: "create_model",
+      model_id: `${session_id}:train:0`,
+    });
+    const step = await post("/api/v1/optim_step", {
+      model_id: created.model_id,
+      seq_id: 2,
+      adam_params: { learning_rate: 0.05 },
+    });
     expect(await post("/api/v1/retrieve_future", { request_id: step.request_id })).toMatchObject({ type: "try_again" });
-    const wireDatum = { model_input: { chunks: [{ type: "encoded_text", tokens: [0, 3] }] }, loss_fn_inputs: { target_tokens: { data: [3, 5], dtype: "int64" } } };
-    const fb = await post("/api/v1/forward_backward", { model_id: created.model_id, seq_id: 1, forward_backward_input: { data: [wireDatum], loss_fn: "cross_entropy" } });
-    expect(await post("/api/v1/retrieve_future", { request_id: fb.request_id })).toMatchObject({ metrics: { "loss:sum": expect.any(Number) } });
-    expect(await post("/api/v1/retrieve_future", { request_id: step.request_id })).toEqual({ type: "optim_step", metrics: { "step:max": 1 } });
+    const wireDatum = {
+      model_input: { chunks: [{ type: "encoded_text", tokens: [0, 3] }] },
+      loss_fn_inputs: { target_tokens: { data: [3, 5], dtype: "int64" } },
+    };
+    const fb = await post("/api/v1/forward_backward", {
+      model_id: created.model_id,
+      seq_id: 1,
+      forward_backward_input: { data: [wireDatum], loss_fn: "cross_entropy" },
+    });
+    expect(await post("/api/v1/retrieve_future", { request_id: fb.request_id })).toMatchObject({
+      metrics: { "loss:sum": expect.any(Number) },
+    });
+    expect(await post("/api/v1/retrieve_future", { request_id: step.request_id })).toEqual({
+      type: "optim_step",
+      metrics: { "step:max": 1 },
+    });
     const again = await post("/api/v1/optim_step", { model_id: created.model_id, seq_id: 2, adam_params: {} });
-    expect(await post("/api/v1/retrieve_future", { request_id: again.request_id })).toEqual({ type: "optim_step", metrics: { "step:max": 1 } });
+    expect(await post("/api/v1/retrieve_future", { request_id: again.request_id })).toEqual({
+      type: "optim_step",
+      metrics: { "step:max": 1 },
+    });
     // A resubmitted create_model names the same model: its optimizer state carries on.
-    const recreated = await post("/api/v1/create_model", { session_id, model_seq_id: 0, base_model: BIGRAM_MODEL, lora_config: { rank: 2 } });
-    expect(await post("/api/v1/retrieve_future", { request_id: recreated.request_id })).toEqual({ type: "create_model", model_id: created.model_id });
+    const recreated = await post("/api/v1/create_model", {
+      session_id,
+      model_seq_id: 0,
+      base_model: BIGRAM_MODEL,
+      lora_config: { rank: 2 },
+    });
+    expect(await post("/api/v1/retrieve_future", { request_id: recreated.request_id })).toEqual({
+      type: "create_model",
+      model_id: created.model_id,
+    });
     const third = await post("/api/v1/optim_step", { model_id: created.model_id, seq_id: 3, adam_params: {} });
-    expect(await post("/api/v1/retrieve_future", { request_id: third.request_id })).toEqual({ type: "optim_step", metrics: { "step:max": 2 } });
+    expect(await post("/api/v1/retrieve_future", { request_id: third.request_id })).toEqual({
+      type: "optim_step",
+      metrics: { "step:max": 2 },
+    });
   });
 
   it("a sampling session numbers its requests 0, 1, 2 and the ephemeral save consumes the session's sampling counter", async () => {
@@ -208,15 +288,23 @@ describe.each(FORMS)("a Tinker client against the protocol server ($form)", (for
     const ephemeral = await trainer.saveWeightsForSampler();
     expect(ephemeral.modelPath).toBeNull();
     const params = { maxTokens: 5, temperature: 1, seed: 11, stop: [7], numSamples: 2 };
-    const local = await (await new BigramBackend().createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2 })).saveWeightsForSampler();
+    const local = await (
+      await new BigramBackend().createTrainingClient({ baseModel: BIGRAM_MODEL, rank: 2 })
+    ).saveWeightsForSampler();
     expect(await ephemeral.sample([0, 3], params)).toEqual(sampleOnWire(await local.sample([0, 3], params)));
     await ephemeral.sample([1], { maxTokens: 2, temperature: 0 });
     await ephemeral.computeLogprobs([1, 2, 3]);
     await base.sample([1], { maxTokens: 1, temperature: 0 });
     expect(bodies("/api/v1/create_sampling_session").map((b) => b.sampling_session_seq_id)).toEqual([0]);
     expect(bodies("/api/v1/save_weights_for_sampler").map((b) => b.sampling_session_seq_id)).toEqual([1]);
-    const seqIds = (id: string) => bodies("/api/v1/asample").filter((b) => b.sampling_session_id === id).map((b) => b.seq_id);
-    const [ephemeralId, baseId] = [String(bodies("/api/v1/asample")[0].sampling_session_id), String(bodies("/api/v1/asample")[3].sampling_session_id)];
+    const seqIds = (id: string) =>
+      bodies("/api/v1/asample")
+        .filter((b) => b.sampling_session_id === id)
+        .map((b) => b.seq_id);
+    const [ephemeralId, baseId] = [
+      String(bodies("/api/v1/asample")[0].sampling_session_id),
+      String(bodies("/api/v1/asample")[3].sampling_session_id),
+    ];
     expect(ephemeralId).toMatch(/:sample:1$/);
     expect(seqIds(ephemeralId)).toEqual([0, 1, 2]);
     expect(seqIds(baseId)).toEqual([0]);
@@ -267,7 +355,11 @@ describe.each(FORMS)("a Tinker client against the protocol server ($form)", (for
     const { url, log } = await serve({ apiKey: "secret", jwt: { ttlSeconds: 600 } });
     const backend = client(url);
     await trainTwoSteps(backend);
-    expect(log.map((l) => l.path).slice(0, 3)).toEqual(["/api/v1/client/config", "/api/v1/auth/token", "/api/v1/create_session"]);
+    expect(log.map((l) => l.path).slice(0, 3)).toEqual([
+      "/api/v1/client/config",
+      "/api/v1/auth/token",
+      "/api/v1/create_session",
+    ]);
     const raw = await fetch(`${url}/api/v1/get_server_capabilities`, { headers: { "X-API-Key": "secret" } });
     expect(raw.status).toBe(401);
   });
@@ -289,7 +381,9 @@ describe.each(FORMS)("a Tinker client against the protocol server ($form)", (for
     bigram.gate = new Promise<void>((resolve) => (release = resolve));
     const { url, bodies } = await serve({ maxConcurrentSamples: 1 }, bigram);
     const sleeps: number[] = [];
-    const backend = client(url, "k", { sleep: async (ms) => (sleeps.push(ms), release(), new Promise((r) => setTimeout(r, 5))) });
+    const backend = client(url, "k", {
+      sleep: async (ms) => (sleeps.push(ms), release(), new Promise((r) => setTimeout(r, 5))),
+    });
     const sampler = await backend.createSamplingClient({ baseModel: BIGRAM_MODEL });
     const first = sampler.sample([1], { maxTokens: 2, temperature: 0 });
     while (bodies("/api/v1/asample").length < 1) await new Promise((r) => setTimeout(r, 2));
@@ -299,24 +393,54 @@ describe.each(FORMS)("a Tinker client against the protocol server ($form)", (for
     expect(b.sequences[0].tokens).toHaveLength(2);
     expect(sleeps.length).toBeGreaterThanOrEqual(1);
     expect(sleeps.every((ms) => ms === 1000)).toBe(true);
-    expect(bodies("/api/v1/asample").slice(1).every((body) => body.seq_id === 1)).toBe(true);
+    expect(
+      bodies("/api/v1/asample")
+        .slice(1)
+        .every((body) => body.seq_id === 1),
+    ).toBe(true);
   });
 
   it("unload_model waits for the model's running work, refuses what waits behind a gap, and frees the client", async () => {
     const backend = new BigramBackend();
     const released: string[] = [];
     const create = backend.createTrainingClient.bind(backend);
-    backend.createTrainingClient = async (options) => Object.assign(await create(options), { release: async () => void released.push("released") });
+    backend.createTrainingClient = async (options) =>
+      Object.assign(await create(options), { release: async () => void released.push("released") });
     const { url } = await serve({}, backend);
     const post = async (path: string, body: object) =>
-      (await fetch(`${url}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
-    const { session_id } = await post("/api/v1/create_session", { tags: [], user_metadata: {}, sdk_version: "t", type: "create_session" });
-    const created = await post("/api/v1/create_model", { session_id, model_seq_id: 0, base_model: BIGRAM_MODEL, lora_config: { rank: 2 } });
+      (
+        await fetch(`${url}${path}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        })
+      ).json();
+    const { session_id } = await post("/api/v1/create_session", {
+      tags: [],
+      user_metadata: {},
+      sdk_version: "t",
+      type: "create_session",
+    });
+    const created = await post("/api/v1/create_model", {
+      session_id,
+      model_seq_id: 0,
+      base_model: BIGRAM_MODEL,
+      lora_config: { rank: 2 },
+    });
     await post("/api/v1/retrieve_future", { request_id: created.request_id });
-    const waiting = await post("/api/v1/optim_step", { model_id: created.model_id, seq_id: 2, adam_params: { learning_rate: 0.05 } });
+    const waiting = await post("/api/v1/optim_step", {
+      model_id: created.model_id,
+      seq_id: 2,
+      adam_params: { learning_rate: 0.05 },
+    });
     const unload = await post("/api/v1/unload_model", { model_id: created.model_id });
-    expect(await post("/api/v1/retrieve_future", { request_id: unload.request_id })).toEqual({ type: "unload_model", model_id: created.model_id });
+    expect(await post("/api/v1/retrieve_future", { request_id: unload.request_id })).toEqual({
+      type: "unload_model",
+      model_id: created.model_id,
+    });
     expect(released).toEqual(["released"]);
-    expect(JSON.stringify(await post("/api/v1/retrieve_future", { request_id: waiting.request_id }))).toMatch(/unloaded/);
+    expect(JSON.stringify(await post("/api/v1/retrieve_future", { request_id: waiting.request_id }))).toMatch(
+      /unloaded/,
+    );
   });
 });

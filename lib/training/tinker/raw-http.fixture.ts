@@ -41,7 +41,8 @@ export class RawTinker {
     for (;;) {
       const answer = await this.post("/api/v1/retrieve_future", { request_id: requestId });
       if (answer.body.type !== "try_again") return answer;
-      if (Date.now() > deadline) throw new Error(`request ${String(requestId)} still pending after ${withinMs} ms: the model stalled`);
+      if (Date.now() > deadline)
+        throw new Error(`request ${String(requestId)} still pending after ${withinMs} ms: the model stalled`);
     }
   }
 
@@ -59,7 +60,12 @@ export class RawTinker {
   }
 
   async model(sessionId: string, baseModel: string, modelSeqId = 0, rank = 4, seed = 3): Promise<string> {
-    const created = await this.call("/api/v1/create_model", { session_id: sessionId, model_seq_id: modelSeqId, base_model: baseModel, lora_config: { rank, seed } });
+    const created = await this.call("/api/v1/create_model", {
+      session_id: sessionId,
+      model_seq_id: modelSeqId,
+      base_model: baseModel,
+      lora_config: { rank, seed },
+    });
     return created.model_id as string;
   }
 }

@@ -22,7 +22,9 @@ function clock(): RetryTiming & { sleeps: number[] } {
 
 describe("retry rules", () => {
   it("transport backoff doubles from 0.5 s, caps at 10 s, and jitters down by at most a quarter", () => {
-    expect([0, 1, 2, 3, 4, 5, 9].map((n) => transportRetryDelayMs(n, null, 0))).toEqual([500, 1000, 2000, 4000, 8000, 10000, 10000]);
+    expect([0, 1, 2, 3, 4, 5, 9].map((n) => transportRetryDelayMs(n, null, 0))).toEqual([
+      500, 1000, 2000, 4000, 8000, 10000, 10000,
+    ]);
     expect(transportRetryDelayMs(0, null, 0.999)).toBeCloseTo(375.125, 3);
   });
 
@@ -44,7 +46,14 @@ describe("retry rules", () => {
     expect(shouldRetryResponse(500, new Headers({ "x-should-retry": "false" }))).toBe(false);
     expect(shouldRetryResponse(400, new Headers({ "x-should-retry": "true" }))).toBe(true);
     expect([408, 409, 429, 500, 599, 400, 401, 404].map((s) => shouldRetryResponse(s, new Headers()))).toEqual([
-      true, true, true, true, true, false, false, false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
     ]);
   });
 
@@ -57,7 +66,11 @@ describe("retry rules", () => {
 
   it("executeWithRetries cuts its last wait so the total stays within 300 s, then rethrows", async () => {
     const t = clock();
-    const failure = await executeWithRetries(() => Promise.reject(status(503)), t, new BillingPause(() => 3_600_000, t)).catch((e) => e);
+    const failure = await executeWithRetries(
+      () => Promise.reject(status(503)),
+      t,
+      new BillingPause(() => 3_600_000, t),
+    ).catch((e) => e);
     expect(failure).toMatchObject({ status: 503 });
     expect(t.sleeps.slice(0, 6)).toEqual([1000, 2000, 4000, 8000, 16000, 30000]);
     expect(t.sleeps.reduce((a, b) => a + b, 0)).toBe(300_000);
@@ -65,7 +78,11 @@ describe("retry rules", () => {
 
   it("a billing pause gives up once the window has passed", async () => {
     const t = clock();
-    const failure = await executeWithRetries(() => Promise.reject(status(402)), t, new BillingPause(() => 20_000, t)).catch((e) => e);
+    const failure = await executeWithRetries(
+      () => Promise.reject(status(402)),
+      t,
+      new BillingPause(() => 20_000, t),
+    ).catch((e) => e);
     expect(failure).toMatchObject({ status: 402 });
     expect(t.sleeps).toEqual([5000, 5000, 5000, 5000, 5000]); // 402s at 0, 5 … 20 s pause; the one at 25 s fails
   });

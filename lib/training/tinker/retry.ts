@@ -80,7 +80,10 @@ export const BILLING_PAUSE_STEP_MS = 5_000;
 /** Tracks one billing incident (HTTP 402): pause silently until the configured window has passed. */
 export class BillingPause {
   private firstSeenMs: number | null = null;
-  constructor(private readonly maxPauseMs: () => number, private readonly timing: RetryTiming) {}
+  constructor(
+    private readonly maxPauseMs: () => number,
+    private readonly timing: RetryTiming,
+  ) {}
 
   /** True while a 402 should be slept through; false once the window is exceeded. */
   shouldPause(error: unknown): boolean {

@@ -8,7 +8,13 @@
 import type { SampleResult, SamplingClient, SamplingParams } from "../types";
 import { isRetryableSampleError, sampleRetryDelayMs, type RetryTiming } from "./retry";
 import type { TinkerSession } from "./session";
-import { promptToWire, sampleFromWire, samplingParamsToWire, type WireSampleResponse, type WireSamplingParams } from "./wire";
+import {
+  promptToWire,
+  sampleFromWire,
+  samplingParamsToWire,
+  type WireSampleResponse,
+  type WireSamplingParams,
+} from "./wire";
 
 const BACKPRESSURE_SMALL_MS = 1_000;
 const BACKPRESSURE_LARGE_MS = 5_000;
@@ -42,7 +48,12 @@ export class TinkerSamplingClient implements SamplingClient {
       ...(options.baseModel !== undefined ? { base_model: options.baseModel } : {}),
       type: "create_sampling_session",
     });
-    return new TinkerSamplingClient(session, created.sampling_session_id, options.modelPath ?? null, options.maxContextLength);
+    return new TinkerSamplingClient(
+      session,
+      created.sampling_session_id,
+      options.modelPath ?? null,
+      options.maxContextLength,
+    );
   }
 
   /**

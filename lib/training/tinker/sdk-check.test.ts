@@ -18,7 +18,9 @@ import { EMBEDDED_MODEL, defaultCatalogue } from "../models";
 import { decoderForModels } from "./model-decoder";
 import { createTinkerProtocolServer } from "./server";
 
-const candidates = process.env.TINKER_SDK_DIR ? [process.env.TINKER_SDK_DIR] : ["/tmp/tinker-sdk-0.25", "/tmp/tinker-sdk-0.24"];
+const candidates = process.env.TINKER_SDK_DIR
+  ? [process.env.TINKER_SDK_DIR]
+  : ["/tmp/tinker-sdk-0.25", "/tmp/tinker-sdk-0.24"];
 const sdkDirs = candidates.filter((dir) => fs.existsSync(path.join(dir, "src/tinker/__init__.py")));
 const DRIVER = path.resolve(__dirname, "../../../scripts/tinker-sdk-check.py");
 const API_KEY = "tml-sdk-check";
@@ -52,20 +54,36 @@ describe.skipIf(sdkDirs.length === 0)("the official Tinker SDK against the proto
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it.each(sdkDirs)("every public call of the SDK at %s succeeds (bar get_tokenizer and forward_backward_custom without transformers/torch)", { timeout: 600_000 }, async (sdkDir) => {
-    const { stdout } = await promisify(execFile)("python3", [DRIVER, "--base-url", url, "--api-key", API_KEY, "--timeout", "120"], {
-      env: { ...process.env, TINKER_SDK_DIR: sdkDir },
-      cwd: os.tmpdir(),
-      timeout: 580_000,
-      maxBuffer: 16 * 1024 * 1024,
-    }).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: `${error.stdout ?? ""}`, stderr: error.stderr }));
-    const lines = stdout.trim().split("\n");
-    const summary = JSON.parse(lines.at(-1) ?? "{}") as DriverSummary;
-    const failures = summary.results.filter((r) => r.ok === false).map((r) => `${r.call}: ${r.detail}`);
-    expect(failures, lines.slice(0, -1).join("\n")).toEqual([]);
-    expect(summary.passed).toBeGreaterThanOrEqual(37);
-    expect(summary.results.filter((r) => r.ok === null).map((r) => r.call).every((c) => /get_tokenizer|forward_backward_custom/.test(c))).toBe(true);
-  });
+  it.each(sdkDirs)(
+    "every public call of the SDK at %s succeeds (bar get_tokenizer and forward_backward_custom without transformers/torch)",
+    { timeout: 600_000 },
+    async (sdkDir) => {
+      const { stdout } = await promisify(execFile)(
+        "python3",
+        [DRIVER, "--base-url", url, "--api-key", API_KEY, "--timeout", "120"],
+        {
+          env: { ...process.env, TINKER_SDK_DIR: sdkDir },
+          cwd: os.tmpdir(),
+          timeout: 580_000,
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      ).catch((error: { stdout?: string; stderr?: string }) => ({
+        stdout: `${error.stdout ?? ""}`,
+        stderr: error.stderr,
+      }));
+      const lines = stdout.trim().split("\n");
+      const summary = JSON.parse(lines.at(-1) ?? "{}") as DriverSummary;
+      const failures = summary.results.filter((r) => r.ok === false).map((r) => `${r.call}: ${r.detail}`);
+      expect(failures, lines.slice(0, -1).join("\n")).toEqual([]);
+      expect(summary.passed).toBeGreaterThanOrEqual(37);
+      expect(
+        summary.results
+          .filter((r) => r.ok === null)
+          .map((r) => r.call)
+          .every((c) => /get_tokenizer|forward_backward_custom/.test(c)),
+      ).toBe(true);
+    },
+  );
 });
 
 describe.skipIf(sdkDirs.length > 0)("the official Tinker SDK (not found)", () => {

@@ -15,7 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEmbeddedBackend, type EmbeddedBackend } from "../embedded";
 import { EMBEDDED_MODEL, defaultCatalogue } from "../models";
 import recording from "./fixtures/sdk-0.25.0-exchange.json";
-import { forwardBackwardBodyFromProto, forwardBackwardBodyToProto, forwardBackwardOutputFromProto, sampleResponseFromProto } from "./proto/convert";
+import {
+  forwardBackwardBodyFromProto,
+  forwardBackwardBodyToProto,
+  forwardBackwardOutputFromProto,
+  sampleResponseFromProto,
+} from "./proto/convert";
 import { decoderForModels } from "./model-decoder";
 import { createTinkerProtocolServer } from "./server";
 
@@ -42,9 +47,13 @@ function submitPaths(): Map<string, string> {
 
 describe("the SDK 0.25.0 exchange, recorded", () => {
   it("holds the SDK's protobuf forward_backward bodies and protobuf answers (the recording is what it claims)", () => {
-    expect(exchanges.filter((e) => e.path === "/api/v1/forward_backward" && isProtobuf(e.request.contentType)).length).toBeGreaterThanOrEqual(5);
+    expect(
+      exchanges.filter((e) => e.path === "/api/v1/forward_backward" && isProtobuf(e.request.contentType)).length,
+    ).toBeGreaterThanOrEqual(5);
     expect(exchanges.filter((e) => isProtobuf(e.response.contentType)).length).toBeGreaterThanOrEqual(10);
-    expect(exchanges.filter((e) => e.path === "/api/v1/retrieve_future").every((e) => e.request.accept !== null)).toBe(true);
+    expect(exchanges.filter((e) => e.path === "/api/v1/retrieve_future").every((e) => e.request.accept !== null)).toBe(
+      true,
+    );
   });
 
   it("our encoder writes every forward_backward body the SDK sent, byte for byte", () => {
@@ -67,7 +76,8 @@ describe("the SDK 0.25.0 exchange, recorded", () => {
       const answer = bytes(e.response.base64!);
       if (submit === "/api/v1/forward_backward") {
         const out = forwardBackwardOutputFromProto(answer);
-        for (const record of out.loss_fn_outputs) expect(record.logprobs!.data.every((v) => Number.isFinite(v) && v <= 0)).toBe(true);
+        for (const record of out.loss_fn_outputs)
+          expect(record.logprobs!.data.every((v) => Number.isFinite(v) && v <= 0)).toBe(true);
       } else if (submit === "/api/v1/asample") {
         const sample = sampleResponseFromProto(answer);
         expect(sample.sequences.length).toBeGreaterThan(0);
@@ -91,7 +101,11 @@ describe("the SDK 0.25.0 exchange, replayed against a fresh server", () => {
     statesDir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-sdk-replay-"));
     const models = { [EMBEDDED_MODEL]: defaultCatalogue()[EMBEDDED_MODEL]! };
     backend = createEmbeddedBackend({ models, kernels: "js", statesDir });
-    server = createTinkerProtocolServer(backend, { apiKey: "tml-replay", longPollMs: 30_000, decoderFor: decoderForModels(models) });
+    server = createTinkerProtocolServer(backend, {
+      apiKey: "tml-replay",
+      longPollMs: 30_000,
+      decoderFor: decoderForModels(models),
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -102,13 +116,17 @@ describe("the SDK 0.25.0 exchange, replayed against a fresh server", () => {
     fs.rmSync(statesDir, { recursive: true, force: true });
   });
 
-  it("answers each of the SDK's requests, in order, with the status and encoding the SDK got", { timeout: 120_000 }, async () => {
+  it("answers each of the SDK's requests, in order, with the status and encoding the SDK got", {
+    timeout: 120_000,
+  }, async () => {
     // Ids the fresh server issues differ from the recorded ones: map each as it is issued.
     const ids = new Map<string, string>();
     // One pass over whole ids ("req-1-1" is not part of "req-1-12"), so a renamed id is never renamed again.
     const rename = (text: string) => {
       if (ids.size === 0) return text;
-      const alternatives = [...ids.keys()].sort((a, b) => b.length - a.length).map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      const alternatives = [...ids.keys()]
+        .sort((a, b) => b.length - a.length)
+        .map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
       return text.replace(new RegExp(`(${alternatives.join("|")})(?![0-9a-f])`, "g"), (id) => ids.get(id)!);
     };
     const learn = (recorded: unknown, fresh: unknown, key: "session_id" | "request_id") => {
@@ -117,14 +135,18 @@ describe("the SDK 0.25.0 exchange, replayed against a fresh server", () => {
       if (typeof a === "string" && typeof b === "string") ids.set(a, b);
     };
     // Polls that found the result still running are left out: a replay sends them after it finished.
-    const replayed = exchanges.filter((e) => !(e.path === "/api/v1/retrieve_future" && (e.response.body as { type?: string } | null)?.type === "try_again"));
+    const replayed = exchanges.filter(
+      (e) =>
+        !(e.path === "/api/v1/retrieve_future" && (e.response.body as { type?: string } | null)?.type === "try_again"),
+    );
     for (const e of replayed) {
       let body: BodyInit | undefined;
       if (e.request.base64 !== undefined) {
         const decoded = forwardBackwardBodyFromProto(bytes(e.request.base64));
         body = Buffer.from(forwardBackwardBodyToProto({ ...decoded, model_id: rename(decoded.model_id) }));
       } else if (e.request.text !== undefined) body = rename(e.request.text);
-      else if (e.method !== "GET" && e.request.body !== null && e.request.body !== undefined) body = rename(JSON.stringify(e.request.body));
+      else if (e.method !== "GET" && e.request.body !== null && e.request.body !== undefined)
+        body = rename(JSON.stringify(e.request.body));
       const headers: Record<string, string> = { "X-API-Key": "tml-replay" };
       if (e.request.contentType) headers["Content-Type"] = e.request.contentType;
       if (e.request.accept) headers.Accept = e.request.accept;
@@ -137,7 +159,8 @@ describe("the SDK 0.25.0 exchange, replayed against a fresh server", () => {
         const fresh = JSON.parse(answer.toString("utf8")) as unknown;
         learn(e.response.body, fresh, "session_id");
         learn(e.response.body, fresh, "request_id");
-        if ((e.response.body as { error?: string } | null)?.error) expect(fresh, where).toMatchObject({ category: (e.response.body as { category: string }).category });
+        if ((e.response.body as { error?: string } | null)?.error)
+          expect(fresh, where).toMatchObject({ category: (e.response.body as { category: string }).category });
       }
     }
   });

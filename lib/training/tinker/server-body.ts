@@ -25,7 +25,13 @@ export function acceptsProtobuf(accept: string | undefined): boolean {
   return (accept ?? "").split(",").some((part) => mediaType(part) === PROTOBUF_CONTENT_TYPE);
 }
 
-export function decodeBody(path: string, bytes: Buffer, contentType: string | undefined, contentEncoding: string | undefined, protobuf = true): unknown {
+export function decodeBody(
+  path: string,
+  bytes: Buffer,
+  contentType: string | undefined,
+  contentEncoding: string | undefined,
+  protobuf = true,
+): unknown {
   const encoding = (contentEncoding ?? "identity").trim().toLowerCase();
   if (encoding !== "identity" && encoding !== "") {
     // The SDK compresses only when client/config sets proto_compress_fwdbwd, which this server leaves off.
@@ -37,7 +43,10 @@ export function decodeBody(path: string, bytes: Buffer, contentType: string | un
     try {
       return decode(bytes);
     } catch (error) {
-      throw new HttpError(400, `invalid protobuf body for ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new HttpError(
+        400,
+        `invalid protobuf body for ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   const text = bytes.toString("utf8");
@@ -56,7 +65,11 @@ export function parseJsonWithNonFinite(text: string): unknown {
     const rewritten = rewriteNonFinite(text);
     if (rewritten === null) throw error;
     try {
-      return JSON.parse(rewritten.text, (_key, value: unknown) => (typeof value === "string" && value.startsWith(rewritten.marker) ? Number(value.slice(rewritten.marker.length)) : value));
+      return JSON.parse(rewritten.text, (_key, value: unknown) =>
+        typeof value === "string" && value.startsWith(rewritten.marker)
+          ? Number(value.slice(rewritten.marker.length))
+          : value,
+      );
     } catch {
       throw error;
     }

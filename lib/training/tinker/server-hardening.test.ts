@@ -46,7 +46,12 @@ async function serve(options: TinkerProtocolServerOptions = {}, backend: Trainin
  * with the server's status line. A server that reads the body first never answers: it waits for
  * bytes that are not coming, and the test times out.
  */
-function answerToPartialBody(port: number, headers: Record<string, string>, declaredBytes: number, sentBytes: number): Promise<string> {
+function answerToPartialBody(
+  port: number,
+  headers: Record<string, string>,
+  declaredBytes: number,
+  sentBytes: number,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
     let received = "";
@@ -58,7 +63,11 @@ function answerToPartialBody(port: number, headers: Record<string, string>, decl
       }
     });
     socket.on("error", reject);
-    const head = Object.entries({ ...headers, "content-type": "application/json", "content-length": String(declaredBytes) })
+    const head = Object.entries({
+      ...headers,
+      "content-type": "application/json",
+      "content-length": String(declaredBytes),
+    })
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join("");
     socket.write(`POST /api/v1/forward_backward HTTP/1.1\r\nhost: 127.0.0.1\r\n${head}\r\n`);
@@ -67,7 +76,11 @@ function answerToPartialBody(port: number, headers: Record<string, string>, decl
 }
 
 const post = async (url: string, route: string, body: unknown, key = KEY) => {
-  const res = await fetch(`${url}${route}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": key }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}${route}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": key },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 
@@ -82,7 +95,9 @@ describe("trainer serve request bodies", () => {
 
   it("answers a declared body past the cap with 413 before reading it", async () => {
     const { port, handled } = await serve({ maxBodyBytes: 1024 * 1024 });
-    expect(await answerToPartialBody(port, { "x-api-key": KEY }, 1024 * 1024 + 1, 1024)).toBe("HTTP/1.1 413 Payload Too Large");
+    expect(await answerToPartialBody(port, { "x-api-key": KEY }, 1024 * 1024 + 1, 1024)).toBe(
+      "HTTP/1.1 413 Payload Too Large",
+    );
     expect(handled).toEqual([]);
   });
 
@@ -123,9 +138,20 @@ describe("trainer serve parameters", () => {
     const { url } = await serve();
     const sessionId = await session(url);
     const create = (rank: number, seq: number) =>
-      post(url, "/api/v1/create_model", { session_id: sessionId, model_seq_id: seq, base_model: BIGRAM_MODEL, lora_config: { rank } });
-    expect(await create(3, 0)).toEqual({ status: 400, body: { detail: "lora_config.rank must be a power of two from 1 to 16; got 3" } });
-    expect(await create(32, 1)).toEqual({ status: 400, body: { detail: "lora_config.rank must be a power of two from 1 to 16; got 32" } });
+      post(url, "/api/v1/create_model", {
+        session_id: sessionId,
+        model_seq_id: seq,
+        base_model: BIGRAM_MODEL,
+        lora_config: { rank },
+      });
+    expect(await create(3, 0)).toEqual({
+      status: 400,
+      body: { detail: "lora_config.rank must be a power of two from 1 to 16; got 3" },
+    });
+    expect(await create(32, 1)).toEqual({
+      status: 400,
+      body: { detail: "lora_config.rank must be a power of two from 1 to 16; got 32" },
+    });
     expect((await create(16, 2)).status).toBe(200);
   });
 
@@ -140,7 +166,11 @@ describe("trainer serve parameters", () => {
     };
     const { url } = await serve({ maxNumSamples: 8 }, bigram);
     const sessionId = await session(url);
-    const { body } = await post(url, "/api/v1/create_sampling_session", { session_id: sessionId, sampling_session_seq_id: 0, base_model: BIGRAM_MODEL });
+    const { body } = await post(url, "/api/v1/create_sampling_session", {
+      session_id: sessionId,
+      sampling_session_seq_id: 0,
+      base_model: BIGRAM_MODEL,
+    });
     let seq = 0;
     const sample = (extra: Record<string, unknown>, params: Record<string, unknown> = {}) =>
       post(url, "/api/v1/asample", {
@@ -150,13 +180,25 @@ describe("trainer serve parameters", () => {
         sampling_params: { max_tokens: 4, temperature: 1, ...params },
         ...extra,
       });
-    expect(await sample({ num_samples: 10_000 })).toEqual({ status: 400, body: { detail: "num_samples must be a whole number from 1 to 8; got 10000" } });
+    expect(await sample({ num_samples: 10_000 })).toEqual({
+      status: 400,
+      body: { detail: "num_samples must be a whole number from 1 to 8; got 10000" },
+    });
     expect(await sample({}, { max_tokens: 61 })).toEqual({
       status: 400,
-      body: { detail: "sampling_params.max_tokens must be a whole number from 1 to 60 (the model's context of 64 less the prompt's 4 tokens); got 61" },
+      body: {
+        detail:
+          "sampling_params.max_tokens must be a whole number from 1 to 60 (the model's context of 64 less the prompt's 4 tokens); got 61",
+      },
     });
-    expect(await sample({}, { temperature: -1 })).toEqual({ status: 400, body: { detail: "sampling_params.temperature must be a finite number ≥ 0 (0 = greedy); got -1" } });
-    expect(await sample({}, { top_p: 0 })).toEqual({ status: 400, body: { detail: "sampling_params.top_p must be in (0, 1]; got 0" } });
+    expect(await sample({}, { temperature: -1 })).toEqual({
+      status: 400,
+      body: { detail: "sampling_params.temperature must be a finite number ≥ 0 (0 = greedy); got -1" },
+    });
+    expect(await sample({}, { top_p: 0 })).toEqual({
+      status: 400,
+      body: { detail: "sampling_params.top_p must be in (0, 1]; got 0" },
+    });
     expect(sampled).toBe(0);
     expect((await sample({ num_samples: 8 }, { max_tokens: 60 })).status).toBe(200);
   });
@@ -195,7 +237,10 @@ describe("a refused optimizer step", () => {
     await trainer.forwardBackward([DATUM], "cross_entropy");
     await trainer.optimStep(GOOD);
     await trainer.forwardBackward([DATUM], "cross_entropy");
-    const savedPath = (name: string) => fs.readdirSync(statesDir, { recursive: true, withFileTypes: true }).find((e) => e.isDirectory() && e.name.endsWith(name));
+    const savedPath = (name: string) =>
+      fs
+        .readdirSync(statesDir, { recursive: true, withFileTypes: true })
+        .find((e) => e.isDirectory() && e.name.endsWith(name));
     await trainer.saveState("before");
     const before = hashState(path.join(savedPath("before")!.parentPath, savedPath("before")!.name));
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { AdamParams, SamplingParams } from "../types";
-import { checkAdamParams, checkFiniteInputs, checkLoraRank, checkLossFn, checkSamplingParams, checkTopkPromptLogprobs } from "./server-limits";
+import {
+  checkAdamParams,
+  checkFiniteInputs,
+  checkLoraRank,
+  checkLossFn,
+  checkSamplingParams,
+  checkTopkPromptLogprobs,
+} from "./server-limits";
 import { UserError } from "./server-state";
 
 const ADAM: AdamParams = { learningRate: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-12 };
@@ -37,11 +44,20 @@ describe("optimizer parameter limits", () => {
 
 describe("LoRA rank limits", () => {
   it("takes powers of two up to the model's cap, and 256 where the model states none", () => {
-    expect([1, 2, 64, 128].map((r) => outcome(() => checkLoraRank(r, { maxLoraRank: 128 })))).toEqual(["ok", "ok", "ok", "ok"]);
-    expect(outcome(() => checkLoraRank(256, { maxLoraRank: 128 }))).toBe("lora_config.rank must be a power of two from 1 to 128; got 256");
+    expect([1, 2, 64, 128].map((r) => outcome(() => checkLoraRank(r, { maxLoraRank: 128 })))).toEqual([
+      "ok",
+      "ok",
+      "ok",
+      "ok",
+    ]);
+    expect(outcome(() => checkLoraRank(256, { maxLoraRank: 128 }))).toBe(
+      "lora_config.rank must be a power of two from 1 to 128; got 256",
+    );
     expect(outcome(() => checkLoraRank(0, {}))).toBe("lora_config.rank must be a power of two from 1 to 256; got 0");
     expect(outcome(() => checkLoraRank(24, {}))).toBe("lora_config.rank must be a power of two from 1 to 256; got 24");
-    expect(outcome(() => checkLoraRank(1.5, {}))).toBe("lora_config.rank must be a power of two from 1 to 256; got 1.5");
+    expect(outcome(() => checkLoraRank(1.5, {}))).toBe(
+      "lora_config.rank must be a power of two from 1 to 256; got 1.5",
+    );
   });
 });
 
@@ -65,23 +81,34 @@ describe("sampling limits", () => {
 
   it("bound num_samples, top_k and top_p", () => {
     expect(outcome(() => checkSamplingParams({ ...SAMPLE, numSamples: 64 }, 4, {}))).toBe("ok");
-    expect(outcome(() => checkSamplingParams({ ...SAMPLE, numSamples: 65 }, 4, {}))).toBe("num_samples must be a whole number from 1 to 64; got 65");
-    expect(outcome(() => checkSamplingParams({ ...SAMPLE, topK: 0 }, 4, {}))).toBe("sampling_params.top_k must be -1 (off) or a whole number ≥ 1; got 0");
-    expect(outcome(() => checkSamplingParams({ ...SAMPLE, topP: 1.5 }, 4, {}))).toBe("sampling_params.top_p must be in (0, 1]; got 1.5");
+    expect(outcome(() => checkSamplingParams({ ...SAMPLE, numSamples: 65 }, 4, {}))).toBe(
+      "num_samples must be a whole number from 1 to 64; got 65",
+    );
+    expect(outcome(() => checkSamplingParams({ ...SAMPLE, topK: 0 }, 4, {}))).toBe(
+      "sampling_params.top_k must be -1 (off) or a whole number ≥ 1; got 0",
+    );
+    expect(outcome(() => checkSamplingParams({ ...SAMPLE, topP: 1.5 }, 4, {}))).toBe(
+      "sampling_params.top_p must be in (0, 1]; got 1.5",
+    );
   });
 });
 
 describe("loss, loss input and top-k limits", () => {
   it("takes a loss the backend computes and refuses any other by name", () => {
     expect(checkLossFn("ppo")).toBe("ppo");
-    expect(outcome(() => checkLossFn("reverse_kl"))).toBe('loss_fn must be one of cross_entropy, importance_sampling, ppo, cispo; got "reverse_kl"');
+    expect(outcome(() => checkLossFn("reverse_kl"))).toBe(
+      'loss_fn must be one of cross_entropy, importance_sampling, ppo, cispo; got "reverse_kl"',
+    );
     expect(outcome(() => checkLossFn("reverse_kl", ["cross_entropy", "reverse_kl"]))).toBe("ok");
   });
 
   it.each<[number[], string]>([
     [[0, 1.5, -2], "ok"],
     [[0, Number.NaN], "datum 0: loss_fn_inputs.advantages must hold finite numbers; got NaN at index 1"],
-    [[Number.NEGATIVE_INFINITY], "datum 0: loss_fn_inputs.advantages must hold finite numbers; got -Infinity at index 0"],
+    [
+      [Number.NEGATIVE_INFINITY],
+      "datum 0: loss_fn_inputs.advantages must hold finite numbers; got -Infinity at index 0",
+    ],
   ])("loss inputs %j: %s", (data, expected) => {
     expect(outcome(() => checkFiniteInputs([{ loss_fn_inputs: { advantages: { data } } }]))).toBe(expected);
   });

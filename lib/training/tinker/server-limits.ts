@@ -51,7 +51,8 @@ export function checkAdamParams(params: AdamParams): void {
   if (!(finite(weightDecay) && weightDecay >= 0 && weightDecay <= MAX_WEIGHT_DECAY)) {
     refuse("adam_params.weight_decay", `in [0, ${MAX_WEIGHT_DECAY}]`, weightDecay);
   }
-  if (!(finite(gradClipNorm) && gradClipNorm >= 0)) refuse("adam_params.grad_clip_norm", "a finite number ≥ 0 (0 = off)", gradClipNorm);
+  if (!(finite(gradClipNorm) && gradClipNorm >= 0))
+    refuse("adam_params.grad_clip_norm", "a finite number ≥ 0 (0 = off)", gradClipNorm);
 }
 
 /** Tinker's rule (a positive power of two), capped at what the base model supports. */
@@ -78,7 +79,8 @@ export function checkSamplingParams(
     throw new UserError(`PromptTooLong: the prompt has ${promptLength} tokens; the model's context is ${context}`);
   }
   if (!(Number.isInteger(params.maxTokens) && params.maxTokens >= 1 && params.maxTokens <= maxTokensCap)) {
-    const where = context === undefined ? "" : ` (the model's context of ${context} less the prompt's ${promptLength} tokens)`;
+    const where =
+      context === undefined ? "" : ` (the model's context of ${context} less the prompt's ${promptLength} tokens)`;
     refuse("sampling_params.max_tokens", `a whole number from 1 to ${maxTokensCap}${where}`, params.maxTokens);
   }
   if (!(Number.isFinite(params.temperature) && params.temperature >= 0)) {
@@ -87,7 +89,8 @@ export function checkSamplingParams(
   const topP = params.topP ?? 1;
   if (!(Number.isFinite(topP) && topP > 0 && topP <= 1)) refuse("sampling_params.top_p", "in (0, 1]", topP);
   const topK = params.topK ?? -1;
-  if (!(Number.isInteger(topK) && (topK === -1 || topK >= 1))) refuse("sampling_params.top_k", "-1 (off) or a whole number ≥ 1", topK);
+  if (!(Number.isInteger(topK) && (topK === -1 || topK >= 1)))
+    refuse("sampling_params.top_k", "-1 (off) or a whole number ≥ 1", topK);
 }
 
 /**
@@ -104,7 +107,8 @@ export function checkTopkPromptLogprobs(k: number): void {
 
 /** A loss the backend computes (Tinker's own four when it does not say). */
 export function checkLossFn(name: string, supported: readonly LossFnName[] = TINKER_LOSS_SUPPORT.losses): LossFnName {
-  if (!(supported as readonly string[]).includes(name)) refuse("loss_fn", `one of ${supported.join(", ")}`, JSON.stringify(name));
+  if (!(supported as readonly string[]).includes(name))
+    refuse("loss_fn", `one of ${supported.join(", ")}`, JSON.stringify(name));
   return name as LossFnName;
 }
 
@@ -112,12 +116,16 @@ export function checkLossFn(name: string, supported: readonly LossFnName[] = TIN
  * Refuses a loss input holding NaN or ±Infinity: one such value makes the loss and every gradient
  * it reaches NaN, and an optimizer step would then write NaN into the weights for good.
  */
-export function checkFiniteInputs(data: ReadonlyArray<{ loss_fn_inputs: Record<string, { data: readonly number[] }> }>): void {
+export function checkFiniteInputs(
+  data: ReadonlyArray<{ loss_fn_inputs: Record<string, { data: readonly number[] }> }>,
+): void {
   data.forEach((datum, i) => {
     for (const [name, tensor] of Object.entries(datum.loss_fn_inputs)) {
       const at = tensor.data.findIndex((v) => !Number.isFinite(v));
       if (at >= 0) {
-        throw new UserError(`datum ${i}: loss_fn_inputs.${name} must hold finite numbers; got ${String(tensor.data[at])} at index ${at}`);
+        throw new UserError(
+          `datum ${i}: loss_fn_inputs.${name} must hold finite numbers; got ${String(tensor.data[at])} at index ${at}`,
+        );
       }
     }
   });

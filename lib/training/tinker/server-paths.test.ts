@@ -70,7 +70,8 @@ describe("checkpoint paths a client sends", () => {
   it("a state directory on the server loads by no path the server did not issue, and no answer names a host path", async () => {
     const sessionId = await tinker.session();
     const modelId = await tinker.model(sessionId, MODEL);
-    const issued = (await tinker.call("/api/v1/save_weights", { model_id: modelId, seq_id: 1, path: "mine" })).path as string;
+    const issued = (await tinker.call("/api/v1/save_weights", { model_id: modelId, seq_id: 1, path: "mine" }))
+      .path as string;
     const relative = path.relative(statesDir, planted);
     const attempts: Array<[string, number]> = [
       [planted, 400],
@@ -82,9 +83,18 @@ describe("checkpoint paths a client sends", () => {
     ];
     let seqId = 2;
     for (const [attempt, status] of attempts) {
-      const load = await tinker.post("/api/v1/load_weights", { model_id: modelId, seq_id: seqId++, path: attempt, optimizer: true });
+      const load = await tinker.post("/api/v1/load_weights", {
+        model_id: modelId,
+        seq_id: seqId++,
+        path: attempt,
+        optimizer: true,
+      });
       const info = await tinker.post("/api/v1/weights_info", { tinker_path: attempt });
-      const sample = await tinker.post("/api/v1/create_sampling_session", { session_id: sessionId, sampling_session_seq_id: seqId, model_path: attempt });
+      const sample = await tinker.post("/api/v1/create_sampling_session", {
+        session_id: sessionId,
+        sampling_session_seq_id: seqId,
+        model_path: attempt,
+      });
       for (const answer of [load, info, sample]) {
         expect(answer.status, `${attempt}: ${answer.text}`).toBe(status);
         expect(answer.text).not.toContain(statesDir);
@@ -94,7 +104,11 @@ describe("checkpoint paths a client sends", () => {
     // The backend was never asked to open anything but what the server itself saved.
     expect(opened).toEqual([]);
     // The issued path still loads, and the refusals above did not stall the model.
-    await tinker.call("/api/v1/load_weights", { model_id: modelId, seq_id: seqId++, path: issued, optimizer: true }, 5_000);
+    await tinker.call(
+      "/api/v1/load_weights",
+      { model_id: modelId, seq_id: seqId++, path: issued, optimizer: true },
+      5_000,
+    );
     await tinker.call("/api/v1/optim_step", { model_id: modelId, seq_id: seqId++, adam_params: ADAM }, 5_000);
     expect(opened).toHaveLength(1);
     expect(path.dirname(path.dirname(opened[0]))).toBe(statesDir);
@@ -102,13 +116,21 @@ describe("checkpoint paths a client sends", () => {
 
   it("a failure to read an issued checkpoint says which checkpoint, not where its files were", async () => {
     const modelId = await tinker.model(await tinker.session(), MODEL);
-    const issued = (await tinker.call("/api/v1/save_weights", { model_id: modelId, seq_id: 1, path: "gone" })).path as string;
+    const issued = (await tinker.call("/api/v1/save_weights", { model_id: modelId, seq_id: 1, path: "gone" }))
+      .path as string;
     // Its files vanish behind the server's back (a volume not mounted, a clean-up script).
-    const saved = fs.readdirSync(statesDir, { recursive: true, withFileTypes: true }).find((d) => d.isDirectory() && d.name.endsWith("-gone"));
+    const saved = fs
+      .readdirSync(statesDir, { recursive: true, withFileTypes: true })
+      .find((d) => d.isDirectory() && d.name.endsWith("-gone"));
     expect(saved).toBeDefined();
     fs.rmSync(path.join(saved!.parentPath, saved!.name), { recursive: true });
-    const failed = await tinker.result(await tinker.post("/api/v1/load_weights", { model_id: modelId, seq_id: 2, path: issued, optimizer: false }));
-    expect(failed.body).toEqual({ error: `checkpoint ${issued} could not be read: its files on the server are missing or damaged`, category: "server" });
+    const failed = await tinker.result(
+      await tinker.post("/api/v1/load_weights", { model_id: modelId, seq_id: 2, path: issued, optimizer: false }),
+    );
+    expect(failed.body).toEqual({
+      error: `checkpoint ${issued} could not be read: its files on the server are missing or damaged`,
+      category: "server",
+    });
     expect(failed.text).not.toContain(statesDir);
   });
 });

@@ -29,7 +29,8 @@ function page(query: URLSearchParams, total: number): { offset: number; limit: n
     const raw = query.get(name);
     if (raw === null || raw === "") return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new HttpError(400, `${name} must be a whole number ≥ 0; got ${quotePath(raw)}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new HttpError(400, `${name} must be a whole number ≥ 0; got ${quotePath(raw)}`);
     return n;
   };
   return { offset: Math.min(number("offset", 0), total), limit: Math.min(number("limit", DEFAULT_PAGE), MAX_PAGE) };
@@ -80,7 +81,11 @@ const decoded = (part: string) => {
 };
 
 /** Answers a RestClient request, or null when the path is not one of these endpoints. */
-export function answerRest(store: ServerStore, req: RestRequest, samplerIdsOf: (sessionId: string) => string[]): RestAnswer {
+export function answerRest(
+  store: ServerStore,
+  req: RestRequest,
+  samplerIdsOf: (sessionId: string) => string[],
+): RestAnswer {
   const ok = (body: unknown): RestAnswer => ({ status: 200, body });
   const requireRun = (id: string) => {
     const run = store.trainingRun(id);
@@ -99,7 +104,10 @@ export function answerRest(store: ServerStore, req: RestRequest, samplerIdsOf: (
   if (req.method === "GET" && req.path === "/api/v1/checkpoints") {
     const all = store.checkpoints();
     const { offset, limit } = page(req.query, all.length);
-    return ok({ checkpoints: all.slice(offset, offset + limit).map(checkpointToWire), cursor: { offset, limit, total_count: all.length } });
+    return ok({
+      checkpoints: all.slice(offset, offset + limit).map(checkpointToWire),
+      cursor: { offset, limit, total_count: all.length },
+    });
   }
   if (req.method === "GET" && req.path === "/api/v1/sessions") {
     const all = store.sessions();
@@ -112,7 +120,10 @@ export function answerRest(store: ServerStore, req: RestRequest, samplerIdsOf: (
     const id = decoded(match[1]!);
     if (!store.session(id)) throw new HttpError(404, `unknown session ${quotePath(id)}`);
     return ok({
-      training_run_ids: store.trainingRuns().filter((run) => run.sessionId === id).map((run) => run.modelId),
+      training_run_ids: store
+        .trainingRuns()
+        .filter((run) => run.sessionId === id)
+        .map((run) => run.modelId),
       sampler_ids: samplerIdsOf(id),
     });
   }
@@ -129,7 +140,10 @@ export function answerRest(store: ServerStore, req: RestRequest, samplerIdsOf: (
     const tinkerPath = `tinker://${decoded(runPart!)}/${kind}/${decoded(namePart!)}`;
     if (!parseTinkerPath(tinkerPath)) throw new HttpError(400, `${quotePath(tinkerPath)} is not a checkpoint path`);
     if (action !== undefined) {
-      throw new HttpError(404, `${action.slice(1)} is a hosted Tinker feature (public, expiring or downloadable checkpoints) this server does not offer`);
+      throw new HttpError(
+        404,
+        `${action.slice(1)} is a hosted Tinker feature (public, expiring or downloadable checkpoints) this server does not offer`,
+      );
     }
     if (req.method !== "DELETE") return null;
     if (!store.checkpoint(tinkerPath)) throw new HttpError(404, `unknown checkpoint ${quotePath(tinkerPath)}`);

@@ -51,7 +51,11 @@ describe("seq_ids of refused requests", () => {
     const refused = await tinker.post("/api/v1/forward_backward", forwardBackward(modelId, 1, []));
     expect(refused.status).toBe(400);
     const started = Date.now();
-    const step = await tinker.call("/api/v1/optim_step", { model_id: modelId, seq_id: 2, adam_params: ADAM }, GAP_TIMEOUT_MS / 2);
+    const step = await tinker.call(
+      "/api/v1/optim_step",
+      { model_id: modelId, seq_id: 2, adam_params: ADAM },
+      GAP_TIMEOUT_MS / 2,
+    );
     expect(step.type).toBe("optim_step");
     expect(Date.now() - started).toBeLessThan(GAP_TIMEOUT_MS / 2);
     // The model trains on as before.
@@ -64,24 +68,44 @@ describe("seq_ids of refused requests", () => {
     const refused = await tinker.post("/api/v1/save_weights", { model_id: modelId, seq_id: 1, path: "../../outside" });
     expect(refused.status).toBe(400);
     expect(refused.body.detail).toMatch(/checkpoint name must be/);
-    const saved = await tinker.call("/api/v1/save_weights", { model_id: modelId, seq_id: 2, path: "inside" }, GAP_TIMEOUT_MS / 2);
+    const saved = await tinker.call(
+      "/api/v1/save_weights",
+      { model_id: modelId, seq_id: 2, path: "inside" },
+      GAP_TIMEOUT_MS / 2,
+    );
     expect(saved.path).toBe(`tinker://${modelId}/weights/inside`);
   });
 
   it("a load of a path the server never issued is refused, and the request after it completes", async () => {
     const modelId = await tinker.model(await tinker.session(), MODEL);
-    const refused = await tinker.post("/api/v1/load_weights", { model_id: modelId, seq_id: 1, path: `tinker://${modelId}/weights/never-saved`, optimizer: false });
+    const refused = await tinker.post("/api/v1/load_weights", {
+      model_id: modelId,
+      seq_id: 1,
+      path: `tinker://${modelId}/weights/never-saved`,
+      optimizer: false,
+    });
     expect(refused.status).toBe(404);
-    const step = await tinker.call("/api/v1/optim_step", { model_id: modelId, seq_id: 2, adam_params: ADAM }, GAP_TIMEOUT_MS / 2);
+    const step = await tinker.call(
+      "/api/v1/optim_step",
+      { model_id: modelId, seq_id: 2, adam_params: ADAM },
+      GAP_TIMEOUT_MS / 2,
+    );
     expect(step.type).toBe("optim_step");
   });
 
   it("requests behind a seq_id whose body could not be read fail after the gap timeout with the reason, and the model takes new ids", async () => {
     const modelId = await tinker.model(await tinker.session(), MODEL);
-    const garbled = await tinker.post("/api/v1/forward_backward", undefined, `{"model_id": "${modelId}", "seq_id": 1, "forward_backward_input": `);
+    const garbled = await tinker.post(
+      "/api/v1/forward_backward",
+      undefined,
+      `{"model_id": "${modelId}", "seq_id": 1, "forward_backward_input": `,
+    );
     expect(garbled.status).toBe(400);
     const started = Date.now();
-    const waited = await tinker.result(await tinker.post("/api/v1/optim_step", { model_id: modelId, seq_id: 2, adam_params: ADAM }), GAP_TIMEOUT_MS * 4);
+    const waited = await tinker.result(
+      await tinker.post("/api/v1/optim_step", { model_id: modelId, seq_id: 2, adam_params: ADAM }),
+      GAP_TIMEOUT_MS * 4,
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(GAP_TIMEOUT_MS - 100);
     expect(waited.body).toEqual({
       error: `seq_id 1 never arrived: the requests after it waited ${GAP_TIMEOUT_MS / 1000} s for it and were dropped (seq_ids 1–2); the model is as seq_id 0 left it, and takes seq_id 3 next`,
@@ -102,7 +126,11 @@ describe("seq_ids of refused requests", () => {
       body,
     });
     expect(res.status).toBe(400);
-    const step = await tinker.call("/api/v1/optim_step", { model_id: modelId, seq_id: 2, adam_params: ADAM }, GAP_TIMEOUT_MS / 2);
+    const step = await tinker.call(
+      "/api/v1/optim_step",
+      { model_id: modelId, seq_id: 2, adam_params: ADAM },
+      GAP_TIMEOUT_MS / 2,
+    );
     expect(step.type).toBe("optim_step");
   });
 });

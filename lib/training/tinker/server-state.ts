@@ -12,14 +12,22 @@ export class UserError extends Error {}
 
 /** An error answered directly with an HTTP status. */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 type Outcome = { state: "done"; value: unknown } | { state: "failed"; error: string; category: "user" | "server" };
 
-export type FutureAnswer = { state: "pending" } | { state: "expired" } | { state: "before_restart" } | { state: "unknown" } | Outcome;
+export type FutureAnswer =
+  | { state: "pending" }
+  | { state: "expired" }
+  | { state: "before_restart" }
+  | { state: "unknown" }
+  | Outcome;
 
 export class FutureStore {
   private counter = 0;

@@ -51,7 +51,12 @@ describe("the trainer server's index", () => {
     expect(second.trainingRun(run.modelId)).toEqual({ ...run, step: 2, lastCheckpoint: checkpoint.tinkerPath });
     expect(second.checkpoint(checkpoint.tinkerPath)).toEqual(checkpoint);
     expect(second.checkpoints(run.modelId)).toEqual([checkpoint]);
-    expect(second.sampler("session-1:sample:0")).toEqual({ samplerId: "session-1:sample:0", baseModel: run.baseModel, modelPath: null, ephemeral: true });
+    expect(second.sampler("session-1:sample:0")).toEqual({
+      samplerId: "session-1:sample:0",
+      baseModel: run.baseModel,
+      modelPath: null,
+      ephemeral: true,
+    });
   });
 
   it("keys a client chooses never reach Object.prototype", () => {

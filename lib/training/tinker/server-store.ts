@@ -104,7 +104,10 @@ export class ServerStore {
     }
     if (text !== null) {
       const parsed = indexFile.safeParse(safeJson(text));
-      if (!parsed.success) throw new Error(`${file} is not a trainer index this version reads (${z.prettifyError(parsed.error)}); move it aside to start empty`);
+      if (!parsed.success)
+        throw new Error(
+          `${file} is not a trainer index this version reads (${z.prettifyError(parsed.error)}); move it aside to start empty`,
+        );
       index = parsed.data;
     }
     const store = new ServerStore(file, { ...index, boots: index.boots + 1 });
@@ -160,7 +163,8 @@ export class ServerStore {
     this.index.checkpoints[row.tinkerPath] = row;
     const run = own(this.index.trainingRuns, row.modelId);
     if (run) {
-      const latest = row.kind === "weights" ? { lastCheckpoint: row.tinkerPath } : { lastSamplerCheckpoint: row.tinkerPath };
+      const latest =
+        row.kind === "weights" ? { lastCheckpoint: row.tinkerPath } : { lastSamplerCheckpoint: row.tinkerPath };
       this.index.trainingRuns[row.modelId] = { ...run, ...latest };
     }
     this.write();

@@ -15,7 +15,13 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { z } from "zod";
-import { canScoreDistributions, type DistributionSamplingClient, type SamplingClient, type TrainingBackend, type TrainingClient } from "../types";
+import {
+  canScoreDistributions,
+  type DistributionSamplingClient,
+  type SamplingClient,
+  type TrainingBackend,
+  type TrainingClient,
+} from "../types";
 import { ServerAuth, type ServerAuthOptions } from "./server-auth";
 import {
   checkAdamParams,
@@ -116,7 +122,10 @@ interface SamplerRecord {
  */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-export function createTinkerProtocolServer(backend: TrainingBackend, options: TinkerProtocolServerOptions = {}): http.Server {
+export function createTinkerProtocolServer(
+  backend: TrainingBackend,
+  options: TinkerProtocolServerOptions = {},
+): http.Server {
   const auth = new ServerAuth(options);
   const store = options.store ?? ServerStore.open(null);
   const futures = new FutureStore(options.maxFutures ?? 1024, store.boot);
@@ -154,24 +163,35 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
   const requireCheckpoint = (tinkerPath: string, kind: "weights" | "sampler_weights") => {
     const parsed = parseTinkerPath(tinkerPath);
     // Not echoed: a malformed path may be a host path, and the answer should not confirm one.
-    if (!parsed) throw new HttpError(400, `not a checkpoint path: checkpoints are named tinker://<training run>/${kind}/<name>`);
+    if (!parsed)
+      throw new HttpError(400, `not a checkpoint path: checkpoints are named tinker://<training run>/${kind}/<name>`);
     const stored = store.checkpoint(tinkerPath);
     if (!stored) throw new HttpError(404, `unknown checkpoint ${quotePath(tinkerPath)}`);
     if (stored.kind !== kind) {
-      throw new HttpError(400, kind === "weights" ? `${tinkerPath} is a sampler checkpoint; load_weights needs a weights one` : `${tinkerPath} is a training checkpoint; sample from sampler_weights`);
+      throw new HttpError(
+        400,
+        kind === "weights"
+          ? `${tinkerPath} is a sampler checkpoint; load_weights needs a weights one`
+          : `${tinkerPath} is a training checkpoint; sample from sampler_weights`,
+      );
     }
     return stored;
   };
   /** A backend failure on the server's own files: the client hears what failed, the log hears where. */
   const unreadable = (tinkerPath: string) => (error: unknown) => {
     logError(`checkpoint ${tinkerPath} could not be read`, error);
-    throw new HttpError(404, `checkpoint ${tinkerPath} could not be read: its files on the server are missing or damaged`);
+    throw new HttpError(
+      404,
+      `checkpoint ${tinkerPath} could not be read: its files on the server are missing or damaged`,
+    );
   };
   const servedModel = async (baseModel: string) => (await backend.listModels()).find((m) => m.modelName === baseModel);
   const requireServed = async (baseModel: string) => {
     const served = await backend.listModels();
     if (!served.some((m) => m.modelName === baseModel)) {
-      throw new UserError(`base model ${baseModel} is not served; served: ${served.map((m) => m.modelName).join(", ")}`);
+      throw new UserError(
+        `base model ${baseModel} is not served; served: ${served.map((m) => m.modelName).join(", ")}`,
+      );
     }
   };
   /** Checkpoint names in the backend's store must not collide between models. */
@@ -191,8 +211,18 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
   const revive = (modelId: string, seqId: number): ModelRecord => {
     const run = store.trainingRun(modelId);
     if (!run || run.unloaded) return requireModel(modelId);
-    const client = backend.createTrainingClient({ baseModel: run.baseModel, rank: run.rank, seed: run.seed ?? undefined });
-    const record: ModelRecord = { sessionId: run.sessionId, baseModel: run.baseModel, rank: run.rank, client, queue: new SeqQueue(seqId, queueOptions) };
+    const client = backend.createTrainingClient({
+      baseModel: run.baseModel,
+      rank: run.rank,
+      seed: run.seed ?? undefined,
+    });
+    const record: ModelRecord = {
+      sessionId: run.sessionId,
+      baseModel: run.baseModel,
+      rank: run.rank,
+      client,
+      queue: new SeqQueue(seqId, queueOptions),
+    };
     models.set(modelId, record);
     client.catch(() => forgetModel(modelId, record));
     return record;
@@ -205,7 +235,9 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
   const refuseSeqId = (body: unknown, error: unknown) => {
     const parsed = addressing.safeParse(body);
     if (!parsed.success) return;
-    models.get(parsed.data.model_id)?.queue.refuse(parsed.data.seq_id, error instanceof Error ? error : new Error(String(error)));
+    models
+      .get(parsed.data.model_id)
+      ?.queue.refuse(parsed.data.seq_id, error instanceof Error ? error : new Error(String(error)));
   };
 
   const registerSampler = (id: string, record: Omit<SamplerRecord, "requestsBySeqId">) => {
@@ -219,7 +251,12 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     const open = openSamplerCheckpoints.get(tinkerPath);
     if (open) return Promise.resolve(open);
     if (stored.backendPath === null) {
-      return Promise.reject(new HttpError(404, `sampler weights ${tinkerPath} lived in memory only and were lost when the server restarted`));
+      return Promise.reject(
+        new HttpError(
+          404,
+          `sampler weights ${tinkerPath} lived in memory only and were lost when the server restarted`,
+        ),
+      );
     }
     return backend.createSamplingClient({ modelPath: stored.backendPath }).catch(unreadable(tinkerPath));
   };
@@ -235,7 +272,9 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
         `sampling session ${id} held weights in memory only and lost them when the server restarted; save_weights_for_sampler with a name keeps weights across restarts`,
       );
     }
-    const client = stored.modelPath ? openSamplerCheckpoint(stored.modelPath) : backend.createSamplingClient({ baseModel: stored.baseModel });
+    const client = stored.modelPath
+      ? openSamplerCheckpoint(stored.modelPath)
+      : backend.createSamplingClient({ baseModel: stored.baseModel });
     return registerSampler(id, { baseModel: stored.baseModel, modelPath: stored.modelPath, client });
   };
 
@@ -268,7 +307,11 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     "/api/v1/create_session": (body) => {
       schema.createSessionBody.parse(body);
       const sessionId = `session-${randomBytes(6).toString("hex")}`;
-      store.putSession({ sessionId, createdAt: new Date().toISOString(), tags: schema.createSessionBody.parse(body).tags ?? [] });
+      store.putSession({
+        sessionId,
+        createdAt: new Date().toISOString(),
+        tags: schema.createSessionBody.parse(body).tags ?? [],
+      });
       return { type: "create_session", session_id: sessionId };
     },
 
@@ -285,14 +328,20 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       const served = await servedModel(req.base_model);
       if (served) badRequestOnThrow(() => checkLoraRank(req.lora_config.rank, served));
       const modelId = `${req.session_id}:train:${req.model_seq_id}`;
-      const created = async (client: Promise<TrainingClient>) => (await client, { type: "create_model", model_id: modelId });
+      const created = async (client: Promise<TrainingClient>) => (
+        await client, { type: "create_model", model_id: modelId }
+      );
       // A retried submit (its answer was lost) names the same model: hand back the same work.
       const existing = models.get(modelId);
       if (existing) return { request_id: futures.create(created(existing.client)), model_id: modelId };
       const queue = new SeqQueue(0, queueOptions);
       const client = queue.submit(0, async () => {
         await requireServed(req.base_model);
-        const created = await backend.createTrainingClient({ baseModel: req.base_model, rank: req.lora_config.rank, seed: req.lora_config.seed });
+        const created = await backend.createTrainingClient({
+          baseModel: req.base_model,
+          rank: req.lora_config.rank,
+          seed: req.lora_config.seed,
+        });
         const now = new Date().toISOString();
         store.putTrainingRun({
           modelId,
@@ -310,7 +359,13 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
         return created;
       });
       client.catch(() => models.delete(modelId));
-      models.set(modelId, { sessionId: req.session_id, baseModel: req.base_model, rank: req.lora_config.rank, client, queue });
+      models.set(modelId, {
+        sessionId: req.session_id,
+        baseModel: req.base_model,
+        rank: req.lora_config.rank,
+        client,
+        queue,
+      });
       return { request_id: futures.create(created(client)), model_id: modelId };
     },
 
@@ -386,7 +441,17 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
         if (store.checkpoint(path) && !req.overwrite) throw new UserError(`ResourceAlreadyExists: ${path}`);
         const backendPath = await client.saveState(backendName(req.model_id, req.path));
         const step = store.trainingRun(req.model_id)?.step ?? 0;
-        store.putCheckpoint({ tinkerPath: path, modelId: req.model_id, kind: "weights", name: req.path, backendPath, baseModel: model.baseModel, rank: model.rank, step, createdAt: new Date().toISOString() });
+        store.putCheckpoint({
+          tinkerPath: path,
+          modelId: req.model_id,
+          kind: "weights",
+          name: req.path,
+          backendPath,
+          baseModel: model.baseModel,
+          rank: model.rank,
+          step,
+          createdAt: new Date().toISOString(),
+        });
         return { type: "save_weights", path };
       });
     },
@@ -398,9 +463,13 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       const model = live ?? revive(req.model_id, req.seq_id);
       return ordered(model, req.seq_id, async (client) => {
         try {
-          if (stored.baseModel !== model.baseModel) throw new UserError(`${req.path} was trained on ${stored.baseModel}, not ${model.baseModel}`);
-          if (stored.backendPath === null) throw new HttpError(404, `${req.path} lived in memory only and was lost when the server restarted`);
-          await client.loadState(stored.backendPath, { weightsOnly: !(req.optimizer ?? false) }).catch(unreadable(req.path));
+          if (stored.baseModel !== model.baseModel)
+            throw new UserError(`${req.path} was trained on ${stored.baseModel}, not ${model.baseModel}`);
+          if (stored.backendPath === null)
+            throw new HttpError(404, `${req.path} lived in memory only and was lost when the server restarted`);
+          await client
+            .loadState(stored.backendPath, { weightsOnly: !(req.optimizer ?? false) })
+            .catch(unreadable(req.path));
         } catch (error) {
           // A revived model that did not get its weights back is not a model to train on.
           if (!live) forgetModel(req.model_id, model);
@@ -422,7 +491,15 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
           const sampler = await client.saveWeightsForSampler(backendName(req.model_id, name));
           openSamplerCheckpoints.set(path, sampler);
           const step = store.trainingRun(req.model_id)?.step ?? 0;
-          const saved = { tinkerPath: path, modelId: req.model_id, name, backendPath: sampler.modelPath, baseModel: model.baseModel, rank: model.rank, step };
+          const saved = {
+            tinkerPath: path,
+            modelId: req.model_id,
+            name,
+            backendPath: sampler.modelPath,
+            baseModel: model.baseModel,
+            rank: model.rank,
+            step,
+          };
           store.putCheckpoint({ ...saved, kind: "sampler_weights", createdAt: new Date().toISOString() });
           return { type: "save_weights_for_sampler", path };
         });
@@ -445,9 +522,20 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       const { tinker_path } = schema.weightsInfoBody.parse(body);
       const parsed = parseTinkerPath(tinker_path);
       const stored = parsed ? store.checkpoint(tinker_path) : undefined;
-      if (!parsed) throw new HttpError(400, "not a checkpoint path: checkpoints are named tinker://<training run>/<weights|sampler_weights>/<name>");
+      if (!parsed)
+        throw new HttpError(
+          400,
+          "not a checkpoint path: checkpoints are named tinker://<training run>/<weights|sampler_weights>/<name>",
+        );
       if (!stored) throw new HttpError(404, `unknown checkpoint ${quotePath(tinker_path)}`);
-      return { base_model: stored.baseModel, is_lora: true, lora_rank: stored.rank, train_unembed: true, train_mlp: true, train_attn: true };
+      return {
+        base_model: stored.baseModel,
+        is_lora: true,
+        lora_rank: stored.rank,
+        train_unembed: true,
+        train_mlp: true,
+        train_attn: true,
+      };
     },
 
     "/api/v1/create_sampling_session": async (body) => {
@@ -466,7 +554,11 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
         await requireServed(req.base_model).catch((error: Error) => {
           throw new HttpError(400, error.message);
         });
-        registerSampler(id, { baseModel: req.base_model, modelPath: null, client: backend.createSamplingClient({ baseModel: req.base_model }) });
+        registerSampler(id, {
+          baseModel: req.base_model,
+          modelPath: null,
+          client: backend.createSamplingClient({ baseModel: req.base_model }),
+        });
         store.putSampler({ samplerId: id, baseModel: req.base_model, modelPath: null, ephemeral: false });
       } else {
         throw new HttpError(400, "create_sampling_session needs model_path or base_model");
@@ -480,7 +572,8 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       // The (session, seq_id) pair names the request: a resubmit gets the same future.
       const known = sampler.requestsBySeqId.get(req.seq_id);
       if (known) return { request_id: known };
-      if (backpressure && samplesRunning >= maxConcurrentSamples) throw new HttpError(429, "sampling capacity reached; back off and resubmit");
+      if (backpressure && samplesRunning >= maxConcurrentSamples)
+        throw new HttpError(429, "sampling capacity reached; back off and resubmit");
       const prompt = req.prompt.chunks.flatMap((c) => c.tokens);
       const params = badRequestOnThrow(() => samplingParamsFromWire(req.sampling_params, req.num_samples ?? 1));
       const limits = (sampler.baseModel && (await servedModel(sampler.baseModel))) || {};
@@ -490,16 +583,21 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       const stopStrings = stopStringsFromWire(req.sampling_params.stop);
       const decoder = stopStrings.length > 0 ? await options.decoderFor?.(sampler.baseModel) : null;
       if (stopStrings.length > 0 && !decoder) {
-        throw new HttpError(400, `stop strings need ${sampler.baseModel}'s tokenizer, which this server was not given; send stop token ids`);
+        throw new HttpError(
+          400,
+          `stop strings need ${sampler.baseModel}'s tokenizer, which this server was not given; send stop token ids`,
+        );
       }
       samplesRunning += 1;
       const work = (async (): Promise<WireSampleResponse> => {
         const client = await sampler.client;
-        if (topk > 0 && !canScoreDistributions(client)) throw new UserError("topk_prompt_logprobs: this sampler gives no next-token distributions");
+        if (topk > 0 && !canScoreDistributions(client))
+          throw new UserError("topk_prompt_logprobs: this sampler gives no next-token distributions");
         const result = await client.sample(prompt, params);
         if (decoder) result.sequences = result.sequences.map((seq) => cutAtStopStrings(seq, stopStrings, decoder));
         const wire = sampleToWire(result, req.prompt_logprobs ? await client.computeLogprobs(prompt) : undefined);
-        if (topk > 0 && canScoreDistributions(client)) return { ...wire, topk_prompt_logprobs: await topkPromptLogprobs(client, prompt, topk) };
+        if (topk > 0 && canScoreDistributions(client))
+          return { ...wire, topk_prompt_logprobs: await topkPromptLogprobs(client, prompt, topk) };
         return wire;
       })().finally(() => (samplesRunning -= 1));
       const requestId = futures.create(work);
@@ -516,7 +614,10 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
         case "expired":
           throw new HttpError(410, `promise for ${request_id} expired; resubmit the request`);
         case "before_restart":
-          throw new HttpError(410, `request ${request_id} was made before the server restarted and its outcome is gone; resubmit it`);
+          throw new HttpError(
+            410,
+            `request ${request_id} was made before the server restarted and its outcome is gone; resubmit it`,
+          );
         case "unknown":
           throw new HttpError(404, `unknown request ${request_id}`);
         case "done":
@@ -539,7 +640,9 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     // 1. Credentials come from the headers alone: a caller without them never gets its body read.
     const keyEndpoint = path === "/api/v1/client/config" || path === "/api/v1/auth/token";
     if (!(keyEndpoint ? auth.acceptsKey(key) : auth.accepts(key))) {
-      return refuseUnread(req, res, 401, { detail: !keyEndpoint && auth.jwtEnabled ? "Invalid JWT" : "Invalid API key" });
+      return refuseUnread(req, res, 401, {
+        detail: !keyEndpoint && auth.jwtEnabled ? "Invalid JWT" : "Invalid API key",
+      });
     }
     // 2. A declared length past the cap is refused before reading; an undeclared one while reading.
     const declared = Number(req.headers["content-length"] ?? 0);
@@ -547,12 +650,22 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
     const bytes = req.method === "GET" ? undefined : await readBody(req, maxBodyBytes);
     let body: unknown;
     try {
-      body = bytes === undefined ? undefined : decodeBody(path, bytes, headerValue(req.headers["content-type"]), headerValue(req.headers["content-encoding"]), protobuf);
+      body =
+        bytes === undefined
+          ? undefined
+          : decodeBody(
+              path,
+              bytes,
+              headerValue(req.headers["content-type"]),
+              headerValue(req.headers["content-encoding"]),
+              protobuf,
+            );
     } catch (error) {
       // An ordered request whose body cannot be read still uses up its seq_id, when it can be found.
       // A 415 refuses the encoding, not the request: the client sends it again, as JSON, under the same seq_id.
       const encodingRefused = error instanceof HttpError && error.status === 415;
-      if (bytes !== undefined && ORDERED_ROUTES.has(path) && !encodingRefused) refuseSeqId(seqAddressOfUnreadable(bytes, headerValue(req.headers["content-type"])), error);
+      if (bytes !== undefined && ORDERED_ROUTES.has(path) && !encodingRefused)
+        refuseSeqId(seqAddressOfUnreadable(bytes, headerValue(req.headers["content-type"])), error);
       throw error;
     }
 
@@ -569,10 +682,18 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
       const id = decodeURIComponent(samplerInfo[1]);
       const sampler = samplers.get(id) ?? store.sampler(id);
       if (!sampler) return send(res, 404, { detail: `unknown sampler ${quotePath(id)}` });
-      return send(res, 200, { sampler_id: id, base_model: sampler.baseModel, ...(sampler.modelPath ? { model_path: sampler.modelPath } : {}) });
+      return send(res, 200, {
+        sampler_id: id,
+        base_model: sampler.baseModel,
+        ...(sampler.modelPath ? { model_path: sampler.modelPath } : {}),
+      });
     }
     const query = new URL(req.url ?? "/", "http://localhost").searchParams;
-    const samplerIdsOf = (sessionId: string) => store.samplers().map((s) => s.samplerId).filter((id) => id.startsWith(`${sessionId}:sample:`));
+    const samplerIdsOf = (sessionId: string) =>
+      store
+        .samplers()
+        .map((s) => s.samplerId)
+        .filter((id) => id.startsWith(`${sessionId}:sample:`));
     const rest = answerRest(store, { method: req.method ?? "GET", path, query }, samplerIdsOf);
     if (rest) return send(res, rest.status, rest.body);
     const route = routes[path];
@@ -595,7 +716,8 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
 
   return http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError && error.status === 413) return refuseUnread(req, res, 413, { detail: error.message });
+      if (error instanceof HttpError && error.status === 413)
+        return refuseUnread(req, res, 413, { detail: error.message });
       if (error instanceof HttpError) return send(res, error.status, { detail: error.message });
       if (error instanceof z.ZodError) return send(res, 400, { detail: `invalid request: ${z.prettifyError(error)}` });
       if (error instanceof SyntaxError) return send(res, 400, { detail: `invalid JSON: ${error.message}` });
@@ -609,7 +731,11 @@ export function createTinkerProtocolServer(backend: TrainingBackend, options: Ti
  * The k most likely tokens at each prompt position, best first, as Tinker returns them: position
  * 0 has no context and is null; row i (i ≥ 1) is the distribution after prompt[0..i).
  */
-async function topkPromptLogprobs(client: DistributionSamplingClient, prompt: number[], k: number): Promise<WireTopkPromptLogprobs> {
+async function topkPromptLogprobs(
+  client: DistributionSamplingClient,
+  prompt: number[],
+  k: number,
+): Promise<WireTopkPromptLogprobs> {
   if (prompt.length < 2) return prompt.map(() => null);
   const positions = Array.from({ length: prompt.length - 1 }, (_, i) => i);
   const { ids, logprobs } = await client.topkLogprobs(prompt, positions, k);
@@ -675,8 +801,10 @@ function refuseUnread(req: http.IncomingMessage, res: http.ServerResponse, statu
 function resultAsProtobuf(answer: unknown): Uint8Array | null {
   if (answer === null || typeof answer !== "object") return null;
   const value = answer as Record<string, unknown>;
-  if (value.type === "sample" && Array.isArray(value.sequences)) return sampleResponseToProto(value as unknown as WireSampleResponse);
-  if (Array.isArray(value.loss_fn_outputs) && !("type" in value)) return forwardBackwardOutputToProto(value as unknown as WireForwardBackwardOutput);
+  if (value.type === "sample" && Array.isArray(value.sequences))
+    return sampleResponseToProto(value as unknown as WireSampleResponse);
+  if (Array.isArray(value.loss_fn_outputs) && !("type" in value))
+    return forwardBackwardOutputToProto(value as unknown as WireForwardBackwardOutput);
   return null;
 }
 

@@ -65,7 +65,10 @@ export type LossPassWire = "protobuf" | "json";
  */
 function refusesProtobuf(error: unknown): boolean {
   if (!(error instanceof TinkerStatusError)) return false;
-  return error.status === 415 || (error.status === 400 && /invalid JSON|not valid JSON|JSON decode|Unexpected token/i.test(error.message));
+  return (
+    error.status === 415 ||
+    (error.status === 400 && /invalid JSON|not valid JSON|JSON decode|Unexpected token/i.test(error.message))
+  );
 }
 
 export class TinkerSession {
@@ -187,12 +190,16 @@ export class TinkerSession {
         return await this.submit("/api/v1/forward_backward", new ProtobufBody(forwardBackwardBodyToProto(body)));
       } catch (error) {
         if (!refusesProtobuf(error)) throw error;
-        this.options.log("info", `Tinker server at ${this.http.baseUrl} reads forward_backward only as JSON; sending JSON`);
+        this.options.log(
+          "info",
+          `Tinker server at ${this.http.baseUrl} reads forward_backward only as JSON; sending JSON`,
+        );
         this.lossPassWire = "json";
       }
     }
     const { model_id, seq_id, forward_backward_input } = body;
-    if (body.forward_only) return this.submit("/api/v1/forward", { model_id, seq_id, forward_input: forward_backward_input });
+    if (body.forward_only)
+      return this.submit("/api/v1/forward", { model_id, seq_id, forward_input: forward_backward_input });
     return this.submit("/api/v1/forward_backward", { model_id, seq_id, forward_backward_input });
   }
 
@@ -209,7 +216,8 @@ export class TinkerSession {
             headers: { "X-Tinker-Sampling-Backpressure": "1" },
           });
         } catch (error) {
-          if (error instanceof TinkerStatusError && (error.status === 429 || this.billing.shouldPause(error))) return null;
+          if (error instanceof TinkerStatusError && (error.status === 429 || this.billing.shouldPause(error)))
+            return null;
           throw error;
         }
       },
@@ -234,7 +242,9 @@ export class TinkerSession {
     )
       .then((caps) =>
         (caps.supported_models ?? []).flatMap((m) =>
-          m.model_name ? [{ modelName: m.model_name, ...(m.max_context_length ? { maxContextLength: m.max_context_length } : {}) }] : [],
+          m.model_name
+            ? [{ modelName: m.model_name, ...(m.max_context_length ? { maxContextLength: m.max_context_length } : {}) }]
+            : [],
         ),
       )
       .catch((error: unknown) => {
@@ -286,7 +296,10 @@ export class TinkerSession {
       const silentMs = this.options.timing.now() - this.lastBeatMs;
       if (silentMs > HEARTBEAT_WARN_AFTER_MS && !this.warnedStale) {
         this.warnedStale = true;
-        this.options.log("warn", `Tinker session ${this.sessionId}: no heartbeat for ${Math.round(silentMs / 1000)} s; the server may end it`);
+        this.options.log(
+          "warn",
+          `Tinker session ${this.sessionId}: no heartbeat for ${Math.round(silentMs / 1000)} s; the server may end it`,
+        );
       }
     }
   }

@@ -10,7 +10,11 @@ export interface TokenDecoder {
   decode(ids: number[]): string;
 }
 
-export function cutAtStopStrings(seq: SampledSequence, stops: readonly string[], decoder: TokenDecoder): SampledSequence {
+export function cutAtStopStrings(
+  seq: SampledSequence,
+  stops: readonly string[],
+  decoder: TokenDecoder,
+): SampledSequence {
   if (stops.length === 0) return seq;
   const longest = Math.max(...stops.map((s) => s.length));
   for (let n = 1; n <= seq.tokens.length; n++) {

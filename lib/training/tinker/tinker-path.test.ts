@@ -6,7 +6,11 @@ describe("tinker:// checkpoint paths", () => {
     const parts = { runId: "session-0a1b2c3d4e5f:train:0", kind: "weights" as const, name: "step-000002" };
     expect(formatTinkerPath(parts)).toBe("tinker://session-0a1b2c3d4e5f:train:0/weights/step-000002");
     expect(parseTinkerPath(formatTinkerPath(parts))).toEqual(parts);
-    expect(parseTinkerPath("tinker://run/sampler_weights/final.v2")).toEqual({ runId: "run", kind: "sampler_weights", name: "final.v2" });
+    expect(parseTinkerPath("tinker://run/sampler_weights/final.v2")).toEqual({
+      runId: "run",
+      kind: "sampler_weights",
+      name: "final.v2",
+    });
   });
 
   it.each([

@@ -40,7 +40,9 @@ export function parseTinkerPath(text: string): TinkerPath | null {
 /** Refuses a checkpoint name a client asks to save under, naming the rule. */
 export function checkCheckpointName(name: string): void {
   if (!NAME.test(name)) {
-    throw new UserError(`checkpoint name must be 1–200 letters, digits, '.', '_' or '-', not starting with '.'; got ${JSON.stringify(name.slice(0, 100))}`);
+    throw new UserError(
+      `checkpoint name must be 1–200 letters, digits, '.', '_' or '-', not starting with '.'; got ${JSON.stringify(name.slice(0, 100))}`,
+    );
   }
 }
 

@@ -5,7 +5,15 @@
  * be in flight together as the SDK intends (tinker-api.md §4.1). A submit that fails for good
  * leaves a gap the server would wait on forever, so the client refuses later requests instead.
  */
-import type { AdamParams, Datum, ForwardBackwardResult, LossFnConfig, LossFnName, SamplingClient, TrainingClient } from "../types";
+import type {
+  AdamParams,
+  Datum,
+  ForwardBackwardResult,
+  LossFnConfig,
+  LossFnName,
+  SamplingClient,
+  TrainingClient,
+} from "../types";
 import { combineForwardBackward, chunkDatums } from "./chunks";
 import type { RequestType, UntypedFuture } from "./futures";
 import { TinkerSamplingClient } from "./sampling-client";
@@ -41,15 +49,31 @@ export class TinkerTrainingClient implements TrainingClient {
       session_id: session.sessionId,
       model_seq_id: modelSeqId,
       base_model: options.baseModel,
-      lora_config: { rank: options.rank, ...(options.seed !== undefined ? { seed: options.seed } : {}), train_unembed: true, train_mlp: true, train_attn: true },
+      lora_config: {
+        rank: options.rank,
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        train_unembed: true,
+        train_mlp: true,
+        train_attn: true,
+      },
       type: "create_model",
     };
     const future = await session.submit("/api/v1/create_model", body);
     const result = await session.poll<{ model_id: string }>(future, "CreateModel");
-    return new TinkerTrainingClient(session, result.model_id, options.baseModel, options.rank, options.maxContextLength);
+    return new TinkerTrainingClient(
+      session,
+      result.model_id,
+      options.baseModel,
+      options.rank,
+      options.maxContextLength,
+    );
   }
 
-  async forwardBackward(datums: Datum[], lossFn: LossFnName, lossFnConfig?: LossFnConfig): Promise<ForwardBackwardResult> {
+  async forwardBackward(
+    datums: Datum[],
+    lossFn: LossFnName,
+    lossFnConfig?: LossFnConfig,
+  ): Promise<ForwardBackwardResult> {
     return this.lossPass(datums, lossFn, lossFnConfig, false);
   }
 
@@ -58,7 +82,12 @@ export class TinkerTrainingClient implements TrainingClient {
     return this.lossPass(datums, lossFn, lossFnConfig, true);
   }
 
-  private async lossPass(datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig | undefined, forwardOnly: boolean): Promise<ForwardBackwardResult> {
+  private async lossPass(
+    datums: Datum[],
+    lossFn: LossFnName,
+    lossFnConfig: LossFnConfig | undefined,
+    forwardOnly: boolean,
+  ): Promise<ForwardBackwardResult> {
     const loss = toTinkerLoss(lossFn);
     const config = lossConfigToWire(loss, lossFnConfig);
     if (datums.length === 0) throw new Error("forwardBackward needs at least one datum");
@@ -81,12 +110,16 @@ export class TinkerTrainingClient implements TrainingClient {
   }
 
   async optimStep(params: AdamParams): Promise<{ metrics: Record<string, number> }> {
-    const result = await this.orderedPost<{ metrics?: Record<string, number> | null }>("/api/v1/optim_step", "OptimStep", (seqId) => ({
-      adam_params: adamToWire(params),
-      model_id: this.modelId,
-      seq_id: seqId,
-      type: "optim_step",
-    }));
+    const result = await this.orderedPost<{ metrics?: Record<string, number> | null }>(
+      "/api/v1/optim_step",
+      "OptimStep",
+      (seqId) => ({
+        adam_params: adamToWire(params),
+        model_id: this.modelId,
+        seq_id: seqId,
+        type: "optim_step",
+      }),
+    );
     return { metrics: result.metrics ?? {} };
   }
 
@@ -98,7 +131,11 @@ export class TinkerTrainingClient implements TrainingClient {
         (seqId) => ({ model_id: this.modelId, path: name, seq_id: seqId, type: "save_weights_for_sampler" }),
         { maxRetries: 0 },
       );
-      return TinkerSamplingClient.open(this.session, { modelPath: result.path, baseModel: this.baseModel, maxContextLength: this.maxContextLength });
+      return TinkerSamplingClient.open(this.session, {
+        modelPath: result.path,
+        baseModel: this.baseModel,
+        maxContextLength: this.maxContextLength,
+      });
     }
     // Ephemeral: no checkpoint name; the save also opens the sampling session, consuming the
     // session's sampling counter exactly like create_sampling_session does.
@@ -113,7 +150,8 @@ export class TinkerTrainingClient implements TrainingClient {
       }),
       { maxRetries: 0 },
     );
-    if (!result.sampling_session_id) throw new Error("ephemeral save_weights_for_sampler answered without a sampling_session_id");
+    if (!result.sampling_session_id)
+      throw new Error("ephemeral save_weights_for_sampler answered without a sampling_session_id");
     return new TinkerSamplingClient(this.session, result.sampling_session_id, null, this.maxContextLength);
   }
 
@@ -138,7 +176,12 @@ export class TinkerTrainingClient implements TrainingClient {
   }
 
   /** An ordered request that is one JSON POST. */
-  private orderedPost<T>(path: string, requestType: RequestType, body: (seqId: number) => unknown, callOptions?: { maxRetries: number }): Promise<T> {
+  private orderedPost<T>(
+    path: string,
+    requestType: RequestType,
+    body: (seqId: number) => unknown,
+    callOptions?: { maxRetries: number },
+  ): Promise<T> {
     return this.ordered<T>(requestType, (seqId) => this.session.submit(path, body(seqId), callOptions));
   }
 

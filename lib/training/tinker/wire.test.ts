@@ -51,36 +51,52 @@ describe("wire mapping", () => {
       },
     });
     for (const bad of [[], [1, 2], [-1], [0.5]]) {
-      expect(() => datumFromWire({ ...wire, loss_fn_inputs: { ...wire.loss_fn_inputs, teacher_rows_start: tensor(bad, "int64", []) } })).toThrow(
-        /teacher_rows_start must hold one non-negative integer/,
-      );
+      expect(() =>
+        datumFromWire({
+          ...wire,
+          loss_fn_inputs: { ...wire.loss_fn_inputs, teacher_rows_start: tensor(bad, "int64", []) },
+        }),
+      ).toThrow(/teacher_rows_start must hold one non-negative integer/);
     }
   });
 
   it("a missing or misaligned input names the datum and the key", () => {
-    expect(() => datumToWire({ modelInput: [1, 2], lossFnInputs: { targetTokens: [2, 3] } }, "importance_sampling", 4)).toThrow(
-      "datum 4: importance_sampling needs lossFnInputs.logprobs",
-    );
-    expect(() => datumToWire({ modelInput: [1, 2], lossFnInputs: { targetTokens: [2], weights: [1] } }, "cross_entropy", 0)).toThrow(
-      "lossFnInputs.targetTokens has 1 entries, modelInput has 2",
-    );
+    expect(() =>
+      datumToWire({ modelInput: [1, 2], lossFnInputs: { targetTokens: [2, 3] } }, "importance_sampling", 4),
+    ).toThrow("datum 4: importance_sampling needs lossFnInputs.logprobs");
+    expect(() =>
+      datumToWire({ modelInput: [1, 2], lossFnInputs: { targetTokens: [2], weights: [1] } }, "cross_entropy", 0),
+    ).toThrow("lossFnInputs.targetTokens has 1 entries, modelInput has 2");
   });
 
   it("loss config keys go snake_case, and keys Tinker does not take are refused", () => {
-    expect(lossConfigToWire("ppo", { clipLowThreshold: 0.8, clipHighThreshold: 1.2 })).toEqual({ clip_low_threshold: 0.8, clip_high_threshold: 1.2 });
+    expect(lossConfigToWire("ppo", { clipLowThreshold: 0.8, clipHighThreshold: 1.2 })).toEqual({
+      clip_low_threshold: 0.8,
+      clip_high_threshold: 1.2,
+    });
     expect(lossConfigToWire("importance_sampling", {})).toBeUndefined();
     expect(() => lossConfigToWire("cross_entropy", { beta: 1 })).toThrow(/not accepted by Tinker's cross_entropy/);
   });
 
   it("sampling params fill Tinker's defaults and send stop as token ids", () => {
     expect(samplingParamsToWire({ maxTokens: 8, temperature: 0.7, stop: [151645], seed: 3 })).toEqual({
-      max_tokens: 8, temperature: 0.7, top_k: -1, top_p: 1, stop: [151645], seed: 3,
+      max_tokens: 8,
+      temperature: 0.7,
+      top_k: -1,
+      top_p: 1,
+      stop: [151645],
+      seed: 3,
     });
   });
 });
 
 describe("forward_backward chunks", () => {
-  const wire = (n: number) => datumToWire({ modelInput: Array(n).fill(1), lossFnInputs: { targetTokens: Array(n).fill(1), weights: Array(n).fill(1) } }, "cross_entropy", 0);
+  const wire = (n: number) =>
+    datumToWire(
+      { modelInput: Array(n).fill(1), lossFnInputs: { targetTokens: Array(n).fill(1), weights: Array(n).fill(1) } },
+      "cross_entropy",
+      0,
+    );
 
   it("split at the datum count and at the estimated byte budget, an oversized datum alone", () => {
     expect(chunkDatums([wire(1), wire(1), wire(1)], 2, 1e9).map((c) => c.length)).toEqual([2, 1]);

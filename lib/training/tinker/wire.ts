@@ -129,7 +129,10 @@ export function toTinkerLoss(lossFn: LossFnName): TinkerLossFnName {
   }
 }
 
-export function lossConfigToWire(lossFn: TinkerLossFnName, config: LossFnConfig | undefined): Record<string, number> | undefined {
+export function lossConfigToWire(
+  lossFn: TinkerLossFnName,
+  config: LossFnConfig | undefined,
+): Record<string, number> | undefined {
   if (config === undefined || Object.keys(config).length === 0) return undefined;
   const wire: Record<string, number> = {};
   for (const [key, value] of Object.entries(config)) {
@@ -158,9 +161,16 @@ export function datumToWire(datum: Datum, lossFn: TinkerLossFnName, index: numbe
     if (values.length !== n) {
       throw new Error(`datum ${index}: lossFnInputs.${key} has ${values.length} entries, modelInput has ${n}`);
     }
-    inputs[WIRE_INPUT_NAMES[key]] = { data: Array.from(values), dtype: key === "targetTokens" ? "int64" : "float32", shape: [n] };
+    inputs[WIRE_INPUT_NAMES[key]] = {
+      data: Array.from(values),
+      dtype: key === "targetTokens" ? "int64" : "float32",
+      shape: [n],
+    };
   }
-  return { model_input: { chunks: [{ type: "encoded_text", tokens: Array.from(datum.modelInput) }] }, loss_fn_inputs: inputs };
+  return {
+    model_input: { chunks: [{ type: "encoded_text", tokens: Array.from(datum.modelInput) }] },
+    loss_fn_inputs: inputs,
+  };
 }
 
 /**
@@ -193,7 +203,9 @@ export function datumFromWire(wire: WireDatum): Datum {
   if (teacherRowsStart) {
     const [start] = teacherRowsStart;
     if (teacherRowsStart.length !== 1 || !Number.isInteger(start) || start! < 0) {
-      throw new Error(`loss_fn_inputs.teacher_rows_start must hold one non-negative integer, got [${teacherRowsStart.join(", ")}]`);
+      throw new Error(
+        `loss_fn_inputs.teacher_rows_start must hold one non-negative integer, got [${teacherRowsStart.join(", ")}]`,
+      );
     }
     lossFnInputs.teacherRowsStart = start;
   }
@@ -220,7 +232,10 @@ export function forwardBackwardToWire(result: ForwardBackwardResult): WireForwar
     loss_fn_output_type: "ArrayRecord",
     loss_fn_outputs: result.lossFnOutputs.map((record) =>
       Object.fromEntries(
-        Object.entries(record).map(([name, data]) => [name, { data: Array.from(data), dtype: "float32", shape: [data.length] }]),
+        Object.entries(record).map(([name, data]) => [
+          name,
+          { data: Array.from(data), dtype: "float32", shape: [data.length] },
+        ]),
       ),
     ),
     metrics: result.metrics,
@@ -270,7 +285,10 @@ export function samplingParamsFromWire(
   numSamples: number,
 ): SamplingParams {
   const stopTokens = wire.stop ?? undefined;
-  const stop = stopTokens !== undefined && typeof stopTokens !== "string" && stopTokens.every((s) => typeof s === "number") ? stopTokens : undefined;
+  const stop =
+    stopTokens !== undefined && typeof stopTokens !== "string" && stopTokens.every((s) => typeof s === "number")
+      ? stopTokens
+      : undefined;
   return {
     maxTokens: wire.max_tokens ?? 16,
     temperature: wire.temperature ?? 1,
@@ -285,7 +303,8 @@ export function samplingParamsFromWire(
 /** The stop strings of a sample request: Tinker takes one string, a list of strings, or token ids. */
 export function stopStringsFromWire(stop: WireSamplingParams["stop"] | null | undefined): string[] {
   if (typeof stop === "string") return [stop];
-  if (Array.isArray(stop) && stop.every((s) => typeof s === "string")) return (stop as string[]).filter((s) => s.length > 0);
+  if (Array.isArray(stop) && stop.every((s) => typeof s === "string"))
+    return (stop as string[]).filter((s) => s.length > 0);
   return [];
 }
 
@@ -301,7 +320,11 @@ export function sampleFromWire(wire: WireSampleResponse): SampleResult {
 export function sampleToWire(result: SampleResult, promptLogprobs?: Array<number | null>): WireSampleResponse {
   const wire: WireSampleResponse = {
     type: "sample",
-    sequences: result.sequences.map((seq) => ({ stop_reason: seq.stopReason, tokens: seq.tokens, logprobs: seq.logprobs })),
+    sequences: result.sequences.map((seq) => ({
+      stop_reason: seq.stopReason,
+      tokens: seq.tokens,
+      logprobs: seq.logprobs,
+    })),
   };
   if (promptLogprobs !== undefined) wire.prompt_logprobs = promptLogprobs;
   return wire;

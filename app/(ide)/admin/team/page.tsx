@@ -14,12 +14,19 @@ export default async function TeamPage() {
   const team = await listTeamTraining();
   const members: TeamMember[] = team.map((m) => ({
     email: m.email,
-    steps: m.steps.map((s) => ({ status: "done", step: s.step, finishedAt: s.finishedAt?.toISOString() ?? null, metrics: s.metrics })),
+    steps: m.steps.map((s) => ({
+      status: "done",
+      step: s.step,
+      finishedAt: s.finishedAt?.toISOString() ?? null,
+      metrics: s.metrics,
+    })),
   }));
   return (
     <main className="mx-auto flex max-w-7xl flex-col gap-3 p-4" data-testid="team-page">
       <h1 className="text-base font-semibold">Team training</h1>
-      <p className="text-muted">One line per user. Admins see training metrics only, never anyone&apos;s files or conversations.</p>
+      <p className="text-muted">
+        One line per user. Admins see training metrics only, never anyone&apos;s files or conversations.
+      </p>
       <TeamView members={members} />
     </main>
   );

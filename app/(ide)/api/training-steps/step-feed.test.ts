@@ -35,7 +35,8 @@ forEachDriver("training-step feed", (db) => {
     const a = await owner(db());
     const b = await owner(db());
     const mine = [];
-    for (let i = 0; i < 3; i++) mine.push(await enqueueTrainingStep({ db: db(), ownerId: a.u.id, policyId: a.p.id, lossFn: "sdpo" }));
+    for (let i = 0; i < 3; i++)
+      mine.push(await enqueueTrainingStep({ db: db(), ownerId: a.u.id, policyId: a.p.id, lossFn: "sdpo" }));
     await enqueueTrainingStep({ db: db(), ownerId: b.u.id, policyId: b.p.id, lossFn: "sdpo" });
     const c = collect();
     const abort = new AbortController();
@@ -57,11 +58,21 @@ forEachDriver("training-step feed", (db) => {
     const claimed = await claimNextQueued({ db: db(), policyId: a.p.id });
     expect(claimed?.id).toBe(queued.id);
     await markTrainingStepDone({ db: db(), id: queued.id, step: 1, metrics: { loss: 0.5, sdpo_kl: 0.01 } });
-    await publishEvent({ db: db(), ownerId: a.u.id, conversationId: conv.id, type: "training_step", payload: { id: queued.id } });
+    await publishEvent({
+      db: db(),
+      ownerId: a.u.id,
+      conversationId: conv.id,
+      type: "training_step",
+      payload: { id: queued.id },
+    });
     await vi.waitFor(() => expect(c.changes.some((s) => s.status === "done")).toBe(true));
     abort.abort();
     const done = c.changes.find((s) => s.status === "done")!;
-    expect({ id: done.id, step: done.step, metrics: done.metrics }).toEqual({ id: queued.id, step: 1, metrics: { loss: 0.5, sdpo_kl: 0.01 } });
+    expect({ id: done.id, step: done.step, metrics: done.metrics }).toEqual({
+      id: queued.id,
+      step: 1,
+      metrics: { loss: 0.5, sdpo_kl: 0.01 },
+    });
     expect(c.errors).toEqual([]);
   });
 
@@ -95,12 +106,18 @@ forEachDriver("training-step feed", (db) => {
   it("metric keys are the union of the user's logged keys, sorted", async () => {
     const a = await owner(db());
     const b = await owner(db());
-    for (const [o, metrics] of [[a, { loss: 1, "credit/adv_mean": 2 }], [a, { sdpo_kl: 3 }], [b, { secret_metric: 4 }]] as const) {
+    for (const [o, metrics] of [
+      [a, { loss: 1, "credit/adv_mean": 2 }],
+      [a, { sdpo_kl: 3 }],
+      [b, { secret_metric: 4 }],
+    ] as const) {
       const row = await enqueueTrainingStep({ db: db(), ownerId: o.u.id, policyId: o.p.id, lossFn: "sdpo" });
       await claimNextQueued({ db: db(), policyId: o.p.id });
       await markTrainingStepDone({ db: db(), id: row.id, step: 1, metrics });
     }
     expect(await listMetricKeysForOwner({ db: db(), ownerId: a.u.id })).toEqual(["credit/adv_mean", "loss", "sdpo_kl"]);
-    expect((await listLatestStepsForOwner({ db: db(), ownerId: b.u.id, limit: 10 })).map((s) => s.ownerId)).toEqual([b.u.id]);
+    expect((await listLatestStepsForOwner({ db: db(), ownerId: b.u.id, limit: 10 })).map((s) => s.ownerId)).toEqual([
+      b.u.id,
+    ]);
   });
 });

@@ -106,10 +106,14 @@ export async function watchOwnerSteps({
     if (event.type === "training_step") void recheck();
   });
   const timer = setInterval(() => void recheck(), intervalMs);
-  signal.addEventListener("abort", () => {
-    unsubscribe();
-    clearInterval(timer);
-  }, { once: true });
+  signal.addEventListener(
+    "abort",
+    () => {
+      unsubscribe();
+      clearInterval(timer);
+    },
+    { once: true },
+  );
 
   const latest = await listLatestStepsForOwner({ db, ownerId, limit: replay });
   tracker.changed(latest);

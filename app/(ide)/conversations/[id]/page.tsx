@@ -22,13 +22,24 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
     draft = await loadDraft(agent, user.id, data.view);
   } catch (err) {
     // Matched by shape: the agent may throw another bundle's AppError class.
-    if (err && typeof err === "object" && ((err as { type?: string }).type === "not_found" || (err as { type?: string }).type === "bad_request")) notFound();
+    if (
+      err &&
+      typeof err === "object" &&
+      ((err as { type?: string }).type === "not_found" || (err as { type?: string }).type === "bad_request")
+    )
+      notFound();
     throw err;
   }
   const ws = await getWorkspaceForOwner({ id: data.workspace.id, ownerId: user.id });
-  const present = ws ? await fs.stat(ws.path).then((s) => s.isDirectory(), () => false) : false;
+  const present = ws
+    ? await fs.stat(ws.path).then(
+        (s) => s.isDirectory(),
+        () => false,
+      )
+    : false;
   const tree = present && ws ? await listTree(ws.path) : { entries: [], truncated: false };
   // Through JSON, so the first render has the same shape as every later read of the API route.
-  return <SessionClient initial={JSON.parse(JSON.stringify(data)) as SessionData} initialDraft={draft} tree={tree.entries} />;
+  return (
+    <SessionClient initial={JSON.parse(JSON.stringify(data)) as SessionData} initialDraft={draft} tree={tree.entries} />
+  );
 }
-

@@ -13,7 +13,13 @@ import { getDb } from "@/lib/db/client";
 import { log } from "@/lib/log";
 import { type HistoryResult, resetToBase, restoreVersion, undoVersion } from "@/lib/agent/adapter-history";
 import { getAgent } from "@/lib/session/agent-instance";
-import { type LiveTrainers, liveTrainers, liveTrainersFromRuntime, restoreCheckpoint, saveCheckpointNow } from "@/lib/training/checkpoint-actions";
+import {
+  type LiveTrainers,
+  liveTrainers,
+  liveTrainersFromRuntime,
+  restoreCheckpoint,
+  saveCheckpointNow,
+} from "@/lib/training/checkpoint-actions";
 
 export type CheckpointActionResult =
   | { status: "saved" | "restored" }
@@ -28,7 +34,11 @@ async function live(): Promise<LiveTrainers | undefined> {
   if (registered) return registered;
   try {
     const agent = await getAgent();
-    return liveTrainersFromRuntime(agent.core.runtime, (ownerId) => agent.core.config(ownerId), (policyId, ownerId) => agent.core.kickTraining(policyId, ownerId));
+    return liveTrainersFromRuntime(
+      agent.core.runtime,
+      (ownerId) => agent.core.config(ownerId),
+      (policyId, ownerId) => agent.core.kickTraining(policyId, ownerId),
+    );
   } catch (error) {
     log.warn("checkpoint.no_agent", { error });
     return undefined;
@@ -41,7 +51,12 @@ export async function saveCheckpointNowAction(input: unknown): Promise<Checkpoin
   const user = await getSessionUser();
   if (!user) return { status: "unauthorized" };
   try {
-    const result = await saveCheckpointNow({ db: await getDb(), ownerId: user.id, policyId: parsed.data.id, live: await live() });
+    const result = await saveCheckpointNow({
+      db: await getDb(),
+      ownerId: user.id,
+      policyId: parsed.data.id,
+      live: await live(),
+    });
     switch (result.status) {
       case "saved":
         revalidatePath("/settings");
@@ -68,7 +83,12 @@ export async function restoreCheckpointAction(input: unknown): Promise<Checkpoin
   const user = await getSessionUser();
   if (!user) return { status: "unauthorized" };
   try {
-    const result = await restoreCheckpoint({ db: await getDb(), ownerId: user.id, checkpointId: parsed.data.id, live: await live() });
+    const result = await restoreCheckpoint({
+      db: await getDb(),
+      ownerId: user.id,
+      checkpointId: parsed.data.id,
+      live: await live(),
+    });
     switch (result.status) {
       case "restored":
         revalidatePath("/settings");
@@ -97,7 +117,16 @@ const versionSchema = z.object({ policyId: z.string().min(1).max(100), version: 
 const undoSchema = versionSchema.extend({ replay: z.boolean().default(false) });
 
 /** Runs one history change for the signed-in user, with their retention settings. */
-async function historyAction<I>(schema: z.ZodType<I>, input: unknown, run: (args: { ownerId: string; input: I; live: LiveTrainers | undefined; retention: { saveEvery: number; keepVersions: number } }) => Promise<HistoryResult>): Promise<HistoryActionResult> {
+async function historyAction<I>(
+  schema: z.ZodType<I>,
+  input: unknown,
+  run: (args: {
+    ownerId: string;
+    input: I;
+    live: LiveTrainers | undefined;
+    retention: { saveEvery: number; keepVersions: number };
+  }) => Promise<HistoryResult>,
+): Promise<HistoryActionResult> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) return { status: "invalid_data" };
   const user = await getSessionUser();
@@ -114,13 +143,30 @@ async function historyAction<I>(schema: z.ZodType<I>, input: unknown, run: (args
 }
 
 export async function undoVersionAction(input: unknown): Promise<HistoryActionResult> {
-  return historyAction(undoSchema, input, async ({ ownerId, input: i, live, retention }) => undoVersion({ db: await getDb(), ownerId, policyId: i.policyId, version: i.version, replay: i.replay, live, retention }));
+  return historyAction(undoSchema, input, async ({ ownerId, input: i, live, retention }) =>
+    undoVersion({
+      db: await getDb(),
+      ownerId,
+      policyId: i.policyId,
+      version: i.version,
+      replay: i.replay,
+      live,
+      retention,
+    }),
+  );
 }
 
 export async function restoreVersionAction(input: unknown): Promise<HistoryActionResult> {
-  return historyAction(versionSchema, input, async ({ ownerId, input: i, live, retention }) => restoreVersion({ db: await getDb(), ownerId, policyId: i.policyId, version: i.version, live, retention }));
+  return historyAction(versionSchema, input, async ({ ownerId, input: i, live, retention }) =>
+    restoreVersion({ db: await getDb(), ownerId, policyId: i.policyId, version: i.version, live, retention }),
+  );
 }
 
 export async function resetToBaseAction(input: unknown): Promise<HistoryActionResult> {
-  return historyAction(z.object({ policyId: z.string().min(1).max(100) }), input, async ({ ownerId, input: i, live, retention }) => resetToBase({ db: await getDb(), ownerId, policyId: i.policyId, live, retention }));
+  return historyAction(
+    z.object({ policyId: z.string().min(1).max(100) }),
+    input,
+    async ({ ownerId, input: i, live, retention }) =>
+      resetToBase({ db: await getDb(), ownerId, policyId: i.policyId, live, retention }),
+  );
 }

@@ -17,7 +17,10 @@ export default async function WorkspacePage({ params }: { params: Promise<{ id: 
   // Someone else's workspace is "not found", exactly like one that does not exist.
   const ws = await getWorkspaceForOwner({ id: id.data, ownerId: user.id });
   if (!ws) notFound();
-  const present = await fs.stat(ws.path).then((s) => s.isDirectory(), () => false);
+  const present = await fs.stat(ws.path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   const tree = present ? await listTree(ws.path) : { entries: [], truncated: false };
   const conversations = (await listConversationsByWorkspace({ ownerId: user.id, workspaceId: ws.id })).map((c) => ({
     id: c.id,

@@ -87,7 +87,14 @@ describe("protobuf codec against the SDK's messages", () => {
       { stop_reason: "stop", tokens: [7], logprobs: [-1.25] },
     ]);
     expect(wire.prompt_logprobs).toEqual([null, -2, -3]);
-    expect(wire.topk_prompt_logprobs).toEqual([null, [[11, -0.5], [12, -1]], [[13, -0.25]]]);
+    expect(wire.topk_prompt_logprobs).toEqual([
+      null,
+      [
+        [11, -0.5],
+        [12, -1],
+      ],
+      [[13, -0.25]],
+    ]);
     expect(hexOf(sampleResponseToProto(wire))).toBe(sample!.hex);
   });
 });

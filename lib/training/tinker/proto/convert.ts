@@ -25,12 +25,19 @@ const aligned = (bytes: Uint8Array) => new Uint8Array(bytes).buffer;
 const asBytes = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 
 function checkWhole(bytes: Uint8Array, width: number, what: string): void {
-  if (bytes.length % width !== 0) throw new Error(`${what}: ${bytes.length} bytes is not a whole number of ${width}-byte values`);
+  if (bytes.length % width !== 0)
+    throw new Error(`${what}: ${bytes.length} bytes is not a whole number of ${width}-byte values`);
 }
 
-const int32s = (bytes: Uint8Array, what: string) => (checkWhole(bytes, 4, what), Array.from(new Int32Array(aligned(bytes))));
-const float32s = (bytes: Uint8Array, what: string) => (checkWhole(bytes, 4, what), Array.from(new Float32Array(aligned(bytes))));
-const int64s = (bytes: Uint8Array, what: string) => (checkWhole(bytes, 8, what), Array.from(new BigInt64Array(aligned(bytes)), Number));
+const int32s = (bytes: Uint8Array, what: string) => (
+  checkWhole(bytes, 4, what), Array.from(new Int32Array(aligned(bytes)))
+);
+const float32s = (bytes: Uint8Array, what: string) => (
+  checkWhole(bytes, 4, what), Array.from(new Float32Array(aligned(bytes)))
+);
+const int64s = (bytes: Uint8Array, what: string) => (
+  checkWhole(bytes, 8, what), Array.from(new BigInt64Array(aligned(bytes)), Number)
+);
 
 function numbers(bytes: Uint8Array, dtype: pb.DType, what: string): number[] {
   switch (dtype) {
@@ -51,18 +58,21 @@ function numbers(bytes: Uint8Array, dtype: pb.DType, what: string): number[] {
   }
 }
 
-const wireDtype = (dtype: pb.DType): WireTensor["dtype"] => (dtype === pb.DType.Int64 || dtype === pb.DType.Int32 ? "int64" : "float32");
+const wireDtype = (dtype: pb.DType): WireTensor["dtype"] =>
+  dtype === pb.DType.Int64 || dtype === pb.DType.Int32 ? "int64" : "float32";
 
 function tensorFromProto(t: pb.Tensor, what: string): WireTensor {
   const shape = t.shape.length > 0 ? t.shape : undefined;
   if (t.sparseCsr) {
     // CSR of a (rows, cols) matrix: row r's entries are values[crow[r]..crow[r+1]) at columns col[...].
-    if (t.shape.length !== 2) throw new Error(`${what}: a sparse tensor needs a 2-D shape, got [${t.shape.join(", ")}]`);
+    if (t.shape.length !== 2)
+      throw new Error(`${what}: a sparse tensor needs a 2-D shape, got [${t.shape.join(", ")}]`);
     const [rows, cols] = t.shape as [number, number];
     const values = numbers(t.sparseCsr.values, t.dtype, `${what}.values`);
     const crow = int64s(t.sparseCsr.crowIndices, `${what}.crow_indices`);
     const col = int64s(t.sparseCsr.colIndices, `${what}.col_indices`);
-    if (crow.length !== rows + 1 || col.length !== values.length) throw new Error(`${what}: CSR indices do not match the shape and values`);
+    if (crow.length !== rows + 1 || col.length !== values.length)
+      throw new Error(`${what}: CSR indices do not match the shape and values`);
     const dense = new Array<number>(rows * cols).fill(0);
     for (let r = 0; r < rows; r++) {
       for (let i = crow[r]!; i < crow[r + 1]!; i++) {
@@ -79,17 +89,23 @@ function tensorFromProto(t: pb.Tensor, what: string): WireTensor {
 
 export function forwardBackwardBodyFromProto(bytes: Uint8Array): WireForwardBackwardBody {
   const req = pb.decodeForwardBackwardRequest(bytes);
-  const data = req.data.map((datum, i): WireDatum => ({
-    model_input: {
-      chunks: datum.modelInput.map((chunk) => {
-        if (chunk.kind !== "encoded_text") throw new Error(`datum ${i}: model_input chunk type "${chunk.kind}" is not supported`);
-        return { type: "encoded_text" as const, tokens: int32s(chunk.tokens, `datum ${i} tokens`) };
-      }),
-    },
-    loss_fn_inputs: Object.fromEntries(
-      Object.entries(datum.lossFnInputs).map(([name, t]) => [name, tensorFromProto(t, `datum ${i}: loss_fn_inputs.${name}`)]),
-    ),
-  }));
+  const data = req.data.map(
+    (datum, i): WireDatum => ({
+      model_input: {
+        chunks: datum.modelInput.map((chunk) => {
+          if (chunk.kind !== "encoded_text")
+            throw new Error(`datum ${i}: model_input chunk type "${chunk.kind}" is not supported`);
+          return { type: "encoded_text" as const, tokens: int32s(chunk.tokens, `datum ${i} tokens`) };
+        }),
+      },
+      loss_fn_inputs: Object.fromEntries(
+        Object.entries(datum.lossFnInputs).map(([name, t]) => [
+          name,
+          tensorFromProto(t, `datum ${i}: loss_fn_inputs.${name}`),
+        ]),
+      ),
+    }),
+  );
   const config = Object.keys(req.lossFnConfig).length > 0 ? req.lossFnConfig : null;
   return {
     model_id: req.modelId,
@@ -100,7 +116,8 @@ export function forwardBackwardBodyFromProto(bytes: Uint8Array): WireForwardBack
 }
 
 function tensorToProto(t: WireTensor): pb.Tensor {
-  const dense = t.dtype === "int64" ? asBytes(BigInt64Array.from(t.data, (v) => BigInt(v))) : asBytes(Float32Array.from(t.data));
+  const dense =
+    t.dtype === "int64" ? asBytes(BigInt64Array.from(t.data, (v) => BigInt(v))) : asBytes(Float32Array.from(t.data));
   return { dtype: t.dtype === "int64" ? pb.DType.Int64 : pb.DType.Float32, shape: t.shape ?? [t.data.length], dense };
 }
 
@@ -112,7 +129,10 @@ export function forwardBackwardBodyToProto(body: WireForwardBackwardBody): Uint8
     lossFnConfig: body.forward_backward_input.loss_fn_config ?? {},
     forwardOnly: body.forward_only,
     data: body.forward_backward_input.data.map((d) => ({
-      modelInput: d.model_input.chunks.map((c) => ({ kind: "encoded_text" as const, tokens: asBytes(Int32Array.from(c.tokens)) })),
+      modelInput: d.model_input.chunks.map((c) => ({
+        kind: "encoded_text" as const,
+        tokens: asBytes(Int32Array.from(c.tokens)),
+      })),
       lossFnInputs: Object.fromEntries(Object.entries(d.loss_fn_inputs).map(([name, t]) => [name, tensorToProto(t)])),
     })),
   });
@@ -129,11 +149,17 @@ export function forwardBackwardOutputToProto(out: WireForwardBackwardOutput): Ui
     const perDatum = out.loss_fn_outputs.map((record) => record[name]?.data ?? []);
     const offsets = new BigInt64Array(perDatum.length + 1);
     perDatum.forEach((values, i) => (offsets[i + 1] = offsets[i]! + BigInt(values.length * 4)));
-    fields[name] = { data: asBytes(Float32Array.from(perDatum.flat())), offsets: asBytes(offsets), dtype: pb.DType.Float32, trailingShape: [] };
+    fields[name] = {
+      data: asBytes(Float32Array.from(perDatum.flat())),
+      offsets: asBytes(offsets),
+      dtype: pb.DType.Float32,
+      trailingShape: [],
+    };
   }
   return pb.encodeForwardBackwardOutput({
     lossFnOutputType: out.loss_fn_output_type ?? "ArrayRecord",
-    lossFnOutputs: out.loss_fn_outputs.length > 0 ? [{ typeTag: "ArrayRecord", fields, numDatums: out.loss_fn_outputs.length }] : [],
+    lossFnOutputs:
+      out.loss_fn_outputs.length > 0 ? [{ typeTag: "ArrayRecord", fields, numDatums: out.loss_fn_outputs.length }] : [],
     metrics: out.metrics,
   });
 }
@@ -151,13 +177,21 @@ export function forwardBackwardOutputFromProto(bytes: Uint8Array): WireForwardBa
       for (let i = 0; i + 1 < offsets.length; i++) {
         const data = values.slice(offsets[i]! / width, offsets[i + 1]! / width);
         records[first + i] ??= {};
-        records[first + i]![name] = { data, dtype: wireDtype(bt.dtype), shape: [trailing ? data.length / trailing : 0, ...bt.trailingShape] };
+        records[first + i]![name] = {
+          data,
+          dtype: wireDtype(bt.dtype),
+          shape: [trailing ? data.length / trailing : 0, ...bt.trailingShape],
+        };
       }
     }
     // A record whose fields were all filtered out still counts its datums.
     for (let i = records.length; i < first + record.numDatums; i++) records[i] = {};
   }
-  return { loss_fn_output_type: out.lossFnOutputType.split(":").pop() || "ArrayRecord", loss_fn_outputs: records, metrics: out.metrics };
+  return {
+    loss_fn_output_type: out.lossFnOutputType.split(":").pop() || "ArrayRecord",
+    loss_fn_outputs: records,
+    metrics: out.metrics,
+  };
 }
 
 export function sampleResponseToProto(res: WireSampleResponse): Uint8Array {
@@ -191,7 +225,8 @@ export function sampleResponseFromProto(bytes: Uint8Array): WireSampleResponse {
       logprobs: seq.logprobs ? float32s(seq.logprobs, "sequence logprobs") : null,
     })),
   };
-  if (res.promptLogprobs) wire.prompt_logprobs = float32s(res.promptLogprobs, "prompt_logprobs").map((v) => (Number.isNaN(v) ? null : v));
+  if (res.promptLogprobs)
+    wire.prompt_logprobs = float32s(res.promptLogprobs, "prompt_logprobs").map((v) => (Number.isNaN(v) ? null : v));
   const topk = res.topkPromptLogprobs;
   if (topk && topk.k > 0) {
     const ids = int32s(topk.tokenIds, "topk token_ids");

@@ -272,7 +272,10 @@ function decodeDatum(bytes: Uint8Array): Datum {
   for (const f of fieldsOf(bytes)) {
     if (f.field === 1) datum.modelInput.push(decodeChunk(read.bytes(f)));
     else if (f.field === 2) {
-      const [name, tensor] = readMapEntry(read.bytes(f), (g) => decodeTensor(read.bytes(g)), { dtype: DType.Unspecified, shape: [] } as Tensor);
+      const [name, tensor] = readMapEntry(read.bytes(f), (g) => decodeTensor(read.bytes(g)), {
+        dtype: DType.Unspecified,
+        shape: [],
+      } as Tensor);
       datum.lossFnInputs[name] = tensor;
     }
   }
@@ -280,7 +283,14 @@ function decodeDatum(bytes: Uint8Array): Datum {
 }
 
 export function decodeForwardBackwardRequest(bytes: Uint8Array): ForwardBackwardRequest {
-  const req: ForwardBackwardRequest = { modelId: "", seqId: 0, data: [], lossFn: "", lossFnConfig: {}, forwardOnly: false };
+  const req: ForwardBackwardRequest = {
+    modelId: "",
+    seqId: 0,
+    data: [],
+    lossFn: "",
+    lossFnConfig: {},
+    forwardOnly: false,
+  };
   for (const f of fieldsOf(bytes)) {
     if (f.field === 1) req.modelId = read.string(f);
     else if (f.field === 2) req.seqId = read.int32(f);
@@ -295,7 +305,12 @@ export function decodeForwardBackwardRequest(bytes: Uint8Array): ForwardBackward
 }
 
 function decodeBatchedTensor(bytes: Uint8Array): BatchedTensor {
-  const bt: BatchedTensor = { data: new Uint8Array(), offsets: new Uint8Array(), dtype: DType.Unspecified, trailingShape: [] };
+  const bt: BatchedTensor = {
+    data: new Uint8Array(),
+    offsets: new Uint8Array(),
+    dtype: DType.Unspecified,
+    trailingShape: [],
+  };
   for (const f of fieldsOf(bytes)) {
     if (f.field === 1) bt.data = read.bytes(f);
     else if (f.field === 2) bt.offsets = read.bytes(f);
@@ -341,7 +356,12 @@ export function decodeSampleResponse(bytes: Uint8Array): SampleResponse {
       res.sequences.push(seq);
     } else if (f.field === 2) res.promptLogprobs = read.bytes(f);
     else if (f.field === 3) {
-      const topk: TopkPromptLogprobs = { tokenIds: new Uint8Array(), logprobs: new Uint8Array(), k: 0, promptLength: 0 };
+      const topk: TopkPromptLogprobs = {
+        tokenIds: new Uint8Array(),
+        logprobs: new Uint8Array(),
+        k: 0,
+        promptLength: 0,
+      };
       for (const g of fieldsOf(read.bytes(f))) {
         if (g.field === 1) topk.tokenIds = read.bytes(g);
         else if (g.field === 2) topk.logprobs = read.bytes(g);

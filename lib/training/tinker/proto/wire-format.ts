@@ -6,7 +6,7 @@
  * every protobuf parser does, so a newer peer's extra fields are harmless.
  */
 
-export const enum WireType {
+export enum WireType {
   Varint = 0,
   Fixed64 = 1,
   LengthDelimited = 2,
@@ -154,7 +154,8 @@ export class ProtoReader {
   }
 
   private take(n: number): Uint8Array {
-    if (n < 0 || this.pos + n > this.bytes.length) throw new ProtoDecodeError(`field runs past the end (${n} bytes at ${this.pos} of ${this.bytes.length})`);
+    if (n < 0 || this.pos + n > this.bytes.length)
+      throw new ProtoDecodeError(`field runs past the end (${n} bytes at ${this.pos} of ${this.bytes.length})`);
     const view = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return view;
@@ -202,7 +203,8 @@ function mismatch(f: ProtoField, expected: WireType): never {
 const varintOf = (f: ProtoField): bigint => (f.type === WireType.Varint ? f.value : mismatch(f, WireType.Varint));
 const fixed64Of = (f: ProtoField): DataView => (f.type === WireType.Fixed64 ? f.value : mismatch(f, WireType.Fixed64));
 const fixed32Of = (f: ProtoField): DataView => (f.type === WireType.Fixed32 ? f.value : mismatch(f, WireType.Fixed32));
-const bytesOf = (f: ProtoField): Uint8Array => (f.type === WireType.LengthDelimited ? f.value : mismatch(f, WireType.LengthDelimited));
+const bytesOf = (f: ProtoField): Uint8Array =>
+  f.type === WireType.LengthDelimited ? f.value : mismatch(f, WireType.LengthDelimited);
 
 export const read = {
   int32: (f: ProtoField) => Number(BigInt.asIntN(32, varintOf(f))),

@@ -33,7 +33,10 @@ export async function stepExportStream({
       const rows = await listStepsForOwnerFromSeq({ db, ownerId, fromSeq, limit: pageSize });
       let text = "";
       for (const row of rows) {
-        text += format === "csv" ? stepCsvRow(row, keys) : `${first ? "\n" : ",\n"}${JSON.stringify(stepJsonRecord(row, keys))}`;
+        text +=
+          format === "csv"
+            ? stepCsvRow(row, keys)
+            : `${first ? "\n" : ",\n"}${JSON.stringify(stepJsonRecord(row, keys))}`;
         first = false;
         fromSeq = row.queueSeq + 1;
       }
