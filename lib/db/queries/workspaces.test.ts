@@ -27,6 +27,8 @@ forEachDriver("workspaces", (db) => {
   it("lists an owner's workspaces oldest first", async () => {
     const u = await makeUser(db());
     const a = await createWorkspace({ db: db(), ownerId: u.id, name: "a", path: "/w/a" });
+    // Rows stamped in the same millisecond are ordered by their random ids; step past it.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const b = await createWorkspace({ db: db(), ownerId: u.id, name: "b", path: "/w/b", managed: false });
     expect(await listWorkspacesByOwner({ db: db(), ownerId: u.id })).toEqual([a, b]);
     expect(b.managed).toBe(false);
