@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { AppError, errorResponse, isUniqueViolation } from "./errors";
+import { describe, expect, it, vi } from "vitest";
+import { AppError, errorResponse, isAppError, isErrorCode, isUniqueViolation } from "./errors";
 
 describe("AppError", () => {
   it.each([
@@ -33,5 +33,36 @@ describe("AppError", () => {
     const driverError = Object.assign(new Error("duplicate key"), { code: "23505" });
     expect(isUniqueViolation(new Error("Failed query", { cause: driverError }))).toBe(true);
     expect(isUniqueViolation(new Error("other"))).toBe(false);
+  });
+
+  it("recognises an AppError thrown by another copy of the module by its code, where instanceof fails", async () => {
+    vi.resetModules();
+    const copy = await import("./errors");
+    const foreign = new copy.AppError("not_found:conversation");
+    expect(foreign instanceof AppError).toBe(false);
+    expect(isAppError(foreign)).toBe(true);
+    expect(foreign.code).toBe("not_found:conversation");
+    expect((await errorResponse(foreign).json()).code).toBe("not_found:conversation");
+  });
+
+  it("does not take an object of the same shape, or a driver error's SQLSTATE, for an AppError", () => {
+    const lookalike = Object.assign(new Error("x"), { type: "not_found", surface: "conversation", status: 404 });
+    const driverError = Object.assign(new Error("duplicate key"), { code: "23505" });
+    expect([isAppError(lookalike), isAppError(driverError), isAppError(null), isAppError("not_found:api")]).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it.each([
+    ["not_found:conversation", true],
+    ["conflict:training_run", false],
+    ["nope:api", false],
+    ["not_found:conversation:extra", false],
+    ["23505", false],
+  ])("isErrorCode(%s) is %s", (code, expected) => {
+    expect(isErrorCode(code)).toBe(expected);
   });
 });

@@ -3,39 +3,66 @@
  * ("not_found:workspace", "forbidden:conversation"): the type picks the HTTP status, the surface
  * says what it was about, and `toResponse()` turns it into the JSON body every route returns.
  * Unknown errors never leak their message to the browser (see `errorResponse`).
+ *
+ * Callers recognise an AppError by its code, never with `instanceof`: Next.js gives each route
+ * bundle its own copy of this module, so an error thrown by the agent (built in one bundle) is
+ * not an instance of another bundle's class. `isAppError` checks a registered symbol and the code.
  */
 
-export type ErrorType =
-  | "bad_request"
-  | "unauthorized"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "rate_limit"
-  | "offline"
-  | "internal";
+export const ERROR_TYPES = [
+  "bad_request",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "rate_limit",
+  "offline",
+  "internal",
+] as const;
+export type ErrorType = (typeof ERROR_TYPES)[number];
 
-export type Surface =
-  | "api"
-  | "auth"
-  | "config"
-  | "database"
-  | "workspace"
-  | "conversation"
-  | "message"
-  | "tool_call"
-  | "correction"
-  | "policy"
-  | "training_step"
-  | "checkpoint"
-  | "allow_rule"
-  | "settings"
-  | "user"
-  | "sandbox"
-  | "training"
-  | "rewind";
+export const SURFACES = [
+  "api",
+  "auth",
+  "config",
+  "database",
+  "workspace",
+  "conversation",
+  "message",
+  "tool_call",
+  "correction",
+  "policy",
+  "training_step",
+  "checkpoint",
+  "allow_rule",
+  "settings",
+  "user",
+  "sandbox",
+  "training",
+  "rewind",
+] as const;
+export type Surface = (typeof SURFACES)[number];
 
 export type ErrorCode = `${ErrorType}:${Surface}`;
+
+/** Whether a value is one of the codes above (a driver's SQLSTATE such as "23505" is not). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  if (typeof value !== "string") return false;
+  const [type, surface, ...rest] = value.split(":");
+  return (
+    rest.length === 0 &&
+    (ERROR_TYPES as readonly string[]).includes(type ?? "") &&
+    (SURFACES as readonly string[]).includes(surface ?? "")
+  );
+}
+
+/** The type half of a code: what decides the HTTP status and a server action's status. */
+export function errorTypeOf(code: ErrorCode): ErrorType {
+  return code.slice(0, code.indexOf(":")) as ErrorType;
+}
+
+// Symbol.for is process-wide, unlike the class: every bundle's copy stamps and reads the same key.
+const APP_ERROR = Symbol.for("continualcode.AppError");
 
 export function statusOf(type: ErrorType): number {
   switch (type) {
@@ -74,21 +101,20 @@ const DEFAULT_MESSAGES: Record<ErrorType, string> = {
 };
 
 export class AppError extends Error {
+  readonly code: ErrorCode;
   readonly type: ErrorType;
   readonly surface: Surface;
   readonly status: number;
+  readonly [APP_ERROR] = true;
 
   constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
-    const [type, surface] = code.split(":") as [ErrorType, Surface];
+    const type = errorTypeOf(code);
     super(message ?? DEFAULT_MESSAGES[type], options);
     this.name = "AppError";
+    this.code = code;
     this.type = type;
-    this.surface = surface;
+    this.surface = code.slice(type.length + 1) as Surface;
     this.status = statusOf(type);
-  }
-
-  get code(): ErrorCode {
-    return `${this.type}:${this.surface}`;
   }
 
   toJSON(): { code: ErrorCode; message: string } {
@@ -100,8 +126,14 @@ export class AppError extends Error {
   }
 }
 
+/** An AppError from any bundle's copy of this module: the registered mark and a known code. */
 export function isAppError(err: unknown): err is AppError {
-  return err instanceof AppError;
+  return (
+    typeof err === "object" &&
+    err !== null &&
+    (err as { [APP_ERROR]?: unknown })[APP_ERROR] === true &&
+    isErrorCode((err as { code?: unknown }).code)
+  );
 }
 
 /** Any thrown value as a Response: AppErrors as themselves, anything else as a bare 500. */

@@ -18,6 +18,7 @@ import { getToolCallForOwner } from "@/lib/db/queries/tool-calls";
 import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { getUserSettings, saveUserSettings } from "@/lib/db/queries/user-settings";
 import { log } from "@/lib/log";
+import { errorTypeOf, isAppError } from "@/lib/errors";
 import {
   answerCorrectionInputSchema,
   decideInputSchema,
@@ -52,19 +53,18 @@ function invalid(error: z.ZodError): Failure {
 }
 
 /**
- * The agent's AppErrors as a status; anything else propagates. Matched by shape, not class: the
- * agent may have been built by another bundle (instrumentation.ts) with its own copy of the class.
+ * The agent's AppErrors as a status, recognised by their code (isAppError: the agent may have been
+ * built by another bundle with its own copy of the class); anything else propagates.
  */
 function failureOf(err: unknown): Failure {
-  if (err && typeof err === "object" && "type" in err && "surface" in err && "status" in err) {
-    const message = err instanceof Error ? err.message : String(err);
-    switch ((err as { type: string }).type) {
+  if (isAppError(err)) {
+    switch (errorTypeOf(err.code)) {
       case "not_found":
         return { status: "not_found" };
       case "bad_request":
-        return { status: "invalid_data", error: message };
+        return { status: "invalid_data", error: err.message };
       case "conflict":
-        return { status: "conflict", error: message };
+        return { status: "conflict", error: err.message };
       case "unauthorized":
         return { status: "unauthorized" };
     }
