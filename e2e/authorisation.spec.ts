@@ -67,11 +67,11 @@ test("Bob's requests to Alice's files and tree routes get 404, signed-out reques
   }
 
   // Even the owner cannot read past the workspace's edge.
-  const escape = await alice.page.request.get(
+  const outside = await alice.page.request.get(
     `/api/workspaces/${id}/files?path=${encodeURIComponent("../../../etc/passwd")}`,
   );
-  expect(escape.status()).toBe(400);
-  expect(await escape.text()).not.toContain("root:");
+  expect(outside.status()).toBe(400);
+  expect(await outside.text()).not.toContain("root:");
 });
 
 test("Bob's rename and delete actions on Alice's workspace id are refused and her workspace is unchanged", async ({

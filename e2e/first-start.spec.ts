@@ -23,6 +23,7 @@ function buildStage(label: string): RegExp {
   return new RegExp(`^continualcode: {3}${label} … ([^…]+ … )*done in [^…]+$`);
 }
 
+// biome-ignore lint/correctness/noEmptyPattern: Playwright reads the first parameter as a fixtures pattern, so none is `{}`.
 test("the first start says what it is doing, one line per phase, then where it serves", async ({}, testInfo) => {
   const output = await firstStartLog();
   await testInfo.attach("first-start.log", { path: LOG, contentType: "text/plain" });
@@ -42,7 +43,7 @@ test("the first start says what it is doing, one line per phase, then where it s
   ];
   // Each phase is one line, in this order (a long step's line grows by the time elapsed).
   expect(lines).toHaveLength(expected.length);
-  lines.forEach((line, i) => expect(line).toMatch(expected[i]!));
+  for (const [i, line] of lines.entries()) expect(line).toMatch(expected[i]!);
 });
 
 test("the first start shows no telemetry notice and no build warning", async () => {

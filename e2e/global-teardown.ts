@@ -3,5 +3,5 @@ import fs from "node:fs";
 
 export default function globalTeardown(): void {
   const dir = process.env.E2E_DATA_DIR;
-  if (dir && dir.includes("cc-e2e-")) fs.rmSync(dir, { recursive: true, force: true });
+  if (dir?.includes("cc-e2e-")) fs.rmSync(dir, { recursive: true, force: true });
 }

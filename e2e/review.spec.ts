@@ -15,7 +15,7 @@ import path from "node:path";
 import type { Page, TestInfo } from "@playwright/test";
 import { applyHunks, splitHunks } from "../lib/agent/hunks";
 import { expect, PASSWORD, test } from "./fixtures";
-import { FILE_WRITING_TOOLS, ProposalCard } from "./pages/proposal-card";
+import { ProposalCard } from "./pages/proposal-card";
 import { SessionPage } from "./pages/session-page";
 
 test.describe.configure({ timeout: 900_000 });

@@ -13,6 +13,7 @@ export function SignupToggle({ open }: { open: boolean }) {
         {open ? "open" : "closed"}
       </span>
       <button
+        type="button"
         className="btn"
         disabled={pending}
         data-testid="signup-toggle"

@@ -6,6 +6,7 @@ export function SignOutButton() {
   const router = useRouter();
   return (
     <button
+      type="button"
       className="btn py-0.5"
       data-testid="sign-out"
       onClick={async () => {

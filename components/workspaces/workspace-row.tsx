@@ -83,6 +83,7 @@ export function WorkspaceRow({
               className="input w-56"
               name="name"
               defaultValue={name}
+              // biome-ignore lint/a11y/noAutofocus: the field appears because the user just clicked Rename; focus follows the click.
               autoFocus
               required
               data-testid="rename-input"
@@ -109,10 +110,15 @@ export function WorkspaceRow({
         <div className="ml-auto flex items-center gap-2">
           {mode === "view" && (
             <>
-              <button className="btn" onClick={() => setMode("rename")} data-testid="rename-button">
+              <button type="button" className="btn" onClick={() => setMode("rename")} data-testid="rename-button">
                 Rename
               </button>
-              <button className="btn-danger" onClick={() => setMode("confirm-delete")} data-testid="delete-button">
+              <button
+                type="button"
+                className="btn-danger"
+                onClick={() => setMode("confirm-delete")}
+                data-testid="delete-button"
+              >
                 Delete
               </button>
             </>
