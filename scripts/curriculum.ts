@@ -1,18 +1,24 @@
 /**
- * `npm run model:curriculum -- [--out DIR] [--seed N] [--episodes N] [--max-tokens N] [--concurrency N]`
+ * `npm run model:curriculum -- [--out DIR] [--seed N] [--episodes N] [--max-tokens N] [--concurrency N]
+ *   [--open-names SHARE] [--workspace-pool N] [--vocab FILE]`
  * (or `-- --scenarios bench/scenarios/default.json` to rewrite the benchmark's scenarios):
  * writes the embedded model's training set (train.jsonl: tokens, weights, family, habit and
  * mistake records per episode), its trimmed vocabulary (vocab.json) and stats.json into DIR
  * (default .data/curriculum/), and prints the stats JSON on stdout. Episodes longer than
  * --max-tokens (default 2,304) are left out: the system prompt and tools block alone take about
  * 1,060 tokens, and a JavaScript fix-the-test episode with node's TAP report runs to about 2,200.
+ * --open-names gives that share of workspaces open names (copying is the only way to get them
+ * right); --workspace-pool sets how many distinct workspaces the episodes share (default one per
+ * ten episodes); --vocab FILE keeps an existing model's vocabulary (text outside it is spelled in
+ * byte tokens, exactly as the app's renderer does for that model), so `model:pretrain --init`
+ * can continue that model on the new episodes.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createQwen3Renderer } from "@/lib/chat/qwen3";
 import { loadQwen3Tokenizer } from "@/lib/chat/tokenizer";
-import { loadQwen3ByteLevel } from "@/lib/chat/trimmed-vocab";
+import { TrimmedVocab, loadQwen3ByteLevel, withTrimmedVocab } from "@/lib/chat/trimmed-vocab";
 import { generateCurriculum, recordsToJsonl } from "@/lib/curriculum/dataset";
 import { buildDefaultScenarios } from "@/lib/curriculum/held-out";
 import { projectPath } from "@/lib/paths";
@@ -25,6 +31,9 @@ const { values } = parseArgs({
     "max-tokens": { type: "string", default: "2304" },
     concurrency: { type: "string", default: "6" },
     scenarios: { type: "string" },
+    "open-names": { type: "string", default: "0" },
+    "workspace-pool": { type: "string" },
+    vocab: { type: "string" },
   },
 });
 
@@ -36,12 +45,17 @@ if (values.scenarios) {
 }
 
 const started = Date.now();
-const renderer = createQwen3Renderer(await loadQwen3Tokenizer());
+const fixedVocab = values.vocab ? await TrimmedVocab.load(values.vocab) : undefined;
+const qwen3 = createQwen3Renderer(await loadQwen3Tokenizer());
+const renderer = fixedVocab ? withTrimmedVocab(qwen3, fixedVocab) : qwen3;
 const { records, stats, vocab } = await generateCurriculum({
   seed: Number(values.seed),
   episodes: Number(values.episodes),
   maxTokens: Number(values["max-tokens"]),
   concurrency: Number(values.concurrency),
+  openNames: Number(values["open-names"]),
+  ...(values["workspace-pool"] ? { workspacePool: Number(values["workspace-pool"]) } : {}),
+  ...(fixedVocab ? { vocab: fixedVocab } : {}),
   renderer,
   byteLevel: await loadQwen3ByteLevel(),
   onProgress: (done, total) => {

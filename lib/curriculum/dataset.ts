@@ -56,6 +56,11 @@ export interface GenerateOptions extends PlanOptions {
   byteLevel: ByteLevel;
   maxTokens: number;
   concurrency: number;
+  /**
+   * A fixed vocabulary (an existing model's): the renderer must already spell text outside it in
+   * byte tokens (withTrimmedVocab), and the dataset keeps it, so a run can continue that model.
+   */
+  vocab?: TrimmedVocab;
   /** Called as each episode finishes (any order): for progress reports. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -116,7 +121,12 @@ export async function generateCurriculum(
   const tokenizer = options.renderer.tokenizer;
   const used = new Set<number>();
   for (const r of records) for (const id of r.tokens) used.add(id);
-  const vocab = TrimmedVocab.build(used, tokenizer, options.byteLevel);
+  if (options.vocab) {
+    const missing = [...used].filter((id) => !options.vocab!.has(id));
+    if (missing.length > 0)
+      throw new Error(`${missing.length} token ids are outside the fixed vocabulary (render with withTrimmedVocab)`);
+  }
+  const vocab = options.vocab ?? TrimmedVocab.build(used, tokenizer, options.byteLevel);
 
   const system = buildSystemPrompt({ cwd: CURRICULUM_CWD });
   const prefix = options.renderer.renderPrompt([{ role: "system", content: system }], TOOL_SPECS, {

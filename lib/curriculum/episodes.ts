@@ -32,6 +32,11 @@ export interface PlanOptions {
   mistakeRate?: number;
   /** How many distinct workspaces the episodes share (fewer: more repeated tool calls to reuse). */
   workspacePool?: number;
+  /**
+   * The share of workspaces whose names are open (lib/curriculum/names.ts) rather than from the
+   * closed lists; default 0, the closed curriculum the benchmark scenarios were written from.
+   */
+  openNames?: number;
 }
 
 export interface PlannedEpisode {
@@ -78,7 +83,15 @@ export function planEpisodes(options: PlanOptions): PlannedEpisode[] {
   const pick = rng.fork("episodes");
   const poolRng = rng.fork("workspaces");
   const poolSize = options.workspacePool ?? Math.max(1, Math.ceil(options.episodes / 10));
-  const pool = Array.from({ length: poolSize }, () => generateWorkspace(poolRng.int(0, HELD_OUT_SEED_BASE - 1)));
+  const openShare = options.openNames ?? 0;
+  // A separate stream decides open or closed, so the closed curriculum's seeds stay as they were.
+  const namesRng = rng.fork("names");
+  const pool = Array.from({ length: poolSize }, () =>
+    generateWorkspace(
+      poolRng.int(0, HELD_OUT_SEED_BASE - 1),
+      openShare > 0 && namesRng.chance(openShare) ? "open" : "closed",
+    ),
+  );
   const out: PlannedEpisode[] = [];
   for (let i = 0; i < options.episodes; i++) {
     const family = pickFamily(pick);

@@ -3,7 +3,8 @@
  * shared steps, which plant habits and mistakes) and the final answer. `applicable` says which
  * workspaces a family can use (fixing a test needs a bug).
  */
-import { FN_TEMPLATES } from "./functions";
+import { FN_TEMPLATES, OPEN_FN_TEMPLATES } from "./functions";
+import { openWord } from "./names";
 import type { FamilyId, PlanBuilder } from "./plan";
 import type { Rng } from "./prng";
 import { readStep, readThenChange, runTests, type StepContext } from "./steps";
@@ -34,9 +35,10 @@ function allFunctionNames(ws: Workspace): Set<string> {
 /** A new function (template, noun) whose name the workspace does not use yet. */
 function freshFunction(rng: Rng, ws: Workspace) {
   const used = allFunctionNames(ws);
+  const open = ws.names === "open";
   for (;;) {
-    const template = rng.pick(FN_TEMPLATES);
-    const noun = rng.pick(NOUNS);
+    const template = rng.pick(open ? [...FN_TEMPLATES, ...OPEN_FN_TEMPLATES] : FN_TEMPLATES);
+    const noun = open ? openWord(rng) : rng.pick(NOUNS);
     const name = fnName(template.name(noun), ws.language);
     if (!used.has(name)) return { template, noun, name };
   }
@@ -163,9 +165,10 @@ const writeNew: Family = {
     const { rng } = ctx;
     const ws = b.ws;
     const used = new Set(ws.modules.map((m) => m.word));
-    const word = rng.pick(MODULE_WORDS.filter((w) => !used.has(w)));
+    let word = ws.names === "open" ? openWord(rng) : rng.pick(MODULE_WORDS.filter((w) => !used.has(w)));
+    while (used.has(word)) word = openWord(rng);
     const dir = ws.modules[0]!.path.split("/").slice(0, -1).join("/");
-    const path = `${dir}/${word}.${ext(ws)}`;
+    const path = dir ? `${dir}/${word}.${ext(ws)}` : `${word}.${ext(ws)}`;
     const f = freshFunction(rng, ws);
     const source = functionSource(ws, f);
     const content =
@@ -235,8 +238,14 @@ const renameSymbol: Family = {
     const ws = b.ws;
     const { fn } = pickFn(rng, ws);
     const used = allFunctionNames(ws);
-    const nouns = NOUNS.filter((n) => n !== fn.noun && !used.has(fnName(fn.template.name(n), ws.language)));
-    const newName = fnName(fn.template.name(rng.pick(nouns)), ws.language);
+    let newName: string;
+    if (ws.names === "open") {
+      do newName = fnName(fn.template.name(openWord(rng)), ws.language);
+      while (newName === fn.name || used.has(newName) || [...b.files.values()].some((t) => t.includes(newName)));
+    } else {
+      const nouns = NOUNS.filter((n) => n !== fn.noun && !used.has(fnName(fn.template.name(n), ws.language)));
+      newName = fnName(fn.template.name(rng.pick(nouns)), ws.language);
+    }
     b.call({ name: "grep", arguments: { pat: fn.name } });
     const paths = [...b.files.keys()].filter((p) => b.text(p).includes(fn.name));
     for (const path of paths) {

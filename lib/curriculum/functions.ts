@@ -94,3 +94,38 @@ export const FN_TEMPLATES: FnTemplate[] = [
     summary: "returns the mean of the values",
   },
 ];
+
+/**
+ * Templates only open-name workspaces use (the closed workspaces' draws stay as they were): the
+ * example project's kind of bug, an operator that drops the fraction, among them.
+ */
+export const OPEN_FN_TEMPLATES: FnTemplate[] = [
+  {
+    id: "divide",
+    name: (n) => `divide_${n}`,
+    params: ["a", "b"],
+    expr: () => "a / b",
+    buggy: (_, l) => same("a // b", "Math.floor(a / b)")(l),
+    cases: () => [{ args: "7, 2", expected: "3.5" }],
+    summary: "returns a divided by b, fraction kept",
+  },
+  {
+    id: "difference",
+    name: (n) => `${n}_difference`,
+    // Not a and b: "a - b" is the total template's bug, and each return line must be unique.
+    params: ["start", "end"],
+    expr: () => "end - start",
+    buggy: () => "start - end",
+    cases: () => [{ args: "4, 9", expected: "5" }],
+    summary: "returns end minus start",
+  },
+  {
+    id: "square",
+    name: (n) => `square_${n}`,
+    params: ["x"],
+    expr: () => "x * x",
+    buggy: () => "x * 2",
+    cases: () => [{ args: "5", expected: "25" }],
+    summary: "returns x times itself",
+  },
+];

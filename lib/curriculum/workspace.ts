@@ -6,7 +6,8 @@
  * The returned model records every file's text and where each function lies, so task families
  * can plan exact tool calls without reading the disk.
  */
-import { FN_TEMPLATES, type FnTemplate, type Language } from "./functions";
+import { FN_TEMPLATES, OPEN_FN_TEMPLATES, type FnTemplate, type Language } from "./functions";
+import { openWord, openWords } from "./names";
 import { Rng } from "./prng";
 import { DOC_DIRS, MODULE_WORDS, NOUNS, PACKAGE_DIRS, PROJECT_WORDS, camelCase, capitalise } from "./words";
 
@@ -41,8 +42,16 @@ export interface ModuleInfo {
   functions: FnInfo[];
 }
 
+/**
+ * Where a workspace's names come from: the closed word lists (the names every benchmark scenario
+ * was written with) or the open space of lib/curriculum/names.ts, where copying is the only way
+ * to get a name right.
+ */
+export type NameSpace = "closed" | "open";
+
 export interface Workspace {
   seed: number;
+  names: NameSpace;
   language: Language;
   project: string;
   /** Every file, path → text, in a fixed order. */
@@ -136,14 +145,21 @@ function testLines(lang: Language, importFrom: string, mod: ModuleInfo): string[
 
 const join = (lines: string[]) => `${lines.join("\n")}\n`;
 
-export function generateWorkspace(seed: number): Workspace {
+/**
+ * The same seed gives the same workspace; `names` "open" draws every name from the open space and
+ * may lay a Python project out flat (modules and tests side by side at the top, as the example
+ * project is), with the closed space's draws left exactly as they were.
+ */
+export function generateWorkspace(seed: number, names: NameSpace = "closed"): Workspace {
   const rng = new Rng(seed);
+  const open = names === "open";
   const language: Language = rng.chance(0.5) ? "python" : "javascript";
-  const project = rng.pick(PROJECT_WORDS);
-  const [w1, w2] = rng.sample(MODULE_WORDS, 2) as [string, string];
-  const nested = rng.chance(0.5) ? rng.pick(PACKAGE_DIRS) : null;
-  const templates = rng.shuffle(FN_TEMPLATES);
-  const nouns = rng.shuffle(NOUNS);
+  const project = open ? openWord(rng) : rng.pick(PROJECT_WORDS);
+  const [w1, w2] = (open ? openWords(rng, 2) : rng.sample(MODULE_WORDS, 2)) as [string, string];
+  const flat = open && language === "python" && rng.chance(0.35);
+  const nested = rng.chance(0.5) && !flat ? rng.pick(PACKAGE_DIRS) : null;
+  const templates = rng.shuffle(open ? [...FN_TEMPLATES, ...OPEN_FN_TEMPLATES] : FN_TEMPLATES);
+  const nouns = open ? openWords(rng, NOUNS.length) : rng.shuffle(NOUNS);
   let t = 0;
   const makeModule = (word: string, count: number, dir: string, tested: boolean): ModuleInfo => {
     const noun = nouns[t]!;
@@ -170,7 +186,7 @@ export function generateWorkspace(seed: number): Workspace {
     const testPath = !tested ? null : language === "python" ? `test_${word}.py` : `test/${word}.test.js`;
     return {
       word,
-      path: `${dir}/${word}.${ext}`,
+      path: dir ? `${dir}/${word}.${ext}` : `${word}.${ext}`,
       testPath,
       constName: constNameFor(noun),
       constValue: rng.int(2, 9),
@@ -179,7 +195,7 @@ export function generateWorkspace(seed: number): Workspace {
       functions,
     };
   };
-  const base = language === "python" ? project : "src";
+  const base = flat ? "" : language === "python" ? project : "src";
   // JavaScript projects test only their first module: node's TAP report is long, and every
   // test it lists costs tokens in each transcript that runs the tests.
   const modules = [
@@ -206,7 +222,7 @@ export function generateWorkspace(seed: number): Workspace {
     `Run the tests with \`${testCommand}\`.`,
   ]);
   files[".gitignore"] = language === "python" ? "__pycache__/\n" : "node_modules/\n";
-  if (language === "python") {
+  if (language === "python" && !flat) {
     files[`${project}/__init__.py`] = "";
     if (nested) files[`${project}/${nested}/__init__.py`] = "";
   }
@@ -222,6 +238,7 @@ export function generateWorkspace(seed: number): Workspace {
   const testCount = modules.reduce((n, m) => n + (m.testPath ? m.functions.length : 0), 0);
   return {
     seed,
+    names,
     language,
     project,
     files,
