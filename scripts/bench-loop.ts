@@ -78,7 +78,7 @@ try {
     await writeWorkspace(generateWorkspace(task.seed), dir);
     const ws = await createWorkspace({ db, ownerId: user.id, name: `ws-${i}`, path: dir });
     const conv = await agent.startConversation({ ownerId: user.id, workspaceId: ws.id });
-    const watch = new EventWatch(conv.id);
+    const watch = new EventWatch(agent.core.events, conv.id);
     try {
       const ref = { ownerId: user.id, conversationId: conv.id };
       const callId = await firstProposal(agent, watch, ref, task.task, timeoutMs);

@@ -12,7 +12,7 @@ import {
   restoreCheckpointAction,
   saveCheckpointNowAction,
 } from "@/app/(ide)/settings/checkpoints/actions";
-import type { CheckpointListing, PolicyListing } from "@/lib/training/checkpoint-actions";
+import type { CheckpointListing, PolicyListing } from "@/lib/agent/checkpoints";
 
 function describe(result: CheckpointActionResult): { ok: boolean; text: string } {
   switch (result.status) {

@@ -4,7 +4,7 @@
  */
 import { requireUser } from "@/lib/auth/server";
 import { getDb } from "@/lib/db/client";
-import { listCheckpointsForOwner } from "@/lib/training/checkpoint-actions";
+import { listCheckpointsForOwner } from "@/lib/agent/checkpoints";
 import { CheckpointTable } from "./checkpoint-table";
 
 export async function CheckpointsSection() {

@@ -20,7 +20,8 @@ import { getCheckpointForOwner, listCheckpointsByPolicy } from "@/lib/db/queries
 import { getPolicyForOwner, setPolicyCheckpoint } from "@/lib/db/queries/policies";
 import { enqueueTrainingStep, hasPendingTrainingStep, listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import type { AdapterVersion, AdapterVersionEvent, Checkpoint } from "@/lib/db/schema";
-import { type LiveTrainers, liveTrainersFromRuntime } from "@/lib/training/checkpoint-actions";
+import type { LiveTrainers } from "@/lib/training/checkpoint-actions";
+import { liveTrainersFromRuntime } from "./live-trainers";
 import { pruneVersionWeights, type Retention } from "./adapter-retention";
 import type { AgentCore } from "./core";
 

@@ -23,7 +23,7 @@ import type { Message } from "@/lib/db/schema";
 import { forEachDriver } from "@/lib/db/test-db";
 import { createEmbeddedBackend, type EmbeddedBackend } from "@/lib/training/embedded";
 import { Agent } from "./agent";
-import { replayAndSubscribe, subscribe } from "./events";
+import { replayAndSubscribe } from "./events";
 import { REPLIES, TASKS, TEACH_SPEC, TEST_MODEL_NAME, TEST_SYSTEM_PROMPT } from "./test-fixtures";
 import { setUpUser, TEST_SETTINGS, type TestUser } from "./test-harness";
 import { taughtTestModel, type Taught } from "./test-model";
@@ -582,7 +582,7 @@ forEachDriver("the agent loop", (db) => {
     await say(t, TASKS.text);
     const before = await eventsOf(t);
     const live: number[] = [];
-    const stop = subscribe(t.conv.id, 0, (e) => live.push(e.id));
+    const stop = agent.core.events.subscribe(t.conv.id, 0, (e) => live.push(e.id));
     await say(t, "/c");
     await say(t, TASKS.text);
     stop();
@@ -593,6 +593,7 @@ forEachDriver("the agent loop", (db) => {
     const replayed: number[] = [];
     const stopReplay = await replayAndSubscribe({
       db: db(),
+      bus: agent.core.events,
       ownerId: t.user.id,
       conversationId: t.conv.id,
       afterEventId: middle,

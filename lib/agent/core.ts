@@ -26,7 +26,7 @@ import { AppError } from "@/lib/errors";
 import { DEFAULT_POLICY } from "@/lib/sandbox/policy";
 import type { SandboxMode } from "@/lib/sandbox/run";
 import type { TrainingBackend } from "@/lib/training/types";
-import { type AgentEventType, publishEvent } from "./events";
+import { type AgentEventPayloads, type AgentEventType, EventBus, publishEvent } from "./events";
 import { PolicyRuntime } from "./policy-runtime";
 
 /** Context window used when the backend does not say. */
@@ -42,6 +42,8 @@ export type AgentDeps = {
   env?: Env;
   /** This instance's leases (default: a new instance id over `db`). */
   leases?: InstanceLeases;
+  /** Where published events reach this process's subscribers (default: a bus of its own). */
+  events?: EventBus;
 };
 
 type Driver = { again: boolean };
@@ -49,6 +51,7 @@ type Driver = { again: boolean };
 export class AgentCore {
   readonly runtime: PolicyRuntime;
   readonly leases: InstanceLeases;
+  readonly events: EventBus;
   private readonly renderers = new Map<string, Promise<Renderer>>();
   private readonly windows = new Map<string, Promise<number>>();
   private readonly drivers = new Map<string, Driver>();
@@ -63,6 +66,7 @@ export class AgentCore {
   ) {
     this.runtime = new PolicyRuntime({ db: deps.db, backend: deps.backend });
     this.leases = deps.leases ?? new InstanceLeases({ db: deps.db });
+    this.events = deps.events ?? new EventBus();
   }
 
   get db(): Db {
@@ -105,8 +109,19 @@ export class AgentCore {
     return this.sandboxMode(config) === "bwrap" ? DEFAULT_POLICY.sandboxWorkspace : workspacePath;
   }
 
-  publish(conv: Pick<Conversation, "id" | "ownerId">, type: AgentEventType, payload: Record<string, unknown>) {
-    return publishEvent({ db: this.db, ownerId: conv.ownerId, conversationId: conv.id, type, payload });
+  publish<T extends AgentEventType>(
+    conv: Pick<Conversation, "id" | "ownerId">,
+    type: T,
+    payload: AgentEventPayloads[T],
+  ) {
+    return publishEvent({
+      db: this.db,
+      bus: this.events,
+      ownerId: conv.ownerId,
+      conversationId: conv.id,
+      type,
+      payload,
+    });
   }
 
   /** Compare-and-set of the conversation's state; a conflict when it was not in `from`. */

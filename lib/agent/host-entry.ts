@@ -16,10 +16,9 @@ import { createDb } from "@/lib/db/client";
 import { InstanceLeases } from "@/lib/db/instance-leases";
 import { isAppError } from "@/lib/errors";
 import { TOOL_SPECS } from "@/lib/tools";
-import { getTrainingBackend } from "@/lib/training";
+import { createTrainingBackend, operatorBackendConfig } from "@/lib/training";
 import { createEmbeddedBackend } from "@/lib/training/embedded";
 import { Agent } from "./agent";
-import { subscribeAll } from "./events";
 
 const optionsSchema = z.strictObject({
   models: z.record(z.string(), z.string()).optional(),
@@ -61,8 +60,9 @@ async function main(): Promise<void> {
     ? createEmbeddedBackend({
         models: Object.fromEntries(Object.entries(options.models).map(([name, dir]) => [name, { dir }])),
         statesDir: options.statesDir,
+        threads: operatorBackendConfig().engineThreads,
       })
-    : getTrainingBackend();
+    : createTrainingBackend(operatorBackendConfig());
   const fixedPrompt = options.systemPrompt;
   const agent = new Agent({
     db: handle.db,
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       : {}),
   });
   if (options.watchOrphans) agent.watchForOrphans();
-  subscribeAll((event) => write({ kind: "event", event }));
+  agent.core.events.subscribeAll((event) => write({ kind: "event", event }));
 
   const shutdown = async (code: number) => {
     await agent.idle().catch(() => undefined);

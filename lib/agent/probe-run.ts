@@ -17,7 +17,7 @@ import { log } from "@/lib/log";
 import { describeReason, judgeStep, type GuardVerdict } from "@/lib/sdpo/guard";
 import { PROBE_KEYS } from "@/lib/sdpo/probe-metrics";
 import { scoreProbes, type ProbeScores } from "@/lib/sdpo/probes";
-import { liveTrainersFromRuntime } from "@/lib/training/checkpoint-actions";
+import { liveTrainersFromRuntime } from "./live-trainers";
 import { undoVersion } from "./adapter-history";
 import type { AgentCore } from "./core";
 import { probesFromCalls } from "./probe-set";

@@ -1,7 +1,6 @@
 /**
- * The app's auth, for pages, server actions and route handlers. The better-auth instance is built
- * once per process on top of the process's database (kept on globalThis, like getDb, because
- * `next dev` re-evaluates modules) and forgotten if building it fails.
+ * The app's auth, for pages, server actions and route handlers. The better-auth instance is the
+ * process runtime's (lib/runtime.ts), built once at start-up over the runtime's database.
  *   requireUser()     pages and actions: the signed-in user, or a redirect to /sign-in
  *   requireAdmin()    pages and actions: an admin, else notFound() (the page does not exist for them)
  *   requireApiUser()  route handlers: the signed-in user, or AppError 401
@@ -10,26 +9,12 @@ import "server-only";
 import { headers } from "next/headers";
 import { notFound, redirect } from "next/navigation";
 import { cache } from "react";
-import { getDb } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
-import { type Auth, type SessionUser, buildAuth } from "./auth";
-import { authSecret } from "./secret";
+import { getRuntime } from "@/lib/runtime";
+import type { Auth, SessionUser } from "./auth";
 
-type AuthGlobal = typeof globalThis & { __continualcodeAuth?: Promise<Auth> };
-
-export function getAuth(): Promise<Auth> {
-  const g = globalThis as AuthGlobal;
-  if (!g.__continualcodeAuth) {
-    const building = (async () => {
-      const db = await getDb();
-      return buildAuth({ db, secret: await authSecret(db), baseURL: process.env.BETTER_AUTH_URL || undefined });
-    })();
-    g.__continualcodeAuth = building;
-    building.catch(() => {
-      if (g.__continualcodeAuth === building) g.__continualcodeAuth = undefined;
-    });
-  }
-  return g.__continualcodeAuth;
+export async function getAuth(): Promise<Auth> {
+  return (await getRuntime()).auth;
 }
 
 /** The signed-in user of the current request, or null; looked up once per request (layout and page share it). */

@@ -8,7 +8,7 @@
  * its stored metrics.
  */
 import type { Agent } from "@/lib/agent/agent";
-import { subscribe, type AgentEvent } from "@/lib/agent/events";
+import type { AgentEvent, EventBus } from "@/lib/agent/events";
 import type { Db } from "@/lib/db/client";
 import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
@@ -23,8 +23,8 @@ export class EventWatch {
   }> = [];
   private readonly stop: () => void;
 
-  constructor(conversationId: string) {
-    this.stop = subscribe(conversationId, 0, (event) => {
+  constructor(bus: EventBus, conversationId: string) {
+    this.stop = bus.subscribe(conversationId, 0, (event) => {
       const e = { ...event, at: performance.now() };
       this.events.push(e);
       this.waiters = this.waiters.filter((w) => {

@@ -1,43 +1,12 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import postgres from "postgres";
-import { closeDb, createDb, getDb } from "./client";
-import { createUser, getUserByEmail } from "./queries/users";
+import { createDb, getDb } from "./client";
 
 describe("the process database", () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cc-db-"));
-  const saved = { url: process.env.DATABASE_URL, dir: process.env.CONTINUALCODE_DATA_DIR };
-  afterAll(async () => {
-    await closeDb();
-    process.env.DATABASE_URL = saved.url;
-    process.env.CONTINUALCODE_DATA_DIR = saved.dir;
-    if (saved.url === undefined) delete process.env.DATABASE_URL;
-    if (saved.dir === undefined) delete process.env.CONTINUALCODE_DATA_DIR;
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
-
-  it("a failed open is forgotten, and the next call opens PGlite in <dataDir>/db once for everyone", async () => {
-    process.env.DATABASE_URL = "postgres://nobody@127.0.0.1:1/none";
-    await expect(getDb()).rejects.toThrow();
-
-    delete process.env.DATABASE_URL;
-    process.env.CONTINUALCODE_DATA_DIR = tmp;
-    const [a, b] = await Promise.all([getDb(), getDb()]);
-    expect(a).toBe(b);
-    expect(fs.existsSync(path.join(tmp, "db", "PG_VERSION"))).toBe(true);
-    await createUser({ db: a, name: "kept", email: "kept@example.test" });
-    await closeDb();
-  });
-
-  it("a data directory keeps its rows across reopening, and migrating again changes nothing", async () => {
-    const again = await createDb({ dataDir: tmp });
-    try {
-      expect((await getUserByEmail({ db: again.db, email: "kept@example.test" }))?.name).toBe("kept");
-    } finally {
-      await again.close();
-    }
+  it("is refused with the way to start one while no process runtime exists", async () => {
+    await expect(getDb()).rejects.toThrow(/no process runtime: start one with getRuntime\(\)/);
   });
 });
 

@@ -14,6 +14,7 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { projectPath } from "@/lib/paths";
+import { runtimeSlot } from "@/lib/runtime-slot";
 import { lockDataDir } from "./data-dir-lock";
 import * as schema from "./schema";
 
@@ -94,39 +95,19 @@ async function openPglite(dataDir: string): Promise<DbHandle> {
   }
 }
 
-function defaultDataDir(): string {
+export function defaultDataDir(): string {
   return process.env.CONTINUALCODE_DATA_DIR || "./.data";
 }
 
-// ---------------------------------------------------------------------------------------------
-// The process-wide instance
-
-type DbGlobal = typeof globalThis & { __continualcodeDb?: Promise<DbHandle> };
-
 /**
- * The process's database, opened (and migrated) on first call. The promise lives on globalThis
- * because `next dev` re-evaluates modules, and PGlite allows one opener per data directory; a
- * failed open is forgotten so the next request tries again instead of failing until restart.
+ * The process's database: the runtime's (lib/runtime.ts, started by instrumentation.ts or the
+ * CLI before anything is served). Throws when no runtime was started: a script or test opens its
+ * own database with createDb and passes it down.
  */
 export function getDb(): Promise<Db> {
-  const g = globalThis as DbGlobal;
-  if (!g.__continualcodeDb) {
-    const opening = createDb({ url: process.env.DATABASE_URL || undefined });
-    g.__continualcodeDb = opening;
-    opening.catch(() => {
-      if (g.__continualcodeDb === opening) g.__continualcodeDb = undefined;
-    });
-  }
-  return g.__continualcodeDb.then((h) => h.db);
-}
-
-/** Closes the process's database (graceful shutdown, scripts); the next getDb() reopens it. */
-export async function closeDb(): Promise<void> {
-  const g = globalThis as DbGlobal;
-  const opening = g.__continualcodeDb;
-  g.__continualcodeDb = undefined;
-  const handle = await opening?.catch(() => undefined);
-  await handle?.close();
+  const runtime = runtimeSlot.current();
+  if (!runtime) return Promise.reject(new Error("no process runtime: start one with getRuntime() (lib/runtime.ts)"));
+  return runtime.then((r) => r.db);
 }
 
 /** The given database or transaction, else the process's: lets every query join a transaction. */

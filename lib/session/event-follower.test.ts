@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { publishEvent, subscribe } from "@/lib/agent/events";
+import { EventBus, publishEvent } from "@/lib/agent/events";
 import type { DbHandle } from "@/lib/db/client";
 import { createConversation } from "@/lib/db/queries/conversations";
 import { createWorkspace } from "@/lib/db/queries/workspaces";
@@ -7,6 +7,9 @@ import { createTestDb, makeUser } from "@/lib/db/test-db";
 import { type FollowedEvent, followConversationEvents } from "./event-follower";
 
 let handle: DbHandle;
+const bus = new EventBus();
+const subscribe: EventBus["subscribe"] = (conversationId, afterEventId, listener) =>
+  bus.subscribe(conversationId, afterEventId, listener);
 beforeAll(async () => {
   handle = await createTestDb();
 });
@@ -20,7 +23,7 @@ async function conversationOf(name: string) {
   const ws = await createWorkspace({ db, ownerId: user.id, name: "ws", path: `/tmp/cc-follow-${name}` });
   const conv = await createConversation({ db, ownerId: user.id, workspaceId: ws.id });
   const publish = (type: "message" | "state", payload: Record<string, unknown>) =>
-    publishEvent({ db, ownerId: user.id, conversationId: conv.id, type, payload });
+    publishEvent({ db, bus, ownerId: user.id, conversationId: conv.id, type, payload });
   return { user, conv, publish };
 }
 

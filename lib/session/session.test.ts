@@ -145,6 +145,7 @@ forEachDriver("the session page's server side", (db) => {
       const seen: AgentEvent[] = [];
       const unsubscribe = await replayAndSubscribe({
         db: db(),
+        bus: agent.core.events,
         ownerId: t.user.id,
         conversationId: t.conv.id,
         afterEventId: 0,
@@ -190,7 +191,7 @@ forEachDriver("the session page's server side", (db) => {
       // The page as it was read right after the first delta: sampling, no reply stored yet.
       const midReply = {
         ...data.view,
-        conversation: { ...data.view.conversation, state: "sampling" },
+        conversation: { ...data.view.conversation, state: "sampling" as const },
         messages: data.view.messages.filter((m) => m.role !== "assistant"),
         lastEventId: firstDelta.id,
       };

@@ -5,64 +5,13 @@ import { afterAll, expect, it } from "vitest";
 import type { Db } from "@/lib/db/client";
 import { createCheckpoint } from "@/lib/db/queries/checkpoints";
 import { getOrCreatePolicy, getPolicyForOwner } from "@/lib/db/queries/policies";
-import { enqueueTrainingStep } from "@/lib/db/queries/training-steps";
 import { forEachDriver, makeUser } from "@/lib/db/test-db";
-import type { ModelConfig } from "@/lib/engine/config";
-import { createJsKernels } from "@/lib/engine/kernels/js-kernels";
-import { createLora } from "@/lib/engine/lora";
-import { exportPeft, saveLoraState } from "@/lib/engine/state";
-import {
-  exportCheckpointPeft,
-  listCheckpointsForOwner,
-  manualCheckpointName,
-  peftFromState,
-  restoreCheckpoint,
-  saveCheckpointNow,
-} from "./checkpoint-actions";
+import { exportPeft } from "@/lib/engine/state";
+import { exportCheckpointPeft, manualCheckpointName, peftFromState, saveCheckpointNow } from "./checkpoint-actions";
+import { filesOf, savedState } from "./test-state";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "ckpt-actions-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-
-const tiny: ModelConfig = {
-  vocabSize: 16,
-  hiddenSize: 8,
-  intermediateSize: 12,
-  numLayers: 2,
-  numHeads: 2,
-  numKvHeads: 1,
-  headDim: 4,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10_000,
-  maxPositionEmbeddings: 64,
-  tieWordEmbeddings: true,
-};
-
-/** A trained-looking adapter state on disk: non-zero A and B, Adam moments, step 7. */
-function savedState(dir: string) {
-  const adapter = createLora(
-    tiny,
-    { rank: 2, alpha: 4, targetModules: ["q_proj", "v_proj", "down_proj"] },
-    3,
-    createJsKernels(),
-  );
-  adapter.tensors.forEach((t, i) => {
-    t.value.forEach((_, j) => (t.value[j] = Math.sin(i * 13 + j)));
-    t.m = Float32Array.from(t.value, (v) => v / 10);
-    t.v = Float32Array.from(t.value, (v) => v * v);
-  });
-  adapter.step = 7;
-  saveLoraState(adapter, dir);
-  return adapter;
-}
-
-function filesOf(dir: string): Record<string, Buffer> {
-  return Object.fromEntries(
-    fs
-      .readdirSync(dir)
-      .sort()
-      .map((n) => [n, fs.readFileSync(path.join(dir, n))]),
-  );
-}
 
 it("a PEFT export of a saved state is byte-identical to the engine's export of the live adapter", () => {
   const stateDir = path.join(root, "peft-state");
@@ -226,42 +175,5 @@ forEachDriver("checkpoint actions", (db) => {
     expect((await exportCheckpointPeft({ db: db(), ownerId: u.id, checkpointId: remote.id })).status).toBe(
       "unsupported",
     );
-    const listed = await listCheckpointsForOwner({ db: db(), ownerId: u.id });
-    expect(listed.checkpoints.map((x) => [x.name, x.exportable, x.current])).toEqual([
-      ["r", false, true],
-      ["step-000007", true, false],
-    ]);
-  });
-
-  it("restore makes the checkpoint current, sets the policy's step and drops the in-memory clients", async () => {
-    const { u, p, c } = await ownerWithState(db());
-    await createCheckpoint({
-      db: db(),
-      ownerId: u.id,
-      policyId: p.id,
-      step: 12,
-      name: "step-000012",
-      path: path.join(root, "later"),
-      kind: "state",
-    });
-    const forgotten: string[] = [];
-    const live = { saveState: async () => null, forget: (id: string) => void forgotten.push(id) };
-    const result = await restoreCheckpoint({ db: db(), ownerId: u.id, checkpointId: c.id, live });
-    expect(result.status).toBe("restored");
-    const after = await getPolicyForOwner({ db: db(), id: p.id, ownerId: u.id });
-    expect({ current: after?.currentCheckpointId, step: after?.step }).toEqual({ current: c.id, step: 7 });
-    expect(forgotten).toEqual([p.id]);
-  });
-
-  it("restore is refused while a step of the policy is queued, and for another user", async () => {
-    const { u, p, c } = await ownerWithState(db());
-    const other = await makeUser(db());
-    expect(await restoreCheckpoint({ db: db(), ownerId: other.id, checkpointId: c.id, live: undefined })).toEqual({
-      status: "not_found",
-    });
-    await enqueueTrainingStep({ db: db(), ownerId: u.id, policyId: p.id, lossFn: "sdpo" });
-    expect(await restoreCheckpoint({ db: db(), ownerId: u.id, checkpointId: c.id, live: undefined })).toEqual({
-      status: "busy",
-    });
   });
 });

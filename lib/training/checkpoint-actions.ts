@@ -1,33 +1,29 @@
 /**
- * What the settings page does with a user's checkpoints: list them, save the policy's state now,
- * export one as a PEFT adapter, and restore one. Every function takes the owner's id and reads
- * rows through owner-scoped queries, so another user's checkpoint is simply not found.
+ * What the settings page does with a user's checkpoint files: save the policy's state now and
+ * export one as a PEFT adapter. Every function takes the owner's id and reads rows through
+ * owner-scoped queries, so another user's checkpoint is simply not found. Listing checkpoints
+ * beside the adapter timeline and restoring one are the agent's (lib/agent/checkpoints.ts): they
+ * need its adapter history, and this module sits below lib/agent.
  *
- * The policy's weights live either in a training client held in memory by this process (the
- * agent's PolicyRuntime, reached through the LiveTrainers it registers) or, after every trained
- * step, in the state directory the runtime saved. So:
+ * The policy's weights live either in a training client held in memory by this process (reached
+ * through the LiveTrainers the caller passes) or, after every trained step, in the state
+ * directory the trainer saved. So:
  *   save     live trainer → saveState(name); if none can be opened, a copy of the current
- *            state directory (the runtime saves one after every step, so it is the latest)
+ *            state directory (the trainer saves one after every step, so it is the latest)
  *   export   a state directory → adapter_config.json + adapter_model.safetensors, the exact
  *            files Engine.exportPeft writes (the Adam moments are left out)
- *   restore  a new adapter version holding its weights (lib/agent/adapter-history.ts): the
- *            policy's current checkpoint and step point at it, then the in-memory clients are
- *            forgotten, and the runtime reopens from the current checkpoint (loadState).
  * Tinker checkpoints (tinker:// paths) can be listed and restored but not copied or exported.
  */
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Db } from "@/lib/db/client";
-import { createCheckpoint, getCheckpointForOwner, listCheckpointsByPolicy } from "@/lib/db/queries/checkpoints";
-import { getPolicyForOwner, listPoliciesByOwner } from "@/lib/db/queries/policies";
-import type { Checkpoint, CheckpointOrigin, Policy } from "@/lib/db/schema";
-import { getTimeline, restoreCheckpointAsVersion } from "@/lib/agent/adapter-history";
+import { createCheckpoint, getCheckpointForOwner } from "@/lib/db/queries/checkpoints";
+import { getPolicyForOwner } from "@/lib/db/queries/policies";
+import type { Checkpoint, Policy } from "@/lib/db/schema";
 import { exportPeft, readLoraStateConfig } from "@/lib/engine/state";
 import { readSafetensors } from "@/lib/engine/safetensors";
 import type { LoraAdapter, LoraTensor } from "@/lib/engine/lora";
-import type { PolicyRuntime } from "@/lib/agent/policy-runtime";
-import type { Config } from "@/lib/config";
 import { log } from "@/lib/log";
 
 /** The policies' training clients a process holds; registered by whoever runs the trainer. */
@@ -43,103 +39,9 @@ export interface LiveTrainers {
   train?(policyId: string, ownerId: string): void;
 }
 
-type TrainersGlobal = typeof globalThis & { __continualcodeLiveTrainers?: LiveTrainers };
-
-/** Called once by the process that trains (the agent host), so settings actions reach its clients. */
-export function registerLiveTrainers(live: LiveTrainers | undefined): void {
-  (globalThis as TrainersGlobal).__continualcodeLiveTrainers = live;
-}
-
-export function liveTrainers(): LiveTrainers | undefined {
-  return (globalThis as TrainersGlobal).__continualcodeLiveTrainers;
-}
-
-/**
- * LiveTrainers over the agent's PolicyRuntime: a save waits behind the policy's training queue in
- * this process (runtime.serialise), so it never captures half a step.
- */
-export function liveTrainersFromRuntime(
-  runtime: PolicyRuntime,
-  configFor: (ownerId: string) => Promise<Config>,
-  train?: (policyId: string, ownerId: string) => void,
-): LiveTrainers {
-  return {
-    saveState(policy, name) {
-      return runtime.serialise(policy.id, async () =>
-        runtime.use(policy, await configFor(policy.ownerId), async (opened) => {
-          if (!opened.trainer) return null;
-          return { path: await opened.trainer.saveState(name), step: opened.step };
-        }),
-      );
-    },
-    forget: (policyId) => runtime.forget(policyId),
-    ...(train ? { train } : {}),
-  };
-}
-
-export type CheckpointListing = {
-  id: string;
-  policyId: string;
-  policyName: string;
-  /** The adapter version whose weights these are: its place on the step axis. */
-  version: number;
-  origin: CheckpointOrigin;
-  /** The corrections the version's training step learned from (none for a manual save of another). */
-  corrections: { id: string; kind: string; text: string }[];
-  /** Optimizer steps the weights had taken. */
-  step: number;
-  name: string;
-  kind: string;
-  createdAt: string;
-  current: boolean;
-  exportable: boolean;
-};
-
-export type PolicyListing = { id: string; name: string; step: number; baseModel: string; backend: string };
-
 /** A state directory on this machine (not a tinker:// path). */
-function isLocalPath(p: string): boolean {
+export function isLocalPath(p: string): boolean {
   return path.isAbsolute(p) && !p.includes("://");
-}
-
-export async function listCheckpointsForOwner({
-  db,
-  ownerId,
-}: {
-  db: Db;
-  ownerId: string;
-}): Promise<{ policies: PolicyListing[]; checkpoints: CheckpointListing[] }> {
-  const policies = await listPoliciesByOwner({ db, ownerId });
-  const checkpoints: CheckpointListing[] = [];
-  for (const p of policies) {
-    const behind = await correctionsByVersion({ db, ownerId, policyId: p.id });
-    for (const c of await listCheckpointsByPolicy({ db, ownerId, policyId: p.id })) {
-      checkpoints.push({
-        id: c.id,
-        policyId: p.id,
-        policyName: p.name,
-        version: c.version,
-        origin: c.origin,
-        corrections: behind.get(c.version) ?? [],
-        step: c.step,
-        name: c.name,
-        kind: c.kind,
-        createdAt: c.createdAt.toISOString(),
-        current: p.currentCheckpointId === c.id,
-        exportable: c.kind !== "sampler" && isLocalPath(c.path),
-      });
-    }
-  }
-  return {
-    policies: policies.map((p) => ({
-      id: p.id,
-      name: p.name,
-      step: p.step,
-      baseModel: p.baseModel,
-      backend: p.backend,
-    })),
-    checkpoints,
-  };
 }
 
 export type SaveResult =
@@ -160,13 +62,14 @@ export async function saveCheckpointNow({
   db,
   ownerId,
   policyId,
-  live = liveTrainers(),
+  live,
   now = new Date(),
 }: {
   db: Db;
   ownerId: string;
   policyId: string;
-  live?: LiveTrainers;
+  /** This process's training clients; undefined where none trains here. */
+  live: LiveTrainers | undefined;
   now?: Date;
 }): Promise<SaveResult> {
   const policy = await getPolicyForOwner({ db, id: policyId, ownerId });
@@ -281,60 +184,4 @@ export async function exportCheckpointPeft({
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
-}
-
-export type RestoreResult =
-  | { status: "restored"; checkpoint: Checkpoint; version: number }
-  | { status: "not_found" }
-  | { status: "busy" }
-  | { status: "not_a_state" };
-
-/**
- * Makes the checkpoint's weights a new adapter version, the policy's current one, unless a
- * step of that policy is queued or running: restoring under it would be overwritten when it
- * finishes. The in-memory clients are dropped so the next use loads the restored state.
- */
-export async function restoreCheckpoint({
-  db,
-  ownerId,
-  checkpointId,
-  live = liveTrainers(),
-}: {
-  db: Db;
-  ownerId: string;
-  checkpointId: string;
-  live?: LiveTrainers;
-}): Promise<RestoreResult> {
-  const checkpoint = await getCheckpointForOwner({ db, id: checkpointId, ownerId });
-  if (!checkpoint) return { status: "not_found" };
-  if (checkpoint.kind !== "state") return { status: "not_a_state" };
-  const restored = await restoreCheckpointAsVersion({ db, ownerId, checkpoint, live });
-  switch (restored.status) {
-    case "done":
-      return { status: "restored", checkpoint, version: restored.version };
-    case "busy":
-    case "not_found":
-      return { status: restored.status };
-    case "not_kept":
-    case "not_in_current":
-      return { status: "not_a_state" };
-    default: {
-      const never: never = restored;
-      throw new Error(`unexpected restore result ${JSON.stringify(never)}`);
-    }
-  }
-}
-
-/** The corrections behind each trained version of the policy, by version number. */
-async function correctionsByVersion({
-  db,
-  ownerId,
-  policyId,
-}: {
-  db: Db;
-  ownerId: string;
-  policyId: string;
-}): Promise<Map<number, CheckpointListing["corrections"]>> {
-  const timeline = await getTimeline({ db, ownerId, policyId });
-  return new Map((timeline?.entries ?? []).map((e) => [e.version, e.corrections]));
 }

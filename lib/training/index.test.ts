@@ -1,19 +1,24 @@
 /**
  * Backend selection and the health probe: no Tinker settings means the embedded engine, a Tinker
- * URL or key means Tinker; one backend per process until the settings change; describeBackend
- * reports reachability with a reason and never throws.
+ * URL or key means Tinker; describeBackend reports reachability with a reason and never throws.
  */
 import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { FIXTURE_DIR } from "./contract-suite";
-import { closeTrainingBackend, describeBackend, getTrainingBackend } from "./index";
+import { type AnyBackend, createTrainingBackend, describeBackend } from "./index";
 import { BigramBackend } from "./tinker/bigram-backend.fixture";
 import { createTinkerProtocolServer } from "./tinker/server";
 
 const embeddedConfig = { tinkerUrl: undefined, tinkerApiKey: undefined, dataDir: "./.data", model: FIXTURE_DIR };
 let server: http.Server;
 let url: string;
+const made: AnyBackend[] = [];
+const make = (config: Parameters<typeof createTrainingBackend>[0]) => {
+  const backend = createTrainingBackend(config);
+  made.push(backend);
+  return backend;
+};
 
 beforeAll(async () => {
   server = createTinkerProtocolServer(new BigramBackend(), { apiKey: "k" });
@@ -22,24 +27,21 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await closeTrainingBackend();
+  await Promise.all(made.map((b) => b.close()));
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-describe("getTrainingBackend", () => {
-  it("without a Tinker URL or key is the embedded backend, one per process", () => {
-    const backend = getTrainingBackend(embeddedConfig);
+describe("createTrainingBackend", () => {
+  it("without a Tinker URL or key is the embedded backend", () => {
+    const backend = make(embeddedConfig);
     expect(backend.kind).toBe("embedded");
     expect(backend.capabilities.teacherModes).toContain("ema");
-    expect(getTrainingBackend({ ...embeddedConfig })).toBe(backend);
   });
 
-  it("with a Tinker URL and key is the Tinker backend, replacing the embedded one", () => {
-    const embedded = getTrainingBackend(embeddedConfig);
-    const tinker = getTrainingBackend({ ...embeddedConfig, tinkerUrl: url, tinkerApiKey: "k" });
+  it("with a Tinker URL and key is the Tinker backend", () => {
+    const tinker = make({ ...embeddedConfig, tinkerUrl: url, tinkerApiKey: "k" });
     expect(tinker.kind).toBe("tinker");
-    expect(tinker).not.toBe(embedded);
     expect(tinker.capabilities).toMatchObject({
       importanceSamplingClipRatio: false,
       teacherModes: ["student", "frozen"],
@@ -47,9 +49,7 @@ describe("getTrainingBackend", () => {
   });
 
   it("a Tinker URL without a key is refused with the flag to set", () => {
-    expect(() => getTrainingBackend({ ...embeddedConfig, tinkerUrl: url })).toThrow(
-      /--tinker-api-key or set TINKER_API_KEY/,
-    );
+    expect(() => make({ ...embeddedConfig, tinkerUrl: url })).toThrow(/--tinker-api-key or set TINKER_API_KEY/);
   });
 });
 
@@ -73,6 +73,10 @@ describe("describeBackend", () => {
 
   it("reports the embedded model's weights as present or names what is missing", async () => {
     expect(await describeBackend(embeddedConfig)).toMatchObject({ kind: "embedded", reachable: true });
+    expect(await describeBackend(embeddedConfig, 2_000, make(embeddedConfig))).toMatchObject({
+      kind: "embedded",
+      reachable: true,
+    });
     const missing = await describeBackend({ ...embeddedConfig, model: "no/such-model" });
     expect(missing).toMatchObject({ kind: "embedded", reachable: false });
     expect(missing.detail).toMatch(/unknown model no\/such-model/);

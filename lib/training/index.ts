@@ -1,14 +1,15 @@
 /**
- * Picks the process's training backend from the configuration: a Tinker URL or API key selects
- * Tinker (the hosted service or any server speaking its API), anything else the embedded engine.
- * One backend is kept per process (on globalThis, so Next.js module reloads share it); code above
- * this module sees only the TrainingBackend contract. describeBackend() is the health probe.
+ * Picks a training backend from the configuration: a Tinker URL or API key selects Tinker (the
+ * hosted service or any server speaking its API), anything else the embedded engine. The process
+ * makes one at start-up (lib/runtime.ts) and passes it down; code above this module sees only the
+ * TrainingBackend contract. describeBackend() is the health probe.
  */
 import path from "node:path";
 import { type Config, resolveConfig } from "../config";
 import { createEmbeddedBackend, type EmbeddedBackend } from "./embedded";
 import { createTinkerBackend, type TinkerBackend, tinkerOptionsFromEnv } from "./tinker/client";
 import { DEFAULT_BASE_URL } from "./tinker/http";
+import type { BackendKind } from "./types";
 
 export type { EmbeddedBackend } from "./embedded";
 export { createEmbeddedBackend, EMBEDDED_CAPABILITIES } from "./embedded";
@@ -16,30 +17,18 @@ export { EMBEDDED_MODEL } from "./models";
 export type * from "./types";
 export { canScoreDistributions, hasTeacherOperations } from "./types";
 
-type BackendConfig = Pick<Config, "tinkerUrl" | "tinkerApiKey" | "dataDir" | "model">;
+type BackendConfig = Pick<Config, "tinkerUrl" | "tinkerApiKey" | "dataDir" | "model"> &
+  Partial<Pick<Config, "engineThreads">>;
 type AnyBackend = EmbeddedBackend | TinkerBackend;
 
-interface Cached {
-  signature: string;
-  backend: AnyBackend;
-}
-
-const CACHE_KEY = Symbol.for("continualcode.trainingBackend");
-const cacheHolder = globalThis as { [CACHE_KEY]?: Cached };
-
-function signature(config: BackendConfig): string {
-  const tinker = config.tinkerUrl !== undefined || config.tinkerApiKey !== undefined;
-  return tinker
-    ? `tinker ${config.tinkerUrl ?? DEFAULT_BASE_URL} ${config.tinkerApiKey ?? ""}`
-    : `embedded ${path.resolve(config.dataDir)}`;
-}
+export type { BackendConfig, AnyBackend };
 
 /** Flags (passed through the environment) + environment + defaults; no user's settings. */
-function operatorConfig(): BackendConfig {
-  return resolveConfig({ env: process.env }).config;
+export function operatorBackendConfig(env: Record<string, string | undefined> = process.env): BackendConfig {
+  return resolveConfig({ env }).config;
 }
 
-/** A new backend for `config` (callers normally want the cached getTrainingBackend). */
+/** A new backend for `config`; the caller owns it and closes it. */
 export function createTrainingBackend(
   config: BackendConfig,
   env: Record<string, string | undefined> = process.env,
@@ -51,29 +40,11 @@ export function createTrainingBackend(
       ...(config.tinkerUrl !== undefined ? { baseUrl: config.tinkerUrl } : {}),
     });
   }
-  return createEmbeddedBackend({ statesDir: path.resolve(config.dataDir, "states") });
-}
-
-/** The process's backend; a changed Tinker URL, key or data directory replaces (and closes) it. */
-export function getTrainingBackend(config: BackendConfig = operatorConfig()): AnyBackend {
-  const wanted = signature(config);
-  const cached = cacheHolder[CACHE_KEY];
-  if (cached?.signature === wanted) return cached.backend;
-  const backend = createTrainingBackend(config);
-  cacheHolder[CACHE_KEY] = { signature: wanted, backend };
-  if (cached) void cached.backend.close().catch(() => undefined);
-  return backend;
-}
-
-/** Closes the process's backend, if one was made (shutdown, tests). */
-export async function closeTrainingBackend(): Promise<void> {
-  const cached = cacheHolder[CACHE_KEY];
-  delete cacheHolder[CACHE_KEY];
-  await cached?.backend.close();
+  return createEmbeddedBackend({ statesDir: path.resolve(config.dataDir, "states"), threads: config.engineThreads });
 }
 
 export interface BackendHealth {
-  kind: "embedded" | "tinker";
+  kind: BackendKind;
   reachable: boolean;
   detail: string;
 }
@@ -81,14 +52,19 @@ export interface BackendHealth {
 /**
  * Is training possible right now? Embedded: the configured model's weights exist and, once
  * started, its engine answers. Tinker: `GET /api/v1/healthz` answers ok. Never throws; gives up
- * after `timeoutMs`.
+ * after `timeoutMs`. Probes `open` (the process's backend, made from `given`) when passed, else a
+ * backend made for the probe and closed after it.
  */
-export async function describeBackend(given?: BackendConfig, timeoutMs = 2_000): Promise<BackendHealth> {
+export async function describeBackend(
+  given?: BackendConfig,
+  timeoutMs = 2_000,
+  open?: AnyBackend,
+): Promise<BackendHealth> {
   let config: BackendConfig | undefined = given;
   let backend: AnyBackend;
   try {
-    config ??= operatorConfig();
-    backend = getTrainingBackend(config);
+    config ??= operatorBackendConfig();
+    backend = open ?? createTrainingBackend(config);
   } catch (error) {
     const tinker = config
       ? config.tinkerUrl !== undefined || config.tinkerApiKey !== undefined
@@ -99,6 +75,14 @@ export async function describeBackend(given?: BackendConfig, timeoutMs = 2_000):
       detail: error instanceof Error ? error.message : String(error),
     };
   }
+  try {
+    return await probe(backend, config, timeoutMs);
+  } finally {
+    if (!open) await backend.close().catch(() => undefined);
+  }
+}
+
+async function probe(backend: AnyBackend, config: BackendConfig, timeoutMs: number): Promise<BackendHealth> {
   if (backend.kind === "embedded") return { kind: "embedded", ...(await backend.probe(config.model, timeoutMs)) };
   const url = `${(config.tinkerUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")}/api/v1/healthz`;
   try {

@@ -32,7 +32,7 @@ import {
   startConversationInputSchema,
   undoRewindInputSchema,
 } from "@/lib/session/action-schemas";
-import { getAgent } from "@/lib/agent";
+import { getAgent } from "@/lib/session/agent-instance";
 import { toolWhere } from "@/lib/session/session-data";
 import { argsForEditedText, previewToolCall } from "@/lib/session/tool-preview";
 import { hunkOutcome } from "@/lib/session/hunk-review";

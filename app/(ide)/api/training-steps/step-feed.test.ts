@@ -1,5 +1,5 @@
 import { expect, it, vi } from "vitest";
-import { publishEvent } from "@/lib/agent/events";
+import { EventBus, publishEvent } from "@/lib/agent/events";
 import type { StepView } from "@/lib/charts/series";
 import type { Db } from "@/lib/db/client";
 import { createConversation } from "@/lib/db/queries/conversations";
@@ -18,10 +18,13 @@ forEachDriver("training-step feed", (db) => {
   }
 
   function collect() {
+    const bus = new EventBus();
     const snapshots: StepView[][] = [];
     const changes: StepView[] = [];
     const errors: unknown[] = [];
     return {
+      bus,
+      subscribe: (listener: Parameters<EventBus["subscribeAll"]>[0]) => bus.subscribeAll(listener),
       snapshots,
       changes,
       errors,
@@ -36,8 +39,10 @@ forEachDriver("training-step feed", (db) => {
     const b = await owner(db());
     const mine = [];
     for (let i = 0; i < 3; i++)
-      mine.push(await enqueueTrainingStep({ db: db(), ownerId: a.u.id, policyId: a.p.id, lossFn: "sdpo" }));
-    await enqueueTrainingStep({ db: db(), ownerId: b.u.id, policyId: b.p.id, lossFn: "sdpo" });
+      mine.push(
+        await enqueueTrainingStep({ db: db(), ownerId: a.u.id, policyId: a.p.id, lossFn: "importance_sampling" }),
+      );
+    await enqueueTrainingStep({ db: db(), ownerId: b.u.id, policyId: b.p.id, lossFn: "importance_sampling" });
     const c = collect();
     const abort = new AbortController();
     await watchOwnerSteps({ db: db(), ownerId: a.u.id, replay: 2, intervalMs: 60_000, signal: abort.signal, ...c });
@@ -50,7 +55,12 @@ forEachDriver("training-step feed", (db) => {
     const a = await owner(db());
     const ws = await createWorkspace({ db: db(), ownerId: a.u.id, name: "w", path: `/tmp/feed-${a.u.id}` });
     const conv = await createConversation({ db: db(), ownerId: a.u.id, workspaceId: ws.id, policyId: a.p.id });
-    const queued = await enqueueTrainingStep({ db: db(), ownerId: a.u.id, policyId: a.p.id, lossFn: "sdpo" });
+    const queued = await enqueueTrainingStep({
+      db: db(),
+      ownerId: a.u.id,
+      policyId: a.p.id,
+      lossFn: "importance_sampling",
+    });
     const c = collect();
     const abort = new AbortController();
     // The timer is far away: only the event can deliver the change.
@@ -60,10 +70,11 @@ forEachDriver("training-step feed", (db) => {
     await markTrainingStepDone({ db: db(), id: queued.id, step: 1, metrics: { loss: 0.5, sdpo_kl: 0.01 } });
     await publishEvent({
       db: db(),
+      bus: c.bus,
       ownerId: a.u.id,
       conversationId: conv.id,
       type: "training_step",
-      payload: { id: queued.id },
+      payload: { trainingStepId: queued.id, status: "done", step: 1, lossFn: "importance_sampling", error: null },
     });
     await vi.waitFor(() => expect(c.changes.some((s) => s.status === "done")).toBe(true));
     abort.abort();
@@ -81,7 +92,12 @@ forEachDriver("training-step feed", (db) => {
     const c = collect();
     const abort = new AbortController();
     await watchOwnerSteps({ db: db(), ownerId: a.u.id, intervalMs: 25, signal: abort.signal, ...c });
-    const row = await enqueueTrainingStep({ db: db(), ownerId: a.u.id, policyId: a.p.id, lossFn: "sdpo" });
+    const row = await enqueueTrainingStep({
+      db: db(),
+      ownerId: a.u.id,
+      policyId: a.p.id,
+      lossFn: "importance_sampling",
+    });
     await vi.waitFor(() => expect(c.changes.map((s) => [s.id, s.status])).toContainEqual([row.id, "queued"]));
     await claimNextQueued({ db: db(), policyId: a.p.id });
     await vi.waitFor(() => expect(c.changes.map((s) => [s.id, s.status])).toContainEqual([row.id, "running"]));
@@ -96,8 +112,13 @@ forEachDriver("training-step feed", (db) => {
     const c = collect();
     const abort = new AbortController();
     await watchOwnerSteps({ db: db(), ownerId: a.u.id, intervalMs: 25, signal: abort.signal, ...c });
-    await enqueueTrainingStep({ db: db(), ownerId: b.u.id, policyId: b.p.id, lossFn: "sdpo" });
-    const mine = await enqueueTrainingStep({ db: db(), ownerId: a.u.id, policyId: a.p.id, lossFn: "sdpo" });
+    await enqueueTrainingStep({ db: db(), ownerId: b.u.id, policyId: b.p.id, lossFn: "importance_sampling" });
+    const mine = await enqueueTrainingStep({
+      db: db(),
+      ownerId: a.u.id,
+      policyId: a.p.id,
+      lossFn: "importance_sampling",
+    });
     await vi.waitFor(() => expect(c.changes.map((s) => s.id)).toContain(mine.id));
     abort.abort();
     expect(c.changes.every((s) => s.policyId === a.p.id)).toBe(true);
@@ -111,7 +132,12 @@ forEachDriver("training-step feed", (db) => {
       [a, { sdpo_kl: 3 }],
       [b, { secret_metric: 4 }],
     ] as const) {
-      const row = await enqueueTrainingStep({ db: db(), ownerId: o.u.id, policyId: o.p.id, lossFn: "sdpo" });
+      const row = await enqueueTrainingStep({
+        db: db(),
+        ownerId: o.u.id,
+        policyId: o.p.id,
+        lossFn: "importance_sampling",
+      });
       await claimNextQueued({ db: db(), policyId: o.p.id });
       await markTrainingStepDone({ db: db(), id: row.id, step: 1, metrics });
     }

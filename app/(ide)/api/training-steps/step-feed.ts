@@ -7,7 +7,7 @@
  * instances on one PostgreSQL the trainer may run in another process whose events never reach
  * this one. Both only trigger a database read scoped to the user, so neither can leak rows.
  */
-import { type EventListener, subscribeAll } from "@/lib/agent/events";
+import type { EventListener } from "@/lib/agent/events";
 import type { StepView } from "@/lib/charts/series";
 import type { Db } from "@/lib/db/client";
 import type { TrainingStep } from "@/lib/db/schema";
@@ -61,7 +61,7 @@ export async function watchOwnerSteps({
   onSnapshot,
   onChanges,
   onError,
-  subscribe = subscribeAll,
+  subscribe,
 }: {
   db: Db;
   ownerId: string;
@@ -71,8 +71,8 @@ export async function watchOwnerSteps({
   onSnapshot: (steps: StepView[]) => void;
   onChanges: (steps: StepView[]) => void;
   onError: (error: unknown) => void;
-  /** Where this process's agent events come from: the events module the running Agent publishes through. */
-  subscribe?: (listener: EventListener) => () => void;
+  /** Where this process's agent events come from: the runtime's event bus (its subscribeAll). */
+  subscribe: (listener: EventListener) => () => void;
 }): Promise<void> {
   const tracker = new StepChangeTracker();
   let checking = false;

@@ -3,9 +3,9 @@ import { notFound } from "next/navigation";
 import { SessionClient } from "@/components/session/session-client";
 import { requireUser } from "@/lib/auth/server";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
-import { getAgent } from "@/lib/agent";
 import type { Draft } from "@/lib/session/draft";
 import { loadDraft, loadSessionData, type SessionData } from "@/lib/session/session-data";
+import { getRuntime } from "@/lib/runtime";
 import { listTree } from "@/lib/workspaces/tree";
 
 export const dynamic = "force-dynamic";
@@ -17,9 +17,9 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
   let data: SessionData;
   let draft: Draft | null;
   try {
-    const agent = await getAgent();
+    const { agent, events } = await getRuntime();
     data = await loadSessionData(agent, user.id, id);
-    draft = await loadDraft(agent, user.id, data.view);
+    draft = loadDraft(events, data.view);
   } catch (err) {
     // Matched by shape: the agent may throw another bundle's AppError class.
     if (

@@ -3,23 +3,18 @@
  * The checkpoint buttons of the settings page (save the policy's state now, restore a
  * checkpoint) and the adapter timeline's (undo a version, restore one, reset to the base model).
  * Each re-checks the signed-in user and passes only their id down; the functions in
- * lib/training/checkpoint-actions.ts and lib/agent/adapter-history.ts look rows up by owner, so
+ * lib/training/checkpoint-actions.ts, lib/agent/checkpoints.ts and lib/agent/adapter-history.ts look rows up by owner, so
  * another user's ids are not_found.
  */
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { getSessionUser } from "@/lib/auth/server";
-import { getDb } from "@/lib/db/client";
+import type { Db } from "@/lib/db/client";
 import { log } from "@/lib/log";
 import { type HistoryResult, resetToBase, restoreVersion, undoVersion } from "@/lib/agent/adapter-history";
-import { getAgent } from "@/lib/session/agent-instance";
-import {
-  type LiveTrainers,
-  liveTrainers,
-  liveTrainersFromRuntime,
-  restoreCheckpoint,
-  saveCheckpointNow,
-} from "@/lib/training/checkpoint-actions";
+import { restoreCheckpoint } from "@/lib/agent/checkpoints";
+import { getRuntime } from "@/lib/runtime";
+import { type LiveTrainers, saveCheckpointNow } from "@/lib/training/checkpoint-actions";
 
 export type CheckpointActionResult =
   | { status: "saved" | "restored" }
@@ -28,35 +23,14 @@ export type CheckpointActionResult =
 
 const idSchema = z.object({ id: z.string().min(1).max(100) });
 
-/** The training clients of this process's Agent (one per policy), so a save captures its live weights. */
-async function live(): Promise<LiveTrainers | undefined> {
-  const registered = liveTrainers();
-  if (registered) return registered;
-  try {
-    const agent = await getAgent();
-    return liveTrainersFromRuntime(
-      agent.core.runtime,
-      (ownerId) => agent.core.config(ownerId),
-      (policyId, ownerId) => agent.core.kickTraining(policyId, ownerId),
-    );
-  } catch (error) {
-    log.warn("checkpoint.no_agent", { error });
-    return undefined;
-  }
-}
-
 export async function saveCheckpointNowAction(input: unknown): Promise<CheckpointActionResult> {
   const parsed = idSchema.safeParse(input);
   if (!parsed.success) return { status: "invalid_data" };
   const user = await getSessionUser();
   if (!user) return { status: "unauthorized" };
   try {
-    const result = await saveCheckpointNow({
-      db: await getDb(),
-      ownerId: user.id,
-      policyId: parsed.data.id,
-      live: await live(),
-    });
+    const { db, liveTrainers } = await getRuntime();
+    const result = await saveCheckpointNow({ db, ownerId: user.id, policyId: parsed.data.id, live: liveTrainers });
     switch (result.status) {
       case "saved":
         revalidatePath("/settings");
@@ -83,12 +57,8 @@ export async function restoreCheckpointAction(input: unknown): Promise<Checkpoin
   const user = await getSessionUser();
   if (!user) return { status: "unauthorized" };
   try {
-    const result = await restoreCheckpoint({
-      db: await getDb(),
-      ownerId: user.id,
-      checkpointId: parsed.data.id,
-      live: await live(),
-    });
+    const { db, liveTrainers } = await getRuntime();
+    const result = await restoreCheckpoint({ db, ownerId: user.id, checkpointId: parsed.data.id, live: liveTrainers });
     switch (result.status) {
       case "restored":
         revalidatePath("/settings");
@@ -121,9 +91,10 @@ async function historyAction<I>(
   schema: z.ZodType<I>,
   input: unknown,
   run: (args: {
+    db: Db;
     ownerId: string;
     input: I;
-    live: LiveTrainers | undefined;
+    live: LiveTrainers;
     retention: { saveEvery: number; keepVersions: number };
   }) => Promise<HistoryResult>,
 ): Promise<HistoryActionResult> {
@@ -132,8 +103,9 @@ async function historyAction<I>(
   const user = await getSessionUser();
   if (!user) return { status: "unauthorized" };
   try {
-    const config = await (await getAgent()).core.config(user.id);
-    const result = await run({ ownerId: user.id, input: parsed.data, live: await live(), retention: config });
+    const { db, agent, liveTrainers } = await getRuntime();
+    const config = await agent.core.config(user.id);
+    const result = await run({ db, ownerId: user.id, input: parsed.data, live: liveTrainers, retention: config });
     if (result.status === "done") revalidatePath("/settings");
     return result;
   } catch (error) {
@@ -143,9 +115,9 @@ async function historyAction<I>(
 }
 
 export async function undoVersionAction(input: unknown): Promise<HistoryActionResult> {
-  return historyAction(undoSchema, input, async ({ ownerId, input: i, live, retention }) =>
+  return historyAction(undoSchema, input, async ({ db, ownerId, input: i, live, retention }) =>
     undoVersion({
-      db: await getDb(),
+      db,
       ownerId,
       policyId: i.policyId,
       version: i.version,
@@ -157,8 +129,8 @@ export async function undoVersionAction(input: unknown): Promise<HistoryActionRe
 }
 
 export async function restoreVersionAction(input: unknown): Promise<HistoryActionResult> {
-  return historyAction(versionSchema, input, async ({ ownerId, input: i, live, retention }) =>
-    restoreVersion({ db: await getDb(), ownerId, policyId: i.policyId, version: i.version, live, retention }),
+  return historyAction(versionSchema, input, async ({ db, ownerId, input: i, live, retention }) =>
+    restoreVersion({ db, ownerId, policyId: i.policyId, version: i.version, live, retention }),
   );
 }
 
@@ -166,7 +138,7 @@ export async function resetToBaseAction(input: unknown): Promise<HistoryActionRe
   return historyAction(
     z.object({ policyId: z.string().min(1).max(100) }),
     input,
-    async ({ ownerId, input: i, live, retention }) =>
-      resetToBase({ db: await getDb(), ownerId, policyId: i.policyId, live, retention }),
+    async ({ db, ownerId, input: i, live, retention }) =>
+      resetToBase({ db, ownerId, policyId: i.policyId, live, retention }),
   );
 }

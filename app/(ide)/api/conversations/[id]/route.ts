@@ -6,7 +6,7 @@
 import { requireApiUser } from "@/lib/auth/server";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { getAgent } from "@/lib/agent";
+import { getAgent } from "@/lib/session/agent-instance";
 import { loadSessionData } from "@/lib/session/session-data";
 
 export const dynamic = "force-dynamic";

@@ -5,7 +5,7 @@
  * empty (CSV) or null (JSON). 401 signed out; no one can export anyone else's steps.
  */
 import { z } from "zod";
-import { getDb } from "@/lib/db/client";
+import { getRuntime } from "@/lib/runtime";
 import { requireApiUser } from "@/lib/auth/server";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
@@ -22,7 +22,7 @@ export async function GET(request: Request): Promise<Response> {
     if (!query.success) throw new AppError("bad_request:api", query.error.issues.map((i) => i.message).join("; "));
     const user = await requireApiUser();
     const format = query.data.format;
-    const body = await stepExportStream({ db: await getDb(), ownerId: user.id, format });
+    const body = await stepExportStream({ db: (await getRuntime()).db, ownerId: user.id, format });
     const stamp = new Date().toISOString().slice(0, 19).replaceAll(":", "-");
     return new Response(body, {
       headers: {

@@ -7,12 +7,10 @@
  * JSON: StepView[] (lib/charts/series.ts). A comment line every 15 s keeps proxies from closing it.
  */
 import { z } from "zod";
-import { subscribeAll } from "@/lib/agent/events";
 import { requireApiUser } from "@/lib/auth/server";
-import { getDb } from "@/lib/db/client";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { getAgentRuntime } from "@/lib/session/agent-instance";
+import { getRuntime } from "@/lib/runtime";
 import { sseResponse } from "@/lib/session/sse";
 import { DEFAULT_REPLAY, watchOwnerSteps } from "../step-feed";
 
@@ -22,29 +20,12 @@ export const maxDuration = 3600;
 const querySchema = z.object({ replay: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_REPLAY) });
 const HEARTBEAT_MS = 15_000;
 
-/**
- * The subscribe function of the events module the process's Agent publishes through: route
- * bundles get their own copy of lib/agent/events, whose listeners the Agent never calls. Without
- * it (an older runtime, or the Agent failed to start) this bundle's copy is used and the feed
- * relies on its periodic database re-check.
- */
-async function agentSubscribe(): Promise<typeof subscribeAll> {
-  try {
-    const runtime = (await getAgentRuntime()) as { subscribeAll?: typeof subscribeAll };
-    return runtime.subscribeAll ?? subscribeAll;
-  } catch (error) {
-    log.warn("training_steps.stream_no_agent", { error });
-    return subscribeAll;
-  }
-}
-
 export async function GET(request: Request): Promise<Response> {
   try {
     const query = querySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
     if (!query.success) throw new AppError("bad_request:api", query.error.issues.map((i) => i.message).join("; "));
     const user = await requireApiUser();
-    const db = await getDb();
-    const subscribe = await agentSubscribe();
+    const { db, events } = await getRuntime();
     const encoder = new TextEncoder();
     const abort = new AbortController();
     const body = new ReadableStream<Uint8Array>({
@@ -74,7 +55,7 @@ export async function GET(request: Request): Promise<Response> {
             ownerId: user.id,
             replay: query.data.replay,
             signal: abort.signal,
-            subscribe,
+            subscribe: (listener) => events.subscribeAll(listener),
             onSnapshot: (steps) => send(`event: snapshot\ndata: ${JSON.stringify(steps)}\n\n`),
             onChanges: (steps) => send(`event: steps\ndata: ${JSON.stringify(steps)}\n\n`),
             onError: (error) => log.warn("training_steps.stream_recheck_failed", { error }),

@@ -6,7 +6,7 @@
  */
 import { requireApiUser } from "@/lib/auth/server";
 import { tarChunks } from "@/lib/charts/tar";
-import { getDb } from "@/lib/db/client";
+import { getRuntime } from "@/lib/runtime";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { exportCheckpointPeft } from "@/lib/training/checkpoint-actions";
@@ -17,7 +17,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
   try {
     const { id } = await params;
     const user = await requireApiUser();
-    const result = await exportCheckpointPeft({ db: await getDb(), ownerId: user.id, checkpointId: id });
+    const result = await exportCheckpointPeft({ db: (await getRuntime()).db, ownerId: user.id, checkpointId: id });
     switch (result.status) {
       case "not_found":
         throw new AppError("not_found:checkpoint");

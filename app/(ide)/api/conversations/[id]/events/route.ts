@@ -1,15 +1,17 @@
 /**
  * GET /api/conversations/:id/events: the conversation's events as server-sent events. Resumes
  * after the Last-Event-ID header (the browser's automatic reconnect) or `?after=` (the page's
- * first connection, after what it rendered): events are read from conversation_event in id order
- * (see event-follower), so live ones follow the replay without a gap or a duplicate. A comment
- * line every 15 s keeps idle streams open; closing the request stops following. 401 signed out, 404 for anyone else's conversation.
+ * first connection, after what it rendered): only the events after that id are read from
+ * conversation_event, in id order (see event-follower), so live ones follow the replay without a
+ * gap or a duplicate; a reply being sampled follows as its text so far, then its live deltas.
+ * A comment line every 15 s keeps idle streams open; closing the request stops following.
+ * 401 signed out, 404 for anyone else's conversation.
  */
-import { getAgent, subscribe } from "@/lib/agent";
 import { requireApiUser } from "@/lib/auth/server";
 import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
+import { getRuntime } from "@/lib/runtime";
 import { followConversationEvents } from "@/lib/session/event-follower";
 import { encodeAgentEvent, encodeSseComment, resumeAfter, sseResponse } from "@/lib/session/sse";
 
@@ -23,7 +25,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   try {
     const user = await requireApiUser();
     const { id } = await params;
-    const agent = await getAgent();
+    const { agent, events } = await getRuntime();
     const conv = await getConversationForOwner({ db: agent.core.db, id, ownerId: user.id });
     if (!conv) throw new AppError("not_found:conversation", "Conversation not found.");
     const after = resumeAfter(request.headers.get("last-event-id"), new URL(request.url).searchParams.get("after"));
@@ -43,14 +45,14 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
         };
         const heartbeat = setInterval(() => send(encodeSseComment("heartbeat")), HEARTBEAT_MS);
         // Stored events in id order, read again on every live event of this process and every
-        // second, so events published by another process (or bundle) are not missed either.
+        // second, so events published by another process are not missed either.
         const follower = followConversationEvents({
           db: agent.core.db,
           ownerId: user.id,
           conversationId: conv.id,
           afterEventId: after,
           send: (e) => send(encodeAgentEvent(e)),
-          subscribe,
+          bus: events,
           onError: (error) => {
             log.error("conversation.events_failed", { conversationId: conv.id, error });
             cleanup();
