@@ -19,7 +19,16 @@ import type {
   SamplingParams,
 } from "../training/types";
 import { validateConfig, type ModelConfig } from "./config";
-import { loadBaseModel, freeBaseModel, namedBaseTensors, randomBaseModel, type BaseModel } from "./weights";
+import {
+  MATRIX_FIELDS,
+  loadBaseModel,
+  freeBaseModel,
+  namedBaseTensors,
+  randomBaseModel,
+  type BaseModel,
+  type LoadDtype,
+} from "./weights";
+import { dtypeOf, toFloat32Matrix, widenedCopy, type WeightDtype } from "./matrix";
 import { FullTraining, saveHfModel, type SavedDtype } from "./full-training";
 import {
   ALL_TARGETS,
@@ -86,16 +95,38 @@ export class Engine {
   static fromConfig(
     config: ModelConfig,
     kernels: Kernels,
-    options: { seed?: number; initializerRange?: number } = {},
+    options: { seed?: number; initializerRange?: number; dtype?: WeightDtype } = {},
   ): Engine {
     validateConfig(config);
-    return new Engine(randomBaseModel(config, options.seed ?? 0, kernels, options.initializerRange ?? 0.02), kernels);
+    const model = randomBaseModel(config, options.seed ?? 0, kernels, options.initializerRange ?? 0.02, options.dtype);
+    return new Engine(model, kernels);
   }
 
-  /** Loads a Hugging Face directory; memory and FLOPs are counted (see memoryStats). */
-  static fromDirectory(dir: string, kernels: Kernels): Engine {
+  /**
+   * Loads a Hugging Face directory, matrices in their stored precision unless `dtype` says
+   * otherwise (see LoadDtype); memory and FLOPs are counted (see memoryStats).
+   */
+  static fromDirectory(dir: string, kernels: Kernels, options: { dtype?: LoadDtype } = {}): Engine {
     const counted = countingKernels(kernels);
-    return new Engine(loadBaseModel(dir, counted), counted);
+    return new Engine(loadBaseModel(dir, counted, options.dtype), counted);
+  }
+
+  /** How the base model's matrices are held (their embedding's type; a loaded checkpoint may mix). */
+  get weightDtype(): WeightDtype {
+    return dtypeOf(this.model.embed_tokens);
+  }
+
+  /**
+   * Converts every 16-bit base matrix to float32 in place (twice their memory): what training or
+   * setting the base weights needs, since their updates are not representable in 16 bits.
+   */
+  private widenBaseWeights(): void {
+    const m = this.model;
+    this.prefix.invalidate();
+    const tied = m.lm_head === m.embed_tokens;
+    m.embed_tokens = toFloat32Matrix(this.kernels, m.embed_tokens);
+    m.lm_head = tied ? m.embed_tokens : toFloat32Matrix(this.kernels, m.lm_head);
+    for (const lw of m.layers) for (const f of MATRIX_FIELDS) lw[f] = toFloat32Matrix(this.kernels, lw[f]);
   }
 
   /** Live kernel memory and sgemm FLOPs, when the kernel set counts them (fromDirectory's does). */
@@ -342,7 +373,7 @@ export class Engine {
           buf,
         );
         logSoftmaxRows(buf, rows.length, V);
-        rows.forEach((pos, i) => visit(start + i, pos, buf, i * V));
+        for (let i = 0; i < rows.length; i++) visit(start + i, rows[i], buf, i * V);
       }
       complete = true;
     } finally {
@@ -434,6 +465,7 @@ export class Engine {
   /** Starts training every base weight: gradients for all of them, AdamW state at step 0. */
   createFullTraining(): void {
     if (this.full) throw new Error("full-parameter training has already been created");
+    this.widenBaseWeights();
     this.full = new FullTraining(this);
   }
 
@@ -456,18 +488,19 @@ export class Engine {
   baseTensors(what: "value" | "grad" = "value"): Record<string, Float32Array> {
     if (what === "grad") return this.fullTraining().gradTensors();
     return Object.fromEntries(
-      Object.entries(namedBaseTensors(this.model)).map(([name, t]) => [name, Float32Array.from(t.data)]),
+      Object.entries(namedBaseTensors(this.model)).map(([name, t]) => [name, widenedCopy(t.data)]),
     );
   }
 
   setBaseTensors(tensors: Record<string, ArrayLike<number>>): void {
-    this.prefix.invalidate();
+    this.widenBaseWeights();
     for (const [name, t] of Object.entries(namedBaseTensors(this.model))) {
+      const data = t.data as Float32Array;
       const src = tensors[name];
       if (!src) continue;
-      if (src.length !== t.data.length)
-        throw new Error(`tensor ${name} has ${src.length} values, expected ${t.data.length}`);
-      t.data.set(src);
+      if (src.length !== data.length)
+        throw new Error(`tensor ${name} has ${src.length} values, expected ${data.length}`);
+      data.set(src);
     }
   }
 

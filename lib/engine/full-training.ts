@@ -12,6 +12,7 @@ import type { AdamParams, Datum, ForwardBackwardResult, LossFnConfig, LossFnName
 import type { ModelConfig } from "./config";
 import { toHfConfig } from "./config";
 import { namedBaseTensors, type BaseWeights, type LayerWeights } from "./weights";
+import { float32Values, isHalf, widenedCopy, type Matrix } from "./matrix";
 import { adamStep, type TrainableTensor } from "./adam";
 import { datumPass, type PassContext } from "./loss-pass";
 import { writeSafetensors, type TensorToWrite } from "./safetensors";
@@ -19,14 +20,14 @@ import { writeSafetensors, type TensorToWrite } from "./safetensors";
 export type SavedDtype = "float32" | "bfloat16";
 
 /** Zero-filled tensors in the model's layout (lm_head shares embed_tokens' array when tied). */
-export function allocBaseWeights(c: ModelConfig, kernels: Kernels): BaseWeights {
+export function allocBaseWeights(c: ModelConfig, kernels: Kernels): BaseWeights<Float32Array> {
   const C = c.hiddenSize,
     I = c.intermediateSize,
     HD = c.headDim,
     QD = c.numHeads * HD,
     KVD = c.numKvHeads * HD,
     V = c.vocabSize;
-  const layer = (): LayerWeights => ({
+  const layer = (): LayerWeights<Float32Array> => ({
     input_layernorm: kernels.alloc(C),
     q_proj: kernels.alloc(QD * C),
     k_proj: kernels.alloc(KVD * C),
@@ -50,7 +51,7 @@ export function allocBaseWeights(c: ModelConfig, kernels: Kernels): BaseWeights 
 
 /** Gradients and Adam state for every base weight, by checkpoint name. */
 export class FullTraining {
-  readonly grads: BaseWeights;
+  readonly grads: BaseWeights<Float32Array>;
   private readonly optim: { step: number; tensors: Array<TrainableTensor & { name: string }> };
 
   constructor(private readonly ctx: PassContext) {
@@ -62,7 +63,7 @@ export class FullTraining {
       step: 0,
       tensors: Object.keys(values).map((name) => ({
         name,
-        value: values[name].data,
+        value: float32Values(values[name].data, "full-parameter training"),
         grad: grads[name].data,
         m: null,
         v: null,
@@ -116,7 +117,7 @@ export class FullTraining {
  * key names (no lm_head.weight when tied, as transformers saves them), float32 or bfloat16.
  */
 export function saveHfModel(
-  model: { config: ModelConfig } & BaseWeights,
+  model: { config: ModelConfig } & BaseWeights<Matrix>,
   dir: string,
   dtype: SavedDtype = "float32",
   initializerRange = 0.02,
@@ -124,7 +125,12 @@ export function saveHfModel(
   fs.mkdirSync(dir, { recursive: true });
   const stored = dtype === "bfloat16" ? "BF16" : "F32";
   const tensors: Record<string, TensorToWrite> = {};
-  for (const [name, t] of Object.entries(namedBaseTensors(model))) tensors[name] = { ...t, dtype: stored };
+  for (const [name, { shape, data }] of Object.entries(namedBaseTensors(model))) {
+    // bfloat16 matrices are written as they are; anything else goes through float32.
+    if (isHalf(data) && data.type === "bf16" && stored === "BF16")
+      tensors[name] = { shape, data: data.bits, dtype: stored };
+    else tensors[name] = { shape, data: isHalf(data) ? widenedCopy(data) : data, dtype: stored };
+  }
   writeSafetensors(path.join(dir, "model.safetensors"), tensors);
   fs.writeFileSync(
     path.join(dir, "config.json"),

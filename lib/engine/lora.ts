@@ -8,6 +8,7 @@
 import type { Kernels } from "./kernels/types";
 import type { ModelConfig } from "./config";
 import { Rng } from "./sampling";
+import { weightOperand, type Matrix } from "./matrix";
 
 export const ALL_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
 export type TargetModule = (typeof ALL_TARGETS)[number];
@@ -201,7 +202,7 @@ export function linearForward(
   y: Float32Array, // (T, out)
   x: Float32Array, // (T, in)
   T: number,
-  W: Float32Array, // (out, in)
+  W: Matrix, // (out, in)
   inF: number,
   outF: number,
   lora: LoraPair | undefined,
@@ -217,7 +218,7 @@ export function linearForward(
     alpha: 1,
     A: x,
     lda: inF,
-    B: W,
+    ...weightOperand(W),
     ldb: inF,
     beta: 0,
     C: y,
@@ -269,7 +270,7 @@ export function linearBackward(
   dy: Float32Array, // (T, out)
   x: Float32Array, // (T, in)
   T: number,
-  W: Float32Array, // (out, in)
+  W: Matrix, // (out, in)
   inF: number,
   outF: number,
   lora: LoraPair | undefined,
@@ -304,7 +305,7 @@ export function linearBackward(
       alpha: 1,
       A: dy,
       lda: outF,
-      B: W,
+      ...weightOperand(W),
       ldb: inF,
       beta: accumulate ? 1 : 0,
       C: dx,

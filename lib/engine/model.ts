@@ -8,6 +8,7 @@
  */
 import type { Kernels } from "./kernels/types";
 import type { BaseModel, BaseWeights } from "./weights";
+import { readValues, weightOperand } from "./matrix";
 import type { LoraAdapter } from "./lora";
 import { linearBackward, linearForward } from "./lora";
 import type { KvCache } from "./kv-cache";
@@ -55,7 +56,7 @@ export function forward(
     const id = tokens[t];
     if (!(id >= 0 && id < c.vocabSize))
       throw new Error(`token id ${id} at position ${pos0 + t} is outside the vocabulary of ${c.vocabSize}`);
-    x0.set(model.embed_tokens.subarray(id * C, id * C + C), t * C);
+    readValues(model.embed_tokens, id * C, C, x0, t * C);
   }
 
   for (let l = 0; l < c.numLayers; l++) {
@@ -121,7 +122,7 @@ export function logits(
     alpha: 1,
     A: src,
     lda: C,
-    B: model.lm_head,
+    ...weightOperand(model.lm_head),
     ldb: C,
     beta: 0,
     C: out,
@@ -133,7 +134,7 @@ export function logits(
 /** Where full-parameter training collects base-weight gradients, and the tokens the embedding rows came from. */
 export interface BaseGradTarget {
   /** Same layout as the model; lm_head is the same array as embed_tokens when they are tied. */
-  grads: BaseWeights;
+  grads: BaseWeights<Float32Array>;
   tokens: ArrayLike<number>;
 }
 
@@ -163,7 +164,8 @@ export function backward(
   const QD = NH * HD,
     KVD = NKV * HD;
   const scaling = lora?.scaling ?? 0;
-  const g = acts.grads ?? (acts.grads = allocGradScratch(k, c, acts.T, acts.rank));
+  acts.grads ??= allocGradScratch(k, c, acts.T, acts.rank);
+  const g = acts.grads;
   const gw = base?.grads ?? null;
   const P = rows.length;
 
@@ -196,7 +198,7 @@ export function backward(
     alpha: 1,
     A: dLogits,
     lda: V,
-    B: model.lm_head,
+    ...weightOperand(model.lm_head),
     ldb: C,
     beta: 0,
     C: acts.gather,

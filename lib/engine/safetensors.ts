@@ -2,10 +2,12 @@
  * Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
  * mapping tensor names to { dtype, shape, data_offsets }, then the raw little-endian bytes.
  * Floating tensors are widened to Float32Array on read (F32, BF16, F16, F64); integer tensors
- * become Int32Array/number-valued arrays; float32 or bfloat16 is written. Only what the engine
- * needs: no memory mapping.
+ * become Int32Array/number-valued arrays; float32 or bfloat16 is written. openSafetensors reads
+ * single tensors from an open file into memory the caller provides (model weights go straight into
+ * kernel memory, in their stored precision, without the whole file in memory at once).
  */
 import fs from "node:fs";
+import { halfBitsToNumber } from "./kernels/half";
 
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "U8" | "BOOL";
 
@@ -81,7 +83,7 @@ function decode(dtype: SafetensorsDtype, shape: number[], buffer: ArrayBuffer, c
     case "F16": {
       const src = new Uint16Array(buffer, 0, count);
       const data = new Float32Array(count);
-      for (let i = 0; i < count; i++) data[i] = halfToFloat(src[i]);
+      for (let i = 0; i < count; i++) data[i] = halfBitsToNumber(src[i]);
       return { dtype, shape, data };
     }
     case "I64": {
@@ -102,20 +104,89 @@ function decode(dtype: SafetensorsDtype, shape: number[], buffer: ArrayBuffer, c
   }
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+export interface SafetensorsFile {
+  readonly path: string;
+  readonly entries: Record<string, HeaderEntry>;
+  /** Reads a floating tensor into `out` (its length must match), widened to float32. */
+  readFloat32(name: string, out: Float32Array): Float32Array;
+  /** Reads a BF16 or F16 tensor's bits unchanged into `out`. */
+  readBits(name: string, out: Uint16Array): Uint16Array;
+  close(): void;
+}
+
+/** Largest single read: fs.readSync takes at most 2 GiB at once. */
+const READ_CHUNK = 1 << 30;
+
+/** Opens a .safetensors file and parses its header; tensors are read on demand. */
+export function openSafetensors(path: string): SafetensorsFile {
+  const fd = fs.openSync(path, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(8);
+    fs.readSync(fd, head, 0, 8, 0);
+    const headerLen = size >= 8 ? Number(head.readBigUInt64LE(0)) : Number.POSITIVE_INFINITY;
+    if (!(8 + headerLen <= size)) throw new Error(`safetensors: ${path} is shorter than its header says`);
+    const headerBytes = Buffer.alloc(8 + headerLen);
+    readFully(fd, headerBytes, 0);
+    const { entries, dataStart } = readSafetensorsHeader(headerBytes);
+    const entry = (name: string, count: number): HeaderEntry => {
+      const e = entries[name];
+      if (!e) throw new Error(`safetensors: ${path} has no tensor ${name}`);
+      const n = e.shape.reduce((x, y) => x * y, 1);
+      if (n !== count) throw new Error(`safetensors: tensor ${name} has ${n} values, the caller expects ${count}`);
+      const [begin, end] = e.data_offsets;
+      if (BYTES[e.dtype] === undefined) throw new Error(`safetensors: tensor ${name} has unsupported dtype ${e.dtype}`);
+      if (end - begin !== n * BYTES[e.dtype] || dataStart + end > size)
+        throw new Error(`safetensors: tensor ${name} has ${end - begin} bytes for shape [${e.shape}] of ${e.dtype}`);
+      return e;
+    };
+    return {
+      path,
+      entries,
+      readFloat32(name, out) {
+        const e = entry(name, out.length);
+        const [begin, end] = e.data_offsets;
+        if (e.dtype === "F32") {
+          readFully(fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), dataStart + begin);
+          return out;
+        }
+        const raw = new Uint8Array(end - begin);
+        readFully(fd, raw, dataStart + begin);
+        const t = decode(e.dtype, e.shape, raw.buffer, out.length);
+        if (!(t.data instanceof Float32Array))
+          throw new Error(`safetensors: tensor ${name} has integer dtype ${e.dtype}`);
+        out.set(t.data);
+        return out;
+      },
+      readBits(name, out) {
+        const e = entry(name, out.length);
+        if (e.dtype !== "BF16" && e.dtype !== "F16")
+          throw new Error(`safetensors: tensor ${name} is ${e.dtype}, not 16-bit floating point`);
+        readFully(fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), dataStart + e.data_offsets[0]);
+        return out;
+      },
+      close: () => fs.closeSync(fd),
+    };
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+}
+
+function readFully(fd: number, dst: Uint8Array, position: number): void {
+  for (let done = 0; done < dst.byteLength; ) {
+    const n = fs.readSync(fd, dst, done, Math.min(READ_CHUNK, dst.byteLength - done), position + done);
+    if (n <= 0) throw new Error("safetensors: file ended inside a tensor");
+    done += n;
+  }
 }
 
 export interface TensorToWrite {
   shape: number[];
-  data: Float32Array;
-  /** Stored dtype: F32 (default) or BF16 (rounded to nearest, ties to even). */
-  dtype?: "F32" | "BF16";
+  /** float32 values, or 16-bit bits written unchanged (dtype must then say BF16 or F16). */
+  data: Float32Array | Uint16Array;
+  /** Stored dtype: F32 (default) or BF16 (float32 values rounded to nearest, ties to even). */
+  dtype?: "F32" | "BF16" | "F16";
 }
 
 /** float32 → bfloat16 bits, round to nearest even (NaN stays a quiet NaN), as torch converts. */
@@ -144,10 +215,17 @@ export function writeSafetensors(
     if (count !== t.data.length)
       throw new Error(`safetensors: tensor ${name} has ${t.data.length} values for shape [${t.shape}]`);
     const dtype = t.dtype ?? "F32";
-    const bytes =
-      dtype === "BF16"
-        ? new Uint8Array(toBfloat16Bits(t.data).buffer)
-        : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    let bytes: Uint8Array;
+    if (t.data instanceof Uint16Array) {
+      if (dtype === "F32") throw new Error(`safetensors: tensor ${name} holds 16-bit bits but is to be written as F32`);
+      bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    } else if (dtype === "F16")
+      throw new Error(`safetensors: tensor ${name}: float32 values are written as F32 or BF16`);
+    else
+      bytes =
+        dtype === "BF16"
+          ? new Uint8Array(toBfloat16Bits(t.data).buffer)
+          : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
     payloads.push(bytes);
     offset += bytes.byteLength;

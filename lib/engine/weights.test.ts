@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createJsKernels } from "./kernels/js-kernels";
 import { Engine } from "./engine";
 import { parseHfConfig, toHfConfig } from "./config";
-import { namedBaseTensors, randomBaseModel } from "./weights";
+import { checkpointTensors, randomBaseModel } from "./weights";
 import { readSafetensors, writeSafetensors } from "./safetensors";
 import { randomTokens, tinyConfig } from "./testing";
 
@@ -21,7 +21,7 @@ function saveModel(dir: string, tied: boolean, shards = 1): Engine {
   const model = randomBaseModel(config, 12, createJsKernels(), 0.2);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(toHfConfig(config)));
-  const tensors = namedBaseTensors(model);
+  const tensors = checkpointTensors(model);
   if (shards === 1) writeSafetensors(path.join(dir, "model.safetensors"), tensors);
   else {
     const names = Object.keys(tensors);
@@ -46,7 +46,7 @@ function write16(file: string, name: string, dtype: "BF16" | "F16", bits: number
   const buf = Buffer.alloc(8 + header.length + bits.length * 2);
   buf.writeBigUInt64LE(BigInt(header.length), 0);
   buf.write(header, 8);
-  bits.forEach((b, i) => buf.writeUInt16LE(b, 8 + header.length + 2 * i));
+  for (let i = 0; i < bits.length; i++) buf.writeUInt16LE(bits[i], 8 + header.length + 2 * i);
   fs.writeFileSync(file, buf);
 }
 

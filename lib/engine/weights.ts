@@ -7,35 +7,50 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Kernels } from "./kernels/types";
 import { parseHfConfig, type ModelConfig } from "./config";
-import { readSafetensors, type Tensor } from "./safetensors";
+import { openSafetensors, toBfloat16Bits, type SafetensorsFile, type TensorToWrite } from "./safetensors";
 import { Rng } from "./sampling";
+import { toHalfBits } from "./kernels/half";
+import { allocMatrix, freeMatrix, isHalf, type Matrix, type WeightDtype } from "./matrix";
 
-export interface LayerWeights {
+/** One decoder layer's tensors; M is how its projections are held (norm weights are always float32). */
+export interface LayerWeights<M = Matrix> {
   input_layernorm: Float32Array; // (C)
-  q_proj: Float32Array; // (NH*HD, C)
-  k_proj: Float32Array; // (NKV*HD, C)
-  v_proj: Float32Array; // (NKV*HD, C)
-  o_proj: Float32Array; // (C, NH*HD)
+  q_proj: M; // (NH*HD, C)
+  k_proj: M; // (NKV*HD, C)
+  v_proj: M; // (NKV*HD, C)
+  o_proj: M; // (C, NH*HD)
   q_norm: Float32Array; // (HD)
   k_norm: Float32Array; // (HD)
   post_attention_layernorm: Float32Array; // (C)
-  gate_proj: Float32Array; // (I, C)
-  up_proj: Float32Array; // (I, C)
-  down_proj: Float32Array; // (C, I)
+  gate_proj: M; // (I, C)
+  up_proj: M; // (I, C)
+  down_proj: M; // (C, I)
 }
 
-/** The model's tensors without its config (also the layout of their gradients and Adam moments). */
-export interface BaseWeights {
-  embed_tokens: Float32Array; // (V, C)
-  layers: LayerWeights[];
+/**
+ * The model's tensors without its config. As weights, matrices are in their stored precision;
+ * BaseWeights<Float32Array> is the layout of their gradients and Adam moments.
+ */
+export interface BaseWeights<M = Matrix> {
+  embed_tokens: M; // (V, C)
+  layers: LayerWeights<M>[];
   norm: Float32Array; // (C)
   /** Same array as embed_tokens when the embeddings are tied. */
-  lm_head: Float32Array; // (V, C)
+  lm_head: M; // (V, C)
 }
 
 export interface BaseModel extends BaseWeights {
   config: ModelConfig;
 }
+
+/** The projection fields of a layer (the ones that may be 16-bit). */
+export const MATRIX_FIELDS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+
+/**
+ * How loadBaseModel holds matrices: "stored" keeps each tensor's checkpoint precision (bfloat16
+ * and float16 stay 16-bit, float32 stays float32); the others convert every matrix to that type.
+ */
+export type LoadDtype = "stored" | WeightDtype;
 
 /** Expected [checkpoint key suffix, shape] of every tensor of one decoder layer. */
 function layerShapes(c: ModelConfig): Array<[keyof LayerWeights, string, number[]]> {
@@ -57,76 +72,132 @@ function layerShapes(c: ModelConfig): Array<[keyof LayerWeights, string, number[
   ];
 }
 
-/** Reads all tensors of a model directory, following a sharded index when there is one. */
-function readCheckpointTensors(dir: string): Map<string, Tensor> {
+/** Opens every safetensors file of a model directory, following a sharded index when there is one. */
+function openCheckpoint(dir: string): { files: SafetensorsFile[]; find(name: string): SafetensorsFile | undefined } {
   const single = path.join(dir, "model.safetensors");
-  if (fs.existsSync(single)) return readSafetensors(single);
-  const indexPath = path.join(dir, "model.safetensors.index.json");
-  if (!fs.existsSync(indexPath))
-    throw new Error(`model directory ${dir} has neither model.safetensors nor model.safetensors.index.json`);
-  const index = JSON.parse(fs.readFileSync(indexPath, "utf8")) as { weight_map: Record<string, string> };
-  const all = new Map<string, Tensor>();
-  for (const shard of new Set(Object.values(index.weight_map))) {
-    for (const [name, t] of readSafetensors(path.join(dir, shard))) all.set(name, t);
+  let files: SafetensorsFile[];
+  if (fs.existsSync(single)) files = [openSafetensors(single)];
+  else {
+    const indexPath = path.join(dir, "model.safetensors.index.json");
+    if (!fs.existsSync(indexPath))
+      throw new Error(`model directory ${dir} has neither model.safetensors nor model.safetensors.index.json`);
+    const index = JSON.parse(fs.readFileSync(indexPath, "utf8")) as { weight_map: Record<string, string> };
+    files = [...new Set(Object.values(index.weight_map))].map((shard) => openSafetensors(path.join(dir, shard)));
   }
-  return all;
+  return { files, find: (name) => files.find((f) => name in f.entries) };
 }
 
-export function loadBaseModel(dir: string, kernels: Kernels): BaseModel {
+/**
+ * Loads a Hugging Face Qwen3 directory into kernel memory. Each tensor is read from its file
+ * straight into its kernel allocation, so a loaded model takes about its file size (16-bit
+ * matrices stay 16-bit unless `dtype` asks otherwise); norm weights are widened to float32.
+ */
+export function loadBaseModel(dir: string, kernels: Kernels, dtype: LoadDtype = "stored"): BaseModel {
   const config = parseHfConfig(JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8")));
-  const tensors = readCheckpointTensors(dir);
-  const take = (name: string, shape: number[]): Float32Array => {
-    const t = tensors.get(name);
-    if (!t) throw new Error(`checkpoint is missing tensor ${name}`);
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`checkpoint tensor ${name} has shape [${t.shape}], expected [${shape}]`);
+  const checkpoint = openCheckpoint(dir);
+  const taken: Matrix[] = [];
+  const lookup = (name: string, shape: number[]): SafetensorsFile => {
+    const file = checkpoint.find(name);
+    if (!file) throw new Error(`checkpoint is missing tensor ${name}`);
+    const e = file.entries[name];
+    if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`checkpoint tensor ${name} has shape [${e.shape}], expected [${shape}]`);
     }
-    if (!(t.data instanceof Float32Array)) throw new Error(`checkpoint tensor ${name} has integer dtype ${t.dtype}`);
-    const out = kernels.alloc(t.data.length);
-    out.set(t.data);
+    return file;
+  };
+  const vector = (name: string, shape: number[]): Float32Array => {
+    const out = lookup(name, shape).readFloat32(name, kernels.alloc(shape[0]));
+    taken.push(out);
     return out;
   };
-  const C = config.hiddenSize,
-    V = config.vocabSize;
-  const embed = take("model.embed_tokens.weight", [V, C]);
-  const layers: LayerWeights[] = [];
-  for (let l = 0; l < config.numLayers; l++) {
-    const lw = {} as LayerWeights;
-    for (const [field, key, shape] of layerShapes(config)) lw[field] = take(`model.layers.${l}.${key}`, shape);
-    layers.push(lw);
+  const matrix = (name: string, shape: number[]): Matrix => {
+    const file = lookup(name, shape);
+    const stored = file.entries[name].dtype;
+    const want: WeightDtype =
+      dtype !== "stored" ? dtype : stored === "BF16" ? "bf16" : stored === "F16" ? "f16" : "f32";
+    const m = allocMatrix(kernels, shape[0] * shape[1], want);
+    taken.push(m);
+    if (!isHalf(m)) file.readFloat32(name, m);
+    else if ((m.type === "bf16" && stored === "BF16") || (m.type === "f16" && stored === "F16"))
+      file.readBits(name, m.bits);
+    else {
+      const wide = file.readFloat32(name, new Float32Array(m.bits.length));
+      if (m.type === "bf16") m.bits.set(toBfloat16Bits(wide));
+      else for (let i = 0; i < wide.length; i++) m.bits[i] = toHalfBits(wide[i]);
+    }
+    return m;
+  };
+  try {
+    const C = config.hiddenSize,
+      V = config.vocabSize;
+    const embed = matrix("model.embed_tokens.weight", [V, C]);
+    const layers: LayerWeights[] = [];
+    for (let l = 0; l < config.numLayers; l++) {
+      const lw = {} as Record<keyof LayerWeights, Matrix>;
+      for (const [field, key, shape] of layerShapes(config)) {
+        const name = `model.layers.${l}.${key}`;
+        lw[field] = shape.length === 1 ? vector(name, shape) : matrix(name, shape);
+      }
+      layers.push(lw as LayerWeights);
+    }
+    const norm = vector("model.norm.weight", [C]);
+    // Tied models read the output projection from embed_tokens, as transformers does.
+    const lmHead = config.tieWordEmbeddings ? embed : matrix("lm_head.weight", [V, C]);
+    return { config, embed_tokens: embed, layers, norm, lm_head: lmHead };
+  } catch (error) {
+    for (const m of taken) freeMatrix(kernels, m);
+    throw error;
+  } finally {
+    for (const f of checkpoint.files) f.close();
   }
-  const norm = take("model.norm.weight", [C]);
-  // Tied models read the output projection from embed_tokens, as transformers does.
-  const lmHead = config.tieWordEmbeddings ? embed : take("lm_head.weight", [V, C]);
-  return { config, embed_tokens: embed, layers, norm, lm_head: lmHead };
 }
 
-/** A randomly initialised model (normal(0, 0.02) matrices, unit norms), deterministic in `seed`. */
-export function randomBaseModel(config: ModelConfig, seed: number, kernels: Kernels, std = 0.02): BaseModel {
+/**
+ * A randomly initialised model (normal(0, std) matrices, unit norms), deterministic in `seed`.
+ * With a 16-bit dtype each matrix holds the rounding of the same float32 draws.
+ */
+export function randomBaseModel(
+  config: ModelConfig,
+  seed: number,
+  kernels: Kernels,
+  std = 0.02,
+  dtype: WeightDtype = "f32",
+): BaseModel {
   const rng = new Rng(seed);
-  const fill = (shape: number[], kind: "normal" | "ones"): Float32Array => {
-    const a = kernels.alloc(shape.reduce((x, y) => x * y, 1));
-    if (kind === "ones") a.fill(1);
-    else for (let i = 0; i < a.length; i++) a[i] = rng.normal() * std;
-    return a;
+  const row = new Float32Array(config.hiddenSize);
+  const vector = (n: number): Float32Array => kernels.alloc(n).fill(1);
+  const matrix = (n: number): Matrix => {
+    const m = allocMatrix(kernels, n, dtype);
+    // One row at a time, so that a 16-bit model never needs its float32 draws all at once.
+    for (let o = 0; o < n; o += row.length) {
+      const part = row.subarray(0, Math.min(row.length, n - o));
+      for (let i = 0; i < part.length; i++) part[i] = rng.normal() * std;
+      if (!isHalf(m)) m.set(part, o);
+      else if (m.type === "bf16") m.bits.set(toBfloat16Bits(part), o);
+      else for (let i = 0; i < part.length; i++) m.bits[o + i] = toHalfBits(part[i]);
+    }
+    return m;
   };
   const C = config.hiddenSize,
     V = config.vocabSize;
-  const embed = fill([V, C], "normal");
+  const embed = matrix(V * C);
   const layers = Array.from({ length: config.numLayers }, () => {
-    const lw = {} as LayerWeights;
-    for (const [field, , shape] of layerShapes(config)) lw[field] = fill(shape, shape.length === 1 ? "ones" : "normal");
-    return lw;
+    const lw = {} as Record<keyof LayerWeights, Matrix>;
+    for (const [field, , shape] of layerShapes(config))
+      lw[field] = shape.length === 1 ? vector(shape[0]) : matrix(shape[0] * shape[1]);
+    return lw as LayerWeights;
   });
-  const norm = fill([C], "ones");
-  const lmHead = config.tieWordEmbeddings ? embed : fill([V, C], "normal");
+  const norm = vector(C);
+  const lmHead = config.tieWordEmbeddings ? embed : matrix(V * C);
   return { config, embed_tokens: embed, layers, norm, lm_head: lmHead };
 }
 
-/** Every tensor under its checkpoint name (for saving a random model as a Hugging Face directory). */
-export function namedBaseTensors(model: BaseModel): Record<string, { shape: number[]; data: Float32Array }> {
+/** Every tensor under its checkpoint name (for saving a model as a Hugging Face directory). */
+export function namedBaseTensors<M>(
+  model: BaseWeights<M> & { config: ModelConfig },
+): Record<string, { shape: number[]; data: M | Float32Array }> {
   const c = model.config;
-  const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+  const out: Record<string, { shape: number[]; data: M | Float32Array }> = {};
   out["model.embed_tokens.weight"] = { shape: [c.vocabSize, c.hiddenSize], data: model.embed_tokens };
   model.layers.forEach((lw, l) => {
     for (const [field, key, shape] of layerShapes(c)) out[`model.layers.${l}.${key}`] = { shape, data: lw[field] };
@@ -136,9 +207,27 @@ export function namedBaseTensors(model: BaseModel): Record<string, { shape: numb
   return out;
 }
 
+/** The model's tensors as a safetensors writer takes them, each in the precision it is held in. */
+export function checkpointTensors(model: BaseModel): Record<string, TensorToWrite> {
+  const out: Record<string, TensorToWrite> = {};
+  for (const [name, { shape, data }] of Object.entries(namedBaseTensors(model)))
+    out[name] = isHalf(data)
+      ? { shape, data: data.bits, dtype: data.type === "bf16" ? "BF16" : "F16" }
+      : { shape, data };
+  return out;
+}
+
+/** Bytes the model's tensors take in kernel memory (the tied lm_head once). */
+export function baseModelBytes(model: BaseModel): number {
+  let bytes = 0;
+  for (const { data } of Object.values(namedBaseTensors(model)))
+    bytes += data instanceof Float32Array ? data.byteLength : data.bits.byteLength;
+  return bytes;
+}
+
 export function freeBaseModel(model: BaseModel, kernels: Kernels): void {
-  kernels.free(model.embed_tokens);
-  for (const lw of model.layers) for (const a of Object.values(lw)) kernels.free(a);
+  freeMatrix(kernels, model.embed_tokens);
+  for (const lw of model.layers) for (const a of Object.values(lw)) freeMatrix(kernels, a);
   kernels.free(model.norm);
-  if (model.lm_head !== model.embed_tokens) kernels.free(model.lm_head);
+  if (model.lm_head !== model.embed_tokens) freeMatrix(kernels, model.lm_head);
 }
