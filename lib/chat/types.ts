@@ -32,17 +32,19 @@ export interface ToolSpec {
   parameters: Record<string, unknown>;
 }
 
-export type ParseErrorReason =
+export const PARSE_ERROR_REASONS = [
   /** Sampling hit the token limit before the end-of-turn token. */
-  | "truncated"
+  "truncated",
   /** A `<tool_call>` with no matching `</tool_call>`. */
-  | "unclosed_tool_call"
+  "unclosed_tool_call",
   /** A `</tool_call>` with no `<tool_call>` before it: a call written without its opening tag. */
-  | "unopened_tool_call"
+  "unopened_tool_call",
   /** The body of a `<tool_call>` block is not valid JSON. */
-  | "invalid_json"
+  "invalid_json",
   /** Well-formed syntax with the wrong shape: no name, arguments not an object, malformed XML. */
-  | "invalid_tool_call";
+  "invalid_tool_call",
+] as const;
+export type ParseErrorReason = (typeof PARSE_ERROR_REASONS)[number];
 
 /** The decoded text (without the stop token) is always kept so the UI can show what was sampled. */
 export type ParsedCompletion =

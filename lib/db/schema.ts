@@ -7,10 +7,17 @@
  * Nothing a user did lives only in memory: conversations, every message (with the exact tokens
  * that were sampled and trained on), tool calls and their decisions, corrections, training steps
  * and checkpoints are rows, written before their effect happens.
+ *
+ * A text column holding a closed set (a state, a status, a kind) takes its values from
+ * lib/db/enums.ts through `oneOf`: drizzle types it as the union and a CHECK constraint makes the
+ * database refuse anything else, so a bad value fails at the write, not when a reader meets it.
  */
+import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigserial,
   boolean,
+  check,
   customType,
   index,
   integer,
@@ -22,6 +29,25 @@ import {
   uniqueIndex,
 } from "drizzle-orm/pg-core";
 import type { CallReview } from "@/lib/agent/call-review";
+import {
+  ADAPTER_VERSION_EVENTS,
+  ALLOW_RULE_KINDS,
+  CHECKPOINT_KINDS,
+  CHECKPOINT_ORIGINS,
+  CONVERSATION_EVENT_TYPES,
+  CONVERSATION_STATES,
+  CORRECTION_KINDS,
+  LEASE_KINDS,
+  MESSAGE_ROLES,
+  POLICY_BACKENDS,
+  TOOL_CALL_STATUSES,
+  TRAINING_STEP_LOSS_FNS,
+  TRAINING_STEP_STATUSES,
+  USER_ROLES,
+} from "./enums";
+import type { MessageMeta } from "./message-meta";
+
+export type { AdapterVersionEvent, CheckpointOrigin, LeaseKind } from "./enums";
 
 const id = () =>
   text("id")
@@ -33,6 +59,18 @@ const updatedAt = () =>
     .notNull()
     .defaultNow()
     .$onUpdate(() => new Date());
+/** A text column typed as one of `values` (its CHECK constraint is `oneOf`'s). */
+const enumText = <const V extends readonly [string, ...string[]]>(name: string, values: V) =>
+  text(name, { enum: values });
+
+/**
+ * The CHECK that refuses a value outside `values`, named `<table>_<column>_check` as PostgreSQL
+ * names its own. The values are written into the SQL as literals: a constraint takes no parameters
+ * (and they are our own constants, never user input).
+ */
+const oneOf = (table: string, column: AnyPgColumn, values: readonly string[]) =>
+  check(`${table}_${column.name}_check`, sql`${column} in (${sql.raw(values.map((v) => `'${v}'`).join(", "))})`);
+
 const ownerId = () =>
   text("owner_id")
     .notNull()
@@ -41,17 +79,21 @@ const ownerId = () =>
 // ---------------------------------------------------------------------------------------------
 // Accounts (better-auth)
 
-export const user = pgTable("user", {
-  id: text("id").primaryKey(),
-  name: text("name").notNull(),
-  email: text("email").notNull().unique(),
-  emailVerified: boolean("email_verified").notNull().default(false),
-  image: text("image"),
-  /** "admin" | "user". The first account becomes admin. */
-  role: text("role").notNull().default("user"),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-});
+export const user = pgTable(
+  "user",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    email: text("email").notNull().unique(),
+    emailVerified: boolean("email_verified").notNull().default(false),
+    image: text("image"),
+    /** The first account becomes admin. */
+    role: enumText("role", USER_ROLES).notNull().default("user"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [oneOf("user", t.role, USER_ROLES)],
+);
 export type User = typeof user.$inferSelect;
 
 export const session = pgTable(
@@ -155,15 +197,19 @@ export const conversation = pgTable(
       .notNull()
       .references(() => workspace.id, { onDelete: "cascade" }),
     title: text("title").notNull().default("New conversation"),
-    /** The agent loop's state: idle | sampling | proposed | executing | training | failed. */
-    state: text("state").notNull().default("idle"),
+    /** The agent loop's state. */
+    state: enumText("state", CONVERSATION_STATES).notNull().default("idle"),
     /** The original task of the current episode, kept for the SDPO teacher context. */
     task: text("task"),
     policyId: text("policy_id").references(() => policy.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index("conversation_owner_idx").on(t.ownerId), index("conversation_workspace_idx").on(t.workspaceId)],
+  (t) => [
+    index("conversation_owner_idx").on(t.ownerId),
+    index("conversation_workspace_idx").on(t.workspaceId),
+    oneOf("conversation", t.state, CONVERSATION_STATES),
+  ],
 );
 export type Conversation = typeof conversation.$inferSelect;
 
@@ -177,8 +223,7 @@ export const message = pgTable(
       .references(() => conversation.id, { onDelete: "cascade" }),
     /** Position in the conversation, from 0; unique per conversation. */
     seq: integer("seq").notNull(),
-    /** system | user | assistant | tool */
-    role: text("role").notNull(),
+    role: enumText("role", MESSAGE_ROLES).notNull(),
     content: text("content").notNull(),
     /** Assistant tool calls as parsed: [{ id, name, arguments }]. */
     toolCalls: jsonb("tool_calls").$type<Array<{ id: string; name: string; arguments: Record<string, unknown> }>>(),
@@ -188,11 +233,14 @@ export const message = pgTable(
     promptTokens: jsonb("prompt_tokens").$type<number[]>(),
     completionTokens: jsonb("completion_tokens").$type<number[]>(),
     completionLogprobs: jsonb("completion_logprobs").$type<number[]>(),
-    /** Free-form details (stop reason, parse error, elided marker, sampling params). */
-    meta: jsonb("meta").$type<Record<string, unknown>>(),
+    /** What kind of row it is and how it was made (lib/db/message-meta.ts: checked when written). */
+    meta: jsonb("meta").$type<MessageMeta>(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("message_conversation_seq_idx").on(t.conversationId, t.seq)],
+  (t) => [
+    uniqueIndex("message_conversation_seq_idx").on(t.conversationId, t.seq),
+    oneOf("message", t.role, MESSAGE_ROLES),
+  ],
 );
 export type Message = typeof message.$inferSelect;
 
@@ -210,11 +258,7 @@ export const toolCall = pgTable(
       .references(() => message.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     args: jsonb("args").$type<Record<string, unknown>>().notNull(),
-    /**
-     * proposed | approved | auto_approved | denied | edited | executing | succeeded | failed |
-     * interrupted
-     */
-    status: text("status").notNull().default("proposed"),
+    status: enumText("status", TOOL_CALL_STATUSES).notNull().default("proposed"),
     /** Arguments as the user edited them (what actually ran), when edited. */
     editedArgs: jsonb("edited_args").$type<Record<string, unknown>>(),
     /** Why it was auto-approved: "readonly" | "rule:<id>". */
@@ -227,7 +271,7 @@ export const toolCall = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [index("tool_call_conversation_idx").on(t.conversationId)],
+  (t) => [index("tool_call_conversation_idx").on(t.conversationId), oneOf("tool_call", t.status, TOOL_CALL_STATUSES)],
 );
 export type ToolCall = typeof toolCall.$inferSelect;
 
@@ -240,8 +284,8 @@ export const correction = pgTable(
       .notNull()
       .references(() => conversation.id, { onDelete: "cascade" }),
     toolCallId: text("tool_call_id").references(() => toolCall.id, { onDelete: "set null" }),
-    /** denial | edit | tool_failure */
-    kind: text("kind").notNull(),
+    /** What was corrected: a denial, an edit, a tool failure, an answer, or an approval's reward (enums.ts). */
+    kind: enumText("kind", CORRECTION_KINDS).notNull(),
     text: text("text").notNull(),
     /** The demonstration (the edited call) when the user edited. */
     solution: text("solution"),
@@ -250,7 +294,7 @@ export const correction = pgTable(
     trainingStepId: text("training_step_id").references(() => trainingStep.id, { onDelete: "set null" }),
     createdAt: createdAt(),
   },
-  (t) => [index("correction_conversation_idx").on(t.conversationId)],
+  (t) => [index("correction_conversation_idx").on(t.conversationId), oneOf("correction", t.kind, CORRECTION_KINDS)],
 );
 export type Correction = typeof correction.$inferSelect;
 
@@ -265,8 +309,7 @@ export const policy = pgTable(
     ownerId: ownerId(),
     name: text("name").notNull().default("default"),
     baseModel: text("base_model").notNull(),
-    /** embedded | tinker */
-    backend: text("backend").notNull(),
+    backend: enumText("backend", POLICY_BACKENDS).notNull(),
     loraRank: integer("lora_rank").notNull(),
     /** Optimizer steps the current weights have taken (Adam's count; an undo takes it back). */
     step: integer("step").notNull().default(0),
@@ -279,7 +322,7 @@ export const policy = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("policy_owner_name_idx").on(t.ownerId, t.name)],
+  (t) => [uniqueIndex("policy_owner_name_idx").on(t.ownerId, t.name), oneOf("policy", t.backend, POLICY_BACKENDS)],
 );
 export type Policy = typeof policy.$inferSelect;
 
@@ -298,9 +341,8 @@ export const trainingStep = pgTable(
     step: integer("step"),
     /** A replay (after an undo) learns again from the corrections of this earlier step. */
     replayOf: text("replay_of"),
-    /** queued | running | done | failed */
-    status: text("status").notNull().default("queued"),
-    lossFn: text("loss_fn").notNull(),
+    status: enumText("status", TRAINING_STEP_STATUSES).notNull().default("queued"),
+    lossFn: enumText("loss_fn", TRAINING_STEP_LOSS_FNS).notNull(),
     /** One flat record with slash keys (sdpo_kl, loss, credit/adv_mean, time/forward_backward…). */
     metrics: jsonb("metrics").$type<Record<string, number>>(),
     error: text("error"),
@@ -312,6 +354,8 @@ export const trainingStep = pgTable(
     index("training_step_policy_idx").on(t.policyId),
     index("training_step_owner_idx").on(t.ownerId),
     index("training_step_status_idx").on(t.status),
+    oneOf("training_step", t.status, TRAINING_STEP_STATUSES),
+    oneOf("training_step", t.lossFn, TRAINING_STEP_LOSS_FNS),
   ],
 );
 export type TrainingStep = typeof trainingStep.$inferSelect;
@@ -329,24 +373,20 @@ export const checkpoint = pgTable(
     /** The adapter version whose weights these are (0: saved before versions were numbered). */
     version: integer("version").notNull().default(0),
     /** step: saved after a training step, pruned by retention; manual: saved by the user, kept. */
-    origin: text("origin").$type<CheckpointOrigin>().notNull().default("manual"),
+    origin: enumText("origin", CHECKPOINT_ORIGINS).notNull().default("manual"),
     name: text("name").notNull(),
     /** Where the backend put it: a directory (embedded) or a tinker:// path. */
     path: text("path").notNull(),
-    /** state (weights + optimizer) | sampler | peft */
-    kind: text("kind").notNull(),
+    kind: enumText("kind", CHECKPOINT_KINDS).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("checkpoint_policy_idx").on(t.policyId)],
+  (t) => [
+    index("checkpoint_policy_idx").on(t.policyId),
+    oneOf("checkpoint", t.origin, CHECKPOINT_ORIGINS),
+    oneOf("checkpoint", t.kind, CHECKPOINT_KINDS),
+  ],
 );
 export type Checkpoint = typeof checkpoint.$inferSelect;
-export type CheckpointOrigin = "step" | "manual";
-
-/**
- * What made an adapter version: a training step, an undo of one (back to the version before it),
- * a restore of any kept version, or a reset to the base model.
- */
-export type AdapterVersionEvent = "trained" | "undo" | "restore" | "reset";
 
 /**
  * One version of a user's adapter: the timeline correction → step → version. Numbers grow per
@@ -363,7 +403,7 @@ export const adapterVersion = pgTable(
       .notNull()
       .references(() => policy.id, { onDelete: "cascade" }),
     number: integer("number").notNull(),
-    event: text("event").$type<AdapterVersionEvent>().notNull(),
+    event: enumText("event", ADAPTER_VERSION_EVENTS).notNull(),
     /** trained: the version it trained from; undo/restore: the version whose weights it took; reset: 0. */
     sourceVersion: integer("source_version").notNull(),
     trainingStepId: text("training_step_id").references(() => trainingStep.id, { onDelete: "set null" }),
@@ -374,7 +414,10 @@ export const adapterVersion = pgTable(
     optimizerStep: integer("optimizer_step").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("adapter_version_policy_number_idx").on(t.policyId, t.number)],
+  (t) => [
+    uniqueIndex("adapter_version_policy_number_idx").on(t.policyId, t.number),
+    oneOf("adapter_version", t.event, ADAPTER_VERSION_EVENTS),
+  ],
 );
 export type AdapterVersion = typeof adapterVersion.$inferSelect;
 
@@ -388,13 +431,12 @@ export const allowRule = pgTable(
     id: id(),
     ownerId: ownerId(),
     tool: text("tool").notNull(),
-    /** tool | path | bash_prefix */
-    kind: text("kind").notNull(),
+    kind: enumText("kind", ALLOW_RULE_KINDS).notNull(),
     /** Glob for path rules; space-separated words for bash prefixes; null for whole-tool rules. */
     pattern: text("pattern"),
     createdAt: createdAt(),
   },
-  (t) => [index("allow_rule_owner_idx").on(t.ownerId)],
+  (t) => [index("allow_rule_owner_idx").on(t.ownerId), oneOf("allow_rule", t.kind, ALLOW_RULE_KINDS)],
 );
 export type AllowRule = typeof allowRule.$inferSelect;
 
@@ -407,19 +449,19 @@ export const conversationEvent = pgTable(
     conversationId: text("conversation_id")
       .notNull()
       .references(() => conversation.id, { onDelete: "cascade" }),
-    type: text("type").notNull(),
+    type: enumText("type", CONVERSATION_EVENT_TYPES).notNull(),
     payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("conversation_event_conversation_idx").on(t.conversationId, t.id)],
+  (t) => [
+    index("conversation_event_conversation_idx").on(t.conversationId, t.id),
+    oneOf("conversation_event", t.type, CONVERSATION_EVENT_TYPES),
+  ],
 );
 export type ConversationEvent = typeof conversationEvent.$inferSelect;
 
 // ---------------------------------------------------------------------------------------------
 // Instances
-
-/** What a lease covers: one conversation's agent loop, or one policy's training queue. */
-export type LeaseKind = "conversation" | "policy";
 
 /**
  * Which app instance runs a conversation's agent loop or a policy's training queue. Several
@@ -431,7 +473,7 @@ export type LeaseKind = "conversation" | "policy";
 export const lease = pgTable(
   "lease",
   {
-    kind: text("kind").$type<LeaseKind>().notNull(),
+    kind: enumText("kind", LEASE_KINDS).notNull(),
     /** The conversation's or the policy's id. */
     resourceId: text("resource_id").notNull(),
     /** The instance that holds it (host, pid and a random part: unique per process). */
@@ -440,7 +482,11 @@ export const lease = pgTable(
     renewedAt: timestamp("renewed_at", { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.kind, t.resourceId] }), index("lease_holder_idx").on(t.holder)],
+  (t) => [
+    primaryKey({ columns: [t.kind, t.resourceId] }),
+    index("lease_holder_idx").on(t.holder),
+    oneOf("lease", t.kind, LEASE_KINDS),
+  ],
 );
 export type Lease = typeof lease.$inferSelect;
 

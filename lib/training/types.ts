@@ -5,7 +5,15 @@
  */
 
 /** Loss functions. The first two are Tinker's own; the KL losses exist only on the embedded backend. */
-export type LossFnName = "cross_entropy" | "importance_sampling" | "ppo" | "cispo" | "reverse_kl" | "topk_reverse_kl";
+export const LOSS_FN_NAMES = [
+  "cross_entropy",
+  "importance_sampling",
+  "ppo",
+  "cispo",
+  "reverse_kl",
+  "topk_reverse_kl",
+] as const;
+export type LossFnName = (typeof LOSS_FN_NAMES)[number];
 
 /**
  * One training example, already shifted: `modelInput` is S[0..n-2] and every per-position input
@@ -27,7 +35,8 @@ export interface LossFnInputs {
   advantages?: number[];
   /**
    * reverse_kl: teacher log-probabilities over the whole vocabulary, row-major (R, V), one row per
-   * position from `teacherRowsStart`; rows whose `weights` entry is 0 are ignored and may be zero-filled.
+   * position from `teacherRowsStart`, as a DistributionSamplingClient gives them (V its rowWidth,
+   * the model's own vocabulary); rows whose `weights` entry is 0 are ignored and may be zero-filled.
    */
   teacherLogprobs?: Float32Array;
   /**
@@ -76,7 +85,8 @@ export interface AdamParams {
   gradClipNorm?: number;
 }
 
-export type StopReason = "stop" | "length";
+export const STOP_REASONS = ["stop", "length"] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 
 export interface SamplingParams {
   maxTokens: number;
@@ -160,8 +170,17 @@ export interface CreateTrainingClientOptions {
   fromState?: string;
 }
 
-/** Where an SDPO teacher's log-probs come from: the current student, its EMA, or frozen weights. */
-export type TeacherMode = "student" | "ema" | "frozen";
+/**
+ * Where an SDPO teacher's log-probs come from: the current student, its EMA, or frozen weights.
+ * The one list of teacher modes: the settings table, the backends' capabilities and the learning
+ * benchmark all read it, so a new mode is one entry here.
+ */
+/** Where training runs: the engine in this process, or a Tinker(-protocol) server (policy.backend). */
+export const BACKEND_KINDS = ["embedded", "tinker"] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+export const TEACHER_MODES = ["student", "ema", "frozen"] as const;
+export type TeacherMode = (typeof TEACHER_MODES)[number];
 
 /**
  * What a backend can train with, for callers that choose a loss, its options or a teacher by
@@ -181,8 +200,12 @@ export interface BackendCapabilities {
  * distribution over the token after tokens[positions[i]].
  */
 export interface DistributionSamplingClient extends SamplingClient {
-  /** Log-softmax rows, row-major (positions.length, V). */
+  /** Columns of a row: the model's own vocabulary size, which a trimmed vocabulary keeps below its tokenizer's. */
+  readonly rowWidth: number;
+  /** Log-softmax rows, row-major (positions.length, rowWidth), in the model's own vocabulary (see rowColumns). */
   logSoftmaxRows(tokens: number[], positions: number[]): Promise<Float32Array>;
+  /** The row column holding each token id: the id itself unless the model numbers a trimmed vocabulary of its own. */
+  rowColumns(ids: readonly number[]): number[];
   /** The k most likely next tokens per position, best first, row-major (positions.length, k). */
   topkLogprobs(tokens: number[], positions: number[], k: number): Promise<{ ids: Int32Array; logprobs: Float32Array }>;
 }
@@ -210,7 +233,7 @@ export function hasTeacherOperations(client: TrainingClient): client is Training
 }
 
 export interface TrainingBackend {
-  readonly kind: "embedded" | "tinker";
+  readonly kind: BackendKind;
   /** Absent: assume only what Tinker offers. */
   readonly capabilities?: BackendCapabilities;
   createTrainingClient(options: CreateTrainingClientOptions): Promise<TrainingClient>;

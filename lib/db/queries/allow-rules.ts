@@ -2,9 +2,10 @@
 // prefix). Matching a call against them is lib/agent's job; this stores and lists them.
 import { and, asc, eq } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
+import type { AllowRuleKind } from "../enums";
 import { type AllowRule, allowRule } from "../schema";
 
-export type AllowRuleKind = "tool" | "path" | "bash_prefix";
+export type { AllowRuleKind };
 
 export async function createAllowRule({
   db,

@@ -2,9 +2,10 @@
 // makes it the policy's current one, in the same transaction, so a restart resumes from it.
 import { and, desc, eq } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
-import { type Checkpoint, type CheckpointOrigin, checkpoint, policy } from "../schema";
+import type { CheckpointKind, CheckpointOrigin } from "../enums";
+import { type Checkpoint, checkpoint, policy } from "../schema";
 
-export type CheckpointKind = "state" | "sampler" | "peft";
+export type { CheckpointKind };
 
 export async function createCheckpoint({
   db,

@@ -4,11 +4,10 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { AppError } from "@/lib/errors";
 import { type Db, resolveDb } from "../client";
+import type { ConversationState } from "../enums";
 import { type Conversation, conversation, workspace } from "../schema";
 
-/** The agent loop's states, as stored in conversation.state. */
-export const CONVERSATION_STATES = ["idle", "sampling", "proposed", "executing", "training", "failed"] as const;
-export type ConversationState = (typeof CONVERSATION_STATES)[number];
+export { CONVERSATION_STATES, type ConversationState } from "../enums";
 
 export async function createConversation({
   db,

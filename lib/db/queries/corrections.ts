@@ -2,14 +2,10 @@
 // Each is what one SDPO step learns from; `trainingStepId` links it to the step that used it.
 import { and, asc, eq } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
+import type { CorrectionKind } from "../enums";
 import { type Correction, correction } from "../schema";
 
-/**
- * A denied call, an edited one, a failed one, a corrected final answer (no tool call: its
- * correction message names the answer); "approval" records the RL signal of an approved call (no
- * text to learn from beyond the reward).
- */
-export type CorrectionKind = "denial" | "edit" | "tool_failure" | "answer" | "approval";
+export type { CorrectionKind };
 
 export async function createCorrection({
   db,

@@ -14,7 +14,7 @@ forEachDriver("events, allow rules and checkpoints", (db) => {
     const ws = await createWorkspace({ db: db(), ownerId: u.id, name: "w", path: "/w" });
     const conv = await createConversation({ db: db(), ownerId: u.id, workspaceId: ws.id });
     const events = [];
-    for (const type of ["token", "proposal", "result", "metrics"]) {
+    for (const type of ["tokens", "proposal", "result", "probe"] as const) {
       events.push(await appendEvent({ db: db(), ownerId: u.id, conversationId: conv.id, type, payload: { type } }));
     }
     const ids = events.map((e) => e.id);
@@ -27,7 +27,7 @@ forEachDriver("events, allow rules and checkpoints", (db) => {
     });
     expect(after.map((e) => [e.type, e.payload])).toEqual([
       ["result", { type: "result" }],
-      ["metrics", { type: "metrics" }],
+      ["probe", { type: "probe" }],
     ]);
     expect(await listEventsAfter({ db: db(), ownerId: u.id, conversationId: conv.id })).toHaveLength(4);
     expect(await listEventsAfter({ db: db(), ownerId: u.id, conversationId: conv.id, afterId: ids[3]! })).toEqual([]);

@@ -3,7 +3,8 @@
 // both hold one. Every time comparison is the database's now(): instances need not agree on the time.
 import { and, eq, gt, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
-import { type Conversation, conversation, type Lease, type LeaseKind, lease, trainingStep } from "../schema";
+import type { LeaseKind } from "../enums";
+import { type Conversation, conversation, type Lease, lease, trainingStep } from "../schema";
 
 export type LeaseResource = { kind: LeaseKind; id: string };
 

@@ -10,6 +10,7 @@ import {
 } from "./conversations";
 import { createWorkspace } from "./workspaces";
 import { createToolCall, getToolCallForOwner, updateToolCall } from "./tool-calls";
+import type { MessageMeta } from "../message-meta";
 import { conversation } from "../schema";
 
 forEachDriver("conversations and messages", (db) => {
@@ -25,6 +26,39 @@ forEachDriver("conversations and messages", (db) => {
     });
     return { owner, other, ws, conv };
   }
+
+  it("a message's meta is stored as given, and a meta message-meta.ts does not know is refused with nothing stored", async () => {
+    const { owner, conv } = await setup();
+    const meta: MessageMeta = {
+      context: { seqs: [0, 1], elided: 0, markerAfter: null },
+      task: "fix it",
+      stopReason: "length",
+      policyStep: 2,
+      parseError: { reason: "truncated", detail: "no end-of-turn token" },
+      excluded: true,
+    };
+    const stored = await appendMessage({
+      db: db(),
+      ownerId: owner.id,
+      conversationId: conv.id,
+      message: { role: "assistant", content: "<tool_call>", meta },
+    });
+    expect(stored.meta).toEqual(meta);
+    const bad = [{ kind: "tsak" }, { policyStep: "2" }, { stopReason: "eos" }, { excluded: true, colour: "red" }];
+    for (const wrong of bad) {
+      await expect(
+        appendMessage({
+          db: db(),
+          ownerId: owner.id,
+          conversationId: conv.id,
+          // @ts-expect-error: each is a meta the type refuses too; the database write must refuse it at run time
+          message: { role: "user", content: "x", meta: wrong },
+        }),
+      ).rejects.toThrow(/^message meta refused/);
+    }
+    const list = await listMessagesByConversation({ db: db(), ownerId: owner.id, conversationId: conv.id });
+    expect(list.map((m) => m.id)).toEqual([stored.id]);
+  });
 
   it("messages get seq 0, 1, 2… and list in that order", async () => {
     const { owner, conv } = await setup();

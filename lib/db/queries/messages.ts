@@ -3,10 +3,13 @@
 // and each gets the next number instead of colliding on the unique (conversation, seq) index.
 import { and, asc, eq, sql } from "drizzle-orm";
 import { AppError } from "@/lib/errors";
+import { z } from "zod";
 import { type Db, resolveDb } from "../client";
+import type { MessageRole } from "../enums";
+import { type MessageMeta, messageMetaSchema } from "../message-meta";
 import { conversation, type Message, message } from "../schema";
 
-export type MessageRole = "system" | "user" | "assistant" | "tool";
+export type { MessageRole };
 
 export type NewMessage = {
   role: MessageRole;
@@ -16,8 +19,16 @@ export type NewMessage = {
   promptTokens?: number[] | null;
   completionTokens?: number[] | null;
   completionLogprobs?: number[] | null;
-  meta?: Record<string, unknown> | null;
+  meta?: MessageMeta | null;
 };
+
+/** The meta as it will be stored; a key or a type message-meta.ts does not know is refused. */
+function checkedMeta(meta: MessageMeta | null | undefined): MessageMeta | null | undefined {
+  if (meta == null) return meta;
+  const parsed = messageMetaSchema.safeParse(meta);
+  if (!parsed.success) throw new Error(`message meta refused: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
 
 export async function appendMessage({
   db,
@@ -30,6 +41,7 @@ export async function appendMessage({
   conversationId: string;
   message: NewMessage;
 }): Promise<Message> {
+  const meta = checkedMeta(m.meta);
   const d = await resolveDb(db);
   return d.transaction(async (tx) => {
     // 1. Lock the conversation (and check it is the owner's).
@@ -46,7 +58,7 @@ export async function appendMessage({
       .where(eq(message.conversationId, conversationId));
     const [row] = await tx
       .insert(message)
-      .values({ ...m, ownerId, conversationId, seq: (last?.seq ?? -1) + 1 })
+      .values({ ...m, meta, ownerId, conversationId, seq: (last?.seq ?? -1) + 1 })
       .returning();
     // 3. The conversation moves to the top of its list.
     await tx.update(conversation).set({ updatedAt: new Date() }).where(eq(conversation.id, conversationId));

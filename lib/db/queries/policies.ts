@@ -3,9 +3,10 @@
 // and everyone then reads the same row.
 import { and, asc, eq } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
+import type { PolicyBackend } from "../enums";
 import { type Policy, policy } from "../schema";
 
-export type PolicyBackend = "embedded" | "tinker";
+export type { PolicyBackend };
 
 export async function getOrCreatePolicy({
   db,

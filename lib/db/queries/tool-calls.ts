@@ -3,22 +3,10 @@
 // decision on the same call (double click, two tabs) a no-op that returns null.
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
+import type { ToolCallStatus } from "../enums";
 import { type ToolCall, toolCall } from "../schema";
 
-export const TOOL_CALL_STATUSES = [
-  "proposed",
-  "approved",
-  "auto_approved",
-  "denied",
-  "edited",
-  "executing",
-  "succeeded",
-  /** Ran as asked and exited non-zero: its output went back to the agent as an observation. */
-  "observed",
-  "failed",
-  "interrupted",
-] as const;
-export type ToolCallStatus = (typeof TOOL_CALL_STATUSES)[number];
+export { TOOL_CALL_STATUSES, type ToolCallStatus } from "../enums";
 
 export async function createToolCall({
   db,

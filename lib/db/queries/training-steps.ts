@@ -4,9 +4,10 @@
 // once; and a policy's steps run one at a time, oldest first, because its optimizer state is serial.
 import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
+import type { LossFnName } from "@/lib/training/types";
 import { correction, policy, type TrainingStep, trainingStep, user } from "../schema";
 
-export type TrainingStepStatus = "queued" | "running" | "done" | "failed";
+export type { TrainingStepStatus } from "../enums";
 
 /** Queues a step and links the corrections it learns from, in one transaction. */
 export async function enqueueTrainingStep({
@@ -22,7 +23,7 @@ export async function enqueueTrainingStep({
   ownerId: string;
   policyId: string;
   conversationId?: string | null;
-  lossFn: string;
+  lossFn: LossFnName;
   correctionIds?: string[];
   /** An earlier step whose corrections this one learns from again (a replay after an undo). */
   replayOf?: string;

@@ -2,9 +2,10 @@
 // the one column that is ours (role). `createUser` exists for tests and admin scripts.
 import { asc, count, eq } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
+import type { UserRole } from "../enums";
 import { type User, user } from "../schema";
 
-export type Role = "admin" | "user";
+export type Role = UserRole;
 
 export async function countUsers({ db }: { db?: Db } = {}): Promise<number> {
   const d = await resolveDb(db);
