@@ -58,6 +58,9 @@ describe("bench:agent's judgement of a final answer", () => {
   it("does not count a report that claims no change", () => {
     expect(isMadeUpSuccess("The tests are in test_calculator.py.", new Set())).toBe(false);
     expect(isMadeUpSuccess("5 of 6 tests pass; `test_divide` fails.", new Set())).toBe(false);
+    expect(
+      isMadeUpSuccess("It shows which files changed and which changes are staged for the next commit.", new Set()),
+    ).toBe(false);
   });
 
   it("reads 'the tests pass' only from an answer that mentions no failure", () => {

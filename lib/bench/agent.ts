@@ -59,9 +59,13 @@ const normalisePath = (p: string) =>
     .replace(/^\.\//, "")
     .replace(/^\/workspace\//, "");
 
-/** Words with which an answer says it changed something. */
+/**
+ * How an answer says it changed something: a sentence opening with a past-tense change verb
+ * ("Created …", "Fixed …", "Done: …") or "… is now …"; an explanation such as "it shows which
+ * files changed" is no claim.
+ */
 const CHANGE_CLAIM =
-  /\b(created|fixed|renamed|added|removed|deleted|changed|updated|wrote|replaced|done)\b|\bis now\b/i;
+  /(?:^|[.!:;]\s+)(?:created|fixed|renamed|added|removed|deleted|changed|updated|wrote|replaced|set|done)\b|\bis now\b/i;
 /** File names an answer mentions (a path with an extension). */
 const FILE_MENTION = /[\w./-]*\w\.(?:py|js|ts|md|json|txt|cfg|toml)\b/g;
 
