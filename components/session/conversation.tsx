@@ -77,7 +77,7 @@ export function Conversation({
               </div>
             );
           case "user": {
-            const kind = (m.meta?.kind as string | undefined) ?? "task";
+            const kind = m.meta?.kind ?? "task";
             const rewound = Boolean(m.meta?.rewoundBy);
             return (
               <div
@@ -95,7 +95,7 @@ export function Conversation({
           }
           case "assistant": {
             const calls = toolCalls.filter((c) => c.messageId === m.id);
-            const parseError = (m.meta as { parseError?: { detail: string } } | null)?.parseError;
+            const parseError = m.meta?.parseError;
             if (parseError) return <UnreadableReply key={m.id} text={m.content} detail={parseError.detail} />;
             return (
               <div key={m.id} className="my-2" data-testid="assistant-message">

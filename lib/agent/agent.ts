@@ -16,7 +16,7 @@ import {
   updateConversation,
 } from "@/lib/db/queries/conversations";
 import { appendMessage, listMessagesByConversation } from "@/lib/db/queries/messages";
-import { getOrCreatePolicy, type PolicyBackend } from "@/lib/db/queries/policies";
+import { getOrCreatePolicy } from "@/lib/db/queries/policies";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
 import type { Conversation } from "@/lib/db/schema";
@@ -107,7 +107,7 @@ export class Agent {
       db: core.db,
       ownerId,
       baseModel: config.model,
-      backend: core.deps.backend.kind as PolicyBackend,
+      backend: core.deps.backend.kind,
       loraRank: config.loraRank,
     });
     return core.db.transaction(async (tx) => {
@@ -237,7 +237,7 @@ export class Agent {
   /** "/c": a fresh system message opens a new episode; weights, rules and steps stay. */
   private async clear(conv: Conversation): Promise<SendResult> {
     const core = this.core;
-    const refusal = clearRefusal(conv.state as ConversationState);
+    const refusal = clearRefusal(conv.state);
     if (refusal) throw new AppError("conflict:conversation", refusal);
     const config = await core.config(conv.ownerId);
     const workspace = await getWorkspaceForOwner({ db: core.db, id: conv.workspaceId, ownerId: conv.ownerId });

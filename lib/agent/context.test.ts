@@ -77,7 +77,7 @@ describe("the prompt's context", () => {
   it("a new episode after /c leaves the earlier one out, and excluded replies never enter", () => {
     const rows = conversation(1);
     const broken = row("assistant", "<tool_call>{oops", {
-      meta: { excluded: true, parseError: { reason: "invalid_json" } },
+      meta: { excluded: true, parseError: { reason: "invalid_json", detail: "unexpected end" } },
     });
     const next = [...rows, broken, row("system", "Agent."), row("user", "New task.")];
     const built = buildPrompt({ rows: next, renderer, tools: [], budget: 10_000 });

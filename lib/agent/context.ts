@@ -7,18 +7,12 @@
  * training step rebuilds exactly the prompt that was sampled.
  */
 import type { Message as ChatMessage, Renderer, ToolSpec } from "@/lib/chat/types";
+import type { MessageMeta, PromptLayout } from "@/lib/db/message-meta";
 import type { Message as MessageRow } from "@/lib/db/schema";
 import { capChars } from "@/lib/sandbox/output";
 import { replyReserve } from "@/lib/config/reply-tokens";
 
-/** Which rows a sampled prompt held, stored as the assistant message's `meta.context`. */
-export type PromptLayout = {
-  /** Seqs of the rows in the prompt, in order. */
-  seqs: number[];
-  /** How many rows were elided, and the seq the marker follows (the task); 0 / null when none. */
-  elided: number;
-  markerAfter: number | null;
-};
+export type { PromptLayout };
 
 export type BuiltPrompt = { messages: ChatMessage[]; tokens: number[]; layout: PromptLayout };
 
@@ -36,10 +30,8 @@ export function toolOutputLimit(contextWindow: number): number {
   return Math.max(2_000, Math.min(16_000, Math.floor(contextWindow)));
 }
 
-type RowMeta = { excluded?: boolean; callId?: string; toolName?: string };
-
-function metaOf(row: MessageRow): RowMeta {
-  return (row.meta ?? {}) as RowMeta;
+function metaOf(row: MessageRow): MessageMeta {
+  return row.meta ?? {};
 }
 
 /** Rows of the current episode: from the last system row on (a "/c" starts a new one). */

@@ -22,6 +22,7 @@ import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
+import type { MessageMeta } from "@/lib/db/message-meta";
 import { type Conversation, fileSnapshot, message, type Message, type TrainingStep } from "@/lib/db/schema";
 import { AppError } from "@/lib/errors";
 import { withToolRoot } from "@/lib/tools/tool-path";
@@ -50,8 +51,7 @@ export type RewindRecord = {
   trainingStepsSince: { id: string; step: number | null; status: string }[];
 };
 
-type MessageMeta = Record<string, unknown> & { kind?: string; excluded?: boolean; rewoundBy?: string };
-const metaOf = (row: Pick<Message, "meta">) => (row.meta ?? {}) as MessageMeta;
+const metaOf = (row: Pick<Message, "meta">): MessageMeta => row.meta ?? {};
 
 /** The task messages of the current episode still in context: the turns a rewind may go back to. */
 export function rewindPoints<R extends Pick<Message, "role" | "meta">>(rows: R[]): R[] {

@@ -6,11 +6,12 @@
  * process substitution and `eval`/`sh -c` always ask, whatever the rules say.
  */
 import path from "node:path";
+import type { AllowRuleKind } from "@/lib/db/enums";
 import { isToolName, READONLY_TOOLS } from "@/lib/tools/names";
 import { matchGlob } from "@/lib/tools/glob-match";
 import { matchesPrefix, parseCommand } from "./bash-parse";
 
-export type RuleKind = "tool" | "path" | "bash_prefix";
+export type RuleKind = AllowRuleKind;
 
 /** One "always allow" rule, as stored in allow_rule (pattern: a glob, a word prefix, or null). */
 export type ApprovalRule = { tool: string; kind: RuleKind; pattern: string | null };

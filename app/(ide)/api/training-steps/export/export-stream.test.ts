@@ -21,7 +21,7 @@ forEachDriver("training-step export", (db) => {
     const p = await getOrCreatePolicy({ db: d, ownerId: u.id, baseModel: "m", backend: "embedded", loraRank: 4 });
     const rows: TrainingStep[] = [];
     for (const [i, m] of metrics.entries()) {
-      const row = await enqueueTrainingStep({ db: d, ownerId: u.id, policyId: p.id, lossFn: "sdpo" });
+      const row = await enqueueTrainingStep({ db: d, ownerId: u.id, policyId: p.id, lossFn: "importance_sampling" });
       await claimNextQueued({ db: d, policyId: p.id });
       rows.push((await markTrainingStepDone({ db: d, id: row.id, step: i + 1, metrics: m }))!);
     }
@@ -49,7 +49,7 @@ forEachDriver("training-step export", (db) => {
 
   it("the JSON export is an array of flat records with null for metrics a step did not log", async () => {
     const alice = await userWithSteps(db(), [{ loss: 1 }, { sdpo_kl: 2 }]);
-    const failed = await enqueueTrainingStep({ db: db(), ownerId: alice.u.id, policyId: alice.p.id, lossFn: "sdpo" });
+    const failed = await enqueueTrainingStep({ db: db(), ownerId: alice.u.id, policyId: alice.p.id, lossFn: "importance_sampling" });
     await markTrainingStepFailed({ db: db(), id: failed.id, error: "boom" });
     const json = JSON.parse(
       await read(await stepExportStream({ db: db(), ownerId: alice.u.id, format: "json", pageSize: 2 })),
