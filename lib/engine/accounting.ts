@@ -43,6 +43,17 @@ export function countingKernels(inner: Kernels): CountingKernels {
       flops += 2 * args.M * args.N * args.K;
       inner.sgemm(args);
     },
+    // Products a pool task issues run on the task's threads, past this wrapper: the task states their FLOPs.
+    pool: inner.pool && {
+      get threads() {
+        return inner.pool!.threads;
+      },
+      shares: (array) => inner.pool!.shares(array),
+      run(job) {
+        flops += job.flops;
+        inner.pool!.run(job);
+      },
+    },
     stats: () => ({ liveBytes, peakBytes, liveArrays: live.size, sgemmFlops: flops }),
     resetFlops: () => {
       flops = 0;

@@ -5,9 +5,14 @@
  * larger sgemm calls (the helper thread is woken a third as often for Qwen3's 3:1 grouping).
  * Keys live at absolute positions 0..TK-1; the T queries sit at positions pos0..pos0+T-1
  * (training: pos0 = 0, TK = T; decoding: T = 1).
+ * With a thread pool, the forward pass runs its (query block, KV group) pairs and the backward
+ * pass its KV groups on every thread: each unit owns whole outputs (its rows of `out` and its block
+ * of weights; its group's columns of dq, dk, dv, summed over query blocks in the same order as on
+ * one thread), so the result is bit for bit the same on any number of threads.
  */
-import type { Kernels } from "./kernels/types";
+import type { Kernels, TaskContext, ThreadPool } from "./kernels/types";
 import { causalSoftmax } from "./ops";
+import { taskId } from "./threads";
 
 export interface AttentionDims {
   T: number;
@@ -89,6 +94,29 @@ function unstack(
   }
 }
 
+/** Below this many multiply-adds in a pass, waking the threads costs more than they save (decoding stays on one). */
+const PARALLEL_MIN_MACS = 1 << 20;
+
+/** Arrays that travel to a task as (byteOffset, length) pairs. */
+function addresses(arrays: Float32Array[]): number[] {
+  return arrays.flatMap((a) => [a.byteOffset, a.length]);
+}
+
+/** The pool when it can take this pass: more than one thread, enough work, every array in its memory. */
+function poolFor(k: Kernels, macs: number, arrays: Float32Array[]): ThreadPool | null {
+  const pool = k.pool;
+  if (!pool || pool.threads < 2 || macs < PARALLEL_MIN_MACS) return null;
+  return arrays.every((a) => pool.shares(a)) ? pool : null;
+}
+
+/** Multiply-adds of the forward's two products per (block, group): about 2·NH·HD per visible key. */
+function forwardMacs(d: AttentionDims): number {
+  let visible = 0;
+  for (let r0 = 0; r0 < d.T; r0 += QUERY_BLOCK)
+    visible += Math.min(QUERY_BLOCK, d.T - r0) * (d.pos0 + r0 + Math.min(QUERY_BLOCK, d.T - r0));
+  return 2 * d.NH * d.HD * visible;
+}
+
 /**
  * out = softmax(q kᵀ / sqrt(HD), causal) v. `probs` (attentionProbsSize) receives the attention
  * weights, zero above the causal diagonal within each query block's visible keys; columns past
@@ -104,63 +132,97 @@ export function attentionForward(
   scratch: Float32Array, // attentionScratchSize
   d: AttentionDims,
 ): void {
+  const units = Math.ceil(d.T / QUERY_BLOCK) * d.NKV;
+  const macs = forwardMacs(d);
+  const arrays = [out, probs, q, keys, values];
+  const pool = units > 1 ? poolFor(k, macs, arrays) : null;
+  if (pool) {
+    const args = [...addresses(arrays), d.T, d.TK, d.pos0, d.NH, d.NKV, d.HD];
+    const scratchFloats = attentionScratchSize(d.NH, d.NKV, d.HD);
+    pool.run({ task: taskId("attention-forward"), args, units, scratchFloats, flops: 2 * macs });
+    return;
+  }
+  for (let unit = 0; unit < units; unit++) forwardUnit(k, out, probs, q, keys, values, scratch, d, unit);
+}
+
+/** Unit u of the forward pass: query block ⌊u / NKV⌋ against KV group u mod NKV. */
+function forwardUnit(
+  k: Kernels,
+  out: Float32Array,
+  probs: Float32Array,
+  q: Float32Array,
+  keys: Float32Array,
+  values: Float32Array,
+  scratch: Float32Array,
+  d: AttentionDims,
+  unit: number,
+): void {
   const { T, TK, pos0, NH, NKV, HD } = d;
   const QD = NH * HD,
     KVD = NKV * HD;
   const group = NH / NKV;
   const scale = 1 / Math.sqrt(HD);
-  for (let r0 = 0; r0 < T; r0 += QUERY_BLOCK) {
-    const rows = Math.min(QUERY_BLOCK, T - r0);
-    const stacked = group * rows;
-    const visible = pos0 + r0 + rows; // keys 0..visible-1 are seen by some row of the block
-    for (let g = 0; g < NKV; g++) {
-      const pOff = blockOffset(r0, g, group, NH, T, TK);
-      stack(scratch, 0, q, r0, rows, g * group, group, QD, HD);
-      // S = Q_g k_gᵀ (group·rows, visible)
-      k.sgemm({
-        transA: false,
-        transB: true,
-        M: stacked,
-        N: visible,
-        K: HD,
-        alpha: 1,
-        A: scratch,
-        lda: HD,
-        B: keys,
-        bOffset: g * HD,
-        ldb: KVD,
-        beta: 0,
-        C: probs,
-        cOffset: pOff,
-        ldc: TK,
-      });
-      for (let j = 0; j < group; j++) causalSoftmax(probs, pOff + j * rows * TK, rows, TK, pos0 + r0, scale, visible);
-      // O_g = P v_g (group·rows, HD), then back to each head's columns
-      k.sgemm({
-        transA: false,
-        transB: false,
-        M: stacked,
-        N: HD,
-        K: visible,
-        alpha: 1,
-        A: probs,
-        aOffset: pOff,
-        lda: TK,
-        B: values,
-        bOffset: g * HD,
-        ldb: KVD,
-        beta: 0,
-        C: scratch,
-        ldc: HD,
-      });
-      unstack(out, scratch, 0, r0, rows, g * group, group, QD, HD);
-    }
-  }
+  const r0 = Math.floor(unit / NKV) * QUERY_BLOCK;
+  const g = unit % NKV;
+  const rows = Math.min(QUERY_BLOCK, T - r0);
+  const stacked = group * rows;
+  const visible = pos0 + r0 + rows; // keys 0..visible-1 are seen by some row of the block
+  const pOff = blockOffset(r0, g, group, NH, T, TK);
+  stack(scratch, 0, q, r0, rows, g * group, group, QD, HD);
+  // S = Q_g k_gᵀ (group·rows, visible)
+  k.sgemm({
+    transA: false,
+    transB: true,
+    M: stacked,
+    N: visible,
+    K: HD,
+    alpha: 1,
+    A: scratch,
+    lda: HD,
+    B: keys,
+    bOffset: g * HD,
+    ldb: KVD,
+    beta: 0,
+    C: probs,
+    cOffset: pOff,
+    ldc: TK,
+  });
+  for (let j = 0; j < group; j++) causalSoftmax(probs, pOff + j * rows * TK, rows, TK, pos0 + r0, scale, visible);
+  // O_g = P v_g (group·rows, HD), then back to each head's columns
+  k.sgemm({
+    transA: false,
+    transB: false,
+    M: stacked,
+    N: HD,
+    K: visible,
+    alpha: 1,
+    A: probs,
+    aOffset: pOff,
+    lda: TK,
+    B: values,
+    bOffset: g * HD,
+    ldb: KVD,
+    beta: 0,
+    C: scratch,
+    ldc: HD,
+  });
+  unstack(out, scratch, 0, r0, rows, g * group, group, QD, HD);
+}
+
+/** The forward as a pool task: args are (out, probs, q, keys, values) as address pairs, then T, TK, pos0, NH, NKV, HD. */
+export function attentionForwardTask(ctx: TaskContext, args: readonly number[], unit: number): void {
+  const [out, probs, q, keys, values] = views(ctx, args, 5);
+  const [T, TK, pos0, NH, NKV, HD] = args.slice(10);
+  forwardUnit(ctx.kernels, out, probs, q, keys, values, ctx.scratch, { T, TK, pos0, NH, NKV, HD }, unit);
+}
+
+function views(ctx: TaskContext, args: readonly number[], count: number): Float32Array[] {
+  return Array.from({ length: count }, (_, i) => ctx.f32(args[2 * i], args[2 * i + 1]));
 }
 
 /**
- * Backward of attentionForward for a full causal sequence (pos0 = 0, TK = T), block by block and
- * group by group on stacked heads: dP = dO v_gᵀ; dS = P ⊙ (dP − rowsum(dP ⊙ P)) / sqrt(HD);
+ * Backward of attentionForward for a full causal sequence (pos0 = 0, TK = T), group by group and
+ * block by block on stacked heads: dP = dO v_gᵀ; dS = P ⊙ (dP − rowsum(dP ⊙ P)) / sqrt(HD);
  * dQ = dS k_g; dk_g += dSᵀ Q; dv_g += Pᵀ dO. dq, dk, dv are overwritten.
  */
 export function attentionBackward(
@@ -177,6 +239,50 @@ export function attentionBackward(
   scratch: Float32Array, // attentionScratchSize
   d: AttentionDims,
 ): void {
+  const KVD = d.NKV * d.HD;
+  dk.fill(0, 0, d.T * KVD);
+  dv.fill(0, 0, d.T * KVD);
+  // Four products per block and group, each about as large as one of the forward's two.
+  const macs = 2 * forwardMacs(d);
+  const arrays = [dq, dk, dv, dout, probs, q, keys, values];
+  const pool = d.NKV > 1 ? poolFor(k, macs, arrays) : null;
+  if (pool) {
+    const args = [...addresses(arrays), d.T, d.NH, d.NKV, d.HD];
+    const scratchSize = attentionScratchSize(d.NH, d.NKV, d.HD);
+    const scratchFloats = scratchSize + attentionGradRows(d.NH, d.NKV, d.T) * d.T;
+    pool.run({ task: taskId("attention-backward"), args, units: d.NKV, scratchFloats, flops: 2 * macs });
+    return;
+  }
+  for (let g = 0; g < d.NKV; g++) backwardGroup(k, dq, dk, dv, dP, dout, probs, q, keys, values, scratch, d, g);
+}
+
+/** The backward as a pool task, one KV group per unit: args are the eight arrays as address pairs, then T, NH, NKV, HD. */
+export function attentionBackwardTask(ctx: TaskContext, args: readonly number[], unit: number): void {
+  const [dq, dk, dv, dout, probs, q, keys, values] = views(ctx, args, 8);
+  const [T, NH, NKV, HD] = args.slice(16);
+  const scratchSize = attentionScratchSize(NH, NKV, HD);
+  const scratch = ctx.scratch.subarray(0, scratchSize);
+  const dP = ctx.scratch.subarray(scratchSize);
+  const d = { T, TK: T, pos0: 0, NH, NKV, HD };
+  backwardGroup(ctx.kernels, dq, dk, dv, dP, dout, probs, q, keys, values, scratch, d, unit);
+}
+
+/** KV group g of the backward pass: its heads' columns of dq and its columns of dk and dv. */
+function backwardGroup(
+  k: Kernels,
+  dq: Float32Array,
+  dk: Float32Array,
+  dv: Float32Array,
+  dP: Float32Array,
+  dout: Float32Array,
+  probs: Float32Array,
+  q: Float32Array,
+  keys: Float32Array,
+  values: Float32Array,
+  scratch: Float32Array,
+  d: AttentionDims,
+  g: number,
+): void {
   const { T, NH, NKV, HD } = d;
   const QD = NH * HD,
     KVD = NKV * HD;
@@ -185,100 +291,96 @@ export function attentionBackward(
   const QS = 0,
     DOS = group * QUERY_BLOCK * HD,
     DQS = 2 * DOS; // offsets of stacked Q, dO, dQ in scratch
-  dk.fill(0, 0, T * KVD);
-  dv.fill(0, 0, T * KVD);
   for (let r0 = 0; r0 < T; r0 += QUERY_BLOCK) {
     const rows = Math.min(QUERY_BLOCK, T - r0);
     const stacked = group * rows;
     const visible = r0 + rows;
-    for (let g = 0; g < NKV; g++) {
-      const pOff = blockOffset(r0, g, group, NH, T, T);
-      stack(scratch, QS, q, r0, rows, g * group, group, QD, HD);
-      stack(scratch, DOS, dout, r0, rows, g * group, group, QD, HD);
-      // dv_g[0:visible] += Pᵀ dO (visible, HD)
-      k.sgemm({
-        transA: true,
-        transB: false,
-        M: visible,
-        N: HD,
-        K: stacked,
-        alpha: 1,
-        A: probs,
-        aOffset: pOff,
-        lda: T,
-        B: scratch,
-        bOffset: DOS,
-        ldb: HD,
-        beta: 1,
-        C: dv,
-        cOffset: g * HD,
-        ldc: KVD,
-      });
-      // dP = dO v_gᵀ (group·rows, visible)
-      k.sgemm({
-        transA: false,
-        transB: true,
-        M: stacked,
-        N: visible,
-        K: HD,
-        alpha: 1,
-        A: scratch,
-        aOffset: DOS,
-        lda: HD,
-        B: values,
-        bOffset: g * HD,
-        ldb: KVD,
-        beta: 0,
-        C: dP,
-        ldc: T,
-      });
-      // dS = P ⊙ (dP − Σ_j dP_j P_j) · scale, written into dP (entries past the diagonal are 0)
-      for (let s = 0; s < stacked; s++) {
-        const t = r0 + (s % rows);
-        const o = s * T;
-        const po = pOff + o;
-        let dot = 0;
-        for (let j = 0; j <= t; j++) dot += dP[o + j] * probs[po + j];
-        for (let j = 0; j <= t; j++) dP[o + j] = probs[po + j] * (dP[o + j] - dot) * scale;
-        for (let j = t + 1; j < visible; j++) dP[o + j] = 0;
-      }
-      // dQ = dS k_g (group·rows, HD), back to each head's columns
-      k.sgemm({
-        transA: false,
-        transB: false,
-        M: stacked,
-        N: HD,
-        K: visible,
-        alpha: 1,
-        A: dP,
-        lda: T,
-        B: keys,
-        bOffset: g * HD,
-        ldb: KVD,
-        beta: 0,
-        C: scratch,
-        cOffset: DQS,
-        ldc: HD,
-      });
-      unstack(dq, scratch, DQS, r0, rows, g * group, group, QD, HD);
-      // dk_g[0:visible] += dSᵀ Q (visible, HD)
-      k.sgemm({
-        transA: true,
-        transB: false,
-        M: visible,
-        N: HD,
-        K: stacked,
-        alpha: 1,
-        A: dP,
-        lda: T,
-        B: scratch,
-        bOffset: QS,
-        ldb: HD,
-        beta: 1,
-        C: dk,
-        cOffset: g * HD,
-        ldc: KVD,
-      });
+    const pOff = blockOffset(r0, g, group, NH, T, T);
+    stack(scratch, QS, q, r0, rows, g * group, group, QD, HD);
+    stack(scratch, DOS, dout, r0, rows, g * group, group, QD, HD);
+    // dv_g[0:visible] += Pᵀ dO (visible, HD)
+    k.sgemm({
+      transA: true,
+      transB: false,
+      M: visible,
+      N: HD,
+      K: stacked,
+      alpha: 1,
+      A: probs,
+      aOffset: pOff,
+      lda: T,
+      B: scratch,
+      bOffset: DOS,
+      ldb: HD,
+      beta: 1,
+      C: dv,
+      cOffset: g * HD,
+      ldc: KVD,
+    });
+    // dP = dO v_gᵀ (group·rows, visible)
+    k.sgemm({
+      transA: false,
+      transB: true,
+      M: stacked,
+      N: visible,
+      K: HD,
+      alpha: 1,
+      A: scratch,
+      aOffset: DOS,
+      lda: HD,
+      B: values,
+      bOffset: g * HD,
+      ldb: KVD,
+      beta: 0,
+      C: dP,
+      ldc: T,
+    });
+    // dS = P ⊙ (dP − Σ_j dP_j P_j) · scale, written into dP (entries past the diagonal are 0)
+    for (let s = 0; s < stacked; s++) {
+      const t = r0 + (s % rows);
+      const o = s * T;
+      const po = pOff + o;
+      let dot = 0;
+      for (let j = 0; j <= t; j++) dot += dP[o + j] * probs[po + j];
+      for (let j = 0; j <= t; j++) dP[o + j] = probs[po + j] * (dP[o + j] - dot) * scale;
+      for (let j = t + 1; j < visible; j++) dP[o + j] = 0;
     }
+    // dQ = dS k_g (group·rows, HD), back to each head's columns
+    k.sgemm({
+      transA: false,
+      transB: false,
+      M: stacked,
+      N: HD,
+      K: visible,
+      alpha: 1,
+      A: dP,
+      lda: T,
+      B: keys,
+      bOffset: g * HD,
+      ldb: KVD,
+      beta: 0,
+      C: scratch,
+      cOffset: DQS,
+      ldc: HD,
+    });
+    unstack(dq, scratch, DQS, r0, rows, g * group, group, QD, HD);
+    // dk_g[0:visible] += dSᵀ Q (visible, HD)
+    k.sgemm({
+      transA: true,
+      transB: false,
+      M: visible,
+      N: HD,
+      K: stacked,
+      alpha: 1,
+      A: dP,
+      lda: T,
+      B: scratch,
+      bOffset: QS,
+      ldb: HD,
+      beta: 1,
+      C: dk,
+      cOffset: g * HD,
+      ldc: KVD,
+    });
   }
 }

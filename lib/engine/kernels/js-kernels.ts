@@ -2,10 +2,12 @@
  * Reference kernels in plain TypeScript: always available, used to check the fast kernels and as
  * the fallback where WebAssembly SIMD is missing. Loop order keeps the innermost loop contiguous.
  */
+import { widenHalf } from "./half";
 import type { Kernels, SgemmArgs } from "./types";
 
 export function sgemmReference(args: SgemmArgs): void {
-  const { transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc } = args;
+  const { transA, transB, M, N, K, alpha, A, lda, ldb, beta, C, ldc } = args;
+  const B = args.B instanceof Uint16Array ? widenHalf(args.B, args.bType) : args.B;
   const aOff = args.aOffset ?? 0;
   const bOff = args.bOffset ?? 0;
   const cOff = args.cOffset ?? 0;

@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { projectPath } from "../../paths";
 import { startTsWorker } from "../../worker-threads";
-import { createKernels } from "./index";
+import os from "node:os";
+import { MAX_THREADS, createKernels } from "./index";
 import { sgemmReference } from "./js-kernels";
 import type { Kernels, SgemmArgs } from "./types";
 import { createWasmKernels, type WasmKernels } from "./wasm-kernels";
@@ -101,15 +102,17 @@ const SIZES = [1, 3, 17, 64, 129, 300];
 let oneThread: WasmKernels;
 let twoThreads: WasmKernels;
 let alwaysSplit: WasmKernels;
+let fourAlwaysSplit: WasmKernels;
 
 beforeAll(async () => {
   oneThread = await createWasmKernels({ threads: 1 });
   twoThreads = await createWasmKernels({ threads: 2 });
-  // Splits even the smallest products, so the two-thread path sees every ragged edge.
+  // Split even the smallest products, so the threaded path sees every ragged edge.
   alwaysSplit = await createWasmKernels({ threads: 2, parallelMinMacs: 0 });
+  fourAlwaysSplit = await createWasmKernels({ threads: 4, parallelMinMacs: 0 });
 });
 afterAll(() => {
-  for (const kernels of [oneThread, twoThreads, alwaysSplit]) kernels.dispose();
+  for (const kernels of [oneThread, twoThreads, alwaysSplit, fourAlwaysSplit]) kernels.dispose();
 });
 
 describe("wasm sgemm", () => {
@@ -196,6 +199,40 @@ describe("wasm sgemm", () => {
       }
   });
 
+  it("gives bit-identical products on 1, 2 and 4 threads, since each element is computed whole by one thread", () => {
+    const shapes = [
+      [300, 129, 64],
+      [129, 300, 257],
+      [1, 2049, 256],
+      [3, 1024, 129],
+      [1030, 64, 300],
+    ];
+    for (const [transA, transB] of TRANSPOSES)
+      for (const [M, N, K] of shapes) {
+        const [one, two, four] = [oneThread, alwaysSplit, fourAlwaysSplit].map(
+          (kernels) => runCase(kernels, { transA, transB, M, N, K, beta: 0.5 }, 7).actual,
+        );
+        expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer)), `${M}x${N}x${K} on 2 threads`).toBe(true);
+        expect(Buffer.from(four.buffer).equals(Buffer.from(one.buffer)), `${M}x${N}x${K} on 4 threads`).toBe(true);
+      }
+  });
+
+  it("runs four threads' products like the reference on every transpose and ragged shape", () => {
+    for (const [transA, transB] of TRANSPOSES)
+      for (const [M, N, K] of [
+        [129, 3, 17],
+        [17, 300, 64],
+        [300, 64, 3],
+        [2, 2049, 256],
+      ])
+        expectMatch(fourAlwaysSplit, { transA, transB, M, N, K, beta: 1 });
+  });
+
+  it("refuses a thread count that is not a whole number from 1 up", async () => {
+    await expect(createWasmKernels({ threads: 0 })).rejects.toThrow(RangeError);
+    await expect(createWasmKernels({ threads: 2.5 })).rejects.toThrow(/2.5 threads/);
+  });
+
   it("rejects operands too short for their shape instead of touching neighbouring memory", () => {
     const A = oneThread.alloc(10);
     const B = oneThread.alloc(12);
@@ -257,9 +294,16 @@ describe("wasm kernel memory", () => {
 });
 
 describe("createKernels", () => {
-  it("returns two-thread wasm kernels here, which fall back to one thread after dispose", async () => {
+  it("returns wasm kernels on one thread per available core by default, which fall back to one thread after dispose", async () => {
     const kernels = await createKernels();
-    expect(kernels.name).toBe("wasm-simd x2");
+    expect(kernels.name).toBe(`wasm-simd x${Math.min(MAX_THREADS, os.availableParallelism())}`);
+    kernels.dispose();
+    expect(kernels.name).toBe("wasm-simd x1");
+  });
+
+  it("starts the number of threads asked for, and the products stay right after dispose", async () => {
+    const kernels = await createKernels({ threads: 3 });
+    expect(kernels.name).toBe("wasm-simd x3");
     expectMatch(kernels, { transA: false, transB: true, M: 300, N: 129, K: 64 });
     kernels.dispose();
     expectMatch(kernels, { transA: false, transB: true, M: 300, N: 129, K: 64 });

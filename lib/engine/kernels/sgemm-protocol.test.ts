@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAILBOX_BYTES, Mailbox, OP_SGEMM, chunkOf, partition, type SgemmJob } from "./sgemm-protocol";
+import { MAILBOX_BYTES, Mailbox, OP_SGEMM, OP_TASK, chunkOf, partition, type SgemmJob } from "./sgemm-protocol";
 
 const job = (M: number, N: number, K = 64): SgemmJob => ({
   transA: false,
@@ -60,27 +60,49 @@ describe("partition", () => {
 
 describe("mailbox", () => {
   const mailbox = () => new Mailbox(new SharedArrayBuffer(MAILBOX_BYTES), 0);
+  const rows = partition(job(256, 64))!;
 
-  it("lets the caller close a job the worker never joined, so a late worker cannot take it", () => {
+  it("lets the caller close a job no worker joined, so a late worker cannot take it", () => {
     const box = mailbox();
-    const seq = box.post(OP_SGEMM, job(64, 64), partition(job(256, 64))!);
-    expect(box.settle(seq)).toBe(true);
+    const seq = box.post(OP_SGEMM, job(64, 64), 1, rows);
+    expect(box.settle()).toBe(true);
     expect(box.join(seq)).toBe(false);
-    const next = box.post(OP_SGEMM, job(64, 64), partition(job(256, 64))!);
+    const next = box.post(OP_SGEMM, job(64, 64), 1, rows);
     expect(box.awaitJob(seq)).toBe(next);
     expect(box.join(next)).toBe(true);
   });
 
-  it("hands a joined job's arguments and chunks over intact and reports the worker's failure", () => {
+  it("hands a joined job's arguments and chunks over intact and reports a worker's failure", () => {
     const box = mailbox();
-    const sent = { ...job(300, 17, 129), transB: true, alpha: 0.5, beta: -2, c: 0xfff00000 };
+    const sent = { ...job(300, 17, 129), transB: true, alpha: 0.5, beta: -2, c: 0xfff00000, bKind: 0 };
     const part = partition(sent)!;
-    const seq = box.post(OP_SGEMM, sent, part);
+    const seq = box.post(OP_SGEMM, sent, 1, part);
     expect(box.join(seq)).toBe(true);
     expect(box.readJob()).toEqual(sent);
     expect(box.readPartition()).toEqual(part);
     expect([box.claim(), box.claim()]).toEqual([0, 1]);
-    box.finish(seq, false);
-    expect(box.settle(seq)).toBe(false);
+    box.finish(false);
+    expect(box.settle()).toBe(false);
+  });
+
+  it("counts every worker that joins and lets none in once the caller has closed the job", () => {
+    const box = mailbox();
+    const seq = box.post(OP_TASK, { task: 1, units: 9, args: [4096, 12, 0.25], scratch: 8192, scratchStride: 64 }, 3);
+    expect([box.join(seq), box.join(seq), box.join(seq)]).toEqual([true, true, true]);
+    expect(box.readTask()).toEqual({ task: 1, units: 9, args: [4096, 12, 0.25], scratch: 8192, scratchStride: 64 });
+    box.finish(true);
+    box.finish(true);
+    box.finish(true);
+    expect(box.settle()).toBe(true);
+    expect(box.join(seq)).toBe(false);
+  });
+
+  it("tells every waiting worker to stop", () => {
+    const box = mailbox();
+    const seen = box.post(OP_SGEMM, job(64, 64), 0, rows);
+    box.settle();
+    box.stop();
+    expect(box.awaitJob(seen)).not.toBe(seen);
+    expect(box.stopped()).toBe(true);
   });
 });

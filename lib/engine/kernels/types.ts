@@ -8,7 +8,7 @@
  * operands live there run without copies. Arrays from elsewhere still work, only slower.
  */
 export interface Kernels {
-  /** Human-readable name for benchmarks ("wasm-simd x2", "js"). */
+  /** Human-readable name for benchmarks ("wasm-simd x4", "js"). */
   readonly name: string;
 
   /** A zero-filled array of n floats in this kernel set's memory. Release it with `free`. */
@@ -25,7 +25,53 @@ export interface Kernels {
    * With beta = 0, C's previous contents are ignored (NaN in C does not leak through).
    */
   sgemm(args: SgemmArgs): void;
+
+  /** The threads that share work beyond single products; absent where there is only one thread. */
+  readonly pool?: ThreadPool;
 }
+
+/**
+ * Threads over one shared memory that run a task (a function of lib/engine/threads.ts, named by
+ * its index there) over units 0..units-1, each unit on exactly one thread. A task writes only the
+ * outputs its unit owns, so the result is the same whichever thread runs which unit and however
+ * many threads there are.
+ */
+export interface ThreadPool {
+  /** Threads that take part, the caller included. */
+  readonly threads: number;
+  /** Whether the array lives in the memory every thread shares (only such arrays may be passed to a task). */
+  shares(array: Float32Array): boolean;
+  run(job: PoolJob): void;
+}
+
+export interface PoolJob {
+  task: number;
+  /** Numbers only (at most 32); arrays travel as their byteOffset and length. */
+  args: readonly number[];
+  units: number;
+  /** Floats of private scratch each thread gets for the job (TaskContext.scratch). */
+  scratchFloats: number;
+  /** Floating-point operations of the products the task issues (2·M·N·K each), for counting kernels. */
+  flops: number;
+}
+
+/** What a task's unit runs with, on whichever thread claimed it. */
+export interface TaskContext {
+  /** This thread's kernels: their products run on this thread alone. */
+  kernels: Kernels;
+  /** A view of `length` floats at byte `address` of the shared memory. */
+  f32(address: number, length: number): Float32Array;
+  /** This thread's scratch for the job (PoolJob.scratchFloats floats). */
+  scratch: Float32Array;
+}
+
+export type TaskFunction = (ctx: TaskContext, args: readonly number[], unit: number) => void;
+
+/**
+ * How a 16-bit B operand's bits are read: bfloat16 or IEEE half. Model weights keep their
+ * checkpoint's precision in memory and are widened to float32 inside the kernels.
+ */
+export type HalfType = "bf16" | "f16";
 
 export interface SgemmArgs {
   transA: boolean;
@@ -37,7 +83,9 @@ export interface SgemmArgs {
   A: Float32Array;
   aOffset?: number;
   lda: number;
-  B: Float32Array;
+  /** float32, or 16-bit bits (a Uint16Array) of the type `bType` names. */
+  B: Float32Array | Uint16Array;
+  bType?: HalfType;
   bOffset?: number;
   ldb: number;
   beta: number;

@@ -31,6 +31,24 @@ export interface KernelExports {
     ldc: number,
     work: number,
   ): void;
+  /** sgemm with B as 16-bit elements (b a byte address, ldb in elements): kind 1 bfloat16, 2 IEEE half. */
+  sgemm_half(
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    work: number,
+    kind: number,
+  ): void;
   /** Workspace bytes one concurrent caller of sgemm needs. */
   sgemm_work_bytes(): number;
   /** First address the module does not use itself; everything above belongs to the heap. */
