@@ -10,6 +10,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { DataDirLockedError, lockDataDir } from "@/lib/db/data-dir-lock";
 import { log } from "@/lib/log";
+import { operatorBackendConfig } from "@/lib/training";
 import { createEmbeddedBackend } from "@/lib/training/embedded";
 import { defaultCatalogue, EMBEDDED_MODEL, isModelDirectory, type ModelSource } from "@/lib/training/models";
 import { decoderForModels } from "@/lib/training/tinker/model-decoder";
@@ -156,6 +157,7 @@ export async function run(argv: string[]): Promise<number> {
     models: options.models,
     kernels: options.kernels,
     statesDir: options.statesDir,
+    threads: operatorBackendConfig().engineThreads,
   });
   const server = createTinkerProtocolServer(backend, {
     apiKey: options.apiKey,

@@ -17,7 +17,15 @@ export const SETTING_GROUPS = ["Model", "Sampling", "Training", "SDPO", "Review"
 export type SettingGroup = (typeof SETTING_GROUPS)[number];
 
 /** What a number counts; null for values that are a plain number, text, a choice or a switch. */
-export type SettingUnit = "tokens" | "seconds" | "training steps" | "versions" | "tool calls" | "MiB" | "processes";
+export type SettingUnit =
+  | "tokens"
+  | "seconds"
+  | "training steps"
+  | "versions"
+  | "tool calls"
+  | "MiB"
+  | "processes"
+  | "threads";
 
 type FieldSpec<S extends z.ZodType> = {
   group: SettingGroup;
@@ -455,6 +463,23 @@ export const FIELDS = {
     default: 3000,
     perUser: false,
     envAliases: ["PORT"],
+  }),
+  engineThreads: field({
+    group: "Server",
+    label: "Engine threads",
+    description:
+      "Threads the built-in engine computes on (matrix products and attention are shared among them); results are the same on any number",
+    unit: "threads",
+    kind: "integer",
+    schema: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(128, "must be at most 128")
+      .optional(),
+    default: undefined,
+    whenUnset: "one per core",
+    perUser: false,
   }),
   dataDir: field({
     group: "Server",

@@ -59,6 +59,8 @@ export interface EngineWorkerData {
   model: { dir: string } | { random: ModelConfig; seed: number };
   /** "fast" uses the WebAssembly kernels where available; "js" the reference kernels. */
   kernels?: "fast" | "js";
+  /** Threads of the fast kernels, this one included (default: one per core). */
+  threads?: number;
 }
 
 export interface EngineRequest {

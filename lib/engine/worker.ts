@@ -19,10 +19,10 @@ import {
   type EngineWorkerData,
 } from "./protocol";
 
-async function makeKernels(kind: EngineWorkerData["kernels"]): Promise<Kernels> {
+async function makeKernels(kind: EngineWorkerData["kernels"], threads: number | undefined): Promise<Kernels> {
   if (kind === "js") return createJsKernels();
   const { createKernels } = await import("./kernels/index");
-  return createKernels();
+  return createKernels({ threads });
 }
 
 async function main(): Promise<void> {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const data = (workerData as { data: EngineWorkerData }).data;
   let engine: Engine;
   try {
-    const kernels = countingKernels(await makeKernels(data.kernels ?? "fast"));
+    const kernels = countingKernels(await makeKernels(data.kernels ?? "fast", data.threads));
     engine =
       "dir" in data.model
         ? Engine.fromDirectory(data.model.dir, kernels)

@@ -11,13 +11,19 @@ import path from "node:path";
 import { EngineClient, type EngineWorkerData } from "../engine/client";
 import { EmbeddedSamplingClient, EmbeddedTrainingClient, fixedAdapter, readMeta } from "./embedded-clients";
 import { availableModels, defaultCatalogue, type ModelCatalogue, type ModelSource, resolveModel } from "./models";
-import type { BackendCapabilities, CreateTrainingClientOptions, TrainingBackend } from "./types";
+import {
+  type BackendCapabilities,
+  type CreateTrainingClientOptions,
+  LOSS_FN_NAMES,
+  TEACHER_MODES,
+  type TrainingBackend,
+} from "./types";
 import { SAME_IDS, VocabMap, type TokenSpace } from "./vocab-map";
 
 export const EMBEDDED_CAPABILITIES: BackendCapabilities = {
-  losses: ["cross_entropy", "importance_sampling", "ppo", "cispo", "reverse_kl", "topk_reverse_kl"],
+  losses: LOSS_FN_NAMES,
   importanceSamplingClipRatio: true,
-  teacherModes: ["student", "ema", "frozen"],
+  teacherModes: TEACHER_MODES,
 };
 
 export interface EmbeddedBackendOptions {
@@ -25,6 +31,8 @@ export interface EmbeddedBackendOptions {
   models?: ModelCatalogue;
   /** Engine kernels: "fast" (WebAssembly where available, the default) or the reference "js". */
   kernels?: EngineWorkerData["kernels"];
+  /** Threads of each engine's kernels (the engineThreads setting); default: one per core. */
+  threads?: number;
   /** Starts an engine (default EngineClient.start); tests and embedders may share or wrap one. */
   engine?: (data: EngineWorkerData) => Promise<EngineClient>;
   /** Default `<CONTINUALCODE_DATA_DIR or ./.data>/states`. */
@@ -92,7 +100,7 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
       } catch (error) {
         return Promise.reject(error);
       }
-      running = start({ model: source, kernels: options.kernels ?? "fast" }).then(async (engine) => ({
+      running = start({ model: source, kernels: options.kernels ?? "fast", threads: options.threads }).then(async (engine) => ({
         engine,
         source,
         ids: await tokenSpace(source, engine),
