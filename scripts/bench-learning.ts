@@ -81,7 +81,11 @@ const snapshot = snapshotModel(values["model-dir"]);
 log(
   `model ${snapshot.source} (log step ${snapshot.step}${snapshot.final ? ", final" : ""}, weights ${snapshot.weightsModified}) copied to ${snapshot.dir}`,
 );
-const backend = createEmbeddedBackend({ models: { [EMBEDDED_MODEL]: { dir: snapshot.dir } } });
+// Each step saves its state as the app's does, inside the snapshot that is removed at the end.
+const backend = createEmbeddedBackend({
+  models: { [EMBEDDED_MODEL]: { dir: snapshot.dir } },
+  statesDir: `${snapshot.dir}/states`,
+});
 const setup: LearningSetup = {
   backend,
   model: EMBEDDED_MODEL,

@@ -16,22 +16,16 @@ import { claimNextQueued, markTrainingStepDone, markTrainingStepFailed } from "@
 import type { Policy, TrainingStep } from "@/lib/db/schema";
 import {
   capabilitiesOf,
-  createTeacher,
   dbCheckpointStore,
-  fixedTeacher,
   openPolicy,
+  selectTeacher,
   sdpoConfigFromSettings,
   trainStep,
   type StepBatch,
   type TeacherSource,
 } from "@/lib/sdpo";
 import type { RewardBaseline } from "@/lib/sdpo/advantages";
-import {
-  canScoreDistributions,
-  type SamplingClient,
-  type TrainingBackend,
-  type TrainingClient,
-} from "@/lib/training/types";
+import type { SamplingClient, TrainingBackend, TrainingClient } from "@/lib/training/types";
 import { pruneVersionWeights } from "./adapter-retention";
 
 export type OpenedPolicy = {
@@ -44,7 +38,6 @@ export type OpenedPolicy = {
   /** The adapter version these weights are (policy.version when they were opened or trained). */
   version: number;
   baseline: RewardBaseline;
-  vocabSize?: number;
 };
 
 /** What one claimed step came to. */
@@ -66,7 +59,14 @@ export class PolicyRuntime {
   private readonly opened = new Map<string, Entry>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly deps: { db: Db; backend: TrainingBackend }) {}
+  constructor(
+    private readonly deps: {
+      db: Db;
+      backend: TrainingBackend;
+      /** Seeds a fresh adapter's initialisation (a benchmark's fixed seed); unset, the backend's default. */
+      seed?: number;
+    },
+  ) {}
 
   /**
    * Runs `fn` with the policy's clients, opened on first use (resuming its latest checkpoint).
@@ -156,34 +156,21 @@ export class PolicyRuntime {
       backend,
       model: policy.baseModel,
       rank: policy.loraRank,
+      seed: this.deps.seed,
       checkpoint: latest || reset ? undefined : config.checkpoint,
       store,
       enableTraining: config.training,
     });
-    let vocabSize: number | undefined;
-    if (canScoreDistributions(opened.sampler)) vocabSize = (await opened.sampler.logSoftmaxRows([0], [0])).length;
-    let teacher: TeacherSource | null = null;
-    if (opened.trainer) {
-      if (config.teacherCheckpoint !== undefined) {
-        teacher = fixedTeacher(
-          await backend.createSamplingClient({
-            baseModel: config.teacherModel ?? policy.baseModel,
-            modelPath: config.teacherCheckpoint,
-          }),
-        );
-      } else if (config.teacherModel !== undefined && config.teacherModel !== policy.baseModel) {
-        teacher = fixedTeacher(await backend.createSamplingClient({ baseModel: config.teacherModel }));
-      } else {
-        teacher = await createTeacher({
-          mode: config.teacherMode,
+    const teacher = opened.trainer
+      ? await selectTeacher({
+          backend,
+          baseModel: policy.baseModel,
           trainer: opened.trainer,
           student: opened.sampler,
           step: opened.step,
-          emaTau: config.emaTau,
-          refreshEvery: config.teacherRefreshEvery,
-        });
-      }
-    }
+          settings: config,
+        })
+      : null;
     return {
       policy,
       trainer: opened.trainer,
@@ -192,7 +179,6 @@ export class PolicyRuntime {
       step: opened.step,
       version: policy.version,
       baseline: { count: 0, mean: 0 },
-      vocabSize,
     };
   }
 
@@ -254,7 +240,6 @@ export class PolicyRuntime {
       capabilities: capabilitiesOf(this.deps.backend),
       step: opened.step,
       baseline: opened.baseline,
-      vocabSize: opened.vocabSize,
     };
     const outcome = await trainStep(ctx, batch, sdpoConfigFromSettings(config));
     switch (outcome.status) {

@@ -12,13 +12,7 @@ import { type CorrectionKind, listCorrectionsByTrainingStep } from "@/lib/db/que
 import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { getToolCallForOwner } from "@/lib/db/queries/tool-calls";
 import type { Correction, Message as MessageRow, ToolCall, TrainingStep } from "@/lib/db/schema";
-import {
-  buildTeacherMessages,
-  type DenialExample,
-  type RewardExample,
-  type SDPOConfig,
-  type StepBatch,
-} from "@/lib/sdpo";
+import { denialExample, type DenialExample, type RewardExample, type SDPOConfig, type StepBatch } from "@/lib/sdpo";
 import { messagesForLayout, type PromptLayout } from "./context";
 
 /** What a training signal records: a correction's kind, or an approval (RL reward +1). */
@@ -95,21 +89,25 @@ export async function buildStepBatch({
       throw new Error(`the prompt of message ${sampled.id} no longer renders to the tokens it was sampled from`);
     }
     // 2. The teacher's: the same messages plus the correction (and demonstration, tool output).
-    const teacherMessages = buildTeacherMessages(
-      {
-        promptMessages,
-        task: meta.task ?? "",
-        feedback: correction.text,
-        solution: correction.solution ?? undefined,
-        environmentFeedback: correction.environmentFeedback ?? undefined,
-      },
-      sdpo,
-    );
-    const teacherPromptTokens = renderer.renderPrompt(teacherMessages, tools, { addGenerationPrompt: true }).tokens;
     // With RL, a completion earns −1 once however many corrections it drew.
     const reward = sdpo.enableRl && !rewarded.has(sampled.id) ? -1 : undefined;
     if (reward !== undefined) rewarded.add(sampled.id);
-    denials.push({ ...completion, teacherPromptTokens, hasSolution: Boolean(correction.solution?.trim()), reward });
+    denials.push(
+      denialExample({
+        completion,
+        promptMessages,
+        task: meta.task ?? "",
+        correction: {
+          feedback: correction.text,
+          solution: correction.solution ?? undefined,
+          environmentFeedback: correction.environmentFeedback ?? undefined,
+        },
+        renderer,
+        tools,
+        config: sdpo,
+        reward,
+      }),
+    );
   }
   return { denials, rewards };
 }

@@ -10,6 +10,7 @@ import { getPolicyForOwner } from "@/lib/db/queries/policies";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import type { Conversation, Message as MessageRow, TrainingStep } from "@/lib/db/schema";
 import { lossFnFor, sdpoConfigFromSettings } from "@/lib/sdpo";
+import type { LossFnName } from "@/lib/training/types";
 import type { AgentCore } from "./core";
 import { scheduleStepProbes } from "./probe-run";
 import { buildStepBatch } from "./training-batch";
@@ -19,7 +20,7 @@ export function trainingLossFor(
   config: Config,
   sampled: Pick<MessageRow, "completionTokens"> | null,
   kind: "correction" | "approval",
-): string | null {
+): LossFnName | null {
   if (!config.training || !sampled?.completionTokens?.length) return null;
   if (kind === "approval") return config.enableRl ? "importance_sampling" : null;
   if (config.sdpo) return lossFnFor(config.lossMode);

@@ -1,17 +1,28 @@
 /**
  * The learning benchmark's core: for one habit scenario and one SDPO configuration, a fresh
  * adapter is measured on N fresh held-out conversations (no correction in context, fixed sampling
- * seeds) and on unrelated families' held-out tasks, then trained by corrections exactly as the
- * agent trains on a denial (SDPOSession.recordDenial → trainSdpo) and measured again after each
- * k in `ks`. A correction's denied completion is the model's own habit-showing sample on a
- * training-side task when it produces one within a few tries, else the planned habit call scored
- * under the current weights (so the step still sees real sampling log-probs).
+ * seeds) and on unrelated families' held-out tasks, then trained by corrections on the path a
+ * user's denial takes (a policy row in its own database, a queued training step claimed by the
+ * app's PolicyRuntime.runNext, the teacher it selects, the denial built by denialExample, the
+ * step's state saved and its version recorded) and measured again after each k in `ks`. A
+ * correction's denied completion is the model's own habit-showing sample on a training-side task
+ * when it produces one within a few tries, else the planned habit call scored under the current
+ * weights (so the step still sees real sampling log-probs).
  */
-import type { Renderer, ToolSpec } from "@/lib/chat/types";
+import { PolicyRuntime, type StepResult } from "@/lib/agent/policy-runtime";
+import { trainingLossFor } from "@/lib/agent/training";
+import type { Message, Renderer, ToolSpec } from "@/lib/chat/types";
+import { type Config, resolveConfig } from "@/lib/config";
+import { ASSUMED_CONTEXT_WINDOW, replyTokens } from "@/lib/config/reply-tokens";
 import { fillCorrection } from "@/lib/curriculum/habits";
 import { detectHabit, type Scenario } from "@/lib/curriculum/scenarios";
-import { SDPOSession, type Completion, type LossMode, type TeacherMode } from "@/lib/sdpo";
-import type { SamplingClient, TrainingBackend } from "@/lib/training/types";
+import { createDb } from "@/lib/db/client";
+import { getOrCreatePolicy, getPolicyForOwner } from "@/lib/db/queries/policies";
+import { enqueueTrainingStep } from "@/lib/db/queries/training-steps";
+import { createUser } from "@/lib/db/queries/users";
+import { denialExample, type LossMode, type StepBatch, sdpoConfigFromSettings, type TeacherMode } from "@/lib/sdpo";
+import type { SampledCompletion } from "@/lib/sdpo/train-step";
+import type { LossFnName, SamplingClient, TrainingBackend } from "@/lib/training/types";
 import type { DecisionPoint } from "./decision-points";
 import { firstProposal, matchesIdeal, matchesIdealMove, type ProposedCall } from "./proposals";
 import {
@@ -143,13 +154,19 @@ export async function measure(
 
 const matchesRight = (call: ProposedCall | null, point: DecisionPoint) => matchesIdeal(call, point.ideal);
 
+/** A denied completion: what was sampled, with the messages it was sampled from and the task. */
+interface Denied extends SampledCompletion {
+  promptMessages: Message[];
+  task: string;
+}
+
 /** The planned habit call as a completion of `prompt`, with the sampler's log-probs of its tokens. */
 async function plannedCompletion(
   setup: LearningSetup,
   sampler: SamplingClient,
   point: DecisionPoint,
   promptTokens: number[],
-): Promise<Completion | null> {
+): Promise<SampledCompletion | null> {
   if (!point.wrong) return null;
   const { renderer, tools } = setup;
   const message = {
@@ -165,65 +182,140 @@ async function plannedCompletion(
   const stop = tokens.findIndex((t) => renderer.stopTokens.includes(t));
   if (stop >= 0) tokens = tokens.slice(0, stop + 1);
   const lp = await sampler.computeLogprobs([...promptTokens, ...tokens]);
-  const logprobs = lp.slice(promptTokens.length).map((x) => x ?? 0);
-  const text = renderer.tokenizer.decode(tokens);
+  return { promptTokens, completionTokens: tokens, samplingLogprobs: lp.slice(promptTokens.length).map((x) => x ?? 0) };
+}
+
+/**
+ * A fresh policy trained the way the app trains a user's: its own database (in memory), a user
+ * and policy row, the app's settings, and the app's PolicyRuntime, which opens the adapter (with
+ * the benchmark's seed), selects the teacher and runs each queued step.
+ */
+export interface Learner {
+  settings: Config;
+  /** The model's context, which caps a reply as the agent caps it. */
+  contextWindow: number;
+  /** Runs `fn` with the policy's current sampling weights. */
+  withSampler<T>(fn: (sampler: SamplingClient) => Promise<T>): Promise<T>;
+  /** Queues one step on `batch` and runs it through the policy's queue. */
+  train(batch: StepBatch, lossFn: LossFnName): Promise<StepResult>;
+  close(): Promise<void>;
+}
+
+export async function openLearner(setup: LearningSetup, config: RunConfig): Promise<Learner> {
+  const handle = await createDb({ dataDir: "memory" });
+  const { db } = handle;
+  const settings = resolveConfig({
+    flags: {
+      model: setup.model,
+      loraRank: setup.rank,
+      temperature: setup.temperature,
+      maxTokens: setup.maxTokens,
+      lossMode: config.lossMode,
+      teacherMode: config.teacherMode,
+      learningRate: config.learningRate,
+      emaTau: config.emaTau,
+      teacherRefreshEvery: config.teacherRefreshEvery,
+    },
+  }).config;
+  const owner = await createUser({ db, name: "bench", email: "bench@localhost" });
+  const created = await getOrCreatePolicy({
+    db,
+    ownerId: owner.id,
+    baseModel: setup.model,
+    backend: setup.backend.kind,
+    loraRank: setup.rank,
+  });
+  const runtime = new PolicyRuntime({ db, backend: setup.backend, seed: setup.seed });
+  // Read fresh before each use, as the agent does: a trained step moves the policy's version.
+  const policy = async () => (await getPolicyForOwner({ db, id: created.id, ownerId: owner.id }))!;
+  const listed = (await setup.backend.listModels()).find((m) => m.modelName === setup.model);
   return {
-    promptMessages: point.messages,
-    promptTokens,
-    tokens,
-    logprobs,
-    promptLength: promptTokens.length,
-    task: point.task,
-    stopReason: "stop",
-    text,
+    settings,
+    contextWindow: listed?.maxContextLength ?? ASSUMED_CONTEXT_WINDOW,
+    withSampler: async (fn) => runtime.use(await policy(), settings, (opened) => fn(opened.sampler)),
+    async train(batch, lossFn) {
+      await enqueueTrainingStep({ db, ownerId: owner.id, policyId: created.id, lossFn });
+      const result = await runtime.runNext({ policy: await policy(), config: settings, build: async () => batch });
+      if (!result) throw new Error("the queued training step could not be claimed");
+      return result;
+    },
+    async close() {
+      runtime.forget(created.id);
+      await handle.close();
+    },
   };
 }
 
-/** One correction: find the denied completion, record the denial, train one SDPO step. */
+/** One correction: find the denied completion, queue its step, run it through the policy's queue. */
 async function correct(
   setup: LearningSetup,
-  session: SDPOSession,
+  learner: Learner,
+  draw: () => number,
   scenario: Scenario,
   item: ScenarioData["training"][number],
   k: number,
   attempt: number,
 ): Promise<CorrectionRecord> {
   const { point, values } = item;
-  session.clear();
-  const [, user, ...rest] = point.messages;
-  session.addUserMessage(String(user!.content));
-  for (const m of rest) session.messages.push(m);
+  const { renderer, tools } = setup;
+  const promptMessages = point.messages;
+  const task = String(point.messages.find((m) => m.role === "user")?.content ?? "");
+  const promptTokens = renderer.renderPrompt(promptMessages, tools, { addGenerationPrompt: true }).tokens;
   const correction = fillCorrection(scenario.corrections[attempt % scenario.corrections.length]!, values);
-  let completion: Completion | null = null;
-  let source: CorrectionRecord["source"] = "none";
-  for (let t = 0; t < setup.habitTries && !completion; t++) {
-    // A reply of nothing but the end-of-turn token makes the renderer throw; it shows no habit.
-    const out = await session.sample().catch(() => null);
-    if (!out) continue;
-    const p = firstProposal(setup.renderer, setup.tools, out.completion.tokens, out.completion.stopReason);
-    if (p.call && detectHabit(scenario.detector, p.call, point.detection)) {
-      completion = out.completion;
-      source = "sampled";
+  const denied = await learner.withSampler(async (sampler): Promise<[Denied | null, CorrectionRecord["source"]]> => {
+    for (let t = 0; t < setup.habitTries; t++) {
+      const seq = (
+        await sampler
+          .sample(promptTokens, {
+            maxTokens: replyTokens({
+              maxTokens: setup.maxTokens,
+              contextWindow: learner.contextWindow,
+              promptTokens: promptTokens.length,
+            }),
+            temperature: setup.temperature,
+            stop: renderer.stopTokens,
+            seed: setup.seed + draw(),
+          })
+          .catch(() => null)
+      )?.sequences[0];
+      if (!seq) continue;
+      const p = firstProposal(renderer, tools, seq.tokens, seq.stopReason);
+      if (p.call && detectHabit(scenario.detector, p.call, point.detection)) {
+        const sampled = { promptTokens, completionTokens: seq.tokens, samplingLogprobs: seq.logprobs };
+        return [{ ...sampled, promptMessages, task }, "sampled"];
+      }
     }
-  }
-  if (!completion) {
-    completion = await plannedCompletion(
-      setup,
-      session.samplingClient!,
-      point,
-      setup.renderer.renderPrompt(session.promptMessages(), setup.tools, { addGenerationPrompt: true }).tokens,
-    );
-    if (completion) source = "planned";
-  }
+    const planned = await plannedCompletion(setup, sampler, point, promptTokens);
+    return planned ? [{ ...planned, promptMessages, task }, "planned"] : [null, "none"];
+  });
+  const [completion, source] = denied;
   const base = { k, seed: point.seed, family: point.family, source, correction };
   if (!completion) return { ...base, metrics: {}, skipped: "no habit call to deny" };
-  session.recordDenial(completion, correction);
-  const result = await session.trainSdpo();
+  const sdpo = sdpoConfigFromSettings(learner.settings);
+  const batch: StepBatch = {
+    denials: [
+      denialExample({
+        completion,
+        promptMessages: completion.promptMessages,
+        task: completion.task,
+        correction: { feedback: correction },
+        renderer,
+        tools,
+        config: sdpo,
+        reward: sdpo.enableRl ? -1 : undefined,
+      }),
+    ],
+    rewards: [],
+  };
+  const lossFn = trainingLossFor(learner.settings, completion, "correction");
+  if (!lossFn) return { ...base, metrics: {}, skipped: "this configuration trains nothing on a correction" };
+  const result = await learner.train(batch, lossFn);
+  if (result.status === "failed") return { ...base, metrics: {}, skipped: result.error };
   const keep = ["loss", "sdpo_kl", "sdpo_tokens", "sdpo_ratio_mean", "time/total"];
   const metrics = Object.fromEntries(
     keep.filter((m) => result.metrics[m] !== undefined).map((m) => [m, round(result.metrics[m]!, 4)]),
   );
-  return result.reason ? { ...base, metrics, skipped: result.reason } : { ...base, metrics };
+  return { ...base, metrics };
 }
 
 /** One configuration on one scenario: a fresh adapter, measured at k = 0 and after each k in `ks`. */
@@ -235,53 +327,43 @@ export async function runConfig(
   before?: Measured,
 ): Promise<RunResult & { before: Measured }> {
   const t0 = performance.now();
-  const session = new SDPOSession({
-    backend: setup.backend,
-    model: setup.model,
-    renderer: setup.renderer,
-    tools: setup.tools,
-    systemPrompt: String(data.evaluation[0]!.messages[0]!.content),
-    loraRank: setup.rank,
-    seed: setup.seed,
-    temperature: setup.temperature,
-    maxTokens: setup.maxTokens,
-    sdpo: {
-      lossMode: config.lossMode,
-      teacherMode: config.teacherMode,
-      learningRate: config.learningRate,
-      ...(config.emaTau !== undefined ? { emaTau: config.emaTau } : {}),
-      ...(config.teacherRefreshEvery !== undefined ? { teacherRefreshEvery: config.teacherRefreshEvery } : {}),
-    },
-  });
-  await session.init();
-  const label = `${data.scenario.id} ${config.lossMode}:${config.teacherMode} lr=${config.learningRate}`;
-  const at0 = before ?? (await measure(setup, session.samplingClient!, data.scenario, data));
-  const points: Array<LearningPoint & Omit<Measured, keyof LearningPoint>> = [{ k: 0, ...at0 }];
-  setup.log(
-    `${label} k=0 corrected=${at0.correctedRate} move=${at0.correctedMoveRate} habit=${at0.habitRate} unrelated=${at0.unrelatedSuccess}`,
-  );
-  const corrections: CorrectionRecord[] = [];
-  let k = 0;
-  for (const target of [...ks].sort((a, b) => a - b)) {
-    while (k < target) {
-      const item = data.training[k % data.training.length]!;
-      corrections.push(await correct(setup, session, data.scenario, item, k + 1, k));
-      k++;
-    }
-    const m = await measure(setup, session.samplingClient!, data.scenario, data);
-    points.push({ k, ...m });
+  const learner = await openLearner(setup, config);
+  try {
+    // Each habit-seeking sample draws the next seed, so a run is reproducible.
+    let draws = 0;
+    const draw = () => draws++;
+    const label = `${data.scenario.id} ${config.lossMode}:${config.teacherMode} lr=${config.learningRate}`;
+    const measured = () => learner.withSampler((sampler) => measure(setup, sampler, data.scenario, data));
+    const at0 = before ?? (await measured());
+    const points: Array<LearningPoint & Omit<Measured, keyof LearningPoint>> = [{ k: 0, ...at0 }];
     setup.log(
-      `${label} k=${k} corrected=${m.correctedRate} move=${m.correctedMoveRate} habit=${m.habitRate} unrelated=${m.unrelatedSuccess}`,
+      `${label} k=0 corrected=${at0.correctedRate} move=${at0.correctedMoveRate} habit=${at0.habitRate} unrelated=${at0.unrelatedSuccess}`,
     );
+    const corrections: CorrectionRecord[] = [];
+    let k = 0;
+    for (const target of [...ks].sort((a, b) => a - b)) {
+      while (k < target) {
+        const item = data.training[k % data.training.length]!;
+        corrections.push(await correct(setup, learner, draw, data.scenario, item, k + 1, k));
+        k++;
+      }
+      const m = await measured();
+      points.push({ k, ...m });
+      setup.log(
+        `${label} k=${k} corrected=${m.correctedRate} move=${m.correctedMoveRate} habit=${m.habitRate} unrelated=${m.unrelatedSuccess}`,
+      );
+    }
+    return {
+      ...config,
+      rank: setup.rank,
+      points,
+      goal: goalVerdict(points),
+      lasting: lastingVerdict(points),
+      corrections,
+      seconds: round((performance.now() - t0) / 1000, 1),
+      before: at0,
+    };
+  } finally {
+    await learner.close();
   }
-  return {
-    ...config,
-    rank: setup.rank,
-    points,
-    goal: goalVerdict(points),
-    lasting: lastingVerdict(points),
-    corrections,
-    seconds: round((performance.now() - t0) / 1000, 1),
-    before: at0,
-  };
 }

@@ -4,10 +4,14 @@
  * of one habit at the app's rate move the first moves of unrelated tasks far enough for the guard
  * to flag the step.
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { familyDecisionPoints, scenarioDecisionPoint, type DecisionPoint } from "@/lib/bench/decision-points";
+import { openLearner, type Learner } from "@/lib/bench/learning";
 import { getRenderer } from "@/lib/chat";
 import type { Renderer } from "@/lib/chat/types";
-import { familyDecisionPoints, scenarioDecisionPoint, type DecisionPoint } from "@/lib/bench/decision-points";
 import { HELD_OUT_SEED_BASE } from "@/lib/curriculum/episodes";
 import { loadScenarios } from "@/lib/curriculum/scenarios";
 import { projectPath } from "@/lib/paths";
@@ -16,15 +20,17 @@ import { createEmbeddedBackend, type EmbeddedBackend } from "@/lib/training/embe
 import { EMBEDDED_MODEL } from "@/lib/training/models";
 import type { SamplingClient } from "@/lib/training/types";
 import { judgeStep } from "./guard";
+import { denialExample } from "./denial-example";
 import { callKey, scoreProbes, type Probe, type ProbeCall } from "./probes";
-import { SDPOSession } from "./session";
+import { sdpoConfigFromSettings } from "./settings";
 
 const RATE = 2e-3; // the bundled model's recommended rate (models/qwen3-tiny-coder/continualcode.json)
 
 describe("probe scoring on the bundled model", () => {
   let backend: EmbeddedBackend;
   let renderer: Renderer;
-  let session: SDPOSession;
+  /** A fresh policy trained as the app trains one (lib/bench/learning.ts's learner). */
+  let learner: Learner;
   let unrelated: DecisionPoint[];
 
   const prompt = (p: DecisionPoint) =>
@@ -62,6 +68,7 @@ describe("probe scoring on the bundled model", () => {
   beforeAll(async () => {
     backend = createEmbeddedBackend({
       models: { [EMBEDDED_MODEL]: { dir: projectPath("models", "qwen3-tiny-coder") } },
+      statesDir: fs.mkdtempSync(path.join(os.tmpdir(), "cc-probes-states-")),
     });
     renderer = await getRenderer(EMBEDDED_MODEL);
     unrelated = await familyDecisionPoints(
@@ -69,27 +76,29 @@ describe("probe scoring on the bundled model", () => {
       8,
       HELD_OUT_SEED_BASE + 700_000,
     );
-    session = new SDPOSession({
-      backend,
-      model: EMBEDDED_MODEL,
-      renderer,
-      tools: TOOL_SPECS,
-      systemPrompt: String(unrelated[0]!.messages[0]!.content),
-      loraRank: 32,
-      seed: 1,
-      temperature: 0.7,
-      maxTokens: 128,
-      sdpo: { learningRate: RATE },
-    });
-    await session.init();
+    learner = await openLearner(
+      {
+        backend,
+        model: EMBEDDED_MODEL,
+        renderer,
+        tools: TOOL_SPECS,
+        rank: 32,
+        seed: 1,
+        temperature: 0.7,
+        maxTokens: 128,
+        habitTries: 1,
+        log: () => {},
+      },
+      { lossMode: "token", teacherMode: "student", learningRate: RATE },
+    );
   }, 300_000);
   afterAll(async () => {
+    await learner?.close();
     await backend?.close();
   });
 
   it("a version keeps every call it proposes itself, and a denied call it still proposes comes back", async () => {
-    const sampler = session.samplingClient!;
-    const retention = await retentionProbes(sampler);
+    const retention = await learner.withSampler(retentionProbes);
     expect(retention.length).toBeGreaterThanOrEqual(4);
     const corrections: Probe[] = retention.map((r, i) =>
       r.kind === "retention"
@@ -103,7 +112,9 @@ describe("probe scoring on the bundled model", () => {
           }
         : r,
     );
-    const scores = await scoreProbes({ sampler, renderer, tools: TOOL_SPECS, probes: [...retention, ...corrections] });
+    const scores = await learner.withSampler((sampler) =>
+      scoreProbes({ sampler, renderer, tools: TOOL_SPECS, probes: [...retention, ...corrections] }),
+    );
     expect(scores).toMatchObject({
       approvedKept: 1,
       deniedReturned: 1,
@@ -125,20 +136,32 @@ describe("probe scoring on the bundled model", () => {
   }, 300_000);
 
   it("ten corrections of one habit at the app's rate lose approved unrelated calls, and the guard flags the step", async () => {
-    const before = await retentionProbes(session.samplingClient!);
+    const before = await learner.withSampler(retentionProbes);
     const file = await loadScenarios(projectPath("bench", "scenarios", "default.json"));
     const scenario = file.scenarios.find((s) => s.id === "wrong_test_command")!;
-    for (const task of scenario.tasks.slice(-10)) {
+    const sdpo = sdpoConfigFromSettings(learner.settings);
+    for (const [i, task] of scenario.tasks.slice(-10).entries()) {
       const point = await scenarioDecisionPoint(scenario, task);
-      session.clear();
-      const [, user, ...rest] = point.messages;
-      session.addUserMessage(String(user!.content));
-      for (const m of rest) session.messages.push(m);
-      const out = await session.sample();
-      session.recordDenial(out.completion, "This project runs its tests with python3 -m unittest, not pytest.");
-      await session.trainSdpo();
+      const promptTokens = prompt(point);
+      const seq = (
+        await learner.withSampler((sampler) =>
+          sampler.sample(promptTokens, { maxTokens: 128, temperature: 0.7, seed: 1 + i, stop: renderer.stopTokens }),
+        )
+      ).sequences[0]!;
+      const denial = denialExample({
+        completion: { promptTokens, completionTokens: seq.tokens, samplingLogprobs: seq.logprobs },
+        promptMessages: point.messages,
+        task: String(point.messages[1]!.content),
+        correction: { feedback: "This project runs its tests with python3 -m unittest, not pytest." },
+        renderer,
+        tools: TOOL_SPECS,
+        config: sdpo,
+      });
+      expect((await learner.train({ denials: [denial], rewards: [] }, "importance_sampling")).status).toBe("done");
     }
-    const scores = await scoreProbes({ sampler: session.samplingClient!, renderer, tools: TOOL_SPECS, probes: before });
+    const scores = await learner.withSampler((sampler) =>
+      scoreProbes({ sampler, renderer, tools: TOOL_SPECS, probes: before }),
+    );
     expect(scores.approvedKept).not.toBeNull();
     expect(scores.approvedKept!).toBeLessThan(0.9);
     const verdict = judgeStep({ scores, earlier: [1], settings: { dropPoints: 10, action: "reject" } });

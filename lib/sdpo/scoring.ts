@@ -1,8 +1,9 @@
 /**
  * Scores a sampled completion under a teacher (or the current student) context: the log-prob of
  * each sampled token, and where the sampler gives whole distributions (embedded), the log-softmax
- * rows or top-k (plus the sampled token) at the completion positions, for the KL losses and for true entropies. Rows cost
- * T·V floats, so outside the KL losses they are fetched only for completions under a budget.
+ * rows or top-k (plus the sampled token) at the completion positions, for the KL losses and for
+ * true entropies. Rows are the model's own vocabulary wide (the sampler's rowWidth) and cost T·V
+ * floats, so outside the KL losses they are fetched only for completions under a budget.
  */
 import { canScoreDistributions, type SamplingClient } from "@/lib/training/types";
 import { completionRowPositions, sliceCompletionLogprobs } from "./align";
@@ -15,7 +16,7 @@ export const ENTROPY_ROWS_BUDGET = 1 << 24;
 export interface Scored {
   /** log p(y_t | context, y_<t) for each completion token (T). */
   logprobs: number[];
-  /** Full rows (T, V) when fetched. */
+  /** Full rows (T, V) when fetched, V the sampler's rowWidth. */
   rows?: { logprobs: Float32Array; vocabSize: number };
   topk?: { ids: Int32Array; logprobs: Float32Array; k: number };
   /** Mean entropy of the rows, when fetched. */
@@ -27,14 +28,13 @@ export interface ScoreRequest {
   completionTokens: number[];
   lossMode: LossMode;
   topK: number;
-  /** The vocabulary size if known (to judge the entropy budget before fetching). */
-  vocabSize?: number;
   /** Fetch rows whatever their size (the other side of a pair whose rows were fetched). */
   forceRows?: boolean;
 }
 
-function pickTargets(rows: Float32Array, completion: number[], V: number): number[] {
-  return completion.map((y, t) => rows[t * V + y]!);
+/** Each row's log-prob of its completion token, read at that token's column. */
+function pickTargets(rows: Float32Array, columns: number[], V: number): number[] {
+  return columns.map((c, t) => rows[t * V + c]!);
 }
 
 /**
@@ -70,7 +70,7 @@ export async function scoreCompletion(sampler: SamplingClient, req: ScoreRequest
   const wantRows =
     req.lossMode === "full_kl" ||
     req.forceRows === true ||
-    (distributions && req.lossMode === "token" && T * (req.vocabSize ?? Infinity) <= ENTROPY_ROWS_BUDGET);
+    (distributions && req.lossMode === "token" && T * sampler.rowWidth <= ENTROPY_ROWS_BUDGET);
   if (req.lossMode !== "token" && !distributions) {
     throw new Error(
       `SDPO loss mode "${req.lossMode}" needs a teacher that returns whole distributions (embedded backend)`,
@@ -78,9 +78,10 @@ export async function scoreCompletion(sampler: SamplingClient, req: ScoreRequest
   }
   if (wantRows && distributions) {
     const rows = await sampler.logSoftmaxRows(sequence, positions);
-    const V = rows.length / Math.max(1, T);
+    const V = sampler.rowWidth;
+    if (rows.length !== T * V) throw new Error(`expected ${T} rows of ${V} log-probs, got ${rows.length} values`);
     return {
-      logprobs: pickTargets(rows, req.completionTokens, V),
+      logprobs: pickTargets(rows, sampler.rowColumns(req.completionTokens), V),
       rows: { logprobs: rows, vocabSize: V },
       entropy: meanRowEntropy(rows, V),
     };

@@ -1,22 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "@/lib/config";
 import { DEFAULT_SDPO_CONFIG } from "./config";
-import { sessionOptionsFromSettings } from "./settings";
+import { sdpoConfigFromSettings } from "./settings";
 
 describe("settings as SDPO options", () => {
   it("the defaults are the original's SDPO defaults", () => {
-    const o = sessionOptionsFromSettings(DEFAULTS);
-    expect(o.sdpo).toEqual({ ...DEFAULT_SDPO_CONFIG });
-    expect(o).toMatchObject({
-      enableTraining: true,
-      loraRank: 32,
-      maxTokens: undefined,
-      temperature: 0.7,
-      saveEvery: 0,
-    });
+    expect(sdpoConfigFromSettings(DEFAULTS)).toEqual({ ...DEFAULT_SDPO_CONFIG });
   });
 
-  it("every training flag reaches the session", () => {
+  it("every SDPO flag reaches the config", () => {
     const config = {
       ...DEFAULTS,
       klCoef: 0.5,
@@ -32,15 +24,7 @@ describe("settings as SDPO options", () => {
       teacherMode: "ema" as const,
       lossMode: "topk_kl" as const,
     };
-    const o = sessionOptionsFromSettings(config);
-    expect(o).toMatchObject({
-      enableTraining: false,
-      loraRank: 8,
-      checkpoint: "/c",
-      teacherModel: "Qwen/Qwen3-8B",
-      teacherCheckpoint: "/t",
-    });
-    expect(o.sdpo).toMatchObject({
+    expect(sdpoConfigFromSettings(config)).toMatchObject({
       klCoef: 0.5,
       isClip: 3,
       learningRate: 2e-5,

@@ -5,7 +5,13 @@
  * backend: a named sampler checkpoint where the client cannot snapshot in memory); fixed: a
  * different base model or a checkpoint (`--teacher-model` / `--teacher-checkpoint`), never updated.
  */
-import { hasTeacherOperations, type SamplingClient, type TeacherMode, type TrainingClient } from "@/lib/training/types";
+import {
+  hasTeacherOperations,
+  type SamplingClient,
+  type TeacherMode,
+  type TrainingBackend,
+  type TrainingClient,
+} from "@/lib/training/types";
 
 export interface TeacherSource {
   readonly mode: TeacherMode | "fixed";
@@ -79,4 +85,52 @@ export async function createTeacher(options: TeacherOptions): Promise<TeacherSou
       throw new Error(`unknown teacher mode ${String(never)}`);
     }
   }
+}
+
+/** The settings that choose a policy's teacher (lib/config's names). */
+export interface TeacherSettings {
+  teacherMode: TeacherMode;
+  emaTau: number;
+  teacherRefreshEvery: number;
+  /** `--teacher-model`: another base model's sampler, fixed. */
+  teacherModel?: string;
+  /** `--teacher-checkpoint`: a sampler over this checkpoint path, fixed (wins over teacherModel alone). */
+  teacherCheckpoint?: string;
+}
+
+/**
+ * The one place a policy's teacher is chosen: a named checkpoint or another base model is a fixed
+ * teacher; otherwise the settings' mode over the policy's own weights (a teacher model equal to
+ * the policy's base model is no different model, so the mode applies).
+ */
+export async function selectTeacher({
+  backend,
+  baseModel,
+  trainer,
+  student,
+  step,
+  settings,
+}: {
+  backend: TrainingBackend;
+  baseModel: string;
+  trainer: TrainingClient;
+  student: SamplingClient;
+  step: number;
+  settings: TeacherSettings;
+}): Promise<TeacherSource> {
+  const { teacherCheckpoint, teacherModel } = settings;
+  if (teacherCheckpoint !== undefined)
+    return fixedTeacher(
+      await backend.createSamplingClient({ baseModel: teacherModel ?? baseModel, modelPath: teacherCheckpoint }),
+    );
+  if (teacherModel !== undefined && teacherModel !== baseModel)
+    return fixedTeacher(await backend.createSamplingClient({ baseModel: teacherModel }));
+  return createTeacher({
+    mode: settings.teacherMode,
+    trainer,
+    student,
+    step,
+    emaTau: settings.emaTau,
+    refreshEvery: settings.teacherRefreshEvery,
+  });
 }

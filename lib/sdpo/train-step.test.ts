@@ -59,7 +59,7 @@ describe("one SDPO step on a denied completion", () => {
   it("the sampler's log-probs are the model's own (temperature 1), and the teacher finds the completion less likely", async () => {
     const student = await (await fx.trainer()).saveWeightsForSampler();
     const studentLp = await completionLps(student, PROMPT);
-    completion.logprobs.forEach((lp, t) => expect(lp).toBeCloseTo(studentLp[t]!, 4));
+    for (const [t, lp] of completion.logprobs.entries()) expect(lp).toBeCloseTo(studentLp[t]!, 4);
     expect(sum(await completionLps(student, [...PROMPT, ...feedback]))).toBeLessThan(sum(studentLp));
   });
 
@@ -102,7 +102,6 @@ describe("one SDPO step on a denied completion", () => {
           capabilities: capabilitiesOf(fx.backend),
           step: 0,
           baseline: { count: 0, mean: 0 },
-          vocabSize: FIXTURE_VOCAB,
         },
         { denials: [denial], rewards: [] },
         config,
@@ -189,7 +188,6 @@ describe("the student's true entropy", () => {
         capabilities: capabilitiesOf(fx.backend),
         step: 0,
         baseline: { count: 0, mean: 0 },
-        vocabSize: FIXTURE_VOCAB,
       },
       { denials: [denial], rewards: [] },
       config,

@@ -3,23 +3,32 @@
  * (or teacher distributions for the KL losses) → one forward_backward (importance sampling with
  * the ratio clipped at is_clip) → one Adam step → fresh sampling weights and teacher. A batch whose
  * inputs, loss or gradients are not finite is rejected before the optimizer runs, its gradients
- * discarded, so the weights stay exactly as they were. Returns one flat metrics record.
+ * discarded, so the weights stay exactly as they were. Returns one flat metrics record. trainStep
+ * reads as the whole algorithm; the arithmetic lives in step-advantages.ts and step-datums.ts.
  */
 import type {
   BackendCapabilities,
-  Datum,
   ForwardBackwardResult,
   LossFnConfig,
   SamplingClient,
   TrainingClient,
 } from "@/lib/training/types";
-import { clipAdvantagesByRatio, rlAdvantage, sdpoCredit, type RewardBaseline } from "./advantages";
-import { sliceCompletionLogprobs } from "./align";
+import type { RewardBaseline } from "./advantages";
 import { assertLossModeSupported, hasGradientControl, lossFnFor } from "./capabilities";
 import { adamFor, type SDPOConfig } from "./config";
 import { buildDatum } from "./datum";
-import { allFinite, creditMetrics, nllMetrics, prefixed, validLogprobRow } from "./metrics";
+import { allFinite, creditMetrics, nllMetrics, prefixed } from "./metrics";
 import { scoreCompletion, type Scored } from "./scoring";
+import { finiteInputs, stepAdvantages, type StepAdvantages } from "./step-advantages";
+import {
+  clipByCurrentRatio,
+  completionEntropy,
+  importanceExamples,
+  klDatums,
+  meanOf,
+  passRatios,
+  type Ratios,
+} from "./step-datums";
 import type { TeacherSource } from "./teachers";
 
 /** A sampled completion, as the sampler returned it. */
@@ -57,8 +66,6 @@ export interface StepContext {
   /** Optimizer steps taken before this one. */
   step: number;
   baseline: RewardBaseline;
-  /** Enables true entropies in token mode (rows are fetched only when T·V is small enough). */
-  vocabSize?: number;
 }
 
 export type StepOutcome =
@@ -73,229 +80,77 @@ export type StepOutcome =
   | { status: "rejected"; reason: string; baseline: RewardBaseline };
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
-
-const meanOf = (xs: Array<number | undefined>): number | undefined =>
-  xs.every((x) => x !== undefined) && xs.length ? (xs as number[]).reduce((a, b) => a + b, 0) / xs.length : undefined;
-
-/**
- * Mean entropy over a completion's positions (P−1 … P+T−2, the rows scoreCompletion fetches) from a
- * forward_backward output; undefined when the backend gave none or a position had no weight (and
- * so no entropy).
- */
-function completionEntropy(
-  output: ForwardBackwardResult["lossFnOutputs"][number],
-  datum: Datum,
-  ex: SampledCompletion,
-): number | undefined {
-  const entropies = output.entropies;
-  const weights = datum.lossFnInputs.weights;
-  if (!entropies || !weights) return undefined;
-  const first = ex.promptTokens.length - 1;
-  let sum = 0;
-  for (let t = 0; t < ex.completionTokens.length; t++) {
-    if (weights[first + t] === 0) return undefined;
-    sum += entropies[first + t]!;
-  }
-  return sum / ex.completionTokens.length;
-}
+const mean = (xs: number[], empty: number) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : empty);
 
 export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPOConfig): Promise<StepOutcome> {
   const tStart = performance.now();
-  const denials = config.enableSdpo ? batch.denials : [];
-  const rewards = config.enableRl ? batch.rewards : [];
-  if (denials.length === 0 && rewards.length === 0) {
-    return { status: "skipped", reason: batch.denials.length > 0 ? "SDPO is off (--no-sdpo)" : "nothing to train on" };
-  }
+  const { denials, rewards, skip } = trainable(batch, config);
+  if (skip) return { status: "skipped", reason: skip };
   if (denials.length > 0) assertLossModeSupported(config.lossMode, ctx.capabilities);
-  for (const ex of [...denials, ...rewards]) {
-    if (ex.completionTokens.length === 0) return { status: "skipped", reason: "a completion has no tokens" };
-    if (ex.samplingLogprobs.length !== ex.completionTokens.length)
-      throw new Error("sampling log-probs and completion tokens differ in length");
-  }
 
-  // 1. Teacher scoring. The student's true entropies come from its forward_backward (step 4).
-  const tScore = performance.now();
-  const scoreReq = (contextTokens: number[], ex: SampledCompletion) => ({
-    contextTokens,
-    completionTokens: ex.completionTokens,
-    lossMode: config.lossMode,
-    topK: config.topK,
-    vocabSize: ctx.vocabSize,
-  });
-  const teacherScores: Scored[] = await Promise.all(
-    denials.map((ex) => scoreCompletion(ctx.teacher.current(), scoreReq(ex.teacherPromptTokens, ex))),
+  // 1. The teacher scores each denial under its context (the student's entropies come from step 4's pass).
+  const [teacherScores, teacherScoring] = await timed(() =>
+    Promise.all(
+      denials.map((ex) => scoreCompletion(ctx.teacher.current(), scoreRequest(ex.teacherPromptTokens, ex, config))),
+    ),
   );
-  const teacherScoring = seconds(tScore);
 
-  // 2. Advantages: SDPO credit, plus the RL advantage over the completion when it has a reward.
-  let baseline = ctx.baseline;
-  const rewarded: number[] = [];
-  const rl = (reward: number | undefined): number => {
-    if (reward === undefined || !config.enableRl) return 0;
-    const next = rlAdvantage(reward, baseline);
-    baseline = next.baseline;
-    rewarded.push(next.advantage);
-    return next.advantage;
-  };
-  const { credits, gain } = sdpoCredit(
-    teacherScores.map((s) => s.logprobs),
-    denials.map((d) => d.samplingLogprobs),
-    config,
-  );
-  const rlDenial = denials.map((d) => rl(d.reward));
-  const rlOnly = rewards.map((r) => rl(r.reward));
-  const sdpoAdvantages = credits.map((c, d) => c.advantages.map((a) => a + rlDenial[d]!));
+  // 2. Advantages: SDPO credit, plus the RL advantage over a completion with a reward.
+  const teacherLogprobs = teacherScores.map((s) => s.logprobs);
+  const adv = stepAdvantages({ denials, rewards, teacherLogprobs, baseline: ctx.baseline, config });
   const rejected = (reason: string): StepOutcome => ({ status: "rejected", reason, baseline: ctx.baseline });
-  const finiteInputs = [
-    ...denials.map((d) => d.samplingLogprobs),
-    ...rewards.map((r) => r.samplingLogprobs),
-    ...teacherScores.map((s) => s.logprobs),
-    ...sdpoAdvantages,
-    rlOnly,
-  ];
-  const distributionRows = teacherScores.flatMap((s) => [
-    ...(s.rows ? [s.rows.logprobs] : []),
-    ...(s.topk ? [s.topk.logprobs] : []),
-  ]);
-  if (!finiteInputs.every(allFinite) || !distributionRows.every(validLogprobRow)) {
+  const sampled = [...denials, ...rewards].map((x) => x.samplingLogprobs);
+  if (!finiteInputs({ sampled, teacherScores, advantages: adv }))
     return rejected("non-finite log-probs or advantages; the step was not run");
-  }
-
   // Metrics that read teacher rows come first: the embedded backend takes the rows' buffers.
-  const metrics: Record<string, number> = {};
-  const delta = credits.flatMap((c) => c.delta);
-  const studentLp = denials.flatMap((d) => d.samplingLogprobs);
-  const teacherLp = teacherScores.flatMap((s) => s.logprobs);
-  Object.assign(
-    metrics,
-    creditMetrics({
-      advantages: sdpoAdvantages.flat(),
-      delta,
-      klCoef: config.klCoef,
-      gain,
-      withSolution: denials.filter((d) => d.hasSolution).length,
-      denials: denials.length,
-    }),
-  );
-  Object.assign(metrics, nllMetrics(studentLp, teacherLp));
-  const teacherTrue = meanOf(teacherScores.map((s) => s.entropy));
+  const metrics = signalMetrics(denials, teacherLogprobs, adv, config);
 
-  // 3. Datums, with the IS ratio capped natively or by scaling advantages after scoring under the current weights.
+  // 3. Datums, with the IS ratio capped natively or by scaling advantages under the current weights.
   const tFb = performance.now();
-  const isExamples: Array<{ ex: SampledCompletion; advantages: number[] }> = [
-    // In the KL losses a denial's RL reward still trains through importance sampling.
-    ...(config.lossMode === "token"
-      ? denials.map((ex, d) => ({ ex, advantages: sdpoAdvantages[d]! }))
-      : denials.flatMap((ex, d) =>
-          rlDenial[d] ? [{ ex, advantages: ex.completionTokens.map(() => rlDenial[d]!) }] : [],
-        )),
-    ...rewards.map((ex, i) => ({ ex, advantages: ex.completionTokens.map(() => rlOnly[i]!) })),
-  ];
-  const klDatums: Datum[] =
-    config.lossMode === "token"
-      ? []
-      : denials.map((ex, d) => {
-          const s = teacherScores[d]!;
-          const weights = ex.completionTokens.map(() => config.klCoef);
-          return buildDatum({ ...ex, weights, teacherRows: s.rows, teacherTopk: s.topk });
-        });
-  const isConfig: LossFnConfig = ctx.capabilities.importanceSamplingClipRatio ? { clipRatio: config.isClip } : {};
-  const ratios: number[] = [];
-  let clippedCount = 0;
-  if (isExamples.length > 0 && !ctx.capabilities.importanceSamplingClipRatio) {
-    const current = await Promise.all(
-      isExamples.map(({ ex }) => ctx.student.computeLogprobs([...ex.promptTokens, ...ex.completionTokens])),
-    );
-    for (const [i, item] of isExamples.entries()) {
-      const lp = sliceCompletionLogprobs(current[i]!, item.ex.promptTokens.length, item.ex.completionTokens.length);
-      const clipped = clipAdvantagesByRatio(item.advantages, lp, item.ex.samplingLogprobs, config.isClip);
-      item.advantages = clipped.advantages;
-      ratios.push(...clipped.ratios);
-      clippedCount += clipped.clipped;
-    }
-  }
-  const isDatums = isExamples.map(({ ex, advantages }) => buildDatum({ ...ex, advantages }));
+  const kl = klDatums(denials, teacherScores, config);
+  let is = importanceExamples({ denials, rewards, rehearsed: [], advantages: adv, lossMode: config.lossMode });
+  let ratios: Ratios = { ratios: [], clipped: 0 };
+  const nativeClip = ctx.capabilities.importanceSamplingClipRatio;
+  if (is.length > 0 && !nativeClip)
+    ({ examples: is, ...ratios } = await clipByCurrentRatio(ctx.student, is, config.isClip));
+  const isDatums = is.map(({ ex, advantages }) => buildDatum({ ...ex, advantages }));
 
   // 4. forward_backward; a non-finite loss or gradient discards what it accumulated.
   const results: ForwardBackwardResult[] = [];
-  const discard = async (reason: string): Promise<StepOutcome> => {
-    if (!hasGradientControl(ctx.trainer))
-      throw new Error(`${reason}, and this training client cannot discard the gradients it accumulated`);
-    await ctx.trainer.discardGradients();
-    return rejected(`${reason}; the gradients were discarded and the weights are unchanged`);
-  };
-  if (klDatums.length > 0) results.push(await ctx.trainer.forwardBackward(klDatums, lossFnFor(config.lossMode)));
+  if (kl.length > 0) results.push(await ctx.trainer.forwardBackward(kl, lossFnFor(config.lossMode)));
+  const isConfig: LossFnConfig = nativeClip ? { clipRatio: config.isClip } : {};
   if (isDatums.length > 0) results.push(await ctx.trainer.forwardBackward(isDatums, "importance_sampling", isConfig));
-  // The denials are the first datums of the first forward_backward (KL datums, or in token mode the first IS datums).
-  const denialDatums = klDatums.length > 0 ? klDatums : isDatums;
   const loss = results.reduce((a, r) => a + (r.metrics["loss:sum"] ?? 0), 0);
-  if (!Number.isFinite(loss) || !results.every((r) => r.lossFnOutputs.every((o) => allFinite(o.logprobs))))
-    return discard("the loss is not finite");
-  if (hasGradientControl(ctx.trainer) && !Number.isFinite(await ctx.trainer.gradientNorm()))
-    return discard("the gradients are not finite");
-  if (ctx.capabilities.importanceSamplingClipRatio && isDatums.length > 0) {
-    // Native clipping: the ratio is exp(learner − sampling) at the positions with an advantage.
-    const isResult = results[results.length - 1]!;
-    isExamples.forEach(({ ex }, i) => {
-      const first = ex.promptTokens.length - 1;
-      const lp = isResult.lossFnOutputs[i]!.logprobs;
-      ex.samplingLogprobs.forEach((q, t) => ratios.push(Math.exp(lp[first + t]! - q)));
-    });
-    clippedCount = ratios.filter((r) => r > config.isClip).length;
-  }
+  const unfit = await unfitPass(ctx.trainer, results, loss);
+  if (unfit) return rejected(await discard(ctx.trainer, unfit));
+  if (nativeClip && isDatums.length > 0) ratios = passRatios(is, results[results.length - 1]!, config.isClip);
   const forwardBackward = seconds(tFb);
-  if (teacherTrue !== undefined) {
-    const fromPass = meanOf(
-      denials.map((ex, d) => completionEntropy(results[0]!.lossFnOutputs[d]!, denialDatums[d]!, ex)),
-    );
-    // A backend without entropies in its outputs: score the student separately; its weights are still those the step started from.
-    const studentTrue =
-      fromPass ??
-      meanOf(
-        await Promise.all(
-          denials.map(
-            async (ex) =>
-              (
-                await scoreCompletion(ctx.student, {
-                  ...scoreReq(ex.promptTokens, ex),
-                  lossMode: "token",
-                  forceRows: true,
-                })
-              ).entropy,
-          ),
-        ),
-      );
-    if (studentTrue !== undefined) {
-      metrics["entropy/teacher_true"] = teacherTrue;
-      metrics["entropy/student_true"] = studentTrue;
-    }
-  }
+  // The denials are the first datums of the first pass (KL datums, or in token mode the first IS datums).
+  const denialDatums = kl.length > 0 ? kl : isDatums;
+  const fromPass = denials.map((ex, d) => completionEntropy(results[0]!.lossFnOutputs[d]!, denialDatums[d]!, ex));
+  Object.assign(metrics, await entropyMetrics(ctx.student, denials, teacherScores, fromPass, config));
 
   // 5. One Adam step, then fresh sampling weights and the teacher's update.
-  const tOptim = performance.now();
-  const optim = await ctx.trainer.optimStep(adamFor(config));
-  const optimTime = seconds(tOptim);
-  const tRefresh = performance.now();
-  const student = await ctx.trainer.saveWeightsForSampler();
+  const [optim, optimTime] = await timed(() => ctx.trainer.optimStep(adamFor(config)));
   const step = ctx.step + 1;
-  await ctx.teacher.afterStep({ trainer: ctx.trainer, student, step });
-  const samplerRefresh = seconds(tRefresh);
+  const [student, samplerRefresh] = await timed(async () => {
+    const student = await ctx.trainer.saveWeightsForSampler();
+    await ctx.teacher.afterStep({ trainer: ctx.trainer, student, step });
+    return student;
+  });
 
-  const fwd: Record<string, number> = {};
-  for (const r of results) for (const [k, v] of Object.entries(r.metrics)) fwd[k] = (fwd[k] ?? 0) + v;
-  const klTokens = delta.length;
   Object.assign(metrics, {
     sdpo_step: step,
     sdpo_denied_count: denials.length,
     sdpo_reward_only_count: rewards.length,
-    sdpo_total_datums: klDatums.length + isDatums.length,
-    sdpo_tokens: klTokens,
-    sdpo_kl: klTokens ? -delta.reduce((a, b) => a + b, 0) / klTokens : 0,
-    grpo_reward_adv_mean: rewarded.length ? rewarded.reduce((a, b) => a + b, 0) / rewarded.length : 0,
+    sdpo_total_datums: kl.length + isDatums.length,
+    sdpo_tokens: adv.delta.length,
+    sdpo_kl: adv.delta.length ? -mean(adv.delta, 0) : 0,
+    grpo_reward_adv_mean: mean(adv.rewarded, 0),
     loss,
-    sdpo_ratio_mean: ratios.length ? ratios.reduce((a, b) => a + b, 0) / ratios.length : 1,
-    sdpo_ratio_clipped_frac: ratios.length ? clippedCount / ratios.length : 0,
-    ...prefixed("fwd", fwd),
+    sdpo_ratio_mean: mean(ratios.ratios, 1),
+    sdpo_ratio_clipped_frac: ratios.ratios.length ? ratios.clipped / ratios.ratios.length : 0,
+    ...prefixed("fwd", summed(results.map((r) => r.metrics))),
     ...prefixed("optim", optim.metrics),
     "time/teacher_scoring": teacherScoring,
     "time/forward_backward": forwardBackward,
@@ -303,5 +158,104 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
     "time/sampler_refresh": samplerRefresh,
     "time/total": seconds(tStart),
   });
-  return { status: "trained", metrics, student, step, baseline };
+  return { status: "trained", metrics, student, step, baseline: adv.baseline };
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const value = await run();
+  return [value, seconds(t0)];
+}
+
+/** The examples this config trains on, or why there are none; a malformed completion throws. */
+function trainable(
+  batch: StepBatch,
+  config: SDPOConfig,
+): { denials: DenialExample[]; rewards: RewardExample[]; skip?: string } {
+  const denials = config.enableSdpo ? batch.denials : [];
+  const rewards = config.enableRl ? batch.rewards : [];
+  if (denials.length === 0 && rewards.length === 0)
+    return { denials, rewards, skip: batch.denials.length > 0 ? "SDPO is off (--no-sdpo)" : "nothing to train on" };
+  for (const ex of [...denials, ...rewards]) {
+    if (ex.completionTokens.length === 0) return { denials, rewards, skip: "a completion has no tokens" };
+    if (ex.samplingLogprobs.length !== ex.completionTokens.length)
+      throw new Error("sampling log-probs and completion tokens differ in length");
+  }
+  return { denials, rewards };
+}
+
+const scoreRequest = (contextTokens: number[], ex: SampledCompletion, config: SDPOConfig) => ({
+  contextTokens,
+  completionTokens: ex.completionTokens,
+  lossMode: config.lossMode,
+  topK: config.topK,
+});
+
+/** What the correction signal was: credit statistics and the student's and teacher's NLL on the denials. */
+function signalMetrics(
+  denials: DenialExample[],
+  teacherLogprobs: number[][],
+  adv: StepAdvantages,
+  config: SDPOConfig,
+): Record<string, number> {
+  return {
+    ...creditMetrics({
+      advantages: adv.denial.flat(),
+      delta: adv.delta,
+      klCoef: config.klCoef,
+      gain: adv.gain,
+      withSolution: denials.filter((d) => d.hasSolution).length,
+      denials: denials.length,
+    }),
+    ...nllMetrics(
+      denials.flatMap((d) => d.samplingLogprobs),
+      teacherLogprobs.flat(),
+    ),
+  };
+}
+
+/** Why the accumulated gradients must not be applied (a non-finite loss, learner log-prob or gradient), if so. */
+async function unfitPass(
+  trainer: TrainingClient,
+  results: ForwardBackwardResult[],
+  loss: number,
+): Promise<string | null> {
+  if (!Number.isFinite(loss) || !results.every((r) => r.lossFnOutputs.every((o) => allFinite(o.logprobs))))
+    return "the loss is not finite";
+  if (hasGradientControl(trainer) && !Number.isFinite(await trainer.gradientNorm()))
+    return "the gradients are not finite";
+  return null;
+}
+
+async function discard(trainer: TrainingClient, reason: string): Promise<string> {
+  if (!hasGradientControl(trainer))
+    throw new Error(`${reason}, and this training client cannot discard the gradients it accumulated`);
+  await trainer.discardGradients();
+  return `${reason}; the gradients were discarded and the weights are unchanged`;
+}
+
+/**
+ * True entropies of the teacher's and the student's rows over the denials, when the teacher's
+ * rows were fetched: the student's from the pass's own outputs, or (a backend without entropies
+ * in its outputs) its rows scored separately, its weights still those the step started from.
+ */
+async function entropyMetrics(
+  student: SamplingClient,
+  denials: DenialExample[],
+  teacherScores: Scored[],
+  fromPass: Array<number | undefined>,
+  config: SDPOConfig,
+): Promise<Record<string, number>> {
+  const teacherTrue = meanOf(teacherScores.map((s) => s.entropy));
+  if (teacherTrue === undefined) return {};
+  const rescore = (ex: DenialExample) =>
+    scoreCompletion(student, { ...scoreRequest(ex.promptTokens, ex, config), lossMode: "token", forceRows: true });
+  const studentTrue = meanOf(fromPass) ?? meanOf((await Promise.all(denials.map(rescore))).map((s) => s.entropy));
+  return studentTrue === undefined ? {} : { "entropy/teacher_true": teacherTrue, "entropy/student_true": studentTrue };
+}
+
+function summed(records: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
 }

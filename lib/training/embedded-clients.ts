@@ -4,7 +4,8 @@
  * by saveWeightsForSampler are snapshots, so later steps never change them (Tinker's semantics);
  * only the newest few per training client stay in memory, and an older one that was saved under a
  * name reloads from disk, while an unnamed one says it was released. Token ids cross through the
- * model's TokenSpace, so a model over a trimmed vocabulary still takes and gives Qwen3 ids.
+ * model's TokenSpace, so a model over a trimmed vocabulary still takes and gives Qwen3 ids; its
+ * log-softmax rows stay in its own vocabulary (rowColumns says where a Qwen3 id sits).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -83,12 +84,18 @@ export class EmbeddedSamplingClient implements DistributionSamplingClient {
     return this.adapter.run((id) => this.engine.computeLogprobs(id, modelTokens));
   }
 
+  get rowWidth(): number {
+    return this.engine.config.vocabSize;
+  }
+
+  /** Rows come back as the engine computed them, in the model's own vocabulary. */
   async logSoftmaxRows(tokens: number[], positions: number[]): Promise<Float32Array> {
     const modelTokens = this.ids.toModel(tokens);
-    return this.ids.rowsFromModel(
-      await this.adapter.run((id) => this.engine.logSoftmaxRows(id, modelTokens, positions)),
-      positions.length,
-    );
+    return this.adapter.run((id) => this.engine.logSoftmaxRows(id, modelTokens, positions));
+  }
+
+  rowColumns(ids: readonly number[]): number[] {
+    return this.ids.toModel(ids);
   }
 
   async topkLogprobs(

@@ -1,8 +1,9 @@
 /**
  * A model over a trimmed vocabulary still speaks Qwen3 ids through the embedded backend: ids are
  * translated on the way in and out, an id the model lacks is a clear error, and a model directory
- * with a vocab.json gets the translation without the caller asking for it. Entropies need no
- * translation: the widened rows' −∞ columns add nothing to them.
+ * with a vocab.json gets the translation without the caller asking for it. Log-softmax rows stay
+ * in the model's own vocabulary both ways, never widened to Qwen3's 151,936 columns: a caller
+ * finds a Qwen3 id's column with rowColumns.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -15,7 +16,7 @@ import { meanRowEntropy } from "@/lib/sdpo/metrics";
 import { projectPath } from "@/lib/paths";
 import { createEmbeddedBackend } from "./embedded";
 import { EMBEDDED_MODEL } from "./models";
-import type { Datum } from "./types";
+import { canScoreDistributions, type Datum } from "./types";
 import { QWEN3_ROWS, SAME_IDS, VocabMap } from "./vocab-map";
 
 /** Twelve kept Qwen3 ids, ascending: compact id i is KEPT[i]. */
@@ -37,18 +38,15 @@ describe("VocabMap", () => {
     expect(() => map.fromModel([12])).toThrow(/model token 12 is outside its vocabulary of 12/);
   });
 
-  it("maps a datum's inputs, targets and teacher top-k ids, and gathers whole teacher rows", () => {
-    const rows = new Float32Array(2 * QWEN3_ROWS).fill(-Infinity);
-    KEPT.forEach((id, c) => {
-      rows[id] = -1 - c;
-      rows[QWEN3_ROWS + id] = -2 - 2 * c;
-    });
+  it("maps a datum's inputs, targets and teacher top-k ids, and passes teacher rows on as they are", () => {
+    const rows = Float32Array.from([...KEPT.map((_, c) => -1 - c), ...KEPT.map((_, c) => -2 - 2 * c)]);
     const datum: Datum = {
       modelInput: [151644, 42],
       lossFnInputs: {
         targetTokens: [42, IM_END],
         weights: [0, 1],
         teacherTopkIds: Int32Array.from([42, 99, IM_END, 0]),
+        teacherRowsStart: 0,
         teacherLogprobs: rows,
       },
     };
@@ -57,47 +55,10 @@ describe("VocabMap", () => {
     expect(inner.lossFnInputs.targetTokens).toEqual([3, 10]);
     expect(inner.lossFnInputs.weights).toEqual([0, 1]);
     expect([...inner.lossFnInputs.teacherTopkIds!]).toEqual([3, 4, 10, 0]);
-    expect([...inner.lossFnInputs.teacherLogprobs!]).toEqual([
-      ...KEPT.map((_, c) => -1 - c),
-      ...KEPT.map((_, c) => -2 - 2 * c),
-    ]);
+    expect(inner.lossFnInputs.teacherRowsStart).toBe(0);
+    // Rows are already in the model's vocabulary: the same buffer, neither copied nor widened.
+    expect(inner.lossFnInputs.teacherLogprobs).toBe(rows);
     expect(datum.modelInput).toEqual([151644, 42]);
-  });
-
-  it("gathers windowed teacher rows (R rows from teacherRowsStart) into R compact rows and keeps the window", () => {
-    const rows = new Float32Array(QWEN3_ROWS).fill(-Infinity);
-    KEPT.forEach((id, c) => (rows[id] = -1 - c));
-    const datum: Datum = {
-      modelInput: [151644, 77091, 198],
-      lossFnInputs: {
-        targetTokens: [77091, 198, IM_END],
-        weights: [0, 0, 1],
-        teacherRowsStart: 2,
-        teacherLogprobs: rows,
-        teacherTopkIds: Int32Array.from([IM_END, 42]),
-        teacherTopkLogprobs: Float32Array.from([-0.1, -3]),
-      },
-    };
-    expect(map.datumToModel(datum)).toEqual({
-      modelInput: [9, 7, 5],
-      lossFnInputs: {
-        targetTokens: [7, 5, 10],
-        weights: [0, 0, 1],
-        teacherRowsStart: 2,
-        teacherLogprobs: Float32Array.from(KEPT.map((_, c) => -1 - c)),
-        teacherTopkIds: Int32Array.from([10, 3]),
-        teacherTopkLogprobs: Float32Array.from([-0.1, -3]),
-      },
-    });
-  });
-
-  it("hands rows out over Qwen3's width, with −∞ where the model has no token", () => {
-    const inner = Float32Array.from(KEPT.map((_, c) => -1 - c));
-    const out = map.rowsFromModel(inner, 1);
-    expect(out.length).toBe(QWEN3_ROWS);
-    expect(out[IM_END]).toBe(-11);
-    expect(out[6]).toBe(-Infinity);
-    expect(() => map.rowsFromModel(inner, 2)).toThrow(/expected 2 rows of 12/);
   });
 
   it("drops stop tokens the model lacks, maps the rest, and maps sampled tokens back", () => {
@@ -143,6 +104,24 @@ describe("the embedded backend over a trimmed-vocabulary model", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it("hands out log-softmax rows in the model's own vocabulary, each Qwen3 id at its compact column", async () => {
+    const backend = createEmbeddedBackend({ models: {}, kernels: "js", statesDir: path.join(dir, "states-rows") });
+    try {
+      const sampler = await backend.createSamplingClient({ baseModel: dir });
+      const sequence = [151644, 77091, 198, 42];
+      const rows = await sampler.logSoftmaxRows(sequence, [2, 3]);
+      expect(sampler.rowWidth).toBe(KEPT.length);
+      expect(rows.length).toBe(2 * KEPT.length);
+      expect(Array.from(rows)).toEqual(Array.from(direct.logSoftmaxRows(null, map.toModel(sequence), [2, 3])));
+      expect(sampler.rowColumns([IM_END, 42])).toEqual([10, 3]);
+      // Row 2 predicts the token after 198, which is 42: its column holds computeLogprobs' value.
+      const [column] = sampler.rowColumns([42]);
+      expect(rows[column!]).toBeCloseTo((await sampler.computeLogprobs(sequence))[3]!, 5);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("samples, scores and trains in Qwen3 ids, matching the engine run on compact ids", async () => {
     const backend = createEmbeddedBackend({ models: {}, kernels: "js", statesDir: path.join(dir, "states") });
     try {
@@ -174,7 +153,7 @@ describe("the embedded backend over a trimmed-vocabulary model", () => {
     }
   });
 
-  it("trains reverse_kl on windowed teacher rows of Qwen3 width as the engine does on compact rows, and as on rows over every position", async () => {
+  it("trains reverse_kl on windowed teacher rows as the engine does, and as on rows over every position", async () => {
     const backend = createEmbeddedBackend({ models: {}, kernels: "js", statesDir: path.join(dir, "states-kl") });
     try {
       const sequence = [151644, 77091, 198, 42, IM_END, 5];
@@ -182,7 +161,7 @@ describe("the embedded backend over a trimmed-vocabulary model", () => {
       const sampler = await backend.createSamplingClient({ baseModel: dir });
       const positions = [P - 1, P]; // the completion's two rows
       const teacher = await sampler.logSoftmaxRows([151644, 17, 198, 42, IM_END, 5], positions);
-      expect(teacher.length).toBe(2 * QWEN3_ROWS);
+      expect(teacher.length).toBe(2 * KEPT.length);
       const N = sequence.length - 1;
       const base = {
         modelInput: sequence.slice(0, -1),
@@ -192,8 +171,8 @@ describe("the embedded backend over a trimmed-vocabulary model", () => {
         ...base,
         lossFnInputs: { ...base.lossFnInputs, teacherRowsStart: P - 1, teacherLogprobs: Float32Array.from(teacher) },
       });
-      const spread = new Float32Array(N * QWEN3_ROWS);
-      spread.set(teacher, (P - 1) * QWEN3_ROWS);
+      const spread = new Float32Array(N * KEPT.length);
+      spread.set(teacher, (P - 1) * KEPT.length);
       const trainer = await backend.createTrainingClient({ baseModel: dir, rank: 2, seed: 0 });
       const win = await trainer.forwardBackward([windowed()], "reverse_kl");
       const full = await trainer.forwardBackward(
@@ -230,7 +209,7 @@ const BUNDLED_DIR = projectPath("models", "qwen3-tiny-coder");
 describe.skipIf(!fs.existsSync(path.join(BUNDLED_DIR, "model.safetensors")))(
   "entropies from the bundled trimmed-vocabulary model",
   () => {
-    it("forward_backward's entropies in Qwen3 ids equal those of the sampler's rows widened to Qwen3's width", async () => {
+    it("forward_backward's entropies in Qwen3 ids equal those of the sampler's rows, which are the model's width", async () => {
       const backend = createEmbeddedBackend({
         statesDir: fs.mkdtempSync(path.join(os.tmpdir(), "cc-entropy-states-")),
       });
@@ -249,15 +228,14 @@ describe.skipIf(!fs.existsSync(path.join(BUNDLED_DIR, "model.safetensors")))(
           lossFnInputs: { targetTokens: sequence.slice(1), weights, logprobs, advantages: weights },
         };
         const out = (await trainer.forwardBackward([datum], "importance_sampling")).lossFnOutputs[0]!.entropies!;
+        if (!canScoreDistributions(sampler)) throw new Error("the embedded sampler gives distributions");
         const rows = await sampler.logSoftmaxRows(sequence, positions);
-        expect(rows.length).toBe(positions.length * QWEN3_ROWS);
-        expect(rows.some((lp) => lp === -Infinity)).toBe(true);
-        positions.forEach((t, i) =>
-          expect(out[t]).toBeCloseTo(
-            meanRowEntropy(rows.subarray(i * QWEN3_ROWS, (i + 1) * QWEN3_ROWS), QWEN3_ROWS),
-            5,
-          ),
-        );
+        const V = sampler.rowWidth;
+        expect(V).toBe(bundled.modelSize);
+        expect(V).toBeLessThan(QWEN3_ROWS);
+        expect(rows.length).toBe(positions.length * V);
+        for (const [i, t] of positions.entries())
+          expect(out[t]).toBeCloseTo(meanRowEntropy(rows.subarray(i * V, (i + 1) * V), V), 5);
         expect(out.slice(0, P - 1)).toEqual([0, 0, 0, 0]);
       } finally {
         await backend.close();

@@ -2,15 +2,17 @@
  * Token ids across the embedded backend's boundary. A model trained over a trimmed vocabulary
  * (a `vocab.json` beside its weights: the Qwen3 ids it keeps, in order) numbers its tokens
  * 0..n-1; everything above the TrainingBackend interface speaks Qwen3 ids. VocabMap translates
- * on the way in (prompts, datums, stop tokens, teacher top-k ids and rows) and on the way out
- * (sampled tokens, top-k ids, log-softmax rows), so renderers, SDPO and the agent never see a
- * compact id. SAME_IDS is the identity, for models over the whole Qwen3 vocabulary.
+ * on the way in (prompts, datums, stop tokens, teacher top-k ids) and on the way out (sampled
+ * tokens, top-k ids), so renderers, SDPO and the agent never see a compact id. Log-softmax rows
+ * stay in the model's own vocabulary both ways (a 1,200-token model's rows are 1,200 wide, not
+ * Qwen3's 151,936): a caller finds a token's column with `toModel`. SAME_IDS is the identity, for
+ * models over the whole Qwen3 vocabulary.
  */
 import fs from "node:fs";
 import path from "node:path";
 import type { Datum, SampleResult, SamplingParams } from "./types";
 
-/** Rows handed out over the Qwen3 vocabulary have Qwen3 checkpoints' width (their lm_head's). */
+/** Qwen3 checkpoints' lm_head width: every Qwen3 token id lies below it. */
 export const QWEN3_ROWS = 151_936;
 
 export const VOCAB_FILE = "vocab.json";
@@ -25,8 +27,6 @@ export interface TokenSpace {
   samplingToModel(params: SamplingParams): SamplingParams;
   sampleFromModel(result: SampleResult): SampleResult;
   topkFromModel(top: { ids: Int32Array; logprobs: Float32Array }): { ids: Int32Array; logprobs: Float32Array };
-  /** (rows, modelSize) log-probs → (rows, QWEN3_ROWS), −∞ for ids the model lacks. */
-  rowsFromModel(rows: Float32Array, count: number): Float32Array;
 }
 
 export const SAME_IDS: TokenSpace = {
@@ -37,7 +37,6 @@ export const SAME_IDS: TokenSpace = {
   samplingToModel: (params) => params,
   sampleFromModel: (result) => result,
   topkFromModel: (top) => top,
-  rowsFromModel: (rows) => rows,
 };
 
 export class VocabMap implements TokenSpace {
@@ -83,11 +82,10 @@ export class VocabMap implements TokenSpace {
     });
   }
 
-  /** Teacher rows keep their count and window (teacherRowsStart); only their width and ids change. */
+  /** Only ids change: teacher rows are already in the model's vocabulary (logSoftmaxRows gave them so). */
   datumToModel(datum: Datum): Datum {
     const inputs = { ...datum.lossFnInputs, targetTokens: this.toModel(datum.lossFnInputs.targetTokens) };
     if (inputs.teacherTopkIds) inputs.teacherTopkIds = Int32Array.from(inputs.teacherTopkIds, (id) => this.compact(id));
-    if (inputs.teacherLogprobs) inputs.teacherLogprobs = this.rowsToModel(inputs.teacherLogprobs);
     return { modelInput: this.toModel(datum.modelInput), lossFnInputs: inputs };
   }
 
@@ -104,25 +102,6 @@ export class VocabMap implements TokenSpace {
   topkFromModel(top: { ids: Int32Array; logprobs: Float32Array }): { ids: Int32Array; logprobs: Float32Array } {
     const ids = this.ids;
     return { ids: Int32Array.from(top.ids, (c) => ids[c]!), logprobs: top.logprobs };
-  }
-
-  rowsFromModel(rows: Float32Array, count: number): Float32Array {
-    const n = this.ids.length;
-    if (rows.length !== count * n)
-      throw new Error(`expected ${count} rows of ${n} log-probs, got ${rows.length} values`);
-    const out = new Float32Array(count * QWEN3_ROWS).fill(-Infinity);
-    for (let r = 0; r < count; r++) for (let c = 0; c < n; c++) out[r * QWEN3_ROWS + this.ids[c]!] = rows[r * n + c]!;
-    return out;
-  }
-
-  /** (rows, QWEN3_ROWS) → (rows, modelSize); rows of another width go on unchanged for the engine to judge. */
-  private rowsToModel(rows: Float32Array): Float32Array {
-    if (rows.length % QWEN3_ROWS !== 0) return rows;
-    const count = rows.length / QWEN3_ROWS;
-    const n = this.ids.length;
-    const out = new Float32Array(count * n);
-    for (let r = 0; r < count; r++) for (let c = 0; c < n; c++) out[r * n + c] = rows[r * QWEN3_ROWS + this.ids[c]!]!;
-    return out;
   }
 
   private compact(id: number): number {
