@@ -5,7 +5,15 @@
  */
 
 /** Loss functions. The first two are Tinker's own; the KL losses exist only on the embedded backend. */
-export type LossFnName = "cross_entropy" | "importance_sampling" | "ppo" | "cispo" | "reverse_kl" | "topk_reverse_kl";
+export const LOSS_FN_NAMES = [
+  "cross_entropy",
+  "importance_sampling",
+  "ppo",
+  "cispo",
+  "reverse_kl",
+  "topk_reverse_kl",
+] as const;
+export type LossFnName = (typeof LOSS_FN_NAMES)[number];
 
 /**
  * One training example, already shifted: `modelInput` is S[0..n-2] and every per-position input
@@ -77,7 +85,8 @@ export interface AdamParams {
   gradClipNorm?: number;
 }
 
-export type StopReason = "stop" | "length";
+export const STOP_REASONS = ["stop", "length"] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
 
 export interface SamplingParams {
   maxTokens: number;
@@ -161,8 +170,17 @@ export interface CreateTrainingClientOptions {
   fromState?: string;
 }
 
-/** Where an SDPO teacher's log-probs come from: the current student, its EMA, or frozen weights. */
-export type TeacherMode = "student" | "ema" | "frozen";
+/**
+ * Where an SDPO teacher's log-probs come from: the current student, its EMA, or frozen weights.
+ * The one list of teacher modes: the settings table, the backends' capabilities and the learning
+ * benchmark all read it, so a new mode is one entry here.
+ */
+/** Where training runs: the engine in this process, or a Tinker(-protocol) server (policy.backend). */
+export const BACKEND_KINDS = ["embedded", "tinker"] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+export const TEACHER_MODES = ["student", "ema", "frozen"] as const;
+export type TeacherMode = (typeof TEACHER_MODES)[number];
 
 /**
  * What a backend can train with, for callers that choose a loss, its options or a teacher by
@@ -215,7 +233,7 @@ export function hasTeacherOperations(client: TrainingClient): client is Training
 }
 
 export interface TrainingBackend {
-  readonly kind: "embedded" | "tinker";
+  readonly kind: BackendKind;
   /** Absent: assume only what Tinker offers. */
   readonly capabilities?: BackendCapabilities;
   createTrainingClient(options: CreateTrainingClientOptions): Promise<TrainingClient>;
