@@ -7,12 +7,13 @@
  *   steps      StepView[] (from useTrainingStream); only finished steps that logged a key are plotted
  *   keys       metric keys to draw, e.g. ["loss"] or ["entropy/student", "entropy/teacher"]
  *   title      heading (default: the keys joined)
- *   smoothing  debiased-EMA weight in [0, 0.99] (default 0.6)
+ *   smoothing  debiased-EMA weight in [0, MAX_SMOOTHING] (default DEFAULT_SMOOTHING)
  *   xAxis      "step" (optimizer step, default) or "wall" (finish time)
  *   height     chart height in px (default 220)
  */
 import { useMemo } from "react";
 import { metricLine, type StepView, type XAxisMode } from "@/lib/charts/series";
+import { DEFAULT_SMOOTHING } from "@/lib/charts/smoothing";
 import { metricLabel } from "@/lib/sdpo/metric-names";
 import { LinesChart } from "./lines-chart";
 
@@ -20,7 +21,7 @@ export function MetricChart({
   steps,
   keys,
   title,
-  smoothing = 0.6,
+  smoothing = DEFAULT_SMOOTHING,
   xAxis = "step",
   height = 220,
 }: {

@@ -6,6 +6,7 @@
  */
 import { useMemo, useState } from "react";
 import { metricLine, type PlottedStep, SERIES_KEYS, type XAxisMode } from "@/lib/charts/series";
+import { DEFAULT_SMOOTHING } from "@/lib/charts/smoothing";
 import { formatMetric, metricLabel } from "@/lib/sdpo/metric-names";
 import { ChartControls } from "./chart-controls";
 import { LinesChart } from "./lines-chart";
@@ -18,7 +19,7 @@ export function TeamView({ members }: { members: TeamMember[] }) {
     return [...SERIES_KEYS.filter((k) => logged.has(k)), ...[...logged].filter((k) => !SERIES_KEYS.includes(k)).sort()];
   }, [members]);
   const [metric, setMetric] = useState<string>(() => keys[0] ?? "loss");
-  const [smoothing, setSmoothing] = useState(0.6);
+  const [smoothing, setSmoothing] = useState(DEFAULT_SMOOTHING);
   const [xAxis, setXAxis] = useState<XAxisMode>("step");
   const lines = useMemo(
     () =>

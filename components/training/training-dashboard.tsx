@@ -10,6 +10,7 @@ import { useState } from "react";
 import { AdapterTimeline } from "@/components/history/adapter-timeline";
 import { useTrainingStream } from "@/hooks/use-training-stream";
 import { SERIES, type SeriesId, type XAxisMode } from "@/lib/charts/series";
+import { DEFAULT_SMOOTHING } from "@/lib/charts/smoothing";
 import { ChartControls } from "./chart-controls";
 import { MetricChart } from "./metric-chart";
 import { StepStatus } from "./step-status";
@@ -20,7 +21,7 @@ const HISTORY = 10_000;
 export function TrainingDashboard({ policies }: { policies: { id: string; name: string }[] }) {
   const [policyId, setPolicyId] = useState<string>("");
   const [picked, setPicked] = useState<Set<SeriesId>>(() => new Set(DEFAULT_SERIES));
-  const [smoothing, setSmoothing] = useState(0.6);
+  const [smoothing, setSmoothing] = useState(DEFAULT_SMOOTHING);
   const [xAxis, setXAxis] = useState<XAxisMode>("step");
   const { steps, status } = useTrainingStream({ policyId: policyId || undefined, replay: HISTORY });
 

@@ -8,6 +8,9 @@
 /** Smoothing weight in [0, 1): 0 returns the raw values, 0.99 is the slider's maximum. */
 export const MAX_SMOOTHING = 0.99;
 
+/** Where every chart's slider starts: TensorBoard's default weight, smooth enough to show a trend in noisy losses. */
+export const DEFAULT_SMOOTHING = 0.6;
+
 export function debiasedEma(values: readonly number[], weight: number): number[] {
   const w = Math.min(Math.max(weight, 0), MAX_SMOOTHING);
   const finite = values.filter(Number.isFinite);

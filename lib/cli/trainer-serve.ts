@@ -8,6 +8,7 @@
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { FIELDS } from "@/lib/config/fields";
 import { DataDirLockedError, lockDataDir } from "@/lib/db/data-dir-lock";
 import { log } from "@/lib/log";
 import { operatorBackendConfig } from "@/lib/training";
@@ -96,7 +97,7 @@ export function parseTrainerServe(
       `--api-key: the Tinker SDK only sends keys that start with "${SDK_KEY_PREFIX}" (it refuses any other before a request leaves), so no SDK client could use this one; choose one like ${SDK_KEY_PREFIX}<random letters>`,
     );
   }
-  const dataDir = values["data-dir"] ?? env.CONTINUALCODE_DATA_DIR ?? "./.data";
+  const dataDir = values["data-dir"] ?? env.CONTINUALCODE_DATA_DIR ?? FIELDS.dataDir.default;
   const maxBodyMib = Number(values["max-body-mib"] ?? DEFAULT_MAX_BODY_BYTES / MIB);
   if (!(Number.isFinite(maxBodyMib) && maxBodyMib > 0))
     throw new Error(`--max-body-mib: "${values["max-body-mib"]}" is not a size in MiB above 0`);

@@ -8,6 +8,8 @@
  * compiler refuses an entry without its group, label, description or unit.
  */
 import { z } from "zod";
+import { EMBEDDED_MODEL } from "@/lib/training/models";
+import { TEACHER_MODES } from "@/lib/training/types";
 
 /** How a value is read from text (a flag or an environment variable) and shown in a form. */
 export type FieldKind = "string" | "number" | "integer" | "boolean" | "enum";
@@ -58,8 +60,11 @@ function field<S extends z.ZodType>(spec: FieldSpec<S>): FieldSpec<S> {
 const optionalText = z.string().min(1, "must not be empty").optional();
 const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
-export const TEACHER_MODES = ["student", "ema", "frozen"] as const;
+/** Teacher modes are the training contract's (backends declare which they support); re-exported for the table's readers. */
+export { TEACHER_MODES };
+/** SDPO's losses: per-token advantages, the full-vocabulary KL, or its top-k approximation (lib/sdpo/config.ts's LossMode). */
 export const LOSS_MODES = ["token", "full_kl", "topk_kl"] as const;
+/** What the guard does with a step that forgets approved behaviour: flag it, or undo it. */
 export const GUARD_ACTIONS = ["warn", "reject"] as const;
 
 export const FIELDS = {
@@ -72,7 +77,7 @@ export const FIELDS = {
     unit: null,
     kind: "string",
     schema: z.string().min(1, "must not be empty"),
-    default: "continualcode/qwen3-tiny-coder",
+    default: EMBEDDED_MODEL,
     perUser: true,
   }),
   checkpoint: field({
@@ -306,6 +311,29 @@ export const FIELDS = {
     default: 10,
     perUser: true,
     step: 1,
+  }),
+  rehearsalCalls: field({
+    group: "SDPO",
+    label: "Approved calls kept per correction",
+    description:
+      "How many of your most recent approved calls each correction's training step also learns to keep, so a correction does not erase what you already accepted (0: none)",
+    unit: "tool calls",
+    kind: "integer",
+    schema: z.number().int("must be a whole number").min(0, "must be at least 0").max(64, "must be at most 64"),
+    default: 0,
+    perUser: true,
+    step: 1,
+  }),
+  rehearsalWeight: field({
+    group: "SDPO",
+    label: "Hold on approved calls",
+    description: "How strongly a training step holds on to each kept approved call, per token of the call",
+    unit: null,
+    kind: "number",
+    schema: z.number().min(0, "must be at least 0").max(10, "must be at most 10"),
+    default: 0.1,
+    perUser: true,
+    step: 0.05,
   }),
   lossMode: field({
     group: "SDPO",

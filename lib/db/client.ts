@@ -13,6 +13,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { FIELDS } from "@/lib/config/fields";
 import { projectPath } from "@/lib/paths";
 import { runtimeSlot } from "@/lib/runtime-slot";
 import { lockDataDir } from "./data-dir-lock";
@@ -96,7 +97,7 @@ async function openPglite(dataDir: string): Promise<DbHandle> {
 }
 
 export function defaultDataDir(): string {
-  return process.env.CONTINUALCODE_DATA_DIR || "./.data";
+  return process.env.CONTINUALCODE_DATA_DIR || FIELDS.dataDir.default;
 }
 
 /**

@@ -1,12 +1,16 @@
 /**
  * SDPO's settings in one record, with the original product's defaults (seed-behaviour §3, §6) and
  * the switches it lacked or ignored (is_clip, teacher and loss modes, RL with a baseline). The
- * config layer (lib/config) maps the user's flags onto this; everything in lib/sdpo reads only it.
+ * fields a user can set take their defaults from the settings table (lib/config/fields.ts) through
+ * `fromSettings`, the one place a setting becomes SDPO's; the rest are the original's constants.
+ * Everything in lib/sdpo reads only this record.
  */
+import { type Config, DEFAULTS } from "@/lib/config/schema";
+import type { LOSS_MODES } from "@/lib/config/fields";
 import type { TeacherMode } from "@/lib/training/types";
 
 export type { TeacherMode };
-export type LossMode = "token" | "full_kl" | "topk_kl";
+export type LossMode = (typeof LOSS_MODES)[number];
 
 /**
  * The teacher's extra user message. Placeholders are `{task}`, `{solution}`, `{feedback}` and
@@ -59,26 +63,57 @@ export interface SDPOConfig {
   enableSdpo: boolean;
   /** `--enable-rl`: approved +1, denied −1, minus a running-mean baseline, over the completion. */
   enableRl: boolean;
+  /** How many of the user's recent approved calls each correction's step also trains on, to keep them (0: none). */
+  rehearsalCalls: number;
+  /** The advantage on each token of a rehearsed approved call: how hard the step holds on to it. */
+  rehearsalWeight: number;
+}
+
+/** The settings SDPO reads (their flags, defaults and ranges are lib/config/fields.ts's). */
+export type SdpoSettings = Pick<
+  Config,
+  | "klCoef"
+  | "isClip"
+  | "learningRate"
+  | "sdpo"
+  | "enableRl"
+  | "teacherMode"
+  | "emaTau"
+  | "teacherRefreshEvery"
+  | "lossMode"
+  | "rehearsalCalls"
+  | "rehearsalWeight"
+>;
+
+/** The part of SDPO's record that settings decide, from those settings. */
+export function fromSettings(s: SdpoSettings) {
+  return {
+    klCoef: s.klCoef,
+    isClip: s.isClip,
+    learningRate: s.learningRate,
+    enableSdpo: s.sdpo,
+    enableRl: s.enableRl,
+    teacherMode: s.teacherMode,
+    emaTau: s.emaTau,
+    teacherRefreshEvery: s.teacherRefreshEvery,
+    lossMode: s.lossMode,
+    rehearsalCalls: s.rehearsalCalls,
+    rehearsalWeight: s.rehearsalWeight,
+  } satisfies Partial<SDPOConfig>;
 }
 
 export const DEFAULT_SDPO_CONFIG: SDPOConfig = {
-  klCoef: 1.0,
-  isClip: 2.0,
-  learningRate: 1e-5,
+  // Not settings: the original's constants.
   adaptiveKl: true,
   targetAdvAbsMean: 0.03,
   adaptiveKlMaxGain: 4.0,
-  lossMode: "token",
   topK: 20,
-  teacherMode: "student",
-  emaTau: 0.05,
-  teacherRefreshEvery: 10,
   templates: DEFAULT_TEMPLATES,
   maxRepromptChars: 10_240,
   removeThinkingFromDemonstration: false,
   includeEnvironmentFeedback: true,
-  enableSdpo: true,
-  enableRl: false,
+  // Settings: their defaults are the settings table's.
+  ...fromSettings(DEFAULTS),
 };
 
 /** Adam as the original ran it: β1 0.9, β2 0.95, ε 1e-8, no weight decay or clipping. */

@@ -4,8 +4,19 @@ import { DEFAULT_SDPO_CONFIG } from "./config";
 import { sdpoConfigFromSettings } from "./settings";
 
 describe("settings as SDPO options", () => {
-  it("the defaults are the original's SDPO defaults", () => {
-    expect(sdpoConfigFromSettings(DEFAULTS)).toEqual({ ...DEFAULT_SDPO_CONFIG });
+  it("the settings table's defaults are the original's SDPO defaults, and the SDPO defaults are the table's", () => {
+    expect(DEFAULT_SDPO_CONFIG).toMatchObject({
+      klCoef: 1,
+      isClip: 2,
+      learningRate: 1e-5,
+      lossMode: "token",
+      teacherMode: "student",
+      emaTau: 0.05,
+      teacherRefreshEvery: 10,
+      enableSdpo: true,
+      enableRl: false,
+    });
+    expect(sdpoConfigFromSettings(DEFAULTS)).toEqual(DEFAULT_SDPO_CONFIG);
   });
 
   it("every SDPO flag reaches the config", () => {

@@ -5,6 +5,7 @@
  * "Tool crashed: …".
  */
 import { z } from "zod";
+import type { ToolSpec } from "@/lib/chat/types";
 import type { Tool, ToolContext, ToolResult } from "./types";
 import { readTool } from "./read";
 import { writeTool } from "./write";
@@ -38,7 +39,7 @@ for (const name of TOOL_NAMES) {
   }
 }
 
-export type ToolSpec = { name: string; description: string; parameters: Record<string, unknown> };
+export type { ToolSpec };
 
 /**
  * JSON Schema without what the model does not need to see (zod still enforces all of it):
