@@ -1,12 +1,12 @@
 /**
  * Facts about the host that the bubblewrap argv depends on: where bwrap is, which system
  * directories exist (and which are merged-/usr symlinks), which /etc entries exist, and what the
- * workspace's protected subpaths resolve to. Gathered here so `bwrapArgs` can stay pure.
+ * read-only subpaths of the policy's writable roots resolve to. Gathered here so `bwrapArgs` can stay pure.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { HostFacts, SandboxPolicy } from "./policy";
-import { protectedRealSubpaths } from "./resolve";
+import { type HostFacts, type SandboxPolicy, writableRoots } from "./policy";
+import { realSubpaths } from "./resolve";
 
 export const INSTALL_BWRAP = "apt-get install -y bubblewrap";
 
@@ -50,5 +50,9 @@ export async function probeHost(policy: SandboxPolicy, realRoot: string): Promis
     )
       etcEntries.push(p);
   }
-  return { systemEntries, etcEntries, protectedRealSubpaths: await protectedRealSubpaths(policy, realRoot) };
+  const readOnlyRealSubpaths: HostFacts["readOnlyRealSubpaths"] = {};
+  for (const { root, readOnlySubpaths } of writableRoots(policy, realRoot)) {
+    readOnlyRealSubpaths[root] = await realSubpaths(root, readOnlySubpaths);
+  }
+  return { systemEntries, etcEntries, readOnlyRealSubpaths };
 }

@@ -67,7 +67,7 @@ describe("the policy as data", () => {
     const host: HostFacts = {
       systemEntries: [{ path: "/usr" }, { path: "/bin", symlinkTarget: "usr/bin" }],
       etcEntries: ["/etc/passwd"],
-      protectedRealSubpaths: [".git"],
+      readOnlyRealSubpaths: { "/data/ws/1": [".git"] },
     };
     const args = bwrapArgs(DEFAULT_POLICY, "/data/ws/1", host);
     expect(args.slice(0, 6)).toEqual([
@@ -89,6 +89,45 @@ describe("the policy as data", () => {
       "--bind /data/ws/1 /workspace --ro-bind /data/ws/1/.git /workspace/.git --chdir /workspace",
     );
     expect(bwrapArgs(readOnly, "/data/ws/1", host).join(" ")).toContain("--ro-bind /data/ws/1 /workspace --chdir");
+  });
+
+  /** The workspace part of the argv: from the first mount of it to --chdir. */
+  const workspaceMounts = (args: string[]) => {
+    const start = args.findIndex(
+      (a, i) => (a === "--bind" || a === "--ro-bind") && args[i + 1]?.startsWith("/data/ws/1"),
+    );
+    return args.slice(start, args.indexOf("--chdir")).join(" ");
+  };
+  const bare: HostFacts = { systemEntries: [], etcEntries: [], readOnlyRealSubpaths: { "/data/ws/1": [] } };
+
+  it("the writable binds are the policy's writableRoots, with each root's read-only subpaths bound back", () => {
+    const secrets: SandboxPolicy = { ...DEFAULT_POLICY, readOnlySubpaths: [".git", "secrets"] };
+    expect(writableRoots(secrets, "/data/ws/1")).toEqual([
+      { root: "/data/ws/1", readOnlySubpaths: [".git", "secrets"] },
+    ]);
+    const host = { ...bare, readOnlyRealSubpaths: { "/data/ws/1": [".git", "secrets"] } };
+    expect(workspaceMounts(bwrapArgs(secrets, "/data/ws/1", host))).toBe(
+      "--bind /data/ws/1 /workspace --ro-bind /data/ws/1/.git /workspace/.git --ro-bind /data/ws/1/secrets /workspace/secrets",
+    );
+    // A read-only policy has no writable root, so no writable bind at all.
+    expect(writableRoots(readOnly, "/data/ws/1")).toEqual([]);
+    expect(workspaceMounts(bwrapArgs(readOnly, "/data/ws/1", bare))).toBe("--ro-bind /data/ws/1 /workspace");
+  });
+
+  it("refuses to bind a writable root whose read-only subpaths were not probed", () => {
+    expect(() => bwrapArgs(DEFAULT_POLICY, "/data/ws/1", { ...bare, readOnlyRealSubpaths: {} })).toThrow(
+      /read-only subpaths of \/data\/ws\/1 were not probed/,
+    );
+  });
+
+  it("the network namespace is shared only when the policy allows the network", () => {
+    const online: SandboxPolicy = { ...DEFAULT_POLICY, network: "full" };
+    expect([networkAllowed(DEFAULT_POLICY, "example.com"), networkAllowed(online, "example.com")]).toEqual([
+      false,
+      true,
+    ]);
+    expect(bwrapArgs(DEFAULT_POLICY, "/data/ws/1", bare)).not.toContain("--share-net");
+    expect(bwrapArgs(online, "/data/ws/1", bare).slice(0, 2)).toEqual(["--unshare-all", "--share-net"]);
   });
 });
 

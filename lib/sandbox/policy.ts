@@ -1,9 +1,10 @@
 /**
  * The sandbox policy as data, and the decisions drawn from it as pure functions. The policy is
  * chosen by the server (never by the model): which host directories a command sees read-only,
- * which parts of the workspace stay read-only, and the resource limits. `bwrapArgs` turns a
- * policy plus facts probed from the host (`HostFacts`) into the bubblewrap argv, so the whole
- * sandbox can be read (and tested) as one list.
+ * which parts of the workspace stay read-only, whether there is a network, and the resource
+ * limits. `bwrapArgs` turns a policy plus facts probed from the host (`HostFacts`) into the
+ * bubblewrap argv, so the whole sandbox can be read (and tested) as one list; its writable mounts
+ * are `writableRoots` and its network is `networkAllowed`, the same decisions the tests table.
  */
 import path from "node:path";
 import { z } from "zod";
@@ -62,7 +63,11 @@ const commonFields = {
     .array(z.string())
     .describe("the few /etc entries a shell and common tools need; missing ones are skipped. Never /etc/shadow"),
   sandboxWorkspace: z.string().describe("where the workspace appears inside the sandbox (also cwd and HOME)"),
-  network: z.literal("none").describe("commands get an empty network namespace; there is no other choice yet"),
+  network: z
+    .enum(["none", "full"])
+    .describe(
+      "none: commands get an empty network namespace; full: they share the host's (an administrator's choice, never the default)",
+    ),
   limits: limitsSchema,
 };
 
@@ -142,8 +147,11 @@ export type HostFacts = {
   systemEntries: Array<{ path: string; symlinkTarget?: string }>;
   /** /etc entries that exist. */
   etcEntries: string[];
-  /** Protected workspace subpaths that exist, as real paths relative to the workspace's real root. */
-  protectedRealSubpaths: string[];
+  /**
+   * For each of `writableRoots(policy, workspaceRoot)`, its read-only subpaths that exist, as the
+   * real paths they resolve to, relative to the root (a symlinked .git protects its target).
+   */
+  readOnlyRealSubpaths: Record<string, string[]>;
 };
 
 /** Where a workspace-relative path lies inside the sandbox. */
@@ -151,16 +159,26 @@ export function sandboxPath(policy: SandboxPolicy, relativePath: string): string
   return relativePath === "" ? policy.sandboxWorkspace : path.posix.join(policy.sandboxWorkspace, relativePath);
 }
 
+/** Where a host directory inside the workspace appears in the sandbox; anything outside is refused. */
+function sandboxPathOf(policy: SandboxPolicy, workspaceRoot: string, hostPath: string): string {
+  const rel = path.relative(workspaceRoot, hostPath);
+  if (rel.startsWith("..") || path.isAbsolute(rel)) throw new Error(`${hostPath} is outside the workspace`);
+  return sandboxPath(policy, rel.split(path.sep).join("/"));
+}
+
 /**
  * The bubblewrap argv (without the program name and without the command) for a workspace whose
- * real root is `workspaceRoot`. Order matters: later mounts cover earlier ones, so the read-only
- * re-binds of protected subpaths come after the workspace bind.
+ * real root is `workspaceRoot`. Order matters: later mounts cover earlier ones, so the workspace
+ * is bound read-only unless a writable root covers it, each of `writableRoots` is bound writable
+ * over it, and each root's read-only subpaths are bound back read-only after it.
  */
 export function bwrapArgs(policy: SandboxPolicy, workspaceRoot: string, host: HostFacts): string[] {
   const args = [
-    // New user, pid, ipc, uts, cgroup and (empty) network namespaces; no nested user namespaces,
-    // no capabilities, so even uid 0 inside cannot remount the read-only binds.
+    // New user, pid, ipc, uts, cgroup and network namespaces (the network one empty unless the
+    // policy shares the host's); no nested user namespaces, no capabilities, so even uid 0
+    // inside cannot remount the read-only binds.
     "--unshare-all",
+    ...(networkAllowed(policy, "*") ? ["--share-net"] : []),
     "--unshare-user",
     "--disable-userns",
     "--cap-drop",
@@ -190,20 +208,15 @@ export function bwrapArgs(policy: SandboxPolicy, workspaceRoot: string, host: Ho
   }
   for (const etc of host.etcEntries) args.push("--ro-bind", etc, etc);
   args.push("--proc", "/proc", "--dev", "/dev", "--size", String(policy.limits.tmpBytes), "--tmpfs", "/tmp");
-  switch (policy.type) {
-    case "workspace-write":
-      args.push("--bind", workspaceRoot, policy.sandboxWorkspace);
-      for (const rel of host.protectedRealSubpaths) {
-        args.push("--ro-bind", path.join(workspaceRoot, rel), sandboxPath(policy, rel));
-      }
-      break;
-    case "read-only":
-      args.push("--ro-bind", workspaceRoot, policy.sandboxWorkspace);
-      break;
-    default: {
-      const never: never = policy;
-      throw new Error(`unknown sandbox policy ${String(never)}`);
-    }
+  const roots = writableRoots(policy, workspaceRoot);
+  if (!roots.some((r) => r.root === workspaceRoot)) args.push("--ro-bind", workspaceRoot, policy.sandboxWorkspace);
+  for (const { root, readOnlySubpaths } of roots) {
+    const at = sandboxPathOf(policy, workspaceRoot, root);
+    args.push("--bind", root, at);
+    // Fail closed: a root whose protected subpaths were not probed is not mounted writable.
+    const real = host.readOnlyRealSubpaths[root];
+    if (!real && readOnlySubpaths.length > 0) throw new Error(`the read-only subpaths of ${root} were not probed`);
+    for (const rel of real ?? []) args.push("--ro-bind", path.join(root, rel), path.posix.join(at, rel));
   }
   args.push("--chdir", policy.sandboxWorkspace);
   return args;
@@ -293,9 +306,18 @@ export function writableRoots(
   }
 }
 
-/** No host is reachable from a command: the network namespace is empty. */
+/** May a command reach `_host`? Under "none" nothing is (the namespace is empty); under "full" all is. */
 export function networkAllowed(policy: SandboxPolicy, _host: string): boolean {
-  return policy.network !== "none";
+  switch (policy.network) {
+    case "none":
+      return false;
+    case "full":
+      return true;
+    default: {
+      const never: never = policy.network;
+      throw new Error(`unknown network setting ${String(never)}`);
+    }
+  }
 }
 
 /** The timeout a bash call runs under: the call's request, else the default, never above the maximum. */

@@ -56,9 +56,14 @@ export async function realpathLongestPrefix(abs: string): Promise<string> {
 }
 
 /** Real paths (relative to the real root) that the policy's protected subpaths resolve to. */
-export async function protectedRealSubpaths(policy: SandboxPolicy, realRoot: string): Promise<string[]> {
+export function protectedRealSubpaths(policy: SandboxPolicy, realRoot: string): Promise<string[]> {
+  return realSubpaths(realRoot, policy.readOnlySubpaths);
+}
+
+/** Real paths (relative to `realRoot`, inside it) that the existing ones of `subpaths` resolve to. */
+export async function realSubpaths(realRoot: string, subpaths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
-  for (const sub of policy.readOnlySubpaths) {
+  for (const sub of subpaths) {
     const abs = path.join(realRoot, sub);
     try {
       await fs.lstat(abs);

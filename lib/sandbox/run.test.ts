@@ -64,6 +64,21 @@ describe("runCommand", () => {
     expect(fs.existsSync(path.join(ws, "f.txt"))).toBe(false);
   });
 
+  it("the read-only subpaths bash sees are the policy's: switching the policy changes what it may write", async () => {
+    fs.mkdirSync(path.join(ws, "docs"));
+    fs.writeFileSync(path.join(ws, "docs/a.md"), "kept\n");
+    const write = "echo changed > docs/a.md; echo new > b.txt";
+    const guarded: SandboxPolicy = { ...DEFAULT_POLICY, readOnlySubpaths: [".git", "docs"] };
+    expect(await run(write, { policy: guarded })).toMatchObject({ status: "exited", exitCode: 0 });
+    expect([
+      fs.readFileSync(path.join(ws, "docs/a.md"), "utf8"),
+      fs.readFileSync(path.join(ws, "b.txt"), "utf8"),
+    ]).toEqual(["kept\n", "new\n"]);
+    // Positive control: under the default policy docs/ is writable.
+    expect(await run(write)).toMatchObject({ status: "exited", exitCode: 0 });
+    expect(fs.readFileSync(path.join(ws, "docs/a.md"), "utf8")).toBe("changed\n");
+  });
+
   it("the file-size limit stops a command writing a file larger than allowed", async () => {
     const policy: SandboxPolicy = {
       ...DEFAULT_POLICY,
