@@ -147,11 +147,6 @@ export function isUniqueViolation(err: unknown): boolean {
   return pgCode(err) === "23505";
 }
 
-/** PostgreSQL's foreign-key-violation code. */
-export function isForeignKeyViolation(err: unknown): boolean {
-  return pgCode(err) === "23503";
-}
-
 /** The SQLSTATE of a driver error; drizzle wraps driver errors, so look at the cause too. */
 function pgCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {

@@ -11,9 +11,10 @@
 import { decideApproval } from "@/lib/agent/rules";
 import { toolResultText } from "@/lib/agent/tool-messages";
 import type { Config } from "@/lib/config";
+import type { Db } from "@/lib/db/client";
 import { getConversationForOwner, updateConversation } from "@/lib/db/queries/conversations";
-import { appendMessage, listMessagesByConversation } from "@/lib/db/queries/messages";
-import { getOrCreatePolicy, getPolicyForOwner, type PolicyBackend } from "@/lib/db/queries/policies";
+import { appendMessage, listMessagesByConversation, type NewMessage } from "@/lib/db/queries/messages";
+import { getOrCreatePolicy, getPolicyForOwner } from "@/lib/db/queries/policies";
 import { listAllowRulesByOwner } from "@/lib/db/queries/allow-rules";
 import { createToolCall, listToolCallsByConversation, updateToolCall } from "@/lib/db/queries/tool-calls";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
@@ -23,6 +24,7 @@ import { replyTokens } from "@/lib/config/reply-tokens";
 import { executeTool } from "@/lib/tools";
 import { buildPrompt, clipToolOutput, currentEpisode, inContext, promptBudget, toolOutputLimit } from "./context";
 import type { AgentCore } from "./core";
+import type { AgentEventPayloads } from "./events";
 import { noteForCall, withReviewNote } from "./call-review";
 import { withBeforeImages } from "./rewind-snapshots";
 import { TokenStream } from "./token-stream";
@@ -32,9 +34,6 @@ import { afterStep, hasPendingSteps } from "./training";
 /** How many times the model is asked again for exactly one tool call before the turn stops. */
 export const MAX_NUDGES = 2;
 export const NUDGE_TEXT = "Retry: output exactly ONE tool call.";
-
-/** What a user message row is, in message.meta.kind. */
-export type UserMessageKind = "task" | "nudge" | "correction";
 
 export async function drive(core: AgentCore, conversationId: string, ownerId: string): Promise<void> {
   for (;;) {
@@ -63,7 +62,7 @@ export async function drive(core: AgentCore, conversationId: string, ownerId: st
     } catch (error) {
       // Never a silent stop: the conversation says what went wrong and waits for the user.
       const message = error instanceof Error ? error.message : String(error);
-      const failed = await core.setState(conv, "failed", [conv.state as "sampling" | "executing"]).catch(() => null);
+      const failed = await core.setState(conv, "failed", [conv.state]).catch(() => null);
       await core.publish(conv, "error", { kind: "internal", message });
       if (failed) await core.publish(conv, "state", { state: "failed" });
       return;
@@ -81,7 +80,7 @@ export async function policyFor(core: AgentCore, conv: Conversation, config: Con
     db: core.db,
     ownerId: conv.ownerId,
     baseModel: config.model,
-    backend: core.deps.backend.kind as PolicyBackend,
+    backend: core.deps.backend.kind,
     loraRank: config.loraRank,
   });
   // Bound from now on, so its training steps are found from the conversation.
@@ -93,9 +92,7 @@ export async function policyFor(core: AgentCore, conv: Conversation, config: Con
 /** Tool calls proposed since the episode's latest task (the step cap counts these). */
 function stepsSinceTask(rows: MessageRow[]): number {
   const episode = currentEpisode(rows);
-  const taskIndex = episode.findLastIndex(
-    (r) => r.role === "user" && (r.meta as { kind?: string } | null)?.kind === "task",
-  );
+  const taskIndex = episode.findLastIndex((r) => r.role === "user" && r.meta?.kind === "task");
   return episode
     .slice(taskIndex + 1)
     .filter((r) => r.role === "assistant" && inContext(r) && (r.toolCalls?.length ?? 0) === 1).length;
@@ -107,18 +104,14 @@ function nudgesSoFar(rows: MessageRow[]): number {
   for (let i = rows.length - 1; i >= 0; i--) {
     const row = rows[i]!;
     if (row.role === "assistant" && !inContext(row)) continue;
-    if (row.role === "user" && (row.meta as { kind?: string } | null)?.kind === "nudge") n++;
+    if (row.role === "user" && row.meta?.kind === "nudge") n++;
     else break;
   }
   return n;
 }
 
 function approvalFor(call: { name: string; arguments: Record<string, unknown> }, rules: AllowRule[], config: Config) {
-  const asRule = (r: AllowRule) => ({
-    tool: r.tool,
-    kind: r.kind as "tool" | "path" | "bash_prefix",
-    pattern: r.pattern,
-  });
+  const asRule = (r: AllowRule) => ({ tool: r.tool, kind: r.kind, pattern: r.pattern });
   const verdict = decideApproval({
     tool: call.name,
     args: call.arguments,
@@ -150,7 +143,7 @@ function approvalFor(call: { name: string; arguments: Record<string, unknown> },
 }
 
 /** One sample and what follows from it. */
-export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<void> {
+async function sampleTurn(core: AgentCore, conv: Conversation): Promise<void> {
   const db = core.db;
   const config = await core.config(conv.ownerId);
   const rows = await listMessagesByConversation({ db, ownerId: conv.ownerId, conversationId: conv.id });
@@ -211,128 +204,144 @@ export async function sampleTurn(core: AgentCore, conv: Conversation): Promise<v
   const baseMeta = { context: prompt.layout, task: conv.task ?? "", stopReason: seq.stopReason, policyStep };
   await core.publish(conv, "tokens", { text: parsed.text, final: true });
 
-  // 4. What the reply was decides the next state; message, call and state commit together.
+  // 4. What the reply was decides how the turn ends (each ending commits, then announces).
   if (parsed.kind === "parse_error") {
     const parseError = { reason: parsed.reason, detail: parsed.detail };
-    const msg = await db.transaction(async (tx) => {
-      const m = await appendMessage({
-        db: tx,
-        ownerId: conv.ownerId,
-        conversationId: conv.id,
-        message: { ...sampled, content: parsed.text, meta: { ...baseMeta, parseError, excluded: true } },
-      });
-      await core.setState(conv, "failed", ["sampling"], tx);
-      return m;
+    return endTurn(core, conv, {
+      reply: { ...sampled, content: parsed.text, meta: { ...baseMeta, parseError, excluded: true } },
+      next: "failed",
+      error: (reply) => ({
+        kind: "parse_error",
+        messageId: reply.id,
+        ...parseError,
+        message: `The reply could not be read (${parsed.detail}). Retry, or send a message to continue.`,
+      }),
     });
-    await core.publish(conv, "message", { messageId: msg.id, role: "assistant", seq: msg.seq });
-    await core.publish(conv, "error", {
-      kind: "parse_error",
-      messageId: msg.id,
-      ...parseError,
-      message: `The reply could not be read (${parsed.detail}). Retry, or send a message to continue.`,
-    });
-    await core.publish(conv, "state", { state: "failed" });
-    return;
   }
   const calls = parsed.message.toolCalls ?? [];
+  const content = parsed.message.content;
   if (calls.length > 1) {
-    const nudge = nudgesSoFar(rows) < MAX_NUDGES;
-    const { msg, nudgeMsg } = await db.transaction(async (tx) => {
+    const reply = {
+      ...sampled,
+      content,
+      toolCalls: calls,
+      meta: { ...baseMeta, excluded: true, multipleToolCalls: calls.length },
+    };
+    return endTurn(core, conv, severalCallsEnding(core, conv, reply, nudgesSoFar(rows) < MAX_NUDGES));
+  }
+  if (calls.length === 0) return endTurn(core, conv, { reply: { ...sampled, content, meta: baseMeta }, next: "idle" });
+  const approval = approvalFor(calls[0]!, await listAllowRulesByOwner({ db, ownerId: conv.ownerId }), config);
+  return endTurn(
+    core,
+    conv,
+    proposalEnding(core, conv, { ...sampled, content, toolCalls: calls, meta: baseMeta }, approval),
+  );
+}
+
+/** Several calls at once: a reminder to make exactly one (the turn samples again), at most MAX_NUDGES times. */
+function severalCallsEnding(core: AgentCore, conv: Conversation, reply: NewMessage, nudge: boolean): TurnEnding {
+  const count = reply.toolCalls?.length ?? 0;
+  if (!nudge)
+    return {
+      reply,
+      next: "failed",
+      error: (m) => ({
+        kind: "multiple_tool_calls",
+        messageId: m.id,
+        message: `The model proposed ${count} tool calls at once again after ${MAX_NUDGES} reminders to make exactly one. Retry, or send a message to continue.`,
+      }),
+    };
+  return {
+    reply,
+    next: null,
+    alongside: async (tx) => {
       const m = await appendMessage({
         db: tx,
         ownerId: conv.ownerId,
         conversationId: conv.id,
-        message: {
-          ...sampled,
-          content: parsed.message.content,
-          toolCalls: calls,
-          meta: { ...baseMeta, excluded: true, multipleToolCalls: calls.length },
-        },
+        message: { role: "user", content: NUDGE_TEXT, meta: { kind: "nudge" } },
       });
-      const n = nudge
-        ? await appendMessage({
-            db: tx,
-            ownerId: conv.ownerId,
-            conversationId: conv.id,
-            message: { role: "user", content: NUDGE_TEXT, meta: { kind: "nudge" } },
-          })
-        : null;
-      if (!nudge) await core.setState(conv, "failed", ["sampling"], tx);
-      return { msg: m, nudgeMsg: n };
-    });
-    await core.publish(conv, "message", {
-      messageId: msg.id,
-      role: "assistant",
-      seq: msg.seq,
-      toolCalls: calls.length,
-    });
-    if (nudgeMsg) {
-      await core.publish(conv, "message", { messageId: nudgeMsg.id, role: "user", seq: nudgeMsg.seq, kind: "nudge" });
-      return;
-    }
-    await core.publish(conv, "error", {
-      kind: "multiple_tool_calls",
-      messageId: msg.id,
-      message: `The model proposed ${calls.length} tool calls at once again after ${MAX_NUDGES} reminders to make exactly one. Retry, or send a message to continue.`,
-    });
-    await core.publish(conv, "state", { state: "failed" });
-    return;
-  }
-  if (calls.length === 0) {
-    const msg = await db.transaction(async (tx) => {
-      const m = await appendMessage({
+      return () => core.publish(conv, "message", { messageId: m.id, role: "user", seq: m.seq, kind: "nudge" });
+    },
+  };
+}
+
+/** One call: stored as proposed, or auto-approved by a rule (then it runs next). */
+function proposalEnding(
+  core: AgentCore,
+  conv: Conversation,
+  reply: NewMessage,
+  approval: ReturnType<typeof approvalFor>,
+): TurnEnding {
+  const call = reply.toolCalls![0]!;
+  return {
+    reply,
+    next: approval.auto ? "executing" : "proposed",
+    alongside: async (tx, m) => {
+      const toolCall = await createToolCall({
         db: tx,
         ownerId: conv.ownerId,
         conversationId: conv.id,
-        message: { ...sampled, content: parsed.message.content, meta: baseMeta },
+        messageId: m.id,
+        name: call.name,
+        args: call.arguments,
+        status: approval.auto ? "auto_approved" : "proposed",
+        autoReason: approval.auto ? approval.autoReason : null,
       });
-      await core.setState(conv, "idle", ["sampling"], tx);
-      return m;
-    });
-    await core.publish(conv, "message", { messageId: msg.id, role: "assistant", seq: msg.seq });
-    await core.publish(conv, "state", { state: "idle" });
-    return;
-  }
-  const call = calls[0]!;
-  const rules = await listAllowRulesByOwner({ db, ownerId: conv.ownerId });
-  const approval = approvalFor(call, rules, config);
-  const { msg, toolCall } = await db.transaction(async (tx) => {
-    const m = await appendMessage({
-      db: tx,
-      ownerId: conv.ownerId,
-      conversationId: conv.id,
-      message: { ...sampled, content: parsed.message.content, toolCalls: calls, meta: baseMeta },
-    });
-    const tc = await createToolCall({
-      db: tx,
-      ownerId: conv.ownerId,
-      conversationId: conv.id,
-      messageId: m.id,
-      name: call.name,
-      args: call.arguments,
-      status: approval.auto ? "auto_approved" : "proposed",
-      autoReason: approval.auto ? approval.autoReason : null,
-    });
-    if (approval.auto)
-      await updateToolCall({ db: tx, id: tc.id, ownerId: conv.ownerId, patch: { decidedAt: new Date() } });
-    await core.setState(conv, approval.auto ? "executing" : "proposed", ["sampling"], tx);
-    return { msg: m, toolCall: tc };
+      if (approval.auto)
+        await updateToolCall({ db: tx, id: toolCall.id, ownerId: conv.ownerId, patch: { decidedAt: new Date() } });
+      return async () => {
+        await core.publish(conv, "proposal", {
+          toolCallId: toolCall.id,
+          name: call.name,
+          args: call.arguments,
+          approval: approval.auto ? "auto" : "ask",
+          reason: approval.reason,
+        });
+        if (approval.auto)
+          await core.publish(conv, "decision", {
+            toolCallId: toolCall.id,
+            decision: "auto_approved",
+            autoReason: approval.autoReason,
+          });
+      };
+    },
+  };
+}
+
+/** How a sampled turn ends: its reply, what is stored with it, the next state, and why it failed. */
+type TurnEnding = {
+  reply: NewMessage;
+  /** The conversation's next state; null when it goes on sampling (after a nudge). */
+  next: "idle" | "failed" | "proposed" | "executing" | null;
+  /** Rows stored with the reply in its transaction; returns how to announce them. */
+  alongside?: (tx: Db, reply: MessageRow) => Promise<() => Promise<unknown>>;
+  /** The error event that says why the turn failed. */
+  error?: (reply: MessageRow) => AgentEventPayloads["error"];
+};
+
+/**
+ * The one save-and-announce ending of a sampled turn: the reply, the rows that go with it and the
+ * next state commit in one transaction; then the reply, those rows, the error and the new state
+ * are announced, in that order, so a viewer never sees a state before what led to it.
+ */
+async function endTurn(core: AgentCore, conv: Conversation, ending: TurnEnding): Promise<void> {
+  const { reply, announce } = await core.db.transaction(async (tx) => {
+    const m = await appendMessage({ db: tx, ownerId: conv.ownerId, conversationId: conv.id, message: ending.reply });
+    const announceRows = await ending.alongside?.(tx, m);
+    if (ending.next) await core.setState(conv, ending.next, ["sampling"], tx);
+    return { reply: m, announce: announceRows };
   });
-  await core.publish(conv, "message", { messageId: msg.id, role: "assistant", seq: msg.seq });
-  await core.publish(conv, "proposal", {
-    toolCallId: toolCall.id,
-    name: call.name,
-    args: call.arguments,
-    approval: approval.auto ? "auto" : "ask",
-    reason: approval.reason,
+  const callCount = ending.reply.toolCalls?.length ?? 0;
+  await core.publish(conv, "message", {
+    messageId: reply.id,
+    role: "assistant",
+    seq: reply.seq,
+    ...(callCount > 1 ? { toolCalls: callCount } : {}),
   });
-  if (approval.auto)
-    await core.publish(conv, "decision", {
-      toolCallId: toolCall.id,
-      decision: "auto_approved",
-      autoReason: approval.autoReason,
-    });
-  await core.publish(conv, "state", { state: approval.auto ? "executing" : "proposed" });
+  await announce?.();
+  if (ending.error) await core.publish(conv, "error", ending.error(reply));
+  if (ending.next) await core.publish(conv, "state", { state: ending.next });
 }
 
 /**
@@ -357,7 +366,7 @@ export async function executeApproved(core: AgentCore, conv: Conversation): Prom
     id: next.id,
     ownerId: conv.ownerId,
     patch: { status: "executing", startedAt: new Date() },
-    from: [next.status as "approved"],
+    from: [next.status],
   });
   if (!started) return false;
   const args = next.editedArgs ?? next.args;
