@@ -3,6 +3,7 @@
  * here. Kept apart from threads.ts so the modules that post tasks do not import the functions
  * they post (which would be an import cycle).
  */
+import { adamNormTask, adamUpdateTask } from "./adam";
 import { attentionBackwardTask, attentionForwardTask } from "./attention";
 import type { TaskFunction } from "./kernels/types";
 import { logitRowsTask } from "./loss-pass";
@@ -12,6 +13,8 @@ const BY_NAME: Record<TaskName, TaskFunction> = {
   "attention-forward": attentionForwardTask,
   "attention-backward": attentionBackwardTask,
   "logit-rows": logitRowsTask,
+  "adam-norm": adamNormTask,
+  "adam-update": adamUpdateTask,
 };
 
 export const TASKS: readonly TaskFunction[] = TASK_NAMES.map((name) => BY_NAME[name]);

@@ -4,6 +4,7 @@
  * Adam step are the same bits whatever the thread count.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { adamStep } from "./adam";
 import { createWasmKernels, type WasmKernels } from "./kernels/wasm-kernels";
 import { randomEngine, randomizeAdapter, randomTokens, tinyConfig } from "./testing";
 import { TASK_NAMES, taskId } from "./threads";
@@ -99,6 +100,45 @@ describe("the engine on 1, 2 and 4 threads", () => {
       }
     }
     expect(Number.isFinite(one.losses.cross_entropy) && one.losses.cross_entropy > 0).toBe(true);
+  });
+});
+
+describe("Adam on 1, 2 and 4 threads", () => {
+  it("gives the same gradient norm, weights and moments, with the spans of large tensors on the pool", () => {
+    const results = kernels.map((k) => {
+      const spy = vi.spyOn(k.pool, "run");
+      const tensors = [70_001, 200_000, 65_536, 3].map((n, i) => {
+        // Filled in place: the pool takes only arrays in the kernels' memory.
+        const value = k.alloc(n);
+        for (let j = 0; j < n; j++) value[j] = Math.sin(j * 0.37 + i);
+        const grad = i === 3 ? null : k.alloc(n);
+        for (let j = 0; grad && j < n; j++) grad[j] = Math.cos(j * 0.11 + i) * 1e-2;
+        return { value, grad, m: null, v: null };
+      });
+      const target = { tensors, step: 0 };
+      const norms = [1, 2].map(
+        () =>
+          adamStep(
+            target,
+            { learningRate: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClipNorm: 0.5 },
+            k,
+          ).gradNorm,
+      );
+      const state = tensors.flatMap((t) => [bits(t.value), bits(t.m!), bits(t.v!)]);
+      const zeroed = tensors.every((t) => !t.grad || t.grad.every((g) => g === 0));
+      const runs = spy.mock.calls.map(([job]) => TASK_NAMES[job.task]);
+      spy.mockRestore();
+      for (const t of tensors) for (const a of [t.value, t.grad, t.m, t.v]) if (a) k.free(a);
+      return { norms, state, zeroed, runs };
+    });
+    expect(results[0].runs).toEqual([]);
+    expect(results[1].runs).toEqual(["adam-norm", "adam-update", "adam-norm", "adam-update"]);
+    expect(results[0].norms[0]).toBeGreaterThan(0);
+    for (const r of results) expect(r.zeroed).toBe(true);
+    for (const r of results.slice(1)) {
+      expect(r.norms).toEqual(results[0].norms);
+      expect(r.state).toEqual(results[0].state);
+    }
   });
 });
 

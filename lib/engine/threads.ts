@@ -4,7 +4,13 @@
  * function in every thread. A task's units each own whole outputs, so a task's result does not
  * depend on how many threads share it or which thread runs which unit.
  */
-export const TASK_NAMES = ["attention-forward", "attention-backward", "logit-rows"] as const;
+export const TASK_NAMES = [
+  "attention-forward",
+  "attention-backward",
+  "logit-rows",
+  "adam-norm",
+  "adam-update",
+] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 export function taskId(name: TaskName): number {
