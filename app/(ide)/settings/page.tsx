@@ -40,7 +40,7 @@ export default async function SettingsPage() {
     configForUser({ userId: user.id }),
     getUserSettings({ userId: user.id }),
   ]);
-  const visible = publicConfig(resolved.config) as Record<string, unknown>;
+  const visible = publicConfig(resolved.config);
   const note = maxTokensNote(resolved.config);
   const groups = fieldsByGroup().map(({ group, fields }) => ({
     group,

@@ -6,7 +6,8 @@
  */
 import { UserError } from "./server-state";
 
-export type CheckpointKind = "weights" | "sampler_weights";
+export const CHECKPOINT_KINDS = ["weights", "sampler_weights"] as const;
+export type CheckpointKind = (typeof CHECKPOINT_KINDS)[number];
 
 export interface TinkerPath {
   runId: string;
@@ -21,7 +22,7 @@ const MAX_PATH_LENGTH = 512;
 const NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 /** A training run id, as this server issues them: `<session_id>:train:<n>`. */
 const RUN_ID = /^[A-Za-z0-9_-][A-Za-z0-9._:-]{0,199}$/;
-const PATH = /^tinker:\/\/([^/]+)\/(weights|sampler_weights)\/([^/]+)$/;
+const PATH = new RegExp(`^tinker://([^/]+)/(${CHECKPOINT_KINDS.join("|")})/([^/]+)$`);
 
 export function formatTinkerPath(path: TinkerPath): string {
   return `tinker://${path.runId}/${path.kind}/${path.name}`;
@@ -32,9 +33,10 @@ export function parseTinkerPath(text: string): TinkerPath | null {
   if (text.length > MAX_PATH_LENGTH) return null;
   const match = PATH.exec(text);
   if (!match) return null;
-  const [, runId, kind, name] = match;
-  if (!RUN_ID.test(runId) || !NAME.test(name)) return null;
-  return { runId, kind: kind as CheckpointKind, name };
+  const [, runId, kindText, name] = match;
+  const kind = CHECKPOINT_KINDS.find((k) => k === kindText);
+  if (!kind || !RUN_ID.test(runId) || !NAME.test(name)) return null;
+  return { runId, kind, name };
 }
 
 /** Refuses a checkpoint name a client asks to save under, naming the rule. */
