@@ -13,7 +13,9 @@
  *
  *   npm run bench:engine -- --runs 5 --kernels fast --context 1024 --train-tokens 512 --full-tokens 1024
  */
+import os from "node:os";
 import { parseArgs } from "node:util";
+import { type BlasCeiling, measureBlasCeiling } from "../lib/engine/bench/blas-ceiling";
 import { createKernels } from "../lib/engine/kernels/index";
 import { createJsKernels } from "../lib/engine/kernels/js-kernels";
 import type { Kernels } from "../lib/engine/kernels/types";
@@ -42,6 +44,9 @@ const { values: flags } = parseArgs({
     runs: { type: "string", default: "5" },
     kernels: { type: "string", default: "fast" },
     "full-tokens": { type: "string", default: "1024" },
+    // Kernel threads (default: one per core) and whether to measure the native BLAS ceiling ("off" skips it).
+    threads: { type: "string" },
+    blas: { type: "string", default: "on" },
   },
 });
 const int = (k: keyof typeof flags): number => Number(flags[k]);
@@ -138,7 +143,8 @@ async function main(): Promise<void> {
     vocabSize: int("vocab"),
     maxPositionEmbeddings: Math.max(4096, int("context") + int("sample-tokens") + 1),
   });
-  const inner = flags.kernels === "js" ? { ...createJsKernels(), dispose: () => {} } : await createKernels();
+  const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+  const inner = flags.kernels === "js" ? { ...createJsKernels(), dispose: () => {} } : await createKernels({ threads });
   const kernels = countingKernels(inner);
   const T = int("train-tokens");
   let peak = peakGflops(kernels, runs, T, config.hiddenSize, config.intermediateSize);
@@ -204,6 +210,9 @@ async function main(): Promise<void> {
   const achieved = flops / fbTime / 1e9;
   engine.dispose();
   const full = int("full-tokens") > 0 ? timeFullTraining(kernels, int("full-tokens"), runs) : null;
+  // The machine's own BLAS in the same run, after the engine's timings (it uses every core).
+  const blas: BlasCeiling = flags.blas === "off" ? { available: false, reason: "--blas off" } : measureBlasCeiling();
+  const blasBest = blas.available ? Math.max(...Object.values(blas.gflops).map((g) => g.median)) : null;
 
   console.log(
     JSON.stringify({
@@ -236,6 +245,12 @@ async function main(): Promise<void> {
         gflops: round(achieved),
       },
       ratio_achieved_to_peak: round(achieved / peak.gflops),
+      native_blas: blas,
+      share_of_native_blas:
+        blasBest === null
+          ? null
+          : { peak_matmul: round(peak.gflops / blasBest), forward_backward: round(achieved / blasBest) },
+      load_average: os.loadavg().map((x) => Math.round(x * 100) / 100),
       full_training: full,
       flops_counted_as:
         "2*M*N*K per sgemm call issued; attention only over the keys each 64-query block can see; norms, rotary, softmax and loss not counted",

@@ -100,11 +100,13 @@ export function createEmbeddedBackend(options: EmbeddedBackendOptions = {}): Emb
       } catch (error) {
         return Promise.reject(error);
       }
-      running = start({ model: source, kernels: options.kernels ?? "fast", threads: options.threads }).then(async (engine) => ({
-        engine,
-        source,
-        ids: await tokenSpace(source, engine),
-      }));
+      running = start({ model: source, kernels: options.kernels ?? "fast", threads: options.threads }).then(
+        async (engine) => ({
+          engine,
+          source,
+          ids: await tokenSpace(source, engine),
+        }),
+      );
       // A failed start is not remembered: the next call tries again (weights may have appeared).
       running.catch(() => engines.delete(model));
       engines.set(model, running);
