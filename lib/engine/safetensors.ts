@@ -234,13 +234,21 @@ export function writeSafetensors(
   // Pad with spaces so that the data starts 8-byte aligned, as the reference writer does.
   while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += " ";
   const headerBytes = Buffer.from(json, "utf8");
-  const out = Buffer.alloc(8 + headerBytes.length + offset);
-  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
-  headerBytes.copy(out, 8);
-  let pos = 8 + headerBytes.length;
-  for (const bytes of payloads) {
-    out.set(bytes, pos);
-    pos += bytes.byteLength;
+  const head = Buffer.alloc(8 + headerBytes.length);
+  head.writeBigUInt64LE(BigInt(headerBytes.length), 0);
+  headerBytes.copy(head, 8);
+  // Written tensor by tensor: a model's file never has to exist in memory as a whole.
+  const fd = fs.openSync(path, "w");
+  try {
+    writeFully(fd, head);
+    for (const bytes of payloads) writeFully(fd, bytes);
+  } finally {
+    fs.closeSync(fd);
   }
-  fs.writeFileSync(path, out);
+}
+
+function writeFully(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.byteLength; ) {
+    done += fs.writeSync(fd, bytes, done, Math.min(READ_CHUNK, bytes.byteLength - done));
+  }
 }

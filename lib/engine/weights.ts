@@ -11,6 +11,7 @@ import { openSafetensors, toBfloat16Bits, type SafetensorsFile, type TensorToWri
 import { Rng } from "./sampling";
 import { toHalfBits } from "./kernels/half";
 import { allocMatrix, freeMatrix, isHalf, type Matrix, type WeightDtype } from "./matrix";
+import { formatBytes } from "./kernels/memory-groups";
 
 /** One decoder layer's tensors; M is how its projections are held (norm weights are always float32). */
 export interface LayerWeights<M = Matrix> {
@@ -87,6 +88,23 @@ function openCheckpoint(dir: string): { files: SafetensorsFile[]; find(name: str
   return { files, find: (name) => files.find((f) => name in f.entries) };
 }
 
+/** Bytes of tensor data in the checkpoint's files. */
+function checkpointBytes(files: SafetensorsFile[]): number {
+  let bytes = 0;
+  for (const f of files) for (const e of Object.values(f.entries)) bytes += e.data_offsets[1] - e.data_offsets[0];
+  return bytes;
+}
+
+/** Bytes of tensor data a model directory stores (what loading it in its stored precision takes). */
+export function modelDirectoryBytes(dir: string): number {
+  const checkpoint = openCheckpoint(dir);
+  try {
+    return checkpointBytes(checkpoint.files);
+  } finally {
+    for (const f of checkpoint.files) f.close();
+  }
+}
+
 /**
  * Loads a Hugging Face Qwen3 directory into kernel memory. Each tensor is read from its file
  * straight into its kernel allocation, so a loaded model takes about its file size (16-bit
@@ -96,7 +114,10 @@ export function loadBaseModel(dir: string, kernels: Kernels, dtype: LoadDtype = 
   const config = parseHfConfig(JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8")));
   const checkpoint = openCheckpoint(dir);
   const taken: Matrix[] = [];
+  let loadedBytes = 0;
+  let current = "";
   const lookup = (name: string, shape: number[]): SafetensorsFile => {
+    current = name;
     const file = checkpoint.find(name);
     if (!file) throw new Error(`checkpoint is missing tensor ${name}`);
     const e = file.entries[name];
@@ -108,6 +129,7 @@ export function loadBaseModel(dir: string, kernels: Kernels, dtype: LoadDtype = 
   const vector = (name: string, shape: number[]): Float32Array => {
     const out = lookup(name, shape).readFloat32(name, kernels.alloc(shape[0]));
     taken.push(out);
+    loadedBytes += out.byteLength;
     return out;
   };
   const matrix = (name: string, shape: number[]): Matrix => {
@@ -117,6 +139,7 @@ export function loadBaseModel(dir: string, kernels: Kernels, dtype: LoadDtype = 
       dtype !== "stored" ? dtype : stored === "BF16" ? "bf16" : stored === "F16" ? "f16" : "f32";
     const m = allocMatrix(kernels, shape[0] * shape[1], want);
     taken.push(m);
+    loadedBytes += isHalf(m) ? m.bits.byteLength : m.byteLength;
     if (!isHalf(m)) file.readFloat32(name, m);
     else if ((m.type === "bf16" && stored === "BF16") || (m.type === "f16" && stored === "F16"))
       file.readBits(name, m.bits);
@@ -146,6 +169,14 @@ export function loadBaseModel(dir: string, kernels: Kernels, dtype: LoadDtype = 
     return { config, embed_tokens: embed, layers, norm, lm_head: lmHead };
   } catch (error) {
     for (const m of taken) freeMatrix(kernels, m);
+    // A memory that cannot grow reports only "Maximum memory size exceeded": say what did not fit.
+    if (error instanceof RangeError)
+      throw new Error(
+        `the model in ${dir} does not fit the kernel memory (${kernels.name}): ${formatBytes(loadedBytes)} ` +
+          `were loaded when ${current} could not be allocated; ${formatBytes(checkpointBytes(checkpoint.files))} ` +
+          "are stored in its files",
+        { cause: error },
+      );
     throw error;
   } finally {
     for (const f of checkpoint.files) f.close();
@@ -215,6 +246,13 @@ export function checkpointTensors(model: BaseModel): Record<string, TensorToWrit
       ? { shape, data: data.bits, dtype: data.type === "bf16" ? "BF16" : "F16" }
       : { shape, data };
   return out;
+}
+
+/** Values in a model of this shape (the tied lm_head once). */
+export function parameterCount(c: ModelConfig): number {
+  let n = c.vocabSize * c.hiddenSize * (c.tieWordEmbeddings ? 1 : 2) + c.hiddenSize;
+  for (const [, , shape] of layerShapes(c)) n += c.numLayers * shape.reduce((a, b) => a * b, 1);
+  return n;
 }
 
 /** Bytes the model's tensors take in kernel memory (the tied lm_head once). */
