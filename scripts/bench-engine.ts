@@ -12,8 +12,18 @@
  * intermediate 384, vocab 4096, tied embeddings) with --full-tokens tokens; --full-tokens 0 skips it.
  *
  *   npm run bench:engine -- --runs 5 --kernels fast --context 1024 --train-tokens 512 --full-tokens 1024
+ *
+ * --preset qwen3-0.6b / qwen3-1.7b measures a real model's shape instead (Hugging Face's Qwen3
+ * configs, random weights stored as bfloat16): the random model is written as a safetensors
+ * directory and loaded back (load_seconds), then prefill of --context tokens, decode of
+ * --sample-tokens, and one LoRA forward_backward of --train-tokens (see benchPreset); peak resident
+ * memory is the process's maximum RSS. --dtype f32|bf16|f16 picks how the default shape's weights are held.
+ *
+ *   npm run bench:engine -- --preset qwen3-0.6b --context 512 --train-tokens 512
  */
+import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { type BlasCeiling, measureBlasCeiling } from "../lib/engine/bench/blas-ceiling";
 import { createKernels } from "../lib/engine/kernels/index";
@@ -21,7 +31,11 @@ import { createJsKernels } from "../lib/engine/kernels/js-kernels";
 import type { Kernels } from "../lib/engine/kernels/types";
 import { countingKernels, type CountingKernels } from "../lib/engine/accounting";
 import { Engine } from "../lib/engine/engine";
-import { randomBaseModel } from "../lib/engine/weights";
+import { checkpointTensors, parameterCount, randomBaseModel } from "../lib/engine/weights";
+import { toHfConfig, type ModelConfig } from "../lib/engine/config";
+import { writeSafetensors } from "../lib/engine/safetensors";
+import type { WeightDtype } from "../lib/engine/matrix";
+import { createMemoryGroups, formatBytes, memoriesFor } from "../lib/engine/kernels/memory-groups";
 import { embeddedDefaultConfig, randomTokens } from "../lib/engine/testing";
 import { allocActivations, forward, freeActivations, logits } from "../lib/engine/model";
 import { createKvCache, freeKvCache } from "../lib/engine/kv-cache";
@@ -44,6 +58,8 @@ const { values: flags } = parseArgs({
     runs: { type: "string", default: "5" },
     kernels: { type: "string", default: "fast" },
     "full-tokens": { type: "string", default: "1024" },
+    preset: { type: "string" },
+    dtype: { type: "string", default: "f32" },
     // Kernel threads (default: one per core) and whether to measure the native BLAS ceiling ("off" skips it).
     threads: { type: "string" },
     blas: { type: "string", default: "on" },
@@ -132,6 +148,7 @@ function timeDecode(engine: Engine, id: string, prompt: number[], n: number): { 
 }
 
 async function main(): Promise<void> {
+  if (flags.preset !== undefined) return benchPreset(flags.preset);
   const runs = int("runs");
   const config = embeddedDefaultConfig({
     numLayers: int("layers"),
@@ -149,7 +166,7 @@ async function main(): Promise<void> {
   const T = int("train-tokens");
   let peak = peakGflops(kernels, runs, T, config.hiddenSize, config.intermediateSize);
 
-  const engine = new Engine(randomBaseModel(config, 1, kernels, 0.05), kernels);
+  const engine = new Engine(randomBaseModel(config, 1, kernels, 0.05, weightDtype(flags.dtype)), kernels);
   engine.createAdapter("bench", { rank: int("rank"), seed: 1 });
 
   // Sampling: the decode loop Engine.sample runs (one position through the stack, lm_head on it,
@@ -316,5 +333,130 @@ function timeFullTraining(kernels: CountingKernels, T: number, runs: number): Re
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+function weightDtype(name: string | undefined): WeightDtype {
+  if (name === "f32" || name === "bf16" || name === "f16") return name;
+  throw new Error(`--dtype must be f32, bf16 or f16, not ${name}`);
+}
+
+/** Hugging Face's Qwen3-0.6B and Qwen3-1.7B configs (the fields the engine reads). */
+const PRESETS: Record<string, Partial<ModelConfig>> = {
+  "qwen3-0.6b": { numLayers: 28, hiddenSize: 1024, intermediateSize: 3072 },
+  "qwen3-1.7b": { numLayers: 28, hiddenSize: 2048, intermediateSize: 6144 },
+};
+
+/**
+ * A real model's shape: build random bf16 weights, save them as a Hugging Face directory, load
+ * that directory (timed), then prefill, decode and one LoRA forward_backward, each timed once
+ * (--runs times, median). The kernels span as many wasm memories as the model needs.
+ */
+async function benchPreset(name: string): Promise<void> {
+  const shape = PRESETS[name];
+  if (!shape) throw new Error(`unknown preset ${name}; known: ${Object.keys(PRESETS).join(", ")}`);
+  const context = int("context");
+  const n = int("sample-tokens");
+  const T = int("train-tokens");
+  const runs = int("runs");
+  const dtype: WeightDtype = flags.dtype === "f32" ? "bf16" : weightDtype(flags.dtype);
+  const config = embeddedDefaultConfig({
+    ...shape,
+    vocabSize: 151936,
+    numHeads: 16,
+    numKvHeads: 8,
+    headDim: 128,
+    tieWordEmbeddings: true,
+    ropeTheta: 1e6,
+    maxPositionEmbeddings: 40960,
+  });
+  const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+  const modelBytes = parameterCount(config) * (dtype === "f32" ? 4 : 2);
+  const memories = memoriesFor(modelBytes);
+  const inner = await createMemoryGroups({ create: () => createKernels({ threads }), memories });
+  const kernels = countingKernels(inner);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`));
+  try {
+    // 1. Random weights in the real shape, written as a checkpoint (not timed), then loaded back.
+    const built = randomBaseModel(config, 1, kernels, 0.02, dtype);
+    writeSafetensors(path.join(dir, "model.safetensors"), checkpointTensors(built));
+    fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(toHfConfig(config, "bfloat16")));
+    new Engine(built, kernels).dispose();
+    const t0 = performance.now();
+    const engine = Engine.fromDirectory(dir, kernels);
+    const loadSeconds = (performance.now() - t0) / 1000;
+    fs.rmSync(dir, { recursive: true, force: true });
+    engine.createAdapter("bench", { rank: int("rank"), seed: 1 });
+
+    // 2. Prefill and decode, as Engine.sample runs them.
+    const prompt = randomTokens(context, config.vocabSize, 2);
+    const prefills: number[] = [];
+    const decodes: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const { prefill, decode } = timeDecode(engine, "bench", prompt, n);
+      prefills.push(prefill);
+      decodes.push(decode);
+    }
+    // 3. One LoRA forward_backward of T tokens, every position carrying gradient.
+    const seq = randomTokens(T + 1, config.vocabSize, 4);
+    const datum = {
+      modelInput: seq.slice(0, -1),
+      lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map(() => 1) },
+    };
+    const fb: number[] = [];
+    let flops = 0;
+    for (let r = 0; r < runs; r++) {
+      kernels.resetFlops();
+      fb.push(timeIt(() => engine.forwardBackward("bench", [datum], "cross_entropy")));
+      flops = kernels.stats().sgemmFlops;
+    }
+    engine.optimStep("bench", { learningRate: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8 });
+    const live = inner.liveBytes();
+    engine.dispose();
+    const fbTime = median(fb);
+    console.log(
+      JSON.stringify({
+        preset: name,
+        kernels: kernels.name,
+        model: {
+          layers: config.numLayers,
+          hidden: config.hiddenSize,
+          heads: config.numHeads,
+          kvHeads: config.numKvHeads,
+          headDim: config.headDim,
+          intermediate: config.intermediateSize,
+          vocab: config.vocabSize,
+          tied: true,
+          parameters: parameterCount(config),
+          weights: dtype,
+          loraRank: int("rank"),
+        },
+        runs,
+        kernel_memories: memories,
+        weight_bytes: modelBytes,
+        kernel_bytes_at_end_of_training: live,
+        load_seconds: round(loadSeconds),
+        peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+        peak_rss: formatBytes(process.resourceUsage().maxRSS * 1024),
+        sampling: {
+          context_tokens: context,
+          new_tokens: n,
+          prefill_seconds: round(median(prefills)),
+          prefill_tokens_per_second: round(context / median(prefills)),
+          decode_tokens_per_second: round(n / median(decodes)),
+        },
+        forward_backward: {
+          tokens: T,
+          seconds: round(fbTime),
+          tokens_per_second: round(T / fbTime),
+          sgemm_gflop: round(flops / 1e9),
+          gflops: round(flops / fbTime / 1e9),
+        },
+        load_average: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      }),
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    inner.dispose();
+  }
+}
 
 void main();

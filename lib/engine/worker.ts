@@ -10,7 +10,8 @@ import type { Kernels } from "./kernels/types";
 import { createJsKernels } from "./kernels/js-kernels";
 import { countingKernels } from "./accounting";
 import { Engine } from "./engine";
-import { randomBaseModel } from "./weights";
+import { modelDirectoryBytes, parameterCount, randomBaseModel } from "./weights";
+import { createMemoryGroups, memoriesFor } from "./kernels/memory-groups";
 import {
   PROGRESS_INTERVAL_MS,
   transferables,
@@ -19,10 +20,17 @@ import {
   type EngineWorkerData,
 } from "./protocol";
 
-async function makeKernels(kind: EngineWorkerData["kernels"], threads: number | undefined): Promise<Kernels> {
+/** The fast kernels over as many wasm memories as the model needs (one below about 3 GB). */
+async function makeKernels(
+  kind: EngineWorkerData["kernels"],
+  threads: number | undefined,
+  modelBytes: number,
+): Promise<Kernels> {
   if (kind === "js") return createJsKernels();
   const { createKernels } = await import("./kernels/index");
-  return createKernels({ threads });
+  const memories = memoriesFor(modelBytes);
+  if (memories === 1) return createKernels({ threads });
+  return createMemoryGroups({ create: () => createKernels({ threads }), memories });
 }
 
 async function main(): Promise<void> {
@@ -31,7 +39,9 @@ async function main(): Promise<void> {
   const data = (workerData as { data: EngineWorkerData }).data;
   let engine: Engine;
   try {
-    const kernels = countingKernels(await makeKernels(data.kernels ?? "fast", data.threads));
+    const modelBytes =
+      "dir" in data.model ? modelDirectoryBytes(data.model.dir) : parameterCount(data.model.random) * 4;
+    const kernels = countingKernels(await makeKernels(data.kernels ?? "fast", data.threads, modelBytes));
     engine =
       "dir" in data.model
         ? Engine.fromDirectory(data.model.dir, kernels)
