@@ -97,6 +97,8 @@ function checkpointBytes(files: SafetensorsFile[]): number {
 
 /** Bytes of tensor data a model directory stores (what loading it in its stored precision takes). */
 export function modelDirectoryBytes(dir: string): number {
+  // The config first, as loadBaseModel reads it: a directory that is not a model fails the same way.
+  parseHfConfig(JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8")));
   const checkpoint = openCheckpoint(dir);
   try {
     return checkpointBytes(checkpoint.files);
