@@ -8,6 +8,7 @@
  * "invalid JSON".
  */
 import { randomBytes } from "node:crypto";
+import type http from "node:http";
 import { forwardBackwardBodyFromProto } from "./proto/convert";
 import { HttpError } from "./server-state";
 
@@ -107,4 +108,27 @@ function rewriteNonFinite(text: string): { text: string; marker: string } | null
     found = true;
   }
   return found ? { text: out + text.slice(from), marker } : null;
+}
+
+export function tooLarge(maxBytes: number): string {
+  return `request body over ${maxBytes} bytes (trainer serve --max-body-mib raises the limit)`;
+}
+
+/** The body's bytes; past `maxBytes` it stops reading (leaving the socket to refuseUnread) and throws 413. */
+export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const onData = (part: Buffer) => {
+      size += part.length;
+      if (size <= maxBytes) return void parts.push(part);
+      req.off("data", onData);
+      reject(new HttpError(413, tooLarge(maxBytes)));
+    };
+    req.on("data", onData);
+    req.once("error", reject);
+    req.once("end", () => {
+      if (size <= maxBytes) resolve(Buffer.concat(parts));
+    });
+  });
 }

@@ -20,6 +20,15 @@ export class HttpError extends Error {
   }
 }
 
+/** Malformed-but-parseable input found while converting a body is the caller's 400, not our 500. */
+export function badRequestOnThrow<T>(convert: () => T, prefix = ""): T {
+  try {
+    return convert();
+  } catch (error) {
+    throw new HttpError(400, `${prefix}${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 type Outcome = { state: "done"; value: unknown } | { state: "failed"; error: string; category: "user" | "server" };
 
 export type FutureAnswer =
