@@ -3,11 +3,12 @@
  * The session page: files | conversation | training, dense and keyboard-first. It renders what
  * the server read, then follows the conversation's SSE stream: the reply being sampled grows as
  * its tokens come (a draft, until the stored message replaces it), training_step events move the
- * step status at once, tool results refresh the file tree and the open file, and every event that
- * changes rows reads the page's data again (coalesced), so what is shown is always what is stored.
+ * step status at once, tool results refresh the file tree and the open file, events that only move
+ * a status (decision, tool started, state) are applied to the page's data, and those that bring new
+ * rows read the page's data again (coalesced; lib/session/live-view says which).
  */
 import { useRouter } from "next/navigation";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import {
   correctAnswer,
   decide,
@@ -22,6 +23,7 @@ import type { RewindMode } from "@/lib/agent/rewind";
 import type { StepView } from "@/lib/charts/series";
 import type { SessionDecision } from "@/lib/session/action-schemas";
 import { type Draft, draftAfterEvent, draftBeside } from "@/lib/session/draft";
+import { applyEvent, readsViewAfter } from "@/lib/session/live-view";
 import type { SessionData } from "@/lib/session/session-data";
 import type { TreeEntry } from "@/lib/workspaces/tree";
 import { ClearDialog, type Command, Composer } from "./composer";
@@ -116,57 +118,24 @@ export function SessionClient({
 
   useConversationEvents(conversationId, initial.view.lastEventId, (e: LiveEvent) => {
     setDraft((d) => draftAfterEvent(d, e));
-    switch (e.type) {
-      case "tokens":
-        return;
-      case "training_step": {
-        const id = String(e.payload.trainingStepId ?? "");
-        if (id)
-          setLiveSteps((prev) => ({
-            ...prev,
-            [id]: {
-              ...prev[id],
-              id,
-              status: String(e.payload.status),
-              step: (e.payload.step as number | null) ?? null,
-              lossFn: String(e.payload.lossFn ?? ""),
-              error: (e.payload.error as string | null) ?? null,
-            },
-          }));
-        refetch();
-        return;
-      }
-      case "result":
-      case "rewind":
-        setFilesVersion((v) => v + 1);
-        refetch();
-        return;
-      case "message":
-      case "proposal":
-      case "decision":
-      case "tool_started":
-      case "state":
-      case "context":
-      case "error":
-      case "probe":
-        refetch();
-        return;
-      default: {
-        const never: never = e.type;
-        throw new Error(`unknown event ${String(never)}`);
-      }
+    setData((d) => applyEvent(d, e));
+    if (e.type === "training_step") {
+      const { trainingStepId: id, status, step, lossFn, error } = e.payload;
+      setLiveSteps((prev) => ({ ...prev, [id]: { ...prev[id], id, status, step, lossFn, error } }));
     }
+    if (e.type === "result" || e.type === "rewind") setFilesVersion((v) => v + 1);
+    if (readsViewAfter(e)) refetch();
   });
 
   // Rows from the server, with the stream's newer statuses on top (the server catches up next read).
   const steps: StepState[] = data.view.trainingSteps.map((s) => ({ ...s, ...liveSteps[s.id], metrics: s.metrics }));
   for (const [id, s] of Object.entries(liveSteps)) {
-    if (!steps.some((x) => x.id === id))
+    if (!steps.some((x) => x.id === id) && s.lossFn)
       steps.push({
         id,
         status: s.status ?? "queued",
         step: s.step ?? null,
-        lossFn: s.lossFn ?? "",
+        lossFn: s.lossFn,
         error: s.error ?? null,
         metrics: null,
       });
@@ -177,10 +146,14 @@ export function SessionClient({
     try {
       const res = await decide({ toolCallId, decision });
       if (res.status === "ok") setDecisionError(null);
-      else setDecisionError(messageOf(res));
+      else {
+        // Refused: read what is stored now (e.g. the call was decided elsewhere). An accepted
+        // decision's events bring its changes.
+        setDecisionError(messageOf(res));
+        refetch();
+      }
     } finally {
       setBusy(false);
-      refetch();
     }
   }
 
@@ -345,7 +318,7 @@ export function SessionClient({
     id: s.id,
     policyId: s.policyId,
     step: s.step,
-    status: s.status as StepView["status"],
+    status: s.status,
     error: s.error,
     queuedAt: String(s.queuedAt),
     startedAt: iso(s.startedAt),

@@ -3,12 +3,13 @@
  * The conversation's live events in the browser: one EventSource on the conversation's SSE route,
  * opened after the last event the page rendered. The browser reconnects by itself and sends the
  * last id it saw (Last-Event-ID), so nothing is missed or repeated across a dropped connection.
+ * A token delta carries no id (it is never stored); a reconnect starts with the reply's text so far.
  */
 import { useEffect, useRef } from "react";
-import type { AgentEventType } from "@/lib/agent/events";
 import { SESSION_EVENT_TYPES } from "@/lib/session/event-types";
+import type { LiveEvent } from "@/lib/session/live-view";
 
-export type LiveEvent = { id: number; type: AgentEventType; payload: Record<string, unknown> };
+export type { LiveEvent };
 
 export function useConversationEvents(
   conversationId: string,
@@ -18,17 +19,23 @@ export function useConversationEvents(
   const handler = useRef(onEvent);
   handler.current = onEvent;
 
+  // Opened once per conversation: reconnects resume from the browser's own Last-Event-ID, so a
+  // newer afterEventId must not reopen it.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: see above
   useEffect(() => {
     const source = new EventSource(`/api/conversations/${conversationId}/events?after=${afterEventId}`);
     const listeners = SESSION_EVENT_TYPES.map((type) => {
       const listener = (e: MessageEvent<string>) => {
-        let payload: Record<string, unknown> = {};
+        let event: LiveEvent;
         try {
-          payload = JSON.parse(e.data) as Record<string, unknown>;
+          // The route encodes this type's payload of the event map (lib/session/sse): read as such.
+          event = { id: null, type, payload: JSON.parse(e.data) } as LiveEvent;
         } catch {
           return;
         }
-        handler.current({ id: Number(e.lastEventId), type, payload });
+        // A stored event's id is the one the browser just read; a delta has none.
+        if (event.type !== "tokens" || event.payload.final) event.id = Number(e.lastEventId);
+        handler.current(event);
       };
       source.addEventListener(type, listener);
       return [type, listener] as const;
@@ -37,7 +44,5 @@ export function useConversationEvents(
       for (const [type, listener] of listeners) source.removeEventListener(type, listener);
       source.close();
     };
-    // Opened once per conversation: reconnects resume from the browser's own Last-Event-ID.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [conversationId]);
 }

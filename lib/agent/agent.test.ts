@@ -176,7 +176,7 @@ forEachDriver("the agent loop", (db) => {
     expect(step).toMatchObject({ id: out.trainingStepId, status: "done", step: 1, lossFn: "importance_sampling" });
     expect(step!.metrics).toMatchObject({ sdpo_step: 1, sdpo_denied_count: 1 });
     const rows = await rowsOf(t);
-    const carrier = rows.find((r) => r.role === "user" && (r.meta as { kind?: string }).kind === "correction")!;
+    const carrier = rows.find((r) => r.role === "user" && r.meta?.kind === "correction")!;
     expect(carrier).toMatchObject({
       content: answerCorrectionMessage({ correction }),
       meta: { kind: "correction", correctionId: corr!.id, answerMessageId: answer.id },
@@ -431,7 +431,7 @@ forEachDriver("the agent loop", (db) => {
     const [step] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
     expect(step).toMatchObject({ id: corr!.trainingStepId, status: "done" });
     const rows = await rowsOf(t);
-    const correctionMsg = rows.find((r) => r.role === "user" && (r.meta as { kind?: string }).kind === "correction")!;
+    const correctionMsg = rows.find((r) => r.role === "user" && r.meta?.kind === "correction")!;
     expect(correctionMsg.content).toContain(hint);
     expect(assistants(rows).some((r) => r.seq > correctionMsg.seq)).toBe(true);
     await expect(
@@ -479,7 +479,7 @@ forEachDriver("the agent loop", (db) => {
         .slice(1)
         .map((r) => [
           r.role,
-          r.role === "user" ? r.content : (r.meta as { multipleToolCalls?: number }).multipleToolCalls,
+          r.role === "user" ? r.content : r.meta?.multipleToolCalls,
         ]),
     ).toEqual([
       ["user", TASKS.both],
@@ -513,7 +513,7 @@ forEachDriver("the agent loop", (db) => {
     await agent.resumeConversation({ ownerId: t.user.id, conversationId: t.conv.id });
     await agent.idle();
     rows = await rowsOf(t);
-    expect(assistants(rows).map((r) => (r.meta as { parseError?: { reason: string } }).parseError?.reason)).toEqual([
+    expect(assistants(rows).map((r) => r.meta?.parseError?.reason)).toEqual([
       "truncated",
       "truncated",
     ]);
@@ -603,19 +603,30 @@ forEachDriver("the agent loop", (db) => {
     stopReplay();
     expect(replayed).toEqual((await eventsOf(t)).filter((e) => e.id > middle).map((e) => e.id));
     expect(all.map((e) => e.type)).toEqual(expect.arrayContaining(["message", "tokens", "state"]));
+    // The view's last event id is the newest stored one.
+    const view = await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id });
+    expect(view.lastEventId).toBe((await eventsOf(t)).at(-1)!.id);
   });
 
-  it("a reply streams as text deltas while it is sampled; they join to the final text, which comes last", async () => {
+  it("a reply streams as text deltas kept in memory while it is sampled; they join to the stored final text, which comes last", async () => {
     const t = await begin();
+    const deltas: string[] = [];
+    let draftAtEnd: string | null | undefined;
+    const stopDeltas = agent.core.events.subscribeDeltas(t.conv.id, (d) => deltas.push(d.payload.text));
+    const stopFinal = agent.core.events.subscribe(t.conv.id, 0, (e) => {
+      if (e.type === "tokens") draftAtEnd = agent.core.events.draft(t.conv.id);
+    });
     await say(t, TASKS.write);
+    stopDeltas();
+    stopFinal();
     const events = await eventsOf(t);
     const tokens = events.filter((e) => e.type === "tokens");
-    const deltas = tokens.slice(0, -1);
-    const final = tokens.at(-1)!;
+    // Only the final text is stored; the draft it replaces is gone from memory.
+    expect(tokens.map((e) => e.payload.final)).toEqual([true]);
+    expect(draftAtEnd).toBeNull();
+    const final = tokens[0]!;
     expect(deltas.length).toBeGreaterThanOrEqual(2);
-    expect(deltas.map((e) => e.payload.final)).toEqual(deltas.map(() => false));
-    expect(final.payload.final).toBe(true);
-    expect(deltas.map((e) => e.payload.text).join("")).toBe(final.payload.text);
+    expect(deltas.join("")).toBe(final.payload.text);
     expect(final.payload.text).toContain('"b.txt"');
     const reply = events.findIndex((e) => e.type === "message" && e.payload.role === "assistant");
     expect(events.indexOf(final)).toBeLessThan(reply);

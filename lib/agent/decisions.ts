@@ -23,6 +23,8 @@ import { AppError } from "@/lib/errors";
 import { describeArgError, TOOLS } from "@/lib/tools";
 import { isToolName } from "@/lib/tools/names";
 import type { AgentCore } from "./core";
+import type { AgentEventPayloads } from "./events";
+import type { ConversationState } from "@/lib/db/enums";
 import type { Decision, RememberRule } from "./schemas";
 import { stepEventPayload, trainingLossFor } from "./training";
 import { chatCallId, policyFor } from "./turn";
@@ -132,7 +134,12 @@ async function announce(
   core: AgentCore,
   conv: Conversation,
   result: DecisionResult,
-  extra: { decision: string; messageId?: string; step: TrainingStep | null; state: string },
+  extra: {
+    decision: AgentEventPayloads["decision"]["decision"];
+    messageId?: string;
+    step: TrainingStep | null;
+    state: ConversationState;
+  },
 ): Promise<void> {
   await core.publish(conv, "decision", {
     toolCallId: result.toolCall.id,
@@ -219,7 +226,7 @@ export async function decide(
             meta: { callId, toolName: call.name, kind: "denied" },
           },
         });
-        const state = signal.step ? "training" : "sampling";
+        const state: ConversationState = signal.step ? "training" : "sampling";
         await core.setState(conv, state, ["proposed"], tx);
         return {
           toolCall,
@@ -316,7 +323,7 @@ export async function submitFailureCorrection(
         meta: { kind: "correction", toolCallId: call.id },
       },
     });
-    const state = signal.step ? "training" : "sampling";
+    const state: ConversationState = signal.step ? "training" : "sampling";
     await core.setState(conv, state, ["failed"], tx);
     return {
       toolCall: call,
@@ -368,7 +375,7 @@ export async function correctAnswer(
       conversationId,
       message: { role: "user", content: answerCorrectionMessage({ correction: text }), meta },
     });
-    const state = signal.step ? "training" : "sampling";
+    const state: ConversationState = signal.step ? "training" : "sampling";
     await core.setState(conv, state, ["idle"], tx);
     return { correctionId: signal.correctionId, step: signal.step, messageId: msg.id, seq: msg.seq, state };
   });

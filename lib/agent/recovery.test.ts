@@ -18,6 +18,7 @@ import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { getPolicyForOwner } from "@/lib/db/queries/policies";
 import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
+import type { AgentEvent } from "./events";
 import { INTERRUPTED_TOOL_TEXT } from "./recovery";
 import { TASKS, TEACH_SPEC, TEST_MODEL_NAME, TEST_SYSTEM_PROMPT } from "./test-fixtures";
 import { setUpUser, type TestUser } from "./test-harness";
@@ -85,7 +86,8 @@ async function crashAndRecover(database: Database): Promise<void> {
     await first.call("sendUserMessage", { ownerId: owner, conversationId: conv[k], text: tasks[k] });
   }
   const proposal = async (k: keyof typeof conv) =>
-    (await first.waitFor((e) => e.conversationId === conv[k] && e.type === "proposal")).payload.toolCallId as string;
+    ((await first.waitFor((e) => e.conversationId === conv[k] && e.type === "proposal")) as AgentEvent<"proposal">)
+      .payload.toolCallId;
   const calls = { A: await proposal("A"), B: await proposal("B"), C: await proposal("C"), D: await proposal("D") };
   await first.call("decide", { ownerId: owner, toolCallId: calls.B, decision: { kind: "approve" } });
   await first.waitFor((e) => e.conversationId === conv.B && e.type === "tool_started");

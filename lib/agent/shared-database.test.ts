@@ -82,7 +82,7 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one Pos
   const proposalIn = async (host: Host, conversationId: string, after = 0) =>
     (await host.waitFor(
       (e) => e.conversationId === conversationId && e.type === "proposal" && e.id > after,
-    )) as AgentEvent;
+    )) as AgentEvent<"proposal">;
   const startTask = async (host: Host, task: string) => {
     const conv = (await host.call("startConversation", { ownerId: owner(), workspaceId: t.workspace.id })).id as string;
     await host.call("sendUserMessage", { ownerId: owner(), conversationId: conv, text: task });
@@ -96,7 +96,7 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one Pos
   it("a policy trained in one instance, then in the other, takes each step once, from the newest state", async () => {
     // Each instance samples a conversation of its own, so each has the policy open at step 0.
     const [inA, inB] = await Promise.all([startTask(a, TASKS.write), startTask(b, TASKS.write)]);
-    const deny = (host: Host, proposal: AgentEvent, correction: string) =>
+    const deny = (host: Host, proposal: AgentEvent<"proposal">, correction: string) =>
       host.call("decide", {
         ownerId: owner(),
         toolCallId: proposal.payload.toolCallId,

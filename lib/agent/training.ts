@@ -12,6 +12,7 @@ import type { Conversation, Message as MessageRow, TrainingStep } from "@/lib/db
 import { lossFnFor, sdpoConfigFromSettings } from "@/lib/sdpo";
 import type { LossFnName } from "@/lib/training/types";
 import type { AgentCore } from "./core";
+import type { AgentEventPayloads } from "./events";
 import { scheduleStepProbes } from "./probe-run";
 import { buildStepBatch } from "./training-batch";
 
@@ -37,7 +38,10 @@ export async function hasPendingSteps(
   return steps.some((s) => s.conversationId === conv.id && (s.status === "queued" || s.status === "running"));
 }
 
-export function stepEventPayload(row: TrainingStep, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function stepEventPayload(
+  row: TrainingStep,
+  extra: Pick<AgentEventPayloads["training_step"], "metrics" | "requeuedFrom"> = {},
+): AgentEventPayloads["training_step"] {
   return { trainingStepId: row.id, status: row.status, step: row.step, lossFn: row.lossFn, error: row.error, ...extra };
 }
 

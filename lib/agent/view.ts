@@ -6,7 +6,7 @@
  */
 import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { listCorrectionsByConversation } from "@/lib/db/queries/corrections";
-import { listEventsAfter } from "@/lib/db/queries/events";
+import { getLastEventId, getLastEventOfType } from "@/lib/db/queries/events";
 import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
@@ -79,24 +79,21 @@ export async function getConversationView(
   conversationId: string,
 ): Promise<ConversationView> {
   const db = core.db;
+  // The last event id first: anything published while the rows are read is after it, so the
+  // page's stream (which starts after this id) replays it and the page misses nothing.
+  const lastEventId = await getLastEventId({ db, ownerId, conversationId });
   const conversation = await getConversationForOwner({ db, id: conversationId, ownerId });
   if (!conversation) throw new AppError("not_found:conversation");
-  const [rows, toolCalls, corrections, steps] = await Promise.all([
+  const [rows, toolCalls, corrections, steps, lastErrorEvent] = await Promise.all([
     listMessagesByConversation({ db, ownerId, conversationId }),
     listToolCallsByConversation({ db, ownerId, conversationId }),
     listCorrectionsByConversation({ db, ownerId, conversationId }),
     conversation.policyId
       ? listTrainingStepsByOwner({ db, ownerId, policyId: conversation.policyId })
       : Promise.resolve([]),
+    getLastEventOfType({ db, ownerId, conversationId, type: "error" }),
   ]);
-  let lastEventId = 0;
-  let lastError: string | null = null;
-  for (;;) {
-    const page = await listEventsAfter({ db, ownerId, conversationId, afterId: lastEventId, limit: 1000 });
-    for (const e of page) if (e.type === "error") lastError = String(e.payload.message ?? "");
-    lastEventId = page.at(-1)?.id ?? lastEventId;
-    if (page.length < 1000) break;
-  }
+  const lastError = lastErrorEvent ? String(lastErrorEvent.payload.message ?? "") : null;
   const messages = rows.map(({ promptTokens, completionTokens, completionLogprobs: _lp, ...rest }) => ({
     ...rest,
     promptTokenCount: promptTokens?.length ?? null,

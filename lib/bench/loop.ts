@@ -8,10 +8,13 @@
  * its stored metrics.
  */
 import type { Agent } from "@/lib/agent/agent";
-import type { AgentEvent, EventBus } from "@/lib/agent/events";
+import type { AgentEvent as StoredEvent, EventBus, TokenDelta } from "@/lib/agent/events";
 import type { Db } from "@/lib/db/client";
 import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
+
+/** A stored event or a token delta (kept in memory only): both count as the retry's text arriving. */
+type AgentEvent = StoredEvent | TokenDelta;
 
 /** Collects a conversation's live events and waits for one that matches. */
 export class EventWatch {
@@ -24,7 +27,7 @@ export class EventWatch {
   private readonly stop: () => void;
 
   constructor(bus: EventBus, conversationId: string) {
-    this.stop = bus.subscribe(conversationId, 0, (event) => {
+    const seen = (event: AgentEvent) => {
       const e = { ...event, at: performance.now() };
       this.events.push(e);
       this.waiters = this.waiters.filter((w) => {
@@ -32,7 +35,13 @@ export class EventWatch {
         w.resolve(e);
         return false;
       });
-    });
+    };
+    const stopStored = bus.subscribe(conversationId, 0, seen);
+    const stopDeltas = bus.subscribeDeltas(conversationId, seen);
+    this.stop = () => {
+      stopStored();
+      stopDeltas();
+    };
   }
 
   /** The first event at or after `from` (performance.now()) that passes `test`. */

@@ -16,7 +16,10 @@ function drafts(
 ): Array<Draft | null> {
   const out: Array<Draft | null> = [];
   let draft = from;
-  for (const e of parseAgentEvents(sse(events)) as DraftEvent[]) out.push((draft = draftAfterEvent(draft, e)));
+  for (const e of parseAgentEvents(sse(events)) as DraftEvent[]) {
+    draft = draftAfterEvent(draft, e);
+    out.push(draft);
+  }
   return out;
 }
 
@@ -62,6 +65,11 @@ describe("the session page's draft of the reply being sampled", () => {
     expect(
       drafts([delta("half a rep"), ev("error", { kind: "internal", message: "boom" }), state("failed")]).at(-1),
     ).toBeNull();
+  });
+
+  it("a reconnected stream's text so far replaces the draft, so deltas missed while it was down are not lost", () => {
+    const shown = drafts([delta("Hel"), ev("tokens", { text: "Hello wor", final: false, sofar: true }), delta("ld")]);
+    expect(shown.at(-1)).toEqual({ text: "Hello world", final: false, messageId: null });
   });
 
   it("a page opened mid-reply continues the draft it was given", () => {

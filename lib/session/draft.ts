@@ -1,6 +1,7 @@
 /**
  * The assistant reply being sampled, as the session page shows it: non-final "tokens" events grow
- * the draft, the final one replaces its text with the whole reply, the assistant "message" event
+ * the draft (a `sofar` one, the text so far that a late or reconnected stream starts with, replaces
+ * it), the final one replaces its text with the whole reply, the assistant "message" event
  * names the stored row, and the draft goes once the page's data holds that row, so the text is
  * never shown twice and never vanishes in between. A sample that ends without a message (the
  * conversation moved on, e.g. it failed) drops its draft.
@@ -21,6 +22,7 @@ export function draftAfterEvent(draft: Draft | null, e: DraftEvent): Draft | nul
     case "tokens": {
       const text = typeof e.payload.text === "string" ? e.payload.text : "";
       if (e.payload.final === true) return { text, final: true, messageId: null };
+      if (e.payload.sofar === true) return { text, final: false, messageId: null };
       // A delta after a finished reply starts the next one (e.g. after a nudge).
       return draft && !draft.final ? { ...draft, text: draft.text + text } : { text, final: false, messageId: null };
     }

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { EventBus, publishEvent } from "@/lib/agent/events";
+import {
+  type AgentEventPayloads,
+  type AgentEventType,
+  EventBus,
+  publishEvent,
+  type TokenDelta,
+} from "@/lib/agent/events";
 import type { DbHandle } from "@/lib/db/client";
 import { createConversation } from "@/lib/db/queries/conversations";
 import { createWorkspace } from "@/lib/db/queries/workspaces";
@@ -22,7 +28,7 @@ async function conversationOf(name: string) {
   const user = await makeUser(db, name);
   const ws = await createWorkspace({ db, ownerId: user.id, name: "ws", path: `/tmp/cc-follow-${name}` });
   const conv = await createConversation({ db, ownerId: user.id, workspaceId: ws.id });
-  const publish = (type: "message" | "state", payload: Record<string, unknown>) =>
+  const publish = <T extends AgentEventType>(type: T, payload: AgentEventPayloads[T]) =>
     publishEvent({ db, bus, ownerId: user.id, conversationId: conv.id, type, payload });
   return { user, conv, publish };
 }
@@ -34,7 +40,7 @@ const until = async (check: () => boolean) => {
 it("replays the stored events after the given id, then live ones, each once and in order", async () => {
   const { user, conv, publish } = await conversationOf("live");
   const first = await publish("state", { state: "sampling" });
-  await publish("message", { role: "user" });
+  await publish("message", { messageId: "m1", role: "user" });
   const got: FollowedEvent[] = [];
   const follower = followConversationEvents({
     db: handle.db,
@@ -51,7 +57,7 @@ it("replays the stored events after the given id, then live ones, each once and 
   await until(() => got.length === 3);
   follower.stop();
   expect(got.map((e) => [e.type, e.payload])).toEqual([
-    ["message", { role: "user" }],
+    ["message", { messageId: "m1", role: "user" }],
     ["state", { state: "idle" }],
     ["state", { state: "failed" }],
   ]);
@@ -96,4 +102,58 @@ it("another owner's id sees none of the conversation's events", async () => {
   await follower.caughtUp();
   follower.stop();
   expect(got).toEqual([]);
+});
+
+it("a stream opened mid-reply starts with the text so far, then the live deltas, and ends with the stored final text", async () => {
+  const { user, conv, publish } = await conversationOf("draft");
+  await publish("state", { state: "sampling" });
+  await publish("tokens", { text: "Hel", final: false });
+  await publish("tokens", { text: "lo", final: false });
+  // Deltas are kept in memory, not stored.
+  expect(bus.draft(conv.id)).toBe("Hello");
+  const got: Array<{ id: number | null; type: string; payload: unknown }> = [];
+  const follower = followConversationEvents({
+    db: handle.db,
+    ownerId: user.id,
+    conversationId: conv.id,
+    afterEventId: 0,
+    send: (e) => got.push(e),
+    subscribe,
+    deltas: { bus, send: (d: TokenDelta) => got.push(d) },
+    pollMs: 60_000,
+  });
+  await follower.caughtUp();
+  await publish("tokens", { text: " there", final: false });
+  await publish("tokens", { text: "Hello there", final: true });
+  await until(() => got.length === 4);
+  follower.stop();
+  expect(got.map((e) => [e.id === null ? "delta" : "stored", e.type, e.payload])).toEqual([
+    ["stored", "state", { state: "sampling" }],
+    ["delta", "tokens", { text: "Hello", final: false, sofar: true }],
+    ["delta", "tokens", { text: " there", final: false }],
+    ["stored", "tokens", { text: "Hello there", final: true }],
+  ]);
+  expect(bus.draft(conv.id)).toBeNull();
+});
+
+it("a delta published after a stored event is not sent ahead of it", async () => {
+  const { user, conv, publish } = await conversationOf("order");
+  const got: string[] = [];
+  const follower = followConversationEvents({
+    db: handle.db,
+    ownerId: user.id,
+    conversationId: conv.id,
+    afterEventId: 0,
+    send: (e) => got.push(e.type),
+    subscribe,
+    deltas: { bus, send: () => got.push("delta") },
+    pollMs: 60_000,
+  });
+  await follower.caughtUp();
+  // The delta comes while the read the state event nudged is still running.
+  await publish("state", { state: "sampling" });
+  await publish("tokens", { text: "a", final: false });
+  await until(() => got.length === 2);
+  follower.stop();
+  expect(got).toEqual(["state", "delta"]);
 });

@@ -1,15 +1,17 @@
 /**
  * Follows one conversation's events for the SSE route: everything after `afterEventId` is read
  * from conversation_event in id order and sent once. A live event on this process's bus only
- * nudges a read, and a read also runs every `pollMs`, so events reach the stream even when they
- * were published elsewhere: by another server process, or by a copy of the agent's event module
- * that the bundler gave a route or action of its own. Reads never overlap; a nudge during a read
- * triggers one more.
+ * nudges a read, and a read also runs every `pollMs`, so events reach the stream even when another
+ * server process published them. Reads never overlap; a nudge during a read triggers one more.
+ * A reply's token deltas are not stored: with `deltas`, once the first read is sent the text so
+ * far (the bus's draft) goes out as one `sofar` delta, then each live delta, none ahead of a stored
+ * event published before it (a delta waits for the read in progress).
  */
+import { type AgentEvent, type EventBus, type TokenDelta, toAgentEvent } from "@/lib/agent/events";
 import type { Db } from "@/lib/db/client";
 import { listEventsAfter } from "@/lib/db/queries/events";
 
-export type FollowedEvent = { id: number; type: string; payload: Record<string, unknown> };
+export type FollowedEvent = AgentEvent;
 
 export function followConversationEvents({
   db,
@@ -18,6 +20,7 @@ export function followConversationEvents({
   afterEventId,
   send,
   subscribe,
+  deltas,
   pollMs = 1000,
   onError,
 }: {
@@ -27,7 +30,9 @@ export function followConversationEvents({
   afterEventId: number;
   send: (event: FollowedEvent) => void;
   /** The bus: calls `nudge` when this process publishes an event of the conversation; returns unsubscribe. */
-  subscribe: (conversationId: string, afterEventId: number, nudge: () => void) => () => void;
+  subscribe: EventBus["subscribe"];
+  /** Where the reply being sampled comes from (this process's bus), and where its text goes. */
+  deltas?: { bus: Pick<EventBus, "subscribeDeltas" | "draft">; send: (delta: TokenDelta) => void };
   pollMs?: number;
   onError?: (error: unknown) => void;
 }): { stop: () => void; caughtUp: () => Promise<void> } {
@@ -35,6 +40,9 @@ export function followConversationEvents({
   let stopped = false;
   let running: Promise<void> | null = null;
   let again = false;
+  /** False until the first read is sent: the draft's text so far then covers every delta before it. */
+  let live = false;
+  const held: TokenDelta[] = [];
 
   const readAll = async () => {
     for (;;) {
@@ -42,10 +50,17 @@ export function followConversationEvents({
       for (const row of rows) {
         if (stopped) return;
         last = row.id;
-        send({ id: row.id, type: row.type, payload: row.payload });
+        send(toAgentEvent(row));
       }
       if (rows.length < 500) return;
     }
+  };
+  const goLive = () => {
+    live = true;
+    const text = deltas?.bus.draft(conversationId) ?? null;
+    if (text === null || stopped) return;
+    const payload = { text, final: false, sofar: true } as const;
+    deltas?.send({ id: null, conversationId, type: "tokens", payload, createdAt: new Date() });
   };
   const pump = (): Promise<void> => {
     if (stopped) return Promise.resolve();
@@ -58,17 +73,24 @@ export function followConversationEvents({
         do {
           again = false;
           await readAll();
+          if (!live) goLive();
         } while (again && !stopped);
       } catch (error) {
         onError?.(error);
       } finally {
         running = null;
+        for (const delta of held.splice(0)) if (!stopped) deltas?.send(delta);
       }
     })();
     return running;
   };
 
   const unsubscribe = subscribe(conversationId, afterEventId, () => void pump());
+  const unsubscribeDeltas = deltas?.bus.subscribeDeltas(conversationId, (delta) => {
+    if (!live || stopped) return;
+    if (running) held.push(delta);
+    else deltas.send(delta);
+  });
   const timer = setInterval(() => void pump(), pollMs);
   const first = pump();
   return {
@@ -76,6 +98,7 @@ export function followConversationEvents({
       stopped = true;
       clearInterval(timer);
       unsubscribe();
+      unsubscribeDeltas?.();
     },
     /** Resolves when the reads started so far have finished (tests). */
     caughtUp: async () => {

@@ -3,19 +3,19 @@
  * the workspace it works in, the preview of the call awaiting a decision, the user's "always
  * allow" rules and read-only auto-approval, and the last finished training step's metrics. The
  * page renders it first; the client reads it again (GET /api/conversations/:id) after events.
- * A page opened while a reply is being sampled also gets the draft so far (loadDraft), so the
- * stream it follows from the view's last event continues the text instead of starting mid-reply.
+ * A page opened while a reply is being sampled also gets the draft so far (loadDraft), so it shows
+ * the text at once instead of starting mid-reply.
  */
 import type { Agent } from "@/lib/agent/agent";
+import type { EventBus } from "@/lib/agent/events";
 import { listRewinds, type RewindRecord, rewindPoints } from "@/lib/agent/rewind";
 import type { ConversationView } from "@/lib/agent/view";
 import { listVersionsByPolicy } from "@/lib/db/queries/adapter-versions";
 import { listAllowRulesByOwner } from "@/lib/db/queries/allow-rules";
-import { listEventsAfter } from "@/lib/db/queries/events";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
 import type { AllowRule } from "@/lib/db/schema";
 import { AppError } from "@/lib/errors";
-import { type Draft, draftAfterEvent, draftBeside } from "./draft";
+import { type Draft, draftBeside } from "./draft";
 import { type CallPreview, previewToolCall } from "./tool-preview";
 
 export type SessionData = {
@@ -96,17 +96,19 @@ export async function loadSessionData(agent: Agent, ownerId: string, conversatio
   };
 }
 
-/** The reply being sampled as of the view's last event, or null when none is. */
-export async function loadDraft(agent: Agent, ownerId: string, view: ConversationView): Promise<Draft | null> {
+/**
+ * The reply being sampled, as far as it has come: the bus's draft (deltas are kept in memory, not
+ * stored), or null when none is. The page's stream starts with the text so far again, so deltas
+ * published between this read and the stream's start are not lost.
+ */
+export function loadDraft(
+  bus: Pick<EventBus, "draft">,
+  view: {
+    conversation: Pick<ConversationView["conversation"], "id" | "state">;
+    messages: ReadonlyArray<{ id: string }>;
+  },
+): Draft | null {
   if (view.conversation.state !== "sampling") return null;
-  const conversationId = view.conversation.id;
-  let draft: Draft | null = null;
-  // Only up to the view's last event: the page's stream replays everything after it.
-  for (let after = 0; after < view.lastEventId; ) {
-    const page = await listEventsAfter({ db: agent.core.db, ownerId, conversationId, afterId: after, limit: 1000 });
-    for (const e of page) if (e.id <= view.lastEventId) draft = draftAfterEvent(draft, e);
-    if (page.length < 1000) break;
-    after = page.at(-1)!.id;
-  }
-  return draftBeside(draft, view.messages);
+  const text = bus.draft(view.conversation.id);
+  return text === null ? null : draftBeside({ text, final: false, messageId: null }, view.messages);
 }

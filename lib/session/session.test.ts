@@ -3,7 +3,7 @@
  * is the real file against exactly what approving writes, an edited right side runs as the same
  * tool's arguments and leaves exactly the edited bytes, a denial's training step reaches the
  * page's stream (replayed from conversation_event, encoded and parsed as the SSE route does), and
- * a page opened while a reply is sampled continues its draft.
+ * a page opened while a reply is sampled continues its draft from the text kept in memory.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -23,6 +23,7 @@ import { type Draft, type DraftEvent, draftAfterEvent, draftBeside } from "./dra
 import { loadDraft, loadSessionData, toolWhere } from "./session-data";
 import { parseAgentEvents, sse } from "./sse";
 import { argsForEditedText } from "./tool-preview";
+import { followConversationEvents } from "./event-follower";
 
 /** Sampling and an SDPO step on the test model are quick alone, but the machine's two cores are shared. */
 const TEST_TIMEOUT_MS = 300_000;
@@ -179,34 +180,58 @@ forEachDriver("the session page's server side", (db) => {
   );
 
   it(
-    "a page opened mid-reply gets the draft so far, and its stream from there ends in the stored reply, shown once",
+    "a page opened mid-reply gets the text so far from memory, its stream from there ends in the stored reply shown once, and no delta is stored",
     async () => {
-      const t = await proposedWrite();
-      const data = await loadSessionData(agent, t.user.id, t.conv.id);
-      expect(await loadDraft(agent, t.user.id, data.view)).toBeNull();
-      const events = await listEventsAfter({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
-      const tokens = events.filter((e) => e.type === "tokens");
-      const [firstDelta, final] = [tokens[0]!, tokens.at(-1)!];
-      expect(firstDelta.payload.final).toBe(false);
-      // The page as it was read right after the first delta: sampling, no reply stored yet.
-      const midReply = {
-        ...data.view,
-        conversation: { ...data.view.conversation, state: "sampling" as const },
-        messages: data.view.messages.filter((m) => m.role !== "assistant"),
-        lastEventId: firstDelta.id,
-      };
-      const draft = await loadDraft(agent, t.user.id, midReply);
-      expect(draft).toEqual({ text: firstDelta.payload.text, final: false, messageId: null });
-      let shown: Draft | null = draft;
+      const t = await setUpUser({ db: db(), taught, files: { "a.txt": "hello from a\n", "b.txt": "old\n" } });
+      const conv = await agent.startConversation({ ownerId: t.user.id, workspaceId: t.workspace.id });
+      const bus = agent.core.events;
+      let lastStored = 0;
+      const stopStored = bus.subscribe(conv.id, 0, (e) => {
+        lastStored = e.id;
+      });
+      // The page as it is read at the first delta: sampling, no reply stored yet; its stream
+      // starts after the last stored event, as the SSE route's does.
+      const sent: Array<{ id: number | null; type: string; payload: unknown }> = [];
+      let opened: { draft: Draft | null; stop: () => void } | null = null;
+      const stopDeltas = bus.subscribeDeltas(conv.id, () => {
+        if (opened) return;
+        const draft = loadDraft(bus, { conversation: { id: conv.id, state: "sampling" }, messages: [] });
+        const follower = followConversationEvents({
+          db: db(),
+          ownerId: t.user.id,
+          conversationId: conv.id,
+          afterEventId: lastStored,
+          send: (e) => sent.push(e),
+          subscribe: (id, after, nudge) => bus.subscribe(id, after, nudge),
+          deltas: { bus, send: (d) => sent.push(d) },
+          pollMs: 60_000,
+        });
+        opened = { draft, stop: follower.stop };
+      });
+      await agent.sendUserMessage({ ownerId: t.user.id, conversationId: conv.id, text: TASKS.write });
+      await agent.idle();
+      stopDeltas();
+      stopStored();
+      const page = opened as { draft: Draft | null; stop: () => void } | null;
+      page?.stop();
+      expect(page?.draft?.text.length).toBeGreaterThan(0);
+
+      const stored = await listEventsAfter({ db: db(), ownerId: t.user.id, conversationId: conv.id });
+      const tokens = stored.filter((e) => e.type === "tokens");
+      expect(tokens.map((e) => e.payload.final)).toEqual([true]);
+      const final = String(tokens[0]!.payload.text);
+      let shown = page?.draft ?? null;
       const texts: string[] = [];
-      for (const e of parseAgentEvents(sse(events.filter((e) => e.id > firstDelta.id))) as DraftEvent[]) {
+      for (const e of parseAgentEvents(sse(sent)) as DraftEvent[]) {
         shown = draftAfterEvent(shown, e);
         if (shown && !shown.final) texts.push(shown.text);
       }
+      const data = await loadSessionData(agent, t.user.id, conv.id);
       const reply = data.view.messages.find((m) => m.role === "assistant")!;
-      expect(shown).toEqual({ text: final.payload.text, final: true, messageId: reply.id });
-      expect(texts.every((text) => String(final.payload.text).startsWith(text))).toBe(true);
+      expect(shown).toEqual({ text: final, final: true, messageId: reply.id });
+      expect(texts.every((text) => final.startsWith(text))).toBe(true);
       expect(draftBeside(shown, data.view.messages)).toBeNull();
+      expect(loadDraft(bus, data.view)).toBeNull();
     },
     TEST_TIMEOUT_MS,
   );

@@ -2,6 +2,8 @@
  * Server-sent events as the conversation route writes them and the tests read them: one event is
  * `id:` (the conversation_event id, which the browser sends back as Last-Event-ID after a
  * reconnect), `event:` (its type) and one `data:` line of JSON; a heartbeat is a comment line.
+ * A live token delta has no id (it is never stored): the browser keeps the last stored id, and a
+ * reconnect gets the reply's text so far instead of the deltas it missed.
  * `parseSse` is the inverse, so tests compare parsed objects instead of raw strings.
  */
 
@@ -21,13 +23,14 @@ export function encodeSseComment(text: string): string {
   return `: ${text.replace(/[\r\n]+/g, " ")}\n\n`;
 }
 
-/** A stored agent event (id, type, JSON payload) as SSE. */
-export function encodeAgentEvent(e: { id: number; type: string; payload: unknown }): string {
-  return encodeSseEvent({ id: String(e.id), event: e.type, data: JSON.stringify(e.payload) });
+/** An agent event (id, or null for a token delta; type; JSON payload) as SSE. */
+export function encodeAgentEvent(e: { id: number | null; type: string; payload: unknown }): string {
+  const data = JSON.stringify(e.payload);
+  return encodeSseEvent(e.id === null ? { event: e.type, data } : { id: String(e.id), event: e.type, data });
 }
 
 /** Builds the wire text of several events (tests: `sse([evProposal(...), evResult(...)])`). */
-export function sse(events: Array<{ id: number; type: string; payload: unknown }>): string {
+export function sse(events: Array<{ id: number | null; type: string; payload: unknown }>): string {
   return events.map(encodeAgentEvent).join("");
 }
 
@@ -57,10 +60,10 @@ export function parseSse(text: string): SseEvent[] {
   return events;
 }
 
-/** Parsed events back as agent events (id number, type, payload object). */
-export function parseAgentEvents(text: string): Array<{ id: number; type: string; payload: unknown }> {
+/** Parsed events back as agent events (id number, or null for a delta; type; payload object). */
+export function parseAgentEvents(text: string): Array<{ id: number | null; type: string; payload: unknown }> {
   return parseSse(text).map((e) => ({
-    id: Number(e.id),
+    id: e.id === undefined ? null : Number(e.id),
     type: e.event ?? "message",
     payload: JSON.parse(e.data) as unknown,
   }));

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { forEachDriver, makeUser } from "../test-db";
-import { appendEvent, listEventsAfter } from "./events";
+import { appendEvent, getLastEventId, getLastEventOfType, listEventsAfter } from "./events";
 import { createAllowRule, deleteAllowRule, listAllowRulesByOwner } from "./allow-rules";
 import { createCheckpoint, getCheckpointForOwner, listCheckpointsByPolicy } from "./checkpoints";
 import { getOrCreatePolicy, getPolicyForOwner } from "./policies";
@@ -32,6 +32,28 @@ forEachDriver("events, allow rules and checkpoints", (db) => {
     expect(await listEventsAfter({ db: db(), ownerId: u.id, conversationId: conv.id })).toHaveLength(4);
     expect(await listEventsAfter({ db: db(), ownerId: u.id, conversationId: conv.id, afterId: ids[3]! })).toEqual([]);
     expect(await listEventsAfter({ db: db(), ownerId: other.id, conversationId: conv.id })).toEqual([]);
+  });
+
+  it("the newest event, and the newest of a type, are the conversation's own and its owner's only", async () => {
+    const u = await makeUser(db());
+    const other = await makeUser(db());
+    const ws = await createWorkspace({ db: db(), ownerId: u.id, name: "w", path: "/w" });
+    const [conv, next] = [
+      await createConversation({ db: db(), ownerId: u.id, workspaceId: ws.id }),
+      await createConversation({ db: db(), ownerId: u.id, workspaceId: ws.id }),
+    ];
+    const args = { db: db(), ownerId: u.id, conversationId: conv.id };
+    expect(await getLastEventId(args)).toBe(0);
+    const first = await appendEvent({ ...args, type: "error", payload: { message: "first" } });
+    const second = await appendEvent({ ...args, type: "error", payload: { message: "second" } });
+    const last = await appendEvent({ ...args, type: "state", payload: { state: "idle" } });
+    await appendEvent({ db: db(), ownerId: u.id, conversationId: next.id, type: "error", payload: { message: "x" } });
+    expect(first.id).toBeLessThan(second.id);
+    expect(await getLastEventId(args)).toBe(last.id);
+    expect((await getLastEventOfType({ ...args, type: "error" }))?.payload).toEqual({ message: "second" });
+    expect(await getLastEventOfType({ ...args, type: "probe" })).toBeNull();
+    expect(await getLastEventId({ ...args, ownerId: other.id })).toBe(0);
+    expect(await getLastEventOfType({ ...args, ownerId: other.id, type: "error" })).toBeNull();
   });
 
   it("allow rules are listed and deleted only by their owner", async () => {

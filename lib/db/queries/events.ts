@@ -1,7 +1,8 @@
 // Server code: the per-conversation event log the UI is streamed from. Ids increase, so a client
 // that reconnects with the last id it saw (SSE's Last-Event-ID) gets exactly what it missed.
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
+import type { ConversationEventType } from "../enums";
 import { type ConversationEvent, conversationEvent } from "../schema";
 
 export async function appendEvent({
@@ -14,7 +15,7 @@ export async function appendEvent({
   db?: Db;
   ownerId: string;
   conversationId: string;
-  type: string;
+  type: ConversationEventType;
   payload: Record<string, unknown>;
 }): Promise<ConversationEvent> {
   const d = await resolveDb(db);
@@ -49,4 +50,52 @@ export async function listEventsAfter({
     )
     .orderBy(asc(conversationEvent.id))
     .limit(limit);
+}
+
+/** The id of the conversation's newest event (0 for none): one step down the (conversation, id) index. */
+export async function getLastEventId({
+  db,
+  ownerId,
+  conversationId,
+}: {
+  db?: Db;
+  ownerId: string;
+  conversationId: string;
+}): Promise<number> {
+  const d = await resolveDb(db);
+  const [row] = await d
+    .select({ id: conversationEvent.id })
+    .from(conversationEvent)
+    .where(and(eq(conversationEvent.conversationId, conversationId), eq(conversationEvent.ownerId, ownerId)))
+    .orderBy(desc(conversationEvent.id))
+    .limit(1);
+  return row?.id ?? 0;
+}
+
+/** The conversation's newest event of one type, or null: read backwards along the (conversation, id) index. */
+export async function getLastEventOfType({
+  db,
+  ownerId,
+  conversationId,
+  type,
+}: {
+  db?: Db;
+  ownerId: string;
+  conversationId: string;
+  type: ConversationEventType;
+}): Promise<ConversationEvent | null> {
+  const d = await resolveDb(db);
+  const [row] = await d
+    .select()
+    .from(conversationEvent)
+    .where(
+      and(
+        eq(conversationEvent.conversationId, conversationId),
+        eq(conversationEvent.ownerId, ownerId),
+        eq(conversationEvent.type, type),
+      ),
+    )
+    .orderBy(desc(conversationEvent.id))
+    .limit(1);
+  return row ?? null;
 }

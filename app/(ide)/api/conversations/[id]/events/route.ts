@@ -52,7 +52,8 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
           conversationId: conv.id,
           afterEventId: after,
           send: (e) => send(encodeAgentEvent(e)),
-          bus: events,
+          subscribe: (conversationId, afterEventId, nudge) => events.subscribe(conversationId, afterEventId, nudge),
+          deltas: { bus: events, send: (d) => send(encodeAgentEvent(d)) },
           onError: (error) => {
             log.error("conversation.events_failed", { conversationId: conv.id, error });
             cleanup();
