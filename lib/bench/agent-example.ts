@@ -73,7 +73,7 @@ export async function runExample(input: {
   }
   const replies = view.messages.filter((m) => m.role === "assistant");
   const valid = replies.filter((m) => {
-    const meta = (m.meta ?? {}) as Record<string, unknown>;
+    const meta = m.meta ?? {};
     if (meta.parseError || meta.multipleToolCalls) return false;
     return isValidReply((m.toolCalls ?? []) as ReplyCalls);
   });

@@ -4,6 +4,7 @@
  * steps that logged the key, order by the x axis (optimizer step or wall time), smooth with the
  * debiased EMA, then downsample by min/max on the raw values so no spike disappears.
  */
+import type { TrainingStepStatus } from "@/lib/db/enums";
 import { headline } from "@/lib/sdpo/metric-names";
 import { PROBE_KEYS } from "@/lib/sdpo/probe-metrics";
 import { DEFAULT_MAX_POINTS, downsampleIndices } from "./downsample";
@@ -35,7 +36,7 @@ export type StepView = {
   id: string;
   policyId: string;
   step: number | null;
-  status: "queued" | "running" | "done" | "failed";
+  status: TrainingStepStatus;
   error: string | null;
   queuedAt: string;
   startedAt: string | null;

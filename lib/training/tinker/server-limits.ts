@@ -107,9 +107,9 @@ export function checkTopkPromptLogprobs(k: number): void {
 
 /** A loss the backend computes (Tinker's own four when it does not say). */
 export function checkLossFn(name: string, supported: readonly LossFnName[] = TINKER_LOSS_SUPPORT.losses): LossFnName {
-  if (!(supported as readonly string[]).includes(name))
-    refuse("loss_fn", `one of ${supported.join(", ")}`, JSON.stringify(name));
-  return name as LossFnName;
+  return (
+    supported.find((loss) => loss === name) ?? refuse("loss_fn", `one of ${supported.join(", ")}`, JSON.stringify(name))
+  );
 }
 
 /**

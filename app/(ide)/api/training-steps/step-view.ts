@@ -1,4 +1,4 @@
-/** A training-step row as the dashboard's routes send it: dates as ISO text, status narrowed. */
+/** A training-step row as the dashboard's routes send it: dates as ISO text. */
 import type { StepView } from "@/lib/charts/series";
 import type { TrainingStep } from "@/lib/db/schema";
 
@@ -7,7 +7,7 @@ export function toStepView(row: TrainingStep): StepView {
     id: row.id,
     policyId: row.policyId,
     step: row.step,
-    status: row.status as StepView["status"],
+    status: row.status,
     error: row.error,
     queuedAt: row.queuedAt.toISOString(),
     startedAt: row.startedAt?.toISOString() ?? null,
