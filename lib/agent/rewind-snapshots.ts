@@ -109,7 +109,7 @@ export async function captureRels(
 }
 
 /** The one file a write / edit / edit_lines call names, captured before it runs. */
-export async function captureBeforeFileCall(
+async function captureBeforeFileCall(
   owner: SnapshotOwner,
   toolCallId: string,
   ctx: ToolContext,
@@ -196,7 +196,7 @@ export function changedPaths(before: Manifest, after: Manifest): { path: string;
 }
 
 /** After the bash call: the before-images of the files it changed, created or deleted. */
-export async function recordBashChanges(
+async function recordBashChanges(
   owner: SnapshotOwner,
   toolCallId: string,
   ctx: ToolContext,

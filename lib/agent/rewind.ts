@@ -69,7 +69,7 @@ export function rewindPoints<R extends Pick<Message, "role" | "meta">>(rows: R[]
  * For each file changed since the turn, its image at that turn: the earliest before-image taken
  * after it (a call's, or a rewind's), since each was captured just before the first change.
  */
-export function imagesAtTurn(
+function imagesAtTurn(
   snapshots: { path: string; sha256: string | null; mode: number | null; createdAt: Date; id: string }[],
 ): Map<string, FileImage> {
   const out = new Map<string, FileImage>();

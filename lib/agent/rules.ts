@@ -29,7 +29,7 @@ const ask = (reason: string): ApprovalDecision => ({ decision: "ask", reason });
 const auto = (reason: string): ApprovalDecision => ({ decision: "auto", reason });
 
 /** The workspace-relative path a file tool names, normalised; null when it is absolute or climbs out. */
-export function normalisedToolPath(tool: string, args: Record<string, unknown>): string | null {
+function normalisedToolPath(tool: string, args: Record<string, unknown>): string | null {
   const raw = typeof args.path === "string" ? args.path : tool === "glob" || tool === "grep" ? "." : null;
   if (raw === null || raw.includes("\0") || path.isAbsolute(raw)) return null;
   const normal = path.posix.normalize(raw.replace(/\\/g, "/")).replace(/\/+$/, "");

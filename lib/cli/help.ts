@@ -29,7 +29,7 @@ function usageOf(f: FieldInfo): string {
   }
 }
 
-export function flagsHelp(): string {
+function flagsHelp(): string {
   const rows = fieldInfo().map((f) => ({ usage: usageOf(f), f }));
   const width = Math.max(...rows.map((r) => r.usage.length)) + 2;
   return rows

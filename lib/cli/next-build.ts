@@ -38,7 +38,7 @@ const NOTICE_START =
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
-export function stripAnsi(text: string): string {
+function stripAnsi(text: string): string {
   return text.replace(ANSI, "");
 }
 

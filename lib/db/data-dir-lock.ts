@@ -72,7 +72,7 @@ function pidAlive(pid: number): boolean {
 }
 
 /** Is the lock's process still running? Unknowable for another host's lock: assumed so. */
-export function holderAlive(holder: LockHolder): boolean {
+function holderAlive(holder: LockHolder): boolean {
   if (holder.hostname !== os.hostname()) return true;
   if (!pidAlive(holder.pid)) return false;
   if (holder.startTicks === null) return true;

@@ -17,7 +17,7 @@ import { acquireLease, type LeaseResource, releaseLease, releaseLeasesOf, renewL
 export const LEASE_TTL_MS = 15_000;
 
 /** host:pid:random — readable in the lease table, and unique even when a pid is reused. */
-export function newInstanceId(): string {
+function newInstanceId(): string {
   return `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
 }
 

@@ -19,7 +19,7 @@ const inputSchema = z.strictObject({
 });
 
 /** Why a pattern cannot be used, or null: patterns stay relative and never climb with `..`. */
-export function badPattern(pat: string): string | null {
+function badPattern(pat: string): string | null {
   if (pat === "") return "pat is empty";
   if (pat.startsWith("/")) return `pat must be relative (got ${pat}); put the folder in path`;
   if (pat.split("/").includes("..")) return "pat may not contain '..'";

@@ -20,7 +20,7 @@ const inputSchema = z.strictObject({
   path: z.string().optional().describe("folder or file to search, relative to the workspace (default .)"),
 });
 
-export function compilePattern(pat: string): { ok: true; regex: RegExp } | { ok: false; error: string } {
+function compilePattern(pat: string): { ok: true; regex: RegExp } | { ok: false; error: string } {
   try {
     return { ok: true, regex: new RegExp(pat) };
   } catch (error) {

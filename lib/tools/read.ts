@@ -18,7 +18,7 @@ const inputSchema = z.strictObject({
 });
 
 /** `   7| text`: the number right-aligned to the widest number shown. */
-export function numberLines(lines: string[], firstLine: number): string {
+function numberLines(lines: string[], firstLine: number): string {
   const width = String(firstLine + lines.length - 1).length;
   return lines.map((line, i) => `${String(firstLine + i).padStart(width)}| ${line}`).join("\n");
 }

@@ -18,7 +18,7 @@ import { splitLines } from "./limits";
 const LINE_PREFIX = /^\s*\d+(?:\| ?|[+-](?: |$))/;
 
 /** `text` without line-number prefixes, or null unless every line has one (a final empty line aside). */
-export function stripLinePrefixes(text: string): string | null {
+function stripLinePrefixes(text: string): string | null {
   const lines = text.split("\n");
   const considered = lines.at(-1) === "" ? lines.slice(0, -1) : lines;
   if (considered.length === 0 || !considered.every((line) => LINE_PREFIX.test(line))) return null;
@@ -26,11 +26,11 @@ export function stripLinePrefixes(text: string): string | null {
 }
 
 /** The file's line terminator, judged by its first line (LF for files without one). */
-export function eolOf(lines: string[]): string {
+function eolOf(lines: string[]): string {
   return lines[0]?.endsWith("\r\n") ? "\r\n" : "\n";
 }
 
-export function countOf(text: string, needle: string): number {
+function countOf(text: string, needle: string): number {
   return text.split(needle).length - 1;
 }
 

@@ -7,7 +7,7 @@
 import type { ForwardBackwardResult } from "../types";
 import type { WireDatum } from "./wire";
 
-export function estimateWireDatumBytes(datum: WireDatum): number {
+function estimateWireDatumBytes(datum: WireDatum): number {
   const tokens = datum.model_input.chunks.reduce((n, chunk) => n + chunk.tokens.length, 0);
   const inputs = Object.values(datum.loss_fn_inputs).reduce((n, tensor) => n + tensor.data.length, 0);
   return 10 * tokens + 10 * inputs;

@@ -51,7 +51,7 @@ export class ProtobufBody {
 }
 
 /** `https://host/base` + `/api/v1/x` → `https://host/base/api/v1/x` (the base keeps its path). */
-export function joinUrl(baseUrl: string, path: string): string {
+function joinUrl(baseUrl: string, path: string): string {
   const base = baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`;
   return new URL(path.replace(/^\/+/, ""), base).toString();
 }

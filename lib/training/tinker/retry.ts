@@ -21,7 +21,7 @@ export const realTiming: RetryTiming = {
 };
 
 /** Transport level: the generated HTTP client retries these statuses (plus connection errors). */
-export function isRetryableStatus(status: number): boolean {
+function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
@@ -64,7 +64,7 @@ export function sampleRetryDelayMs(attempt: number, random: number): number {
 }
 
 /** Errors the operation wrapper retries: timeouts, connection errors, 408/409/429/5xx. */
-export function isRetryableError(error: unknown): boolean {
+function isRetryableError(error: unknown): boolean {
   if (error instanceof TinkerTimeoutError || error instanceof TinkerConnectionError) return true;
   return error instanceof TinkerStatusError && isRetryableStatus(error.status);
 }

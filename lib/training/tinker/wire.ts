@@ -101,11 +101,11 @@ const WIRE_INPUT_NAMES = {
   teacherRowsStart: "teacher_rows_start",
 } as const satisfies Record<keyof LossFnInputs, string>;
 
-export function camelToSnake(key: string): string {
+function camelToSnake(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-export function snakeToCamel(key: string): string {
+function snakeToCamel(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 

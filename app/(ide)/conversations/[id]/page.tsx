@@ -3,6 +3,7 @@ import { notFound } from "next/navigation";
 import { SessionClient } from "@/components/session/session-client";
 import { requireUser } from "@/lib/auth/server";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
+import { isAppError } from "@/lib/errors";
 import type { Draft } from "@/lib/session/draft";
 import { loadDraft, loadSessionData, type SessionData } from "@/lib/session/session-data";
 import { getRuntime } from "@/lib/runtime";
@@ -21,13 +22,8 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
     data = await loadSessionData(agent, user.id, id);
     draft = loadDraft(events, data.view);
   } catch (err) {
-    // Matched by shape: the agent may throw another bundle's AppError class.
-    if (
-      err &&
-      typeof err === "object" &&
-      ((err as { type?: string }).type === "not_found" || (err as { type?: string }).type === "bad_request")
-    )
-      notFound();
+    // Recognised by its code: the agent may throw another bundle's copy of the AppError class.
+    if (isAppError(err) && (err.type === "not_found" || err.type === "bad_request")) notFound();
     throw err;
   }
   const ws = await getWorkspaceForOwner({ id: data.workspace.id, ownerId: user.id });

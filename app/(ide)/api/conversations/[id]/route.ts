@@ -16,8 +16,8 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
     const user = await requireApiUser();
     const { id } = await params;
     const data = await loadSessionData(await getAgent(), user.id, id).catch((err: unknown) => {
-      // The agent's not_found may come from another bundle's AppError class: match by shape.
-      if (err && typeof err === "object" && (err as { type?: string }).type === "not_found")
+      // Recognised by its code: the agent's AppError may come from another bundle's copy of the class.
+      if (isAppError(err) && err.type === "not_found")
         throw new AppError("not_found:conversation", "Conversation not found.");
       throw err;
     });
