@@ -12,6 +12,7 @@ import { parseHfConfig, toHfConfig } from "./config";
 import { checkpointTensors, randomBaseModel } from "./weights";
 import { readSafetensors, writeSafetensors } from "./safetensors";
 import { randomTokens, tinyConfig } from "./testing";
+import { createMemoryGroups } from "./kernels/memory-groups";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "qwen3-dir-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true }));
@@ -93,6 +94,41 @@ describe("loading Hugging Face Qwen3 directories", () => {
     write16(f16, "w", "F16", [0x3c00, 0xc200, 0x3400, 0x0000]); // 1, -3, 0.25, 0
     expect(Array.from(readSafetensors(bf).get("w")!.data)).toEqual([1, -3, 0.25, 0]);
     expect(Array.from(readSafetensors(f16).get("w")!.data)).toEqual([1, -3, 0.25, 0]);
+  });
+
+  it("16-bit checkpoints stay 16-bit (or convert when asked) and compute what their float32 widening does", () => {
+    const config = tinyConfig({ tieWordEmbeddings: true });
+    for (const dtype of ["bf16", "f16"] as const) {
+      const dir = path.join(tmp, `stored-${dtype}`);
+      const model = randomBaseModel(config, 4, createJsKernels(), 0.2, dtype);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(toHfConfig(config, "bfloat16")));
+      writeSafetensors(path.join(dir, "model.safetensors"), checkpointTensors(model));
+      const stored = Engine.fromDirectory(dir, createJsKernels());
+      const widened = Engine.fromDirectory(dir, createJsKernels(), { dtype: "f32" });
+      expect(stored.weightDtype).toBe(dtype);
+      expect(widened.weightDtype).toBe("f32");
+      expect(stored.computeLogprobs(null, tokens)).toEqual(widened.computeLogprobs(null, tokens));
+      // Base-weight training needs float32: the 16-bit matrices are widened first, values unchanged.
+      const before = stored.baseTensors();
+      stored.createFullTraining();
+      expect(stored.weightDtype).toBe("f32");
+      expect(stored.baseTensors()).toEqual(before);
+    }
+  });
+
+  it("a model that does not fit its kernel memories fails naming the sizes", async () => {
+    const dir = path.join(tmp, "too-large");
+    saveModel(dir, false);
+    const groups = await createMemoryGroups({
+      create: async () => ({ ...createJsKernels(), dispose() {} }),
+      memories: 2,
+      bytesPerMemory: 4096,
+    });
+    expect(() => Engine.fromDirectory(dir, groups)).toThrow(
+      /kernel memory is full: .* held in 2 memories of at most 4096 bytes each/,
+    );
+    expect(groups.liveBytes()).toEqual([0, 0]);
   });
 
   it("rope theta comes from rope_theta or rope_parameters, and head_dim may differ from hidden/heads", () => {
