@@ -94,8 +94,12 @@ beforeAll(() => {
 describe.each(["js", "fast"] as const)("with %s kernels", (kind) => {
   let dispose = (): void => {};
   beforeAll(async () => {
-    const kernels: Kernels =
-      kind === "js" ? createJsKernels() : await createKernels().then((k) => ((dispose = () => k.dispose()), k));
+    let kernels: Kernels = createJsKernels();
+    if (kind === "fast") {
+      const fast = await createKernels();
+      dispose = () => fast.dispose();
+      kernels = fast;
+    }
     engine = Engine.fromDirectory(FIXTURE, kernels);
   });
   afterAll(() => dispose());
