@@ -1,10 +1,12 @@
 "use client";
 /**
- * ChartControls: the smoothing slider (0–0.99) and the x-axis choice (step or wall time) that
+ * ChartControls: the smoothing slider (0 to MAX_SMOOTHING) and the x-axis choice (step or wall time) that
  * every training chart page shares. Controlled: the parent owns the values.
  */
 import { MAX_SMOOTHING } from "@/lib/charts/smoothing";
-import type { XAxisMode } from "@/lib/charts/series";
+import { X_AXIS_MODES, type XAxisMode } from "@/lib/charts/series";
+
+const AXIS_LABELS: Record<XAxisMode, string> = { step: "Step", wall: "Wall time" };
 
 export function ChartControls({
   smoothing,
@@ -37,11 +39,17 @@ export function ChartControls({
         <select
           className="input"
           value={xAxis}
-          onChange={(e) => onXAxis(e.target.value as XAxisMode)}
+          onChange={(e) => {
+            const mode = X_AXIS_MODES.find((m) => m === e.target.value);
+            if (mode) onXAxis(mode);
+          }}
           data-testid="x-axis-select"
         >
-          <option value="step">Step</option>
-          <option value="wall">Wall time</option>
+          {X_AXIS_MODES.map((mode) => (
+            <option key={mode} value={mode}>
+              {AXIS_LABELS[mode]}
+            </option>
+          ))}
         </select>
       </label>
     </>

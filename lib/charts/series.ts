@@ -29,7 +29,9 @@ export function seriesById(id: string): (typeof SERIES)[number] | undefined {
 /** Every metric key of every series, for a metric picker. */
 export const SERIES_KEYS: readonly string[] = SERIES.flatMap((s) => s.keys);
 
-export type XAxisMode = "step" | "wall";
+/** What a chart's x axis counts: the step, or the wall-clock time a step finished. */
+export const X_AXIS_MODES = ["step", "wall"] as const;
+export type XAxisMode = (typeof X_AXIS_MODES)[number];
 
 /** A training step as the browser sees it (the JSON the SSE route and the pages send). */
 export type StepView = {
