@@ -39,7 +39,10 @@ const WEIGHT_SEED = 7;
 export function writeTestModel(dir: string, config: ModelConfig = TEST_MODEL_CONFIG): string {
   if (fs.existsSync(path.join(dir, "model.safetensors"))) return dir;
   const model = randomBaseModel(config, WEIGHT_SEED, createJsKernels(), 0.02);
-  for (let i = 0; i < model.lm_head.length; i++) model.lm_head[i]! *= LM_HEAD_STD / 0.02;
+  const lmHead = model.lm_head;
+  // randomBaseModel draws float32 weights; only a loaded checkpoint may hold 16-bit ones.
+  if (!(lmHead instanceof Float32Array)) throw new Error("the random test model's lm_head is not float32");
+  for (let i = 0; i < lmHead.length; i++) lmHead[i]! *= LM_HEAD_STD / 0.02;
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.mkdirSync(tmp, { recursive: true });
   fs.writeFileSync(path.join(tmp, "config.json"), JSON.stringify(toHfConfig(config)));
