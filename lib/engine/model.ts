@@ -13,7 +13,7 @@ import type { LoraAdapter } from "./lora";
 import { linearBackward, linearForward } from "./lora";
 import type { KvCache } from "./kv-cache";
 import { attentionBackward, attentionForward } from "./attention";
-import { rmsnormBackward, rmsnormForward, rope, swigluBackward, swigluForward } from "./ops";
+import { rmsnormBackwardOn, rmsnormForwardOn, ropeOn, swigluBackwardOn, swigluForwardOn } from "./threads-ops";
 import { allocActivations, allocGradScratch, type Activations, type RopeTables } from "./activations";
 
 export { allocActivations, freeActivations, type Activations, type RopeTables } from "./activations";
@@ -66,29 +66,29 @@ export function forward(
     const xIn = acts.resid[l],
       xOut = acts.resid[l + 1];
     // 2. Attention block: pre-norm, projections, per-head q/k norm, rotary, attention, output projection.
-    rmsnormForward(a.xn1, a.rstd1, xIn, w.input_layernorm, T, C, eps); // (T, C)
+    rmsnormForwardOn(k, a.xn1, a.rstd1, xIn, w.input_layernorm, T, C, eps); // (T, C)
     linearForward(k, a.qRaw, a.xn1, T, w.q_proj, C, QD, pairs.q_proj, scaling, a.xa.q_proj ?? null); // (T, QD)
     linearForward(k, a.kRaw, a.xn1, T, w.k_proj, C, KVD, pairs.k_proj, scaling, a.xa.k_proj ?? null); // (T, KVD)
     linearForward(k, a.v, a.xn1, T, w.v_proj, C, KVD, pairs.v_proj, scaling, a.xa.v_proj ?? null); // (T, KVD)
-    rmsnormForward(a.q, a.qRstd, a.qRaw, w.q_norm, T * NH, HD, eps); // (T, NH, HD)
-    rmsnormForward(a.k, a.kRstd, a.kRaw, w.k_norm, T * NKV, HD, eps); // (T, NKV, HD)
-    rope(a.q, T, NH, HD, pos0, rt.cos, rt.sin, false);
-    rope(a.k, T, NKV, HD, pos0, rt.cos, rt.sin, false);
+    rmsnormForwardOn(k, a.q, a.qRstd, a.qRaw, w.q_norm, T * NH, HD, eps); // (T, NH, HD)
+    rmsnormForwardOn(k, a.k, a.kRstd, a.kRaw, w.k_norm, T * NKV, HD, eps); // (T, NKV, HD)
+    ropeOn(k, a.q, T, NH, HD, pos0, rt.cos, rt.sin, false);
+    ropeOn(k, a.k, T, NKV, HD, pos0, rt.cos, rt.sin, false);
     cache.k[l].set(a.k.subarray(0, T * KVD), pos0 * KVD); // (TK, KVD)
     cache.v[l].set(a.v.subarray(0, T * KVD), pos0 * KVD); // (TK, KVD)
     attentionForward(k, a.att, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, { T, TK, pos0, NH, NKV, HD }); // (T, QD)
     linearForward(k, a.o, a.att, T, w.o_proj, QD, C, pairs.o_proj, scaling, a.xa.o_proj ?? null); // (T, C)
     for (let i = 0; i < T * C; i++) a.xMid[i] = xIn[i] + a.o[i]; // (T, C)
     // 3. MLP block: pre-norm, down(silu(gate(x)) · up(x)), residual.
-    rmsnormForward(a.xn2, a.rstd2, a.xMid, w.post_attention_layernorm, T, C, eps); // (T, C)
+    rmsnormForwardOn(k, a.xn2, a.rstd2, a.xMid, w.post_attention_layernorm, T, C, eps); // (T, C)
     linearForward(k, a.gate, a.xn2, T, w.gate_proj, C, I, pairs.gate_proj, scaling, a.xa.gate_proj ?? null); // (T, I)
     linearForward(k, a.up, a.xn2, T, w.up_proj, C, I, pairs.up_proj, scaling, a.xa.up_proj ?? null); // (T, I)
-    swigluForward(a.h, a.gate, a.up, T * I); // (T, I)
+    swigluForwardOn(k, a.h, a.gate, a.up, T * I); // (T, I)
     linearForward(k, a.o, a.h, T, w.down_proj, I, C, pairs.down_proj, scaling, a.xa.down_proj ?? null); // (T, C)
     for (let i = 0; i < T * C; i++) xOut[i] = a.xMid[i] + a.o[i]; // (T, C)
   }
   // 4. Final norm; lm_head is applied by `logits` at the rows that need it.
-  rmsnormForward(acts.xnF, acts.rstdF, acts.resid[c.numLayers], model.norm, T, C, eps); // (T, C)
+  rmsnormForwardOn(k, acts.xnF, acts.rstdF, acts.resid[c.numLayers], model.norm, T, C, eps); // (T, C)
   cache.length = TK;
 }
 
@@ -211,7 +211,7 @@ export function backward(
   }
   let dRes = g.dResA; // (T, C): gradient w.r.t. the residual stream
   let dResNext = g.dResB;
-  rmsnormBackward(dRes, g.dxn, acts.resid[c.numLayers], model.norm, acts.rstdF, T, C, false, gw?.norm ?? null);
+  rmsnormBackwardOn(k, dRes, g.dxn, acts.resid[c.numLayers], model.norm, acts.rstdF, T, C, false, gw?.norm ?? null);
 
   for (let l = c.numLayers - 1; l >= 0; l--) {
     const w = model.layers[l];
@@ -235,7 +235,7 @@ export function backward(
       g.dxa,
       lg?.down_proj ?? null,
     ); // (T, I)
-    swigluBackward(g.dgate, g.dup, g.dh, a.gate, a.up, T * I); // (T, I)
+    swigluBackwardOn(k, g.dgate, g.dup, g.dh, a.gate, a.up, T * I); // (T, I)
     linearBackward(
       k,
       g.dxn,
@@ -270,7 +270,8 @@ export function backward(
     ); // (T, C)
     const dxMid = g.dxMid; // (T, C)
     dxMid.set(dRes.subarray(0, T * C));
-    rmsnormBackward(
+    rmsnormBackwardOn(
+      k,
       dxMid,
       g.dxn,
       a.xMid,
@@ -306,10 +307,10 @@ export function backward(
       NKV,
       HD,
     });
-    rope(g.dq, T, NH, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, QD)
-    rope(g.dk, T, NKV, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, KVD)
-    rmsnormBackward(g.dqRaw, g.dq, a.qRaw, w.q_norm, a.qRstd, T * NH, HD, false, lg?.q_norm ?? null); // (T, QD)
-    rmsnormBackward(g.dkRaw, g.dk, a.kRaw, w.k_norm, a.kRstd, T * NKV, HD, false, lg?.k_norm ?? null); // (T, KVD)
+    ropeOn(k, g.dq, T, NH, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, QD)
+    ropeOn(k, g.dk, T, NKV, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, KVD)
+    rmsnormBackwardOn(k, g.dqRaw, g.dq, a.qRaw, w.q_norm, a.qRstd, T * NH, HD, false, lg?.q_norm ?? null); // (T, QD)
+    rmsnormBackwardOn(k, g.dkRaw, g.dk, a.kRaw, w.k_norm, a.kRstd, T * NKV, HD, false, lg?.k_norm ?? null); // (T, KVD)
     // Layer 0's input comes straight from the embeddings: its gradient is needed only to train them.
     const needInput = l > 0 || gw !== null;
     const dxn1 = needInput ? g.dxn : null;
@@ -363,7 +364,8 @@ export function backward(
     );
     if (!needInput) break;
     dResNext.set(dxMid.subarray(0, T * C));
-    rmsnormBackward(
+    rmsnormBackwardOn(
+      k,
       dResNext,
       g.dxn,
       acts.resid[l],

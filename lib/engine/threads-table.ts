@@ -7,6 +7,7 @@ import { adamNormTask, adamUpdateTask } from "./adam";
 import { attentionBackwardTask, attentionForwardTask } from "./attention";
 import type { TaskFunction } from "./kernels/types";
 import { logitRowsTask } from "./loss-pass";
+import { elementwiseTask } from "./threads-ops";
 import { TASK_NAMES, type TaskName } from "./threads";
 
 const BY_NAME: Record<TaskName, TaskFunction> = {
@@ -15,6 +16,7 @@ const BY_NAME: Record<TaskName, TaskFunction> = {
   "logit-rows": logitRowsTask,
   "adam-norm": adamNormTask,
   "adam-update": adamUpdateTask,
+  elementwise: elementwiseTask,
 };
 
 export const TASKS: readonly TaskFunction[] = TASK_NAMES.map((name) => BY_NAME[name]);

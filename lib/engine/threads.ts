@@ -10,6 +10,7 @@ export const TASK_NAMES = [
   "logit-rows",
   "adam-norm",
   "adam-update",
+  "elementwise",
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
