@@ -45,6 +45,16 @@ describe("partition", () => {
     }
   });
 
+  it("never leaves a row chunk under four rows, however many threads share the product", () => {
+    for (const threads of [2, 16, 17, 64, 128])
+      for (const M of [4225, 4097, 1025, 8193, 16_385]) {
+        const part = partition(job(M, 64), threads)!;
+        const rows = Array.from({ length: part.count }, (_, i) => chunkOf(job(M, 64), part, i).M);
+        expect(Math.min(...rows), `M = ${M} on ${threads} threads`).toBeGreaterThanOrEqual(4);
+        expect(rows.reduce((a, b) => a + b, 0)).toBe(M);
+      }
+  });
+
   it("leaves products too narrow for two chunks on one thread", () => {
     expect(partition(job(40, 20))).toBeNull();
     expect(partition(job(1, 100))).toBeNull();

@@ -107,17 +107,22 @@ export function partition(job: SgemmJob, threads = 2): Partition | null {
   const maxChunks = Math.max(MAX_CHUNKS, 2 * threads);
   const count = Math.max(2, Math.min(maxChunks, Math.floor(length / CHUNK_LENGTH)));
   const size = Math.ceil(length / count / tile) * tile;
-  return { byRows, size, count: Math.ceil(length / size) };
+  let chunks = Math.ceil(length / size);
+  // A last row chunk under one row tile would take the matrix-vector path, which sums in another
+  // order: it joins the chunk before it instead (chunkOf gives the last chunk every row left).
+  if (byRows && length - (chunks - 1) * size < ROW_TILE) chunks--;
+  return { byRows, size, count: chunks };
 }
 
 /** The sub-product that computes chunk `index` of C. */
 export function chunkOf(job: SgemmJob, part: Partition, index: number): SgemmJob {
   const start = index * part.size;
+  const last = index === part.count - 1;
   if (part.byRows) {
-    const rows = Math.min(part.size, job.M - start);
+    const rows = last ? job.M - start : part.size;
     return { ...job, M: rows, a: job.a + (job.transA ? start : start * job.lda) * 4, c: job.c + start * job.ldc * 4 };
   }
-  const columns = Math.min(part.size, job.N - start);
+  const columns = last ? job.N - start : part.size;
   const bBytes = (job.bKind ?? B_F32) === B_F32 ? 4 : 2;
   return { ...job, N: columns, b: job.b + (job.transB ? start * job.ldb : start) * bBytes, c: job.c + start * 4 };
 }
