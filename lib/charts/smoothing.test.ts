@@ -16,7 +16,7 @@ describe("debiasedEma", () => {
     ];
     const got = debiasedEma(raw, w);
     expect(got).toHaveLength(expected.length);
-    got.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 12));
+    for (const [i, v] of got.entries()) expect(v).toBeCloseTo(expected[i]!, 12);
     expect(got.map((v) => Number(v.toFixed(6)))).toEqual([1, 1.625, 2.326531, 3.095588, 6.090215]);
   });
 
