@@ -218,7 +218,9 @@ export function backward(
     const a = acts.layers[l];
     const pairs = lora?.layers[l] ?? {};
     const lg = gw?.layers[l] ?? null;
-    // 2. MLP block backward; dxMid starts as the residual branch's gradient.
+    // 2. MLP block backward; dxMid starts as the residual branch's gradient. h is one buffer for
+    //    all layers (see activations.ts): recomputed here, the same values the forward computed.
+    swigluForwardOn(k, a.h, a.gate, a.up, T * I); // (T, I)
     linearBackward(
       k,
       g.dh,
