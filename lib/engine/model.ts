@@ -14,7 +14,7 @@ import { linearBackward, linearForward } from "./lora";
 import type { KvCache } from "./kv-cache";
 import { attentionBackward, attentionForward } from "./attention";
 import { rmsnormBackwardOn, rmsnormForwardOn, ropeOn, swigluBackwardOn, swigluForwardOn } from "./threads-ops";
-import { allocActivations, allocGradScratch, type Activations, type RopeTables } from "./activations";
+import { allocGradScratch, type Activations, type RopeTables } from "./activations";
 
 export { allocActivations, freeActivations, type Activations, type RopeTables } from "./activations";
 
