@@ -30,12 +30,12 @@ export function toolOutputLimit(contextWindow: number): number {
   return Math.max(2_000, Math.min(16_000, Math.floor(contextWindow)));
 }
 
-function metaOf(row: MessageRow): MessageMeta {
+function metaOf(row: Pick<MessageRow, "meta">): MessageMeta {
   return row.meta ?? {};
 }
 
 /** Rows of the current episode: from the last system row on (a "/c" starts a new one). */
-export function currentEpisode(rows: MessageRow[]): MessageRow[] {
+export function currentEpisode<R extends Pick<MessageRow, "role">>(rows: R[]): R[] {
   let start = 0;
   rows.forEach((row, i) => {
     if (row.role === "system") start = i;
@@ -44,7 +44,7 @@ export function currentEpisode(rows: MessageRow[]): MessageRow[] {
 }
 
 /** Does this row enter prompts? Parse errors and multi-call replies are shown, never sampled from. */
-export function inContext(row: MessageRow): boolean {
+export function inContext(row: Pick<MessageRow, "meta">): boolean {
   return !metaOf(row).excluded;
 }
 

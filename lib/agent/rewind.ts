@@ -17,7 +17,7 @@
 import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { getConversationForOwner, updateConversation } from "@/lib/db/queries/conversations";
-import { listEventsAfter } from "@/lib/db/queries/events";
+import { listEventsOfType } from "@/lib/db/queries/events";
 import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
@@ -29,6 +29,7 @@ import { withToolRoot } from "@/lib/tools/tool-path";
 import type { ToolContext } from "@/lib/tools/types";
 import { entryBeneath, removeFile, replaceFile, type Root } from "@/lib/workspaces/safe-fs";
 import type { AgentCore } from "./core";
+import { toAgentEvent } from "./events";
 import { blobOf, captureRels, type FileImage } from "./rewind-snapshots";
 import { sandboxPolicyFor } from "@/lib/sandbox/policy";
 
@@ -239,14 +240,8 @@ export async function rewind(
 
 /** The "rewind" events of a conversation, oldest first. */
 export async function listRewinds(core: AgentCore, ownerId: string, conversationId: string): Promise<RewindRecord[]> {
-  const out: RewindRecord[] = [];
-  let after = 0;
-  for (;;) {
-    const page = await listEventsAfter({ db: core.db, ownerId, conversationId, afterId: after, limit: 1000 });
-    for (const e of page) if (e.type === "rewind") out.push(e.payload as unknown as RewindRecord);
-    after = page.at(-1)?.id ?? after;
-    if (page.length < 1000) return out;
-  }
+  const rows = await listEventsOfType({ db: core.db, ownerId, conversationId, type: "rewind" });
+  return rows.map(toAgentEvent).flatMap((e) => (e.type === "rewind" ? [e.payload] : []));
 }
 
 /** Undoes a rewind (or an undo): its files get back what they held just before it, its messages their place. */

@@ -7,18 +7,16 @@
 import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { listCorrectionsByConversation } from "@/lib/db/queries/corrections";
 import { getLastEventId, getLastEventOfType } from "@/lib/db/queries/events";
-import { listMessagesByConversation } from "@/lib/db/queries/messages";
+import { listMessageSummariesByConversation, type MessageSummary } from "@/lib/db/queries/messages";
 import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
-import type { Conversation, Correction, Message, ToolCall, TrainingStep } from "@/lib/db/schema";
+import type { Conversation, Correction, ToolCall, TrainingStep } from "@/lib/db/schema";
 import { AppError } from "@/lib/errors";
 import { currentEpisode, inContext } from "./context";
 import type { AgentCore } from "./core";
 
-export type MessageView = Omit<Message, "promptTokens" | "completionTokens" | "completionLogprobs"> & {
-  promptTokenCount: number | null;
-  completionTokenCount: number | null;
-};
+/** A message without its token arrays (only training reads them; they stay in the database). */
+export type MessageView = MessageSummary;
 
 /** What the conversation waits for from the user, if anything. */
 export type Awaiting =
@@ -42,14 +40,14 @@ export type ConversationView = {
 };
 
 /** The episode's last reply when it is an answer (no tool call) that ended the turn. */
-function finalAnswer(rows: Message[]): Message | null {
+function finalAnswer(rows: MessageView[]): MessageView | null {
   const last = currentEpisode(rows).filter(inContext).at(-1);
   return last?.role === "assistant" && (last.toolCalls?.length ?? 0) === 0 ? last : null;
 }
 
 function awaitingOf(
   conv: Conversation,
-  rows: Message[],
+  rows: MessageView[],
   calls: ToolCall[],
   corrections: Correction[],
   lastError: string | null,
@@ -85,7 +83,7 @@ export async function getConversationView(
   const conversation = await getConversationForOwner({ db, id: conversationId, ownerId });
   if (!conversation) throw new AppError("not_found:conversation");
   const [rows, toolCalls, corrections, steps, lastErrorEvent] = await Promise.all([
-    listMessagesByConversation({ db, ownerId, conversationId }),
+    listMessageSummariesByConversation({ db, ownerId, conversationId }),
     listToolCallsByConversation({ db, ownerId, conversationId }),
     listCorrectionsByConversation({ db, ownerId, conversationId }),
     conversation.policyId
@@ -94,14 +92,9 @@ export async function getConversationView(
     getLastEventOfType({ db, ownerId, conversationId, type: "error" }),
   ]);
   const lastError = lastErrorEvent ? String(lastErrorEvent.payload.message ?? "") : null;
-  const messages = rows.map(({ promptTokens, completionTokens, completionLogprobs: _lp, ...rest }) => ({
-    ...rest,
-    promptTokenCount: promptTokens?.length ?? null,
-    completionTokenCount: completionTokens?.length ?? null,
-  }));
   return {
     conversation,
-    messages,
+    messages: rows,
     toolCalls,
     corrections,
     trainingSteps: steps.filter((s) => s.conversationId === conversationId),

@@ -228,6 +228,11 @@ forEachDriver("the session page's server side", (db) => {
       }
       const data = await loadSessionData(agent, t.user.id, conv.id);
       const reply = data.view.messages.find((m) => m.role === "assistant")!;
+      // The page gets the reply's token counts, never its token arrays.
+      expect(reply.promptTokenCount).toBeGreaterThan(0);
+      expect(reply.completionTokenCount).toBeGreaterThan(0);
+      expect(Object.keys(reply)).not.toContain("promptTokens");
+      expect(data.view.messages.find((m) => m.role === "user")?.promptTokenCount).toBeNull();
       expect(shown).toEqual({ text: final, final: true, messageId: reply.id });
       expect(texts.every((text) => final.startsWith(text))).toBe(true);
       expect(draftBeside(shown, data.view.messages)).toBeNull();

@@ -99,3 +99,29 @@ export async function getLastEventOfType({
     .limit(1);
   return row ?? null;
 }
+
+/** The conversation's events of one type, oldest first: read along the (conversation, id) index, not every event. */
+export async function listEventsOfType({
+  db,
+  ownerId,
+  conversationId,
+  type,
+}: {
+  db?: Db;
+  ownerId: string;
+  conversationId: string;
+  type: ConversationEventType;
+}): Promise<ConversationEvent[]> {
+  const d = await resolveDb(db);
+  return d
+    .select()
+    .from(conversationEvent)
+    .where(
+      and(
+        eq(conversationEvent.conversationId, conversationId),
+        eq(conversationEvent.ownerId, ownerId),
+        eq(conversationEvent.type, type),
+      ),
+    )
+    .orderBy(asc(conversationEvent.id));
+}

@@ -1,7 +1,7 @@
 // Server code: a conversation's messages, numbered 0, 1, 2… by `seq`. Appending locks the
 // conversation row, so concurrent appends (two app instances, a retry racing a decision) queue up
 // and each gets the next number instead of colliding on the unique (conversation, seq) index.
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import { AppError } from "@/lib/errors";
 import { z } from "zod";
 import { type Db, resolveDb } from "../client";
@@ -79,6 +79,35 @@ export async function listMessagesByConversation({
   const d = await resolveDb(db);
   return d
     .select()
+    .from(message)
+    .where(and(eq(message.conversationId, conversationId), eq(message.ownerId, ownerId)))
+    .orderBy(asc(message.seq));
+}
+
+/** A message as the conversation page shows it: its token arrays (training's) left in the database, their lengths read. */
+export type MessageSummary = Omit<Message, "promptTokens" | "completionTokens" | "completionLogprobs"> & {
+  promptTokenCount: number | null;
+  completionTokenCount: number | null;
+};
+
+/** The conversation's messages in order, without their token arrays (the page's read, many times per turn). */
+export async function listMessageSummariesByConversation({
+  db,
+  ownerId,
+  conversationId,
+}: {
+  db?: Db;
+  ownerId: string;
+  conversationId: string;
+}): Promise<MessageSummary[]> {
+  const d = await resolveDb(db);
+  const { promptTokens, completionTokens, completionLogprobs: _logprobs, ...columns } = getTableColumns(message);
+  return d
+    .select({
+      ...columns,
+      promptTokenCount: sql<number | null>`jsonb_array_length(${promptTokens})`.mapWith(Number),
+      completionTokenCount: sql<number | null>`jsonb_array_length(${completionTokens})`.mapWith(Number),
+    })
     .from(message)
     .where(and(eq(message.conversationId, conversationId), eq(message.ownerId, ownerId)))
     .orderBy(asc(message.seq));
