@@ -336,6 +336,11 @@ function timeFullTraining(kernels: CountingKernels, T: number, runs: number): Re
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
+}
+
 function weightDtype(name: string | undefined): WeightDtype {
   if (name === "f32" || name === "bf16" || name === "f16") return name;
   throw new Error(`--dtype must be f32, bf16 or f16, not ${name}`);
@@ -390,10 +395,15 @@ async function benchPreset(name: string): Promise<void> {
 
     // 2. Prefill and decode, as Engine.sample runs them.
     const prompt = randomTokens(context, config.vocabSize, 2);
+    // Core-seconds (CPU time of every thread) beside wall time: on a shared machine they show the
+    // work a phase took, which wall time hides under other processes' load.
     const prefills: number[] = [];
     const decodes: number[] = [];
+    const sampleCpu: number[] = [];
     for (let r = 0; r < runs; r++) {
+      const c0 = process.cpuUsage();
       const { prefill, decode } = timeDecode(engine, "bench", prompt, n);
+      sampleCpu.push(cpuSeconds(c0));
       prefills.push(prefill);
       decodes.push(decode);
     }
@@ -404,10 +414,13 @@ async function benchPreset(name: string): Promise<void> {
       lossFnInputs: { targetTokens: seq.slice(1), weights: seq.slice(1).map(() => 1) },
     };
     const fb: number[] = [];
+    const fbCpu: number[] = [];
     let flops = 0;
     for (let r = 0; r < runs; r++) {
       kernels.resetFlops();
+      const c0 = process.cpuUsage();
       fb.push(timeIt(() => engine.forwardBackward("bench", [datum], "cross_entropy")));
+      fbCpu.push(cpuSeconds(c0));
       flops = kernels.stats().sgemmFlops;
     }
     engine.optimStep("bench", { learningRate: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8 });
@@ -444,6 +457,7 @@ async function benchPreset(name: string): Promise<void> {
           prefill_seconds: round(median(prefills)),
           prefill_tokens_per_second: round(context / median(prefills)),
           decode_tokens_per_second: round(n / median(decodes)),
+          prefill_and_decode_core_seconds: round(median(sampleCpu)),
         },
         forward_backward: {
           tokens: T,
@@ -451,6 +465,7 @@ async function benchPreset(name: string): Promise<void> {
           tokens_per_second: round(T / fbTime),
           sgemm_gflop: round(flops / 1e9),
           gflops: round(flops / fbTime / 1e9),
+          core_seconds: round(median(fbCpu)),
         },
         load_average: os.loadavg().map((x) => Math.round(x * 100) / 100),
       }),
