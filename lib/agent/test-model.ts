@@ -14,7 +14,8 @@ import path from "node:path";
 import type { Message, Renderer, ToolSpec } from "@/lib/chat/types";
 import { toHfConfig, type ModelConfig } from "@/lib/engine/config";
 import { createJsKernels } from "@/lib/engine/kernels/js-kernels";
-import { writeSafetensors } from "@/lib/engine/safetensors";
+import type { Matrix } from "@/lib/engine/matrix";
+import { type TensorToWrite, writeSafetensors } from "@/lib/engine/safetensors";
 import { tinyConfig } from "@/lib/engine/testing";
 import { namedBaseTensors, randomBaseModel } from "@/lib/engine/weights";
 import { createEmbeddedBackend } from "@/lib/training/embedded";
@@ -35,18 +36,27 @@ export const TEST_MODEL_CONFIG: ModelConfig = tinyConfig({
 const LM_HEAD_STD = 2;
 const WEIGHT_SEED = 7;
 
+/** The tensors as float32 for writing: randomBaseModel draws float32 weights, never 16-bit ones. */
+function float32Tensors(named: Record<string, { shape: number[]; data: Matrix }>): Record<string, TensorToWrite> {
+  return Object.fromEntries(
+    Object.entries(named).map(([name, t]) => {
+      if (!(t.data instanceof Float32Array)) throw new Error(`the random test model's ${name} is not float32`);
+      return [name, { shape: t.shape, data: t.data }];
+    }),
+  );
+}
+
 /** Writes the random model as config.json + model.safetensors (once per directory). */
 export function writeTestModel(dir: string, config: ModelConfig = TEST_MODEL_CONFIG): string {
   if (fs.existsSync(path.join(dir, "model.safetensors"))) return dir;
   const model = randomBaseModel(config, WEIGHT_SEED, createJsKernels(), 0.02);
   const lmHead = model.lm_head;
-  // randomBaseModel draws float32 weights; only a loaded checkpoint may hold 16-bit ones.
   if (!(lmHead instanceof Float32Array)) throw new Error("the random test model's lm_head is not float32");
   for (let i = 0; i < lmHead.length; i++) lmHead[i]! *= LM_HEAD_STD / 0.02;
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.mkdirSync(tmp, { recursive: true });
   fs.writeFileSync(path.join(tmp, "config.json"), JSON.stringify(toHfConfig(config)));
-  writeSafetensors(path.join(tmp, "model.safetensors"), namedBaseTensors(model));
+  writeSafetensors(path.join(tmp, "model.safetensors"), float32Tensors(namedBaseTensors(model)));
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   try {
     fs.renameSync(tmp, dir);
