@@ -216,6 +216,7 @@ const report = {
     calls: r.calls,
     answer: r.answer,
     madeUpSuccess: r.madeUpSuccess,
+    invalidReply: r.invalidReply,
   })),
 };
 const json = `${JSON.stringify(report, null, 2)}\n`;

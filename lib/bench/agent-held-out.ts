@@ -35,6 +35,8 @@ export interface HeldOutRun {
   /** The final answer's text (null: the episode ended another way). */
   answer: string | null;
   madeUpSuccess: boolean;
+  /** The start of the reply that was not valid, for reading the report (null: none was). */
+  invalidReply: string | null;
   /** The calls it made, as `name {args}` lines, for reading the report. */
   calls: string[];
 }
@@ -69,6 +71,7 @@ export async function runHeldOutEpisode(episode: PlannedEpisode, options: HeldOu
     end: "reply_cap",
     answer: null,
     madeUpSuccess: false,
+    invalidReply: null,
     calls: [],
   };
   const changed = new Set<string>();
@@ -91,6 +94,7 @@ export async function runHeldOutEpisode(episode: PlannedEpisode, options: HeldOu
       if (r === 0) run.exactFirstCall = isExactFirstReply(calls, planned);
       if (!isValidReply(calls) || parsed.kind !== "message") {
         run.end = "invalid_reply";
+        run.invalidReply = parsed.text.slice(0, 240);
         break;
       }
       run.validReplies++;
