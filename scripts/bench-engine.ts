@@ -52,10 +52,11 @@ const { values: flags } = parseArgs({
     intermediate: { type: "string", default: "512" },
     vocab: { type: "string", default: "6144" },
     rank: { type: "string", default: "16" },
-    context: { type: "string", default: "1024" },
+    // Defaults: 1024 and 5 for the default shape, 512 and 1 for a preset (see benchPreset).
+    context: { type: "string" },
     "sample-tokens": { type: "string", default: "64" },
     "train-tokens": { type: "string", default: "512" },
-    runs: { type: "string", default: "5" },
+    runs: { type: "string" },
     kernels: { type: "string", default: "fast" },
     "full-tokens": { type: "string", default: "1024" },
     preset: { type: "string" },
@@ -66,6 +67,8 @@ const { values: flags } = parseArgs({
   },
 });
 const int = (k: keyof typeof flags): number => Number(flags[k]);
+/** A numeric flag, or its default when not given. */
+const intOr = (k: keyof typeof flags, fallback: number): number => (flags[k] === undefined ? fallback : int(k));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -149,7 +152,8 @@ function timeDecode(engine: Engine, id: string, prompt: number[], n: number): { 
 
 async function main(): Promise<void> {
   if (flags.preset !== undefined) return benchPreset(flags.preset);
-  const runs = int("runs");
+  const runs = intOr("runs", 5);
+  const context = intOr("context", 1024);
   const config = embeddedDefaultConfig({
     numLayers: int("layers"),
     hiddenSize: int("hidden"),
@@ -158,7 +162,7 @@ async function main(): Promise<void> {
     headDim: int("head-dim"),
     intermediateSize: int("intermediate"),
     vocabSize: int("vocab"),
-    maxPositionEmbeddings: Math.max(4096, int("context") + int("sample-tokens") + 1),
+    maxPositionEmbeddings: Math.max(4096, context + int("sample-tokens") + 1),
   });
   const threads = flags.threads === undefined ? undefined : Number(flags.threads);
   const inner = flags.kernels === "js" ? { ...createJsKernels(), dispose: () => {} } : await createKernels({ threads });
@@ -171,7 +175,7 @@ async function main(): Promise<void> {
 
   // Sampling: the decode loop Engine.sample runs (one position through the stack, lm_head on it,
   // choose a token), timed after prefilling --context tokens; prefill is timed on its own.
-  const prompt = randomTokens(int("context"), config.vocabSize, 2);
+  const prompt = randomTokens(context, config.vocabSize, 2);
   const n = int("sample-tokens");
   engine.sample("bench", prompt.slice(0, 64), { maxTokens: 8, temperature: 1, seed: 3 });
   const prefillTimes: number[] = [];
@@ -360,10 +364,10 @@ const PRESETS: Record<string, Partial<ModelConfig>> = {
 async function benchPreset(name: string): Promise<void> {
   const shape = PRESETS[name];
   if (!shape) throw new Error(`unknown preset ${name}; known: ${Object.keys(PRESETS).join(", ")}`);
-  const context = int("context");
+  const context = intOr("context", 512);
   const n = int("sample-tokens");
   const T = int("train-tokens");
-  const runs = int("runs");
+  const runs = intOr("runs", 1);
   const dtype: WeightDtype = flags.dtype === "f32" ? "bf16" : weightDtype(flags.dtype);
   const config = embeddedDefaultConfig({
     ...shape,
