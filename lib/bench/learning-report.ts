@@ -4,12 +4,10 @@
  * every run's before/after points, the goal's verdict, and a per-scenario best configuration, so
  * the output is one stable shape whatever the scenario file holds.
  */
+import { LOSS_MODES, TEACHER_MODES } from "@/lib/config/fields";
 import type { LossMode, TeacherMode } from "@/lib/sdpo";
 import type { RunResult, ScenarioData } from "./learning";
 import { round } from "./stats";
-
-const LOSS_MODES: LossMode[] = ["token", "full_kl", "topk_kl"];
-const TEACHER_MODES: TeacherMode[] = ["student", "ema", "frozen"];
 
 export function parseNumberList(text: string): number[] {
   const xs = text.split(",").map((s) => Number(s.trim()));
@@ -22,19 +20,24 @@ export function parseNumberList(text: string): number[] {
 export function parseConfigs(text: string): Array<{ lossMode: LossMode; teacherMode: TeacherMode }> {
   return text.split(",").map((pair) => {
     const [loss, teacher = "student"] = pair.trim().split(":");
-    const teacherMode = (teacher === "self" ? "student" : teacher) as TeacherMode;
-    if (!LOSS_MODES.includes(loss as LossMode))
-      throw new Error(`unknown loss mode "${loss}" (one of ${LOSS_MODES.join(", ")})`);
-    if (!TEACHER_MODES.includes(teacherMode))
-      throw new Error(`unknown teacher mode "${teacher}" (one of self, ${TEACHER_MODES.join(", ")})`);
-    return { lossMode: loss as LossMode, teacherMode };
+    const lossMode = LOSS_MODES.find((m) => m === loss);
+    const teacherMode = TEACHER_MODES.find((m) => m === (teacher === "self" ? "student" : teacher));
+    if (!lossMode) throw new Error(`unknown loss mode "${loss}" (one of ${LOSS_MODES.join(", ")})`);
+    if (!teacherMode) throw new Error(`unknown teacher mode "${teacher}" (one of self, ${TEACHER_MODES.join(", ")})`);
+    return { lossMode, teacherMode };
   });
 }
 
 export interface LearningReportInput {
   model: Record<string, unknown>;
   /** The configuration the app trains this model with by default; its runs are the headline. */
-  appDefault?: { lossMode: LossMode; teacherMode: TeacherMode; learningRate: number };
+  appDefault?: {
+    lossMode: LossMode;
+    teacherMode: TeacherMode;
+    learningRate: number;
+    rehearsalCalls?: number;
+    rehearsalWeight?: number;
+  };
   options: Record<string, unknown>;
   results: Array<{ data: ScenarioData; runs: RunResult[] }>;
   seconds: number;
@@ -63,7 +66,12 @@ export function learningReport(input: LearningReportInput) {
       const d = input.appDefault;
       const asDefault = d
         ? runs.find(
-            (r) => r.lossMode === d.lossMode && r.teacherMode === d.teacherMode && r.learningRate === d.learningRate,
+            (r) =>
+              r.lossMode === d.lossMode &&
+              r.teacherMode === d.teacherMode &&
+              r.learningRate === d.learningRate &&
+              (r.rehearsalCalls ?? 0) === (d.rehearsalCalls ?? 0) &&
+              ((d.rehearsalCalls ?? 0) ? r.rehearsalWeight === d.rehearsalWeight : true),
           )
         : undefined;
       return {
@@ -80,6 +88,9 @@ export function learningReport(input: LearningReportInput) {
           learningRate: r.learningRate,
           ...(r.emaTau !== undefined ? { emaTau: r.emaTau } : {}),
           ...(r.teacherRefreshEvery !== undefined ? { teacherRefreshEvery: r.teacherRefreshEvery } : {}),
+          ...(r.rehearsalCalls !== undefined
+            ? { rehearsalCalls: r.rehearsalCalls, rehearsalWeight: r.rehearsalWeight }
+            : {}),
           rank: r.rank,
           points: r.points,
           goal: r.goal,
@@ -94,6 +105,9 @@ export function learningReport(input: LearningReportInput) {
               lossMode: asDefault.lossMode,
               teacherMode: asDefault.teacherMode,
               learningRate: asDefault.learningRate,
+              ...(asDefault.rehearsalCalls !== undefined
+                ? { rehearsalCalls: asDefault.rehearsalCalls, rehearsalWeight: asDefault.rehearsalWeight }
+                : {}),
               points: asDefault.points,
               goal: asDefault.goal,
               lasting: asDefault.lasting,
@@ -106,5 +120,53 @@ export function learningReport(input: LearningReportInput) {
     }),
     seconds: round(input.seconds, 1),
     loadavg: input.loadavg.map((x) => round(x, 2)),
+  };
+}
+
+export type LearningReport = ReturnType<typeof learningReport>;
+type ReportScenario = LearningReport["scenarios"][number];
+
+/**
+ * One report from several runs of the benchmark on the same model and options that each measured
+ * part of the table (`--only`, `--configs`), run side by side: each scenario's runs together, its
+ * app default from the part that ran it, the best run chosen again over all of them. Every run
+ * keeps its own seconds; the whole takes the longest part's, and each part's load average is kept.
+ */
+export function mergeReports(parts: readonly LearningReport[]): LearningReport & { parts: unknown[] } {
+  if (parts.length === 0) throw new Error("nothing to merge");
+  const byId = new Map<string, ReportScenario>();
+  for (const part of parts) {
+    for (const s of part.scenarios) {
+      const seen = byId.get(s.id);
+      if (!seen) byId.set(s.id, { ...s, runs: [...s.runs] });
+      else {
+        if (seen.conversations !== s.conversations || seen.unrelatedTasks !== s.unrelatedTasks)
+          throw new Error(`scenario ${s.id} was measured on different conversations in different parts`);
+        seen.runs.push(...s.runs);
+        seen.appDefault ??= s.appDefault;
+      }
+    }
+  }
+  const scenarios = [...byId.values()].map((s) => {
+    const best = bestRun(s.runs as unknown as RunResult[]);
+    return {
+      ...s,
+      best: best
+        ? { lossMode: best.lossMode, teacherMode: best.teacherMode, learningRate: best.learningRate, goal: best.goal }
+        : null,
+    };
+  });
+  return {
+    ...parts[0]!,
+    scenarios,
+    seconds: Math.max(...parts.map((p) => p.seconds)),
+    loadavg: parts[parts.length - 1]!.loadavg,
+    parts: parts.map((p) => ({
+      scenarios: p.scenarios.map((s) => s.id),
+      configs: p.options.configs,
+      options: p.options,
+      seconds: p.seconds,
+      loadavg: p.loadavg,
+    })),
   };
 }
