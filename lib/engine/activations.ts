@@ -1,10 +1,12 @@
 /**
  * Buffers for forward (and backward) passes, allocated from the kernel set for up to T tokens and
  * LoRA rank r; any shorter sequence or smaller rank fits (the engine reuses one training set).
- * Training keeps every layer's activations the backward reads; the forward's own scratch (k and
- * v before they are copied into the key/value store, the projection outputs o, and h, which the
- * backward recomputes from gate and up) is one buffer for all layers, 4·T·C + T·I fewer floats
- * per layer (a fifth of Qwen3-0.6B's activations). Inference shares one set of layer buffers
+ * Training keeps every layer's activations the backward reads, except what is cheap to recompute
+ * or only the forward reads: the normed inputs xn1 and xn2 and the normed, rotated queries q (the
+ * backward recomputes them from the residual stream and qRaw), k and v before they are copied into
+ * the key/value store, the projection outputs o, and SwiGLU's h (recomputed from gate and up) are
+ * one buffer for all layers: 3·T·C + T·NH·HD + 2·T·NKV·HD + T·I fewer floats per layer (a third
+ * of Qwen3-0.6B's activations). Inference shares one set of layer buffers
  * across layers and one residual stream, so decoding allocates nothing per token.
  */
 import type { Kernels } from "./kernels/types";
@@ -18,12 +20,12 @@ export interface RopeTables {
 }
 
 export interface LayerActivations {
-  xn1: Float32Array; // (T, C) input_layernorm output
+  xn1: Float32Array; // (T, C) input_layernorm output, shared (the backward recomputes it)
   rstd1: Float32Array; // (T)
   qRaw: Float32Array; // (T, NH*HD) q_proj output
   kRaw: Float32Array; // (T, NKV*HD) k_proj output
   v: Float32Array; // (T, NKV*HD), forward scratch shared by all layers
-  q: Float32Array; // (T, NH*HD) after q_norm and rotary
+  q: Float32Array; // (T, NH*HD) after q_norm and rotary, shared (recomputed)
   k: Float32Array; // (T, NKV*HD) after k_norm and rotary, shared (the backward reads the key/value store)
   qRstd: Float32Array; // (T*NH)
   kRstd: Float32Array; // (T*NKV)
@@ -31,7 +33,7 @@ export interface LayerActivations {
   att: Float32Array; // (T, NH*HD) attention output, o_proj input
   o: Float32Array; // (T, C) o_proj / down_proj output, shared
   xMid: Float32Array; // (T, C) residual after attention
-  xn2: Float32Array; // (T, C) post_attention_layernorm output
+  xn2: Float32Array; // (T, C) post_attention_layernorm output, shared (recomputed)
   rstd2: Float32Array; // (T)
   gate: Float32Array; // (T, I)
   up: Float32Array; // (T, I)
@@ -97,24 +99,29 @@ export function allocActivations(
     I = c.intermediateSize,
     QD = c.numHeads * c.headDim,
     KVD = c.numKvHeads * c.headDim;
-  type Scratch = Pick<LayerActivations, "k" | "v" | "o" | "h">;
-  const scratch = (): Scratch => ({ k: alloc(T * KVD), v: alloc(T * KVD), o: alloc(T * C), h: alloc(T * I) });
+  type Scratch = Pick<LayerActivations, "xn1" | "q" | "k" | "v" | "o" | "xn2" | "h">;
+  const scratch = (): Scratch => ({
+    xn1: alloc(T * C),
+    q: alloc(T * QD),
+    k: alloc(T * KVD),
+    v: alloc(T * KVD),
+    o: alloc(T * C),
+    xn2: alloc(T * C),
+    h: alloc(T * I),
+  });
   const layer = (shared: Scratch): LayerActivations => {
     const xa: Partial<Record<TargetModule, Float32Array>> = {};
     if (rank > 0) for (const t of ALL_TARGETS) xa[t] = alloc(T * rank);
     return {
       ...shared,
-      xn1: alloc(T * C),
       rstd1: alloc(T),
       qRaw: alloc(T * QD),
       kRaw: alloc(T * KVD),
-      q: alloc(T * QD),
       qRstd: alloc(T * c.numHeads),
       kRstd: alloc(T * c.numKvHeads),
       probs: alloc(attentionProbsSize(c.numHeads, T, TK)),
       att: alloc(T * QD),
       xMid: alloc(T * C),
-      xn2: alloc(T * C),
       rstd2: alloc(T),
       gate: alloc(T * I),
       up: alloc(T * I),
