@@ -1,12 +1,12 @@
 /**
  * Buffers for forward (and backward) passes, allocated from the kernel set for up to T tokens and
  * LoRA rank r; any shorter sequence or smaller rank fits (the engine reuses one training set).
- * Training keeps every layer's activations the backward reads, except what is cheap to recompute
- * or only the forward reads: the normed inputs xn1 and xn2 and the normed, rotated queries q (the
- * backward recomputes them from the residual stream and qRaw), k and v before they are copied into
- * the key/value store, the projection outputs o, and SwiGLU's h (recomputed from gate and up) are
- * one buffer for all layers: 3·T·C + T·NH·HD + 2·T·NKV·HD + T·I fewer floats per layer (a third
- * of Qwen3-0.6B's activations). Inference shares one set of layer buffers
+ * Training keeps every layer's activations the backward reads. What only the forward reads (k and
+ * v before they are copied into the key/value store, the projection outputs o) is one buffer for
+ * all layers. Where the activations would pass RECOMPUTE_ABOVE_BYTES (real model sizes), what is
+ * cheap to recompute is shared as well, and the backward recomputes it: the normed inputs xn1 and
+ * xn2, the normed, rotated queries q and SwiGLU's h, a third of Qwen3-0.6B's activations for about
+ * 4 % more time (measured at the default shape, where the buffers stay per layer). Inference shares one set of layer buffers
  * across layers and one residual stream, so decoding allocates nothing per token.
  */
 import type { Kernels } from "./kernels/types";
@@ -20,12 +20,12 @@ export interface RopeTables {
 }
 
 export interface LayerActivations {
-  xn1: Float32Array; // (T, C) input_layernorm output, shared (the backward recomputes it)
+  xn1: Float32Array; // (T, C) input_layernorm output (shared and recomputed when `recomputed`)
   rstd1: Float32Array; // (T)
   qRaw: Float32Array; // (T, NH*HD) q_proj output
   kRaw: Float32Array; // (T, NKV*HD) k_proj output
   v: Float32Array; // (T, NKV*HD), forward scratch shared by all layers
-  q: Float32Array; // (T, NH*HD) after q_norm and rotary, shared (recomputed)
+  q: Float32Array; // (T, NH*HD) after q_norm and rotary (shared and recomputed when `recomputed`)
   k: Float32Array; // (T, NKV*HD) after k_norm and rotary, shared (the backward reads the key/value store)
   qRstd: Float32Array; // (T*NH)
   kRstd: Float32Array; // (T*NKV)
@@ -33,11 +33,11 @@ export interface LayerActivations {
   att: Float32Array; // (T, NH*HD) attention output, o_proj input
   o: Float32Array; // (T, C) o_proj / down_proj output, shared
   xMid: Float32Array; // (T, C) residual after attention
-  xn2: Float32Array; // (T, C) post_attention_layernorm output, shared (recomputed)
+  xn2: Float32Array; // (T, C) post_attention_layernorm output (shared and recomputed when `recomputed`)
   rstd2: Float32Array; // (T)
   gate: Float32Array; // (T, I)
   up: Float32Array; // (T, I)
-  h: Float32Array; // (T, I) silu(gate) · up, down_proj input, shared (the backward recomputes it)
+  h: Float32Array; // (T, I) silu(gate) · up, down_proj input (shared and recomputed when `recomputed`)
   xa: Partial<Record<TargetModule, Float32Array>>; // (T, r) x Aᵀ per LoRA target
 }
 
@@ -65,6 +65,8 @@ export interface Activations {
   TK: number;
   /** LoRA rank the xa buffers (and the gradient scratch's dxa) hold. */
   rank: number;
+  /** Whether xn1, q, xn2 and h are one buffer for all layers, which the backward recomputes. */
+  recomputed: boolean;
   resid: Float32Array[]; // numLayers + 1 entries of (T, C); one shared array when not training
   layers: LayerActivations[];
   xnF: Float32Array; // (T, C) final norm output
@@ -88,6 +90,8 @@ export function allocActivations(
   rank: number,
   training: boolean,
   rope: RopeTables,
+  /** Share and recompute xn1, q, xn2 and h in training; default: above RECOMPUTE_ABOVE_BYTES. */
+  recompute?: boolean,
 ): Activations {
   const owned: Float32Array[] = [];
   const alloc = (n: number): Float32Array => {
@@ -99,20 +103,15 @@ export function allocActivations(
     I = c.intermediateSize,
     QD = c.numHeads * c.headDim,
     KVD = c.numKvHeads * c.headDim;
-  type Scratch = Pick<LayerActivations, "xn1" | "q" | "k" | "v" | "o" | "xn2" | "h">;
-  const scratch = (): Scratch => ({
-    xn1: alloc(T * C),
-    q: alloc(T * QD),
-    k: alloc(T * KVD),
-    v: alloc(T * KVD),
-    o: alloc(T * C),
-    xn2: alloc(T * C),
-    h: alloc(T * I),
-  });
-  const layer = (shared: Scratch): LayerActivations => {
+  type Scratch = Pick<LayerActivations, "k" | "v" | "o">;
+  type Recomputed = Pick<LayerActivations, "xn1" | "q" | "xn2" | "h">;
+  const scratch = (): Scratch => ({ k: alloc(T * KVD), v: alloc(T * KVD), o: alloc(T * C) });
+  const recomputable = (): Recomputed => ({ xn1: alloc(T * C), q: alloc(T * QD), xn2: alloc(T * C), h: alloc(T * I) });
+  const layer = (shared: Scratch & Partial<Recomputed>): LayerActivations => {
     const xa: Partial<Record<TargetModule, Float32Array>> = {};
     if (rank > 0) for (const t of ALL_TARGETS) xa[t] = alloc(T * rank);
     return {
+      ...(shared.xn1 ? (shared as Recomputed) : recomputable()),
       ...shared,
       rstd1: alloc(T),
       qRaw: alloc(T * QD),
@@ -130,12 +129,13 @@ export function allocActivations(
   };
   let layers: LayerActivations[];
   let resid: Float32Array[];
+  const recomputed = training && (recompute ?? trainingActivationBytes(c, T, TK) > RECOMPUTE_ABOVE_BYTES);
   if (training) {
-    const shared = scratch();
+    const shared = recomputed ? { ...scratch(), ...recomputable() } : scratch();
     layers = Array.from({ length: c.numLayers }, () => layer(shared));
     resid = Array.from({ length: c.numLayers + 1 }, () => alloc(T * C));
   } else {
-    const shared = layer(scratch());
+    const shared = layer({ ...scratch(), ...recomputable() });
     layers = Array.from({ length: c.numLayers }, () => shared);
     const stream = alloc(T * C);
     resid = Array.from({ length: c.numLayers + 1 }, () => stream);
@@ -144,6 +144,7 @@ export function allocActivations(
     T,
     TK,
     rank,
+    recomputed,
     resid,
     layers,
     xnF: alloc(T * C),
@@ -154,6 +155,19 @@ export function allocActivations(
     grads: null,
     owned,
   };
+}
+
+/** Above this many bytes of per-layer training activations, the cheap ones are recomputed instead of kept. */
+export const RECOMPUTE_ABOVE_BYTES = 256 * 2 ** 20;
+
+/** Bytes the layers' training activations take when every layer keeps its own (LoRA's xa aside). */
+export function trainingActivationBytes(c: ModelConfig, T: number, TK: number): number {
+  const C = c.hiddenSize,
+    I = c.intermediateSize,
+    QD = c.numHeads * c.headDim,
+    KVD = c.numKvHeads * c.headDim;
+  const perLayer = T * (4 * C + 3 * QD + KVD + 3 * I) + attentionProbsSize(c.numHeads, T, TK);
+  return 4 * c.numLayers * perLayer;
 }
 
 export function allocGradScratch(k: Kernels, c: ModelConfig, T: number, rank: number): GradScratch {

@@ -219,10 +219,12 @@ export function backward(
     const a = acts.layers[l];
     const pairs = lora?.layers[l] ?? {};
     const lg = gw?.layers[l] ?? null;
-    // 2. MLP block backward; dxMid starts as the residual branch's gradient. xn2 and h are one
-    //    buffer for all layers (see activations.ts): recomputed here, the values the forward computed.
-    rmsnormForwardOn(k, a.xn2, a.rstd2, a.xMid, w.post_attention_layernorm, T, C, eps); // (T, C)
-    swigluForwardOn(k, a.h, a.gate, a.up, T * I); // (T, I)
+    // 2. MLP block backward; dxMid starts as the residual branch's gradient. Where xn2 and h are
+    //    one buffer for all layers (see activations.ts) they are recomputed: the forward's values.
+    if (acts.recomputed) {
+      rmsnormForwardOn(k, a.xn2, a.rstd2, a.xMid, w.post_attention_layernorm, T, C, eps); // (T, C)
+      swigluForwardOn(k, a.h, a.gate, a.up, T * I); // (T, I)
+    }
     linearBackward(
       k,
       g.dh,
@@ -303,9 +305,11 @@ export function backward(
       g.dxa,
       lg?.o_proj ?? null,
     ); // (T, QD)
-    // q (normed and rotated) is shared by all layers too: recomputed from qRaw.
-    rmsnormForwardOn(k, a.q, a.qRstd, a.qRaw, w.q_norm, T * NH, HD, eps); // (T, NH, HD)
-    ropeOn(k, a.q, T, NH, HD, 0, acts.rope.cos, acts.rope.sin, false);
+    if (acts.recomputed) {
+      // q (normed and rotated), from qRaw.
+      rmsnormForwardOn(k, a.q, a.qRstd, a.qRaw, w.q_norm, T * NH, HD, eps); // (T, NH, HD)
+      ropeOn(k, a.q, T, NH, HD, 0, acts.rope.cos, acts.rope.sin, false);
+    }
     attentionBackward(k, g.dq, g.dk, g.dv, g.dP, g.datt, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, {
       T,
       TK: T,
@@ -321,7 +325,7 @@ export function backward(
     // Layer 0's input comes straight from the embeddings: its gradient is needed only to train them.
     const needInput = l > 0 || gw !== null;
     const dxn1 = needInput ? g.dxn : null;
-    rmsnormForwardOn(k, a.xn1, a.rstd1, acts.resid[l], w.input_layernorm, T, C, eps); // (T, C), shared like xn2
+    if (acts.recomputed) rmsnormForwardOn(k, a.xn1, a.rstd1, acts.resid[l], w.input_layernorm, T, C, eps); // (T, C)
     linearBackward(
       k,
       dxn1,
