@@ -1,14 +1,18 @@
 /**
  * `npm run bench:learning [-- --n 16 --ks 1,3,5,10,20 --configs token:student,token:ema,token:frozen
- * --lr 3e-3 --rank 32 --ema-tau 0.05 --refresh-every 10 --scenarios bench/scenarios/default.json --seed 1 --quick]` measures
+ * --lr 3e-3 --rank 32 --ema-tau 0.05 --refresh-every 10 --rehearsal-calls 8 --rehearsal-weight 0.1
+ * --scenarios bench/scenarios/default.json --seed 1 --quick]` measures
  * how fast corrections change the embedded model: per habit scenario and SDPO configuration, the
  * rate of the corrected behaviour in N fresh held-out conversations before and after k SDPO
  * updates, and what it costs on unrelated task families. Without --configs and --lr it runs the
  * app's default configuration for this model (its continualcode.json recommendations over the
  * settings' defaults) first, then the other teacher modes at the same rate for comparison, out
- * to k = 20 so that a collapse after many corrections shows. Prints one JSON object; progress on
- * stderr.
+ * to k = 20 so that a collapse after many corrections shows. A step rehearses the user's approved
+ * calls as the app does (settings rehearsalCalls, rehearsalWeight): here the untrained model's own
+ * ideal first calls on other families' tasks, seeded apart from every evaluation task. Prints one
+ * JSON object; progress on stderr.
  */
+import fs from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { getRenderer } from "@/lib/chat";
@@ -24,8 +28,15 @@ import {
   type RunResult,
   type ScenarioData,
 } from "@/lib/bench/learning";
-import { parseConfigs, parseNumberList, learningReport } from "@/lib/bench/learning-report";
+import {
+  learningReport,
+  mergeReports,
+  parseConfigs,
+  parseNumberList,
+  type LearningReport,
+} from "@/lib/bench/learning-report";
 import { snapshotModel } from "@/lib/bench/model-snapshot";
+import { approvedCalls } from "@/lib/bench/approved-calls";
 import { projectPath } from "@/lib/paths";
 import { TOOL_SPECS } from "@/lib/tools";
 import { DEFAULTS } from "@/lib/config";
@@ -50,8 +61,18 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     "ema-tau": { type: "string" },
     "refresh-every": { type: "string" },
+    "rehearsal-calls": { type: "string" },
+    "rehearsal-weight": { type: "string" },
+    merge: { type: "string" },
   },
 });
+
+// --merge a.json,b.json: one report from parts of the table measured side by side (see mergeReports).
+if (values.merge) {
+  const parts = values.merge.split(",").map((f) => JSON.parse(fs.readFileSync(f.trim(), "utf8")) as LearningReport);
+  process.stdout.write(`${JSON.stringify(mergeReports(parts), null, 2)}\n`);
+  process.exit(0);
+}
 
 const quick = values.quick;
 const n = Number(values.n ?? (quick ? 6 : 16));
@@ -62,6 +83,8 @@ const appDefault = {
   lossMode: (recommended.lossMode ?? DEFAULTS.lossMode) as RunConfig["lossMode"],
   teacherMode: (recommended.teacherMode ?? DEFAULTS.teacherMode) as RunConfig["teacherMode"],
   learningRate: (recommended.learningRate ?? DEFAULTS.learningRate) as number,
+  rehearsalCalls: (recommended.rehearsalCalls ?? DEFAULTS.rehearsalCalls) as number,
+  rehearsalWeight: (recommended.rehearsalWeight ?? DEFAULTS.rehearsalWeight) as number,
 };
 const lrs = values.lr ? parseNumberList(values.lr) : [appDefault.learningRate];
 const comparisons = quick ? [] : ["token:student", "token:ema", "token:frozen"];
@@ -104,6 +127,11 @@ const teacherKnobs = {
   ...(values["ema-tau"] ? { emaTau: Number(values["ema-tau"]) } : {}),
   ...(values["refresh-every"] ? { teacherRefreshEvery: Number(values["refresh-every"]) } : {}),
 };
+// Every configuration rehearses as the app default does unless a flag says otherwise.
+const rehearsal = {
+  rehearsalCalls: values["rehearsal-calls"] ? Number(values["rehearsal-calls"]) : appDefault.rehearsalCalls,
+  rehearsalWeight: values["rehearsal-weight"] ? Number(values["rehearsal-weight"]) : appDefault.rehearsalWeight,
+};
 const maxK = Math.max(...ks);
 const results: Array<{ data: ScenarioData; runs: RunResult[] }> = [];
 try {
@@ -119,16 +147,23 @@ try {
     const own = new Set(scenario.tasks.map((t) => t.family));
     const others = FAMILY_IDS.filter((f): f is FamilyId => !own.has(f));
     const unrelated = await familyDecisionPoints(others, unrelatedN, HELD_OUT_SEED_BASE + 900_000 + 10_000 * si);
-    const data: ScenarioData = { scenario, evaluation, training, unrelated };
+    // The user's approved calls: tasks of the same other families on seeds no evaluation uses; sampled once from the base model.
+    const approvedPoints =
+      rehearsal.rehearsalCalls > 0
+        ? await familyDecisionPoints(others, 4 * rehearsal.rehearsalCalls, HELD_OUT_SEED_BASE + 800_000 + 10_000 * si)
+        : [];
+    const base = await backend.createSamplingClient({ baseModel: EMBEDDED_MODEL });
+    const approved = (await approvedCalls(base, approvedPoints, setup)).slice(0, rehearsal.rehearsalCalls);
+    const data: ScenarioData = { scenario, evaluation, training, unrelated, approved };
     log(
-      `${scenario.id}: ${evaluation.length} conversations on ${evalPoints.length} tasks, ${training.length} training tasks, ${unrelated.length} unrelated (${others.join(", ")})`,
+      `${scenario.id}: ${evaluation.length} conversations on ${evalPoints.length} tasks, ${training.length} training tasks, ${unrelated.length} unrelated (${others.join(", ")}), ${approved.length} approved calls to rehearse`,
     );
     const runs: RunResult[] = [];
     // A fresh adapter is the base model, so one measurement at k = 0 serves every configuration.
     let before: Measured | undefined;
     for (const learningRate of lrs) {
       for (const c of configs) {
-        const config: RunConfig = { ...c, learningRate, ...teacherKnobs };
+        const config: RunConfig = { ...c, learningRate, ...teacherKnobs, ...rehearsal };
         const { before: at0, ...run } = await runConfig(setup, data, config, ks, before);
         before = at0;
         runs.push(run);
@@ -156,6 +191,7 @@ const report = learningReport({
     lrs,
     configs,
     ...teacherKnobs,
+    ...rehearsal,
     rank: setup.rank,
     temperature: setup.temperature,
     maxTokens: setup.maxTokens,

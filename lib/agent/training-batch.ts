@@ -13,6 +13,7 @@ import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { getToolCallForOwner } from "@/lib/db/queries/tool-calls";
 import type { Correction, Message as MessageRow, ToolCall, TrainingStep } from "@/lib/db/schema";
 import { denialExample, type DenialExample, type RewardExample, type SDPOConfig, type StepBatch } from "@/lib/sdpo";
+import { recentApprovedCalls } from "./rehearsal-calls";
 import { messagesForLayout, type PromptLayout } from "./context";
 
 /** What a training signal records: a correction's kind, or an approval (RL reward +1). */
@@ -109,5 +110,10 @@ export async function buildStepBatch({
       }),
     );
   }
-  return { denials, rewards };
+  // A correction's step also keeps the user's newest approved calls (settings rehearsalCalls).
+  const rehearsals =
+    denials.length > 0
+      ? await recentApprovedCalls({ db, ownerId: row.ownerId, policyId: row.policyId, count: sdpo.rehearsalCalls })
+      : [];
+  return { denials, rewards, rehearsals };
 }

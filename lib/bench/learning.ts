@@ -21,6 +21,7 @@ import { getOrCreatePolicy, getPolicyForOwner } from "@/lib/db/queries/policies"
 import { enqueueTrainingStep } from "@/lib/db/queries/training-steps";
 import { createUser } from "@/lib/db/queries/users";
 import { denialExample, type LossMode, type StepBatch, sdpoConfigFromSettings, type TeacherMode } from "@/lib/sdpo";
+import { pickRehearsals, type RehearsalCall } from "@/lib/sdpo/rehearsal";
 import type { SampledCompletion } from "@/lib/sdpo/train-step";
 import type { LossFnName, SamplingClient, TrainingBackend } from "@/lib/training/types";
 import type { DecisionPoint } from "./decision-points";
@@ -42,6 +43,9 @@ export interface RunConfig {
   /** The ema teacher's share of each step, and the frozen teacher's refresh interval (steps); the settings' defaults when unset. */
   emaTau?: number;
   teacherRefreshEvery?: number;
+  /** Approved calls rehearsed per correction, and their per-token weight; the settings' defaults when unset. */
+  rehearsalCalls?: number;
+  rehearsalWeight?: number;
 }
 
 export interface LearningSetup {
@@ -65,6 +69,8 @@ export interface ScenarioData {
   /** Training-side tasks, one per correction. */
   training: Array<{ point: DecisionPoint; values: Record<string, string> }>;
   unrelated: DecisionPoint[];
+  /** The user's approved calls (newest first) that a step may rehearse: other families' tasks, never the evaluation's. */
+  approved?: RehearsalCall[];
 }
 
 export interface CorrectionRecord {
@@ -215,6 +221,8 @@ export async function openLearner(setup: LearningSetup, config: RunConfig): Prom
       learningRate: config.learningRate,
       emaTau: config.emaTau,
       teacherRefreshEvery: config.teacherRefreshEvery,
+      rehearsalCalls: config.rehearsalCalls,
+      rehearsalWeight: config.rehearsalWeight,
     },
   }).config;
   const owner = await createUser({ db, name: "bench", email: "bench@localhost" });
@@ -255,6 +263,7 @@ async function correct(
   item: ScenarioData["training"][number],
   k: number,
   attempt: number,
+  approved: readonly RehearsalCall[],
 ): Promise<CorrectionRecord> {
   const { point, values } = item;
   const { renderer, tools } = setup;
@@ -306,12 +315,13 @@ async function correct(
       }),
     ],
     rewards: [],
+    rehearsals: pickRehearsals(approved, sdpo.rehearsalCalls),
   };
   const lossFn = trainingLossFor(learner.settings, completion, "correction");
   if (!lossFn) return { ...base, metrics: {}, skipped: "this configuration trains nothing on a correction" };
   const result = await learner.train(batch, lossFn);
   if (result.status === "failed") return { ...base, metrics: {}, skipped: result.error };
-  const keep = ["loss", "sdpo_kl", "sdpo_tokens", "sdpo_ratio_mean", "time/total"];
+  const keep = ["loss", "sdpo_kl", "sdpo_tokens", "sdpo_ratio_mean", "sdpo_rehearsal_count", "time/total"];
   const metrics = Object.fromEntries(
     keep.filter((m) => result.metrics[m] !== undefined).map((m) => [m, round(result.metrics[m]!, 4)]),
   );
@@ -344,7 +354,7 @@ export async function runConfig(
     for (const target of [...ks].sort((a, b) => a - b)) {
       while (k < target) {
         const item = data.training[k % data.training.length]!;
-        corrections.push(await correct(setup, learner, draw, data.scenario, item, k + 1, k));
+        corrections.push(await correct(setup, learner, draw, data.scenario, item, k + 1, k, data.approved ?? []));
         k++;
       }
       const m = await measured();

@@ -18,6 +18,7 @@ import { assertLossModeSupported, hasGradientControl, lossFnFor } from "./capabi
 import { adamFor, type SDPOConfig } from "./config";
 import { buildDatum } from "./datum";
 import { allFinite, creditMetrics, nllMetrics, prefixed } from "./metrics";
+import { type RehearsalCall, rehearsalExamples } from "./rehearsal";
 import { scoreCompletion, type Scored } from "./scoring";
 import { finiteInputs, stepAdvantages, type StepAdvantages } from "./step-advantages";
 import {
@@ -55,6 +56,8 @@ export interface RewardExample extends SampledCompletion {
 export interface StepBatch {
   denials: DenialExample[];
   rewards: RewardExample[];
+  /** The user's approved calls, kept by the step when it trains on a correction (config.rehearsalCalls of them). */
+  rehearsals?: RehearsalCall[];
 }
 
 export interface StepContext {
@@ -94,12 +97,15 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
       denials.map((ex) => scoreCompletion(ctx.teacher.current(), scoreRequest(ex.teacherPromptTokens, ex, config))),
     ),
   );
+  // Rehearsal rides along with corrections only: an approval-only RL step has nothing to protect against.
+  const rehearsals = denials.length > 0 ? (batch.rehearsals ?? []).slice(0, config.rehearsalCalls) : [];
+  const rehearsed = await rehearsalExamples(ctx.student, rehearsals, config.rehearsalWeight);
 
   // 2. Advantages: SDPO credit, plus the RL advantage over a completion with a reward.
   const teacherLogprobs = teacherScores.map((s) => s.logprobs);
   const adv = stepAdvantages({ denials, rewards, teacherLogprobs, baseline: ctx.baseline, config });
   const rejected = (reason: string): StepOutcome => ({ status: "rejected", reason, baseline: ctx.baseline });
-  const sampled = [...denials, ...rewards].map((x) => x.samplingLogprobs);
+  const sampled = [...denials, ...rewards, ...rehearsed].map((x) => x.samplingLogprobs);
   if (!finiteInputs({ sampled, teacherScores, advantages: adv }))
     return rejected("non-finite log-probs or advantages; the step was not run");
   // Metrics that read teacher rows come first: the embedded backend takes the rows' buffers.
@@ -108,7 +114,7 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
   // 3. Datums, with the IS ratio capped natively or by scaling advantages under the current weights.
   const tFb = performance.now();
   const kl = klDatums(denials, teacherScores, config);
-  let is = importanceExamples({ denials, rewards, rehearsed: [], advantages: adv, lossMode: config.lossMode });
+  let is = importanceExamples({ denials, rewards, rehearsed, advantages: adv, lossMode: config.lossMode });
   let ratios: Ratios = { ratios: [], clipped: 0 };
   const nativeClip = ctx.capabilities.importanceSamplingClipRatio;
   if (is.length > 0 && !nativeClip)
@@ -143,6 +149,7 @@ export async function trainStep(ctx: StepContext, batch: StepBatch, config: SDPO
     sdpo_step: step,
     sdpo_denied_count: denials.length,
     sdpo_reward_only_count: rewards.length,
+    sdpo_rehearsal_count: rehearsed.length,
     sdpo_total_datums: kl.length + isDatums.length,
     sdpo_tokens: adv.delta.length,
     sdpo_kl: adv.delta.length ? -mean(adv.delta, 0) : 0,
