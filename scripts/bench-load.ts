@@ -6,7 +6,8 @@
  * HTTP routes and server actions the browser uses (see lib/bench/load.ts), for `--seconds`.
  * Prints one JSON object: decide.p50/p95 (seconds from a decision's request to its
  * acknowledgement), send and proposal-wait latencies, errors (count and the first messages), the
- * load average before and after, conversations and duration. Run it under `flock /tmp/e2e.lock`.
+ * load average before and after, conversations and duration. Run it under `flock /tmp/e2e.lock`. With `--postgres postgres://host/` the app uses a fresh database on that
+ * PostgreSQL server (created, then dropped) instead of PGlite in its data directory.
  */
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -14,6 +15,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import postgres from "postgres";
 import { runPerson } from "@/lib/bench/load";
 import { BrowserClient, readActionIds } from "@/lib/bench/load-client";
 import { round, summarise } from "@/lib/bench/stats";
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     conversations: { type: "string", default: "20" },
     seconds: { type: "string", default: "120" },
     "start-timeout": { type: "string", default: "600" },
+    postgres: { type: "string" },
   },
 });
 const conversations = Number(values.conversations);
@@ -88,6 +91,14 @@ async function waitForHealth(baseUrl: string, timeoutMs: number, exited: () => b
 
 ensureBuilt();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-load-"));
+/** A database of the run's own on the given PostgreSQL server, or none (PGlite in dataDir). */
+const database = values.postgres ? { server: values.postgres, name: `bench_load_${Date.now()}` } : null;
+if (database) {
+  const admin = postgres(database.server, { max: 1 });
+  await admin.unsafe(`create database ${database.name}`);
+  await admin.end();
+}
+const databaseUrl = database ? new URL(database.name, database.server).href : null;
 const port = await freePort();
 const baseUrl = `http://127.0.0.1:${port}`;
 log(`server on ${baseUrl}, data in ${dataDir}`);
@@ -103,7 +114,12 @@ const server = spawn(
     "--temperature",
     "0",
   ],
-  { cwd: root, stdio: ["ignore", "ignore", fs.openSync(path.join(dataDir, "server.log"), "a")], detached: true },
+  {
+    cwd: root,
+    stdio: ["ignore", "ignore", fs.openSync(path.join(dataDir, "server.log"), "a")],
+    detached: true,
+    env: databaseUrl ? { ...process.env, DATABASE_URL: databaseUrl } : process.env,
+  },
 );
 let exited = false;
 server.on("exit", () => {
@@ -139,6 +155,7 @@ try {
   console.log(
     JSON.stringify({
       conversations,
+      database: database ? "postgresql" : "pglite",
       duration_s: round(duration, 1),
       decide: stats(all("decide_s")),
       send: stats(all("send_s")),
@@ -153,4 +170,9 @@ try {
   if (!exited && server.pid) process.kill(-server.pid, "SIGTERM");
   await new Promise((r) => setTimeout(r, 1000));
   fs.rmSync(dataDir, { recursive: true, force: true });
+  if (database) {
+    const admin = postgres(database.server, { max: 1 });
+    await admin.unsafe(`drop database if exists ${database.name}`);
+    await admin.end();
+  }
 }
