@@ -57,13 +57,16 @@ export class FutureStore {
     const id = `req-${this.boot}-${++this.counter}`;
     const entry: { outcome: Outcome | null; settled: Promise<void> } = { outcome: null, settled: Promise.resolve() };
     entry.settled = work.then(
-      (value) => void (entry.outcome = { state: "done", value }),
-      (error: unknown) =>
-        void (entry.outcome = {
+      (value) => {
+        entry.outcome = { state: "done", value };
+      },
+      (error: unknown) => {
+        entry.outcome = {
           state: "failed",
           error: error instanceof Error ? error.message : String(error),
           category: error instanceof UserError ? "user" : "server",
-        }),
+        };
+      },
     );
     this.entries.set(id, entry);
     this.evict();
