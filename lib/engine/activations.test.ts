@@ -1,7 +1,7 @@
 /**
- * Training activations that the backward recomputes (xn1, q, xn2, h shared by all layers) give the
- * same gradients, bit for bit, as keeping them per layer; real model sizes recompute, the default
- * shape keeps them.
+ * Training activations that the backward recomputes (xn1, q, the attention weights, xn2 and h shared
+ * by all layers) give the same gradients, bit for bit, as keeping them per layer; real model sizes
+ * recompute, the default shape keeps them.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKernels } from "./kernels/index";
@@ -53,7 +53,7 @@ function gradients(recompute: boolean): Float32Array[] {
 }
 
 describe("training activations", () => {
-  it("recomputing xn1, q, xn2 and h in the backward gives the gradients of keeping them, bit for bit", () => {
+  it("recomputing xn1, q, the attention weights, xn2 and h in the backward gives the gradients of keeping them, bit for bit", () => {
     const kept = gradients(false);
     const recomputed = gradients(true);
     expect(recomputed.length).toBe(kept.length);

@@ -5,8 +5,10 @@
  * v before they are copied into the key/value store, the projection outputs o) is one buffer for
  * all layers. Where the activations would pass RECOMPUTE_ABOVE_BYTES (real model sizes), what is
  * cheap to recompute is shared as well, and the backward recomputes it: the normed inputs xn1 and
- * xn2, the normed, rotated queries q and SwiGLU's h, a third of Qwen3-0.6B's activations for about
- * 4 % more time (measured at the default shape, where the buffers stay per layer). Inference shares one set of layer buffers
+ * xn2, the normed, rotated queries q, SwiGLU's h and the attention weights (one attention forward
+ * per layer again, from q and the key/value store; at 512 tokens Qwen3-0.6B's weights alone are
+ * 28 × 16 × 512² floats, 470 MB). The recomputation repeats the forward's own arithmetic, so the
+ * gradients are the same bits; the default shape stays under the threshold and keeps every buffer. Inference shares one set of layer buffers
  * across layers and one residual stream, so decoding allocates nothing per token.
  */
 import type { Kernels } from "./kernels/types";
@@ -29,7 +31,7 @@ export interface LayerActivations {
   k: Float32Array; // (T, NKV*HD) after k_norm and rotary, shared (the backward reads the key/value store)
   qRstd: Float32Array; // (T*NH)
   kRstd: Float32Array; // (T*NKV)
-  probs: Float32Array; // attention weights, attentionProbsSize(NH, T, TK)
+  probs: Float32Array; // attention weights, attentionProbsSize(NH, T, TK) (shared and recomputed when `recomputed`)
   att: Float32Array; // (T, NH*HD) attention output, o_proj input
   o: Float32Array; // (T, C) o_proj / down_proj output, shared
   xMid: Float32Array; // (T, C) residual after attention
@@ -65,7 +67,7 @@ export interface Activations {
   TK: number;
   /** LoRA rank the xa buffers (and the gradient scratch's dxa) hold. */
   rank: number;
-  /** Whether xn1, q, xn2 and h are one buffer for all layers, which the backward recomputes. */
+  /** Whether xn1, q, probs, xn2 and h are one buffer for all layers, which the backward recomputes. */
   recomputed: boolean;
   resid: Float32Array[]; // numLayers + 1 entries of (T, C); one shared array when not training
   layers: LayerActivations[];
@@ -104,9 +106,15 @@ export function allocActivations(
     QD = c.numHeads * c.headDim,
     KVD = c.numKvHeads * c.headDim;
   type Scratch = Pick<LayerActivations, "k" | "v" | "o">;
-  type Recomputed = Pick<LayerActivations, "xn1" | "q" | "xn2" | "h">;
+  type Recomputed = Pick<LayerActivations, "xn1" | "q" | "probs" | "xn2" | "h">;
   const scratch = (): Scratch => ({ k: alloc(T * KVD), v: alloc(T * KVD), o: alloc(T * C) });
-  const recomputable = (): Recomputed => ({ xn1: alloc(T * C), q: alloc(T * QD), xn2: alloc(T * C), h: alloc(T * I) });
+  const recomputable = (): Recomputed => ({
+    xn1: alloc(T * C),
+    q: alloc(T * QD),
+    probs: alloc(attentionProbsSize(c.numHeads, T, TK)),
+    xn2: alloc(T * C),
+    h: alloc(T * I),
+  });
   const layer = (shared: Scratch & Partial<Recomputed>): LayerActivations => {
     const xa: Partial<Record<TargetModule, Float32Array>> = {};
     if (rank > 0) for (const t of ALL_TARGETS) xa[t] = alloc(T * rank);
@@ -118,7 +126,6 @@ export function allocActivations(
       kRaw: alloc(T * KVD),
       qRstd: alloc(T * c.numHeads),
       kRstd: alloc(T * c.numKvHeads),
-      probs: alloc(attentionProbsSize(c.numHeads, T, TK)),
       att: alloc(T * QD),
       xMid: alloc(T * C),
       rstd2: alloc(T),

@@ -306,9 +306,18 @@ export function backward(
       lg?.o_proj ?? null,
     ); // (T, QD)
     if (acts.recomputed) {
-      // q (normed and rotated), from qRaw.
+      // q (normed and rotated), from qRaw; then the attention weights from q and the key/value
+      // store. The recomputed output goes to dq, which attentionBackward overwrites whole.
       rmsnormForwardOn(k, a.q, a.qRstd, a.qRaw, w.q_norm, T * NH, HD, eps); // (T, NH, HD)
       ropeOn(k, a.q, T, NH, HD, 0, acts.rope.cos, acts.rope.sin, false);
+      attentionForward(k, g.dq, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, {
+        T,
+        TK: T,
+        pos0: 0,
+        NH,
+        NKV,
+        HD,
+      });
     }
     attentionBackward(k, g.dq, g.dk, g.dv, g.dP, g.datt, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, {
       T,
