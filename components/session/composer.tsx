@@ -127,6 +127,7 @@ export function ClearDialog({
       data-testid="clear-dialog"
     >
       <div
+        role="document"
         className="w-96 rounded border border-border bg-panel p-4"
         onKeyDown={(e) => {
           if (e.key === "Escape") onCancel();
@@ -155,6 +156,7 @@ export function ClearDialog({
             className="rounded border border-border px-3 py-1 text-xs"
             data-testid="clear-cancel"
             onClick={onCancel}
+            // biome-ignore lint/a11y/noAutofocus: a confirmation dialog opens with focus on its safe choice.
             autoFocus
           >
             Cancel

@@ -45,6 +45,7 @@ export function Conversation({
   const end = useRef<HTMLDivElement>(null);
   const callIds = new Set(toolCalls.map((c) => c.id));
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the dependencies are what grows the list; the effect scrolls to its end whenever one changes.
   useEffect(() => {
     end.current?.scrollIntoView({ block: "end" });
   }, [messages.length, toolCalls.length, draft?.text, awaiting?.kind]);

@@ -83,10 +83,12 @@ export function HunkList({
         const choice = choices[i]!;
         return (
           <div
+            // biome-ignore lint/suspicious/noArrayIndexKey: a proposal's hunks never reorder; the position is the hunk's number.
             key={i}
             ref={(el) => {
               rows.current[i] = el;
             }}
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: each hunk is a focus stop for the j/k/a/r keys; its buttons serve the pointer.
             tabIndex={0}
             className={`border-b border-border px-2 py-1 outline-none last:border-b-0 focus:bg-accent/10 ${choice.accept ? "" : "opacity-70"}`}
             data-testid="hunk"
@@ -120,6 +122,7 @@ export function HunkList({
                 .split("\n")
                 .map((line, j) => (
                   <span
+                    // biome-ignore lint/suspicious/noArrayIndexKey: the lines of a rendered hunk are fixed text; the position is the line.
                     key={j}
                     className={
                       line.startsWith("+")

@@ -433,6 +433,7 @@ export function SessionClient({
               className="text-xs text-muted hover:text-fg"
               data-testid="metrics-close"
               onClick={() => setMetrics(null)}
+              // biome-ignore lint/a11y/noAutofocus: the metrics panel opens on the user's /metrics; Esc or Enter closes it.
               autoFocus
             >
               Close

@@ -49,6 +49,7 @@ export function SessionFiles({
     [workspaceId],
   );
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` changes when the workspace's files change, which must reload the open file.
   useEffect(() => {
     if (open) void load(open);
   }, [open, version, load]);

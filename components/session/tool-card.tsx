@@ -163,6 +163,8 @@ export function ToolCard({
       data-tool={call.name}
       data-status={call.status}
       data-tool-call-id={call.id}
+      role="group"
+      aria-label={`${call.name} call`}
       onKeyDown={(event) => {
         // Esc leaves the editor for "Approve edited", so y (or Enter) decides without the mouse.
         if (mode === "edit" && event.key === "Escape") approveButton.current?.focus();

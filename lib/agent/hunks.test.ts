@@ -50,7 +50,10 @@ describe("hunks", () => {
 
   it("reproduces any accepted subset for random edits (all gives after, none gives before)", () => {
     let seed = 17;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
     const words = ["a\n", "b\n", "c\n", "d\r\n", "e"];
     for (let round = 0; round < 300; round++) {
       const base = Array.from({ length: rand(12) }, () => words[rand(4)]!).join("");

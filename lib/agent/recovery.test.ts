@@ -141,7 +141,7 @@ async function crashAndRecover(database: Database): Promise<void> {
     const allIds = new Set<string>();
     for (const k of ["A", "B", "C", "D"] as const) {
       const rows = await messages(k);
-      rows.forEach((r) => allIds.add(r.id));
+      for (const r of rows) allIds.add(r.id);
       expect(rows.filter((r) => r.role === "user").map((r) => r.content)).toEqual([tasks[k]]);
       expect(rows.filter((r) => r.role === "system")).toHaveLength(1);
       expect((await toolCalls(k))[0]!.id).toBe(calls[k]);

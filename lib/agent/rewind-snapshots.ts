@@ -168,7 +168,7 @@ export async function captureBeforeBash(owner: SnapshotOwner, ctx: ToolContext):
           .select({ sha256: snapshotBlob.sha256 })
           .from(snapshotBlob)
           .where(and(eq(snapshotBlob.ownerId, owner.ownerId), inArray(snapshotBlob.sha256, shas.slice(i, i + 500))));
-        rows.forEach((r) => batch.delete(r.sha256));
+        for (const r of rows) batch.delete(r.sha256);
       }
       inserted.push(...(await storeBlobs(owner.db, owner.ownerId, batch)));
     };

@@ -11,7 +11,7 @@ import { listLiveLeases } from "@/lib/db/queries/leases";
 import { projectPath } from "@/lib/paths";
 import type { AgentEvent } from "./events";
 
-export type Reply = { kind: "reply"; id: number; ok: boolean; result?: any; error?: { message: string } };
+export type Reply = { kind: "reply"; id: number; ok: boolean; result?: unknown; error?: { message: string } };
 
 /** The host as a child process: commands in, events and replies out. */
 export class Host {
@@ -41,7 +41,10 @@ export class Host {
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     let markReady: () => void = () => {};
     let fail: (e: Error) => void = () => {};
-    const ready = new Promise<void>((resolve, reject) => ((markReady = resolve), (fail = reject)));
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      fail = reject;
+    });
     const host = new Host(child, ready);
     void host.exited.then((code) => fail(new Error(`host exited (${code}) before it was ready: ${stderr}`)));
     readline.createInterface({ input: child.stdout }).on("line", (line) => {
@@ -67,6 +70,7 @@ export class Host {
     return reply;
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: the host answers JSON over a pipe; each test reads the fields its call returns.
   async call(op: string, input?: unknown): Promise<any> {
     const reply = await this.send(op, input);
     if (!reply.ok) throw new Error(`${op} failed: ${reply.error?.message}`);

@@ -243,10 +243,10 @@ describe("the learning report", () => {
       model: { name: "m" },
       options: { n: 2 },
       results: [{ data, runs }],
-      seconds: 3.14159,
+      seconds: 4.5678,
       loadavg: [1.234, 2, 3],
     });
-    expect(report).toMatchObject({ benchmark: "learning", seconds: 3.1, loadavg: [1.23, 2, 3] });
+    expect(report).toMatchObject({ benchmark: "learning", seconds: 4.6, loadavg: [1.23, 2, 3] });
     expect(report.scenarios).toHaveLength(1);
     const s = report.scenarios[0]!;
     expect(s).toMatchObject({

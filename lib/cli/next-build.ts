@@ -36,6 +36,7 @@ const STAGES: ReadonlyArray<{ pattern: RegExp; stage: BuildStage }> = [
 const NOTICE_START =
   /^(⚠|warn\b|Warning:|Turbopack build encountered|Failed to compile|Type error|Error:|error\b|>\s*Build (error|failed))/i;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape character is what an ANSI colour code starts with.
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 function stripAnsi(text: string): string {

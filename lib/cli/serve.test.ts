@@ -46,10 +46,16 @@ describe("planServe", () => {
     expect([plan.config.port, plan.dataDir]).toEqual([3000, "/work/.data"]);
   });
 
-  it("resolves the learning rate and teacher the bundled model recommends, and says they came from the model", () => {
+  it("resolves the learning rate, teacher and rehearsal the bundled model recommends, and says they came from the model", () => {
     const plan = planServe({ argv: [], env: {}, cwd: "/work", root });
-    expect([plan.config.learningRate, plan.config.teacherMode]).toEqual([0.002, "frozen"]);
-    expect(plan.sources).toEqual({ learningRate: "model", teacherMode: "model" });
+    const { learningRate, teacherMode, rehearsalCalls, rehearsalWeight } = plan.config;
+    expect([learningRate, teacherMode, rehearsalCalls, rehearsalWeight]).toEqual([0.002, "frozen", 8, 0.3]);
+    expect(plan.sources).toEqual({
+      learningRate: "model",
+      teacherMode: "model",
+      rehearsalCalls: "model",
+      rehearsalWeight: "model",
+    });
   });
 
   it("names where each value that is not the default came from", () => {
@@ -60,7 +66,13 @@ describe("planServe", () => {
       root,
     });
     expect(plan.config.learningRate).toBe(0.0001);
-    expect(plan.sources).toEqual({ learningRate: "flag", maxSteps: "env", teacherMode: "model" });
+    expect(plan.sources).toEqual({
+      learningRate: "flag",
+      maxSteps: "env",
+      teacherMode: "model",
+      rehearsalCalls: "model",
+      rehearsalWeight: "model",
+    });
   });
 
   it("turns Next's telemetry off for the build and the server, whatever the environment says", () => {

@@ -119,7 +119,7 @@ beforeAll(async () => {
     net.createServer((s) => (count(), s.destroy())),
     `\0${abstractSocket}`,
   );
-  ESCAPE_CASES.forEach((_, index) => makeWorkspace(index));
+  for (const index of ESCAPE_CASES.keys()) makeWorkspace(index);
   baseline = snapshot(base);
 });
 

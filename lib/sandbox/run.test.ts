@@ -32,6 +32,7 @@ describe("runCommand", () => {
 
   it("the unsandboxed mode, chosen by an administrator, runs in the workspace with a minimal environment", async () => {
     process.env.CC_RUN_TEST_SECRET = "hidden";
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell expands it, with a default when the variable is absent.
     const result = await run("pwd; echo ${CC_RUN_TEST_SECRET:-none}", { mode: "unsandboxed" });
     delete process.env.CC_RUN_TEST_SECRET;
     expect(result).toEqual({ status: "exited", exitCode: 0, output: `${fs.realpathSync(ws)}\nnone\n`, timeoutS: 30 });

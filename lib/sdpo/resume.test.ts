@@ -11,7 +11,6 @@ import { createTestDb, makeUser } from "@/lib/db/test-db";
 import { getOrCreatePolicy } from "@/lib/db/queries/policies";
 import type { EmbeddedTrainingClient } from "@/lib/training/embedded-clients";
 import type { TrainingClient } from "@/lib/training/types";
-import { capabilitiesOf } from "./capabilities";
 import { dbCheckpointStore, fileCheckpointStore, type CheckpointStore } from "./checkpoints";
 import { sdpoConfig } from "./config";
 import { openPolicy } from "./resume";

@@ -62,9 +62,8 @@ export function isDatum(prompt: number[], tokens: number[], sampled: number[], a
 
 function closeTo(actual: number[], expected: number[], tolerance = 1e-5): void {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((a, i) =>
-    expect(Math.abs(a - expected[i])).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(expected[i]))),
-  );
+  for (const [i, a] of actual.entries())
+    expect(Math.abs(a - expected[i])).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(expected[i])));
 }
 
 async function trainOnce(client: TrainingClient): Promise<void> {

@@ -36,7 +36,7 @@ describe.skipIf(!installed)(
       // from the engine's prefix cache, so the log-probs may differ in the last float digits.
       const again = (await sampler.sample(prompt.tokens, params)).sequences[0]!;
       expect(again.tokens).toEqual(tokens);
-      again.logprobs.forEach((lp, i) => expect(lp).toBeCloseTo(result.sequences[0]!.logprobs[i]!, 5));
+      for (const [i, lp] of again.logprobs.entries()) expect(lp).toBeCloseTo(result.sequences[0]!.logprobs[i]!, 5);
     }, 120_000);
   },
 );

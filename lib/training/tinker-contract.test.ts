@@ -108,7 +108,7 @@ describe("the embedded backend and the Tinker paths to it", () => {
     expect(remote.metrics["loss:sum"]).toBeCloseTo(inProcess.metrics["loss:sum"]!, 6);
     const remoteLp: number[] = remote.loss_fn_outputs[0].logprobs.data;
     expect(remoteLp).toHaveLength(7);
-    remoteLp.forEach((lp, i) => expect(lp).toBeCloseTo(inProcess.lossFnOutputs[0]!.logprobs[i]!, 5));
+    for (const [i, lp] of remoteLp.entries()) expect(lp).toBeCloseTo(inProcess.lossFnOutputs[0]!.logprobs[i]!, 5);
   });
 
   it("give the same sampled tokens, log-probs and losses in-process and over HTTP", async () => {

@@ -145,6 +145,7 @@ async function agentDecision(
         decision: { kind: "edit", args: d.args, ...(d.correction ? { correction: d.correction } : {}) },
       };
     case "edit_text":
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: every branch of the switch over outcome.kind below returns, and TypeScript checks that switch is exhaustive.
     case "review_hunks": {
       const call = await getToolCallForOwner({ db: agent.core.db, id: toolCallId, ownerId });
       const conv = call && (await getConversationForOwner({ db: agent.core.db, id: call.conversationId, ownerId }));

@@ -83,7 +83,10 @@ class BigramSampler implements SamplingClient {
         if (params.temperature > 0) {
           const weights = row.map((lp) => Math.exp(lp / params.temperature));
           let u = r() * weights.reduce((a, b) => a + b, 0);
-          next = weights.findIndex((w) => (u -= w) <= 0);
+          next = weights.findIndex((w) => {
+            u -= w;
+            return u <= 0;
+          });
           if (next < 0) next = V - 1;
         }
         tokens.push(next);
@@ -187,15 +190,15 @@ class BigramTrainer implements TrainingClient {
     const c1 = 1 - adam.beta1 ** this.step;
     const c2 = 1 - adam.beta2 ** this.step;
     for (const key of ["A", "B"] as const) {
-      this.lora[key].forEach((row, i) =>
-        row.forEach((w, j) => {
+      for (const [i, row] of this.lora[key].entries()) {
+        for (const [j, w] of row.entries()) {
           const g = this.grad[key][i][j];
           this.m[key][i][j] = adam.beta1 * this.m[key][i][j] + (1 - adam.beta1) * g;
           this.v[key][i][j] = adam.beta2 * this.v[key][i][j] + (1 - adam.beta2) * g * g;
           row[j] = w - (adam.learningRate * (this.m[key][i][j] / c1)) / (Math.sqrt(this.v[key][i][j] / c2) + adam.eps);
           this.grad[key][i][j] = 0;
-        }),
-      );
+        }
+      }
     }
     return { metrics: { "step:max": this.step } };
   }

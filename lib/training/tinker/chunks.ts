@@ -59,7 +59,7 @@ export function combineForwardBackward(results: ForwardBackwardResult[]): Forwar
         metrics[key] = Math.max(...values) - weightedMean();
         break;
       case "unique":
-        values.forEach((v, i) => (metrics[i === 0 ? key : `${key}_${i + 1}`] = v));
+        for (const [i, v] of values.entries()) metrics[i === 0 ? key : `${key}_${i + 1}`] = v;
         break;
       default:
         // Unknown reductions (hash_unordered among them) cannot be folded faithfully: dropped.

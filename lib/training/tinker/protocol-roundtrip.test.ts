@@ -144,8 +144,8 @@ describe.each(FORMS)("a Tinker client against the protocol server ($form)", (for
     expect(forwarded.lossFnOutputs).toEqual((await without!.forwardBackward([DATUM], "cross_entropy")).lossFnOutputs);
     await withForward!.forwardBackward([DATUM], "cross_entropy");
     await Promise.all([withForward!.optimStep(ADAM), without!.optimStep(ADAM)]);
-    const after = async (t: typeof without) => (await t!.saveWeightsForSampler()).computeLogprobs(SEQUENCE);
-    expect(await after(withForward)).toEqual(await after(without));
+    const logprobsOf = async (t: typeof without) => (await t!.saveWeightsForSampler()).computeLogprobs(SEQUENCE);
+    expect(await logprobsOf(withForward)).toEqual(await logprobsOf(without));
   });
 
   it("trains to the same numbers as the backend in-process, and the loss falls", async () => {

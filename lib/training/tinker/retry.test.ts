@@ -17,7 +17,15 @@ const status = (code: number, headers: Record<string, string> = {}) =>
 function clock(): RetryTiming & { sleeps: number[] } {
   let now = 0;
   const sleeps: number[] = [];
-  return { sleeps, sleep: async (ms) => void (sleeps.push(ms), (now += ms)), random: () => 0, now: () => now };
+  return {
+    sleeps,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    random: () => 0,
+    now: () => now,
+  };
 }
 
 describe("retry rules", () => {

@@ -148,7 +148,7 @@ export function forwardBackwardOutputToProto(out: WireForwardBackwardOutput): Ui
   for (const name of names) {
     const perDatum = out.loss_fn_outputs.map((record) => record[name]?.data ?? []);
     const offsets = new BigInt64Array(perDatum.length + 1);
-    perDatum.forEach((values, i) => (offsets[i + 1] = offsets[i]! + BigInt(values.length * 4)));
+    for (const [i, values] of perDatum.entries()) offsets[i + 1] = offsets[i]! + BigInt(values.length * 4);
     fields[name] = {
       data: asBytes(Float32Array.from(perDatum.flat())),
       offsets: asBytes(offsets),
@@ -209,7 +209,12 @@ export function sampleResponseToProto(res: WireSampleResponse): Uint8Array {
     const k = Math.max(0, ...topk.map((row) => row?.length ?? 0));
     const ids = new Int32Array(topk.length * k);
     const logprobs = new Float32Array(topk.length * k).fill(MASK_LOGPROB);
-    topk.forEach((row, i) => row?.forEach(([id, lp], j) => ((ids[i * k + j] = id), (logprobs[i * k + j] = lp))));
+    for (const [i, row] of topk.entries()) {
+      for (const [j, [id, lp]] of (row ?? []).entries()) {
+        ids[i * k + j] = id;
+        logprobs[i * k + j] = lp;
+      }
+    }
     proto.topkPromptLogprobs = { tokenIds: asBytes(ids), logprobs: asBytes(logprobs), k, promptLength: topk.length };
   }
   return pb.encodeSampleResponse(proto);
