@@ -14,7 +14,7 @@ import { getToolCallForOwner } from "@/lib/db/queries/tool-calls";
 import type { Correction, Message as MessageRow, ToolCall, TrainingStep } from "@/lib/db/schema";
 import { denialExample, type DenialExample, type RewardExample, type SDPOConfig, type StepBatch } from "@/lib/sdpo";
 import { recentApprovedCalls } from "./rehearsal-calls";
-import { messagesForLayout, type PromptLayout } from "./context";
+import { messagesForLayout } from "./context";
 
 /** What a training signal records: a correction's kind, or an approval (RL reward +1). */
 export type TrainingSignalKind = CorrectionKind;
@@ -28,12 +28,9 @@ export type AnswerCorrectionMeta = { kind: "correction"; correctionId: string; a
 /** The assistant message a correction judges: its call's message, or the corrected answer. */
 function judgedMessageId(correction: Correction, rows: MessageRow[], call: ToolCall | null): string | null {
   if (call) return call.messageId;
-  const carrier = rows.find((m) => (m.meta as Partial<AnswerCorrectionMeta> | null)?.correctionId === correction.id);
-  return (carrier?.meta as Partial<AnswerCorrectionMeta> | undefined)?.answerMessageId ?? null;
+  const carrier = rows.find((m) => m.meta?.correctionId === correction.id);
+  return carrier?.meta?.answerMessageId ?? null;
 }
-
-/** What an assistant row stores besides its tokens (message.meta). */
-export type SampledMeta = { context?: PromptLayout; task?: string };
 
 function sameTokens(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
@@ -71,13 +68,13 @@ export async function buildStepBatch({
     const messageId = judgedMessageId(correction, rows, call);
     const sampled = rows.find((m) => m.id === messageId);
     if (!sampled?.promptTokens || !sampled.completionTokens || !sampled.completionLogprobs) continue;
-    const meta = (sampled.meta ?? {}) as SampledMeta;
+    const meta = sampled.meta ?? {};
     const completion = {
       promptTokens: sampled.promptTokens,
       completionTokens: sampled.completionTokens,
       samplingLogprobs: sampled.completionLogprobs,
     };
-    const kind = correction.kind as TrainingSignalKind;
+    const kind = correction.kind;
     if (kind === "approval") {
       rewards.push({ ...completion, reward: 1 });
       continue;

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import { FIELDS } from "../config/fields";
 import { EngineClient, type EngineWorkerData } from "../engine/client";
 import { EmbeddedSamplingClient, EmbeddedTrainingClient, fixedAdapter, readMeta } from "./embedded-clients";
 import { availableModels, defaultCatalogue, type ModelCatalogue, type ModelSource, resolveModel } from "./models";
@@ -51,7 +52,7 @@ export interface EmbeddedBackend extends TrainingBackend {
 }
 
 export function defaultStatesDir(env: Record<string, string | undefined> = process.env): string {
-  return path.resolve(env.CONTINUALCODE_DATA_DIR ?? "./.data", "states");
+  return path.resolve(env.CONTINUALCODE_DATA_DIR ?? FIELDS.dataDir.default, "states");
 }
 
 interface RunningEngine {
