@@ -90,6 +90,7 @@ export function AdapterTimeline({
     if (response.ok) setTimeline((await response.json()) as Timeline);
   }, [policyId]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `refreshKey` changes when a step lands elsewhere on the page, which must reload the timeline.
   useEffect(() => {
     void load();
   }, [load, refreshKey]);

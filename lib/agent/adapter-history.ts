@@ -207,7 +207,7 @@ async function weightsOf({
   const checkpoint = version.checkpointId
     ? await getCheckpointForOwner({ db, id: version.checkpointId, ownerId })
     : null;
-  if (!checkpoint || checkpoint.kind !== "state") return "not_kept";
+  if (checkpoint?.kind !== "state") return "not_kept";
   return { checkpoint, optimizerStep: version.optimizerStep };
 }
 
@@ -317,7 +317,7 @@ export async function undoVersion({
   if (!(await getPolicyForOwner({ db, id: policyId, ownerId }))) return { status: "not_found" };
   const versions = await listVersionsByPolicy({ db, ownerId, policyId });
   const undone = versions.find((v) => v.number === version);
-  if (!undone || undone.event !== "trained") return { status: "not_found" };
+  if (undone?.event !== "trained") return { status: "not_found" };
   const held = lineage(versions);
   if (!held.includes(version)) return { status: "not_in_current" };
   const weights = await weightsOf({ db, ownerId, policyId, number: undone.sourceVersion });

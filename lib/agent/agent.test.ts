@@ -474,14 +474,7 @@ forEachDriver("the agent loop", (db) => {
     const t = await begin();
     await say(t, TASKS.both);
     const rows = await rowsOf(t);
-    expect(
-      rows
-        .slice(1)
-        .map((r) => [
-          r.role,
-          r.role === "user" ? r.content : r.meta?.multipleToolCalls,
-        ]),
-    ).toEqual([
+    expect(rows.slice(1).map((r) => [r.role, r.role === "user" ? r.content : r.meta?.multipleToolCalls])).toEqual([
       ["user", TASKS.both],
       ["assistant", 2],
       ["user", NUDGE_TEXT],
@@ -513,10 +506,7 @@ forEachDriver("the agent loop", (db) => {
     await agent.resumeConversation({ ownerId: t.user.id, conversationId: t.conv.id });
     await agent.idle();
     rows = await rowsOf(t);
-    expect(assistants(rows).map((r) => r.meta?.parseError?.reason)).toEqual([
-      "truncated",
-      "truncated",
-    ]);
+    expect(assistants(rows).map((r) => r.meta?.parseError?.reason)).toEqual(["truncated", "truncated"]);
     await saveUserSettings({ db: db(), userId: t.user.id, settings: { ...TEST_SETTINGS } });
     await say(t, TASKS.text);
     rows = await rowsOf(t);

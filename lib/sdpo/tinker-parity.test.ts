@@ -73,7 +73,7 @@ describe("one SDPO step through Tinker", () => {
       );
       expect(compared.length).toBeGreaterThan(20);
       for (const key of compared) expect(remote.metrics[key], key).toBeCloseTo(direct.metrics[key]!, 4);
-      remote.after.forEach((lp, i) => expect(lp).toBeCloseTo(direct.after[i]!, 5));
+      for (const [i, lp] of remote.after.entries()) expect(lp).toBeCloseTo(direct.after[i]!, 5);
       expect(direct.metrics.sdpo_ratio_mean).toBeCloseTo(1, 4);
     },
   );

@@ -28,6 +28,7 @@ export const TOOLS = {
   glob: globTool,
   grep: grepTool,
   bash: bashTool,
+  // biome-ignore lint/suspicious/noExplicitAny: each tool has its own argument type; the check is only that every name has a tool.
 } satisfies { [N in ToolName]: Tool<any> };
 
 /** The arguments each tool takes, as its schema parses them. */

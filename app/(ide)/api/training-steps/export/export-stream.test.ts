@@ -49,7 +49,12 @@ forEachDriver("training-step export", (db) => {
 
   it("the JSON export is an array of flat records with null for metrics a step did not log", async () => {
     const alice = await userWithSteps(db(), [{ loss: 1 }, { sdpo_kl: 2 }]);
-    const failed = await enqueueTrainingStep({ db: db(), ownerId: alice.u.id, policyId: alice.p.id, lossFn: "importance_sampling" });
+    const failed = await enqueueTrainingStep({
+      db: db(),
+      ownerId: alice.u.id,
+      policyId: alice.p.id,
+      lossFn: "importance_sampling",
+    });
     await markTrainingStepFailed({ db: db(), id: failed.id, error: "boom" });
     const json = JSON.parse(
       await read(await stepExportStream({ db: db(), ownerId: alice.u.id, format: "json", pageSize: 2 })),
