@@ -146,7 +146,8 @@ try {
     ),
   );
   const duration = (performance.now() - started) / 1000;
-  const all = <K extends "decide_s" | "send_s" | "proposalWait_s">(k: K) => runs.flatMap((r) => r[k]);
+  const all = <K extends "decide_s" | "deny_s" | "approve_s" | "send_s" | "proposalWait_s">(k: K) =>
+    runs.flatMap((r) => r[k]);
   const stats = (xs: number[]) => {
     const s = summarise(xs);
     return { n: xs.length, p50: round(s.p50, 3), p95: round(s.p95, 3), max: round(s.max, 3) };
@@ -157,7 +158,7 @@ try {
       conversations,
       database: database ? "postgresql" : "pglite",
       duration_s: round(duration, 1),
-      decide: stats(all("decide_s")),
+      decide: { ...stats(all("decide_s")), deny: stats(all("deny_s")), approve: stats(all("approve_s")) },
       send: stats(all("send_s")),
       proposalWait: stats(all("proposalWait_s")),
       viewReads: runs.reduce((n, r) => n + r.viewReads, 0),

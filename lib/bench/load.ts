@@ -18,6 +18,9 @@ export type ActionReply = { status: string; error?: string } & Record<string, un
 
 export type PersonRun = {
   decide_s: number[];
+  /** The same latencies split by the decision's kind (a denial also queues a training step). */
+  deny_s: number[];
+  approve_s: number[];
   send_s: number[];
   proposalWait_s: number[];
   viewReads: number;
@@ -101,7 +104,15 @@ export async function runPerson({
   readsViewAfter: ReadsViewAfter;
   signal: AbortSignal;
 }): Promise<PersonRun> {
-  const run: PersonRun = { decide_s: [], send_s: [], proposalWait_s: [], viewReads: 0, errors: [] };
+  const run: PersonRun = {
+    decide_s: [],
+    deny_s: [],
+    approve_s: [],
+    send_s: [],
+    proposalWait_s: [],
+    viewReads: 0,
+    errors: [],
+  };
   const fail = (what: string, error: unknown) =>
     run.errors.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
   const ok = (what: string, reply: ActionReply) => {
@@ -172,13 +183,15 @@ export async function runPerson({
       }
       run.proposalWait_s.push((settled.at - since) / 1000);
       const decision = deny ? { kind: "deny", correction: LOAD_CORRECTION } : { kind: "approve" };
-      deny = !deny;
       const t0 = performance.now();
       const decided = await client.action<ActionReply>("decide", page, {
         toolCallId: proposal.payload.toolCallId,
         decision,
       });
-      run.decide_s.push((performance.now() - t0) / 1000);
+      const seconds = (performance.now() - t0) / 1000;
+      run.decide_s.push(seconds);
+      (deny ? run.deny_s : run.approve_s).push(seconds);
+      deny = !deny;
       if (!ok("decide", decided)) break;
       since = performance.now();
     }
