@@ -4,38 +4,17 @@ import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import type { Db } from "@/lib/db/client";
 import { createCheckpoint } from "@/lib/db/queries/checkpoints";
-import { getOrCreatePolicy, getPolicyForOwner } from "@/lib/db/queries/policies";
+import { getPolicyForOwner } from "@/lib/db/queries/policies";
 import { enqueueTrainingStep } from "@/lib/db/queries/training-steps";
 import { forEachDriver, makeUser } from "@/lib/db/test-db";
-import { savedState } from "@/lib/training/test-state";
+import { ownerWithSavedState } from "@/lib/training/test-state";
 import { listCheckpointsForOwner, restoreCheckpoint } from "./checkpoints";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "agent-checkpoints-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 forEachDriver("the agent's checkpoints", (db) => {
-  async function ownerWithState(d: Db) {
-    const u = await makeUser(d);
-    const p = await getOrCreatePolicy({
-      db: d,
-      ownerId: u.id,
-      baseModel: "tiny-base",
-      backend: "embedded",
-      loraRank: 2,
-    });
-    const dir = path.join(root, u.id, "step-000007");
-    savedState(dir);
-    const c = await createCheckpoint({
-      db: d,
-      ownerId: u.id,
-      policyId: p.id,
-      step: 7,
-      name: "step-000007",
-      path: dir,
-      kind: "state",
-    });
-    return { u, p, c, dir };
-  }
+  const ownerWithState = (d: Db) => ownerWithSavedState(d, root);
 
   it("lists a remote checkpoint as not exportable and the newest as current", async () => {
     const { u, p } = await ownerWithState(db());

@@ -8,7 +8,7 @@ import { getOrCreatePolicy, getPolicyForOwner } from "@/lib/db/queries/policies"
 import { forEachDriver, makeUser } from "@/lib/db/test-db";
 import { exportPeft } from "@/lib/engine/state";
 import { exportCheckpointPeft, manualCheckpointName, peftFromState, saveCheckpointNow } from "./checkpoint-actions";
-import { filesOf, savedState } from "./test-state";
+import { filesOf, ownerWithSavedState, savedState } from "./test-state";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "ckpt-actions-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -28,28 +28,7 @@ it("manual checkpoint names sort by time and use only name-safe characters", () 
 });
 
 forEachDriver("checkpoint actions", (db) => {
-  async function ownerWithState(d: Db) {
-    const u = await makeUser(d);
-    const p = await getOrCreatePolicy({
-      db: d,
-      ownerId: u.id,
-      baseModel: "tiny-base",
-      backend: "embedded",
-      loraRank: 2,
-    });
-    const dir = path.join(root, u.id, "step-000007");
-    savedState(dir);
-    const c = await createCheckpoint({
-      db: d,
-      ownerId: u.id,
-      policyId: p.id,
-      step: 7,
-      name: "step-000007",
-      path: dir,
-      kind: "state",
-    });
-    return { u, p, c, dir };
-  }
+  const ownerWithState = (d: Db) => ownerWithSavedState(d, root);
 
   it("save now without an open trainer copies the current state and makes the copy current", async () => {
     const { u, p, dir } = await ownerWithState(db());

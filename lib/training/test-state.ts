@@ -8,6 +8,10 @@ import type { ModelConfig } from "@/lib/engine/config";
 import { createJsKernels } from "@/lib/engine/kernels/js-kernels";
 import { createLora } from "@/lib/engine/lora";
 import { saveLoraState } from "@/lib/engine/state";
+import type { Db } from "@/lib/db/client";
+import { createCheckpoint } from "@/lib/db/queries/checkpoints";
+import { getOrCreatePolicy } from "@/lib/db/queries/policies";
+import { makeUser } from "@/lib/db/test-db";
 
 export const tiny: ModelConfig = {
   vocabSize: 16,
@@ -48,4 +52,22 @@ export function filesOf(dir: string): Record<string, Buffer> {
       .sort()
       .map((n) => [n, fs.readFileSync(path.join(dir, n))]),
   );
+}
+
+/** A user with an embedded policy whose step-7 state is saved under `root` and registered as its checkpoint. */
+export async function ownerWithSavedState(d: Db, root: string) {
+  const u = await makeUser(d);
+  const p = await getOrCreatePolicy({ db: d, ownerId: u.id, baseModel: "tiny-base", backend: "embedded", loraRank: 2 });
+  const dir = path.join(root, u.id, "step-000007");
+  savedState(dir);
+  const c = await createCheckpoint({
+    db: d,
+    ownerId: u.id,
+    policyId: p.id,
+    step: 7,
+    name: "step-000007",
+    path: dir,
+    kind: "state",
+  });
+  return { u, p, c, dir };
 }
