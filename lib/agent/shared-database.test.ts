@@ -157,6 +157,9 @@ describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one Pos
       pollMs: 100,
     });
     try {
+      // A's driver gives up the conversation's lease once the proposal is out; until then a
+      // decision elsewhere is left to A (the lease's holder), so wait for that first.
+      await a.call("idle");
       // Proposed in A, approved through B: B takes the conversation's lease and runs the call.
       await b.call("decide", {
         ownerId: owner(),

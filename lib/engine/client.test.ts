@@ -49,7 +49,8 @@ describe("EngineClient (worker thread)", () => {
     local.createAdapter("a", { rank: 4, seed: 2 });
     await client.createAdapter("a", { rank: 4, seed: 2 });
     // The first step only moves B (A's gradient is zero while B = 0); two steps train both.
-    let remote, here;
+    let remote: Awaited<ReturnType<EngineClient["forwardBackward"]>> | undefined;
+    let here: ReturnType<Engine["forwardBackward"]> | undefined;
     for (let i = 0; i < 2; i++) {
       remote = await client.forwardBackward("a", [klDatum()], "reverse_kl");
       here = local.forwardBackward("a", [klDatum()], "reverse_kl");

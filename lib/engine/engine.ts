@@ -41,8 +41,8 @@ import {
   type LoraAdapter,
   type TargetModule,
 } from "./lora";
-import { allocActivations, forward, freeActivations, logits, type Activations, type RopeTables } from "./model";
-import { createKvCache, freeKvCache, type KvCache } from "./kv-cache";
+import { allocActivations, forward, freeActivations, logits, type RopeTables } from "./model";
+import { freeKvCache } from "./kv-cache";
 import { PrefixCache } from "./prefix-cache";
 import { logSoftmaxRows, ropeTables } from "./ops";
 import { Workspace } from "./workspace";
@@ -255,34 +255,6 @@ export class Engine {
       outputs.push({ logprobs: d.logprobs, entropies: d.entropies });
     }
     return { lossFnOutputs: outputs, metrics: { "loss:sum": lossSum } };
-  }
-
-  /** One forward pass over a whole sequence from position 0. The caller frees acts and cache. */
-  private run(
-    lora: LoraAdapter | null,
-    tokens: ArrayLike<number>,
-    training: boolean,
-    capacity: number,
-  ): { acts: Activations; cache: KvCache } {
-    this.checkLength(capacity);
-    const cache = createKvCache(this.config, capacity, this.kernels);
-    const acts = allocActivations(
-      this.kernels,
-      this.config,
-      tokens.length,
-      tokens.length,
-      lora?.config.rank ?? 0,
-      training,
-      this.rope,
-    );
-    try {
-      forward(this.kernels, this.model, lora, tokens, cache, acts, this.rope);
-    } catch (e) {
-      freeActivations(this.kernels, acts);
-      freeKvCache(cache, this.kernels);
-      throw e;
-    }
-    return { acts, cache };
   }
 
   // ---- scoring --------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ describe("full-parameter gradients agree with finite differences of the loss", (
     it(`cross_entropy, for every base tensor separately (${tied ? "tied" : "untied"} embeddings)`, () => {
       expect(names.includes("lm_head.weight")).toBe(!tied);
       expect(names).toHaveLength(2 + 11 * config.numLayers + (tied ? 0 : 1));
-      names.forEach((n, i) => expectClose(directional(engine, data, "cross_entropy", [n], 300 + i), n));
+      for (const [i, n] of names.entries()) expectClose(directional(engine, data, "cross_entropy", [n], 300 + i), n);
     });
 
     it(`importance_sampling along random directions over all tensors (${tied ? "tied" : "untied"})`, () => {

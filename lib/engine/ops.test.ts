@@ -61,7 +61,7 @@ describe("element-wise operations", () => {
     const lp: number[] = new Array(N);
     const inPlace = Float32Array.from(z);
     softmaxRowsWithTargets(inPlace, N, V, targets, lp, true);
-    targets.forEach((y, t) => expect(lp[t]).toBeCloseTo(logp[t * V + y], 6));
+    for (const [t, y] of targets.entries()) expect(lp[t]).toBeCloseTo(logp[t * V + y], 6);
     for (let i = 0; i < N * V; i++) expect(inPlace[i]).toBeCloseTo(probs[i], 7);
     const untouched = Float32Array.from(z);
     softmaxRowsWithTargets(untouched, N, V, targets, lp, false);

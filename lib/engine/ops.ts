@@ -17,7 +17,7 @@ const STEP = Math.LN2 / 32;
  * (x − max) are never positive, and sigmoids are written in terms of e^(−|g|).
  */
 export function expNonPositive(x: number): number {
-  if (!(x > -88)) return x !== x ? x : 0;
+  if (!(x > -88)) return Number.isNaN(x) ? x : 0;
   const k = Math.floor(0.5 - x * STEPS_PER_UNIT);
   const r = x + k * STEP;
   return EXP_TABLE[k] * (1 + r * (1 + r * (0.5 + r * (1 / 6))));

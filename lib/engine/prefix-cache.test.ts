@@ -79,7 +79,7 @@ describe("the prefix cache", () => {
     expect(engine.prefix.reused - before).toBe(prompt.length + first.length - 1);
     const uncached = fresh(engine, () => engine.sample("a", next, params));
     expect(cached.sequences.map((s) => s.tokens)).toEqual(uncached.sequences.map((s) => s.tokens));
-    cached.sequences.forEach((s, i) => close(s.logprobs, uncached.sequences[i]!.logprobs));
+    for (const [i, s] of cached.sequences.entries()) close(s.logprobs, uncached.sequences[i]!.logprobs);
   });
 
   it("any change to the weights, another adapter or the base model starts afresh", () => {

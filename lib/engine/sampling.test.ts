@@ -82,7 +82,7 @@ describe("sampling", () => {
     const s = engine.sample("a", prompt, { maxTokens: 10, temperature: 0.8, topP: 0.9, seed: 8 }).sequences[0];
     const scored = engine.computeLogprobs("a", [...prompt, ...s.tokens]).slice(prompt.length) as number[];
     expect(s.logprobs).toHaveLength(s.tokens.length);
-    s.logprobs.forEach((lp, i) => expect(Math.abs(lp - scored[i])).toBeLessThan(1e-4));
+    for (const [i, lp] of s.logprobs.entries()) expect(Math.abs(lp - scored[i])).toBeLessThan(1e-4);
   });
 
   it("top-k log-probs list the most likely tokens first and agree with the full rows", () => {

@@ -260,7 +260,7 @@ describe("entropies from forward_backward", () => {
       const trained = engine.forwardBackward("a", [datum], lossFn).lossFnOutputs[0]!.entropies!;
       const scored = engine.forward("a", [datum], lossFn).lossFnOutputs[0]!.entropies!;
       expect(trained).toHaveLength(N);
-      trained.forEach((h, t) => expect(h).toBeCloseTo(expected[t]!, 5));
+      for (const [t, h] of trained.entries()) expect(h).toBeCloseTo(expected[t]!, 5);
       expect(expected.filter((h) => h > 0.1)).toHaveLength(weighted.length);
       expect(scored).toEqual(trained);
     },
@@ -272,6 +272,6 @@ describe("entropies from forward_backward", () => {
     const out = engine.forward(null, [{ modelInput: seq.slice(0, -1), lossFnInputs: inputs }], "importance_sampling")
       .lossFnOutputs[0]!.entropies!;
     const expected = rowEntropies(engine, null);
-    out.forEach((h, t) => expect(h).toBeCloseTo(advantages[t] ? expected[t]! : 0, 5));
+    for (const [t, h] of out.entries()) expect(h).toBeCloseTo(advantages[t] ? expected[t]! : 0, 5);
   });
 });

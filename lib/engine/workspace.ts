@@ -46,7 +46,8 @@ export class Workspace {
   probs(): Float32Array {
     const held = this.held;
     if (!held) throw new Error("workspace.probs() before take()");
-    return (held.probs ??= this.kernels.alloc(held.acts.T * this.config.vocabSize));
+    held.probs ??= this.kernels.alloc(held.acts.T * this.config.vocabSize);
+    return held.probs;
   }
 
   free(): void {
