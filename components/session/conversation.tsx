@@ -174,6 +174,17 @@ export function Conversation({
           {awaiting.reason} Nothing is pending: reply to continue.
         </div>
       )}
+      {awaiting?.kind === "unreadable" && (
+        <UnreadableBanner
+          key={awaiting.messageId}
+          messageId={awaiting.messageId}
+          reason={awaiting.reason}
+          busy={busy}
+          error={error}
+          onRetry={onRetry}
+          onCorrect={(text) => onCorrectAnswer(awaiting.messageId, text)}
+        />
+      )}
       {awaiting?.kind === "attention" && (
         <div className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]" data-testid="attention">
           {awaiting.reason}
@@ -250,6 +261,65 @@ function AnsweredBanner({
       {correcting && (
         <CorrectionBox
           label="What is wrong with the answer (e.g. it says it did something no tool call did)? The correction trains the agent and is shown to it."
+          submitLabel="Send correction"
+          busy={busy}
+          error={error}
+          onSubmit={onCorrect}
+          onCancel={() => setCorrecting(false)}
+        />
+      )}
+    </div>
+  );
+}
+
+/** A reply that could not be read: sample again, or correct it (it trains like a corrected answer). */
+function UnreadableBanner({
+  messageId,
+  reason,
+  busy,
+  error,
+  onRetry,
+  onCorrect,
+}: {
+  messageId: string;
+  reason: string;
+  busy: boolean;
+  error: string | null;
+  onRetry: () => void;
+  onCorrect: (text: string) => void;
+}) {
+  const [correcting, setCorrecting] = useState(false);
+  return (
+    <div
+      className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]"
+      data-testid="reply-unreadable"
+      data-message-id={messageId}
+    >
+      {reason}
+      {!correcting && (
+        <>
+          <button
+            type="button"
+            className="ml-2 rounded border border-border px-2 py-0.5 text-xs"
+            data-testid="retry-button"
+            disabled={busy}
+            onClick={onRetry}
+          >
+            Retry
+          </button>
+          <button
+            type="button"
+            className="ml-2 rounded border border-border px-2 py-0.5 text-xs"
+            data-testid="correct-reply-button"
+            onClick={() => setCorrecting(true)}
+          >
+            Correct this reply
+          </button>
+        </>
+      )}
+      {correcting && (
+        <CorrectionBox
+          label="What should the reply have been (e.g. one call: read_file with path notes.txt)? The correction trains the agent and is shown to it."
           submitLabel="Send correction"
           busy={busy}
           error={error}

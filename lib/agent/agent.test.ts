@@ -517,6 +517,38 @@ forEachDriver("the agent loop", (db) => {
     expect(promptText(last)).not.toContain(broken.content);
   });
 
+  it("a reply that could not be read can be corrected like an answer: one step trains on its tokens, then the agent samples again with the correction in context", async () => {
+    const t = await begin({ maxTokens: 6 });
+    await say(t, TASKS.write);
+    const broken = assistants(await rowsOf(t))[0]!;
+    const view = await agent.getConversationView({ ownerId: t.user.id, conversationId: t.conv.id });
+    expect(view.awaiting).toMatchObject({ kind: "unreadable", messageId: broken.id });
+    expect(view.awaiting?.kind === "unreadable" && view.awaiting.reason).toContain("could not be read");
+    const correction = "Make one call: write b.txt.";
+    const out = await agent.correctAnswer({
+      ownerId: t.user.id,
+      conversationId: t.conv.id,
+      messageId: broken.id,
+      correction,
+    });
+    await agent.idle();
+    const [corr] = await listCorrectionsByConversation({ db: db(), ownerId: t.user.id, conversationId: t.conv.id });
+    expect(corr).toMatchObject({ id: out.correctionId, kind: "answer", toolCallId: null, text: correction });
+    const [step] = await listTrainingStepsByOwner({ db: db(), ownerId: t.user.id });
+    expect(step).toMatchObject({ id: out.trainingStepId, status: "done", step: 1 });
+    expect(step!.metrics).toMatchObject({ sdpo_denied_count: 1 });
+    const rows = await rowsOf(t);
+    const carrier = rows.find((r) => r.role === "user" && r.meta?.kind === "correction")!;
+    expect(carrier.meta).toMatchObject({ answerMessageId: broken.id });
+    const again = assistants(rows).find((r) => r.seq > carrier.seq)!;
+    expect(again.meta).toMatchObject({ policyStep: 1 });
+    expect(promptText(again)).toContain(answerCorrectionMessage({ correction }));
+    // The same reply is not open to a second correction.
+    await expect(
+      agent.correctAnswer({ ownerId: t.user.id, conversationId: t.conv.id, messageId: broken.id, correction }),
+    ).rejects.toMatchObject({ code: "conflict:message" });
+  });
+
   it("read-only calls are auto-approved with autoApproveReadonly, and the step cap ends the task", async () => {
     const t = await begin({ autoApproveReadonly: true, maxSteps: 1 });
     await say(t, TASKS.read);

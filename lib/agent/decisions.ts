@@ -7,7 +7,8 @@
  *   deny    → the denied record (with the correction) in context → one training step → sampling
  *   edit    → the edited arguments run exactly; they are the demonstration of a training step
  * A final answer can be corrected too (it may claim work the agent never did): the correction
- * trains on the answer like a denial, and the agent answers again with it in context.
+ * trains on the answer like a denial, and the agent answers again with it in context. So can a
+ * reply that could not be read (the same path: its tokens are what the step trains on).
  */
 import { answerCorrectionMessage, deniedToolResult, failureCorrectionMessage } from "@/lib/agent/tool-messages";
 import { createAllowRule } from "@/lib/db/queries/allow-rules";
@@ -343,7 +344,7 @@ export async function submitFailureCorrection(
   return { toolCall: out.toolCall, correctionId: out.correctionId, trainingStepId: out.trainingStepId };
 }
 
-/** The person's correction of the final answer the conversation ended with; it trains like a denial. */
+/** The person's correction of the agent's last reply (its final answer, or one that could not be read); it trains like a denial. */
 export async function correctAnswer(
   core: AgentCore,
   ownerId: string,
@@ -353,10 +354,11 @@ export async function correctAnswer(
 ): Promise<{ correctionId: string; trainingStepId: string | null }> {
   const view = await getConversationView(core, ownerId, conversationId);
   const conv = view.conversation;
-  if (view.awaiting?.kind !== "answer" || view.awaiting.messageId !== messageId)
+  const awaiting = view.awaiting;
+  if ((awaiting?.kind !== "answer" && awaiting?.kind !== "unreadable") || awaiting.messageId !== messageId)
     throw new AppError(
       "conflict:message",
-      "Only the answer the agent ended its task with can be corrected, while the conversation is idle.",
+      "Only the agent's last reply can be corrected: the answer it ended its task with, or a reply that could not be read.",
     );
   const config = await core.config(ownerId);
   const policy = await policyFor(core, conv, config);
@@ -376,7 +378,7 @@ export async function correctAnswer(
       message: { role: "user", content: answerCorrectionMessage({ correction: text }), meta },
     });
     const state: ConversationState = signal.step ? "training" : "sampling";
-    await core.setState(conv, state, ["idle"], tx);
+    await core.setState(conv, state, [awaiting.kind === "answer" ? "idle" : "failed"], tx);
     return { correctionId: signal.correctionId, step: signal.step, messageId: msg.id, seq: msg.seq, state };
   });
   await core.publish(conv, "message", { messageId: out.messageId, role: "user", seq: out.seq, kind: "correction" });

@@ -27,6 +27,12 @@ export type Awaiting =
   | { kind: "answer"; messageId: string }
   /** The agent stopped mid-task without an answer (the step cap): a reply continues. */
   | { kind: "stopped"; reason: string }
+  /**
+   * The agent's last reply could not be read (neither one well-formed call nor an answer): retry,
+   * reply, or correct it like an answer, so a model that has drifted into malformed replies can be
+   * taught back out of them.
+   */
+  | { kind: "unreadable"; messageId: string; reason: string }
   | null;
 
 export type ConversationView = {
@@ -68,6 +74,9 @@ function awaitingOf(
   if (last?.status === "failed" && !corrections.some((c) => c.toolCallId === last.id && c.kind === "tool_failure")) {
     return { kind: "failure_correction", toolCall: last, suggestion: last.result?.feedback ?? "" };
   }
+  const reply = currentEpisode(rows).at(-1);
+  if (reply?.role === "assistant" && reply.meta?.parseError)
+    return { kind: "unreadable", messageId: reply.id, reason: lastError ?? "The reply could not be read." };
   return { kind: "attention", reason: lastError ?? "The agent stopped; retry or send a message." };
 }
 
