@@ -6,6 +6,7 @@
  * at most every PROGRESS_INTERVAL_MS, and whatever is left just before the result.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { lowerThisThreadsPriority } from "../thread-priority";
 import type { Kernels } from "./kernels/types";
 import { createJsKernels } from "./kernels/js-kernels";
 import { countingKernels } from "./accounting";
@@ -36,6 +37,8 @@ async function makeKernels(
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error("lib/engine/worker.ts must run in a worker thread");
+  // The engine yields the cores to the server's main thread, which answers requests (see thread-priority.ts).
+  lowerThisThreadsPriority();
   const data = (workerData as { data: EngineWorkerData }).data;
   let engine: Engine;
   try {

@@ -5,11 +5,14 @@
  * own workspace and scratch, and leaves the job (which wakes the caller if it was the last one).
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { lowerThisThreadsPriority } from "../../thread-priority";
 import { TASKS } from "../threads-table";
 import { Mailbox, OP_SGEMM, OP_TASK, runClaimedChunks, type SgemmWorkerData } from "./sgemm-protocol";
 import { threadContext } from "./wasm-kernels";
 import { instantiateKernels, kernelsModule } from "./wasm-module";
 
+// Before any work: the kernels yield the cores to the server's main thread (see thread-priority.ts).
+lowerThisThreadsPriority();
 const data = (workerData as { data: SgemmWorkerData }).data;
 const kernels = instantiateKernels(kernelsModule(data.wasmPath), data.memory);
 const mailbox = new Mailbox(data.memory.buffer, data.mailbox);
