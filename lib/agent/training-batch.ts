@@ -12,7 +12,14 @@ import { type CorrectionKind, listCorrectionsByTrainingStep } from "@/lib/db/que
 import { listMessagesByConversation } from "@/lib/db/queries/messages";
 import { getToolCallForOwner } from "@/lib/db/queries/tool-calls";
 import type { Correction, Message as MessageRow, ToolCall, TrainingStep } from "@/lib/db/schema";
-import { denialExample, type DenialExample, type RewardExample, type SDPOConfig, type StepBatch } from "@/lib/sdpo";
+import {
+  denialExample,
+  fitToWindow,
+  type DenialExample,
+  type RewardExample,
+  type SDPOConfig,
+  type StepBatch,
+} from "@/lib/sdpo";
 import { recentApprovedCalls } from "./rehearsal-calls";
 import { messagesForLayout } from "./context";
 
@@ -42,12 +49,15 @@ export async function buildStepBatch({
   renderer,
   tools,
   sdpo,
+  contextWindow,
 }: {
   db: Db;
   row: TrainingStep;
   renderer: Renderer;
   tools: ToolSpec[];
   sdpo: SDPOConfig;
+  /** The model's context: each denial is cut to fit it behind the teacher's longer prompt. */
+  contextWindow: number;
 }): Promise<StepBatch> {
   // A replay (after an undo) learns from the corrections of the step it replays.
   const corrections = await listCorrectionsByTrainingStep({ db, trainingStepId: row.replayOf ?? row.id });
@@ -90,7 +100,7 @@ export async function buildStepBatch({
     // With RL, a completion earns −1 once however many corrections it drew.
     const reward = sdpo.enableRl && !rewarded.has(sampled.id) ? -1 : undefined;
     if (reward !== undefined) rewarded.add(sampled.id);
-    denials.push(
+    const denial = fitToWindow(
       denialExample({
         completion,
         promptMessages,
@@ -105,7 +115,9 @@ export async function buildStepBatch({
         config: sdpo,
         reward,
       }),
+      contextWindow,
     );
+    if (denial) denials.push(denial);
   }
   // A correction's step also keeps the user's newest approved calls (settings rehearsalCalls).
   const rehearsals =

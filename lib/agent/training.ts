@@ -61,13 +61,21 @@ export async function trainPolicy(core: AgentCore, policyId: string, ownerId: st
     if (!policy) return;
     const config = await core.config(ownerId);
     const renderer = await core.renderer(policy.baseModel);
+    const contextWindow = await core.contextWindow(policy.baseModel);
     const conversationOf = async (row: TrainingStep) =>
       row.conversationId ? getConversationForOwner({ db, id: row.conversationId, ownerId }) : null;
     const result = await core.runtime.runNext({
       policy,
       config,
       build: (row) =>
-        buildStepBatch({ db, row, renderer, tools: core.deps.tools, sdpo: sdpoConfigFromSettings(config) }),
+        buildStepBatch({
+          db,
+          row,
+          renderer,
+          tools: core.deps.tools,
+          sdpo: sdpoConfigFromSettings(config),
+          contextWindow,
+        }),
       onClaimed: async (row) => {
         const conv = await conversationOf(row);
         if (conv) await core.publish(conv, "training_step", stepEventPayload(row));

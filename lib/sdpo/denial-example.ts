@@ -58,3 +58,20 @@ export function denialExample({
     reward,
   };
 }
+
+/**
+ * The denial cut to fit a context of `window` positions under both prompts. The teacher's prompt
+ * is the student's plus the correction, so a reply that filled the student's window (a model
+ * rambling to its token limit) no longer fits behind it; the step then trains on the reply's first
+ * tokens, whose teacher scores are exact, instead of failing. Null when not even one token fits.
+ */
+export function fitToWindow(example: DenialExample, window: number): DenialExample | null {
+  const room = window - Math.max(example.promptTokens.length, example.teacherPromptTokens.length);
+  if (room >= example.completionTokens.length) return example;
+  if (room < 1) return null;
+  return {
+    ...example,
+    completionTokens: example.completionTokens.slice(0, room),
+    samplingLogprobs: example.samplingLogprobs.slice(0, room),
+  };
+}

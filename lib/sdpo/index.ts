@@ -9,7 +9,7 @@ export { trainStep, type DenialExample, type RewardExample, type StepBatch } fro
 export type { LossMode, SDPOConfig, TeacherMode } from "./config";
 export type { RewardBaseline } from "./advantages";
 export { selectTeacher, type TeacherSource } from "./teachers";
-export { denialExample, type Correction } from "./denial-example";
+export { denialExample, fitToWindow, type Correction } from "./denial-example";
 export { capabilitiesOf, lossFnFor } from "./capabilities";
 export { dbCheckpointStore } from "./checkpoints";
 export { openPolicy, type OpenedPolicy } from "./resume";
