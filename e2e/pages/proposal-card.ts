@@ -27,24 +27,35 @@ export class ProposalCard {
   /**
    * Waits until the agent stops for the person at a point not in `seen` ("proposal:<id>" or
    * "failure:<id>": a call approved and then failed stops twice), or, with `orAnswer`, ends its
-   * turn with an answer (the conversation idle). Returns the point's key, its call's tool, and
-   * whether it is a proposal to decide, a failed call to correct or an answer.
+   * turn with an answer (the conversation idle) or a reply that could not be read ("unreadable:<message
+   * id>"). Returns the point's key, its call's tool, and whether it is a proposal to decide, a failed
+   * call to correct, an answer or an unreadable reply.
    */
   async waitForNext(
     seen: readonly string[],
     timeout: number,
     orAnswer = false,
-  ): Promise<{ key: string; id: string; tool: string; kind: "proposal" | "failure" | "answer" }> {
-    const not = (kind: string) =>
+  ): Promise<{ key: string; id: string; tool: string; kind: "proposal" | "failure" | "answer" | "unreadable" }> {
+    const not = (kind: string, attribute = "data-tool-call-id") =>
       seen
         .filter((k) => k.startsWith(`${kind}:`))
-        .map((k) => `:not([data-tool-call-id="${k.slice(kind.length + 1)}"])`)
+        .map((k) => `:not([${attribute}="${k.slice(kind.length + 1)}"])`)
         .join("");
     const cards = `[data-testid="tool-card"][data-status="proposed"]${not("proposal")}, [data-testid="failure-card"]${not("failure")}`;
-    const fresh = this.page.locator(orAnswer ? `${cards}, [data-testid="session-page"][data-state="idle"]` : cards);
+    const unreadable = `[data-testid="reply-unreadable"]${not("unreadable", "data-message-id")}`;
+    const fresh = this.page.locator(
+      orAnswer ? `${cards}, ${unreadable}, [data-testid="session-page"][data-state="idle"]` : cards,
+    );
     await expect(fresh.first()).toBeVisible({ timeout });
     const card = this.page.locator(cards);
-    if ((await card.count()) === 0) return { key: `answer:${seen.length}`, id: "", tool: "", kind: "answer" };
+    if ((await card.count()) === 0) {
+      const reply = this.page.locator(unreadable);
+      if ((await reply.count()) > 0) {
+        const id = (await reply.getAttribute("data-message-id"))!;
+        return { key: `unreadable:${id}`, id, tool: "", kind: "unreadable" };
+      }
+      return { key: `answer:${seen.length}`, id: "", tool: "", kind: "answer" };
+    }
     const kind = (await card.getAttribute("data-testid")) === "failure-card" ? "failure" : "proposal";
     const id = (await card.getAttribute("data-tool-call-id"))!;
     return { key: `${kind}:${id}`, id, tool: (await card.getAttribute("data-tool"))!, kind };

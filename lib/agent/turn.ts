@@ -30,6 +30,7 @@ import { withBeforeImages } from "./rewind-snapshots";
 import { TokenStream } from "./token-stream";
 import { classifyToolResult } from "./tool-outcome";
 import { afterStep, hasPendingSteps } from "./training";
+import { unreadableReason } from "./view";
 
 /** How many times the model is asked again for exactly one tool call before the turn stops. */
 export const MAX_NUDGES = 2;
@@ -214,7 +215,7 @@ async function sampleTurn(core: AgentCore, conv: Conversation): Promise<void> {
         kind: "parse_error",
         messageId: reply.id,
         ...parseError,
-        message: `The reply could not be read (${parsed.detail}). Retry, or send a message to continue.`,
+        message: unreadableReason(parsed.detail),
       }),
     });
   }

@@ -51,6 +51,11 @@ function finalAnswer(rows: MessageView[]): MessageView | null {
   return last?.role === "assistant" && (last.toolCalls?.length ?? 0) === 0 ? last : null;
 }
 
+/** What the page says of a reply that could not be read (also the text of its error event). */
+export function unreadableReason(detail: string): string {
+  return `The reply could not be read (${detail}). Retry, or send a message to continue.`;
+}
+
 function awaitingOf(
   conv: Conversation,
   rows: MessageView[],
@@ -75,8 +80,9 @@ function awaitingOf(
     return { kind: "failure_correction", toolCall: last, suggestion: last.result?.feedback ?? "" };
   }
   const reply = currentEpisode(rows).at(-1);
+  // Its own reason, not the last error event's (a guard's flag may have come after it).
   if (reply?.role === "assistant" && reply.meta?.parseError)
-    return { kind: "unreadable", messageId: reply.id, reason: lastError ?? "The reply could not be read." };
+    return { kind: "unreadable", messageId: reply.id, reason: unreadableReason(reply.meta.parseError.detail) };
   return { kind: "attention", reason: lastError ?? "The agent stopped; retry or send a message." };
 }
 
