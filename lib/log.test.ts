@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { createLogger, redact } from "./log";
+import { describe, expect, it, vi } from "vitest";
+import { createLogger, logToStderr, redact } from "./log";
 
 function capture(level?: "debug" | "info" | "warn" | "error") {
   const lines: string[] = [];
@@ -64,5 +64,29 @@ describe("log", () => {
     expect(redact({ err: new TypeError("bad") })).toMatchObject({
       err: { name: "TypeError", message: "bad" },
     });
+  });
+});
+
+describe("logToStderr", () => {
+  it("sends the default loggers' lines to stderr, so a command's stdout holds only its result", () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const spy = (stream: NodeJS.WriteStream, into: string[]) =>
+      vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
+        into.push(String(chunk));
+        return true;
+      });
+    const stdout = spy(process.stdout, out);
+    const stderr = spy(process.stderr, err);
+    try {
+      createLogger().info("before");
+      logToStderr();
+      createLogger().info("after");
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    expect(out.map((l) => JSON.parse(l).msg)).toEqual(["before"]);
+    expect(err.map((l) => JSON.parse(l).msg)).toEqual(["after"]);
   });
 });

@@ -61,9 +61,17 @@ function envLevel(): Level {
   return raw === "debug" || raw === "info" || raw === "warn" || raw === "error" ? raw : "info";
 }
 
+/** Where the default loggers write: stdout, or stderr in a command whose stdout is its result. */
+let sink: NodeJS.WritableStream = process.stdout;
+
+/** For commands that print one JSON object on stdout (the benchmarks): their log lines go to stderr. */
+export function logToStderr(): void {
+  sink = process.stderr;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? envLevel();
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = options.write ?? ((line: string) => sink.write(`${line}\n`));
   const base = options.fields ?? {};
   const emit = (lvl: Level, msg: string, fields?: Fields) => {
     if (RANK[lvl] < RANK[level]) return;

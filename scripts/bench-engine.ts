@@ -41,6 +41,10 @@ import { allocActivations, forward, freeActivations, logits } from "../lib/engin
 import { createKvCache, freeKvCache } from "../lib/engine/kv-cache";
 import { ropeTables } from "../lib/engine/ops";
 import { Rng, TokenChooser } from "../lib/engine/sampling";
+import { logToStderr } from "@/lib/log";
+
+// Stdout carries the one JSON result; the app's log lines go to stderr.
+logToStderr();
 
 const { values: flags } = parseArgs({
   options: {

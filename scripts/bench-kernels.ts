@@ -20,6 +20,10 @@ import { Engine } from "../lib/engine/engine";
 import { embeddedDefaultConfig, randomTokens } from "../lib/engine/testing";
 import { randomBaseModel } from "../lib/engine/weights";
 import type { Datum } from "../lib/training/types";
+import { logToStderr } from "@/lib/log";
+
+// Stdout carries the one JSON result; the app's log lines go to stderr.
+logToStderr();
 
 const { values: flags } = parseArgs({
   options: {

@@ -43,6 +43,10 @@ import { DEFAULTS } from "@/lib/config";
 import { createEmbeddedBackend } from "@/lib/training/embedded";
 import { readModelDefaults } from "@/lib/training/model-defaults";
 import { EMBEDDED_MODEL } from "@/lib/training/models";
+import { logToStderr } from "@/lib/log";
+
+// Stdout carries the one JSON result; the app's log lines go to stderr.
+logToStderr();
 
 const { values } = parseArgs({
   options: {

@@ -21,6 +21,10 @@ import { BrowserClient, readActionIds } from "@/lib/bench/load-client";
 import { round, summarise } from "@/lib/bench/stats";
 import { projectRoot } from "@/lib/paths";
 import { readsViewAfter } from "@/lib/session/live-view";
+import { logToStderr } from "@/lib/log";
+
+// Stdout carries the one JSON result; the app's log lines go to stderr.
+logToStderr();
 
 const { values } = parseArgs({
   options: {

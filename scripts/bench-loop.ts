@@ -25,6 +25,10 @@ import { createWorkspace } from "@/lib/db/queries/workspaces";
 import { projectPath } from "@/lib/paths";
 import { createEmbeddedBackend } from "@/lib/training/embedded";
 import { EMBEDDED_MODEL } from "@/lib/training/models";
+import { logToStderr } from "@/lib/log";
+
+// Stdout carries the one JSON result; the app's log lines go to stderr.
+logToStderr();
 
 const { values } = parseArgs({
   options: {

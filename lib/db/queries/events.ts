@@ -1,9 +1,14 @@
 // Server code: the per-conversation event log the UI is streamed from. Ids increase, so a client
 // that reconnects with the last id it saw (SSE's Last-Event-ID) gets exactly what it missed.
-import { and, asc, desc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, type SQL } from "drizzle-orm";
 import { type Db, resolveDb } from "../client";
 import type { ConversationEventType } from "../enums";
 import { type ConversationEvent, conversationEvent } from "../schema";
+
+/** The owner's events of one conversation, narrowed by `more`: every read starts along the (conversation, id) index. */
+function inConversation(ownerId: string, conversationId: string, ...more: SQL[]): SQL | undefined {
+  return and(eq(conversationEvent.conversationId, conversationId), eq(conversationEvent.ownerId, ownerId), ...more);
+}
 
 export async function appendEvent({
   db,
@@ -41,13 +46,7 @@ export async function listEventsAfter({
   return d
     .select()
     .from(conversationEvent)
-    .where(
-      and(
-        eq(conversationEvent.conversationId, conversationId),
-        eq(conversationEvent.ownerId, ownerId),
-        gt(conversationEvent.id, afterId),
-      ),
-    )
+    .where(inConversation(ownerId, conversationId, gt(conversationEvent.id, afterId)))
     .orderBy(asc(conversationEvent.id))
     .limit(limit);
 }
@@ -66,7 +65,7 @@ export async function getLastEventId({
   const [row] = await d
     .select({ id: conversationEvent.id })
     .from(conversationEvent)
-    .where(and(eq(conversationEvent.conversationId, conversationId), eq(conversationEvent.ownerId, ownerId)))
+    .where(inConversation(ownerId, conversationId))
     .orderBy(desc(conversationEvent.id))
     .limit(1);
   return row?.id ?? 0;
@@ -88,13 +87,7 @@ export async function getLastEventOfType({
   const [row] = await d
     .select()
     .from(conversationEvent)
-    .where(
-      and(
-        eq(conversationEvent.conversationId, conversationId),
-        eq(conversationEvent.ownerId, ownerId),
-        eq(conversationEvent.type, type),
-      ),
-    )
+    .where(inConversation(ownerId, conversationId, eq(conversationEvent.type, type)))
     .orderBy(desc(conversationEvent.id))
     .limit(1);
   return row ?? null;
@@ -116,12 +109,6 @@ export async function listEventsOfType({
   return d
     .select()
     .from(conversationEvent)
-    .where(
-      and(
-        eq(conversationEvent.conversationId, conversationId),
-        eq(conversationEvent.ownerId, ownerId),
-        eq(conversationEvent.type, type),
-      ),
-    )
+    .where(inConversation(ownerId, conversationId, eq(conversationEvent.type, type)))
     .orderBy(asc(conversationEvent.id));
 }
