@@ -1,5 +1,5 @@
 /**
- * The session page without a model that answers sensibly: a conversation starts from its
+ * The conversation page without a model that answers sensibly: a conversation starts from its
  * workspace page, the page lays out files | conversation | training, "/c" asks before clearing,
  * "/metrics" and "/q" work, a task too long for the prompt budget is refused unstored, the
  * decision keys never act while typing, the agent's reply streams in
@@ -7,7 +7,7 @@
  * Alice's conversation by URL, SSE route, data route or server action (each refusal next to a
  * positive control, so a broken feature cannot pass as a refusal).
  */
-import { parseAgentEvents } from "@/lib/session/sse";
+import { parseAgentEvents } from "@/lib/conversation-page/sse";
 import { expect, PASSWORD, test, type Persona } from "./fixtures";
 import { SessionPage } from "./pages/session-page";
 
@@ -20,7 +20,7 @@ async function signedUpWithConversation(persona: (name: string) => Promise<Perso
   return { p, session, workspaceId, conversationId };
 }
 
-test("a conversation starts from the workspace page and the session page shows files, composer and training", async ({
+test("a conversation starts from the workspace page and the conversation page shows files, composer and training", async ({
   persona,
 }) => {
   const { p, session, workspaceId, conversationId } = await signedUpWithConversation(persona, "Alice");

@@ -20,7 +20,7 @@ import { runPerson } from "@/lib/bench/load";
 import { BrowserClient, readActionIds } from "@/lib/bench/load-client";
 import { round, summarise } from "@/lib/bench/stats";
 import { projectRoot } from "@/lib/paths";
-import { readsViewAfter } from "@/lib/session/live-view";
+import { readsViewAfter } from "@/lib/conversation-page/live-view";
 import { logToStderr } from "@/lib/log";
 
 // Stdout carries the one JSON result; the app's log lines go to stderr.

@@ -4,7 +4,7 @@ import { expect, type Locator, type Page } from "@playwright/test";
 export const FILE_WRITING_TOOLS = /^(write|edit|edit_lines)$/;
 
 /**
- * The one tool call awaiting a decision on the session page: its diff, Approve/Deny/Edit by mouse
+ * The one tool call awaiting a decision on the conversation page: its diff, Approve/Deny/Edit by mouse
  * or by key, the correction box, and the diff's right side as an editor.
  */
 export class ProposalCard {

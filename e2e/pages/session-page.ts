@@ -1,6 +1,6 @@
 import { expect, type Locator, type Page } from "@playwright/test";
 
-/** The session page (files | conversation | training) and the conversation list of a workspace. */
+/** The conversation page (files | conversation | training) and the conversation list of a workspace. */
 export class SessionPage {
   constructor(private readonly page: Page) {}
 

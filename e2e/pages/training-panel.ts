@@ -1,6 +1,6 @@
 import type { Locator, Page } from "@playwright/test";
 
-/** The training column of the session page: the current step's status, its charts and the last step's numbers. */
+/** The training column of the conversation page: the current step's status, its charts and the last step's numbers. */
 export class TrainingPanel {
   constructor(private readonly page: Page) {}
 

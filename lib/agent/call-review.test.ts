@@ -14,7 +14,7 @@ import { createToolCall, getToolCallForOwner } from "@/lib/db/queries/tool-calls
 import { saveUserSettings } from "@/lib/db/queries/user-settings";
 import { createWorkspace } from "@/lib/db/queries/workspaces";
 import { forEachDriver, makeUser } from "@/lib/db/test-db";
-import { hunkOutcome } from "@/lib/session/hunk-review";
+import { hunkOutcome } from "@/lib/conversation-page/hunk-review";
 import { createEmbeddedBackend, type EmbeddedBackend } from "@/lib/training/embedded";
 import { Agent } from "./agent";
 import { reviewNote, reviewOf } from "./call-review";

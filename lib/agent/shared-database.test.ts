@@ -21,7 +21,7 @@ import { getLease } from "@/lib/db/queries/leases";
 import { getPolicyForOwner } from "@/lib/db/queries/policies";
 import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
-import { type FollowedEvent, followConversationEvents } from "@/lib/session/event-follower";
+import { type FollowedEvent, followConversationEvents } from "@/lib/conversation-page/event-follower";
 import type { AgentEvent } from "./events";
 import { TASKS, TEACH_SPEC, TEST_MODEL_NAME, TEST_SYSTEM_PROMPT } from "./test-fixtures";
 import { setUpUser, type TestUser } from "./test-harness";

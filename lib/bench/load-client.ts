@@ -7,8 +7,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { LiveEvent } from "@/lib/session/live-view";
-import { parseSse } from "@/lib/session/sse";
+import type { LiveEvent } from "@/lib/conversation-page/live-view";
+import { parseSse } from "@/lib/conversation-page/sse";
 
 /** Server action ids of the build, by exported name (e.g. "decide"), read from Next's manifest. */
 export function readActionIds(root: string): Map<string, string> {
@@ -39,7 +39,7 @@ export function actionResultOf(body: string): unknown {
   return JSON.parse(row);
 }
 
-/** An event as the page's hook reads it (lib/session/live-view's LiveEvent), with when it arrived. */
+/** An event as the page's hook reads it (lib/conversation-page/live-view's LiveEvent), with when it arrived. */
 export type StreamedEvent = LiveEvent & { at: number };
 
 export class BrowserClient {
@@ -126,7 +126,7 @@ export class BrowserClient {
         buffer = buffer.slice(end + 2);
         const at = performance.now();
         for (const e of parseSse(complete)) {
-          // The route encodes the event map's payload of this type (lib/session/sse): read as such.
+          // The route encodes the event map's payload of this type (lib/conversation-page/sse): read as such.
           const event = { id: e.id === undefined ? null : Number(e.id), type: e.event, payload: JSON.parse(e.data) };
           onEvent({ ...(event as LiveEvent), at });
         }

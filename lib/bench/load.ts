@@ -7,7 +7,7 @@
  * each wait for a proposal; failures are collected, never thrown past the run.
  */
 import type { ConversationState } from "@/lib/db/enums";
-import type { LiveEvent } from "@/lib/session/live-view";
+import type { LiveEvent } from "@/lib/conversation-page/live-view";
 import type { BrowserClient, StreamedEvent } from "./load-client";
 
 export const LOAD_TASK = "Create stats.py with a function `total_apples` that returns the sum of a and b.";

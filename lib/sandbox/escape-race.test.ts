@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executeTool, type ToolContext } from "@/lib/tools";
-import { previewToolCall } from "@/lib/session/tool-preview";
+import { previewToolCall } from "@/lib/conversation-page/tool-preview";
 import { readWorkspaceFile } from "@/lib/workspaces/read-file";
 import { listTree } from "@/lib/workspaces/tree";
 import { findBwrap } from "./host";

@@ -1,6 +1,6 @@
 /**
  * What edit and edit_lines do to a file's text, as pure functions: the tools apply them to the
- * file they read, and the session page's preview applies them to the same text, so the diff a
+ * file they read, and the conversation page's preview applies them to the same text, so the diff a
  * person approves is what the tool writes. Failures come back as reasons; each caller words them.
  *
  * edit: when `old` is not found and EVERY one of its lines carries a read-style line-number prefix

@@ -1,6 +1,6 @@
 "use server";
 /**
- * The session page's mutations: start a conversation, send a message (or /c, /metrics), decide on
+ * The conversation page's mutations: start a conversation, send a message (or /c, /metrics), decide on
  * a proposed call, correct a failed one or the final answer, delete an "always allow" rule and
  * switch read-only auto-approval. Each parses its input with zod, re-reads the signed-in user and
  * lets the agent's owner-scoped entry points decide: someone else's id is "not_found", exactly
@@ -31,11 +31,11 @@ import {
   setAutoApproveInputSchema,
   startConversationInputSchema,
   undoRewindInputSchema,
-} from "@/lib/session/action-schemas";
-import { getAgent } from "@/lib/session/agent-instance";
-import { toolWhere } from "@/lib/session/session-data";
-import { argsForEditedText, previewToolCall } from "@/lib/session/tool-preview";
-import { hunkOutcome } from "@/lib/session/hunk-review";
+} from "@/lib/conversation-page/action-schemas";
+import { getAgent } from "@/lib/conversation-page/agent-instance";
+import { toolWhere } from "@/lib/conversation-page/page-data";
+import { argsForEditedText, previewToolCall } from "@/lib/conversation-page/tool-preview";
+import { hunkOutcome } from "@/lib/conversation-page/hunk-review";
 import { reviewOf } from "@/lib/agent/call-review";
 import type { z } from "zod";
 

@@ -1,21 +1,21 @@
 import fs from "node:fs/promises";
 import { notFound } from "next/navigation";
-import { SessionClient } from "@/components/session/session-client";
+import { ConversationPage } from "@/components/conversation/conversation-page";
 import { requireUser } from "@/lib/auth/server";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
 import { isAppError } from "@/lib/errors";
-import type { Draft } from "@/lib/session/draft";
-import { loadDraft, loadSessionData, type SessionData } from "@/lib/session/session-data";
+import type { Draft } from "@/lib/conversation-page/draft";
+import { loadDraft, loadSessionData, type ConversationPageData } from "@/lib/conversation-page/page-data";
 import { getRuntime } from "@/lib/runtime";
 import { listTree } from "@/lib/workspaces/tree";
 
 export const dynamic = "force-dynamic";
 
-/** The session page: someone else's conversation is "not found", exactly like a missing one. */
-export default async function ConversationPage({ params }: { params: Promise<{ id: string }> }) {
+/** The conversation page: someone else's conversation is "not found", exactly like a missing one. */
+export default async function ConversationRoute({ params }: { params: Promise<{ id: string }> }) {
   const user = await requireUser();
   const { id } = await params;
-  let data: SessionData;
+  let data: ConversationPageData;
   let draft: Draft | null;
   try {
     const { agent, events } = await getRuntime();
@@ -36,6 +36,10 @@ export default async function ConversationPage({ params }: { params: Promise<{ i
   const tree = present && ws ? await listTree(ws.path) : { entries: [], truncated: false };
   // Through JSON, so the first render has the same shape as every later read of the API route.
   return (
-    <SessionClient initial={JSON.parse(JSON.stringify(data)) as SessionData} initialDraft={draft} tree={tree.entries} />
+    <ConversationPage
+      initial={JSON.parse(JSON.stringify(data)) as ConversationPageData}
+      initialDraft={draft}
+      tree={tree.entries}
+    />
   );
 }

@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import { notFound } from "next/navigation";
-import { ConversationList } from "@/components/session/conversation-list";
+import { ConversationList } from "@/components/conversation/conversation-list";
 import { FileExplorer } from "@/components/workspaces/file-explorer";
 import { requireUser } from "@/lib/auth/server";
 import { listConversationsByWorkspace } from "@/lib/db/queries/conversations";

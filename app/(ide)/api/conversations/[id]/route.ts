@@ -1,13 +1,13 @@
 /**
- * GET /api/conversations/:id: what the session page renders (the conversation view, the pending
+ * GET /api/conversations/:id: what the conversation page renders (the conversation view, the pending
  * call's preview, rules, settings), read again by the page after live events. 401 signed out,
  * 404 for anyone else's conversation.
  */
 import { requireApiUser } from "@/lib/auth/server";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { getAgent } from "@/lib/session/agent-instance";
-import { loadSessionData } from "@/lib/session/session-data";
+import { getAgent } from "@/lib/conversation-page/agent-instance";
+import { loadSessionData } from "@/lib/conversation-page/page-data";
 
 export const dynamic = "force-dynamic";
 

@@ -11,7 +11,7 @@ import { requireApiUser } from "@/lib/auth/server";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { getRuntime } from "@/lib/runtime";
-import { sseResponse } from "@/lib/session/sse";
+import { sseResponse } from "@/lib/conversation-page/sse";
 import { DEFAULT_REPLAY, watchOwnerSteps } from "../step-feed";
 
 export const dynamic = "force-dynamic";

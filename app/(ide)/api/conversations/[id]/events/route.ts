@@ -12,8 +12,8 @@ import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { getRuntime } from "@/lib/runtime";
-import { followConversationEvents } from "@/lib/session/event-follower";
-import { encodeAgentEvent, encodeSseComment, resumeAfter, sseResponse } from "@/lib/session/sse";
+import { followConversationEvents } from "@/lib/conversation-page/event-follower";
+import { encodeAgentEvent, encodeSseComment, resumeAfter, sseResponse } from "@/lib/conversation-page/sse";
 
 export const dynamic = "force-dynamic";
 /** Seconds a stream may stay open where the platform enforces a limit; the browser reconnects after. */

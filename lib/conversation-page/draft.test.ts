@@ -23,7 +23,7 @@ function drafts(
   return out;
 }
 
-describe("the session page's draft of the reply being sampled", () => {
+describe("the conversation page's draft of the reply being sampled", () => {
   it("grows with each delta, takes the final text, then waits for its stored message", () => {
     const shown = drafts([
       state("sampling"),

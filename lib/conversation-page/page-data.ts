@@ -1,5 +1,5 @@
 /**
- * Everything the session page renders, in one owner-scoped read: the agent's conversation view,
+ * Everything the conversation page renders, in one owner-scoped read: the agent's conversation view,
  * the workspace it works in, the preview of the call awaiting a decision, the user's "always
  * allow" rules and read-only auto-approval, and the last finished training step's metrics. The
  * page renders it first; the client reads it again (GET /api/conversations/:id) after events.
@@ -18,7 +18,7 @@ import { AppError } from "@/lib/errors";
 import { type Draft, draftBeside } from "./draft";
 import { type CallPreview, previewToolCall } from "./tool-preview";
 
-export type SessionData = {
+export type ConversationPageData = {
   view: ConversationView;
   workspace: { id: string; name: string };
   /** The card preview of the call awaiting a decision (or a failure correction). */
@@ -58,12 +58,16 @@ export async function toolWhere(
   };
 }
 
-export async function loadSessionData(agent: Agent, ownerId: string, conversationId: string): Promise<SessionData> {
+export async function loadSessionData(
+  agent: Agent,
+  ownerId: string,
+  conversationId: string,
+): Promise<ConversationPageData> {
   const view = await agent.getConversationView({ ownerId, conversationId });
   const { where, workspace, autoApproveReadonly } = await toolWhere(agent, ownerId, view.conversation.workspaceId);
   const rules = await listAllowRulesByOwner({ db: agent.core.db, ownerId });
   const awaiting = view.awaiting;
-  let preview: SessionData["preview"] = null;
+  let preview: ConversationPageData["preview"] = null;
   if (awaiting && (awaiting.kind === "decision" || awaiting.kind === "failure_correction")) {
     const call = awaiting.toolCall;
     // A failed call already ran: its preview is the arguments, never a diff of the file as it is now.

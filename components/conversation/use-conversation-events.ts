@@ -6,8 +6,8 @@
  * A token delta carries no id (it is never stored); a reconnect starts with the reply's text so far.
  */
 import { useEffect, useRef } from "react";
-import { SESSION_EVENT_TYPES } from "@/lib/session/event-types";
-import type { LiveEvent } from "@/lib/session/live-view";
+import { SESSION_EVENT_TYPES } from "@/lib/conversation-page/event-types";
+import type { LiveEvent } from "@/lib/conversation-page/live-view";
 
 export type { LiveEvent };
 
@@ -28,7 +28,7 @@ export function useConversationEvents(
       const listener = (e: MessageEvent<string>) => {
         let event: LiveEvent;
         try {
-          // The route encodes this type's payload of the event map (lib/session/sse): read as such.
+          // The route encodes this type's payload of the event map (lib/conversation-page/sse): read as such.
           event = { id: null, type, payload: JSON.parse(e.data) } as LiveEvent;
         } catch {
           return;

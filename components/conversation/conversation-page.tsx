@@ -1,11 +1,11 @@
 "use client";
 /**
- * The session page: files | conversation | training, dense and keyboard-first. It renders what
+ * The conversation page: files | conversation | training, dense and keyboard-first. It renders what
  * the server read, then follows the conversation's SSE stream: the reply being sampled grows as
  * its tokens come (a draft, until the stored message replaces it), training_step events move the
  * step status at once, tool results refresh the file tree and the open file, events that only move
  * a status (decision, tool started, state) are applied to the page's data, and those that bring new
- * rows read the page's data again (coalesced; lib/session/live-view says which).
+ * rows read the page's data again (coalesced; lib/conversation-page/live-view says which).
  */
 import { useRouter } from "next/navigation";
 import { useCallback, useRef, useState } from "react";
@@ -21,16 +21,16 @@ import {
 import { undoVersionAction } from "@/app/(ide)/settings/checkpoints/actions";
 import type { RewindMode } from "@/lib/agent/rewind";
 import type { StepView } from "@/lib/charts/series";
-import type { SessionDecision } from "@/lib/session/action-schemas";
-import { type Draft, draftAfterEvent, draftBeside } from "@/lib/session/draft";
-import { applyEvent, readsViewAfter } from "@/lib/session/live-view";
-import type { SessionData } from "@/lib/session/session-data";
+import type { SessionDecision } from "@/lib/conversation-page/action-schemas";
+import { type Draft, draftAfterEvent, draftBeside } from "@/lib/conversation-page/draft";
+import { applyEvent, readsViewAfter } from "@/lib/conversation-page/live-view";
+import type { ConversationPageData } from "@/lib/conversation-page/page-data";
 import type { TreeEntry } from "@/lib/workspaces/tree";
 import { ClearDialog, type Command, Composer } from "./composer";
 import { Conversation } from "./conversation";
 import { RewindDialog } from "./rewind-dialog";
 import { RulesPanel } from "./rules-panel";
-import { SessionFiles } from "./session-files";
+import { ConversationFiles } from "./conversation-files";
 import { MetricsTable, type StepState, TrainingPanel } from "./training-panel";
 import { type LiveEvent, useConversationEvents } from "./use-conversation-events";
 
@@ -57,12 +57,12 @@ function tooLongMessage({ promptTokens, budget }: { promptTokens: number; budget
   return `Too long to send: the prompt would need ${n(promptTokens)} tokens, and the model's prompt budget is ${n(budget)}. Nothing was sent: shorten the message.`;
 }
 
-export function SessionClient({
+export function ConversationPage({
   initial,
   initialDraft,
   tree,
 }: {
-  initial: SessionData;
+  initial: ConversationPageData;
   initialDraft: Draft | null;
   tree: TreeEntry[];
 }) {
@@ -102,7 +102,7 @@ export function SessionClient({
       try {
         const res = await fetch(`/api/conversations/${conversationId}`, { cache: "no-store" });
         if (res.ok) {
-          const next = (await res.json()) as SessionData;
+          const next = (await res.json()) as ConversationPageData;
           setData(next);
           setDraft((d) => draftBeside(d, next.view.messages));
         }
@@ -346,7 +346,7 @@ export function SessionClient({
       </div>
       <div className="flex min-h-0 flex-1">
         <aside className="w-64 shrink-0 border-r border-border bg-panel" data-testid="session-files">
-          <SessionFiles
+          <ConversationFiles
             workspaceId={data.workspace.id}
             initialEntries={tree}
             version={filesVersion}

@@ -5,7 +5,7 @@
  * refusal shown inline. Sending is refused while the text is blank unless a hint is prefilled.
  */
 import { useEffect, useRef, useState } from "react";
-import { CORRECTION_CHIPS } from "@/lib/session/corrections";
+import { CORRECTION_CHIPS } from "@/lib/conversation-page/corrections";
 
 export function CorrectionBox({
   initial = "",

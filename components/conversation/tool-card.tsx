@@ -14,10 +14,10 @@ import { useEffect, useRef, useState } from "react";
 import { DiffEditor, JsonEditor } from "@/components/diff/diff-editor";
 import type { RememberRule } from "@/lib/agent/schemas";
 import type { Correction, ToolCall } from "@/lib/db/schema";
-import type { SessionDecision } from "@/lib/session/action-schemas";
-import { decisionKeyFor, isTypingTarget } from "@/lib/session/keys";
-import { callSummary, defaultRulePattern } from "@/lib/session/summary";
-import type { CallPreview } from "@/lib/session/tool-preview";
+import type { SessionDecision } from "@/lib/conversation-page/action-schemas";
+import { decisionKeyFor, isTypingTarget } from "@/lib/conversation-page/keys";
+import { callSummary, defaultRulePattern } from "@/lib/conversation-page/summary";
+import type { CallPreview } from "@/lib/conversation-page/tool-preview";
 import { CorrectionBox } from "./correction-box";
 import { HunkList } from "./hunk-list";
 

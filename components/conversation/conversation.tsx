@@ -10,10 +10,10 @@
  */
 import { useEffect, useRef, useState } from "react";
 import type { RewindRecord } from "@/lib/agent/rewind";
-import type { SessionDecision } from "@/lib/session/action-schemas";
-import type { Draft } from "@/lib/session/draft";
-import { proposingLabel, replyDisplay } from "@/lib/session/reply-display";
-import type { SessionData } from "@/lib/session/session-data";
+import type { SessionDecision } from "@/lib/conversation-page/action-schemas";
+import type { Draft } from "@/lib/conversation-page/draft";
+import { proposingLabel, replyDisplay } from "@/lib/conversation-page/reply-display";
+import type { ConversationPageData } from "@/lib/conversation-page/page-data";
 import { CorrectionBox } from "./correction-box";
 import { type Pending, ToolCard } from "./tool-card";
 
@@ -28,7 +28,7 @@ export function Conversation({
   onRetry,
   onUndoRewind,
 }: {
-  data: SessionData;
+  data: ConversationPageData;
   draft: Draft | null;
   busy: boolean;
   error: string | null;

@@ -9,7 +9,7 @@ import { MonacoViewer } from "@/components/editor/monaco-viewer";
 import type { FileView } from "@/lib/workspaces/read-file";
 import type { TreeEntry } from "@/lib/workspaces/tree";
 
-export function SessionFiles({
+export function ConversationFiles({
   workspaceId,
   initialEntries,
   version,

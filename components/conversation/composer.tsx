@@ -8,7 +8,7 @@
  * confirmation the first time. "/rewind" and "/undo" open rewind and undo the last one.
  */
 import { useState } from "react";
-import { type Command, commandOf } from "@/lib/session/commands";
+import { type Command, commandOf } from "@/lib/conversation-page/commands";
 
 export type { Command };
 

@@ -1,5 +1,5 @@
 /**
- * The assistant reply being sampled, as the session page shows it: non-final "tokens" events grow
+ * The assistant reply being sampled, as the conversation page shows it: non-final "tokens" events grow
  * the draft (a `sofar` one, the text so far that a late or reconnected stream starts with, replaces
  * it), the final one replaces its text with the whole reply, the assistant "message" event
  * names the stored row, and the draft goes once the page's data holds that row, so the text is

@@ -1,5 +1,5 @@
 /**
- * The session page's server side against a real Agent on the taught test model: the card's diff
+ * The conversation page's server side against a real Agent on the taught test model: the card's diff
  * is the real file against exactly what approving writes, an edited right side runs as the same
  * tool's arguments and leaves exactly the edited bytes, a denial's training step reaches the
  * page's stream (replayed from conversation_event, encoded and parsed as the SSE route does), and
@@ -20,7 +20,7 @@ import { listToolCallsByConversation } from "@/lib/db/queries/tool-calls";
 import { forEachDriver } from "@/lib/db/test-db";
 import { createEmbeddedBackend, type EmbeddedBackend } from "@/lib/training/embedded";
 import { type Draft, type DraftEvent, draftAfterEvent, draftBeside } from "./draft";
-import { loadDraft, loadSessionData, toolWhere } from "./session-data";
+import { loadDraft, loadSessionData, toolWhere } from "./page-data";
 import { parseAgentEvents, sse } from "./sse";
 import { argsForEditedText } from "./tool-preview";
 import { followConversationEvents } from "./event-follower";
@@ -28,7 +28,7 @@ import { followConversationEvents } from "./event-follower";
 /** Sampling and an SDPO step on the test model are quick alone, but the machine's two cores are shared. */
 const TEST_TIMEOUT_MS = 300_000;
 
-forEachDriver("the session page's server side", (db) => {
+forEachDriver("the conversation page's server side", (db) => {
   let taught: Taught;
   let backend: EmbeddedBackend;
   let agent: Agent;

@@ -1,5 +1,5 @@
 /**
- * The session page's server-action inputs. Owner ids never come from the browser: the actions add
+ * The conversation page's server-action inputs. Owner ids never come from the browser: the actions add
  * the signed-in user. An edited diff arrives as text (the server turns it into the tool's
  * arguments, see preview.ts); edited arguments of the other tools arrive as a JSON object.
  */

@@ -7,9 +7,9 @@
  */
 import { useEffect, useMemo, useRef, useState } from "react";
 import { formatHunk, splitHunks } from "@/lib/agent/hunks";
-import { CORRECTION_CHIPS } from "@/lib/session/corrections";
-import { isTypingTarget } from "@/lib/session/keys";
-import type { HunkChoice } from "@/lib/session/hunk-review";
+import { CORRECTION_CHIPS } from "@/lib/conversation-page/corrections";
+import { isTypingTarget } from "@/lib/conversation-page/keys";
+import type { HunkChoice } from "@/lib/conversation-page/hunk-review";
 
 export function HunkList({
   before,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { applyEvent, type LiveEvent, readsViewAfter } from "./live-view";
-import type { SessionData } from "./session-data";
+import type { ConversationPageData } from "./page-data";
 
 const call = (id: string, status: string) => ({ id, status, editedArgs: null }) as never;
 
 /** The page's data while call c2 waits for a decision (only the fields the events touch). */
-function waiting(): SessionData {
+function waiting(): ConversationPageData {
   return {
     preview: { toolCallId: "c2", preview: { kind: "args" } },
     view: {
@@ -13,10 +13,10 @@ function waiting(): SessionData {
       toolCalls: [call("c1", "succeeded"), call("c2", "proposed")],
       awaiting: { kind: "decision", toolCall: call("c2", "proposed") },
     },
-  } as unknown as SessionData;
+  } as unknown as ConversationPageData;
 }
 
-describe("the session page applying live events", () => {
+describe("the conversation page applying live events", () => {
   it("a denial moves its call's status and ends the wait for a decision without a read", () => {
     const e: LiveEvent = { id: 9, type: "decision", payload: { toolCallId: "c2", decision: "denied" } };
     const next = applyEvent(waiting(), e);

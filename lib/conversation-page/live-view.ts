@@ -1,14 +1,14 @@
 /**
- * What the session page does with a live event: the events that only move a status (a decision,
+ * What the conversation page does with a live event: the events that only move a status (a decision,
  * a tool starting, the conversation's state, a step queued or running) are applied to the page's
  * data as they come; only those that bring rows the page has not got (a message, a proposal and
  * its preview, a result, a finished step's metrics, a rewind, an error's reason) make it read the
- * conversation view again. The page (components/session/session-client.tsx) and the load
+ * conversation view again. The page (components/conversation/session-client.tsx) and the load
  * benchmark (lib/bench/load.ts) share these rules.
  */
 import type { AgentEventPayloads, AgentEventType } from "@/lib/agent/events";
 import type { ToolCallStatus } from "@/lib/db/enums";
-import type { SessionData } from "./session-data";
+import type { ConversationPageData } from "./page-data";
 
 /** An event as the page receives it: a stored one has its id, a token delta none. */
 export type LiveEvent = {
@@ -53,9 +53,12 @@ const DECIDED: Record<AgentEventPayloads["decision"]["decision"], ToolCallStatus
 };
 
 /** The page's data with the event's status changes applied (the same object when it changes nothing). */
-export function applyEvent(data: SessionData, event: LiveEvent): SessionData {
+export function applyEvent(data: ConversationPageData, event: LiveEvent): ConversationPageData {
   const view = data.view;
-  const withCall = (toolCallId: string, patch: Partial<SessionData["view"]["toolCalls"][number]>): SessionData => {
+  const withCall = (
+    toolCallId: string,
+    patch: Partial<ConversationPageData["view"]["toolCalls"][number]>,
+  ): ConversationPageData => {
     const toolCalls = view.toolCalls.map((c) => (c.id === toolCallId ? { ...c, ...patch } : c));
     const awaiting =
       view.awaiting?.kind === "decision" && view.awaiting.toolCall.id === toolCallId ? null : view.awaiting;
