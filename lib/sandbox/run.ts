@@ -2,7 +2,8 @@
  * Runs one shell command for the bash tool: under bubblewrap (the default), or directly when an
  * administrator chose the unsandboxed mode. Sequence: resolve the workspace → measure it against
  * its quota → make the call's cgroup (memory, processes) → build the argv from the policy, with
- * ulimits for whatever the cgroup cannot hold → join the cgroup → spawn detached → stream output
+ * ulimits for whatever the cgroup cannot hold → join the cgroup → spawn detached (from the helper
+ * process of lib/spawner.ts, which forks at its own small size) → stream output
  * into a bounded capture while watching the cgroup and the quota → on exit, timeout, abort,
  * runaway output or a limit, SIGKILL the process group → check the limits once more → remove the
  * cgroup. Inside bwrap the command's init is pid 1 of a fresh pid namespace: when the command
@@ -18,13 +19,13 @@
  *   stopped within one measuring interval of passing the quota; it may overshoot by what it
  *   writes in that interval.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import { quotaLeft, workspaceUsage } from "@/lib/workspaces/quota";
 import { bwrapArgs, clampTimeout, shellLimits, ulimitPrelude, type SandboxPolicy, type ShellLimits } from "./policy";
 import { findBwrap, INSTALL_BWRAP, probeHost } from "./host";
 import { createCallCgroup, type CallCgroup, type CgroupVersion } from "./cgroup";
 import { OutputCapture } from "./output";
+import { spawnFromHelper } from "@/lib/spawner";
 
 export type SandboxMode = "bwrap" | "unsandboxed";
 
@@ -257,40 +258,28 @@ type Ran = { exitCode: number; output: string; outputBytes: number; stop: Stop |
 
 function spawnAndWait(spec: SpawnSpec, timeoutS: number, input: RunCommandInput, watches: Watch[]): Promise<Ran> {
   const capture = new OutputCapture(input.policy.limits.maxOutputChars);
-  const child = spawn(spec.file, spec.args, {
-    cwd: spec.cwd,
-    env: spec.env as NodeJS.ProcessEnv,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe", spec.fd3 === undefined ? "ignore" : "pipe"],
-  });
-  const stdout = child.stdout!;
-  const stderr = child.stderr!;
-  if (spec.fd3 !== undefined) {
-    const argsPipe = child.stdio[3] as import("node:stream").Writable;
-    argsPipe.on("error", () => {}); // bwrap failed to start; its exit reports why
-    argsPipe.end(spec.fd3);
-  }
   let stopped: Stop | null = null;
   let settled = false;
-
-  const killGroup = () => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // the group is already gone
-    }
-  };
+  // From the helper process: a fork from the server would block its main thread (lib/spawner.ts).
+  const call = spawnFromHelper(
+    {
+      file: spec.file,
+      args: spec.args,
+      cwd: spec.cwd,
+      env: spec.env,
+      fd3: spec.fd3,
+      detached: true,
+      graceMs: PIPE_GRACE_MS,
+    },
+    (chunk) => {
+      capture.push(chunk);
+      if (capture.total > input.policy.limits.killAfterOutputBytes) stop({ why: "output_limit" });
+    },
+  );
   const stop = (why: Stop) => {
     stopped ??= why;
-    killGroup();
+    call.kill();
   };
-  const onData = (chunk: Buffer) => {
-    capture.push(chunk);
-    if (capture.total > input.policy.limits.killAfterOutputBytes) stop({ why: "output_limit" });
-  };
-  stdout.on("data", onData);
-  stderr.on("data", onData);
   const timer = setTimeout(() => stop({ why: "timed_out" }), timeoutS * 1000);
   const onAbort = () => stop({ why: "aborted" });
   input.signal?.addEventListener("abort", onAbort);
@@ -311,36 +300,13 @@ function spawnAndWait(spec: SpawnSpec, timeoutS: number, input: RunCommandInput,
   };
   for (const watch of watches) schedule(watch, watch.everyMs);
 
-  return new Promise((resolve) => {
-    let exitCode = 1;
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      for (const t of watchTimers) clearTimeout(t);
-      input.signal?.removeEventListener("abort", onAbort);
-      stdout.destroy();
-      stderr.destroy();
-      // Whatever is left of the process group (unsandboxed background jobs) goes too.
-      killGroup();
-      resolve({ exitCode, output: capture.text(), outputBytes: capture.total, stop: stopped });
-    };
-    child.on("error", (error) => {
-      capture.push(Buffer.from(`failed to start: ${error.message}\n`));
-      finish();
-    });
-    child.on("exit", (code, signal) => {
-      exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0);
-      // Give the pipes a moment to drain; a daemon that holds them open does not hold the call.
-      let open = 2;
-      const closed = () => {
-        if (--open === 0) finish();
-      };
-      stdout.once("close", closed);
-      stderr.once("close", closed);
-      if (stdout.closed) closed();
-      if (stderr.closed) closed();
-      setTimeout(finish, PIPE_GRACE_MS);
-    });
+  return call.done.then(({ code, signal, error }) => {
+    settled = true;
+    clearTimeout(timer);
+    for (const t of watchTimers) clearTimeout(t);
+    input.signal?.removeEventListener("abort", onAbort);
+    if (error) capture.push(Buffer.from(`failed to start: ${error}\n`));
+    const exitCode = error ? 1 : (code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0));
+    return { exitCode, output: capture.text(), outputBytes: capture.total, stop: stopped };
   });
 }

@@ -5,24 +5,23 @@
  * it runs (lib/sandbox/run.ts). Usage is what `du` counts: the blocks the workspace's files and
  * folders occupy, symlinks not followed, each hard-linked file once.
  */
-import { execFile } from "node:child_process";
 import type { Stats } from "node:fs";
+import { execFromHelper } from "@/lib/spawner";
 
 const MiB = 1024 * 1024;
 
 export type QuotaDecision = { ok: true } | { ok: false; error: string };
 
-/** Bytes the workspace at `root` occupies on disk. */
-export function workspaceUsage(root: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    // -B1: bytes. du exits 1 when a file vanished while it walked (a command still running
-    // deletes files): its total still counts everything that was there, so the total is used.
-    execFile("du", ["-s", "-B1", "--", root], { encoding: "utf8" }, (error, stdout) => {
-      const total = Number(/^(\d+)\s/.exec(stdout)?.[1]);
-      if (Number.isFinite(total)) resolve(total);
-      else reject(new Error(`cannot measure ${root}: ${error?.message ?? "du printed no total"}`));
-    });
-  });
+/** Bytes the workspace at `root` occupies on disk (du, started from the helper process: lib/spawner.ts). */
+export async function workspaceUsage(root: string): Promise<number> {
+  // -B1: bytes. du exits 1 when a file vanished while it walked (a command still running
+  // deletes files): its total still counts everything that was there, so the total is used.
+  const { stdout, end } = await execFromHelper("du", ["-s", "-B1", "--", root]);
+  const total = Number(/^(\d+)\s/.exec(stdout)?.[1]);
+  if (Number.isFinite(total)) return total;
+  throw new Error(
+    `cannot measure ${root}: ${end.error ?? (end.code !== 0 ? `du exited with ${end.code}` : "du printed no total")}`,
+  );
 }
 
 /** Space left under the quota: never negative (a workspace over its quota has none). */
