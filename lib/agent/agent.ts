@@ -15,7 +15,7 @@ import {
   getConversationForOwner,
   updateConversation,
 } from "@/lib/db/queries/conversations";
-import { appendMessage, listMessagesByConversation } from "@/lib/db/queries/messages";
+import { appendMessage, listMessageSummariesByConversation } from "@/lib/db/queries/messages";
 import { getOrCreatePolicy } from "@/lib/db/queries/policies";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import { getWorkspaceForOwner } from "@/lib/db/queries/workspaces";
@@ -275,7 +275,7 @@ export class Agent {
     const [renderer, window, rows] = await Promise.all([
       core.renderer(policy.baseModel),
       core.contextWindow(policy.baseModel),
-      listMessagesByConversation({ db: core.db, ownerId: conv.ownerId, conversationId: conv.id }),
+      listMessageSummariesByConversation({ db: core.db, ownerId: conv.ownerId, conversationId: conv.id }),
     ]);
     const budget = promptBudget(window, config.maxTokens);
     const promptTokens = tokensToHoldMessage({ rows, renderer, tools: core.deps.tools, text });

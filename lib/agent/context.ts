@@ -9,6 +9,13 @@
 import type { Message as ChatMessage, Renderer, ToolSpec } from "@/lib/chat/types";
 import type { MessageMeta, PromptLayout } from "@/lib/db/message-meta";
 import type { Message as MessageRow } from "@/lib/db/schema";
+
+/**
+ * A message as prompts are built from it: everything but its token arrays, which only training
+ * reads. A turn reads the conversation's rows this way (listMessageSummariesByConversation), so
+ * twenty conversations sampling at once do not parse every past prompt's tokens on each turn.
+ */
+export type ContextRow = Omit<MessageRow, "promptTokens" | "completionTokens" | "completionLogprobs">;
 import { capChars } from "@/lib/sandbox/output";
 import { replyReserve } from "@/lib/config/reply-tokens";
 
@@ -48,7 +55,7 @@ export function inContext(row: Pick<MessageRow, "meta">): boolean {
   return !metaOf(row).excluded;
 }
 
-export function toChatMessage(row: MessageRow): ChatMessage {
+export function toChatMessage(row: ContextRow): ChatMessage {
   switch (row.role) {
     case "system":
       return { role: "system", content: row.content };
@@ -73,7 +80,7 @@ export function toChatMessage(row: MessageRow): ChatMessage {
 }
 
 /** The chat messages of a stored layout (what a training step scores against). */
-export function messagesForLayout(rows: MessageRow[], layout: PromptLayout): ChatMessage[] {
+export function messagesForLayout(rows: ContextRow[], layout: PromptLayout): ChatMessage[] {
   const bySeq = new Map(rows.map((r) => [r.seq, r]));
   const out: ChatMessage[] = [];
   for (const seq of layout.seqs) {
@@ -87,8 +94,8 @@ export function messagesForLayout(rows: MessageRow[], layout: PromptLayout): Cha
 }
 
 /** Groups rows into units that are elided together: an assistant reply with the results after it. */
-function units(rows: MessageRow[]): MessageRow[][] {
-  const out: MessageRow[][] = [];
+function units(rows: ContextRow[]): ContextRow[][] {
+  const out: ContextRow[][] = [];
   for (const row of rows) {
     if (row.role === "tool" && out.length > 0) out[out.length - 1]!.push(row);
     else out.push([row]);
@@ -105,7 +112,7 @@ export function promptBudget(contextWindow: number, maxTokens: number | undefine
 }
 
 /** The rows elision never drops: the system prompt and the episode's task (its first user message). */
-function keptCount(episode: MessageRow[]): number {
+function keptCount(episode: ContextRow[]): number {
   const taskIndex = episode.findIndex((r) => r.role === "user");
   return taskIndex === -1 ? Math.min(1, episode.length) : taskIndex + 1;
 }
@@ -121,7 +128,7 @@ export function tokensToHoldMessage({
   tools,
   text,
 }: {
-  rows: MessageRow[];
+  rows: ContextRow[];
   renderer: Renderer;
   tools: ToolSpec[];
   text: string;
@@ -147,7 +154,7 @@ export function buildPrompt({
   tools,
   budget,
 }: {
-  rows: MessageRow[];
+  rows: ContextRow[];
   renderer: Renderer;
   tools: ToolSpec[];
   budget: number;

@@ -28,7 +28,7 @@ import type { AgentEventPayloads } from "./events";
 import type { ConversationState } from "@/lib/db/enums";
 import type { Decision, RememberRule } from "./schemas";
 import { stepEventPayload, trainingLossFor } from "./training";
-import { chatCallId, policyFor } from "./turn";
+import { policyFor } from "./turn";
 import type { AnswerCorrectionMeta, TrainingSignalKind } from "./training-batch";
 import { getConversationView } from "./view";
 
@@ -212,7 +212,8 @@ export async function decide(
       return { toolCall: out.toolCall, correctionId: out.correctionId, trainingStepId: out.trainingStepId };
     }
     case "deny": {
-      const callId = (await chatCallId(core, conv, call.messageId)) ?? call.id;
+      // The id the reply gave the call, from the reply signalContext already read.
+      const callId = ctx.sampled?.toolCalls?.[0]?.id ?? call.id;
       const out = await core.db.transaction(async (tx) => {
         const toolCall = await decided("denied")(tx);
         const signal = await recordSignal(tx, ctx, conv, call, { kind: "denial", text: decision.correction });

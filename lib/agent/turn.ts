@@ -13,7 +13,12 @@ import { toolResultText } from "@/lib/agent/tool-messages";
 import type { Config } from "@/lib/config";
 import type { Db } from "@/lib/db/client";
 import { getConversationForOwner, updateConversation } from "@/lib/db/queries/conversations";
-import { appendMessage, listMessagesByConversation, type NewMessage } from "@/lib/db/queries/messages";
+import {
+  appendMessage,
+  getMessageForOwner,
+  listMessageSummariesByConversation,
+  type NewMessage,
+} from "@/lib/db/queries/messages";
 import { getOrCreatePolicy, getPolicyForOwner } from "@/lib/db/queries/policies";
 import { listAllowRulesByOwner } from "@/lib/db/queries/allow-rules";
 import { createToolCall, listToolCallsByConversation, updateToolCall } from "@/lib/db/queries/tool-calls";
@@ -22,7 +27,15 @@ import { sandboxPolicyFor } from "@/lib/sandbox/policy";
 import type { AllowRule, Conversation, Message as MessageRow, Policy } from "@/lib/db/schema";
 import { replyTokens } from "@/lib/config/reply-tokens";
 import { executeTool } from "@/lib/tools";
-import { buildPrompt, clipToolOutput, currentEpisode, inContext, promptBudget, toolOutputLimit } from "./context";
+import {
+  buildPrompt,
+  type ContextRow,
+  clipToolOutput,
+  currentEpisode,
+  inContext,
+  promptBudget,
+  toolOutputLimit,
+} from "./context";
 import type { AgentCore } from "./core";
 import type { AgentEventPayloads } from "./events";
 import { noteForCall, withReviewNote } from "./call-review";
@@ -91,7 +104,7 @@ export async function policyFor(core: AgentCore, conv: Conversation, config: Con
 }
 
 /** Tool calls proposed since the episode's latest task (the step cap counts these). */
-function stepsSinceTask(rows: MessageRow[]): number {
+function stepsSinceTask(rows: ContextRow[]): number {
   const episode = currentEpisode(rows);
   const taskIndex = episode.findLastIndex((r) => r.role === "user" && r.meta?.kind === "task");
   return episode
@@ -100,7 +113,7 @@ function stepsSinceTask(rows: MessageRow[]): number {
 }
 
 /** Nudges sent since the model last gave a usable reply or the user last spoke. */
-function nudgesSoFar(rows: MessageRow[]): number {
+function nudgesSoFar(rows: ContextRow[]): number {
   let n = 0;
   for (let i = rows.length - 1; i >= 0; i--) {
     const row = rows[i]!;
@@ -147,7 +160,7 @@ function approvalFor(call: { name: string; arguments: Record<string, unknown> },
 async function sampleTurn(core: AgentCore, conv: Conversation): Promise<void> {
   const db = core.db;
   const config = await core.config(conv.ownerId);
-  const rows = await listMessagesByConversation({ db, ownerId: conv.ownerId, conversationId: conv.id });
+  const rows = await listMessageSummariesByConversation({ db, ownerId: conv.ownerId, conversationId: conv.id });
 
   // 1. The step cap ends the task before another sample.
   if (stepsSinceTask(rows) >= config.maxSteps) {
@@ -443,6 +456,6 @@ export async function executeApproved(core: AgentCore, conv: Conversation): Prom
 
 /** The id the model's reply gave the call (tool messages answer it). */
 export async function chatCallId(core: AgentCore, conv: Conversation, messageId: string): Promise<string | null> {
-  const rows = await listMessagesByConversation({ db: core.db, ownerId: conv.ownerId, conversationId: conv.id });
-  return rows.find((r) => r.id === messageId)?.toolCalls?.[0]?.id ?? null;
+  const row = await getMessageForOwner({ db: core.db, id: messageId, ownerId: conv.ownerId });
+  return row?.conversationId === conv.id ? (row.toolCalls?.[0]?.id ?? null) : null;
 }
