@@ -10,7 +10,7 @@
 import type { Config } from "@/lib/config";
 import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { getPolicyForOwner } from "@/lib/db/queries/policies";
-import { listRecentSampledCalls, recordStepProbeMetrics } from "@/lib/db/queries/probes";
+import { recordStepProbeMetrics } from "@/lib/db/queries/probes";
 import { listTrainingStepsByOwner } from "@/lib/db/queries/training-steps";
 import type { Conversation, TrainingStep } from "@/lib/db/schema";
 import { log } from "@/lib/log";
@@ -20,7 +20,7 @@ import { scoreProbes, type ProbeScores } from "@/lib/sdpo/probes";
 import { liveTrainersFromRuntime } from "./live-trainers";
 import { undoVersion } from "./adapter-history";
 import type { AgentCore } from "./core";
-import { probesFromCalls } from "./probe-set";
+import { loadProbes } from "./probe-set";
 
 /** Calls read to find probes: enough for `probeCount` of each kind among denials, edits and auto-approvals. */
 const CALLS_SCANNED = 200;
@@ -82,13 +82,13 @@ export async function runStepProbes(core: AgentCore, row: TrainingStep, conv: Co
   if (conv) await retryProposed(core, conv);
 
   // 1. The probes, from the policy's newest calls.
-  const calls = await listRecentSampledCalls({
+  const { probes } = await loadProbes({
     db,
     ownerId: row.ownerId,
     policyId: row.policyId,
-    limit: CALLS_SCANNED,
+    perKind: config.probeCount,
+    scanned: CALLS_SCANNED,
   });
-  const probes = probesFromCalls(calls, config.probeCount);
   if (probes.length === 0) return { status: "skipped", reason: "no_probes" };
 
   // 2. Greedy first moves under the step's version, while it is the one in memory.

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { SampledCall } from "@/lib/db/queries/probes";
+import type { SampledCall, SampledTokens } from "@/lib/db/queries/probes";
 import type { ToolCall } from "@/lib/db/schema";
-import { probesFromCalls } from "./probe-set";
+import { probeMessageIds, probesFromCalls } from "./probe-set";
 
 let n = 0;
+/** The fixtures' sampled tokens by message id, as listSampledTokens reads them. */
+const tokens = new Map<string, SampledTokens>();
 function sampled(over: Partial<ToolCall>, corrections: SampledCall["corrections"] = []): SampledCall {
   n++;
   const call = {
@@ -24,7 +26,8 @@ function sampled(over: Partial<ToolCall>, corrections: SampledCall["corrections"
     createdAt: new Date(n * 1000),
     ...over,
   } as ToolCall;
-  return { call, promptTokens: [n, n], completionTokens: [1, 2, 3], corrections };
+  tokens.set(call.messageId, { promptTokens: [n, n], completionTokens: [1, 2, 3] });
+  return { call, replyLength: 3, corrections };
 }
 const at = new Date(0);
 
@@ -33,12 +36,12 @@ describe("probes from a policy's calls", () => {
     const denied = sampled({ status: "denied" }, [{ kind: "denial", createdAt: at }]);
     const retry = sampled({ args: { cmd: "python3 -m unittest" } });
     const other = sampled({ conversationId: "c2", name: "read", args: { path: "a.py" } });
-    const probes = probesFromCalls([other, retry, denied], 8); // newest first
+    const probes = probesFromCalls([other, retry, denied], 8, tokens); // newest first
     expect(probes).toEqual([
       {
         kind: "correction",
         id: denied.call.id,
-        promptTokens: denied.promptTokens,
+        promptTokens: tokens.get(denied.call.messageId)!.promptTokens,
         denied: { name: "bash", arguments: { cmd: "pytest" } },
         deniedTokens: 3,
         corrected: { name: "bash", arguments: { cmd: "python3 -m unittest" } },
@@ -46,14 +49,14 @@ describe("probes from a policy's calls", () => {
       {
         kind: "retention",
         id: other.call.id,
-        promptTokens: other.promptTokens,
+        promptTokens: tokens.get(other.call.messageId)!.promptTokens,
         approved: { name: "read", arguments: { path: "a.py" } },
         approvedTokens: 3,
       },
       {
         kind: "retention",
         id: retry.call.id,
-        promptTokens: retry.promptTokens,
+        promptTokens: tokens.get(retry.call.messageId)!.promptTokens,
         approved: { name: "bash", arguments: { cmd: "python3 -m unittest" } },
         approvedTokens: 3,
       },
@@ -77,7 +80,7 @@ describe("probes from a policy's calls", () => {
       sampled({ args: { cmd: "ls -a" } }),
       sampled({ args: { cmd: "ls -l" } }),
     ];
-    const probes = probesFromCalls([...approved, waiting, auto, edited], 2);
+    const probes = probesFromCalls([...approved, waiting, auto, edited], 2, tokens);
     expect(probes.map((p) => [p.kind, p.id])).toEqual([
       ["correction", edited.call.id],
       ["retention", approved[0]!.call.id],
@@ -89,7 +92,7 @@ describe("probes from a policy's calls", () => {
   it("an approved call that earned an RL reward is still a retention probe; one corrected after it failed is not", () => {
     const rewarded = sampled({}, [{ kind: "approval", createdAt: at }]);
     const failed = sampled({ status: "failed" }, [{ kind: "tool_failure", createdAt: at }]);
-    expect(probesFromCalls([failed, rewarded], 8).map((p) => [p.kind, p.id])).toEqual([
+    expect(probesFromCalls([failed, rewarded], 8, tokens).map((p) => [p.kind, p.id])).toEqual([
       ["retention", rewarded.call.id],
     ]);
   });
@@ -98,7 +101,22 @@ describe("probes from a policy's calls", () => {
     const denied = sampled({ status: "denied" }, [{ kind: "denial", createdAt: at }]);
     const deniedAgain = sampled({ status: "denied" }, [{ kind: "denial", createdAt: at }]);
     expect(
-      probesFromCalls([deniedAgain, denied], 8).map((p) => (p.kind === "correction" ? p.corrected : "retention")),
+      probesFromCalls([deniedAgain, denied], 8, tokens).map((p) =>
+        p.kind === "correction" ? p.corrected : "retention",
+      ),
     ).toEqual([null, null]);
+  });
+
+  it("reads tokens only for the calls it chose: the messages named are the probes' own", () => {
+    const approved = [
+      sampled({ args: { cmd: "ls" } }),
+      sampled({ args: { cmd: "ls -a" } }),
+      sampled({ args: { cmd: "ls -l" } }),
+    ];
+    const auto = sampled({ autoReason: "readonly", name: "read", args: { path: "a" } });
+    expect(probeMessageIds([...approved, auto], 2)).toEqual([approved[0]!.call.messageId, approved[1]!.call.messageId]);
+    // A chosen call whose tokens are gone is left out, not probed with an empty prompt.
+    const without = new Map([...tokens].filter(([id]) => id !== approved[0]!.call.messageId));
+    expect(probesFromCalls([...approved, auto], 2, without).map((p) => p.id)).toEqual([approved[1]!.call.id]);
   });
 });

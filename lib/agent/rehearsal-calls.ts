@@ -4,9 +4,8 @@
  * (probe-set.ts), with the prompt and reply tokens they were sampled with.
  */
 import type { Db } from "@/lib/db/client";
-import { listRecentSampledCalls } from "@/lib/db/queries/probes";
 import { rehearsalsFromProbes, type RehearsalCall } from "@/lib/sdpo/rehearsal";
-import { probesFromCalls } from "./probe-set";
+import { loadProbes } from "./probe-set";
 
 /** Calls read to find `count` approved ones among denials, edits and auto-approvals. */
 const CALLS_SCANNED = 200;
@@ -23,7 +22,7 @@ export async function recentApprovedCalls({
   count: number;
 }): Promise<RehearsalCall[]> {
   if (count === 0) return [];
-  const calls = await listRecentSampledCalls({ db, ownerId, policyId, limit: CALLS_SCANNED });
-  const replies = new Map(calls.map((c) => [c.call.id, c.completionTokens]));
-  return rehearsalsFromProbes(probesFromCalls(calls, count), (id) => replies.get(id), count);
+  const { probes, calls, tokens } = await loadProbes({ db, ownerId, policyId, perKind: count, scanned: CALLS_SCANNED });
+  const messageOf = new Map(calls.map((c) => [c.call.id, c.call.messageId]));
+  return rehearsalsFromProbes(probes, (id) => tokens.get(messageOf.get(id) ?? "")?.completionTokens, count);
 }
