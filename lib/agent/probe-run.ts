@@ -26,7 +26,14 @@ import { loadProbes } from "./probe-set";
 const CALLS_SCANNED = 200;
 /** How long the probes wait for the retried proposal before they run anyway. */
 const RETRY_WAIT_MS = 30_000;
-const POLL_MS = 100;
+/**
+ * The state is heard from this process's event bus at once; the database is read this often as
+ * well, for a conversation another instance drives (its events reach only its own bus). Twenty
+ * steps' probe runs polling every 100 ms were hundreds of queries a second on the server's main
+ * thread, where the database runs.
+ */
+const POLL_MS = 1_000;
+const WAITING = new Set(["training", "sampling"]);
 
 export type ProbeRun =
   | { status: "scored"; scores: ProbeScores; verdict: GuardVerdict; rolledBack: number | null }
@@ -35,10 +42,28 @@ export type ProbeRun =
 /** Resolves once the conversation no longer waits on the step or its retry (or after RETRY_WAIT_MS). */
 async function retryProposed(core: AgentCore, conv: Conversation): Promise<void> {
   const until = Date.now() + RETRY_WAIT_MS;
-  for (;;) {
-    const now = await getConversationForOwner({ db: core.db, id: conv.id, ownerId: conv.ownerId });
-    if (!now || (now.state !== "training" && now.state !== "sampling") || Date.now() > until) return;
-    await new Promise((r) => setTimeout(r, POLL_MS));
+  let heard = false;
+  let wake: () => void = () => {};
+  const unsubscribe = core.events.subscribe(conv.id, 0, (event) => {
+    if (event.type === "state" && !WAITING.has(event.payload.state)) {
+      heard = true;
+      wake();
+    }
+  });
+  try {
+    for (;;) {
+      const now = await getConversationForOwner({ db: core.db, id: conv.id, ownerId: conv.ownerId });
+      if (heard || !now || !WAITING.has(now.state) || Date.now() > until) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(POLL_MS, Math.max(0, until - Date.now())));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    unsubscribe();
   }
 }
 
