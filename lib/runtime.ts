@@ -35,6 +35,8 @@ export type Runtime = {
   policies: PolicyRuntime;
   /** Where the agent's events reach this process's subscribers (SSE routes, the step feed). */
   events: EventBus;
+  /** No other process writes the database (PGlite): every event reaches `events`. */
+  soleWriter: boolean;
   /** The policies' live clients as the checkpoint and history actions use them. */
   liveTrainers: LiveTrainers;
   auth: Auth;
@@ -68,6 +70,7 @@ export async function createRuntime({ database, backend, env = process.env }: Ru
       agent,
       policies: core.runtime,
       events: core.events,
+      soleWriter: handle.soleWriter,
       liveTrainers: liveTrainersFromRuntime(
         core.runtime,
         (ownerId) => core.config(ownerId),

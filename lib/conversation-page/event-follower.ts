@@ -3,6 +3,8 @@
  * from conversation_event in id order and sent once. A live event on this process's bus only
  * nudges a read, and a read also runs every `pollMs`, so events reach the stream even when another
  * server process published them. Reads never overlap; a nudge during a read triggers one more.
+ * The poll is for other processes: where this one is the database's sole writer (PGlite), every
+ * event reaches its bus, and the poll is only a slow safety net (FOLLOW_POLL_MS).
  * A reply's token deltas are not stored: with `deltas`, once the first read is sent the text so
  * far (the bus's draft) goes out as one `sofar` delta, then each live delta, none ahead of a stored
  * event published before it (a delta waits for the read in progress).
@@ -13,6 +15,9 @@ import { listEventsAfter } from "@/lib/db/queries/events";
 
 export type FollowedEvent = AgentEvent;
 
+/** How often a follower reads the database unprompted: often where other processes may publish. */
+export const FOLLOW_POLL_MS = { shared: 1_000, sole: 15_000 } as const;
+
 export function followConversationEvents({
   db,
   ownerId,
@@ -21,7 +26,7 @@ export function followConversationEvents({
   send,
   subscribe,
   deltas,
-  pollMs = 1000,
+  pollMs = FOLLOW_POLL_MS.shared,
   onError,
 }: {
   db: Db;

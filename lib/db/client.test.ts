@@ -3,10 +3,24 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import postgres from "postgres";
 import { createDb, getDb } from "./client";
+import { createPgTestDb } from "./test-db";
 
 describe("the process database", () => {
   it("is refused with the way to start one while no process runtime exists", async () => {
     await expect(getDb()).rejects.toThrow(/no process runtime: start one with getRuntime\(\)/);
+  });
+});
+
+describe("who else writes the database", () => {
+  it("PGlite's is this process's alone (its directory is locked to it); PostgreSQL's may be shared", async () => {
+    const pglite = await createDb({ dataDir: "memory" });
+    expect(pglite.soleWriter).toBe(true);
+    await pglite.close();
+    if (process.env.TEST_DATABASE_URL) {
+      const pg = await createPgTestDb();
+      expect(pg.soleWriter).toBe(false);
+      await pg.close();
+    }
   });
 });
 

@@ -22,7 +22,16 @@ import * as schema from "./schema";
 /** A database on either driver, or a transaction on one: every query accepts any of them. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
-export type DbHandle = { db: Db; close: () => Promise<void> };
+export type DbHandle = {
+  db: Db;
+  close: () => Promise<void>;
+  /**
+   * No other process writes this database: PGlite's data directory is locked to the process that
+   * opened it. Readers that poll for other processes' writes (the SSE route) can then rely on this
+   * process's event bus. PostgreSQL may be shared by several app instances.
+   */
+  soleWriter: boolean;
+};
 
 export type CreateDbOptions = {
   /** A PostgreSQL URL; when given, `dataDir` is ignored. */
@@ -48,7 +57,7 @@ async function openPostgres(url: string): Promise<DbHandle> {
   await migratePostgresOnce(url);
   const client = postgres(url, { onnotice: () => {} });
   const db = drizzlePostgres(client, { schema });
-  return { db, close: () => client.end({ timeout: 5 }) };
+  return { db, close: () => client.end({ timeout: 5 }), soleWriter: false };
 }
 
 /** A one-connection client holds the session-level advisory lock for the whole migration. */
@@ -89,7 +98,7 @@ async function openPglite(dataDir: string): Promise<DbHandle> {
     await migratePglite(db, { migrationsFolder: migrationsFolder() });
     // This process holds the directory's lock, so any lease in it is a previous process's.
     await db.delete(schema.lease);
-    return { db, close };
+    return { db, close, soleWriter: true };
   } catch (err) {
     await close().catch(() => {});
     throw err;

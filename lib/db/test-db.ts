@@ -44,6 +44,7 @@ export async function createPgTestDb(serverUrl = process.env.TEST_DATABASE_URL):
   }
   return {
     db: handle.db,
+    soleWriter: handle.soleWriter,
     close: async () => {
       await handle.close();
       await dropDatabase();

@@ -12,7 +12,7 @@ import { getConversationForOwner } from "@/lib/db/queries/conversations";
 import { AppError, errorResponse, isAppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { getRuntime } from "@/lib/runtime";
-import { followConversationEvents } from "@/lib/conversation-page/event-follower";
+import { FOLLOW_POLL_MS, followConversationEvents } from "@/lib/conversation-page/event-follower";
 import { encodeAgentEvent, encodeSseComment, resumeAfter, sseResponse } from "@/lib/conversation-page/sse";
 
 export const dynamic = "force-dynamic";
@@ -25,7 +25,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   try {
     const user = await requireApiUser();
     const { id } = await params;
-    const { agent, events } = await getRuntime();
+    const { agent, events, soleWriter } = await getRuntime();
     const conv = await getConversationForOwner({ db: agent.core.db, id, ownerId: user.id });
     if (!conv) throw new AppError("not_found:conversation", "Conversation not found.");
     const after = resumeAfter(request.headers.get("last-event-id"), new URL(request.url).searchParams.get("after"));
@@ -44,8 +44,8 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
           }
         };
         const heartbeat = setInterval(() => send(encodeSseComment("heartbeat")), HEARTBEAT_MS);
-        // Stored events in id order, read again on every live event of this process and every
-        // second, so events published by another process are not missed either.
+        // Stored events in id order, read again on every live event of this process and, where
+        // another process may publish (PostgreSQL), every second, so its events are not missed.
         const follower = followConversationEvents({
           db: agent.core.db,
           ownerId: user.id,
@@ -54,6 +54,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
           send: (e) => send(encodeAgentEvent(e)),
           subscribe: (conversationId, afterEventId, nudge) => events.subscribe(conversationId, afterEventId, nudge),
           deltas: { bus: events, send: (d) => send(encodeAgentEvent(d)) },
+          pollMs: soleWriter ? FOLLOW_POLL_MS.sole : FOLLOW_POLL_MS.shared,
           onError: (error) => {
             log.error("conversation.events_failed", { conversationId: conv.id, error });
             cleanup();
