@@ -47,7 +47,8 @@ const { values } = parseArgs({
     "rope-theta": { type: "string", default: "10000" },
     "max-positions": { type: "string", default: "4096" },
     "final-dtype": { type: "string", default: "auto" },
-    threads: { type: "string", default: "2" },
+    // Unset: one per core (the kernels give the same bits on any number).
+    threads: { type: "string" },
     init: { type: "string" },
   },
 });
@@ -141,7 +142,10 @@ const config: ModelConfig = {
   maxPositionEmbeddings: num("max-positions"),
   tieWordEmbeddings: true,
 };
-const kernels = await createKernels({ threads: num("threads") === 1 ? 1 : 2 });
+const threads = values.threads === undefined ? undefined : num("threads");
+if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
+  throw new Error(`--threads must be a whole number of at least 1, got ${values.threads}`);
+const kernels = await createKernels({ threads });
 const engine =
   initDir === undefined
     ? Engine.fromConfig(config, kernels, { seed, initializerRange: 0.02 })
