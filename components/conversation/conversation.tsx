@@ -159,8 +159,10 @@ export function Conversation({
       )}
       {lastRewind && <RewindBanner record={lastRewind} busy={busy} onUndo={() => onUndoRewind(lastRewind.rewindId)} />}
       {awaiting?.kind === "answer" && (
-        <AnsweredBanner
+        <ReplyBanner
           key={awaiting.messageId}
+          kind="answer"
+          messageId={awaiting.messageId}
           busy={busy}
           error={error}
           onCorrect={(text) => onCorrectAnswer(awaiting.messageId, text)}
@@ -175,8 +177,9 @@ export function Conversation({
         </div>
       )}
       {awaiting?.kind === "unreadable" && (
-        <UnreadableBanner
+        <ReplyBanner
           key={awaiting.messageId}
+          kind="unreadable"
           messageId={awaiting.messageId}
           reason={awaiting.reason}
           busy={busy}
@@ -231,49 +234,12 @@ function UnreadableReply({ text, detail }: { text: string; detail: string }) {
 }
 
 /**
- * The agent ended its task with an answer and has nothing pending: said plainly, so an idle
- * conversation never looks stalled. An answer that claims work the agent never did (no tool call
- * made it) can be corrected like a denied call: the correction trains, and the agent tries again.
+ * The agent's last reply, open to a correction that trains like a denied call: an answer (the task
+ * is done, said plainly so an idle conversation never looks stalled; it may claim work no tool call
+ * did), or a reply that could not be read (which can also be sampled again).
  */
-function AnsweredBanner({
-  busy,
-  error,
-  onCorrect,
-}: {
-  busy: boolean;
-  error: string | null;
-  onCorrect: (text: string) => void;
-}) {
-  const [correcting, setCorrecting] = useState(false);
-  return (
-    <div className="my-2 rounded border border-ok/50 bg-ok/10 px-2 py-1 text-[12px]" data-testid="agent-answered">
-      <span>The agent answered; the task is done — reply to continue.</span>
-      {!correcting && (
-        <button
-          type="button"
-          className="ml-2 rounded border border-border px-2 py-0.5 text-xs"
-          data-testid="correct-answer-button"
-          onClick={() => setCorrecting(true)}
-        >
-          Correct this answer
-        </button>
-      )}
-      {correcting && (
-        <CorrectionBox
-          label="What is wrong with the answer (e.g. it says it did something no tool call did)? The correction trains the agent and is shown to it."
-          submitLabel="Send correction"
-          busy={busy}
-          error={error}
-          onSubmit={onCorrect}
-          onCancel={() => setCorrecting(false)}
-        />
-      )}
-    </div>
-  );
-}
-
-/** A reply that could not be read: sample again, or correct it (it trains like a corrected answer). */
-function UnreadableBanner({
+function ReplyBanner({
+  kind,
   messageId,
   reason,
   busy,
@@ -281,45 +247,47 @@ function UnreadableBanner({
   onRetry,
   onCorrect,
 }: {
+  kind: "answer" | "unreadable";
   messageId: string;
-  reason: string;
+  /** Why an unreadable reply could not be read. */
+  reason?: string;
   busy: boolean;
   error: string | null;
-  onRetry: () => void;
+  onRetry?: () => void;
   onCorrect: (text: string) => void;
 }) {
   const [correcting, setCorrecting] = useState(false);
+  const answer = kind === "answer";
+  const button = "ml-2 rounded border border-border px-2 py-0.5 text-xs";
   return (
     <div
-      className="my-2 rounded border border-warn/60 bg-warn/10 px-2 py-1 text-[12px]"
-      data-testid="reply-unreadable"
+      className={`my-2 rounded border px-2 py-1 text-[12px] ${answer ? "border-ok/50 bg-ok/10" : "border-warn/60 bg-warn/10"}`}
+      data-testid={answer ? "agent-answered" : "reply-unreadable"}
       data-message-id={messageId}
     >
-      {reason}
+      <span>{answer ? "The agent answered; the task is done — reply to continue." : reason}</span>
+      {!correcting && onRetry && (
+        <button type="button" className={button} data-testid="retry-button" disabled={busy} onClick={onRetry}>
+          Retry
+        </button>
+      )}
       {!correcting && (
-        <>
-          <button
-            type="button"
-            className="ml-2 rounded border border-border px-2 py-0.5 text-xs"
-            data-testid="retry-button"
-            disabled={busy}
-            onClick={onRetry}
-          >
-            Retry
-          </button>
-          <button
-            type="button"
-            className="ml-2 rounded border border-border px-2 py-0.5 text-xs"
-            data-testid="correct-reply-button"
-            onClick={() => setCorrecting(true)}
-          >
-            Correct this reply
-          </button>
-        </>
+        <button
+          type="button"
+          className={button}
+          data-testid={answer ? "correct-answer-button" : "correct-reply-button"}
+          onClick={() => setCorrecting(true)}
+        >
+          {answer ? "Correct this answer" : "Correct this reply"}
+        </button>
       )}
       {correcting && (
         <CorrectionBox
-          label="What should the reply have been (e.g. one call: read_file with path notes.txt)? The correction trains the agent and is shown to it."
+          label={
+            answer
+              ? "What is wrong with the answer (e.g. it says it did something no tool call did)? The correction trains the agent and is shown to it."
+              : "What should the reply have been (e.g. one call: read with path notes.txt)? The correction trains the agent and is shown to it."
+          }
           submitLabel="Send correction"
           busy={busy}
           error={error}
