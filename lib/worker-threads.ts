@@ -13,7 +13,25 @@ import { projectPath } from "./paths";
  */
 export function startTsWorker(relativeEntry: string, data?: unknown, options: WorkerOptions = {}): Worker {
   return new Worker(projectPath("lib/workers/boot.mjs"), {
+    execArgv: inheritableExecArgv(),
     ...options,
     workerData: { entry: pathToFileURL(projectPath(relativeEntry)).href, data },
   });
+}
+
+/**
+ * The process's Node flags that a worker accepts: a worker inherits them all by default, and one
+ * started from `node --input-type=module -e ...` (a script given as text) fails at once on that flag.
+ */
+function inheritableExecArgv(): string[] {
+  const argv: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const flag = process.execArgv[i];
+    if (flag.startsWith("--input-type")) {
+      if (flag === "--input-type") i++;
+      continue;
+    }
+    argv.push(flag);
+  }
+  return argv;
 }

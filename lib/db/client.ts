@@ -1,12 +1,13 @@
 /**
  * One drizzle database for the process, on either driver: PostgreSQL through postgres-js when
  * DATABASE_URL is set (a team, several app instances), else PGlite in the data directory (one
- * machine, no setup, one process: see data-dir-lock.ts). Same schema and same queries on both. The migrations in drizzle/ are applied
+ * machine, no setup, one process: see data-dir-lock.ts), on a thread of its own (pglite-thread/).
+ * Same schema and same queries on both. The migrations in drizzle/ are applied
  * at first use; on PostgreSQL under an advisory lock, so instances starting together migrate once.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
@@ -17,6 +18,7 @@ import { FIELDS } from "@/lib/config/fields";
 import { projectPath } from "@/lib/paths";
 import { runtimeSlot } from "@/lib/runtime-slot";
 import { lockDataDir } from "./data-dir-lock";
+import { PgliteThread } from "./pglite-thread/client";
 import * as schema from "./schema";
 
 /** A database on either driver, or a transaction on one: every query accepts any of them. */
@@ -73,18 +75,22 @@ async function migratePostgresOnce(url: string): Promise<void> {
 }
 
 async function openPglite(dataDir: string): Promise<DbHandle> {
-  let client: PGlite;
+  let location = "memory";
   let unlock = () => {};
-  if (dataDir === "memory") {
-    client = new PGlite();
-  } else {
+  if (dataDir !== "memory") {
     // The hint keeps the bundler from tracing a run-time directory into the build.
     const root = path.resolve(/*turbopackIgnore: true*/ dataDir);
     // Before PGlite touches the files: a second opener would corrupt them (see data-dir-lock).
     unlock = lockDataDir(root).release;
-    const dir = path.join(root, "db");
-    fs.mkdirSync(dir, { recursive: true });
-    client = new PGlite(dir);
+    location = path.join(root, "db");
+    fs.mkdirSync(location, { recursive: true });
+  }
+  let client: PgliteThread;
+  try {
+    client = await PgliteThread.open(location);
+  } catch (err) {
+    unlock();
+    throw err;
   }
   const close = async () => {
     try {
@@ -94,7 +100,8 @@ async function openPglite(dataDir: string): Promise<DbHandle> {
     }
   };
   try {
-    const db = drizzlePglite(client, { schema });
+    // The driver calls only query and transaction, which PgliteThread provides with PGlite's signatures.
+    const db = drizzlePglite(client as unknown as PGlite, { schema });
     await migratePglite(db, { migrationsFolder: migrationsFolder() });
     // This process holds the directory's lock, so any lease in it is a previous process's.
     await db.delete(schema.lease);
