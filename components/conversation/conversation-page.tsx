@@ -31,7 +31,8 @@ import { Conversation } from "./conversation";
 import { RewindDialog } from "./rewind-dialog";
 import { RulesPanel } from "./rules-panel";
 import { ConversationFiles } from "./conversation-files";
-import { MetricsTable, type StepState, TrainingPanel } from "./training-panel";
+import { MetricsDialog } from "./metrics-dialog";
+import { type StepState, TrainingPanel } from "./training-panel";
 import { type LiveEvent, useConversationEvents } from "./use-conversation-events";
 
 type Failure = { status: "not_found" | "unauthorized" } | { status: "invalid_data" | "conflict"; error: string };
@@ -419,33 +420,7 @@ export function ConversationPage({
           }}
         />
       )}
-      {metrics && (
-        <div
-          className="fixed right-84 top-12 z-40 max-h-[70vh] w-96 overflow-auto rounded border border-border bg-panel p-3 shadow-lg"
-          role="dialog"
-          data-testid="metrics-panel"
-        >
-          <div className="mb-2 flex items-center">
-            <h2 className="font-medium">Last training step&apos;s metrics</h2>
-            <span className="flex-1" />
-            <button
-              type="button"
-              className="text-xs text-muted hover:text-fg"
-              data-testid="metrics-close"
-              onClick={() => setMetrics(null)}
-              // biome-ignore lint/a11y/noAutofocus: the metrics panel opens on the user's /metrics; Esc or Enter closes it.
-              autoFocus
-            >
-              Close
-            </button>
-          </div>
-          {metrics.metrics ? (
-            <MetricsTable metrics={metrics.metrics} />
-          ) : (
-            <p className="text-[13px] text-muted">No training metrics yet.</p>
-          )}
-        </div>
-      )}
+      {metrics && <MetricsDialog metrics={metrics.metrics} onClose={() => setMetrics(null)} />}
     </div>
   );
 }
