@@ -20,7 +20,7 @@ export const FAMILY_WEIGHTS: Record<FamilyId, number> = {
   edit_lines: 1,
   write_new: 0.7,
   run_tests: 1,
-  fix_failing_test: 1.3,
+  fix_failing_test: 2.5,
   rename_symbol: 0.8,
   answer_only: 0.5,
 };

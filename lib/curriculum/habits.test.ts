@@ -12,8 +12,8 @@ describe("habit injection", () => {
     for (const id of HABIT_IDS) {
       expect(stats[id].baseDecisions).toBeGreaterThan(100);
       expect(Math.abs(stats[id].rate - DEFAULT_HABIT_CONFIG.rates[id])).toBeLessThanOrEqual(0.03);
-      // The benchmark needs the corrected behaviour at 30 % or less in the base policy.
-      expect(stats[id].rate).toBeGreaterThanOrEqual(0.7);
+      // Often enough that bench:learning's fresh conversations show it before any correction.
+      expect(stats[id].rate).toBeGreaterThanOrEqual(0.25);
     }
   });
 
@@ -48,7 +48,7 @@ describe("habit injection", () => {
     const schedule = new HabitSchedule(new Rng(5), DEFAULT_HABIT_CONFIG);
     for (let block = 0; block < 5; block++) {
       const shown = Array.from({ length: 20 }, () => schedule.next("wrong_test_command")).filter(Boolean).length;
-      expect(shown).toBe(16);
+      expect(shown).toBe(Math.round(DEFAULT_HABIT_CONFIG.rates.wrong_test_command * 20));
     }
   });
 

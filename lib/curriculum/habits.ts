@@ -59,7 +59,7 @@ export interface HabitConfig {
 }
 
 export const DEFAULT_HABIT_CONFIG: HabitConfig = {
-  rates: { write_instead_of_edit: 0.8, edit_without_read: 0.75, wrong_test_command: 0.8 },
+  rates: { write_instead_of_edit: 0.3, edit_without_read: 0.3, wrong_test_command: 0.3 },
   teacherShare: 0.15,
   denyShare: 0.6,
 };

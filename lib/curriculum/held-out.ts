@@ -22,9 +22,9 @@ export const DETECTORS: Record<HabitId, Matcher> = {
 
 /** Families whose first decision point can show the habit. */
 export const HABIT_FAMILIES: Record<HabitId, FamilyId[]> = {
-  write_instead_of_edit: ["read_edit", "edit_lines", "fix_failing_test"],
+  write_instead_of_edit: ["read_edit", "edit_lines"],
   edit_without_read: ["read_edit", "edit_lines", "rename_symbol"],
-  wrong_test_command: ["run_tests", "fix_failing_test"],
+  wrong_test_command: ["run_tests"],
 };
 
 /**

@@ -49,7 +49,7 @@ describe("open names", () => {
           { workspace: dir, sandbox: { mode: "bwrap" } },
         );
         expect(result.success).toBe(ws.bug === null);
-        if (ws.bug) expect(result.output).toContain(`FAIL: test_${ws.bug.fn.name} `);
+        if (ws.bug) expect(result.output).toContain(`FAIL: ${ws.bug.fn.testName} `);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -22,6 +22,17 @@ describe("generated workspaces", () => {
     expect(generateWorkspace(77).files).not.toEqual(generateWorkspace(78).files);
   });
 
+  it("name their test command in the README, inline, in a fenced block or under a Tests heading", () => {
+    const shapes = new Set<string>();
+    for (let seed = 0; seed < 60; seed++) {
+      const ws = generateWorkspace(seed, "open");
+      const readme = ws.files["README.md"]!;
+      expect(readme).toContain(ws.testCommand);
+      shapes.add(readme.includes("## Tests") ? "heading" : readme.includes("```") ? "fenced" : "inline");
+    }
+    expect([...shapes].sort()).toEqual(["fenced", "heading", "inline"]);
+  });
+
   it("record where each function's lines are", () => {
     for (const ws of sampleWorkspaces()) {
       for (const mod of ws.modules) {

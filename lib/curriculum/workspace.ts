@@ -27,6 +27,8 @@ export interface FnInfo {
   returnText: string;
   fixedReturnText: string;
   buggy: boolean;
+  /** Python: the test method's name (`test_<name>`, or with a few words after it, as people name tests). */
+  testName: string;
 }
 
 export interface ModuleInfo {
@@ -122,7 +124,7 @@ function testLines(lang: Language, importFrom: string, mod: ModuleInfo): string[
     ];
     mod.functions.forEach((fn, i) => {
       if (i > 0) lines.push("");
-      lines.push(`    def test_${fn.name}(self):`);
+      lines.push(`    def ${fn.testName}(self):`);
       for (const c of fn.template.cases(fn.noun))
         lines.push(`        self.assertEqual(${fn.name}(${c.args}), ${c.expected})`);
     });
@@ -146,6 +148,42 @@ function testLines(lang: Language, importFrom: string, mod: ModuleInfo): string[
 const join = (lines: string[]) => `${lines.join("\n")}\n`;
 
 /**
+ * Open workspaces name some tests for what they check (`test_divide_keeps_the_fraction`, as the
+ * example project does), so the function to fix must be read from the failing assertion, not
+ * guessed from the test's name.
+ */
+const TEST_SUFFIXES = ["works", "is_right", "handles_small_values", "returns_the_result", "keeps_its_value"];
+function openTestName(rng: Rng, name: string): string {
+  if (rng.chance(0.5)) return `test_${name}`;
+  return `test_${name}_${rng.chance(0.5) ? rng.pick(TEST_SUFFIXES) : openWord(rng)}`;
+}
+
+/**
+ * The README, in one of three shapes (open workspaces use all three; closed ones the first): the
+ * test command inline, in a fenced block under a sentence as the example project has it, or
+ * under a Tests heading. Whichever shape, copying the command from it is how to run the tests.
+ */
+function readmeLines(style: number, lang: Language, project: string, words: string[], command: string): string[] {
+  const title = [`# ${project}`, ""];
+  const about = `${capitalise(lang)} helpers for ${words[0]} and ${words[1]}.`;
+  if (style === 1) {
+    const runtime = lang === "python" ? "plain Python 3" : "plain Node.js";
+    return [
+      ...title,
+      `A small project: ${about}`,
+      "",
+      `Run the tests with ${runtime} (no packages needed):`,
+      "",
+      "```",
+      command,
+      "```",
+    ];
+  }
+  if (style === 2) return [...title, about, "", "## Tests", "", "```", command, "```"];
+  return [...title, about, "", `Run the tests with \`${command}\`.`];
+}
+
+/**
  * The same seed gives the same workspace; `names` "open" draws every name from the open space and
  * may lay a Python project out flat (modules and tests side by side at the top, as the example
  * project is), with the closed space's draws left exactly as they were.
@@ -156,7 +194,7 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
   const language: Language = rng.chance(0.5) ? "python" : "javascript";
   const project = open ? openWord(rng) : rng.pick(PROJECT_WORDS);
   const [w1, w2] = (open ? openWords(rng, 2) : rng.sample(MODULE_WORDS, 2)) as [string, string];
-  const flat = open && language === "python" && rng.chance(0.35);
+  const flat = open && language === "python" && rng.chance(0.5);
   const nested = rng.chance(0.5) && !flat ? rng.pick(PACKAGE_DIRS) : null;
   const templates = rng.shuffle(open ? [...FN_TEMPLATES, ...OPEN_FN_TEMPLATES] : FN_TEMPLATES);
   const nouns = open ? openWords(rng, NOUNS.length) : rng.shuffle(NOUNS);
@@ -180,6 +218,7 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
         returnText: text,
         fixedReturnText: text,
         buggy: false,
+        testName: `test_${fnName(template.name(fnNoun), language)}`,
       });
     }
     const ext = language === "python" ? "py" : "js";
@@ -212,15 +251,11 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
     bug = { module, fn };
   }
 
+  if (open) for (const mod of modules) for (const fn of mod.functions) fn.testName = openTestName(rng, fn.name);
+
   const files: Record<string, string> = {};
   const testCommand = TEST_COMMANDS[language];
-  files["README.md"] = join([
-    `# ${project}`,
-    "",
-    `${capitalise(language)} helpers for ${w1} and ${w2}.`,
-    "",
-    `Run the tests with \`${testCommand}\`.`,
-  ]);
+  files["README.md"] = join(readmeLines(open ? rng.int(0, 2) : 0, language, project, [w1, w2], testCommand));
   files[".gitignore"] = language === "python" ? "__pycache__/\n" : "node_modules/\n";
   if (language === "python" && !flat) {
     files[`${project}/__init__.py`] = "";
