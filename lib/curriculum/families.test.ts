@@ -62,7 +62,7 @@ describe("the task families", () => {
     const { plan } = planEpisode(ctx, "write_new", ws);
     const write = calls(plan.steps)[0]!;
     expect(write.name).toBe("write");
-    expect(String(write.arguments.content)).not.toContain(ws.project);
+    expect(String(write.arguments.content).toLowerCase()).not.toContain(ws.project.toLowerCase());
     expect(plan.task).toContain(String(write.arguments.path));
   });
 });

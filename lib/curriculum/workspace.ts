@@ -163,10 +163,13 @@ function openTestName(rng: Rng, name: string): string {
  * test command inline, in a fenced block under a sentence as the example project has it, or
  * under a Tests heading. Whichever shape, copying the command from it is how to run the tests.
  */
-function readmeLines(style: number, lang: Language, project: string, words: string[], command: string): string[] {
+const README_SHAPES = ["inline", "fenced", "heading"] as const;
+type ReadmeShape = (typeof README_SHAPES)[number];
+
+function readmeLines(shape: ReadmeShape, lang: Language, project: string, words: string[], command: string): string[] {
   const title = [`# ${project}`, ""];
   const about = `${capitalise(lang)} helpers for ${words[0]} and ${words[1]}.`;
-  if (style === 1) {
+  if (shape === "fenced") {
     const runtime = lang === "python" ? "plain Python 3" : "plain Node.js";
     return [
       ...title,
@@ -179,7 +182,7 @@ function readmeLines(style: number, lang: Language, project: string, words: stri
       "```",
     ];
   }
-  if (style === 2) return [...title, about, "", "## Tests", "", "```", command, "```"];
+  if (shape === "heading") return [...title, about, "", "## Tests", "", "```", command, "```"];
   return [...title, about, "", `Run the tests with \`${command}\`.`];
 }
 
@@ -207,10 +210,11 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
       const fnNoun = nouns[(t + 1) % nouns.length]!;
       const expr = template.expr(fnNoun, language);
       const text = returnLine(language, expr);
+      const name = fnName(template.name(fnNoun), language);
       functions.push({
         template,
         noun: fnNoun,
-        name: fnName(template.name(fnNoun), language),
+        name,
         params: template.params,
         defLine: 0,
         returnLine: 0,
@@ -218,7 +222,7 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
         returnText: text,
         fixedReturnText: text,
         buggy: false,
-        testName: `test_${fnName(template.name(fnNoun), language)}`,
+        testName: `test_${name}`,
       });
     }
     const ext = language === "python" ? "py" : "js";
@@ -255,7 +259,9 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
 
   const files: Record<string, string> = {};
   const testCommand = TEST_COMMANDS[language];
-  files["README.md"] = join(readmeLines(open ? rng.int(0, 2) : 0, language, project, [w1, w2], testCommand));
+  files["README.md"] = join(
+    readmeLines(open ? README_SHAPES[rng.int(0, 2)]! : "inline", language, project, [w1, w2], testCommand),
+  );
   files[".gitignore"] = language === "python" ? "__pycache__/\n" : "node_modules/\n";
   if (language === "python" && !flat) {
     files[`${project}/__init__.py`] = "";
