@@ -33,6 +33,24 @@ describe("generated workspaces", () => {
     expect([...shapes].sort()).toEqual(["fenced", "heading", "inline"]);
   });
 
+  it("say in the example's README shape which function and file a failing test points at", () => {
+    let hinted = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const ws = generateWorkspace(seed, "open");
+      const readme = ws.files["README.md"]!;
+      if (!readme.includes("(no packages needed):")) continue;
+      const hint = readme.match(/One test fails until `(\w+)` in `([\w./]+)` is fixed\./);
+      if (ws.bug === null) {
+        expect(hint).toBeNull();
+        continue;
+      }
+      hinted++;
+      expect(hint?.slice(1)).toEqual([ws.bug.fn.name, ws.bug.module.path]);
+      expect(readme).toContain("with one bug and a test suite that catches it.");
+    }
+    expect(hinted).toBeGreaterThan(10);
+  });
+
   it("record where each function's lines are", () => {
     for (const ws of sampleWorkspaces()) {
       for (const mod of ws.modules) {

@@ -162,24 +162,38 @@ function openTestName(rng: Rng, name: string): string {
  * The README, in one of three shapes (open workspaces use all three; closed ones the first): the
  * test command inline, in a fenced block under a sentence as the example project has it, or
  * under a Tests heading. Whichever shape, copying the command from it is how to run the tests.
+ * The fenced shape is the example project's README whole: where the workspace has a bug, its
+ * prose says so and names the function and file a failing test points at, as the example's does.
  */
 const README_SHAPES = ["inline", "fenced", "heading"] as const;
 type ReadmeShape = (typeof README_SHAPES)[number];
 
-function readmeLines(shape: ReadmeShape, lang: Language, project: string, words: string[], command: string): string[] {
+interface ReadmeFacts {
+  lang: Language;
+  project: string;
+  words: string[];
+  command: string;
+  bug: { fn: string; path: string } | null;
+}
+
+function readmeLines(shape: ReadmeShape, { lang, project, words, command, bug }: ReadmeFacts): string[] {
   const title = [`# ${project}`, ""];
   const about = `${capitalise(lang)} helpers for ${words[0]} and ${words[1]}.`;
   if (shape === "fenced") {
     const runtime = lang === "python" ? "plain Python 3" : "plain Node.js";
+    const suite = bug
+      ? `A small project: ${about.slice(0, -1)}, with one bug and a test suite that catches it.`
+      : `A small project: ${about}`;
     return [
       ...title,
-      `A small project: ${about}`,
+      suite,
       "",
       `Run the tests with ${runtime} (no packages needed):`,
       "",
       "```",
       command,
       "```",
+      ...(bug ? ["", `One test fails until \`${bug.fn}\` in \`${bug.path}\` is fixed.`] : []),
     ];
   }
   if (shape === "heading") return [...title, about, "", "## Tests", "", "```", command, "```"];
@@ -260,7 +274,13 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
   const files: Record<string, string> = {};
   const testCommand = TEST_COMMANDS[language];
   files["README.md"] = join(
-    readmeLines(open ? README_SHAPES[rng.int(0, 2)]! : "inline", language, project, [w1, w2], testCommand),
+    readmeLines(open ? README_SHAPES[rng.int(0, 2)]! : "inline", {
+      lang: language,
+      project,
+      words: [w1, w2],
+      command: testCommand,
+      bug: bug && { fn: bug.fn.name, path: bug.module.path },
+    }),
   );
   files[".gitignore"] = language === "python" ? "__pycache__/\n" : "node_modules/\n";
   if (language === "python" && !flat) {
