@@ -3,7 +3,9 @@
  * pretrains the embedded model with the engine's full-parameter training: a fresh Qwen3 over the
  * curriculum's trimmed vocabulary (or, with --init, the weights of an earlier run, whose log this
  * run continues), cross-entropy on the assistant tokens, AdamW with warmup and cosine decay, a
- * few episodes per optimizer step. Every run with the same flags
+ * few episodes per optimizer step. The tokens a step's episodes all start with (the system prompt
+ * and tools block) run forward once per step and are held fixed behind each episode's own tokens
+ * (`--shared-prefix off`: every episode whole, the exact gradient). Every run with the same flags
  * starts from the same weights and sees the episodes in the same order (the seed fixes both); the
  * schedule ends at whichever budget runs out first, --steps or --max-minutes. One JSON line per
  * step goes to stdout and to training-log.jsonl beside the weights; the model directory
@@ -13,7 +15,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { Engine, type ModelConfig, type SavedDtype } from "@/lib/engine";
+import { Engine, sharedPrefixLength, type ModelConfig, type SavedDtype } from "@/lib/engine";
 import { createKernels } from "@/lib/engine/kernels";
 import { Rng } from "@/lib/curriculum/prng";
 import { TrimmedVocab } from "@/lib/chat/trimmed-vocab";
@@ -50,6 +52,7 @@ const { values } = parseArgs({
     // Unset: one per core (the kernels give the same bits on any number).
     threads: { type: "string" },
     init: { type: "string" },
+    "shared-prefix": { type: "string", default: "on" },
   },
 });
 const num = (key: keyof typeof values): number => {
@@ -122,6 +125,9 @@ function bfloat16KeepsGreedy(
 }
 
 const seed = num("seed");
+if (values["shared-prefix"] !== "on" && values["shared-prefix"] !== "off")
+  throw new Error(`--shared-prefix is on or off, got ${values["shared-prefix"]}`);
+const sharePrefix = values["shared-prefix"] === "on";
 const outDir = path.resolve(values.out!);
 const initDir = values.init === undefined ? undefined : path.resolve(values.init);
 // A continued run keeps its model's vocabulary: the curriculum's tokens must all be in it (toCompact checks).
@@ -207,6 +213,7 @@ log({
   batch: num("batch"),
   weightDecay: num("weight-decay"),
   gradClip: num("grad-clip"),
+  sharedPrefix: sharePrefix,
   steps: num("steps"),
   maxMinutes: num("max-minutes"),
   startedAt: new Date().toISOString(),
@@ -243,7 +250,9 @@ while (step < maxSteps && minutes() < maxMinutes) {
   const { datums, tokens } = toDatums(batch);
   const progress = Math.max(step / maxSteps, minutes() / maxMinutes);
   const lr = learningRate(step, progress, num("lr"), num("warmup"), num("min-lr-ratio"));
-  const loss = engine.fullForwardBackward(datums, "cross_entropy").metrics["loss:sum"]!;
+  const shared = sharePrefix ? sharedPrefixLength(datums) : 0;
+  const prefix = shared > 0 ? engine.prefillShared(null, datums[0]!.modelInput.slice(0, shared)) : null;
+  const loss = engine.fullForwardBackward(datums, "cross_entropy", {}, prefix).metrics["loss:sum"]!;
   const optim = engine.fullOptimStep({
     learningRate: lr,
     beta1: 0.9,
@@ -262,6 +271,7 @@ while (step < maxSteps && minutes() < maxMinutes) {
     lr: Number(lr.toPrecision(4)),
     grad_norm: round(optim.metrics["optim/grad_norm"]!),
     epoch,
+    shared_prefix: shared,
   };
   if (step % num("val-every") === 0) record.val_loss = lastVal = round(valLoss());
   record.seconds = Math.round((Date.now() - started) / 1000);

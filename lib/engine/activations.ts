@@ -53,11 +53,11 @@ export interface GradScratch {
   dup: Float32Array; // (T, I)
   datt: Float32Array; // (T, NH*HD)
   dq: Float32Array; // (T, NH*HD)
-  dk: Float32Array; // (T, NKV*HD)
-  dv: Float32Array; // (T, NKV*HD)
+  dk: Float32Array; // (TK, NKV*HD): every key position's, a shared prefix's included
+  dv: Float32Array; // (TK, NKV*HD)
   dqRaw: Float32Array; // (T, NH*HD)
   dkRaw: Float32Array; // (T, NKV*HD)
-  dP: Float32Array; // (attentionGradRows, T)
+  dP: Float32Array; // (attentionGradRows, TK)
   dxa: Float32Array; // (T, r)
   owned: Float32Array[];
 }
@@ -177,7 +177,7 @@ export function trainingActivationBytes(c: ModelConfig, T: number, TK: number): 
   return 4 * c.numLayers * perLayer;
 }
 
-export function allocGradScratch(k: Kernels, c: ModelConfig, T: number, rank: number): GradScratch {
+export function allocGradScratch(k: Kernels, c: ModelConfig, T: number, TK: number, rank: number): GradScratch {
   const owned: Float32Array[] = [];
   const alloc = (n: number): Float32Array => {
     const a = k.alloc(Math.max(1, n));
@@ -198,11 +198,11 @@ export function allocGradScratch(k: Kernels, c: ModelConfig, T: number, rank: nu
     dup: alloc(T * I),
     datt: alloc(T * QD),
     dq: alloc(T * QD),
-    dk: alloc(T * KVD),
-    dv: alloc(T * KVD),
+    dk: alloc(TK * KVD),
+    dv: alloc(TK * KVD),
     dqRaw: alloc(T * QD),
     dkRaw: alloc(T * KVD),
-    dP: alloc(attentionGradRows(c.numHeads, c.numKvHeads, T) * T),
+    dP: alloc(attentionGradRows(c.numHeads, c.numKvHeads, T) * TK),
     dxa: alloc(T * rank),
     owned,
   };

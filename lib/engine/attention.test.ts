@@ -1,7 +1,8 @@
 /**
  * Blocked, head-stacked attention against a direct float64 implementation of causal GQA softmax
  * attention and its gradients, over several query blocks with a partial last one, and for
- * queries that start past position 0 (prefill after a cache, decoding one token).
+ * queries that start past position 0 (prefill after a cache, decoding one token, and training
+ * after a shared prefix, whose keys and values get gradients too).
  */
 import { describe, expect, it } from "vitest";
 import { createJsKernels } from "./kernels/js-kernels";
@@ -21,7 +22,7 @@ function randomArray(n: number, rng: Rng): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal());
 }
 
-/** out, and (for pos0 = 0) dq, dk, dv of Σ out ⊙ dout, computed head by head in float64. */
+/** out, and dq, dk, dv (every key position) of Σ out ⊙ dout, computed head by head in float64. */
 function reference(q: Float32Array, keys: Float32Array, values: Float32Array, dout: Float32Array, d: AttentionDims) {
   const { T, TK, pos0, NH, NKV, HD } = d;
   const QD = NH * HD,
@@ -130,5 +131,31 @@ describe("blocked grouped-query attention", () => {
         1e-5,
       );
     }
+  });
+
+  it("backward after a shared prefix (100 queries at position 70) gives every key's and value's gradient", () => {
+    const rng = new Rng(3);
+    const T = 100,
+      pos0 = 70,
+      TK = pos0 + T;
+    const d: AttentionDims = { T, TK, pos0, NH, NKV, HD };
+    const q = randomArray(T * NH * HD, rng),
+      keys = randomArray(TK * NKV * HD, rng),
+      values = randomArray(TK * NKV * HD, rng),
+      dout = randomArray(T * NH * HD, rng);
+    const probs = new Float32Array(attentionProbsSize(NH, T, TK)).fill(NaN);
+    const scratch = new Float32Array(attentionScratchSize(NH, NKV, HD));
+    attentionForward(k, new Float32Array(T * NH * HD), probs, q, keys, values, scratch, d);
+    const dq = new Float32Array(T * NH * HD),
+      dk = new Float32Array(TK * NKV * HD).fill(NaN),
+      dv = new Float32Array(TK * NKV * HD).fill(NaN);
+    const dP = new Float32Array(attentionGradRows(NH, NKV, T) * TK).fill(NaN);
+    attentionBackward(k, dq, dk, dv, dP, dout, probs, q, keys, values, scratch, d);
+    const ref = reference(q, keys, values, dout, d);
+    expect(maxDiff(dq, ref.dq, dq.length)).toBeLessThan(1e-4);
+    expect(maxDiff(dk, ref.dk, dk.length)).toBeLessThan(1e-4);
+    expect(maxDiff(dv, ref.dv, dv.length)).toBeLessThan(1e-4);
+    // The prefix's keys are read by every query, so their gradient is not zero.
+    expect(Math.max(...dk.subarray(0, pos0 * NKV * HD).map(Math.abs))).toBeGreaterThan(1e-3);
   });
 });

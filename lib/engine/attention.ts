@@ -4,7 +4,7 @@
  * block of queries costs one product per step for the whole group instead of one per head: fewer,
  * larger sgemm calls (the helper thread is woken a third as often for Qwen3's 3:1 grouping).
  * Keys live at absolute positions 0..TK-1; the T queries sit at positions pos0..pos0+T-1
- * (training: pos0 = 0, TK = T; decoding: T = 1).
+ * (training: pos0 = 0, TK = T, or after a shared prefix of pos0 positions; decoding: T = 1).
  * With a thread pool, the forward pass runs its (query block, KV group) pairs and the backward
  * pass its KV groups on every thread: each unit owns whole outputs (its rows of `out` and its block
  * of weights; its group's columns of dq, dk, dv, summed over query blocks in the same order as on
@@ -44,7 +44,7 @@ export function attentionScratchSize(NH: number, NKV: number, HD: number): numbe
   return 3 * (NH / NKV) * QUERY_BLOCK * HD;
 }
 
-/** Rows of the (T, T) score-gradient scratch the backward pass needs. */
+/** Rows of the (·, TK) score-gradient scratch the backward pass needs. */
 export function attentionGradRows(NH: number, NKV: number, T: number): number {
   return (NH / NKV) * Math.min(QUERY_BLOCK, T);
 }
@@ -221,49 +221,53 @@ function views(ctx: TaskContext, args: readonly number[], count: number): Float3
 }
 
 /**
- * Backward of attentionForward for a full causal sequence (pos0 = 0, TK = T), group by group and
+ * Backward of attentionForward (any pos0, TK = pos0 + T), group by group and
  * block by block on stacked heads: dP = dO v_gᵀ; dS = P ⊙ (dP − rowsum(dP ⊙ P)) / sqrt(HD);
- * dQ = dS k_g; dk_g += dSᵀ Q; dv_g += Pᵀ dO. dq, dk, dv are overwritten.
+ * dQ = dS k_g; dk_g += dSᵀ Q; dv_g += Pᵀ dO. dq, dk, dv are overwritten; dk and dv hold all TK
+ * key positions, the first pos0 of them the gradient of keys and values the queries only read
+ * (a shared prefix's, which a caller holding them fixed ignores).
  */
 export function attentionBackward(
   k: Kernels,
   dq: Float32Array, // (T, NH*HD)
-  dk: Float32Array, // (T, NKV*HD)
-  dv: Float32Array, // (T, NKV*HD)
-  dP: Float32Array, // (attentionGradRows, T) scratch
+  dk: Float32Array, // (TK, NKV*HD)
+  dv: Float32Array, // (TK, NKV*HD)
+  dP: Float32Array, // (attentionGradRows, TK) scratch
   dout: Float32Array, // (T, NH*HD)
   probs: Float32Array, // as attentionForward left it
   q: Float32Array, // (T, NH*HD)
-  keys: Float32Array, // (T, NKV*HD)
-  values: Float32Array, // (T, NKV*HD)
+  keys: Float32Array, // (TK, NKV*HD)
+  values: Float32Array, // (TK, NKV*HD)
   scratch: Float32Array, // attentionScratchSize
   d: AttentionDims,
 ): void {
   const KVD = d.NKV * d.HD;
-  dk.fill(0, 0, d.T * KVD);
-  dv.fill(0, 0, d.T * KVD);
+  if (d.TK !== d.pos0 + d.T)
+    throw new Error(`attention backward needs TK = pos0 + T, got ${d.TK} ≠ ${d.pos0} + ${d.T}`);
+  dk.fill(0, 0, d.TK * KVD);
+  dv.fill(0, 0, d.TK * KVD);
   // Four products per block and group, each about as large as one of the forward's two.
   const macs = 2 * forwardMacs(d);
   const arrays = [dq, dk, dv, dout, probs, q, keys, values];
   const pool = d.NKV > 1 ? poolFor(k, macs, arrays) : null;
   if (pool) {
-    const args = [...addresses(arrays), d.T, d.NH, d.NKV, d.HD];
+    const args = [...addresses(arrays), d.T, d.TK, d.pos0, d.NH, d.NKV, d.HD];
     const scratchSize = attentionScratchSize(d.NH, d.NKV, d.HD);
-    const scratchFloats = scratchSize + attentionGradRows(d.NH, d.NKV, d.T) * d.T;
+    const scratchFloats = scratchSize + attentionGradRows(d.NH, d.NKV, d.T) * d.TK;
     pool.run({ task: taskId("attention-backward"), args, units: d.NKV, scratchFloats, flops: 2 * macs });
     return;
   }
   for (let g = 0; g < d.NKV; g++) backwardGroup(k, dq, dk, dv, dP, dout, probs, q, keys, values, scratch, d, g);
 }
 
-/** The backward as a pool task, one KV group per unit: args are the eight arrays as address pairs, then T, NH, NKV, HD. */
+/** The backward as a pool task, one KV group per unit: args are the eight arrays as address pairs, then T, TK, pos0, NH, NKV, HD. */
 export function attentionBackwardTask(ctx: TaskContext, args: readonly number[], unit: number): void {
   const [dq, dk, dv, dout, probs, q, keys, values] = views(ctx, args, 8);
-  const [T, NH, NKV, HD] = args.slice(16);
+  const [T, TK, pos0, NH, NKV, HD] = args.slice(16);
   const scratchSize = attentionScratchSize(NH, NKV, HD);
   const scratch = ctx.scratch.subarray(0, scratchSize);
   const dP = ctx.scratch.subarray(scratchSize);
-  const d = { T, TK: T, pos0: 0, NH, NKV, HD };
+  const d = { T, TK, pos0, NH, NKV, HD };
   backwardGroup(ctx.kernels, dq, dk, dv, dP, dout, probs, q, keys, values, scratch, d, unit);
 }
 
@@ -283,7 +287,7 @@ function backwardGroup(
   d: AttentionDims,
   g: number,
 ): void {
-  const { T, NH, NKV, HD } = d;
+  const { T, TK, pos0, NH, NKV, HD } = d;
   const QD = NH * HD,
     KVD = NKV * HD;
   const group = NH / NKV;
@@ -294,8 +298,8 @@ function backwardGroup(
   for (let r0 = 0; r0 < T; r0 += QUERY_BLOCK) {
     const rows = Math.min(QUERY_BLOCK, T - r0);
     const stacked = group * rows;
-    const visible = r0 + rows;
-    const pOff = blockOffset(r0, g, group, NH, T, T);
+    const visible = pos0 + r0 + rows;
+    const pOff = blockOffset(r0, g, group, NH, T, TK);
     stack(scratch, QS, q, r0, rows, g * group, group, QD, HD);
     stack(scratch, DOS, dout, r0, rows, g * group, group, QD, HD);
     // dv_g[0:visible] += Pᵀ dO (visible, HD)
@@ -308,7 +312,7 @@ function backwardGroup(
       alpha: 1,
       A: probs,
       aOffset: pOff,
-      lda: T,
+      lda: TK,
       B: scratch,
       bOffset: DOS,
       ldb: HD,
@@ -333,12 +337,12 @@ function backwardGroup(
       ldb: KVD,
       beta: 0,
       C: dP,
-      ldc: T,
+      ldc: TK,
     });
     // dS = P ⊙ (dP − Σ_j dP_j P_j) · scale, written into dP (entries past the diagonal are 0)
     for (let s = 0; s < stacked; s++) {
-      const t = r0 + (s % rows);
-      const o = s * T;
+      const t = pos0 + r0 + (s % rows);
+      const o = s * TK;
       const po = pOff + o;
       let dot = 0;
       for (let j = 0; j <= t; j++) dot += dP[o + j] * probs[po + j];
@@ -354,7 +358,7 @@ function backwardGroup(
       K: visible,
       alpha: 1,
       A: dP,
-      lda: T,
+      lda: TK,
       B: keys,
       bOffset: g * HD,
       ldb: KVD,
@@ -373,7 +377,7 @@ function backwardGroup(
       K: stacked,
       alpha: 1,
       A: dP,
-      lda: T,
+      lda: TK,
       B: scratch,
       bOffset: QS,
       ldb: HD,

@@ -47,6 +47,7 @@ import { PrefixCache } from "./prefix-cache";
 import { logSoftmaxRows, ropeTables } from "./ops";
 import { Workspace } from "./workspace";
 import { datumPass } from "./loss-pass";
+import { prefillSharedPrefix, type SharedPrefix } from "./shared-prefix";
 import { adamStep } from "./adam";
 import { Rng, TokenChooser } from "./sampling";
 import { exportPeft, importPeft, loadLoraState, readLoraStateConfig, saveLoraState } from "./state";
@@ -211,14 +212,24 @@ export class Engine {
     return this.runLoss(lora, datums, lossFn, lossFnConfig, true);
   }
 
-  /** The same losses and log-probs without touching gradients. */
+  /** The same losses and log-probs without touching gradients (after a shared prefix's fixed keys, when given). */
   forward(
     id: string | null,
     datums: Datum[],
     lossFn: LossFnName,
     lossFnConfig: LossFnConfig = {},
+    prefix: SharedPrefix | null = null,
   ): ForwardBackwardResult {
-    return this.runLoss(this.adapterOrNull(id), datums, lossFn, lossFnConfig, false);
+    return this.runLoss(this.adapterOrNull(id), datums, lossFn, lossFnConfig, false, prefix);
+  }
+
+  /**
+   * The keys and values of `tokens` under the base model (or adapter `id`), for a batch whose
+   * datums all start with them (see shared-prefix.ts). They are the current weights' and are held
+   * fixed wherever they are passed: compute them again after the weights change.
+   */
+  prefillShared(id: string | null, tokens: readonly number[]): SharedPrefix {
+    return prefillSharedPrefix(this, this.adapterOrNull(id), tokens);
   }
 
   optimStep(id: string, params: AdamParams): { metrics: Record<string, number> } {
@@ -239,6 +250,7 @@ export class Engine {
     lossFn: LossFnName,
     lossFnConfig: LossFnConfig,
     withGrad: boolean,
+    prefix: SharedPrefix | null = null,
   ): ForwardBackwardResult {
     const outputs: ForwardBackwardResult["lossFnOutputs"] = [];
     let lossSum = 0;
@@ -250,6 +262,7 @@ export class Engine {
         lossFn,
         lossFnConfig,
         withGrad && lora ? { kind: "lora" } : { kind: "none" },
+        prefix,
       );
       lossSum += d.loss;
       outputs.push({ logprobs: d.logprobs, entropies: d.entropies });
@@ -441,9 +454,17 @@ export class Engine {
     this.full = new FullTraining(this);
   }
 
-  /** Like forwardBackward, without an adapter: adds gradients for every base weight. */
-  fullForwardBackward(datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig = {}): ForwardBackwardResult {
-    return this.fullTraining().forwardBackward(datums, lossFn, lossFnConfig);
+  /**
+   * Like forwardBackward, without an adapter: adds gradients for every base weight. With a shared
+   * prefix (prefillShared), each datum runs only after it, the prefix's keys and values held fixed.
+   */
+  fullForwardBackward(
+    datums: Datum[],
+    lossFn: LossFnName,
+    lossFnConfig: LossFnConfig = {},
+    prefix: SharedPrefix | null = null,
+  ): ForwardBackwardResult {
+    return this.fullTraining().forwardBackward(datums, lossFn, lossFnConfig, prefix);
   }
 
   /** One AdamW step over every base weight; zeroes their gradients. */

@@ -15,6 +15,7 @@ import { namedBaseTensors, type BaseWeights, type LayerWeights } from "./weights
 import { float32Values, isHalf, widenedCopy, type Matrix } from "./matrix";
 import { adamStep, type TrainableTensor } from "./adam";
 import { datumPass, type PassContext } from "./loss-pass";
+import type { SharedPrefix } from "./shared-prefix";
 import { writeSafetensors, type TensorToWrite } from "./safetensors";
 
 export type SavedDtype = "float32" | "bfloat16";
@@ -75,12 +76,21 @@ export class FullTraining {
     return this.optim.step;
   }
 
-  /** Adds every datum's base-weight gradients (accumulating until optimStep) and returns losses and log-probs. */
-  forwardBackward(datums: Datum[], lossFn: LossFnName, lossFnConfig: LossFnConfig = {}): ForwardBackwardResult {
+  /**
+   * Adds every datum's base-weight gradients (accumulating until optimStep) and returns losses and
+   * log-probs; with a shared prefix, each datum runs after its fixed keys and values.
+   */
+  forwardBackward(
+    datums: Datum[],
+    lossFn: LossFnName,
+    lossFnConfig: LossFnConfig = {},
+    prefix: SharedPrefix | null = null,
+  ): ForwardBackwardResult {
     const outputs: ForwardBackwardResult["lossFnOutputs"] = [];
     let lossSum = 0;
     for (const datum of datums) {
-      const d = datumPass(this.ctx, null, datum, lossFn, lossFnConfig, { kind: "base", grads: this.grads });
+      const grads = { kind: "base" as const, grads: this.grads };
+      const d = datumPass(this.ctx, null, datum, lossFn, lossFnConfig, grads, prefix);
       lossSum += d.loss;
       outputs.push({ logprobs: d.logprobs });
     }

@@ -6,6 +6,7 @@
  */
 export { Engine, type CreateAdapterOptions } from "./engine";
 export type { SavedDtype } from "./full-training";
+export { sharedPrefixLength, type SharedPrefix } from "./shared-prefix";
 export { EngineClient, type EngineWorkerData } from "./client";
 export { parseHfConfig, toHfConfig, type ModelConfig } from "./config";
 export { loadBaseModel, randomBaseModel, namedBaseTensors, type BaseModel } from "./weights";

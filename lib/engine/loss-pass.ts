@@ -18,6 +18,7 @@ import { expNonPositive, logSoftmaxRows, softmaxRowsWithTargets } from "./ops";
 import { checkLossInputs, datumLoss, needsFullRows, type DatumLoss } from "./losses";
 import type { Workspace } from "./workspace";
 import { taskId } from "./threads";
+import { afterSharedPrefix, type SharedPrefix } from "./shared-prefix";
 
 export interface PassContext {
   kernels: Kernels;
@@ -105,28 +106,41 @@ export interface PassResult extends DatumLoss {
 }
 
 /**
- * Runs `datum` (pos0 = 0) and returns its loss, target log-probs and entropies; with a gradient
- * target, also adds the datum's gradients into it (accumulating across calls).
+ * Runs `datum` and returns its loss, target log-probs and entropies; with a gradient target, also
+ * adds the datum's gradients into it (accumulating across calls). With a shared prefix (which the
+ * datum starts with), only the datum's own tokens run, after the prefix's fixed keys and values:
+ * the prefix's positions report log-prob and entropy 0 and carry no loss (see shared-prefix.ts).
  */
 export function datumPass(
   ctx: PassContext,
   lora: LoraAdapter | null,
-  datum: Datum,
+  fullDatum: Datum,
   lossFn: LossFnName,
   lossFnConfig: LossFnConfig,
   target: GradTarget,
+  prefix: SharedPrefix | null = null,
 ): PassResult {
   const { kernels, model, rope } = ctx;
   const V = model.config.vocabSize;
-  const N = datum.modelInput.length;
-  if (N === 0) throw new Error("a datum has an empty model input");
+  const total = fullDatum.modelInput.length;
+  if (total === 0) throw new Error("a datum has an empty model input");
   const maxPositions = rope.cos.length / (model.config.headDim / 2);
-  if (N > maxPositions)
-    throw new Error(`${N} positions exceed the model's context of ${model.config.maxPositionEmbeddings}`);
+  if (total > maxPositions)
+    throw new Error(`${total} positions exceed the model's context of ${model.config.maxPositionEmbeddings}`);
   if (target.kind === "lora" && !lora) throw new Error("LoRA gradients need an adapter");
-  checkLossInputs(datum.lossFnInputs, N, V);
+  checkLossInputs(fullDatum.lossFnInputs, total, V);
+  const datum = prefix ? afterSharedPrefix(fullDatum, prefix, lossFn) : fullDatum;
+  const P = prefix?.tokens.length ?? 0;
+  const N = datum.modelInput.length;
   const withGrad = target.kind !== "none";
-  const { acts, cache, logits: z } = ctx.workspace.take(N, lora?.config.rank ?? 0);
+  const { acts, cache, logits: z } = ctx.workspace.take(N, lora?.config.rank ?? 0, P + N);
+  if (prefix) {
+    for (let l = 0; l < model.config.numLayers; l++) {
+      cache.k[l]!.set(prefix.k[l]!);
+      cache.v[l]!.set(prefix.v[l]!);
+    }
+    cache.length = P;
+  }
   forward(kernels, model, lora, datum.modelInput, cache, acts, rope);
   logits(kernels, model, acts, N, null, z); // (N, V)
   let d: DatumLoss;
@@ -153,7 +167,14 @@ export function datumPass(
     const base = target.kind === "base" ? { grads: target.grads, tokens: datum.modelInput } : null;
     backward(kernels, model, target.kind === "lora" ? lora : null, acts, cache, N, d.rows, dLogits, base);
   }
-  return { ...d, entropies };
+  if (P === 0) return { ...d, entropies };
+  const before = new Array<number>(P).fill(0);
+  return {
+    ...d,
+    rows: d.rows.map((r) => r + P),
+    logprobs: [...before, ...d.logprobs],
+    entropies: [...before, ...entropies],
+  };
 }
 
 /** Below this many logits the pool is not worth waking (about a millisecond of work on one thread). */

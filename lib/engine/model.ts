@@ -139,9 +139,12 @@ export interface BaseGradTarget {
 }
 
 /**
- * Backward of forward + logits for a full sequence (pos0 = 0), given dL/dlogits (P, V) at `rows`.
- * Adds into the LoRA gradients (which must be allocated) when there is an adapter, and into the
- * base weights' gradients when `base` is given; otherwise base weights get none.
+ * Backward of forward + logits for the last forward's T tokens, given dL/dlogits (P, V) at `rows`.
+ * The tokens start where the cache held keys already (pos0 = cache.length − T: 0 for a full
+ * sequence, or a shared prefix's length); the prefix's keys and values are held fixed, so no
+ * gradient flows into the positions before pos0. Adds into the LoRA gradients (which must be
+ * allocated) when there is an adapter, and into the base weights' gradients when `base` is given;
+ * otherwise base weights get none.
  */
 export function backward(
   k: Kernels,
@@ -165,7 +168,10 @@ export function backward(
     KVD = NKV * HD;
   const eps = c.rmsNormEps;
   const scaling = lora?.scaling ?? 0;
-  acts.grads ??= allocGradScratch(k, c, acts.T, acts.rank);
+  const TK = cache.length,
+    pos0 = TK - T;
+  if (pos0 < 0) throw new Error(`backward of ${T} tokens with only ${TK} cached positions`);
+  acts.grads ??= allocGradScratch(k, c, acts.T, acts.TK, acts.rank);
   const g = acts.grads;
   const gw = base?.grads ?? null;
   const P = rows.length;
@@ -309,28 +315,24 @@ export function backward(
       // q (normed and rotated), from qRaw; then the attention weights from q and the key/value
       // store. The recomputed output goes to dq, which attentionBackward overwrites whole.
       rmsnormForwardOn(k, a.q, a.qRstd, a.qRaw, w.q_norm, T * NH, HD, eps); // (T, NH, HD)
-      ropeOn(k, a.q, T, NH, HD, 0, acts.rope.cos, acts.rope.sin, false);
-      attentionForward(k, g.dq, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, {
-        T,
-        TK: T,
-        pos0: 0,
-        NH,
-        NKV,
-        HD,
-      });
+      ropeOn(k, a.q, T, NH, HD, pos0, acts.rope.cos, acts.rope.sin, false);
+      attentionForward(k, g.dq, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, { T, TK, pos0, NH, NKV, HD });
     }
     attentionBackward(k, g.dq, g.dk, g.dv, g.dP, g.datt, a.probs, a.q, cache.k[l], cache.v[l], acts.attnScratch, {
       T,
-      TK: T,
-      pos0: 0,
+      TK,
+      pos0,
       NH,
       NKV,
       HD,
     });
-    ropeOn(k, g.dq, T, NH, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, QD)
-    ropeOn(k, g.dk, T, NKV, HD, 0, acts.rope.cos, acts.rope.sin, true); // (T, KVD)
+    // The rows from pos0 on are these tokens' own keys and values; the prefix's are dropped.
+    const dk = g.dk.subarray(pos0 * KVD, TK * KVD),
+      dv = g.dv.subarray(pos0 * KVD, TK * KVD);
+    ropeOn(k, g.dq, T, NH, HD, pos0, acts.rope.cos, acts.rope.sin, true); // (T, QD)
+    ropeOn(k, dk, T, NKV, HD, pos0, acts.rope.cos, acts.rope.sin, true); // (T, KVD)
     rmsnormBackwardOn(k, g.dqRaw, g.dq, a.qRaw, w.q_norm, a.qRstd, T * NH, HD, false, lg?.q_norm ?? null); // (T, QD)
-    rmsnormBackwardOn(k, g.dkRaw, g.dk, a.kRaw, w.k_norm, a.kRstd, T * NKV, HD, false, lg?.k_norm ?? null); // (T, KVD)
+    rmsnormBackwardOn(k, g.dkRaw, dk, a.kRaw, w.k_norm, a.kRstd, T * NKV, HD, false, lg?.k_norm ?? null); // (T, KVD)
     // Layer 0's input comes straight from the embeddings: its gradient is needed only to train them.
     const needInput = l > 0 || gw !== null;
     const dxn1 = needInput ? g.dxn : null;
@@ -371,7 +373,7 @@ export function backward(
       k,
       dxn1,
       true,
-      g.dv,
+      dv,
       a.xn1,
       T,
       w.v_proj,

@@ -1,8 +1,8 @@
 /**
  * The reusable buffers of forward_backward: one training set of activations (with its gradient
- * scratch), a key/value store and a (T, V) logits buffer, sized for the longest datum and largest
- * LoRA rank seen so far and grown on demand. Allocating and zero-filling them on every call cost
- * about 15 ms per 512-token step. The engine frees them when an adapter is dropped or it closes.
+ * scratch), a key/value store and a (T, V) logits buffer, sized for the longest datum, the most
+ * keys it has seen and the largest LoRA rank so far, and grown on demand. Allocating and
+ * zero-filling them on every call cost about 15 ms per 512-token step. The engine frees them when an adapter is dropped or it closes.
  */
 import type { Kernels } from "./kernels/types";
 import type { ModelConfig } from "./config";
@@ -25,18 +25,22 @@ export class Workspace {
     private readonly rope: RopeTables,
   ) {}
 
-  /** Buffers for a sequence of T tokens from position 0 under a LoRA adapter of `rank` (0: none). */
-  take(T: number, rank: number): WorkspaceBuffers {
+  /**
+   * Buffers for T tokens under a LoRA adapter of `rank` (0: none) that see TK key positions: from
+   * position 0 (TK = T), or after a shared prefix of TK − T positions the caller puts in the cache.
+   */
+  take(T: number, rank: number, TK = T): WorkspaceBuffers {
     const held = this.held;
-    if (held && held.acts.T >= T && held.acts.rank >= rank) {
+    if (held && held.acts.T >= T && held.acts.TK >= TK && held.acts.rank >= rank) {
       held.cache.length = 0;
       return held;
     }
     const capT = Math.max(T, held?.acts.T ?? 0);
+    const capTK = Math.max(TK, held?.acts.TK ?? 0);
     const capRank = Math.max(rank, held?.acts.rank ?? 0);
     this.free();
-    const acts = allocActivations(this.kernels, this.config, capT, capT, capRank, true, this.rope);
-    const cache = createKvCache(this.config, capT, this.kernels);
+    const acts = allocActivations(this.kernels, this.config, capT, capTK, capRank, true, this.rope);
+    const cache = createKvCache(this.config, capTK, this.kernels);
     const logits = this.kernels.alloc(capT * this.config.vocabSize);
     this.held = { acts, cache, logits, probs: null };
     return this.held;
