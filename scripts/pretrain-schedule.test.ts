@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Rng } from "@/lib/curriculum/prng";
-import { firstPrompt, learningRate, shuffle, toDatums } from "./pretrain-schedule";
+import { commonPrefixLength, firstPrompt, learningRate, shuffle, toDatums } from "./pretrain-schedule";
 
 describe("pretraining batches", () => {
   it("a batch's weights sum to one over its assistant tokens, whatever the batch holds", () => {
@@ -20,6 +20,26 @@ describe("pretraining batches", () => {
       lossFnInputs: { targetTokens: [2, 3, 4], weights: [0, 0.25, 0.25] },
     });
     expect(datums[1]!.lossFnInputs.weights).toEqual([0.25, 0.25]);
+  });
+
+  it("a context loss weighs the other tokens from its start on the assistant tokens' scale", () => {
+    const { datums } = toDatums(
+      [
+        { tokens: [1, 2, 3, 4, 5], weights: [0, 0, 0, 1, 0] },
+        { tokens: [1, 2, 6, 7], weights: [0, 0, 1, 1] },
+      ],
+      { from: 2, weight: 0.5 },
+    );
+    // Three assistant tokens: each weighs 1/3, each other token from index 2 on half that.
+    expect(datums[0]!.lossFnInputs.weights).toEqual([0, 1 / 6, 1 / 3, 1 / 6]);
+    expect(datums[1]!.lossFnInputs.weights).toEqual([0, 1 / 3, 1 / 3]);
+  });
+
+  it("the tokens every episode starts with end at the first one that differs", () => {
+    const e = (tokens: number[]) => ({ tokens, weights: tokens.map(() => 0) });
+    expect(commonPrefixLength([e([1, 2, 3, 4]), e([1, 2, 3, 9]), e([1, 2, 5])])).toBe(2);
+    expect(commonPrefixLength([e([1, 2]), e([1, 2, 3])])).toBe(2);
+    expect(commonPrefixLength([])).toBe(0);
   });
 
   it("the first assistant turn's prompt is everything before its first weighted token", () => {

@@ -5,7 +5,9 @@
  * run continues), cross-entropy on the assistant tokens, AdamW with warmup and cosine decay, a
  * few episodes per optimizer step. The tokens a step's episodes all start with (the system prompt
  * and tools block) run forward once per step and are held fixed behind each episode's own tokens
- * (`--shared-prefix off`: every episode whole, the exact gradient). Every run with the same flags
+ * (`--shared-prefix off`: every episode whole, the exact gradient). `--context-weight W` also puts
+ * a loss of W per token on the task and tool results after that block (validation loss stays the
+ * assistant tokens' alone, comparable across runs). Every run with the same flags
  * starts from the same weights and sees the episodes in the same order (the seed fixes both); the
  * schedule ends at whichever budget runs out first, --steps or --max-minutes. One JSON line per
  * step goes to stdout and to training-log.jsonl beside the weights; the model directory
@@ -19,7 +21,15 @@ import { Engine, sharedPrefixLength, type ModelConfig, type SavedDtype } from "@
 import { createKernels } from "@/lib/engine/kernels";
 import { Rng } from "@/lib/curriculum/prng";
 import { TrimmedVocab } from "@/lib/chat/trimmed-vocab";
-import { firstPrompt, learningRate, shuffle, toDatums, type Episode } from "./pretrain-schedule";
+import {
+  commonPrefixLength,
+  firstPrompt,
+  learningRate,
+  shuffle,
+  toDatums,
+  type ContextLoss,
+  type Episode,
+} from "./pretrain-schedule";
 import { projectPath } from "@/lib/paths";
 
 const { values } = parseArgs({
@@ -53,6 +63,7 @@ const { values } = parseArgs({
     threads: { type: "string" },
     init: { type: "string" },
     "shared-prefix": { type: "string", default: "on" },
+    "context-weight": { type: "string", default: "0" },
   },
 });
 const num = (key: keyof typeof values): number => {
@@ -177,6 +188,10 @@ function continuedEngine(dir: string): Engine {
   return loaded;
 }
 
+// The other tokens' loss starts after the system prompt and tools block every episode shares.
+const context: ContextLoss | null =
+  num("context-weight") > 0 ? { from: commonPrefixLength(train), weight: num("context-weight") } : null;
+
 fs.mkdirSync(outDir, { recursive: true });
 const logFile = path.join(outDir, "training-log.jsonl");
 // A continued run extends its predecessor's curve: same file, steps and tokens counted on from its end.
@@ -214,6 +229,7 @@ log({
   weightDecay: num("weight-decay"),
   gradClip: num("grad-clip"),
   sharedPrefix: sharePrefix,
+  contextLoss: context,
   steps: num("steps"),
   maxMinutes: num("max-minutes"),
   startedAt: new Date().toISOString(),
@@ -247,7 +263,7 @@ while (step < maxSteps && minutes() < maxMinutes) {
     }
     batch.push(train[cursor++]!);
   }
-  const { datums, tokens } = toDatums(batch);
+  const { datums, tokens } = toDatums(batch, context);
   const progress = Math.max(step / maxSteps, minutes() / maxMinutes);
   const lr = learningRate(step, progress, num("lr"), num("warmup"), num("min-lr-ratio"));
   const shared = sharePrefix ? sharedPrefixLength(datums) : 0;
