@@ -200,6 +200,9 @@ function readmeLines(shape: ReadmeShape, { lang, project, words, command, bug }:
   return [...title, about, "", `Run the tests with \`${command}\`.`];
 }
 
+/** The share of an open workspace's functions named by a single word. */
+const ONE_WORD_NAMES = 0.3;
+
 /**
  * The same seed gives the same workspace; `names` "open" draws every name from the open space and
  * may lay a Python project out flat (modules and tests side by side at the top, as the example
@@ -224,7 +227,9 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
       const fnNoun = nouns[(t + 1) % nouns.length]!;
       const expr = template.expr(fnNoun, language);
       const text = returnLine(language, expr);
-      const name = fnName(template.name(fnNoun), language);
+      // Some open functions are named by one word, as the example's `divide` is: a name the
+      // model must copy up to where the source ends it, not complete as a template would.
+      const name = fnName(open && rng.chance(ONE_WORD_NAMES) ? fnNoun : template.name(fnNoun), language);
       functions.push({
         template,
         noun: fnNoun,
