@@ -7,7 +7,7 @@
  * can plan exact tool calls without reading the disk.
  */
 import { FN_TEMPLATES, OPEN_FN_TEMPLATES, type FnTemplate, type Language } from "./functions";
-import { openWord, openWords } from "./names";
+import { ENGLISH_WORDS, openWord, openWords } from "./names";
 import { Rng } from "./prng";
 import { DOC_DIRS, MODULE_WORDS, NOUNS, PACKAGE_DIRS, PROJECT_WORDS, camelCase, capitalise } from "./words";
 
@@ -200,8 +200,38 @@ function readmeLines(shape: ReadmeShape, { lang, project, words, command, bug }:
   return [...title, about, "", `Run the tests with \`${command}\`.`];
 }
 
-/** The share of an open workspace's functions named by a single word. */
+/** The share of an open workspace's functions named by a single word (where one may be). */
 const ONE_WORD_NAMES = 0.3;
+/** Words every generated file may hold: a bare function name must not hide inside one. */
+const CODE_WORDS = [
+  "test",
+  "unittest",
+  "assert",
+  "import",
+  "from",
+  "return",
+  "require",
+  "module",
+  "exports",
+  "function",
+  "const",
+  "helpers",
+  "python",
+  "node",
+  "README",
+];
+const ENGLISH = new Set(ENGLISH_WORDS);
+
+/**
+ * Whether a function may be named by its word alone: only an invented word (no keyword, builtin
+ * or template variable is one) that no other word of the workspace contains or is contained in,
+ * so that renaming every occurrence of the name touches that function alone.
+ */
+function canNameAlone(word: string, others: readonly string[]): boolean {
+  if (ENGLISH.has(word)) return false;
+  if (CODE_WORDS.some((w) => w.includes(word))) return false;
+  return others.every((o) => o === word || (!o.includes(word) && !word.includes(o)));
+}
 
 /**
  * The same seed gives the same workspace; `names` "open" draws every name from the open space and
@@ -218,6 +248,7 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
   const nested = rng.chance(0.5) && !flat ? rng.pick(PACKAGE_DIRS) : null;
   const templates = rng.shuffle(open ? [...FN_TEMPLATES, ...OPEN_FN_TEMPLATES] : FN_TEMPLATES);
   const nouns = open ? openWords(rng, NOUNS.length) : rng.shuffle(NOUNS);
+  const workspaceWords = [project, w1, w2, ...nouns, ...(nested ? [nested] : [])];
   let t = 0;
   const makeModule = (word: string, count: number, dir: string, tested: boolean): ModuleInfo => {
     const noun = nouns[t]!;
@@ -229,7 +260,8 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
       const text = returnLine(language, expr);
       // Some open functions are named by one word, as the example's `divide` is: a name the
       // model must copy up to where the source ends it, not complete as a template would.
-      const name = fnName(open && rng.chance(ONE_WORD_NAMES) ? fnNoun : template.name(fnNoun), language);
+      const alone = open && rng.chance(ONE_WORD_NAMES) && canNameAlone(fnNoun, workspaceWords);
+      const name = fnName(alone ? fnNoun : template.name(fnNoun), language);
       functions.push({
         template,
         noun: fnNoun,
