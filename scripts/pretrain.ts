@@ -12,7 +12,9 @@
  * schedule ends at whichever budget runs out first, --steps or --max-minutes. One JSON line per
  * step goes to stdout and to training-log.jsonl beside the weights; the model directory
  * (config.json, model.safetensors, vocab.json) is rewritten every few minutes and at the end, so
- * an interrupted run still leaves a usable model.
+ * an interrupted run still leaves a usable model; SIGTERM to the script's process ends the run
+ * cleanly after the current step (a run continued from one killed outright counts on from its
+ * last step record).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -202,13 +204,21 @@ if (initDir === undefined) fs.writeFileSync(logFile, "");
 else if (path.join(initDir, "training-log.jsonl") !== logFile)
   fs.copyFileSync(path.join(initDir, "training-log.jsonl"), logFile);
 
-function lastEnd(file: string): { step: number; tokens: number } | undefined {
+/**
+ * Where the predecessor's curve ends: its end record, or, for a run stopped by a kill after its
+ * last checkpoint (no end record after its last steps), its last step record, which is the
+ * checkpoint's step when the kill came right after the checkpoint was written.
+ */
+function lastEnd(file: string): { step: number; tokens: number; interrupted: boolean } | undefined {
   if (!fs.existsSync(file)) return undefined;
-  const ends = fs
+  const records = fs
     .readFileSync(file, "utf8")
     .split("\n")
-    .filter((l) => l.includes('"event":"end"'));
-  return ends.length === 0 ? undefined : (JSON.parse(ends.at(-1)!) as { step: number; tokens: number });
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as { event?: string; step?: number; tokens?: number });
+  const last = records.findLast((r) => r.step !== undefined);
+  if (!last) return undefined;
+  return { step: last.step!, tokens: last.tokens ?? 0, interrupted: last.event !== "end" };
 }
 const log = (record: Record<string, unknown>): void => {
   const line = JSON.stringify(record);
@@ -235,7 +245,12 @@ log({
   startedAt: new Date().toISOString(),
   ...(initDir === undefined
     ? {}
-    : { init: path.relative(process.cwd(), initDir) || ".", fromStep: stepOffset, fromTokens: tokenOffset }),
+    : {
+        init: path.relative(process.cwd(), initDir) || ".",
+        fromStep: stepOffset,
+        fromTokens: tokenOffset,
+        ...(previous?.interrupted ? { fromInterrupted: true } : {}),
+      }),
 });
 
 const valSet = toDatums(val.slice(0, num("val-episodes")));
@@ -253,7 +268,12 @@ let epoch = 0;
 let step = 0;
 let lastLoss = Number.NaN;
 let lastVal: number | undefined;
-while (step < maxSteps && minutes() < maxMinutes) {
+// SIGTERM or SIGINT to this process ends the run as its budget would: after the current step,
+// with the final validation loss, the final save and the end record. Every delivery only sets
+// the flag (tsx relays a signal it gets to this process, so one may arrive twice).
+let stopRequested = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => (stopRequested = true));
+while (step < maxSteps && minutes() < maxMinutes && !stopRequested) {
   const batch: Episode[] = [];
   while (batch.length < batchSize) {
     if (cursor === train.length) {
@@ -296,6 +316,8 @@ while (step < maxSteps && minutes() < maxMinutes) {
     saveCheckpoint(engine, outDir, "float32", vocabFile);
     lastCheckpoint = Date.now();
   }
+  // The steps are synchronous: let a pending signal's handler run between them.
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 // Final: a last validation loss, then bfloat16 where it decodes exactly as float32 does.
@@ -310,6 +332,7 @@ else {
 saveCheckpoint(engine, outDir, dtype, vocabFile);
 log({
   event: "end",
+  ...(stopRequested ? { stoppedBy: "signal" } : {}),
   step: stepOffset + step,
   tokens: tokenOffset + seen,
   loss: round(lastLoss),

@@ -220,7 +220,7 @@ const CODE_WORDS = [
   "node",
   "README",
 ];
-const ENGLISH = new Set(ENGLISH_WORDS);
+const ENGLISH: ReadonlySet<string> = new Set(ENGLISH_WORDS);
 
 /**
  * Whether a function may be named by its word alone: only an invented word (no keyword, builtin
