@@ -162,8 +162,9 @@ function openTestName(rng: Rng, name: string): string {
  * The README, in one of three shapes (open workspaces use all three; closed ones the first): the
  * test command inline, in a fenced block under a sentence as the example project has it, or
  * under a Tests heading. Whichever shape, copying the command from it is how to run the tests.
- * The fenced shape is the example project's README whole: where the workspace has a bug, its
- * prose says so and names the function and file a failing test points at, as the example's does.
+ * The fenced shape follows the example project's README through to its last line: where the
+ * workspace has a bug, its prose says so and names the function and file a failing test points
+ * at, as the example's does.
  */
 const README_SHAPES = ["inline", "fenced", "heading"] as const;
 type ReadmeShape = (typeof README_SHAPES)[number];
