@@ -81,28 +81,36 @@ describe("blocked grouped-query attention", () => {
     NKV = 2,
     HD = 4;
 
-  it("forward and backward match the direct computation over three query blocks (the last partial)", () => {
-    const T = 150;
-    const d: AttentionDims = { T, TK: T, pos0: 0, NH, NKV, HD };
-    const rng = new Rng(1);
+  /**
+   * Forward then backward on random inputs (every output buffer starts as NaN, so an entry the
+   * pass leaves unwritten fails), each output checked against the float64 reference; returns dk.
+   */
+  function checkAgainstReference(d: AttentionDims, seed: number): Float32Array {
+    const { T, TK } = d;
+    const rng = new Rng(seed);
     const q = randomArray(T * NH * HD, rng),
-      keys = randomArray(T * NKV * HD, rng),
-      values = randomArray(T * NKV * HD, rng),
+      keys = randomArray(TK * NKV * HD, rng),
+      values = randomArray(TK * NKV * HD, rng),
       dout = randomArray(T * NH * HD, rng);
-    const probs = new Float32Array(attentionProbsSize(NH, T, T)).fill(NaN);
+    const probs = new Float32Array(attentionProbsSize(NH, T, TK)).fill(NaN);
     const scratch = new Float32Array(attentionScratchSize(NH, NKV, HD));
-    const out = new Float32Array(T * NH * HD);
+    const out = new Float32Array(T * NH * HD).fill(NaN);
     attentionForward(k, out, probs, q, keys, values, scratch, d);
-    const dq = new Float32Array(T * NH * HD),
-      dk = new Float32Array(T * NKV * HD),
-      dv = new Float32Array(T * NKV * HD);
-    const dP = new Float32Array(attentionGradRows(NH, NKV, T) * T).fill(NaN);
+    const dq = new Float32Array(T * NH * HD).fill(NaN),
+      dk = new Float32Array(TK * NKV * HD).fill(NaN),
+      dv = new Float32Array(TK * NKV * HD).fill(NaN);
+    const dP = new Float32Array(attentionGradRows(NH, NKV, T) * TK).fill(NaN);
     attentionBackward(k, dq, dk, dv, dP, dout, probs, q, keys, values, scratch, d);
     const ref = reference(q, keys, values, dout, d);
     expect(maxDiff(out, ref.out, out.length)).toBeLessThan(1e-5);
     expect(maxDiff(dq, ref.dq, dq.length)).toBeLessThan(1e-4);
     expect(maxDiff(dk, ref.dk, dk.length)).toBeLessThan(1e-4);
     expect(maxDiff(dv, ref.dv, dv.length)).toBeLessThan(1e-4);
+    return dk;
+  }
+
+  it("forward and backward match the direct computation over three query blocks (the last partial)", () => {
+    checkAgainstReference({ T: 150, TK: 150, pos0: 0, NH, NKV, HD }, 1);
   });
 
   it("queries after cached positions (a 70-token chunk at position 30, one token at position 99) see every earlier key", () => {
@@ -134,27 +142,8 @@ describe("blocked grouped-query attention", () => {
   });
 
   it("backward after a shared prefix (100 queries at position 70) gives every key's and value's gradient", () => {
-    const rng = new Rng(3);
-    const T = 100,
-      pos0 = 70,
-      TK = pos0 + T;
-    const d: AttentionDims = { T, TK, pos0, NH, NKV, HD };
-    const q = randomArray(T * NH * HD, rng),
-      keys = randomArray(TK * NKV * HD, rng),
-      values = randomArray(TK * NKV * HD, rng),
-      dout = randomArray(T * NH * HD, rng);
-    const probs = new Float32Array(attentionProbsSize(NH, T, TK)).fill(NaN);
-    const scratch = new Float32Array(attentionScratchSize(NH, NKV, HD));
-    attentionForward(k, new Float32Array(T * NH * HD), probs, q, keys, values, scratch, d);
-    const dq = new Float32Array(T * NH * HD),
-      dk = new Float32Array(TK * NKV * HD).fill(NaN),
-      dv = new Float32Array(TK * NKV * HD).fill(NaN);
-    const dP = new Float32Array(attentionGradRows(NH, NKV, T) * TK).fill(NaN);
-    attentionBackward(k, dq, dk, dv, dP, dout, probs, q, keys, values, scratch, d);
-    const ref = reference(q, keys, values, dout, d);
-    expect(maxDiff(dq, ref.dq, dq.length)).toBeLessThan(1e-4);
-    expect(maxDiff(dk, ref.dk, dk.length)).toBeLessThan(1e-4);
-    expect(maxDiff(dv, ref.dv, dv.length)).toBeLessThan(1e-4);
+    const pos0 = 70;
+    const dk = checkAgainstReference({ T: 100, TK: pos0 + 100, pos0, NH, NKV, HD }, 3);
     // The prefix's keys are read by every query, so their gradient is not zero.
     expect(Math.max(...dk.subarray(0, pos0 * NKV * HD).map(Math.abs))).toBeGreaterThan(1e-3);
   });
