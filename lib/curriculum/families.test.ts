@@ -33,13 +33,20 @@ describe("the task families", () => {
     const { module: mod, fn } = ws.bug!;
     expect(calls(plan.steps)).toEqual([
       { name: "read", arguments: { path: "README.md" } },
-      { name: "bash", arguments: { cmd: "python3 -m unittest" } },
+      { name: "bash", arguments: { cmd: ws.testCommand } },
       { name: "grep", arguments: { pat: `def ${fn.name}\\(` } },
       { name: "read", arguments: { path: mod.path } },
       { name: "edit", arguments: { path: mod.path, old: fn.returnText.trim(), new: fn.fixedReturnText.trim() } },
-      { name: "bash", arguments: { cmd: "python3 -m unittest" } },
+      { name: "bash", arguments: { cmd: ws.testCommand } },
     ]);
     expect(plan.steps.at(-1)).toMatchObject({ kind: "answer", text: expect.stringContaining("tests pass") });
+  });
+
+  it("run an open workspace's tests after reading its README (the command is one of many), a closed one's straight away", () => {
+    const first = (names: "open" | "closed") =>
+      calls(planEpisode(defaultContext(3), "run_tests", firstWorkspace(() => true, names)).plan.steps)[0];
+    expect(first("open")).toEqual({ name: "read", arguments: { path: "README.md" } });
+    expect(first("closed")?.name).toBe("bash");
   });
 
   it("plant no habit in fix-the-test episodes, and every habit elsewhere", () => {

@@ -123,8 +123,20 @@ export function testsPass(b: PlanBuilder): boolean {
   return text === undefined || !text.includes(bug.fn.returnText);
 }
 
+const README = "README.md";
+
+/** Whether the plan has read the README already (the example's task begins by reading it). */
+function readmeRead(b: PlanBuilder): boolean {
+  return b.steps.some((s) => s.kind === "call" && s.call.name === "read" && s.call.arguments.path === README);
+}
+
+/**
+ * Runs the workspace's tests. An open workspace's command is one of many (workspace.ts), so its
+ * README is read first where the episode has not read it yet: the command is copied, not guessed.
+ */
 export function runTests(ctx: StepContext, b: PlanBuilder): boolean {
   const { testCommand, wrongTestCommand } = b.ws;
+  if (b.ws.names === "open" && !readmeRead(b)) b.call({ name: "read", arguments: { path: README } });
   const pass = testsPass(b);
   const right = () => void b.call({ name: "bash", arguments: { cmd: testCommand } }, pass ? "ok" : "fail");
   decideHabit(ctx, b, {

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCall, writeWorkspace } from "./runner";
-import { generateWorkspace, type Workspace } from "./workspace";
+import { TEST_COMMANDS, generateWorkspace, type Workspace } from "./workspace";
 
 /** The first seeds giving each combination of language and bug. */
 function sampleWorkspaces(): Workspace[] {
@@ -32,6 +32,35 @@ describe("generated workspaces", () => {
     }
     expect([...shapes].sort()).toEqual(["fenced", "heading", "inline"]);
   });
+
+  it("give open workspaces commands the language does not tell (variants and scripts), and each runs the suite", async () => {
+    const open = Array.from({ length: 300 }, (_, i) => generateWorkspace(5_000 + i, "open"));
+    const plain = open.filter((ws) => ws.testCommand === TEST_COMMANDS[ws.language]).length / open.length;
+    expect(plain).toBeGreaterThan(0.2);
+    expect(plain).toBeLessThan(0.5);
+    // One clean and one buggy workspace per shape of command (its workspace's own names taken out).
+    const shape = (ws: Workspace) =>
+      ws.testCommand.startsWith("sh ")
+        ? `${ws.language} script`
+        : ws.modules.reduce((c, m) => (m.testPath ? c.replace(m.testPath.replace(/\.py$/, ""), "X") : c), ws.testCommand);
+    const samples = new Map<string, Workspace>();
+    for (const ws of open) samples.set(`${shape(ws)}/${ws.bug === null}`, samples.get(`${shape(ws)}/${ws.bug === null}`) ?? ws);
+    expect(samples.size).toBe(2 * 9);
+    for (const ws of samples.values()) {
+      const dir = await mkdtemp(path.join(os.tmpdir(), "curriculum-cmd-"));
+      try {
+        await writeWorkspace(ws, dir);
+        const result = await runCall(
+          { name: "bash", arguments: { cmd: ws.testCommand } },
+          { workspace: dir, sandbox: { mode: "bwrap" } },
+        );
+        expect({ cmd: ws.testCommand, success: result.success }).toEqual({ cmd: ws.testCommand, success: ws.bug === null });
+        expect(result.output).toContain(ws.language === "python" ? `Ran ${ws.testCount} test` : `# tests ${ws.testCount}`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  }, 60_000);
 
   it("say in the example's README shape which function and file a failing test points at", () => {
     let hinted = 0;

@@ -1,6 +1,7 @@
 /**
  * Generates a small project from a seed: a Python package tested with `python3 -m unittest` or
- * a JavaScript one tested with `node --test`, two modules of template functions (one maybe in a
+ * a JavaScript one tested with `node --test` (open workspaces: often a variant or a script that
+ * runs it), two modules of template functions (one maybe in a
  * nested folder), a test file per module (JavaScript: for the first only), a README naming the test command, a .gitignore and
  * sometimes a notes folder. Sometimes one function carries its template's bug, so a test fails.
  * The returned model records every file's text and where each function lies, so task families
@@ -68,6 +69,32 @@ export interface Workspace {
 
 export const TEST_COMMANDS: Record<Language, string> = { python: "python3 -m unittest", javascript: "node --test" };
 export const WRONG_TEST_COMMANDS: Record<Language, string> = { python: "pytest", javascript: "jest" };
+
+/**
+ * An open workspace's test command: the language's plain one, a variant of it, or a shell script
+ * with an open name that runs it, so that the command is known only from the README (a model that
+ * guesses it from the language is wrong most of the time). Closed workspaces keep the plain one,
+ * as every benchmark scenario was written with it.
+ */
+function openTestCommand(
+  rng: Rng,
+  lang: Language,
+  testPaths: string[],
+): { command: string; script: { path: string; text: string } | null } {
+  const plain = TEST_COMMANDS[lang];
+  const x = rng.next();
+  if (x < 0.3) {
+    const dir = rng.chance(0.5) ? "scripts/" : "";
+    const path = `${dir}${openWord(rng)}.sh`;
+    return { command: `sh ${path}`, script: { path, text: `#!/bin/sh\n# Runs the tests.\nexec ${plain} "$@"\n` } };
+  }
+  const modules = testPaths.map((p) => p.replace(/\.py$/, ""));
+  const variants =
+    lang === "python"
+      ? [plain, `${plain} -v`, `${plain} discover`, `${plain} discover -v`, `${plain} ${modules.join(" ")}`]
+      : [plain, `${plain} ${testPaths.join(" ")}`];
+  return { command: x < 0.65 ? plain : rng.pick(variants.slice(1)), script: null };
+}
 
 export function fnName(snake: string, lang: Language): string {
   return lang === "python" ? snake : camelCase(snake);
@@ -310,7 +337,10 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
   if (open) for (const mod of modules) for (const fn of mod.functions) fn.testName = openTestName(rng, fn.name);
 
   const files: Record<string, string> = {};
-  const testCommand = TEST_COMMANDS[language];
+  const tests = open
+    ? openTestCommand(rng, language, modules.flatMap((m) => (m.testPath ? [m.testPath] : [])))
+    : { command: TEST_COMMANDS[language], script: null };
+  const testCommand = tests.command;
   files["README.md"] = join(
     readmeLines(open ? README_SHAPES[rng.int(0, 2)]! : "inline", {
       lang: language,
@@ -321,6 +351,7 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
     }),
   );
   files[".gitignore"] = language === "python" ? "__pycache__/\n" : "node_modules/\n";
+  if (tests.script) files[tests.script.path] = tests.script.text;
   if (language === "python" && !flat) {
     files[`${project}/__init__.py`] = "";
     if (nested) files[`${project}/${nested}/__init__.py`] = "";
