@@ -44,7 +44,13 @@ describe("the task families", () => {
 
   it("run an open workspace's tests after reading its README (the command is one of many), a closed one's straight away", () => {
     const first = (names: "open" | "closed") =>
-      calls(planEpisode(defaultContext(3), "run_tests", firstWorkspace(() => true, names)).plan.steps)[0];
+      calls(
+        planEpisode(
+          defaultContext(3),
+          "run_tests",
+          firstWorkspace(() => true, names),
+        ).plan.steps,
+      )[0];
     expect(first("open")).toEqual({ name: "read", arguments: { path: "README.md" } });
     expect(first("closed")?.name).toBe("bash");
   });

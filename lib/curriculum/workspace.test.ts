@@ -42,9 +42,13 @@ describe("generated workspaces", () => {
     const shape = (ws: Workspace) =>
       ws.testCommand.startsWith("sh ")
         ? `${ws.language} script`
-        : ws.modules.reduce((c, m) => (m.testPath ? c.replace(m.testPath.replace(/\.py$/, ""), "X") : c), ws.testCommand);
+        : ws.modules.reduce(
+            (c, m) => (m.testPath ? c.replace(m.testPath.replace(/\.py$/, ""), "X") : c),
+            ws.testCommand,
+          );
     const samples = new Map<string, Workspace>();
-    for (const ws of open) samples.set(`${shape(ws)}/${ws.bug === null}`, samples.get(`${shape(ws)}/${ws.bug === null}`) ?? ws);
+    for (const ws of open)
+      samples.set(`${shape(ws)}/${ws.bug === null}`, samples.get(`${shape(ws)}/${ws.bug === null}`) ?? ws);
     expect(samples.size).toBe(2 * 9);
     for (const ws of samples.values()) {
       const dir = await mkdtemp(path.join(os.tmpdir(), "curriculum-cmd-"));
@@ -54,8 +58,13 @@ describe("generated workspaces", () => {
           { name: "bash", arguments: { cmd: ws.testCommand } },
           { workspace: dir, sandbox: { mode: "bwrap" } },
         );
-        expect({ cmd: ws.testCommand, success: result.success }).toEqual({ cmd: ws.testCommand, success: ws.bug === null });
-        expect(result.output).toContain(ws.language === "python" ? `Ran ${ws.testCount} test` : `# tests ${ws.testCount}`);
+        expect({ cmd: ws.testCommand, success: result.success }).toEqual({
+          cmd: ws.testCommand,
+          success: ws.bug === null,
+        });
+        expect(result.output).toContain(
+          ws.language === "python" ? `Ran ${ws.testCount} test` : `# tests ${ws.testCount}`,
+        );
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -338,7 +338,11 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
 
   const files: Record<string, string> = {};
   const tests = open
-    ? openTestCommand(rng, language, modules.flatMap((m) => (m.testPath ? [m.testPath] : [])))
+    ? openTestCommand(
+        rng,
+        language,
+        modules.flatMap((m) => (m.testPath ? [m.testPath] : [])),
+      )
     : { command: TEST_COMMANDS[language], script: null };
   const testCommand = tests.command;
   files["README.md"] = join(
