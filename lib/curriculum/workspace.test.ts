@@ -101,6 +101,16 @@ describe("generated workspaces", () => {
     expect(names("closed").every((n) => n.includes("_"))).toBe(true);
   });
 
+  it("name about a third of open tests for what they check in words, so only the assertion shows where the name ends", () => {
+    const fns = Array.from({ length: 200 }, (_, i) => generateWorkspace(7_000 + i, "open"))
+      .filter((ws) => ws.language === "python")
+      .flatMap((ws) => ws.modules.flatMap((m) => m.functions.map((fn) => ({ fn, test: ws.files[m.testPath!]! }))));
+    const worded = fns.filter(({ fn }) => new RegExp(`^test_${fn.name}_[a-z]+_the_[a-z]+$`).test(fn.testName));
+    expect(worded.length / fns.length).toBeGreaterThan(0.2);
+    expect(worded.length / fns.length).toBeLessThan(0.45);
+    for (const { fn, test } of worded) expect(test).toContain(`self.assertEqual(${fn.name}(`);
+  });
+
   it("record where each function's lines are", () => {
     for (const ws of sampleWorkspaces()) {
       for (const mod of ws.modules) {

@@ -175,14 +175,21 @@ function testLines(lang: Language, importFrom: string, mod: ModuleInfo): string[
 const join = (lines: string[]) => `${lines.join("\n")}\n`;
 
 /**
- * Open workspaces name some tests for what they check (`test_divide_keeps_the_fraction`, as the
+ * Open workspaces name most tests for what they check (`test_divide_keeps_the_fraction`, as the
  * example project does), so the function to fix must be read from the failing assertion, not
- * guessed from the test's name.
+ * guessed from the test's name: a name such as `divide_keeps` is as likely as `divide` there.
  */
 const TEST_SUFFIXES = ["works", "is_right", "handles_small_values", "returns_the_result", "keeps_its_value"];
+const TEST_VERBS = ["keeps", "gives", "handles", "returns", "rounds", "checks", "takes", "counts"];
 function openTestName(rng: Rng, name: string): string {
-  if (rng.chance(0.5)) return `test_${name}`;
-  return `test_${name}_${rng.chance(0.5) ? rng.pick(TEST_SUFFIXES) : openWord(rng)}`;
+  const x = rng.next();
+  if (x < 0.35) return `test_${name}`;
+  if (x < 0.65) return `test_${name}_${rng.chance(0.5) ? rng.pick(TEST_SUFFIXES) : openWord(rng)}`;
+  // What it checks in words, as the example's test does; no word of it holds the name.
+  let what: string;
+  do what = rng.pick(ENGLISH_WORDS);
+  while (what.includes(name) || name.includes(what));
+  return `test_${name}_${rng.pick(TEST_VERBS)}_the_${what}`;
 }
 
 /**
@@ -247,6 +254,8 @@ const CODE_WORDS = [
   "python",
   "node",
   "README",
+  ...TEST_SUFFIXES,
+  ...TEST_VERBS,
 ];
 const ENGLISH: ReadonlySet<string> = new Set(ENGLISH_WORDS);
 
