@@ -1,8 +1,8 @@
 /**
  * Generates a small project from a seed: a Python package tested with `python3 -m unittest` or
  * a JavaScript one tested with `node --test` (open workspaces: often a variant or a script that
- * runs it), two modules of template functions (one maybe in a
- * nested folder), a test file per module (JavaScript: for the first only), a README naming the test command, a .gitignore and
+ * runs it), two modules of template functions (one maybe in a nested folder), a test file per
+ * module (JavaScript: for the first only), a README naming the test command, a .gitignore and
  * sometimes a notes folder. Sometimes one function carries its template's bug, so a test fails.
  * The returned model records every file's text and where each function lies, so task families
  * can plan exact tool calls without reading the disk.
@@ -88,12 +88,13 @@ function openTestCommand(
     const path = `${dir}${openWord(rng)}.sh`;
     return { command: `sh ${path}`, script: { path, text: `#!/bin/sh\n# Runs the tests.\nexec ${plain} "$@"\n` } };
   }
+  if (x < 0.65) return { command: plain, script: null };
   const modules = testPaths.map((p) => p.replace(/\.py$/, ""));
   const variants =
     lang === "python"
-      ? [plain, `${plain} -v`, `${plain} discover`, `${plain} discover -v`, `${plain} ${modules.join(" ")}`]
-      : [plain, `${plain} ${testPaths.join(" ")}`];
-  return { command: x < 0.65 ? plain : rng.pick(variants.slice(1)), script: null };
+      ? [`${plain} -v`, `${plain} discover`, `${plain} discover -v`, `${plain} ${modules.join(" ")}`]
+      : [`${plain} ${testPaths.join(" ")}`];
+  return { command: rng.pick(variants), script: null };
 }
 
 export function fnName(snake: string, lang: Language): string {
