@@ -8,7 +8,7 @@ import { HABIT_IDS } from "./habits";
 import { openWord } from "./names";
 import type { FamilyId, PlanBuilder } from "./plan";
 import type { Rng } from "./prng";
-import { readStep, readThenChange, runTests, type StepContext } from "./steps";
+import { readReadme, readStep, readThenChange, runTests, type StepContext } from "./steps";
 import { MODULE_WORDS, NOUNS, capitalise } from "./words";
 import { fnName, returnLine, type FnInfo, type ModuleInfo, type Workspace } from "./workspace";
 
@@ -217,7 +217,7 @@ const fixFailingTest: Family = {
     const ws = b.ws;
     const { module: mod, fn } = ws.bug!;
     for (const habit of HABIT_IDS) b.decided.add(habit);
-    b.call({ name: "read", arguments: { path: "README.md" } });
+    readReadme(b);
     runTests(ctx, b);
     if (rng.chance(ctx.mistakeRate)) {
       b.mistakes.push("read_test_not_module");

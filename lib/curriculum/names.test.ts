@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { planEpisodes } from "./episodes";
 import { ENGLISH_WORDS } from "./names";
-import { runCall, writeWorkspace } from "./runner";
+import { inWrittenWorkspace } from "./test-workspace";
 import { generateWorkspace } from "./workspace";
 import { MODULE_WORDS, NOUNS, PROJECT_WORDS } from "./words";
 
@@ -41,18 +38,9 @@ describe("open names", () => {
     expect(flat.length).toBeGreaterThan(50);
     const sample = [flat.find((ws) => ws.bug !== null)!, flat.find((ws) => ws.bug === null)!];
     for (const ws of sample) {
-      const dir = await mkdtemp(path.join(os.tmpdir(), "curriculum-open-"));
-      try {
-        await writeWorkspace(ws, dir);
-        const result = await runCall(
-          { name: "bash", arguments: { cmd: ws.testCommand } },
-          { workspace: dir, sandbox: { mode: "bwrap" } },
-        );
-        expect(result.success).toBe(ws.bug === null);
-        if (ws.bug) expect(result.output).toContain(`FAIL: ${ws.bug.fn.testName} `);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const result = await inWrittenWorkspace(ws, (bash) => bash(ws.testCommand));
+      expect(result.success).toBe(ws.bug === null);
+      if (ws.bug) expect(result.output).toContain(`FAIL: ${ws.bug.fn.testName} `);
     }
   }, 60_000);
 

@@ -125,7 +125,12 @@ export function testsPass(b: PlanBuilder): boolean {
 
 const README = "README.md";
 
-/** Whether the plan has read the README already (the example's task begins by reading it). */
+/** Reads the README, where a project says how it runs its tests (the example's task begins so). */
+export function readReadme(b: PlanBuilder): void {
+  b.call({ name: "read", arguments: { path: README } });
+}
+
+/** Whether the plan has read the README already. */
 function readmeRead(b: PlanBuilder): boolean {
   return b.steps.some((s) => s.kind === "call" && s.call.name === "read" && s.call.arguments.path === README);
 }
@@ -136,7 +141,7 @@ function readmeRead(b: PlanBuilder): boolean {
  */
 export function runTests(ctx: StepContext, b: PlanBuilder): boolean {
   const { testCommand, wrongTestCommand } = b.ws;
-  if (b.ws.names === "open" && !readmeRead(b)) b.call({ name: "read", arguments: { path: README } });
+  if (b.ws.names === "open" && !readmeRead(b)) readReadme(b);
   const pass = testsPass(b);
   const right = () => void b.call({ name: "bash", arguments: { cmd: testCommand } }, pass ? "ok" : "fail");
   decideHabit(ctx, b, {

@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCall, writeWorkspace } from "./runner";
+import { inWrittenWorkspace } from "./test-workspace";
 import { TEST_COMMANDS, generateWorkspace, type Workspace } from "./workspace";
 
 /** The first seeds giving each combination of language and bug. */
@@ -47,27 +44,20 @@ describe("generated workspaces", () => {
             ws.testCommand,
           );
     const samples = new Map<string, Workspace>();
-    for (const ws of open)
-      samples.set(`${shape(ws)}/${ws.bug === null}`, samples.get(`${shape(ws)}/${ws.bug === null}`) ?? ws);
+    for (const ws of open) {
+      const key = `${shape(ws)}/${ws.bug === null}`;
+      if (!samples.has(key)) samples.set(key, ws);
+    }
     expect(samples.size).toBe(2 * 9);
     for (const ws of samples.values()) {
-      const dir = await mkdtemp(path.join(os.tmpdir(), "curriculum-cmd-"));
-      try {
-        await writeWorkspace(ws, dir);
-        const result = await runCall(
-          { name: "bash", arguments: { cmd: ws.testCommand } },
-          { workspace: dir, sandbox: { mode: "bwrap" } },
-        );
-        expect({ cmd: ws.testCommand, success: result.success }).toEqual({
-          cmd: ws.testCommand,
-          success: ws.bug === null,
-        });
-        expect(result.output).toContain(
-          ws.language === "python" ? `Ran ${ws.testCount} test` : `# tests ${ws.testCount}`,
-        );
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const result = await inWrittenWorkspace(ws, (bash) => bash(ws.testCommand));
+      expect({ cmd: ws.testCommand, success: result.success }).toEqual({
+        cmd: ws.testCommand,
+        success: ws.bug === null,
+      });
+      expect(result.output).toContain(
+        ws.language === "python" ? `Ran ${ws.testCount} test` : `# tests ${ws.testCount}`,
+      );
     }
   }, 60_000);
 
@@ -126,22 +116,17 @@ describe("generated workspaces", () => {
 
   it("pass their own test command unless they carry a bug, which fails exactly its function's test", async () => {
     for (const ws of sampleWorkspaces()) {
-      const dir = await mkdtemp(path.join(os.tmpdir(), "curriculum-ws-"));
-      try {
-        await writeWorkspace(ws, dir);
-        const ctx = { workspace: dir, sandbox: { mode: "bwrap" as const } };
-        const result = await runCall({ name: "bash", arguments: { cmd: ws.testCommand } }, ctx);
+      await inWrittenWorkspace(ws, async (bash) => {
+        const result = await bash(ws.testCommand);
         expect(result.success).toBe(ws.bug === null);
         if (ws.bug) {
           const failing = ws.language === "python" ? `FAIL: test_${ws.bug.fn.name} ` : `not ok 1 - ${ws.bug.fn.name}`;
           expect(result.output.replace(/not ok \d+/, "not ok 1")).toContain(failing);
         }
-        const wrong = await runCall({ name: "bash", arguments: { cmd: ws.wrongTestCommand } }, ctx);
+        const wrong = await bash(ws.wrongTestCommand);
         expect(wrong.success).toBe(false);
         expect(wrong.output).toContain("command not found");
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      });
     }
   }, 60_000);
 });
