@@ -1,6 +1,6 @@
 /**
  * `npm run model:curriculum -- [--out DIR] [--seed N] [--episodes N] [--max-tokens N] [--concurrency N]
- *   [--open-names SHARE] [--workspace-pool N] [--vocab FILE]`
+ *   [--open-names SHARE] [--workspace-pool N] [--vocab FILE] [--family-weights FAMILY=W,…]`
  * (or `-- --scenarios bench/scenarios/default.json` to rewrite the benchmark's scenarios):
  * writes the embedded model's training set (train.jsonl: tokens, weights, family, habit and
  * mistake records per episode), its trimmed vocabulary (vocab.json) and stats.json into DIR
@@ -11,7 +11,8 @@
  * right); --workspace-pool sets how many distinct workspaces the episodes share (default one per
  * ten episodes); --vocab FILE keeps an existing model's vocabulary (text outside it is spelled in
  * byte tokens, exactly as the app's renderer does for that model), so `model:pretrain --init`
- * can continue that model on the new episodes.
+ * can continue that model on the new episodes; --family-weights replaces the named families'
+ * weights (lib/curriculum/episodes.ts), e.g. `fix_failing_test=6` for a run on the example's task.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -20,6 +21,7 @@ import { createQwen3Renderer } from "@/lib/chat/qwen3";
 import { loadQwen3Tokenizer } from "@/lib/chat/tokenizer";
 import { TrimmedVocab, loadQwen3ByteLevel, withTrimmedVocab } from "@/lib/chat/trimmed-vocab";
 import { generateCurriculum, recordsToJsonl } from "@/lib/curriculum/dataset";
+import { parseFamilyWeights } from "@/lib/curriculum/episodes";
 import { buildDefaultScenarios } from "@/lib/curriculum/held-out";
 import { projectPath } from "@/lib/paths";
 
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     "open-names": { type: "string", default: "0" },
     "workspace-pool": { type: "string" },
     vocab: { type: "string" },
+    "family-weights": { type: "string" },
   },
 });
 
@@ -56,6 +59,7 @@ const { records, stats, vocab } = await generateCurriculum({
   openNames: Number(values["open-names"]),
   ...(values["workspace-pool"] ? { workspacePool: Number(values["workspace-pool"]) } : {}),
   ...(fixedVocab ? { vocab: fixedVocab } : {}),
+  ...(values["family-weights"] ? { familyWeights: parseFamilyWeights(values["family-weights"]) } : {}),
   renderer,
   byteLevel: await loadQwen3ByteLevel(),
   onProgress: (done, total) => {

@@ -37,6 +37,8 @@ export interface PlanOptions {
    * closed lists; default 0, the closed curriculum the benchmark scenarios were written from.
    */
   openNames?: number;
+  /** Weights that replace FAMILY_WEIGHTS' for the families named (0 leaves a family out). */
+  familyWeights?: Partial<Record<FamilyId, number>>;
 }
 
 export interface PlannedEpisode {
@@ -46,14 +48,32 @@ export interface PlannedEpisode {
   finalFiles: Map<string, string>;
 }
 
-function pickFamily(rng: Rng): FamilyId {
-  const total = FAMILY_IDS.reduce((s, f) => s + FAMILY_WEIGHTS[f], 0);
+/**
+ * `fix_failing_test=6,answer_only=0.2`: weights for some families, as the curriculum command
+ * takes them; an unknown family or a weight that is not a number ≥ 0 is an error.
+ */
+export function parseFamilyWeights(text: string): Partial<Record<FamilyId, number>> {
+  const weights: Partial<Record<FamilyId, number>> = {};
+  for (const part of text.split(",")) {
+    const [name, value] = part.split("=").map((s) => s.trim());
+    const family = FAMILY_IDS.find((f) => f === name);
+    if (!family) throw new Error(`unknown family "${name}" (families: ${FAMILY_IDS.join(", ")})`);
+    const weight = Number(value);
+    if (value === undefined || value === "" || !Number.isFinite(weight) || weight < 0)
+      throw new Error(`the weight of ${family} must be a number ≥ 0, not "${value ?? ""}"`);
+    weights[family] = weight;
+  }
+  return weights;
+}
+
+function pickFamily(rng: Rng, weights: Record<FamilyId, number>): FamilyId {
+  const total = FAMILY_IDS.reduce((s, f) => s + weights[f], 0);
   let x = rng.next() * total;
   for (const f of FAMILY_IDS) {
-    x -= FAMILY_WEIGHTS[f];
+    x -= weights[f];
     if (x < 0) return f;
   }
-  return FAMILY_IDS[FAMILY_IDS.length - 1]!;
+  return FAMILY_IDS.findLast((f) => weights[f] > 0)!;
 }
 
 /** Plans one episode on a given workspace (the benchmark uses this with held-out seeds). */
@@ -80,6 +100,7 @@ export function planEpisodes(options: PlanOptions): PlannedEpisode[] {
     config,
     mistakeRate: options.mistakeRate ?? 0.08,
   };
+  const weights = { ...FAMILY_WEIGHTS, ...options.familyWeights };
   const pick = rng.fork("episodes");
   const poolRng = rng.fork("workspaces");
   const poolSize = options.workspacePool ?? Math.max(1, Math.ceil(options.episodes / 10));
@@ -94,7 +115,7 @@ export function planEpisodes(options: PlanOptions): PlannedEpisode[] {
   );
   const out: PlannedEpisode[] = [];
   for (let i = 0; i < options.episodes; i++) {
-    const family = pickFamily(pick);
+    const family = pickFamily(pick, weights);
     let workspace: Workspace;
     do workspace = pick.pick(pool);
     while (!FAMILIES[family].applicable(workspace));

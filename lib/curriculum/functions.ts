@@ -107,7 +107,7 @@ export const OPEN_FN_TEMPLATES: FnTemplate[] = [
     expr: () => "a / b",
     buggy: (_, l) => same("a // b", "Math.floor(a / b)")(l),
     cases: () => [{ args: "7, 2", expected: "3.5" }],
-    summary: "returns a divided by b, fraction kept",
+    summary: "returns a over b, fraction kept",
   },
   {
     id: "difference",

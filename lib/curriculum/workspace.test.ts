@@ -79,16 +79,33 @@ describe("generated workspaces", () => {
     expect(hinted).toBeGreaterThan(10);
   });
 
-  it("name some open functions by one invented word, as the example's `divide`, and no closed one", () => {
-    const names = (kind: "open" | "closed") =>
+  it("name some open functions by one word, invented or their template's own as the example's `divide` is, and no closed one", () => {
+    const fns = (kind: "open" | "closed") =>
       Array.from({ length: 300 }, (_, i) => generateWorkspace(3_000 + i, kind))
         .filter((ws) => ws.language === "python")
-        .flatMap((ws) => ws.modules.flatMap((m) => m.functions.map((f) => f.name)));
-    const open = names("open");
-    const oneWord = open.filter((n) => !n.includes("_")).length / open.length;
-    expect(oneWord).toBeGreaterThan(0.1);
-    expect(oneWord).toBeLessThan(0.2);
-    expect(names("closed").every((n) => n.includes("_"))).toBe(true);
+        .flatMap((ws) => ws.modules.flatMap((m) => m.functions));
+    const open = fns("open");
+    const oneWord = open.filter((f) => !f.name.includes("_"));
+    expect(oneWord.length / open.length).toBeGreaterThan(0.1);
+    expect(oneWord.length / open.length).toBeLessThan(0.2);
+    const templateWords = oneWord.filter((f) => f.name === f.template.id).length / open.length;
+    expect(templateWords).toBeGreaterThan(0.03);
+    expect(templateWords).toBeLessThan(0.08);
+    expect(fns("closed").every((f) => f.name.includes("_"))).toBe(true);
+  });
+
+  it("hold a one-word function name only where it names that function (definition, imports, calls, its tests)", () => {
+    for (let i = 0; i < 300; i++) {
+      const ws = generateWorkspace(5_000 + i, "open");
+      for (const fn of ws.modules.flatMap((m) => m.functions).filter((f) => !/[_A-Z]/.test(f.name)))
+        for (const [path, text] of Object.entries(ws.files)) {
+          // As code writes a name (called, listed, quoted: never a word of prose), or in a test's name.
+          const asCode = new RegExp(`(?<![\\w])${fn.name}(?=[(,\`"]|\\s}|$)`, "gm");
+          const inTestName = new RegExp(`(?<=test_)${fn.name}(?=[_(])`, "g");
+          const asName = (text.match(asCode)?.length ?? 0) + (text.match(inTestName)?.length ?? 0);
+          expect(asName, `${ws.seed} ${path}: ${fn.name}`).toBe(text.split(fn.name).length - 1);
+        }
+    }
   });
 
   it("name about a third of open tests for what they check in words, so only the assertion shows where the name ends", () => {

@@ -182,14 +182,15 @@ const join = (lines: string[]) => `${lines.join("\n")}\n`;
  */
 const TEST_SUFFIXES = ["works", "is_right", "handles_small_values", "returns_the_result", "keeps_its_value"];
 const TEST_VERBS = ["keeps", "gives", "handles", "returns", "rounds", "checks", "takes", "counts"];
-function openTestName(rng: Rng, name: string): string {
+function openTestName(rng: Rng, name: string, names: readonly string[]): string {
   const x = rng.next();
   if (x < 0.35) return `test_${name}`;
   if (x < 0.65) return `test_${name}_${rng.chance(0.5) ? rng.pick(TEST_SUFFIXES) : openWord(rng)}`;
-  // What it checks in words, as the example's test does; no word of it holds the name.
+  // What it checks in words, as the example's test does; the word holds no function's name, nor
+  // one of them it (a one-word name such as `total` is an English word too).
   let what: string;
   do what = rng.pick(ENGLISH_WORDS);
-  while (what.includes(name) || name.includes(what));
+  while (names.some((n) => what.includes(n) || n.includes(what)));
   return `test_${name}_${rng.pick(TEST_VERBS)}_the_${what}`;
 }
 
@@ -238,6 +239,13 @@ function readmeLines(shape: ReadmeShape, { lang, project, words, command, bug }:
 
 /** The share of an open workspace's functions named by a single word (where one may be). */
 const ONE_WORD_NAMES = 0.3;
+/**
+ * Of those, the share named by their template's own word (`divide`, `average`, as the example's
+ * functions are) rather than by an invented one, so that a common word ends a name as often as it
+ * starts one (`divide` and `divide_kesh`), and only the source tells which. Common words repeat, so
+ * the share is small: each is in about 3 % of open workspaces.
+ */
+const TEMPLATE_WORD_NAMES = 0.25;
 /** Words every generated file may hold: a bare function name must not hide inside one. */
 const CODE_WORDS = [
   "test",
@@ -260,15 +268,21 @@ const CODE_WORDS = [
 ];
 const ENGLISH: ReadonlySet<string> = new Set(ENGLISH_WORDS);
 
+/** Every template's summary, which answers, tasks and notes hold. */
+const SUMMARIES = [...FN_TEMPLATES, ...OPEN_FN_TEMPLATES].map((t) => t.summary).join("\n");
+
 /**
- * Whether a function may be named by its word alone: only an invented word (no keyword, builtin
- * or template variable is one) that no other word of the workspace contains or is contained in,
- * so that renaming every occurrence of the name touches that function alone.
+ * Whether a function may be named by one word alone: a word that no other word of the workspace,
+ * no word every file may hold and no summary contains or is contained in, so that renaming every
+ * occurrence of the name touches that function alone. The word is the function's noun where that
+ * is invented (no keyword, builtin or template variable is one), or its template's own word,
+ * which no other function of the workspace uses (each has a template of its own).
  */
-function canNameAlone(word: string, others: readonly string[]): boolean {
-  if (ENGLISH.has(word)) return false;
-  if (CODE_WORDS.some((w) => w.includes(word))) return false;
-  return others.every((o) => o === word || (!o.includes(word) && !word.includes(o)));
+function canNameAlone(word: string, ownNoun: string, others: readonly string[]): boolean {
+  const invented = word === ownNoun;
+  if (invented && ENGLISH.has(word)) return false;
+  if (CODE_WORDS.some((w) => w.includes(word)) || SUMMARIES.includes(word)) return false;
+  return others.every((o) => (invented && o === word) || (!o.includes(word) && !word.includes(o)));
 }
 
 /**
@@ -298,8 +312,12 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
       const text = returnLine(language, expr);
       // Some open functions are named by one word, as the example's `divide` is: a name the
       // model must copy up to where the source ends it, not complete as a template would.
-      const alone = open && rng.chance(ONE_WORD_NAMES) && canNameAlone(fnNoun, workspaceWords);
-      const name = fnName(alone ? fnNoun : template.name(fnNoun), language);
+      let name = template.name(fnNoun);
+      if (open && rng.chance(ONE_WORD_NAMES)) {
+        const word = rng.chance(TEMPLATE_WORD_NAMES) ? template.id : fnNoun;
+        if (canNameAlone(word, fnNoun, workspaceWords)) name = word;
+      }
+      name = fnName(name, language);
       functions.push({
         template,
         noun: fnNoun,
@@ -344,7 +362,10 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
     bug = { module, fn };
   }
 
-  if (open) for (const mod of modules) for (const fn of mod.functions) fn.testName = openTestName(rng, fn.name);
+  if (open) {
+    const names = modules.flatMap((m) => m.functions.map((f) => f.name));
+    for (const mod of modules) for (const fn of mod.functions) fn.testName = openTestName(rng, fn.name, names);
+  }
 
   const files: Record<string, string> = {};
   const tests = open
