@@ -120,6 +120,17 @@ export const OPEN_FN_TEMPLATES: FnTemplate[] = [
     summary: "returns end minus start",
   },
   {
+    // The example's `subtract`: its right line is the total template's bug, so which line is
+    // wrong follows from the failing function, not from the line's look.
+    id: "subtract",
+    name: (n) => `subtract_${n}`,
+    params: ["a", "b"],
+    expr: () => "a - b",
+    buggy: () => "b - a",
+    cases: () => [{ args: "2, 3", expected: "-1" }],
+    summary: "returns a minus b",
+  },
+  {
     id: "square",
     name: (n) => `square_${n}`,
     params: ["x"],

@@ -94,6 +94,15 @@ describe("generated workspaces", () => {
     expect(fns("closed").every((f) => f.name.includes("_"))).toBe(true);
   });
 
+  it("give open Python projects a tested module of two to five functions, as the example's holds five, and others two", () => {
+    const sizes = (kind: "open" | "closed", language: string) =>
+      Array.from({ length: 200 }, (_, i) => generateWorkspace(4_000 + i, kind))
+        .filter((ws) => ws.language === language)
+        .map((ws) => ws.modules[0]!.functions.length);
+    expect(new Set(sizes("open", "python"))).toEqual(new Set([2, 3, 4, 5]));
+    expect(new Set([...sizes("open", "javascript"), ...sizes("closed", "python")])).toEqual(new Set([2]));
+  });
+
   it("hold a one-word function name only where it names that function (definition, imports, calls, its tests)", () => {
     for (let i = 0; i < 300; i++) {
       const ws = generateWorkspace(5_000 + i, "open");

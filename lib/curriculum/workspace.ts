@@ -348,15 +348,22 @@ export function generateWorkspace(seed: number, names: NameSpace = "closed"): Wo
   const base = flat ? "" : language === "python" ? project : "src";
   // JavaScript projects test only their first module: node's TAP report is long, and every
   // test it lists costs tokens in each transcript that runs the tests.
+  // Open Python modules under test hold two to five functions, as the example's one module holds
+  // five: finding the failing function's line among several is part of the task.
   const modules = [
-    makeModule(w1, 2, base, true),
+    makeModule(w1, open && language === "python" ? rng.int(2, 5) : 2, base, true),
     makeModule(w2, 2, nested ? `${base}/${nested}` : base, language === "python"),
   ];
 
   let bug: Workspace["bug"] = null;
   if (rng.chance(0.5)) {
     const module = rng.pick(modules.filter((m) => m.testPath !== null));
-    const fn = rng.pick(module.functions);
+    // Never a bug whose line another function has right (`a - b` in a total beside a subtract):
+    // each planned edit must match one line.
+    const lines = new Set(modules.flatMap((m) => m.functions.map((f) => f.returnText)));
+    const fn = rng.pick(
+      module.functions.filter((f) => !lines.has(returnLine(language, f.template.buggy(f.noun, language)))),
+    );
     fn.buggy = true;
     fn.returnText = returnLine(language, fn.template.buggy(fn.noun, language));
     bug = { module, fn };
