@@ -243,7 +243,7 @@ const ONE_WORD_NAMES = 0.3;
  * Of those, the share named by their template's own word (`divide`, `average`, as the example's
  * functions are) rather than by an invented one, so that a common word ends a name as often as it
  * starts one (`divide` and `divide_kesh`), and only the source tells which. Common words repeat, so
- * the share is small: each is in about 3 % of open workspaces.
+ * the share is small: each is in at most about 5 % of open workspaces.
  */
 const TEMPLATE_WORD_NAMES = 0.25;
 /** Words every generated file may hold: a bare function name must not hide inside one. */
