@@ -15,6 +15,9 @@ describe("planned episodes", () => {
     const heavyTotal = total - FAMILY_WEIGHTS.fix_failing_test - FAMILY_WEIGHTS.answer_only + 6;
     expect(share(heavy, "fix_failing_test")).toBeCloseTo(6 / heavyTotal, 1);
     expect(share(heavy, "answer_only")).toBe(0);
+
+    const none = Object.fromEntries(FAMILY_IDS.map((f) => [f, 0]));
+    expect(() => planEpisodes({ seed: 4, episodes: 10, familyWeights: none })).toThrow(/every family's weight is 0/);
   });
 
   it("take weights as the curriculum command writes them, and refuse an unknown family or a bad weight", () => {

@@ -101,6 +101,8 @@ export function planEpisodes(options: PlanOptions): PlannedEpisode[] {
     mistakeRate: options.mistakeRate ?? 0.08,
   };
   const weights = { ...FAMILY_WEIGHTS, ...options.familyWeights };
+  if (FAMILY_IDS.every((f) => weights[f] === 0))
+    throw new Error("every family's weight is 0: no episode can be planned");
   const pick = rng.fork("episodes");
   const poolRng = rng.fork("workspaces");
   const poolSize = options.workspacePool ?? Math.max(1, Math.ceil(options.episodes / 10));

@@ -186,8 +186,8 @@ function openTestName(rng: Rng, name: string, names: readonly string[]): string 
   const x = rng.next();
   if (x < 0.35) return `test_${name}`;
   if (x < 0.65) return `test_${name}_${rng.chance(0.5) ? rng.pick(TEST_SUFFIXES) : openWord(rng)}`;
-  // What it checks in words, as the example's test does; the word holds no function's name, nor
-  // one of them it (a one-word name such as `total` is an English word too).
+  // What it checks in words, as the example's test does; the word holds no function's name and
+  // no name holds the word (a one-word name such as `total` is an English word too).
   let what: string;
   do what = rng.pick(ENGLISH_WORDS);
   while (names.some((n) => what.includes(n) || n.includes(what)));
