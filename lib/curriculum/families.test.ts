@@ -78,4 +78,16 @@ describe("the task families", () => {
     expect(String(write.arguments.content).toLowerCase()).not.toContain(ws.project.toLowerCase());
     expect(plan.task).toContain(String(write.arguments.path));
   });
+
+  it("write a new file that opens with the function the task names, under no header to make up", () => {
+    for (const names of ["closed", "open"] as const) {
+      for (const language of ["python", "javascript"] as const) {
+        const ws = firstWorkspace((w) => w.language === language, names);
+        const { plan } = planEpisode(defaultContext(11), "write_new", ws);
+        const content = String(calls(plan.steps)[0]!.arguments.content);
+        const name = /`([A-Za-z_]\w*)`/.exec(plan.task)?.[1] ?? /containing (\w+)\(/.exec(plan.task)![1]!;
+        expect(content.startsWith(language === "python" ? `def ${name}(` : `function ${name}(`)).toBe(true);
+      }
+    }
+  });
 });

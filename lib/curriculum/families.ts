@@ -9,7 +9,7 @@ import { openWord } from "./names";
 import type { FamilyId, PlanBuilder } from "./plan";
 import type { Rng } from "./prng";
 import { readReadme, readStep, readThenChange, runTests, type StepContext } from "./steps";
-import { MODULE_WORDS, NOUNS, capitalise } from "./words";
+import { MODULE_WORDS, NOUNS } from "./words";
 import { fnName, returnLine, type FnInfo, type ModuleInfo, type Workspace } from "./workspace";
 
 export interface Family {
@@ -173,11 +173,11 @@ const writeNew: Family = {
     const path = dir ? `${dir}/${word}.${ext(ws)}` : `${word}.${ext(ws)}`;
     const f = freshFunction(rng, ws);
     const source = functionSource(ws, f);
-    // The docstring names only what the task names: the project's name is nowhere in the task.
+    // The file holds only what the task names, so every token of it is copied from the task or
+    // follows from the template: a header such as "Stats helpers." would ask for a capitalised
+    // word, which for an invented name is a different and unpredictable token sequence.
     const content =
-      ws.language === "python"
-        ? `"""${capitalise(word)} helpers."""\n\n\n${source}\n`
-        : `// ${capitalise(word)} helpers.\n\n${source}\n\nmodule.exports = { ${f.name} };\n`;
+      ws.language === "python" ? `${source}\n` : `${source}\n\nmodule.exports = { ${f.name} };\n`;
     b.call({ name: "write", arguments: { path, content } });
     b.answer(`Created ${path} with ${code(f.name)}.`);
     return rng.pick([
