@@ -176,8 +176,7 @@ const writeNew: Family = {
     // The file holds only what the task names, so every token of it is copied from the task or
     // follows from the template: a header such as "Stats helpers." would ask for a capitalised
     // word, which for an invented name is a different and unpredictable token sequence.
-    const content =
-      ws.language === "python" ? `${source}\n` : `${source}\n\nmodule.exports = { ${f.name} };\n`;
+    const content = ws.language === "python" ? `${source}\n` : `${source}\n\nmodule.exports = { ${f.name} };\n`;
     b.call({ name: "write", arguments: { path, content } });
     b.answer(`Created ${path} with ${code(f.name)}.`);
     return rng.pick([
