@@ -26,11 +26,12 @@ const architecture = (dir: string) => {
   return rest;
 };
 const [first, ...rest] = positionals;
+const model = architecture(first!);
+const vocab = read(first!, "vocab.json");
 for (const dir of rest) {
-  if (JSON.stringify(architecture(dir)) !== JSON.stringify(architecture(first!)))
+  if (JSON.stringify(architecture(dir)) !== JSON.stringify(model))
     throw new Error(`${dir}/config.json describes another model than ${first}/config.json`);
-  if (read(dir, "vocab.json") !== read(first!, "vocab.json"))
-    throw new Error(`${dir}/vocab.json differs from ${first}/vocab.json`);
+  if (read(dir, "vocab.json") !== vocab) throw new Error(`${dir}/vocab.json differs from ${first}/vocab.json`);
 }
 
 const mean = averageWeights(positionals.map((dir) => path.join(dir, "model.safetensors")));
@@ -38,9 +39,9 @@ fs.mkdirSync(out, { recursive: true });
 writeSafetensors(path.join(out, "model.safetensors"), mean);
 fs.writeFileSync(
   path.join(out, "config.json"),
-  JSON.stringify({ ...architecture(first!), torch_dtype: "float32", dtype: "float32" }, null, 2),
+  JSON.stringify({ ...model, torch_dtype: "float32", dtype: "float32" }, null, 2),
 );
-fs.copyFileSync(path.join(first!, "vocab.json"), path.join(out, "vocab.json"));
+fs.writeFileSync(path.join(out, "vocab.json"), vocab);
 
 const last = positionals.at(-1)!;
 const logOf = (dir: string) =>
